@@ -1,0 +1,19 @@
+//! The model of VM Network Doctor: what libvirt and the host say, in types.
+//!
+//! Everything here is pure: parsing libvirt XML and describing a snapshot of
+//! a connection. No GTK, no libvirt calls, no I/O — so it is fast to test
+//! against fixtures captured from real systems.
+
+pub mod domain;
+pub mod interface;
+pub mod network;
+pub mod snapshot;
+pub mod xml;
+
+pub use domain::{DomainConfig, GuestAgentChannel, parse_domain_xml};
+pub use interface::{Interface, InterfaceSource, InterfaceType, LinkState};
+pub use network::{BridgeDef, DhcpHost, DhcpRange, ForwardMode, IpDef, NetworkConfig, parse_network_xml};
+pub use snapshot::{
+    AddressSource, DhcpLease, DomainSnapshot, DomainState, GuestAddress, GuestInterface, NetworkSnapshot, Snapshot,
+};
+pub use xml::XmlError;

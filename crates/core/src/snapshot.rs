@@ -1,0 +1,162 @@
+//! Everything known about one libvirt connection at one moment.
+//!
+//! Probes fill it (`vmnet-doctor-libvirt`, later the host and guest probes);
+//! the UI and the diagnosis only read it. Facts that could not be read are
+//! kept as the reason they could not, never guessed.
+
+use std::net::IpAddr;
+
+use crate::domain::DomainConfig;
+use crate::interface::Interface;
+use crate::network::NetworkConfig;
+
+/// libvirt's `virDomainState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DomainState {
+    NoState,
+    Running,
+    Blocked,
+    Paused,
+    ShuttingDown,
+    ShutOff,
+    Crashed,
+    Suspended,
+}
+
+impl DomainState {
+    /// Whether the guest is executing, so that addresses can be asked for.
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Running | Self::Blocked | Self::Paused | Self::ShuttingDown)
+    }
+}
+
+/// Where a guest's addresses were learned from (`virsh domifaddr --source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AddressSource {
+    /// qemu-guest-agent: names the interface as the guest does.
+    Agent,
+    /// The libvirt network's DHCP leases (dnsmasq).
+    Lease,
+    /// The host's ARP/neighbour table.
+    Arp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestAddress {
+    pub ip: IpAddr,
+    pub prefix: u8,
+}
+
+/// One interface as an address source reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestInterface {
+    /// The guest's own name for it (agent) or the host tap (lease, ARP).
+    pub name: String,
+    /// Lower-case MAC, when reported.
+    pub mac: Option<String>,
+    pub addresses: Vec<GuestAddress>,
+}
+
+/// What one address source said: its interfaces, or why it could not answer
+/// (no agent, not running, not supported by this driver…).
+pub type SourceResult = Result<Vec<GuestInterface>, String>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainSnapshot {
+    pub config: DomainConfig,
+    pub state: DomainState,
+    pub persistent: bool,
+    pub autostart: bool,
+    /// Per address source; absent when the VM is not running (nothing asked).
+    pub addresses: Vec<(AddressSource, SourceResult)>,
+}
+
+impl DomainSnapshot {
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    pub fn interfaces(&self) -> &[Interface] {
+        &self.config.interfaces
+    }
+
+    /// The reported interfaces whose MAC matches `mac`, with their source,
+    /// most trustworthy source first (agent, lease, ARP).
+    pub fn guest_interfaces_for(&self, mac: &str) -> impl Iterator<Item = (AddressSource, &GuestInterface)> {
+        let mut sources: Vec<_> = self.addresses.iter().collect();
+        sources.sort_by_key(|(source, _)| *source as u8);
+        sources.into_iter().flat_map(move |(source, result)| {
+            result
+                .iter()
+                .flatten()
+                .filter(move |iface| iface.mac.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(mac)))
+                .map(move |iface| (*source, iface))
+        })
+    }
+
+    /// The guest's own name for the NIC with this MAC; only the agent knows it.
+    pub fn guest_interface_name(&self, mac: &str) -> Option<&str> {
+        self.guest_interfaces_for(mac)
+            .find(|(source, _)| *source == AddressSource::Agent)
+            .map(|(_, iface)| iface.name.as_str())
+    }
+
+    /// Every address reported for the NIC with this MAC, each once, with the
+    /// first source that reported it.
+    pub fn addresses_for(&self, mac: &str) -> Vec<(AddressSource, GuestAddress)> {
+        let mut seen: Vec<(AddressSource, GuestAddress)> = Vec::new();
+        for (source, iface) in self.guest_interfaces_for(mac) {
+            for address in &iface.addresses {
+                if !seen.iter().any(|(_, known)| known.ip == address.ip) {
+                    seen.push((source, address.clone()));
+                }
+            }
+        }
+        seen
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DhcpLease {
+    pub mac: Option<String>,
+    pub ip: IpAddr,
+    pub prefix: u8,
+    pub hostname: Option<String>,
+    /// Seconds since the epoch.
+    pub expiry: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSnapshot {
+    pub config: NetworkConfig,
+    pub active: bool,
+    pub autostart: bool,
+    pub persistent: bool,
+    /// dnsmasq's current leases; an error when they could not be read.
+    pub leases: Result<Vec<DhcpLease>, String>,
+}
+
+impl NetworkSnapshot {
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The canonical URI libvirt reports for the connection.
+    pub uri: String,
+    pub hostname: Option<String>,
+    pub domains: Vec<DomainSnapshot>,
+    pub networks: Vec<NetworkSnapshot>,
+}
+
+impl Snapshot {
+    pub fn network(&self, name: &str) -> Option<&NetworkSnapshot> {
+        self.networks.iter().find(|n| n.name() == name)
+    }
+
+    pub fn domain(&self, name: &str) -> Option<&DomainSnapshot> {
+        self.domains.iter().find(|d| d.name() == name)
+    }
+}

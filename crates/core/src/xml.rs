@@ -1,0 +1,4 @@
+//! placeholder: being written
+#[derive(Debug, thiserror::Error)]
+#[error("xml")]
+pub struct XmlError;
