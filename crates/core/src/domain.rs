@@ -20,5 +20,4 @@ pub struct DomainConfig {
     pub interfaces: Vec<Interface>,
     pub guest_agent_channel: Option<GuestAgentChannel>,
 }
-use crate::domain::DomainConfig;
 pub fn parse_domain_xml(_x: &str) -> Result<DomainConfig, crate::XmlError> { Err(crate::XmlError) }
