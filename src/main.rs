@@ -1,1 +1,71 @@
-fn main() {}
+//! VM Network Doctor: find and fix why a virtual machine has no network.
+
+mod cli;
+mod config;
+mod connections;
+mod describe;
+mod i18n;
+mod settings;
+mod startup;
+mod ui;
+
+use std::process::ExitCode;
+
+use gettextrs::gettext;
+use relm4::gtk::{gio, glib, prelude::*};
+use relm4::{RelmApp, adw, gtk};
+
+use crate::cli::Command;
+
+fn main() -> ExitCode {
+    startup::mark_process_start();
+    i18n::init();
+    match cli::parse(std::env::args().skip(1)) {
+        Ok(Command::Help) => {
+            print!("{}", cli::help_text());
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Version) => {
+            println!("vmnet-doctor {}", config::VERSION);
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Gui(options)) => run_gui(options),
+        Err(message) => {
+            eprintln!("vmnet-doctor: {message}");
+            eprintln!("{}", gettext("Run “vmnet-doctor --help” to see the options."));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_gui(options: cli::GuiOptions) -> ExitCode {
+    // Without a display GTK cannot start; say so instead of panicking.
+    if gtk::init().is_err() {
+        eprintln!(
+            "vmnet-doctor: {}",
+            gettext(
+                "cannot open a display. Run VM Network Doctor in a graphical session (Wayland or X11), \
+                 or set DISPLAY / WAYLAND_DISPLAY."
+            )
+        );
+        return ExitCode::FAILURE;
+    }
+    if adw::init().is_err() {
+        eprintln!("vmnet-doctor: {}", gettext("libadwaita could not be initialised."));
+        return ExitCode::FAILURE;
+    }
+    gio::resources_register_include!("vmnet-doctor.gresource").unwrap_or_else(|error| {
+        // The bundle is compiled into the binary; failing here is a build bug.
+        eprintln!("vmnet-doctor: the built-in resources are broken: {error}");
+    });
+    glib::set_application_name(&gettext("VM Network Doctor"));
+    gtk::Window::set_default_icon_name(config::APP_ID);
+
+    let app = adw::Application::new(Some(config::APP_ID), gio::ApplicationFlags::default());
+    app.set_resource_base_path(Some(config::RESOURCE_BASE));
+    ui::actions::install_app_accels(&app);
+
+    // Our own arguments are already parsed; GApplication must not see them.
+    RelmApp::from_app(app).with_args(Vec::new()).run::<ui::window::Window>(options);
+    ExitCode::SUCCESS
+}

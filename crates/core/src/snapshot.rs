@@ -117,23 +117,11 @@ impl DomainSnapshot {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DhcpLease {
-    pub mac: Option<String>,
-    pub ip: IpAddr,
-    pub prefix: u8,
-    pub hostname: Option<String>,
-    /// Seconds since the epoch.
-    pub expiry: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkSnapshot {
     pub config: NetworkConfig,
     pub active: bool,
     pub autostart: bool,
     pub persistent: bool,
-    /// dnsmasq's current leases; an error when they could not be read.
-    pub leases: Result<Vec<DhcpLease>, String>,
 }
 
 impl NetworkSnapshot {
@@ -149,6 +137,14 @@ pub struct Snapshot {
     pub hostname: Option<String>,
     pub domains: Vec<DomainSnapshot>,
     pub networks: Vec<NetworkSnapshot>,
+    /// Objects listed but not readable (vanished meanwhile, unexpected XML).
+    pub unreadable: Vec<Unreadable>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub name: String,
+    pub reason: String,
 }
 
 impl Snapshot {

@@ -1,1 +1,18 @@
-//! placeholder
+//! The only place VM Network Doctor talks to libvirt.
+//!
+//! libvirt calls block, so one worker thread owns the connection and runs
+//! every call in order; the rest of the program holds a [`Hypervisor`]
+//! handle and awaits (or blocks on) the answers.
+
+mod addresses;
+mod demo;
+mod error;
+mod snapshot;
+mod worker;
+
+pub use error::LibvirtError;
+pub use worker::Hypervisor;
+
+/// The URIs every libvirt host offers, in virt-manager's order.
+pub const SYSTEM_URI: &str = "qemu:///system";
+pub const SESSION_URI: &str = "qemu:///session";

@@ -1,0 +1,42 @@
+//! The demo hypervisor (`data/demo/demo-hypervisor.xml`) is a libvirt test
+//! driver file. The test driver loads every network active and not
+//! autostarted, so each network there says in its `<metadata>` what it
+//! should be, and this applies it right after opening — through libvirt's
+//! own API, as a user's `virsh net-destroy` / `net-autostart` would.
+
+use virt::connect::Connect;
+use virt::network::Network;
+use vmnet_doctor_core::xml::Element;
+
+/// The namespace of `<demo:state active='yes|no' autostart='yes|no'/>`.
+pub const DEMO_NAMESPACE: &str = "https://vmnetdoctor.github.io/xmlns/demo/1.0";
+
+/// Applies the intended network states; a no-op on anything but a test
+/// driver file that carries them.
+pub(crate) fn apply_intended_network_states(conn: &Connect, uri: &str) {
+    if !uri.starts_with("test://") {
+        return;
+    }
+    let Ok(networks) = conn.list_all_networks(0) else { return };
+    for network in networks {
+        if let Some((active, autostart)) = intended_state(&network) {
+            // The test driver accepts both calls; a failure leaves the
+            // network as loaded, which the snapshot then shows truthfully.
+            if !active && network.is_active().unwrap_or(false) {
+                let _ = network.destroy();
+            }
+            let _ = network.set_autostart(autostart);
+        }
+    }
+}
+
+fn intended_state(network: &Network) -> Option<(bool, bool)> {
+    let xml = network.xml_desc(0).ok()?;
+    let root = Element::parse(&xml).ok()?;
+    let state = root.child("metadata")?.children.iter().find(|child| {
+        child.local_name() == "state"
+            && child.attributes.iter().any(|(name, value)| name.starts_with("xmlns") && value == DEMO_NAMESPACE)
+    })?;
+    let yes = |name: &str| state.attr(name) == Some("yes");
+    Some((yes("active"), yes("autostart")))
+}

@@ -1,0 +1,77 @@
+//! Reads a whole connection into a [`Snapshot`].
+
+use virt::connect::Connect;
+use virt::domain::{Domain, DomainState as VirtState};
+use virt::network::Network;
+use vmnet_doctor_core::{
+    DomainSnapshot, DomainState, NetworkSnapshot, Snapshot, Unreadable, parse_domain_xml, parse_network_xml,
+};
+
+use crate::addresses::guest_addresses;
+use crate::error::LibvirtError;
+
+/// Lists every domain and network. One object that cannot be read (it
+/// vanished meanwhile, or its XML is unexpected) is reported in
+/// `Snapshot::unreadable`, never fails the rest.
+pub(crate) fn take_snapshot(conn: &Connect) -> Result<Snapshot, LibvirtError> {
+    let uri = conn.uri().map_err(|e| LibvirtError::from_call(&e))?;
+    let hostname = conn.hostname().ok();
+    let mut unreadable = Vec::new();
+
+    let mut domains = Vec::new();
+    for domain in conn.list_all_domains(0).map_err(|e| LibvirtError::from_call(&e))? {
+        match read_domain(&domain) {
+            Ok(snapshot) => domains.push(snapshot),
+            Err(reason) => unreadable.push(Unreadable { name: domain.name().unwrap_or_default(), reason }),
+        }
+    }
+    domains.sort_by(|a, b| a.name().cmp(b.name()));
+
+    let mut networks = Vec::new();
+    for network in conn.list_all_networks(0).map_err(|e| LibvirtError::from_call(&e))? {
+        match read_network(&network) {
+            Ok(snapshot) => networks.push(snapshot),
+            Err(reason) => unreadable.push(Unreadable { name: network.name().unwrap_or_default(), reason }),
+        }
+    }
+    networks.sort_by(|a, b| a.name().cmp(b.name()));
+
+    Ok(Snapshot { uri, hostname, domains, networks, unreadable })
+}
+
+fn read_domain(domain: &Domain) -> Result<DomainSnapshot, String> {
+    let xml = domain.xml_desc(0).map_err(|e| e.message().to_owned())?;
+    let config = parse_domain_xml(&xml).map_err(|e| e.to_string())?;
+    let state = match domain.state().map_err(|e| e.message().to_owned())?.0 {
+        virt::enumutil::Enum::Known(state) => map_state(state),
+        virt::enumutil::Enum::Unknown(_) => DomainState::NoState,
+    };
+    let persistent = domain.is_persistent().unwrap_or(true);
+    let autostart = domain.autostart().unwrap_or(false);
+    let addresses = if state.is_active() { guest_addresses(domain, &config) } else { Vec::new() };
+    Ok(DomainSnapshot { config, state, persistent, autostart, addresses })
+}
+
+fn map_state(state: VirtState) -> DomainState {
+    match state {
+        VirtState::NoState => DomainState::NoState,
+        VirtState::Running => DomainState::Running,
+        VirtState::Blocked => DomainState::Blocked,
+        VirtState::Paused => DomainState::Paused,
+        VirtState::Shutdown => DomainState::ShuttingDown,
+        VirtState::Shutoff => DomainState::ShutOff,
+        VirtState::Crashed => DomainState::Crashed,
+        VirtState::PMSuspended => DomainState::Suspended,
+    }
+}
+
+fn read_network(network: &Network) -> Result<NetworkSnapshot, String> {
+    let xml = network.xml_desc(0).map_err(|e| e.message().to_owned())?;
+    let config = parse_network_xml(&xml).map_err(|e| e.to_string())?;
+    Ok(NetworkSnapshot {
+        config,
+        active: network.is_active().map_err(|e| e.message().to_owned())?,
+        autostart: network.autostart().unwrap_or(false),
+        persistent: network.is_persistent().unwrap_or(true),
+    })
+}

@@ -1,0 +1,117 @@
+//! The worker thread that owns the libvirt connection.
+
+use std::sync::mpsc;
+use std::thread;
+
+use tokio::sync::oneshot;
+use virt::connect::Connect;
+use vmnet_doctor_core::Snapshot;
+
+use crate::error::LibvirtError;
+use crate::snapshot::take_snapshot;
+
+/// A job for the worker: runs with the connection, answers on its own channel.
+type Job = Box<dyn FnOnce(&Connect) + Send>;
+
+/// A handle to an open libvirt connection. Cheap calls are still made on the
+/// worker thread, because every libvirt call may block on the daemon.
+/// Dropping the last handle closes the connection.
+#[derive(Debug)]
+pub struct Hypervisor {
+    jobs: mpsc::Sender<Job>,
+    uri: String,
+}
+
+impl Hypervisor {
+    /// Opens `uri` on a new worker thread. Use from async code.
+    pub async fn open(uri: &str) -> Result<Self, LibvirtError> {
+        let (jobs, opened) = Self::spawn(uri)?;
+        let uri = opened.await.map_err(|_| LibvirtError::Disconnected)??;
+        Ok(Self { jobs, uri })
+    }
+
+    /// Opens `uri`, blocking the calling thread (for the command line).
+    pub fn open_blocking(uri: &str) -> Result<Self, LibvirtError> {
+        let (jobs, opened) = Self::spawn(uri)?;
+        let uri = opened.blocking_recv().map_err(|_| LibvirtError::Disconnected)??;
+        Ok(Self { jobs, uri })
+    }
+
+    /// Starts the worker; the receiver yields the canonical URI once open.
+    #[allow(clippy::type_complexity)]
+    fn spawn(
+        uri: &str,
+    ) -> Result<(mpsc::Sender<Job>, oneshot::Receiver<Result<String, LibvirtError>>), LibvirtError> {
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        let (opened_tx, opened) = oneshot::channel();
+        let requested = uri.to_owned();
+        thread::Builder::new()
+            .name("libvirt".into())
+            .spawn(move || {
+                // libvirt prints every error to stderr by default; we report them ourselves.
+                virt::error::clear_error_callback();
+                let conn = match Connect::open(Some(&requested)) {
+                    Ok(conn) => conn,
+                    Err(error) => {
+                        let _ = opened_tx.send(Err(LibvirtError::from_open(&requested, &error)));
+                        return;
+                    }
+                };
+                let canonical = conn.uri().unwrap_or(requested);
+                crate::demo::apply_intended_network_states(&conn, &canonical);
+                if opened_tx.send(Ok(canonical)).is_err() {
+                    return;
+                }
+                // Runs until every handle is dropped.
+                for job in inbox {
+                    job(&conn);
+                }
+                drop(conn);
+            })
+            .map_err(|error| LibvirtError::Other { detail: error.to_string() })?;
+        Ok((jobs, opened))
+    }
+
+    /// The URI libvirt reports for this connection (e.g. `qemu:///system`).
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// Runs `call` on the worker thread and waits for its answer.
+    fn submit<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Connect) -> Result<T, LibvirtError> + Send + 'static,
+    ) -> Result<oneshot::Receiver<Result<T, LibvirtError>>, LibvirtError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move |conn| {
+                let _ = reply.send(call(conn));
+            }))
+            .map_err(|_| LibvirtError::Disconnected)?;
+        Ok(answer)
+    }
+
+    async fn call<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Connect) -> Result<T, LibvirtError> + Send + 'static,
+    ) -> Result<T, LibvirtError> {
+        self.submit(call)?.await.map_err(|_| LibvirtError::Disconnected)?
+    }
+
+    fn call_blocking<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Connect) -> Result<T, LibvirtError> + Send + 'static,
+    ) -> Result<T, LibvirtError> {
+        self.submit(call)?.blocking_recv().map_err(|_| LibvirtError::Disconnected)?
+    }
+
+    /// Every VM and virtual network of the connection, as they are now.
+    pub async fn snapshot(&self) -> Result<Snapshot, LibvirtError> {
+        self.call(take_snapshot).await
+    }
+
+    /// [`Self::snapshot`], blocking the calling thread.
+    pub fn snapshot_blocking(&self) -> Result<Snapshot, LibvirtError> {
+        self.call_blocking(take_snapshot)
+    }
+}

@@ -1,0 +1,98 @@
+//! The command line: `vmnet-doctor [--connect URI | --demo]`.
+
+use gettextrs::gettext;
+
+use crate::i18n::fill;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuiOptions {
+    /// A libvirt URI to open instead of the last one used.
+    pub connect: Option<String>,
+    /// Open the built-in demo hypervisor.
+    pub demo: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Gui(GuiOptions),
+    Help,
+    Version,
+}
+
+/// Parses the arguments after the program name; the error is a translated
+/// sentence naming the bad argument.
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut options = GuiOptions::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--demo" => options.demo = true,
+            "-c" | "--connect" => match args.next() {
+                Some(uri) if !uri.trim().is_empty() => options.connect = Some(uri),
+                _ => return Err(gettext("--connect needs a libvirt URI, e.g. qemu:///system")),
+            },
+            other => {
+                if let Some(uri) = other.strip_prefix("--connect=") {
+                    options.connect = Some(uri.to_owned());
+                } else {
+                    return Err(fill(&gettext("unknown argument “{arg}”"), &[("arg", other)]));
+                }
+            }
+        }
+    }
+    if options.demo && options.connect.is_some() {
+        return Err(gettext("--demo and --connect cannot be used together"));
+    }
+    Ok(Command::Gui(options))
+}
+
+pub fn help_text() -> String {
+    format!(
+        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n  -h, --help         {}\n  -V, --version      {}\n",
+        gettext("VM Network Doctor — find and fix why a virtual machine has no network."),
+        gettext("Usage:"),
+        gettext("Options:"),
+        gettext("open this libvirt connection (e.g. qemu:///system, qemu+ssh://host/system)"),
+        gettext("open the built-in demo hypervisor"),
+        gettext("show this help"),
+        gettext("show the version"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Command, String> {
+        parse(args.iter().map(|a| (*a).to_owned()))
+    }
+
+    #[test]
+    fn no_arguments_open_the_gui_with_defaults() {
+        assert_eq!(run(&[]), Ok(Command::Gui(GuiOptions::default())));
+    }
+
+    #[test]
+    fn connect_takes_a_uri_in_both_spellings() {
+        let want = Command::Gui(GuiOptions { connect: Some("test:///default".into()), demo: false });
+        assert_eq!(run(&["--connect", "test:///default"]), Ok(want));
+        let want = Command::Gui(GuiOptions { connect: Some("qemu:///session".into()), demo: false });
+        assert_eq!(run(&["--connect=qemu:///session"]), Ok(want));
+    }
+
+    #[test]
+    fn bad_arguments_are_errors_not_panics() {
+        assert!(run(&["--connect"]).is_err());
+        assert!(run(&["--connect", " "]).is_err());
+        assert!(run(&["--frobnicate"]).is_err());
+        assert!(run(&["--demo", "--connect", "qemu:///system"]).is_err());
+    }
+
+    #[test]
+    fn help_and_version_win() {
+        assert_eq!(run(&["--demo", "--help"]), Ok(Command::Help));
+        assert_eq!(run(&["-V"]), Ok(Command::Version));
+    }
+}

@@ -1,0 +1,16 @@
+//! Keyboard shortcuts and the menus' action names.
+
+use relm4::adw;
+use relm4::gtk::prelude::*;
+
+pub const REFRESH: &str = "win.refresh";
+pub const OTHER_CONNECTION: &str = "win.other-connection";
+pub const CONNECT: &str = "win.connect";
+pub const ABOUT: &str = "win.about";
+pub const CLOSE: &str = "window.close";
+
+pub fn install_app_accels(app: &adw::Application) {
+    app.set_accels_for_action(REFRESH, &["<Control>r", "F5"]);
+    app.set_accels_for_action(OTHER_CONNECTION, &["<Control>o"]);
+    app.set_accels_for_action(CLOSE, &["<Control>w", "<Control>q"]);
+}

@@ -1,0 +1,80 @@
+//! One VM in the sidebar: name, state and NIC count. A recycled list item,
+//! so a host with a thousand VMs costs only the rows on screen.
+
+use relm4::gtk::prelude::*;
+use relm4::gtk::{self, pango};
+use relm4::typed_view::list::RelmListItem;
+use vmnet_doctor_core::DomainSnapshot;
+
+use crate::describe;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmListItem {
+    pub name: String,
+    summary: String,
+    state: String,
+    icon: &'static str,
+}
+
+impl VmListItem {
+    pub fn new(domain: &DomainSnapshot) -> Self {
+        Self {
+            name: domain.name().to_owned(),
+            summary: describe::domain_summary(domain),
+            state: describe::domain_state(domain.state),
+            icon: describe::domain_state_icon(domain.state),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct VmListItemWidgets {
+    icon: gtk::Image,
+    name: gtk::Label,
+    summary: gtk::Label,
+}
+
+impl RelmListItem for VmListItem {
+    type Root = gtk::Box;
+    type Widgets = VmListItemWidgets;
+
+    fn setup(_item: &gtk::ListItem) -> (gtk::Box, VmListItemWidgets) {
+        relm4::view! {
+            root = gtk::Box {
+                set_spacing: 12,
+                set_margin_top: 6,
+                set_margin_bottom: 6,
+
+                #[name = "icon"]
+                gtk::Image {
+                    set_valign: gtk::Align::Center,
+                },
+                gtk::Box {
+                    set_orientation: gtk::Orientation::Vertical,
+                    set_spacing: 2,
+                    #[name = "name"]
+                    gtk::Label {
+                        set_xalign: 0.0,
+                        set_ellipsize: pango::EllipsizeMode::End,
+                    },
+                    #[name = "summary"]
+                    gtk::Label {
+                        set_xalign: 0.0,
+                        set_ellipsize: pango::EllipsizeMode::End,
+                        add_css_class: "caption",
+                        add_css_class: "dim-label",
+                    },
+                },
+            }
+        }
+        (root, VmListItemWidgets { icon, name, summary })
+    }
+
+    fn bind(&mut self, widgets: &mut Self::Widgets, _root: &mut Self::Root) {
+        widgets.icon.set_icon_name(Some(self.icon));
+        widgets.icon.set_tooltip_text(Some(&self.state));
+        widgets.icon.update_property(&[gtk::accessible::Property::Label(&self.state)]);
+        widgets.name.set_label(&self.name);
+        widgets.summary.set_label(&self.summary);
+    }
+}

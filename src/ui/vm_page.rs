@@ -1,0 +1,117 @@
+//! The content pane: the selected VM and every one of its network cards.
+
+use gettextrs::gettext;
+use relm4::adw;
+use relm4::adw::prelude::*;
+use relm4::gtk;
+use relm4::{ComponentParts, ComponentSender, SimpleComponent};
+use vmnet_doctor_core::{DomainSnapshot, Snapshot};
+
+use crate::describe;
+use crate::i18n::fill;
+use crate::ui::nic_group;
+
+#[derive(Debug)]
+pub struct VmPage {
+    /// The groups currently shown, removed when another VM is shown.
+    groups: Vec<adw::PreferencesGroup>,
+    has_vm: bool,
+}
+
+#[derive(Debug)]
+pub enum VmPageMsg {
+    /// Show this VM of this snapshot.
+    Show(Box<(DomainSnapshot, Snapshot)>),
+    Clear,
+}
+
+#[relm4::component(pub)]
+impl SimpleComponent for VmPage {
+    type Init = ();
+    type Input = VmPageMsg;
+    type Output = ();
+
+    view! {
+        gtk::Stack {
+            set_transition_type: gtk::StackTransitionType::Crossfade,
+            #[watch]
+            set_visible_child_name: if model.has_vm { "vm" } else { "none" },
+
+            add_named[Some("none")] = &adw::StatusPage {
+                set_icon_name: Some("computer-symbolic"),
+                set_title: &gettext("No VM Selected"),
+                set_description: Some(&gettext("Choose a virtual machine to see its network cards.")),
+            },
+            add_named[Some("vm")] = &gtk::ScrolledWindow {
+                set_hscrollbar_policy: gtk::PolicyType::Never,
+                adw::Clamp {
+                    set_maximum_size: 720,
+                    #[name = "groups_box"]
+                    gtk::Box {
+                        set_orientation: gtk::Orientation::Vertical,
+                        set_spacing: 24,
+                        set_margin_top: 24,
+                        set_margin_bottom: 24,
+                        set_margin_start: 12,
+                        set_margin_end: 12,
+                    },
+                },
+            },
+        }
+    }
+
+    fn init(_: (), root: Self::Root, _sender: ComponentSender<Self>) -> ComponentParts<Self> {
+        let model = VmPage { groups: Vec::new(), has_vm: false };
+        let widgets = view_output!();
+        ComponentParts { model, widgets }
+    }
+
+    fn update(&mut self, msg: VmPageMsg, _sender: ComponentSender<Self>) {
+        match msg {
+            VmPageMsg::Show(shown) => {
+                let (domain, snapshot) = *shown;
+                self.groups = std::iter::once(overview(&domain)).chain(nic_groups(&domain, &snapshot)).collect();
+                self.has_vm = true;
+            }
+            VmPageMsg::Clear => {
+                self.groups.clear();
+                self.has_vm = false;
+            }
+        }
+    }
+
+    fn post_view() {
+        // Swap the groups for the ones of the VM now shown.
+        while let Some(child) = groups_box.first_child() {
+            groups_box.remove(&child);
+        }
+        for group in &model.groups {
+            groups_box.append(group);
+        }
+    }
+}
+
+/// The VM itself: state and guest agent.
+fn overview(domain: &DomainSnapshot) -> adw::PreferencesGroup {
+    let group = adw::PreferencesGroup::new();
+    group.set_title(&fill(&gettext("Virtual Machine “{name}”"), &[("name", domain.name())]));
+    if let Some(title) = &domain.config.title {
+        group.set_description(Some(title));
+    }
+    for (title, value) in [
+        (gettext("State"), describe::domain_state(domain.state)),
+        (gettext("Guest agent"), describe::guest_agent(domain)),
+    ] {
+        let row = adw::ActionRow::builder().title(title).subtitle(value).subtitle_selectable(true).build();
+        row.add_css_class("property");
+        group.add(&row);
+    }
+    group
+}
+
+fn nic_groups(domain: &DomainSnapshot, snapshot: &Snapshot) -> Vec<adw::PreferencesGroup> {
+    if domain.interfaces().is_empty() {
+        return vec![nic_group::no_cards()];
+    }
+    domain.interfaces().iter().enumerate().map(|(i, nic)| nic_group::build(i, nic, domain, snapshot)).collect()
+}

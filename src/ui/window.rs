@@ -1,0 +1,594 @@
+//! The main window: a connection's VMs in the sidebar, the selected VM's
+//! network cards in the content pane, and status pages while connecting or
+//! when the connection fails.
+
+use std::sync::Arc;
+
+use gettextrs::gettext;
+use relm4::adw;
+use relm4::adw::prelude::*;
+use relm4::gtk::{gio, glib};
+use relm4::typed_view::list::TypedListView;
+use relm4::{Component, ComponentController, ComponentParts, ComponentSender, Controller, gtk};
+use vmnet_doctor_core::Snapshot;
+use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
+
+use crate::cli::GuiOptions;
+use crate::connections::{self, Connection};
+use crate::ui::error_page::{self, ErrorText};
+use crate::i18n::fill;
+use crate::ui::vm_list_item::VmListItem;
+use crate::ui::vm_page::{VmPage, VmPageMsg};
+use crate::ui::{about, actions};
+use crate::{settings, startup};
+
+/// What the window shows as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// Nothing opened yet (e.g. a connection attempt was cancelled).
+    Idle,
+    Connecting { uri: String },
+    Failed { uri: String, text: ErrorText },
+    Connected,
+}
+
+impl Phase {
+    fn page(&self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Connecting { .. } => "connecting",
+            Phase::Failed { .. } => "failed",
+            Phase::Connected => "connected",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Window {
+    phase: Phase,
+    connections: Vec<Connection>,
+    connection_menu: gio::Menu,
+    hypervisor: Option<Arc<Hypervisor>>,
+    snapshot: Option<Snapshot>,
+    /// Bumped on every connect or cancel, so a late answer for an attempt the
+    /// user gave up on is ignored.
+    attempt: u64,
+    vm_list: TypedListView<VmListItem, gtk::SingleSelection>,
+    selected: Option<String>,
+    vm_page: Controller<VmPage>,
+    split_view: adw::NavigationSplitView,
+    settings: Option<gio::Settings>,
+}
+
+#[derive(Debug)]
+pub enum WindowMsg {
+    Connect(String),
+    Refresh,
+    Cancel,
+    Retry,
+    OpenDemo,
+    AskForUri,
+    SelectionChanged,
+    About,
+    SaveWindowState,
+}
+
+#[derive(Debug)]
+pub enum WindowCmd {
+    Opened { attempt: u64, result: Result<(Arc<Hypervisor>, Snapshot), LibvirtError> },
+    Refreshed { attempt: u64, result: Result<Snapshot, LibvirtError> },
+}
+
+#[relm4::component(pub)]
+impl Component for Window {
+    type Init = GuiOptions;
+    type Input = WindowMsg;
+    type Output = ();
+    type CommandOutput = WindowCmd;
+
+    view! {
+        adw::ApplicationWindow {
+            set_title: Some(&gettext("VM Network Doctor")),
+            set_width_request: 360,
+            set_height_request: 294,
+            connect_close_request[sender] => move |_| {
+                sender.input(WindowMsg::SaveWindowState);
+                glib::Propagation::Proceed
+            },
+
+            #[name = "pages"]
+            gtk::Stack {
+                set_transition_type: gtk::StackTransitionType::Crossfade,
+                #[watch]
+                set_visible_child_name: model.phase.page(),
+
+                add_named[Some("idle")] = &adw::ToolbarView {
+                    add_top_bar = &adw::HeaderBar {
+                        pack_start = &connection_button(&model.connection_menu),
+                        pack_end = &main_menu_button(),
+                    },
+                    #[wrap(Some)]
+                    set_content = &adw::StatusPage {
+                        set_icon_name: Some("network-server-symbolic"),
+                        set_title: &gettext("No Connection"),
+                        set_description: Some(&gettext("Choose a libvirt connection from the menu in the header bar.")),
+                        #[wrap(Some)]
+                        set_child = &gtk::Button {
+                            set_label: &gettext("Open Demo Hypervisor"),
+                            set_halign: gtk::Align::Center,
+                            add_css_class: "pill",
+                            connect_clicked => WindowMsg::OpenDemo,
+                        },
+                    },
+                },
+
+                add_named[Some("connecting")] = &adw::ToolbarView {
+                    add_top_bar = &adw::HeaderBar {
+                        pack_start = &connection_button(&model.connection_menu),
+                        pack_end = &main_menu_button(),
+                    },
+                    #[wrap(Some)]
+                    set_content = &adw::StatusPage {
+                        #[watch]
+                        set_title: &connecting_title(&model.phase),
+                        set_description: Some(&gettext("Reading virtual machines and networks…")),
+                        #[wrap(Some)]
+                        set_child = &gtk::Box {
+                            set_orientation: gtk::Orientation::Vertical,
+                            set_spacing: 24,
+                            gtk::Spinner {
+                                #[watch]
+                                set_spinning: matches!(model.phase, Phase::Connecting { .. }),
+                                set_size_request: (32, 32),
+                                set_halign: gtk::Align::Center,
+                            },
+                            gtk::Button {
+                                set_label: &gettext("Cancel"),
+                                set_halign: gtk::Align::Center,
+                                add_css_class: "pill",
+                                connect_clicked => WindowMsg::Cancel,
+                            },
+                        },
+                    },
+                },
+
+                add_named[Some("failed")] = &adw::ToolbarView {
+                    add_top_bar = &adw::HeaderBar {
+                        pack_start = &connection_button(&model.connection_menu),
+                        pack_end = &main_menu_button(),
+                    },
+                    #[wrap(Some)]
+                    set_content = &adw::StatusPage {
+                        set_icon_name: Some("network-offline-symbolic"),
+                        #[watch]
+                        set_title: &failure(&model.phase).map(|t| t.title.clone()).unwrap_or_default(),
+                        #[watch]
+                        set_description: failure(&model.phase).map(|t| t.advice.as_str()),
+                        #[wrap(Some)]
+                        set_child = &adw::Clamp {
+                            set_maximum_size: 560,
+                            gtk::Box {
+                                set_orientation: gtk::Orientation::Vertical,
+                                set_spacing: 18,
+                                gtk::Box {
+                                    set_spacing: 12,
+                                    set_halign: gtk::Align::Center,
+                                    gtk::Button {
+                                        set_label: &gettext("Try Again"),
+                                        add_css_class: "pill",
+                                        add_css_class: "suggested-action",
+                                        connect_clicked => WindowMsg::Retry,
+                                    },
+                                    gtk::Button {
+                                        set_label: &gettext("Open Demo Hypervisor"),
+                                        add_css_class: "pill",
+                                        connect_clicked => WindowMsg::OpenDemo,
+                                    },
+                                },
+                                gtk::Expander {
+                                    set_label: Some(&gettext("Details")),
+                                    #[watch]
+                                    set_visible: failure(&model.phase).is_some_and(|t| t.detail.is_some()),
+                                    gtk::Label {
+                                        #[watch]
+                                        set_label: failure(&model.phase).and_then(|t| t.detail.as_deref()).unwrap_or_default(),
+                                        set_wrap: true,
+                                        set_selectable: true,
+                                        set_xalign: 0.0,
+                                        add_css_class: "monospace",
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+
+                #[local_ref]
+                add_named[Some("connected")] = split_view -> adw::NavigationSplitView {
+                    set_min_sidebar_width: 260.0,
+                    set_max_sidebar_width: 340.0,
+
+                    #[wrap(Some)]
+                    set_sidebar = &adw::NavigationPage {
+                        #[watch]
+                        set_title: &current_label(&model),
+                        #[wrap(Some)]
+                        set_child = &adw::ToolbarView {
+                            add_top_bar = &adw::HeaderBar {
+                                pack_start = &connection_button(&model.connection_menu),
+                                pack_end = &main_menu_button(),
+                                #[wrap(Some)]
+                                set_title_widget = &adw::WindowTitle {
+                                    set_title: &gettext("Virtual Machines"),
+                                    #[watch]
+                                    set_subtitle: &current_label(&model),
+                                },
+                            },
+                            #[wrap(Some)]
+                            set_content = &gtk::Stack {
+                                #[watch]
+                                set_visible_child_name: if model.vm_list.is_empty() { "empty" } else { "list" },
+                                add_named[Some("list")] = &gtk::ScrolledWindow {
+                                    set_hscrollbar_policy: gtk::PolicyType::Never,
+                                    set_vexpand: true,
+                                    #[local_ref]
+                                    vm_list_view -> gtk::ListView {
+                                        add_css_class: "navigation-sidebar",
+                                        update_property: &[gtk::accessible::Property::Label(&gettext("Virtual machines"))],
+                                    },
+                                },
+                                add_named[Some("empty")] = &adw::StatusPage {
+                                    set_icon_name: Some("computer-symbolic"),
+                                    set_title: &gettext("No Virtual Machines"),
+                                    set_description: Some(&gettext("This connection has no VMs yet. Create one in virt-manager, then refresh.")),
+                                    add_css_class: "compact",
+                                },
+                            },
+                        },
+                    },
+
+                    #[wrap(Some)]
+                    set_content = &adw::NavigationPage {
+                        #[watch]
+                        set_title: model.selected.as_deref().unwrap_or(&gettext("Network Cards")),
+                        #[wrap(Some)]
+                        set_child = &adw::ToolbarView {
+                            add_top_bar = &adw::HeaderBar {},
+                            set_content: Some(model.vm_page.widget()),
+                        },
+                    },
+                },
+            },
+
+            add_breakpoint = breakpoint(&split_view),
+        }
+    }
+
+    fn init(options: GuiOptions, root: Self::Root, sender: ComponentSender<Self>) -> ComponentParts<Self> {
+        let settings = settings::app_settings();
+        let explicit = if options.demo { Some(connections::demo_uri()) } else { options.connect.clone() };
+        let connections = connections::known(explicit.as_deref(), &connections::from_virt_manager());
+        let connection_menu = build_connection_menu(&connections);
+
+        let vm_list: TypedListView<VmListItem, gtk::SingleSelection> = TypedListView::new();
+        vm_list.selection_model.set_autoselect(false);
+        vm_list.selection_model.set_can_unselect(true);
+        vm_list.selection_model.connect_selected_notify({
+            let sender = sender.clone();
+            move |_| sender.input(WindowMsg::SelectionChanged)
+        });
+
+        let vm_page = VmPage::builder().launch(()).detach();
+        let model = Window {
+            phase: Phase::Idle,
+            connections,
+            connection_menu,
+            hypervisor: None,
+            snapshot: None,
+            attempt: 0,
+            vm_list,
+            selected: None,
+            vm_page,
+            split_view: adw::NavigationSplitView::new(),
+            settings,
+        };
+        let split_view = &model.split_view;
+        let vm_list_view = &model.vm_list.view;
+        let widgets = view_output!();
+
+        if crate::config::is_development() {
+            // GNOME's striped header bar marks development builds.
+            root.add_css_class("devel");
+        }
+        install_window_actions(&root, &sender);
+        restore_window_state(&root, model.settings.as_ref());
+
+        let first = explicit
+            .or_else(|| model.settings.as_ref().map(|s| s.string("last-uri").to_string()).filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| vmnet_doctor_libvirt::SYSTEM_URI.to_owned());
+        sender.input(WindowMsg::Connect(first));
+
+        ComponentParts { model, widgets }
+    }
+
+    fn update(&mut self, msg: WindowMsg, sender: ComponentSender<Self>, root: &Self::Root) {
+        match msg {
+            WindowMsg::Connect(uri) => self.connect(uri, &sender),
+            WindowMsg::Retry => {
+                if let Phase::Failed { uri, .. } = &self.phase {
+                    let uri = uri.clone();
+                    self.connect(uri, &sender);
+                }
+            }
+            WindowMsg::OpenDemo => self.connect(connections::demo_uri(), &sender),
+            WindowMsg::Cancel => {
+                self.attempt += 1;
+                self.phase = if self.hypervisor.is_some() { Phase::Connected } else { Phase::Idle };
+            }
+            WindowMsg::Refresh => {
+                if let Some(hypervisor) = self.hypervisor.clone() {
+                    let attempt = self.attempt;
+                    sender.oneshot_command(async move {
+                        WindowCmd::Refreshed { attempt, result: hypervisor.snapshot().await }
+                    });
+                } else if let Phase::Failed { uri, .. } = &self.phase {
+                    let uri = uri.clone();
+                    self.connect(uri, &sender);
+                }
+            }
+            WindowMsg::AskForUri => ask_for_uri(root, &sender),
+            WindowMsg::SelectionChanged => self.show_selected(),
+            WindowMsg::About => about::show(root),
+            WindowMsg::SaveWindowState => save_window_state(root, self.settings.as_ref()),
+        }
+    }
+
+    fn update_cmd(&mut self, cmd: WindowCmd, _sender: ComponentSender<Self>, _root: &Self::Root) {
+        match cmd {
+            WindowCmd::Opened { attempt, result } if attempt == self.attempt => match result {
+                Ok((hypervisor, snapshot)) => {
+                    if let Some(settings) = &self.settings {
+                        // Remembering is a convenience; a read-only settings backend is not an error.
+                        let _ = settings.set_string("last-uri", hypervisor.uri());
+                    }
+                    self.hypervisor = Some(hypervisor);
+                    self.phase = Phase::Connected;
+                    self.show_snapshot(snapshot);
+                }
+                Err(error) => {
+                    let uri = match &self.phase {
+                        Phase::Connecting { uri } => uri.clone(),
+                        _ => String::new(),
+                    };
+                    self.phase = Phase::Failed { uri, text: error_page::describe(&error) };
+                }
+            },
+            WindowCmd::Refreshed { attempt, result } if attempt == self.attempt => match result {
+                Ok(snapshot) => self.show_snapshot(snapshot),
+                Err(error) => {
+                    let uri = self.hypervisor.as_ref().map(|h| h.uri().to_owned()).unwrap_or_default();
+                    self.hypervisor = None;
+                    self.phase = Phase::Failed { uri, text: error_page::describe(&error) };
+                }
+            },
+            // An answer for an attempt that was cancelled or superseded.
+            WindowCmd::Opened { .. } | WindowCmd::Refreshed { .. } => {}
+        }
+    }
+}
+
+impl Window {
+    fn connect(&mut self, uri: String, sender: &ComponentSender<Self>) {
+        self.attempt += 1;
+        let attempt = self.attempt;
+        if !self.connections.iter().any(|c| c.uri == uri) {
+            self.connections.insert(0, Connection { label: connections::label(&uri), uri: uri.clone() });
+            self.connection_menu.remove_all();
+            fill_connection_menu(&self.connection_menu, &self.connections);
+        }
+        self.phase = Phase::Connecting { uri: uri.clone() };
+        self.hypervisor = None;
+        self.snapshot = None;
+        self.vm_list.clear();
+        self.vm_page.emit(VmPageMsg::Clear);
+        sender.oneshot_command(async move {
+            let result = async {
+                let hypervisor = Hypervisor::open(&uri).await?;
+                let snapshot = hypervisor.snapshot().await?;
+                Ok((Arc::new(hypervisor), snapshot))
+            }
+            .await;
+            WindowCmd::Opened { attempt, result }
+        });
+    }
+
+    /// Fills the sidebar, keeping the selected VM when it still exists.
+    fn show_snapshot(&mut self, snapshot: Snapshot) {
+        let keep = self.selected.take();
+        self.vm_list.clear();
+        self.vm_list.extend_from_iter(snapshot.domains.iter().map(VmListItem::new));
+        let count = snapshot.domains.len();
+        self.snapshot = Some(snapshot);
+
+        let position = keep
+            .and_then(|name| self.vm_list.find(|item| item.name == name))
+            // On a wide window, show the first VM rather than an empty pane.
+            .or_else(|| (!self.split_view.is_collapsed() && count > 0).then_some(0));
+        match position {
+            Some(position) => self.vm_list.selection_model.set_selected(position),
+            None => self.vm_list.selection_model.set_selected(gtk::INVALID_LIST_POSITION),
+        }
+        self.show_selected();
+        startup::report_vm_list_populated(count);
+    }
+
+    fn show_selected(&mut self) {
+        let position = self.vm_list.selection_model.selected();
+        let name = self.vm_list.get(position).map(|item| item.borrow().name.clone());
+        let domain = name.as_ref().and_then(|name| self.snapshot.as_ref()?.domain(name).cloned());
+        match (domain, &self.snapshot) {
+            (Some(domain), Some(snapshot)) => {
+                let user_picked = self.selected.as_deref() != Some(domain.name());
+                self.selected = Some(domain.name().to_owned());
+                self.vm_page.emit(VmPageMsg::Show(Box::new((domain, snapshot.clone()))));
+                if user_picked {
+                    self.split_view.set_show_content(true);
+                }
+            }
+            _ => {
+                self.selected = None;
+                self.vm_page.emit(VmPageMsg::Clear);
+            }
+        }
+    }
+}
+
+fn current_label(model: &Window) -> String {
+    model.hypervisor.as_ref().map(|h| connections::label(h.uri())).unwrap_or_default()
+}
+
+fn connecting_title(phase: &Phase) -> String {
+    match phase {
+        Phase::Connecting { uri } => {
+            fill(&gettext("Connecting to {connection}"), &[("connection", &connections::label(uri))])
+        }
+        _ => String::new(),
+    }
+}
+
+fn failure(phase: &Phase) -> Option<&ErrorText> {
+    match phase {
+        Phase::Failed { text, .. } => Some(text),
+        _ => None,
+    }
+}
+
+fn build_connection_menu(connections: &[Connection]) -> gio::Menu {
+    let menu = gio::Menu::new();
+    fill_connection_menu(&menu, connections);
+    menu
+}
+
+fn fill_connection_menu(menu: &gio::Menu, connections: &[Connection]) {
+    let known = gio::Menu::new();
+    for connection in connections {
+        let item = gio::MenuItem::new(Some(&connection.label), None);
+        item.set_action_and_target_value(Some(actions::CONNECT), Some(&connection.uri.to_variant()));
+        known.append_item(&item);
+    }
+    menu.append_section(Some(&gettext("Connections")), &known);
+    let other = gio::Menu::new();
+    other.append(Some(&gettext("Other Connection…")), Some(actions::OTHER_CONNECTION));
+    menu.append_section(None, &other);
+}
+
+fn connection_button(menu: &gio::Menu) -> gtk::MenuButton {
+    gtk::MenuButton::builder()
+        .icon_name("network-server-symbolic")
+        .tooltip_text(gettext("Connection"))
+        .menu_model(menu)
+        .build()
+}
+
+fn main_menu_button() -> gtk::MenuButton {
+    let menu = gio::Menu::new();
+    let section = gio::Menu::new();
+    section.append(Some(&gettext("_Refresh")), Some(actions::REFRESH));
+    section.append(Some(&gettext("_Other Connection…")), Some(actions::OTHER_CONNECTION));
+    menu.append_section(None, &section);
+    let about = gio::Menu::new();
+    about.append(Some(&gettext("_About VM Network Doctor")), Some(actions::ABOUT));
+    menu.append_section(None, &about);
+    gtk::MenuButton::builder()
+        .icon_name("open-menu-symbolic")
+        .tooltip_text(gettext("Main Menu"))
+        .primary(true)
+        .menu_model(&menu)
+        .build()
+}
+
+fn breakpoint(split_view: &adw::NavigationSplitView) -> adw::Breakpoint {
+    let condition = adw::BreakpointCondition::new_length(
+        adw::BreakpointConditionLengthType::MaxWidth,
+        600.0,
+        adw::LengthUnit::Sp,
+    );
+    let breakpoint = adw::Breakpoint::new(condition);
+    breakpoint.add_setter(split_view, "collapsed", Some(&true.to_value()));
+    breakpoint
+}
+
+fn install_window_actions(window: &adw::ApplicationWindow, sender: &ComponentSender<Window>) {
+    let group = gio::SimpleActionGroup::new();
+    let simple = |name: &str, msg: fn() -> WindowMsg| {
+        let action = gio::SimpleAction::new(name, None);
+        let sender = sender.clone();
+        action.connect_activate(move |_, _| sender.input(msg()));
+        group.add_action(&action);
+    };
+    simple("refresh", || WindowMsg::Refresh);
+    simple("other-connection", || WindowMsg::AskForUri);
+    simple("about", || WindowMsg::About);
+    let connect = gio::SimpleAction::new("connect", Some(glib::VariantTy::STRING));
+    connect.connect_activate({
+        let sender = sender.clone();
+        move |_, target| {
+            if let Some(uri) = target.and_then(|v| v.get::<String>()) {
+                sender.input(WindowMsg::Connect(uri));
+            }
+        }
+    });
+    group.add_action(&connect);
+    window.insert_action_group("win", Some(&group));
+}
+
+/// "Other Connection…": a URI typed by the user, as in `virsh -c`.
+fn ask_for_uri(window: &adw::ApplicationWindow, sender: &ComponentSender<Window>) {
+    let dialog = adw::AlertDialog::new(
+        Some(&gettext("Open a Connection")),
+        Some(&gettext("Enter a libvirt connection URI, as you would give to “virsh -c”.")),
+    );
+    let entry = gtk::Entry::builder()
+        .placeholder_text("qemu+ssh://user@host/system")
+        .activates_default(true)
+        .build();
+    entry.update_property(&[gtk::accessible::Property::Label(&gettext("Connection URI"))]);
+    dialog.set_extra_child(Some(&entry));
+    dialog.add_responses(&[("cancel", &gettext("_Cancel")), ("connect", &gettext("C_onnect"))]);
+    dialog.set_response_appearance("connect", adw::ResponseAppearance::Suggested);
+    dialog.set_default_response(Some("connect"));
+    dialog.set_close_response("cancel");
+    dialog.set_response_enabled("connect", false);
+    entry.connect_changed({
+        let dialog = dialog.clone();
+        move |entry| dialog.set_response_enabled("connect", !entry.text().trim().is_empty())
+    });
+    let sender = sender.clone();
+    dialog.connect_response(Some("connect"), move |_, _| {
+        let uri = entry.text().trim().to_owned();
+        if !uri.is_empty() {
+            sender.input(WindowMsg::Connect(uri));
+        }
+    });
+    dialog.present(Some(window));
+}
+
+fn restore_window_state(window: &adw::ApplicationWindow, settings: Option<&gio::Settings>) {
+    let (width, height, maximized) = match settings {
+        Some(s) => (s.int("window-width"), s.int("window-height"), s.boolean("is-maximized")),
+        None => (960, 640, false),
+    };
+    window.set_default_size(width, height);
+    if maximized {
+        window.maximize();
+    }
+}
+
+fn save_window_state(window: &adw::ApplicationWindow, settings: Option<&gio::Settings>) {
+    let Some(settings) = settings else { return };
+    let (width, height) = window.default_size();
+    // Failing to remember the size is not worth bothering the user about.
+    let _ = settings.set_int("window-width", width);
+    let _ = settings.set_int("window-height", height);
+    let _ = settings.set_boolean("is-maximized", window.is_maximized());
+}
