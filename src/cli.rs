@@ -10,9 +10,11 @@ pub struct GuiOptions {
     pub connect: Option<String>,
     /// Open the built-in demo hypervisor.
     pub demo: bool,
+    /// Select this VM once the connection is open.
+    pub vm: Option<String>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Gui(GuiOptions),
     Help,
@@ -33,9 +35,15 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                 Some(uri) if !uri.trim().is_empty() => options.connect = Some(uri),
                 _ => return Err(gettext("--connect needs a libvirt URI, e.g. qemu:///system")),
             },
+            "--vm" => match args.next() {
+                Some(name) if !name.trim().is_empty() => options.vm = Some(name),
+                _ => return Err(gettext("--vm needs the name of a virtual machine")),
+            },
             other => {
                 if let Some(uri) = other.strip_prefix("--connect=") {
                     options.connect = Some(uri.to_owned());
+                } else if let Some(name) = other.strip_prefix("--vm=") {
+                    options.vm = Some(name.to_owned());
                 } else {
                     return Err(fill(&gettext("unknown argument “{arg}”"), &[("arg", other)]));
                 }
@@ -50,12 +58,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
 
 pub fn help_text() -> String {
     format!(
-        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n  -h, --help         {}\n  -V, --version      {}\n",
+        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n  -h, --help         {}\n  -V, --version      {}\n",
         gettext("VM Network Doctor — find and fix why a virtual machine has no network."),
         gettext("Usage:"),
         gettext("Options:"),
         gettext("open this libvirt connection (e.g. qemu:///system, qemu+ssh://host/system)"),
         gettext("open the built-in demo hypervisor"),
+        gettext("select this virtual machine"),
         gettext("show this help"),
         gettext("show the version"),
     )
@@ -76,10 +85,20 @@ mod tests {
 
     #[test]
     fn connect_takes_a_uri_in_both_spellings() {
-        let want = Command::Gui(GuiOptions { connect: Some("test:///default".into()), demo: false });
+        let want =
+            Command::Gui(GuiOptions { connect: Some("test:///default".into()), ..GuiOptions::default() });
         assert_eq!(run(&["--connect", "test:///default"]), Ok(want));
-        let want = Command::Gui(GuiOptions { connect: Some("qemu:///session".into()), demo: false });
+        let want =
+            Command::Gui(GuiOptions { connect: Some("qemu:///session".into()), ..GuiOptions::default() });
         assert_eq!(run(&["--connect=qemu:///session"]), Ok(want));
+    }
+
+    #[test]
+    fn vm_selects_a_machine() {
+        let want = Command::Gui(GuiOptions { demo: true, vm: Some("win11".into()), ..GuiOptions::default() });
+        assert_eq!(run(&["--demo", "--vm", "win11"]), Ok(want.clone()));
+        assert_eq!(run(&["--demo", "--vm=win11"]), Ok(want));
+        assert!(run(&["--vm"]).is_err());
     }
 
     #[test]

@@ -19,7 +19,8 @@ pub const VERSION: &str = or_default!("VMNET_DOCTOR_VERSION", env!("CARGO_PKG_VE
 pub const GETTEXT_PACKAGE: &str = "vmnet-doctor";
 pub const LOCALEDIR: &str = or_default!("VMNET_DOCTOR_LOCALEDIR", "/usr/share/locale");
 /// Where the demo hypervisor lives: the installed data, or the source tree.
-pub const PKGDATADIR: &str = or_default!("VMNET_DOCTOR_PKGDATADIR", concat!(env!("CARGO_MANIFEST_DIR"), "/data"));
+pub const PKGDATADIR: &str =
+    or_default!("VMNET_DOCTOR_PKGDATADIR", concat!(env!("CARGO_MANIFEST_DIR"), "/data"));
 /// The GSettings schema keeps the release id for every profile, so a
 /// development build shares the user's settings.
 pub const SCHEMA_ID: &str = "io.github.vmnetdoctor.VmNetDoctor";

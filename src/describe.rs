@@ -3,8 +3,8 @@
 
 use gettextrs::{gettext, ngettext};
 use vmnet_doctor_core::{
-    AddressSource, DomainSnapshot, DomainState, ForwardMode, Interface, InterfaceSource, InterfaceType, LinkState,
-    Snapshot,
+    AddressSource, DomainSnapshot, DomainState, ForwardMode, Interface, InterfaceSource, InterfaceType,
+    LinkState, Snapshot,
 };
 
 use crate::i18n::fill;
@@ -71,7 +71,9 @@ pub fn interface_source(interface: &Interface, snapshot: &Snapshot) -> String {
             ),
             None => fill(&gettext("Virtual network “{network}”"), &[("network", network)]),
         },
-        InterfaceSource::Bridge { bridge } => fill(&gettext("Bridge device “{bridge}”"), &[("bridge", bridge)]),
+        InterfaceSource::Bridge { bridge } => {
+            fill(&gettext("Bridge device “{bridge}”"), &[("bridge", bridge)])
+        }
         InterfaceSource::Direct { dev, mode } => {
             let mode = mode.as_deref().unwrap_or("vepa");
             fill(&gettext("Macvtap device “{dev}”, {mode} mode"), &[("dev", dev), ("mode", mode)])
@@ -239,7 +241,10 @@ mod tests {
         let network = InterfaceSource::Network { network: "default".into(), portgroup: None, bridge: None };
         let nic = nic(network, InterfaceType::Network);
         assert_eq!(network_status(&nic, &inactive).as_deref(), Some("This network is not active"));
-        assert_eq!(network_status(&nic, &missing).as_deref(), Some("This network is not defined on the host"));
+        assert_eq!(
+            network_status(&nic, &missing).as_deref(),
+            Some("This network is not defined on the host")
+        );
         assert_eq!(interface_source(&nic, &missing), "Virtual network “default”");
     }
 
@@ -261,7 +266,10 @@ mod tests {
             local_address: None,
             local_port: None,
         };
-        assert_eq!(interface_source(&nic(socket, InterfaceType::Mcast), &snapshot), "Multicast tunnel 230.0.0.1:5558");
+        assert_eq!(
+            interface_source(&nic(socket, InterfaceType::Mcast), &snapshot),
+            "Multicast tunnel 230.0.0.1:5558"
+        );
         let unknown = nic(InterfaceSource::None, InterfaceType::Unknown("future".into()));
         assert_eq!(interface_source(&unknown, &snapshot), "Unknown type “future”");
     }

@@ -13,7 +13,12 @@ use crate::describe;
 use crate::i18n::fill;
 
 /// Builds the group for the NIC at `index` (0-based) of `domain`.
-pub fn build(index: usize, nic: &Interface, domain: &DomainSnapshot, snapshot: &Snapshot) -> adw::PreferencesGroup {
+pub fn build(
+    index: usize,
+    nic: &Interface,
+    domain: &DomainSnapshot,
+    snapshot: &Snapshot,
+) -> adw::PreferencesGroup {
     let group = adw::PreferencesGroup::new();
     group.set_title(&fill(&gettext("Network Card {n}"), &[("n", &(index + 1).to_string())]));
     if let Some(alias) = &nic.alias {
@@ -41,11 +46,18 @@ pub fn build(index: usize, nic: &Interface, domain: &DomainSnapshot, snapshot: &
         group.add(&property_row(&gettext("Host device"), target));
     }
 
-    group.add(&property_row(&gettext("Guest interface"), &describe::guest_interface(domain, nic.mac.as_deref())));
+    group.add(&property_row(
+        &gettext("Guest interface"),
+        &describe::guest_interface(domain, nic.mac.as_deref()),
+    ));
 
     let addresses = nic.mac.as_deref().map(|mac| domain.addresses_for(mac)).unwrap_or_default();
     let addresses_text = if addresses.is_empty() {
-        if domain.state.is_active() { gettext("None reported") } else { gettext("Unknown while the VM is not running") }
+        if domain.state.is_active() {
+            gettext("None reported")
+        } else {
+            gettext("Unknown while the VM is not running")
+        }
     } else {
         addresses
             .iter()

@@ -48,6 +48,7 @@ impl RelmListItem for VmListItem {
                 #[name = "icon"]
                 gtk::Image {
                     set_valign: gtk::Align::Center,
+                    add_css_class: "dim-label",
                 },
                 gtk::Box {
                     set_orientation: gtk::Orientation::Vertical,

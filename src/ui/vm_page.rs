@@ -34,8 +34,6 @@ impl SimpleComponent for VmPage {
     view! {
         gtk::Stack {
             set_transition_type: gtk::StackTransitionType::Crossfade,
-            #[watch]
-            set_visible_child_name: if model.has_vm { "vm" } else { "none" },
 
             add_named[Some("none")] = &adw::StatusPage {
                 set_icon_name: Some("computer-symbolic"),
@@ -57,6 +55,9 @@ impl SimpleComponent for VmPage {
                     },
                 },
             },
+            // After the children, so the first call finds its page.
+            #[watch]
+            set_visible_child_name: if model.has_vm { "vm" } else { "none" },
         }
     }
 
@@ -70,7 +71,8 @@ impl SimpleComponent for VmPage {
         match msg {
             VmPageMsg::Show(shown) => {
                 let (domain, snapshot) = *shown;
-                self.groups = std::iter::once(overview(&domain)).chain(nic_groups(&domain, &snapshot)).collect();
+                self.groups =
+                    std::iter::once(overview(&domain)).chain(nic_groups(&domain, &snapshot)).collect();
                 self.has_vm = true;
             }
             VmPageMsg::Clear => {
@@ -113,5 +115,10 @@ fn nic_groups(domain: &DomainSnapshot, snapshot: &Snapshot) -> Vec<adw::Preferen
     if domain.interfaces().is_empty() {
         return vec![nic_group::no_cards()];
     }
-    domain.interfaces().iter().enumerate().map(|(i, nic)| nic_group::build(i, nic, domain, snapshot)).collect()
+    domain
+        .interfaces()
+        .iter()
+        .enumerate()
+        .map(|(i, nic)| nic_group::build(i, nic, domain, snapshot))
+        .collect()
 }

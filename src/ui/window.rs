@@ -15,8 +15,8 @@ use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
 
 use crate::cli::GuiOptions;
 use crate::connections::{self, Connection};
-use crate::ui::error_page::{self, ErrorText};
 use crate::i18n::fill;
+use crate::ui::error_page::{self, ErrorText};
 use crate::ui::vm_list_item::VmListItem;
 use crate::ui::vm_page::{VmPage, VmPageMsg};
 use crate::ui::{about, actions};
@@ -27,8 +27,13 @@ use crate::{settings, startup};
 enum Phase {
     /// Nothing opened yet (e.g. a connection attempt was cancelled).
     Idle,
-    Connecting { uri: String },
-    Failed { uri: String, text: ErrorText },
+    Connecting {
+        uri: String,
+    },
+    Failed {
+        uri: String,
+        text: ErrorText,
+    },
     Connected,
 }
 
@@ -55,6 +60,8 @@ pub struct Window {
     attempt: u64,
     vm_list: TypedListView<VmListItem, gtk::SingleSelection>,
     selected: Option<String>,
+    /// `--vm NAME`: selected once the first snapshot arrives.
+    initial_vm: Option<String>,
     vm_page: Controller<VmPage>,
     split_view: adw::NavigationSplitView,
     settings: Option<gio::Settings>,
@@ -99,8 +106,9 @@ impl Component for Window {
             #[name = "pages"]
             gtk::Stack {
                 set_transition_type: gtk::StackTransitionType::Crossfade,
-                #[watch]
-                set_visible_child_name: model.phase.page(),
+                // Only the page shown counts for the window's minimum size.
+                set_hhomogeneous: false,
+                set_vhomogeneous: false,
 
                 add_named[Some("idle")] = &adw::ToolbarView {
                     add_top_bar = &adw::HeaderBar {
@@ -171,6 +179,7 @@ impl Component for Window {
                                 set_orientation: gtk::Orientation::Vertical,
                                 set_spacing: 18,
                                 gtk::Box {
+                                    set_orientation: gtk::Orientation::Vertical,
                                     set_spacing: 12,
                                     set_halign: gtk::Align::Center,
                                     gtk::Button {
@@ -210,8 +219,7 @@ impl Component for Window {
 
                     #[wrap(Some)]
                     set_sidebar = &adw::NavigationPage {
-                        #[watch]
-                        set_title: &current_label(&model),
+                        set_title: &gettext("Virtual Machines"),
                         #[wrap(Some)]
                         set_child = &adw::ToolbarView {
                             add_top_bar = &adw::HeaderBar {
@@ -226,8 +234,6 @@ impl Component for Window {
                             },
                             #[wrap(Some)]
                             set_content = &gtk::Stack {
-                                #[watch]
-                                set_visible_child_name: if model.vm_list.is_empty() { "empty" } else { "list" },
                                 add_named[Some("list")] = &gtk::ScrolledWindow {
                                     set_hscrollbar_policy: gtk::PolicyType::Never,
                                     set_vexpand: true,
@@ -243,6 +249,8 @@ impl Component for Window {
                                     set_description: Some(&gettext("This connection has no VMs yet. Create one in virt-manager, then refresh.")),
                                     add_css_class: "compact",
                                 },
+                                #[watch]
+                                set_visible_child_name: if model.vm_list.is_empty() { "empty" } else { "list" },
                             },
                         },
                     },
@@ -258,6 +266,10 @@ impl Component for Window {
                         },
                     },
                 },
+
+                // After the children, so the first call finds its page.
+                #[watch]
+                set_visible_child_name: model.phase.page(),
             },
 
             add_breakpoint = breakpoint(&split_view),
@@ -288,6 +300,7 @@ impl Component for Window {
             attempt: 0,
             vm_list,
             selected: None,
+            initial_vm: options.vm.clone(),
             vm_page,
             split_view: adw::NavigationSplitView::new(),
             settings,
@@ -304,7 +317,9 @@ impl Component for Window {
         restore_window_state(&root, model.settings.as_ref());
 
         let first = explicit
-            .or_else(|| model.settings.as_ref().map(|s| s.string("last-uri").to_string()).filter(|u| !u.is_empty()))
+            .or_else(|| {
+                model.settings.as_ref().map(|s| s.string("last-uri").to_string()).filter(|u| !u.is_empty())
+            })
             .unwrap_or_else(|| vmnet_doctor_libvirt::SYSTEM_URI.to_owned());
         sender.input(WindowMsg::Connect(first));
 
@@ -404,7 +419,7 @@ impl Window {
 
     /// Fills the sidebar, keeping the selected VM when it still exists.
     fn show_snapshot(&mut self, snapshot: Snapshot) {
-        let keep = self.selected.take();
+        let keep = self.selected.take().or_else(|| self.initial_vm.take());
         self.vm_list.clear();
         self.vm_list.extend_from_iter(snapshot.domains.iter().map(VmListItem::new));
         let count = snapshot.domains.len();
@@ -548,10 +563,8 @@ fn ask_for_uri(window: &adw::ApplicationWindow, sender: &ComponentSender<Window>
         Some(&gettext("Open a Connection")),
         Some(&gettext("Enter a libvirt connection URI, as you would give to “virsh -c”.")),
     );
-    let entry = gtk::Entry::builder()
-        .placeholder_text("qemu+ssh://user@host/system")
-        .activates_default(true)
-        .build();
+    let entry =
+        gtk::Entry::builder().placeholder_text("qemu+ssh://user@host/system").activates_default(true).build();
     entry.update_property(&[gtk::accessible::Property::Label(&gettext("Connection URI"))]);
     dialog.set_extra_child(Some(&entry));
     dialog.add_responses(&[("cancel", &gettext("_Cancel")), ("connect", &gettext("C_onnect"))]);

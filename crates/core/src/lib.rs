@@ -14,7 +14,7 @@ pub use domain::{DomainConfig, GuestAgentChannel, parse_domain_xml};
 pub use interface::{Interface, InterfaceSource, InterfaceType, LinkState};
 pub use network::{BridgeDef, DhcpHost, DhcpRange, ForwardMode, IpDef, NetworkConfig, parse_network_xml};
 pub use snapshot::{
-    AddressSource, DomainSnapshot, DomainState, GuestAddress, GuestInterface, NetworkSnapshot, Snapshot, SourceResult,
-    Unreadable,
+    AddressSource, DomainSnapshot, DomainState, GuestAddress, GuestInterface, NetworkSnapshot, Snapshot,
+    SourceResult, Unreadable,
 };
 pub use xml::XmlError;

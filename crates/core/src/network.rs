@@ -1,6 +1,10 @@
 //! A libvirt virtual network (`virsh net-dumpxml`).
+//!
+//! See <https://libvirt.org/formatnetwork.html>.
 
 use std::net::IpAddr;
+
+use crate::xml::{self, Element, XmlError};
 
 /// `<forward mode=…>`; a network without `<forward>` is isolated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,4 +69,171 @@ pub struct NetworkConfig {
     /// `<domain name=…>`: the DNS domain dnsmasq serves.
     pub domain_name: Option<String>,
 }
-pub fn parse_network_xml(_x: &str) -> Result<NetworkConfig, crate::XmlError> { Err(crate::XmlError) }
+
+impl ForwardMode {
+    /// Maps `<forward mode=…>`; `None` is a `<forward>` without `mode`, which
+    /// libvirt treats as NAT.
+    pub fn from_libvirt(mode: Option<&str>) -> Self {
+        match mode {
+            None | Some("nat") => Self::Nat,
+            Some("route") => Self::Route,
+            Some("open") => Self::Open,
+            Some("bridge") => Self::Bridge,
+            Some("private") => Self::Private,
+            Some("vepa") => Self::Vepa,
+            Some("passthrough") => Self::Passthrough,
+            Some("hostdev") => Self::Hostdev,
+            Some(other) => Self::Unknown(other.to_owned()),
+        }
+    }
+
+    /// The mode as libvirt spells it; `isolated` (no `<forward>`) is the
+    /// word virt-manager uses.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Isolated => "isolated",
+            Self::Nat => "nat",
+            Self::Route => "route",
+            Self::Open => "open",
+            Self::Bridge => "bridge",
+            Self::Private => "private",
+            Self::Vepa => "vepa",
+            Self::Passthrough => "passthrough",
+            Self::Hostdev => "hostdev",
+            Self::Unknown(other) => other,
+        }
+    }
+}
+
+impl NetworkConfig {
+    /// The bridge device libvirt creates or uses (`virbr0`, `br0`), if named.
+    pub fn bridge_name(&self) -> Option<&str> {
+        self.bridge.as_ref().and_then(|bridge| bridge.name.as_deref())
+    }
+}
+
+/// Reads network XML as `virsh net-dumpxml` (or `virNetworkGetXMLDesc`)
+/// prints it.
+///
+/// Only `<name>` is required; an `<ip>` whose address cannot be read is
+/// skipped, as are DHCP ranges with an unreadable end, so one odd entry never
+/// hides the rest. Unknown elements and attributes (and `dnsmasq:options`)
+/// are ignored.
+pub fn parse_network_xml(xml: &str) -> Result<NetworkConfig, XmlError> {
+    let root = xml::parse(xml)?;
+    if root.name != "network" {
+        return Err(XmlError::UnexpectedRoot { expected: "network", found: root.name });
+    }
+    let name = root.child_text("name").ok_or(XmlError::Missing { element: "network", missing: "<name>" })?;
+    let forward = root.child("forward");
+    Ok(NetworkConfig {
+        name: name.to_owned(),
+        uuid: root.child_text("uuid").map(str::to_owned),
+        forward: forward
+            .map_or(ForwardMode::Isolated, |f| ForwardMode::from_libvirt(f.attr_nonempty("mode"))),
+        forward_devs: forward.map(forward_devs).unwrap_or_default(),
+        bridge: root.child("bridge").map(|bridge| BridgeDef {
+            name: bridge.attr_nonempty("name").map(str::to_owned),
+            stp: match bridge.attr_nonempty("stp") {
+                Some("on") => Some(true),
+                Some("off") => Some(false),
+                _ => None,
+            },
+            delay: bridge.attr_nonempty("delay").and_then(|delay| delay.parse().ok()),
+        }),
+        ips: root.children_named("ip").filter_map(ip_def).collect(),
+        domain_name: root.child("domain").and_then(|domain| domain.attr_nonempty("name")).map(str::to_owned),
+    })
+}
+
+/// `<forward dev=…>` then its `<interface dev=…>` and `<pf dev=…>` children,
+/// each device once: libvirt repeats `dev` as the first `<interface>`.
+fn forward_devs(forward: &Element) -> Vec<String> {
+    let children = forward.children.iter().filter(|child| child.name == "interface" || child.name == "pf");
+    let mut devs: Vec<String> = Vec::new();
+    for dev in forward.attr_nonempty("dev").into_iter().chain(children.filter_map(|c| c.attr_nonempty("dev")))
+    {
+        if !devs.iter().any(|known| known == dev) {
+            devs.push(dev.to_owned());
+        }
+    }
+    devs
+}
+
+fn ip_def(ip: &Element) -> Option<IpDef> {
+    let address: IpAddr = parse_ip(ip.attr("address"))?;
+    let max_prefix = if address.is_ipv4() { 32 } else { 128 };
+    let prefix = match ip.attr_nonempty("prefix") {
+        Some(prefix) => prefix.parse::<u8>().ok().filter(|p| *p <= max_prefix),
+        None => ip.attr_nonempty("netmask").and_then(netmask_prefix),
+    };
+    let dhcp = ip.child("dhcp");
+    let dhcp_children = |name: &'static str| dhcp.into_iter().flat_map(move |d| d.children_named(name));
+    Some(IpDef {
+        address,
+        prefix,
+        dhcp_ranges: dhcp_children("range")
+            .filter_map(|range| {
+                Some(DhcpRange { start: parse_ip(range.attr("start"))?, end: parse_ip(range.attr("end"))? })
+            })
+            .collect(),
+        dhcp_hosts: dhcp_children("host")
+            .map(|host| DhcpHost {
+                // Lower-case like `Interface::mac`, so the two compare directly;
+                // libvirt keeps the case it was given here.
+                mac: host.attr_nonempty("mac").map(str::to_ascii_lowercase),
+                name: host.attr_nonempty("name").map(str::to_owned),
+                ip: parse_ip(host.attr("ip")),
+            })
+            .collect(),
+    })
+}
+
+fn parse_ip(value: Option<&str>) -> Option<IpAddr> {
+    value?.trim().parse().ok()
+}
+
+/// `255.255.255.0` → 24. Only IPv4 has netmasks in libvirt; a mask whose
+/// ones are not contiguous has no prefix.
+fn netmask_prefix(netmask: &str) -> Option<u8> {
+    let mask = match netmask.trim().parse::<IpAddr>().ok()? {
+        IpAddr::V4(mask) => u32::from(mask),
+        IpAddr::V6(_) => return None,
+    };
+    let ones = mask.leading_ones();
+    (mask.checked_shl(ones).unwrap_or(0) == 0).then(|| u8::try_from(ones).ok()).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netmasks_become_prefixes() {
+        let cases = [
+            ("255.255.255.0", Some(24)),
+            ("255.255.0.0", Some(16)),
+            ("255.255.255.255", Some(32)),
+            ("0.0.0.0", Some(0)),
+            ("255.255.255.128", Some(25)),
+            ("255.0.255.0", None),
+            ("0.255.255.255", None),
+            ("ffff::", None),
+            ("not-a-mask", None),
+        ];
+        for (mask, prefix) in cases {
+            assert_eq!(netmask_prefix(mask), prefix, "{mask}");
+        }
+    }
+
+    #[test]
+    fn forward_modes_round_trip() {
+        for mode in
+            ["nat", "route", "open", "bridge", "private", "vepa", "passthrough", "hostdev", "new-mode"]
+        {
+            assert_eq!(ForwardMode::from_libvirt(Some(mode)).as_str(), mode);
+        }
+        assert_eq!(ForwardMode::from_libvirt(None), ForwardMode::Nat);
+        assert_eq!(ForwardMode::Isolated.as_str(), "isolated");
+    }
+}

@@ -37,7 +37,10 @@ fn query(domain: &Domain, source: sys::virDomainInterfaceAddressesSource) -> Sou
                 .into_iter()
                 // An address libvirt cannot print as an IP is skipped, not fatal.
                 .filter_map(|a| {
-                    Some(GuestAddress { ip: a.addr.parse::<IpAddr>().ok()?, prefix: u8::try_from(a.prefix).ok()? })
+                    Some(GuestAddress {
+                        ip: a.addr.parse::<IpAddr>().ok()?,
+                        prefix: u8::try_from(a.prefix).ok()?,
+                    })
                 })
                 .collect(),
         })

@@ -35,7 +35,10 @@ fn intended_state(network: &Network) -> Option<(bool, bool)> {
     let root = Element::parse(&xml).ok()?;
     let state = root.child("metadata")?.children.iter().find(|child| {
         child.local_name() == "state"
-            && child.attributes.iter().any(|(name, value)| name.starts_with("xmlns") && value == DEMO_NAMESPACE)
+            && child
+                .attributes
+                .iter()
+                .any(|(name, value)| name.starts_with("xmlns") && value == DEMO_NAMESPACE)
     })?;
     let yes = |name: &str| state.attr(name) == Some("yes");
     Some((yes("active"), yes("autostart")))

@@ -91,8 +91,16 @@ mod tests {
                 false,
                 "daemon",
             ),
-            ("Failed to connect socket to '/run/libvirt/virtqemud-sock': Connection refused", false, "daemon"),
-            ("Failed to connect socket to '/var/run/libvirt/libvirt-sock': Permission denied", false, "denied"),
+            (
+                "Failed to connect socket to '/run/libvirt/virtqemud-sock': Connection refused",
+                false,
+                "daemon",
+            ),
+            (
+                "Failed to connect socket to '/var/run/libvirt/libvirt-sock': Permission denied",
+                false,
+                "denied",
+            ),
             (
                 "authentication unavailable: no polkit agent available to authenticate action \
                  'org.libvirt.unix.manage'",

@@ -55,7 +55,9 @@ fn demo_shows_every_nic_situation_of_the_guide() -> TestResult {
     assert_eq!(nic("ubuntu-server")?.link_state, LinkState::Down);
     assert_eq!(nic("debian12")?.kind, InterfaceType::User);
     assert_eq!(nic("archlinux")?.backend.as_deref(), Some("passt"));
-    assert!(matches!(&nic("kali-linux")?.source, InterfaceSource::Network { network, .. } if network == "lab-nat"));
+    assert!(
+        matches!(&nic("kali-linux")?.source, InterfaceSource::Network { network, .. } if network == "lab-nat")
+    );
     assert!(matches!(&nic("home-assistant")?.source, InterfaceSource::Bridge { bridge } if bridge == "br0"));
 
     let rocky = snapshot.domain("rocky9").ok_or("no rocky9")?;

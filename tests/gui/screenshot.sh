@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Runs the real app under Xvfb on the demo hypervisor and captures its
+# window as PNG — the screenshot README.md and the metainfo show.
+#
+#   screenshot.sh BINARY OUTPUT.png [--width N] [--height N] [--dark]
+#
+# Each run gets its own X server, session bus, HOME and settings, so nothing
+# of the user's desktop leaks in and nothing outlives the test.
+set -euo pipefail
+
+binary=$(realpath "$1") output=$2
+shift 2
+width=1100 height=720 scheme=default
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --width) width=$2; shift 2 ;;
+        --height) height=$2; shift 2 ;;
+        --dark) scheme=prefer-dark; shift ;;
+        *) echo "screenshot.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+schema_dir=${GSETTINGS_SCHEMA_DIR:-}
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Xvfb picks a free display and writes its number to fd 3.
+exec 3>"$work/display"
+Xvfb -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp -nolisten unix 2>"$work/xvfb.log" &
+pids+=($!)
+for _ in $(seq 100); do [[ -s "$work/display" ]] && break; sleep 0.05; done
+exec 3>&-
+display=":$(head -n1 "$work/display")"
+[[ "$display" != ":" ]] || { echo "Xvfb did not start:" >&2; cat "$work/xvfb.log" >&2; exit 1; }
+
+# The window size comes from GSettings, as for a user.
+mkdir -p "$work/home/.config/glib-2.0/settings"
+printf '[io/github/vmnetdoctor/VmNetDoctor]\nwindow-width=%s\nwindow-height=%s\n' "$width" "$height" \
+    >"$work/home/.config/glib-2.0/settings/keyfile"
+
+env -i PATH="$PATH" HOME="$work/home" DISPLAY="$display" XDG_RUNTIME_DIR="$work" \
+    GSETTINGS_BACKEND=keyfile ${schema_dir:+GSETTINGS_SCHEMA_DIR="$schema_dir"} \
+    ADW_DEBUG_COLOR_SCHEME="$scheme" GTK_A11Y=none NO_AT_BRIDGE=1 LANG=C.UTF-8 \
+    VMNET_DOCTOR_REPORT_STARTUP=1 GDK_BACKEND=x11 \
+    dbus-run-session -- "$binary" --demo 2>"$work/app.log" &
+pids+=($!)
+
+# Wait for the app to say its VM list is populated.
+for _ in $(seq 600); do
+    grep -q 'vm-list-populated' "$work/app.log" && break
+    if ! kill -0 "${pids[1]}" 2>/dev/null; then
+        echo "the app exited early:" >&2; cat "$work/app.log" >&2; exit 1
+    fi
+    sleep 0.1
+done
+grep -q 'vm-list-populated' "$work/app.log" || { echo "no VM list after 60 s:" >&2; cat "$work/app.log" >&2; exit 1; }
+grep 'vm-list-populated' "$work/app.log" >&2
+# Let the first frames (and the crossfade) finish before capturing.
+sleep 1.5
+
+window=$(DISPLAY=$display xwininfo -root -tree | awk '/"VM Network Doctor"/ { print $1; exit }')
+[[ -n "$window" ]] || { echo "no window titled VM Network Doctor" >&2; exit 1; }
+mkdir -p "$(dirname "$output")"
+DISPLAY=$display import -window "$window" "$work/shot.png"
+
+# A blank or tiny capture is a failure, not a screenshot.
+read -r w h spread < <(convert "$work/shot.png" -format '%w %h %[fx:standard_deviation]\n' info:)
+echo "captured ${w}x${h}, spread $spread" >&2
+if (( w < 300 || h < 200 )) || awk -v s="$spread" 'BEGIN { exit !(s < 0.02) }'; then
+    echo "the capture looks blank" >&2; exit 1
+fi
+if grep -E 'CRITICAL|Gtk-WARNING|Adwaita-WARNING' "$work/app.log" >&2; then
+    echo "the app logged warnings (above)" >&2; exit 1
+fi
+mv "$work/shot.png" "$output"
+echo "wrote $output" >&2
