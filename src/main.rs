@@ -44,8 +44,7 @@ fn run_gui(options: cli::GuiOptions) -> ExitCode {
         eprintln!(
             "vmnet-doctor: {}",
             gettext(
-                "cannot open a display. Run VM Network Doctor in a graphical session (Wayland or X11), \
-                 or set DISPLAY / WAYLAND_DISPLAY."
+                "cannot open a display. Run VM Network Doctor in a graphical session (Wayland or X11), or set DISPLAY / WAYLAND_DISPLAY."
             )
         );
         return ExitCode::FAILURE;

@@ -14,8 +14,7 @@ pub fn show(parent: &impl IsA<gtk::Widget>) {
         .developer_name(gettext("The VM Network Doctor developers"))
         .version(config::VERSION)
         .comments(gettext(
-            "Shows every network card of your libvirt virtual machines, explains in plain words why one has no \
-             network, and fixes it.",
+            "Shows every network card of your libvirt virtual machines, explains in plain words why one has no network, and fixes it.",
         ))
         .website("https://github.com/vmnetdoctor/vmnet-doctor")
         .issue_url("https://github.com/vmnetdoctor/vmnet-doctor/issues")

@@ -20,9 +20,7 @@ pub fn describe(error: &LibvirtError) -> ErrorText {
             gettext("libvirt Is Not Running"),
             fill(
                 &gettext(
-                    "Nothing answers for {connection}. Start the libvirt daemon with \
-                     “sudo systemctl enable --now libvirtd” (or “virtqemud.socket” where libvirt runs \
-                     modular daemons), or install it first, e.g. “sudo apt install libvirt-daemon-system”.",
+                    "Nothing answers for {connection}. Start the libvirt daemon with “sudo systemctl enable --now libvirtd” (or “virtqemud.socket” where libvirt runs modular daemons), or install it first, e.g. “sudo apt install libvirt-daemon-system”.",
                 ),
                 &[("connection", &connections::label(uri))],
             ),
@@ -31,9 +29,7 @@ pub fn describe(error: &LibvirtError) -> ErrorText {
             gettext("Permission Denied"),
             fill(
                 &gettext(
-                    "You may not manage {connection}. Add your user to the libvirt group with \
-                     “sudo usermod -aG libvirt $USER” and log in again, or make sure a polkit \
-                     authentication agent is running so that libvirt can ask for your password.",
+                    "You may not manage {connection}. Add your user to the libvirt group with “sudo usermod -aG libvirt $USER” and log in again, or make sure a polkit authentication agent is running so that libvirt can ask for your password.",
                 ),
                 &[("connection", &connections::label(uri))],
             ),
@@ -42,8 +38,7 @@ pub fn describe(error: &LibvirtError) -> ErrorText {
             gettext("Unknown Connection"),
             fill(
                 &gettext(
-                    "No libvirt driver accepts “{uri}”. Check the address for typos, or install the \
-                     libvirt driver it needs.",
+                    "No libvirt driver accepts “{uri}”. Check the address for typos, or install the libvirt driver it needs.",
                 ),
                 &[("uri", uri)],
             ),

@@ -229,7 +229,7 @@ impl Component for Window {
                                 set_title_widget = &adw::WindowTitle {
                                     set_title: &gettext("Virtual Machines"),
                                     #[watch]
-                                    set_subtitle: &current_label(&model),
+                                    set_subtitle: &model.connection_label(),
                                 },
                             },
                             #[wrap(Some)]
@@ -300,7 +300,7 @@ impl Component for Window {
             attempt: 0,
             vm_list,
             selected: None,
-            initial_vm: options.vm.clone(),
+            initial_vm: options.vm,
             vm_page,
             split_view: adw::NavigationSplitView::new(),
             settings,
@@ -393,6 +393,10 @@ impl Component for Window {
 }
 
 impl Window {
+    fn connection_label(&self) -> String {
+        self.hypervisor.as_ref().map(|h| connections::label(h.uri())).unwrap_or_default()
+    }
+
     fn connect(&mut self, uri: String, sender: &ComponentSender<Self>) {
         self.attempt += 1;
         let attempt = self.attempt;
@@ -456,10 +460,6 @@ impl Window {
             }
         }
     }
-}
-
-fn current_label(model: &Window) -> String {
-    model.hypervisor.as_ref().map(|h| connections::label(h.uri())).unwrap_or_default()
 }
 
 fn connecting_title(phase: &Phase) -> String {

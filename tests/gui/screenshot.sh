@@ -2,8 +2,9 @@
 # Runs the real app under Xvfb on the demo hypervisor and captures its
 # window as PNG — the screenshot README.md and the metainfo show.
 #
-#   screenshot.sh BINARY OUTPUT.png [--width N] [--height N] [--dark]
+#   screenshot.sh BINARY OUTPUT.png [--width N] [--height N] [--dark] [-- APP ARGS…]
 #
+# APP ARGS default to --demo.
 # Each run gets its own X server, session bus, HOME and settings, so nothing
 # of the user's desktop leaks in and nothing outlives the test.
 set -euo pipefail
@@ -16,9 +17,12 @@ while [[ $# -gt 0 ]]; do
         --width) width=$2; shift 2 ;;
         --height) height=$2; shift 2 ;;
         --dark) scheme=prefer-dark; shift ;;
+        --) shift; break ;;
         *) echo "screenshot.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
+app_args=("$@")
+[[ ${#app_args[@]} -gt 0 ]] || app_args=(--demo)
 schema_dir=${GSETTINGS_SCHEMA_DIR:-}
 
 work=$(mktemp -d)
@@ -48,7 +52,7 @@ env -i PATH="$PATH" HOME="$work/home" DISPLAY="$display" XDG_RUNTIME_DIR="$work"
     GSETTINGS_BACKEND=keyfile ${schema_dir:+GSETTINGS_SCHEMA_DIR="$schema_dir"} \
     ADW_DEBUG_COLOR_SCHEME="$scheme" GTK_A11Y=none NO_AT_BRIDGE=1 LANG=C.UTF-8 \
     VMNET_DOCTOR_REPORT_STARTUP=1 GDK_BACKEND=x11 \
-    dbus-run-session -- "$binary" --demo 2>"$work/app.log" &
+    dbus-run-session -- "$binary" "${app_args[@]}" 2>"$work/app.log" &
 pids+=($!)
 
 # Wait for the app to say its VM list is populated.

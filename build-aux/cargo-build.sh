@@ -1,0 +1,31 @@
+#!/bin/sh
+# Runs `cargo build` for one binary and copies it to where meson expects it.
+# Called by src/meson.build; the VMNET_DOCTOR_* variables it needs arrive
+# through meson's environment, and cargo tracks them (option_env!), so a
+# changed prefix or profile rebuilds exactly what reads them.
+#
+#   cargo-build.sh CARGO MANIFEST TARGET_DIR CARGO_PROFILE BIN OUTPUT [CARGO_ARGS…]
+set -eu
+
+cargo=$1 manifest=$2 target_dir=$3 cargo_profile=$4 bin=$5 output=$6
+shift 6
+
+"$cargo" build \
+    --manifest-path "$manifest" \
+    --target-dir "$target_dir" \
+    --profile "$cargo_profile" \
+    --bin "$bin" \
+    "$@"
+
+# cargo's "dev" profile writes to target/debug.
+case $cargo_profile in
+    dev) out_dir=debug ;;
+    *) out_dir=$cargo_profile ;;
+esac
+
+# Keep the copy's timestamp when nothing changed, so meson test and install
+# do not see a new file after every no-op build.
+if ! cmp -s "$target_dir/$out_dir/$bin" "$output"; then
+    cp "$target_dir/$out_dir/$bin" "$output.tmp"
+    mv -f "$output.tmp" "$output"
+fi

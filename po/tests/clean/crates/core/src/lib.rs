@@ -1,0 +1,1 @@
+pub fn no_strings_here() {}

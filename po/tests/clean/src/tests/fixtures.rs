@@ -1,0 +1,1 @@
+fn sample() -> String { gettext("test-only strings are not shown to users") }

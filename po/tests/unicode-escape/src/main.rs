@@ -1,0 +1,3 @@
+fn label() -> String {
+    gettextrs::gettext("Checking\u{2026}")
+}

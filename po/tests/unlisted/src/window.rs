@@ -1,0 +1,3 @@
+pub fn title() -> String {
+    gettextrs::gettext("Not listed")
+}
