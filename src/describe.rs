@@ -79,7 +79,7 @@ pub fn interface_source(interface: &Interface, snapshot: &Snapshot) -> String {
             fill(&gettext("Macvtap device “{dev}”, {mode} mode"), &[("dev", dev), ("mode", mode)])
         }
         InterfaceSource::User => {
-            if interface.backend.as_deref() == Some("passt") {
+            if interface.uses_passt() {
                 gettext("User-mode networking (passt)")
             } else {
                 gettext("User-mode networking (SLIRP)")

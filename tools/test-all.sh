@@ -24,6 +24,9 @@ phase "cargo fmt --check" cargo fmt --all --check
 phase "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 phase "cargo test" cargo test --workspace --locked
 phase "cargo build" cargo build --workspace --locked
+# A real libvirtd in private namespaces for qemu:///system and qemu:///session.
+phase "libvirtd (real daemon)" tests/libvirtd/with-libvirtd.sh \
+    cargo test -p vmnet-doctor-libvirt --locked --offline --test system_daemon -- --ignored
 if [[ ! -f "$build_dir/build.ninja" ]]; then
     phase "meson setup" meson setup "$build_dir" -Dprofile=development -Dbuildtype=debug
 fi
@@ -31,5 +34,10 @@ phase "meson compile" meson compile -C "$build_dir"
 phase "meson test" meson test -C "$build_dir" --print-errorlogs
 # The real app under Xvfb, as `./dev run` builds it; the capture is the
 # screenshot README.md and the metainfo show.
-phase "screenshot (Xvfb)" env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
-    tests/gui/screenshot.sh target/debug/vmnet-doctor data/screenshots/main-window.png -- --demo --vm kali-linux
+gui() { env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" tests/gui/screenshot.sh target/debug/vmnet-doctor "$@"; }
+phase "GUI: main window (Xvfb)" gui data/screenshots/main-window.png -- --demo --vm kali-linux
+# Also at the narrowest supported width in dark style, and on the error page
+# of a daemon that is not running; kept in target/gui/ for review.
+phase "GUI: 360 px, dark" gui target/gui/narrow-dark.png --width 360 --height 640 --dark
+phase "GUI: daemon not running" gui target/gui/daemon-not-running.png --expect connection-failed \
+    -- --connect "qemu:///system?socket=/nonexistent/libvirt-sock"

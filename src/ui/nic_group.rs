@@ -29,13 +29,16 @@ pub fn build(
     if let Some(status) = describe::network_status(nic, snapshot) {
         source.set_subtitle(&format!("{}\n{}", source.subtitle().unwrap_or_default(), status));
     }
+    if nic.network_name().is_some_and(|name| !snapshot.network(name).is_some_and(|net| net.active)) {
+        flag(&source, &gettext("The VM gets no address from a network that is not running"));
+    }
     group.add(&source);
 
     group.add(&property_row(&gettext("Device model"), &describe::model(nic.model.as_deref())));
 
     let link = property_row(&gettext("Link state"), &describe::link_state(nic.link_state));
     if nic.link_state == LinkState::Down {
-        link.add_css_class("warning");
+        flag(&link, &gettext("The virtual cable is unplugged: the guest sees no carrier"));
     }
     group.add(&link);
 
@@ -79,6 +82,16 @@ fn property_row(title: &str, value: &str) -> adw::ActionRow {
     row
 }
 
+/// Marks a row whose value breaks networking, with a warning icon that
+/// says why (tooltip and screen reader).
+fn flag(row: &adw::ActionRow, why: &str) {
+    let icon = gtk::Image::from_icon_name("dialog-warning-symbolic");
+    icon.add_css_class("warning");
+    icon.set_tooltip_text(Some(why));
+    icon.update_property(&[gtk::accessible::Property::Label(why)]);
+    row.add_suffix(&icon);
+}
+
 /// The group shown for a VM without any network card.
 pub fn no_cards() -> adw::PreferencesGroup {
     let group = adw::PreferencesGroup::new();
@@ -88,6 +101,5 @@ pub fn no_cards() -> adw::PreferencesGroup {
         .subtitle(gettext("Add one in virt-manager (Add Hardware → Network) to give it a network."))
         .build();
     group.add(&row);
-    let _ = gtk::Widget::NONE;
     group
 }

@@ -376,6 +376,7 @@ impl Component for Window {
                         _ => String::new(),
                     };
                     self.phase = Phase::Failed { uri, text: error_page::describe(&error) };
+                    startup::report_connection_failed();
                 }
             },
             WindowCmd::Refreshed { attempt, result } if attempt == self.attempt => match result {

@@ -2,21 +2,24 @@
 # Runs the real app under Xvfb on the demo hypervisor and captures its
 # window as PNG — the screenshot README.md and the metainfo show.
 #
-#   screenshot.sh BINARY OUTPUT.png [--width N] [--height N] [--dark] [-- APP ARGS…]
+#   screenshot.sh BINARY OUTPUT.png [--width N] [--height N] [--dark]
+#                 [--expect vm-list-populated|connection-failed] [-- APP ARGS…]
 #
-# APP ARGS default to --demo.
+# APP ARGS default to --demo. The app must settle into the expected state
+# (it reports it on stderr with VMNET_DOCTOR_REPORT_STARTUP=1).
 # Each run gets its own X server, session bus, HOME and settings, so nothing
 # of the user's desktop leaks in and nothing outlives the test.
 set -euo pipefail
 
 binary=$(realpath "$1") output=$2
 shift 2
-width=1100 height=720 scheme=default
+width=1100 height=720 scheme=default expect=vm-list-populated
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --width) width=$2; shift 2 ;;
         --height) height=$2; shift 2 ;;
         --dark) scheme=prefer-dark; shift ;;
+        --expect) expect=$2; shift 2 ;;
         --) shift; break ;;
         *) echo "screenshot.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -55,16 +58,18 @@ env -i PATH="$PATH" HOME="$work/home" DISPLAY="$display" XDG_RUNTIME_DIR="$work"
     dbus-run-session -- "$binary" "${app_args[@]}" 2>"$work/app.log" &
 pids+=($!)
 
-# Wait for the app to say its VM list is populated.
+# Wait for the app to say it has settled: VM list populated, or error page.
+settled='vm-list-populated|connection-failed'
 for _ in $(seq 600); do
-    grep -q 'vm-list-populated' "$work/app.log" && break
+    grep -Eq "$settled" "$work/app.log" && break
     if ! kill -0 "${pids[1]}" 2>/dev/null; then
         echo "the app exited early:" >&2; cat "$work/app.log" >&2; exit 1
     fi
     sleep 0.1
 done
-grep -q 'vm-list-populated' "$work/app.log" || { echo "no VM list after 60 s:" >&2; cat "$work/app.log" >&2; exit 1; }
-grep 'vm-list-populated' "$work/app.log" >&2
+grep -Eq "$settled" "$work/app.log" || { echo "the app did not settle in 60 s:" >&2; cat "$work/app.log" >&2; exit 1; }
+grep -E "$settled" "$work/app.log" >&2
+grep -q "vmnet-doctor: $expect " "$work/app.log" || { echo "expected the app to report $expect" >&2; exit 1; }
 # Let the first frames (and the crossfade) finish before capturing.
 sleep 1.5
 
