@@ -52,6 +52,10 @@ pub fn from_virt_manager() -> Vec<String> {
     crate::settings::foreign_strv(VIRT_MANAGER_SCHEMA, VIRT_MANAGER_KEY)
 }
 
+/// Where Debian, Fedora and Arch install virt-manager's schema.
+#[cfg(test)]
+const SYSTEM_SCHEMA_DIR: &str = "/usr/share/glib-2.0/schemas";
+
 /// A short name in virt-manager's style: "QEMU/KVM", "QEMU/KVM User
 /// session", "QEMU/KVM: host", or the URI itself.
 pub fn label(uri: &str) -> String {
@@ -107,6 +111,33 @@ mod tests {
                 demo_uri(),
             ]
         );
+    }
+
+    /// virt-manager's real schema (the dev environment installs virt-manager)
+    /// read through a keyfile, as `gsettings set
+    /// org.virt-manager.virt-manager.connections uris` would have stored it.
+    #[test]
+    fn reads_the_connections_virt_manager_saved() -> Result<(), Box<dyn std::error::Error>> {
+        use relm4::gtk::gio;
+        let source = gio::SettingsSchemaSource::from_directory(SYSTEM_SCHEMA_DIR, None, true)?;
+        assert!(
+            source.lookup(VIRT_MANAGER_SCHEMA, true).is_some(),
+            "virt-manager's schema is not in {SYSTEM_SCHEMA_DIR}: install virt-manager"
+        );
+        let dir = tempfile::tempdir()?;
+        let keyfile = dir.path().join("keyfile");
+        std::fs::write(
+            &keyfile,
+            "[org/virt-manager/virt-manager/connections]\n\
+             uris=['qemu+ssh://root@server.lan/system', 'qemu:///system']\n",
+        )?;
+        let backend = gio::keyfile_settings_backend_new(&keyfile.to_string_lossy(), "/", None);
+        let saved =
+            crate::settings::strv_from(&source, Some(&backend), VIRT_MANAGER_SCHEMA, VIRT_MANAGER_KEY);
+        assert_eq!(saved, ["qemu+ssh://root@server.lan/system", "qemu:///system"]);
+        // A schema that does not exist gives nothing, not a crash.
+        assert!(crate::settings::strv_from(&source, Some(&backend), "org.example.none", "uris").is_empty());
+        Ok(())
     }
 
     #[test]

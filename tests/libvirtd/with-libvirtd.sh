@@ -13,8 +13,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
 if [[ "${VMNET_DOCTOR_IN_LIBVIRTD_NS:-}" != 1 ]]; then
-    [[ $(id -u) -eq 0 ]] || { echo "with-libvirtd.sh: needs root (run it through ./dev)" >&2; exit 1; }
-    exec unshare --net --mount --pid --fork --kill-child --propagation unchanged \
+    userns=()
+    # Without root, a user namespace gives root inside the new namespaces
+    # only (workstations that allow unprivileged user namespaces).
+    [[ $(id -u) -eq 0 ]] || userns=(--user --map-root-user)
+    exec unshare "${userns[@]}" --net --mount --pid --fork --kill-child --propagation unchanged \
         env VMNET_DOCTOR_IN_LIBVIRTD_NS=1 "$0" "$@"
 fi
 
