@@ -222,6 +222,7 @@ mod tests {
                 persistent: true,
             }],
             unreadable: Vec::new(),
+            host: vmnet_doctor_core::Fact::Unknown("not read in this test".into()),
         }
     }
 

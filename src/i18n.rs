@@ -18,23 +18,4 @@ pub fn init() {
     let _ = textdomain(GETTEXT_PACKAGE);
 }
 
-/// Replaces `{name}` placeholders in a translated template, so translators
-/// can reorder them.
-pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut text = template.to_owned();
-    for (name, value) in values {
-        text = text.replace(&format!("{{{name}}}"), value);
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::fill;
-
-    #[test]
-    fn fills_named_placeholders_in_any_order() {
-        assert_eq!(fill("{b} then {a}", &[("a", "1"), ("b", "2")]), "2 then 1");
-        assert_eq!(fill("no placeholders", &[("a", "1")]), "no placeholders");
-    }
-}
+pub use vmnet_doctor_core::i18n::fill;

@@ -58,6 +58,8 @@ pub struct Window {
     /// Bumped on every connect or cancel, so a late answer for an attempt the
     /// user gave up on is ignored.
     attempt: u64,
+    /// A refresh of the open connection is under way.
+    refreshing: bool,
     vm_list: TypedListView<VmListItem, gtk::SingleSelection>,
     selected: Option<String>,
     /// `--vm NAME`: selected once the first snapshot arrives.
@@ -225,6 +227,13 @@ impl Component for Window {
                             add_top_bar = &adw::HeaderBar {
                                 pack_start = &connection_button(&model.connection_menu),
                                 pack_end = &main_menu_button(),
+                                pack_end = &gtk::Spinner {
+                                    #[watch]
+                                    set_spinning: model.refreshing,
+                                    #[watch]
+                                    set_visible: model.refreshing,
+                                    set_tooltip_text: Some(&gettext("Refreshing…")),
+                                },
                                 #[wrap(Some)]
                                 set_title_widget = &adw::WindowTitle {
                                     set_title: &gettext("Virtual Machines"),
@@ -298,6 +307,7 @@ impl Component for Window {
             hypervisor: None,
             snapshot: None,
             attempt: 0,
+            refreshing: false,
             vm_list,
             selected: None,
             initial_vm: options.vm,
@@ -338,10 +348,14 @@ impl Component for Window {
             WindowMsg::OpenDemo => self.connect(connections::demo_uri(), &sender),
             WindowMsg::Cancel => {
                 self.attempt += 1;
+                self.refreshing = false;
                 self.phase = if self.hypervisor.is_some() { Phase::Connected } else { Phase::Idle };
             }
             WindowMsg::Refresh => {
-                if let Some(hypervisor) = self.hypervisor.clone() {
+                if self.refreshing {
+                    // One refresh at a time; the running one brings the news.
+                } else if let Some(hypervisor) = self.hypervisor.clone() {
+                    self.refreshing = true;
                     let attempt = self.attempt;
                     sender.oneshot_command(async move {
                         WindowCmd::Refreshed { attempt, result: hypervisor.snapshot().await }
@@ -362,6 +376,10 @@ impl Component for Window {
         match cmd {
             WindowCmd::Opened { attempt, result } if attempt == self.attempt => match result {
                 Ok((hypervisor, snapshot)) => {
+                    if self.hypervisor.as_ref().is_some_and(|old| old.uri() != hypervisor.uri()) {
+                        // Another host: the old selection means nothing there.
+                        self.selected = None;
+                    }
                     if let Some(settings) = &self.settings {
                         // Remembering is a convenience; a read-only settings backend is not an error.
                         let _ = settings.set_string("last-uri", hypervisor.uri());
@@ -375,15 +393,20 @@ impl Component for Window {
                         Phase::Connecting { uri } => uri.clone(),
                         _ => String::new(),
                     };
+                    self.drop_connection();
                     self.phase = Phase::Failed { uri, text: error_page::describe(&error) };
                     startup::report_connection_failed();
                 }
             },
             WindowCmd::Refreshed { attempt, result } if attempt == self.attempt => match result {
-                Ok(snapshot) => self.show_snapshot(snapshot),
+                Ok(snapshot) => {
+                    self.refreshing = false;
+                    self.show_snapshot(snapshot);
+                }
                 Err(error) => {
+                    self.refreshing = false;
                     let uri = self.hypervisor.as_ref().map(|h| h.uri().to_owned()).unwrap_or_default();
-                    self.hypervisor = None;
+                    self.drop_connection();
                     self.phase = Phase::Failed { uri, text: error_page::describe(&error) };
                 }
             },
@@ -400,17 +423,16 @@ impl Window {
 
     fn connect(&mut self, uri: String, sender: &ComponentSender<Self>) {
         self.attempt += 1;
+        self.refreshing = false;
         let attempt = self.attempt;
         if !self.connections.iter().any(|c| c.uri == uri) {
             self.connections.insert(0, Connection { label: connections::label(&uri), uri: uri.clone() });
             self.connection_menu.remove_all();
             fill_connection_menu(&self.connection_menu, &self.connections);
         }
+        // The open connection stays until the new one answers, so
+        // cancelling returns to it unchanged.
         self.phase = Phase::Connecting { uri: uri.clone() };
-        self.hypervisor = None;
-        self.snapshot = None;
-        self.vm_list.clear();
-        self.vm_page.emit(VmPageMsg::Clear);
         sender.oneshot_command(async move {
             let result = async {
                 let hypervisor = Hypervisor::open(&uri).await?;
@@ -420,6 +442,15 @@ impl Window {
             .await;
             WindowCmd::Opened { attempt, result }
         });
+    }
+
+    /// Forgets the open connection and everything shown from it.
+    fn drop_connection(&mut self) {
+        self.hypervisor = None;
+        self.snapshot = None;
+        self.selected = None;
+        self.vm_list.clear();
+        self.vm_page.emit(VmPageMsg::Clear);
     }
 
     /// Fills the sidebar, keeping the selected VM when it still exists.

@@ -5,14 +5,22 @@
 //! against fixtures captured from real systems.
 
 pub mod domain;
+pub mod finding;
+pub mod host;
+pub mod i18n;
 pub mod interface;
+pub mod netfilter;
 pub mod network;
+pub mod rules;
 pub mod snapshot;
 pub mod xml;
 
 pub use domain::{DomainConfig, GuestAgentChannel, parse_domain_xml};
+pub use finding::{Evidence, Finding, Fix, Severity, Subject};
+pub use host::{Fact, HostFacts};
 pub use interface::{Interface, InterfaceSource, InterfaceType, LinkState};
 pub use network::{BridgeDef, DhcpHost, DhcpRange, ForwardMode, IpDef, NetworkConfig, parse_network_xml};
+pub use rules::diagnose;
 pub use snapshot::{
     AddressSource, DomainSnapshot, DomainState, GuestAddress, GuestInterface, NetworkSnapshot, Snapshot,
     SourceResult, Unreadable,

@@ -7,6 +7,7 @@
 use std::net::IpAddr;
 
 use crate::domain::DomainConfig;
+use crate::host::{Fact, HostFacts};
 use crate::interface::Interface;
 use crate::network::NetworkConfig;
 
@@ -139,6 +140,9 @@ pub struct Snapshot {
     pub networks: Vec<NetworkSnapshot>,
     /// Objects listed but not readable (vanished meanwhile, unexpected XML).
     pub unreadable: Vec<Unreadable>,
+    /// The host's network stack, when libvirt runs on this machine; why not
+    /// otherwise (a remote connection, the demo hypervisor).
+    pub host: Fact<Box<HostFacts>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,8 @@ use virt::connect::Connect;
 use virt::domain::{Domain, DomainState as VirtState};
 use virt::network::Network;
 use vmnet_doctor_core::{
-    DomainSnapshot, DomainState, NetworkSnapshot, Snapshot, Unreadable, parse_domain_xml, parse_network_xml,
+    DomainSnapshot, DomainState, Fact, NetworkSnapshot, Snapshot, Unreadable, parse_domain_xml,
+    parse_network_xml,
 };
 
 use crate::addresses::guest_addresses;
@@ -36,7 +37,9 @@ pub(crate) fn take_snapshot(conn: &Connect) -> Result<Snapshot, LibvirtError> {
     }
     networks.sort_by(|a, b| a.name().cmp(b.name()));
 
-    Ok(Snapshot { uri, hostname, domains, networks, unreadable })
+    // Host facts come from vmnet-doctor-host, and only for a local libvirt.
+    let host = Fact::Unknown("the host's network stack was not read".to_owned());
+    Ok(Snapshot { uri, hostname, domains, networks, unreadable, host })
 }
 
 fn read_domain(domain: &Domain) -> Result<DomainSnapshot, String> {

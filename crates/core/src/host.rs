@@ -1,0 +1,163 @@
+//! Facts about the host's network stack and firewall, as `vmnet-doctor-host`
+//! reads them. Pure data: every fact that could not be read says why, and
+//! the rules then say "unknown" rather than guess.
+
+use std::net::IpAddr;
+
+/// A fact, or why it is not known (e.g. "needs the helper or root").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fact<T> {
+    Known(T),
+    Unknown(String),
+}
+
+impl<T> Fact<T> {
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Self::Known(value) => Some(value),
+            Self::Unknown(_) => None,
+        }
+    }
+}
+
+/// A network interface of the host (`/sys/class/net`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub name: String,
+    /// `bridge`, `veth`, `tun`, `vlan`, … (from sysfs `uevent` DEVTYPE /
+    /// `bridge/` presence); empty for plain Ethernet/Wi-Fi.
+    pub kind: String,
+    /// Administratively up (IFF_UP).
+    pub up: bool,
+    /// `operstate`: up, down, unknown, dormant, lowerlayerdown…
+    pub operstate: String,
+    pub mac: Option<String>,
+    /// The bridge this link is enslaved to, if any.
+    pub master: Option<String>,
+    pub addresses: Vec<(IpAddr, u8)>,
+}
+
+/// An IPv4 or IPv6 route of the main table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub destination: IpAddr,
+    pub prefix: u8,
+    pub gateway: Option<IpAddr>,
+    pub dev: String,
+}
+
+impl Route {
+    pub fn is_default(&self) -> bool {
+        self.prefix == 0
+    }
+}
+
+/// UFW as its configuration files and (with privileges) `ufw status
+/// verbose` describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ufw {
+    /// `/etc/ufw/ufw.conf` `ENABLED=yes`.
+    pub enabled_in_config: bool,
+    /// `/etc/default/ufw` `DEFAULT_FORWARD_POLICY` (DROP, REJECT, ACCEPT).
+    pub default_forward_policy: Option<String>,
+    /// `ufw status verbose`, parsed; needs root.
+    pub status: Fact<UfwStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UfwStatus {
+    pub active: bool,
+    /// "deny", "allow", "reject" or "disabled" for incoming/outgoing/routed.
+    pub default_incoming: Option<String>,
+    pub default_outgoing: Option<String>,
+    pub default_routed: Option<String>,
+    pub rules: Vec<UfwRule>,
+}
+
+/// One line of `ufw status verbose`'s rule table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UfwRule {
+    /// "ALLOW IN", "ALLOW OUT", "ALLOW FWD", "DENY IN", …
+    pub action: String,
+    /// The "To" column, e.g. "Anywhere on enp3s0" or "Anywhere on virbr0".
+    pub to: String,
+    /// The "From" column.
+    pub from: String,
+    /// The comment (`# …`), if any.
+    pub comment: Option<String>,
+}
+
+/// libvirt's `firewall_backend` in `/etc/libvirt/network.conf`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FirewallBackend {
+    Nftables,
+    Iptables,
+    /// Not set: libvirt picks nftables when `nft` exists, else iptables.
+    Default,
+}
+
+/// firewalld, asked over D-Bus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Firewalld {
+    pub running: bool,
+    /// Interface → zone, for the interfaces firewalld has a zone for.
+    pub interface_zones: Vec<(String, String)>,
+}
+
+/// The raw netfilter state; evaluated by `crate::netfilter`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Netfilter {
+    /// `nft -j list ruleset` (covers nftables and iptables-nft).
+    pub nft_json: Option<String>,
+    /// `iptables-legacy-save` output, when legacy tables are in use.
+    pub iptables_legacy_save: Option<String>,
+}
+
+/// dnsmasq for one libvirt network (`/run/libvirt/network/NAME.pid`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dnsmasq {
+    pub network: String,
+    pub running: bool,
+}
+
+/// One line of a libvirt dnsmasq lease/status file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseEntry {
+    pub bridge: String,
+    pub mac: String,
+    pub ip: IpAddr,
+    pub hostname: Option<String>,
+    /// Seconds since the epoch.
+    pub expiry: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostFacts {
+    /// `/proc/sys/net/ipv4/ip_forward`.
+    pub ipv4_forward: Fact<bool>,
+    pub links: Fact<Vec<Link>>,
+    pub routes: Fact<Vec<Route>>,
+    pub ufw: Fact<Option<Ufw>>,
+    pub libvirt_firewall_backend: Fact<FirewallBackend>,
+    pub firewalld: Fact<Firewalld>,
+    pub netfilter: Fact<Netfilter>,
+    pub dnsmasq: Fact<Vec<Dnsmasq>>,
+    pub leases: Fact<Vec<LeaseEntry>>,
+}
+
+impl HostFacts {
+    /// The interfaces of the default routes: the uplinks VM traffic leaves by.
+    pub fn uplinks(&self) -> Vec<&str> {
+        let mut uplinks: Vec<&str> = Vec::new();
+        for route in self.routes.known().into_iter().flatten() {
+            if route.is_default() && !uplinks.contains(&route.dev.as_str()) {
+                uplinks.push(&route.dev);
+            }
+        }
+        uplinks
+    }
+
+    pub fn link(&self, name: &str) -> Option<&Link> {
+        self.links.known()?.iter().find(|link| link.name == name)
+    }
+}
