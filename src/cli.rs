@@ -14,9 +14,20 @@ pub struct GuiOptions {
     pub vm: Option<String>,
 }
 
+/// `vmnet-doctor check`: the diagnosis without a window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckOptions {
+    pub connect: Option<String>,
+    pub demo: bool,
+    /// Only this VM's findings (and those of its networks and the host).
+    pub vm: Option<String>,
+    pub json: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Gui(GuiOptions),
+    Check(CheckOptions),
     Help,
     Version,
 }
@@ -24,8 +35,12 @@ pub enum Command {
 /// Parses the arguments after the program name; the error is a translated
 /// sentence naming the bad argument.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut args = args.into_iter().peekable();
+    if args.peek().map(String::as_str) == Some("check") {
+        args.next();
+        return parse_check(args);
+    }
     let mut options = GuiOptions::default();
-    let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
@@ -56,17 +71,49 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     Ok(Command::Gui(options))
 }
 
+fn parse_check(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let mut options = CheckOptions::default();
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        match name.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--demo" => options.demo = true,
+            "--json" => options.json = true,
+            "-c" | "--connect" => match inline.or_else(|| args.next()) {
+                Some(uri) if !uri.trim().is_empty() => options.connect = Some(uri),
+                _ => return Err(gettext("--connect needs a libvirt URI, e.g. qemu:///system")),
+            },
+            "--vm" => match inline.or_else(|| args.next()) {
+                Some(vm) if !vm.trim().is_empty() => options.vm = Some(vm),
+                _ => return Err(gettext("--vm needs the name of a virtual machine")),
+            },
+            _ => return Err(fill(&gettext("unknown argument “{arg}”"), &[("arg", &arg)])),
+        }
+    }
+    if options.demo && options.connect.is_some() {
+        return Err(gettext("--demo and --connect cannot be used together"));
+    }
+    Ok(Command::Check(options))
+}
+
 pub fn help_text() -> String {
     format!(
-        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n  -h, --help         {}\n  -V, --version      {}\n",
+        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME]\n  vmnet-doctor check [--connect URI | --demo] [--vm NAME] [--json]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --json         {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n",
         gettext("VM Network Doctor — find and fix why a virtual machine has no network."),
         gettext("Usage:"),
         gettext("Options:"),
         gettext("open this libvirt connection (e.g. qemu:///system, qemu+ssh://host/system)"),
         gettext("open the built-in demo hypervisor"),
-        gettext("select this virtual machine"),
+        gettext("select this virtual machine (check: only its findings)"),
+        gettext("check: print JSON (see docs/check-json.md)"),
         gettext("show this help"),
         gettext("show the version"),
+        gettext(
+            "check exits with 0 when nothing is broken, 1 when it found errors, 2 when it could not check."
+        ),
     )
 }
 
@@ -107,6 +154,20 @@ mod tests {
         assert!(run(&["--connect", " "]).is_err());
         assert!(run(&["--frobnicate"]).is_err());
         assert!(run(&["--demo", "--connect", "qemu:///system"]).is_err());
+    }
+
+    #[test]
+    fn check_is_a_subcommand_with_its_own_options() {
+        let want = Command::Check(CheckOptions {
+            connect: Some("qemu:///system".into()),
+            vm: Some("win11".into()),
+            json: true,
+            demo: false,
+        });
+        assert_eq!(run(&["check", "--connect", "qemu:///system", "--vm=win11", "--json"]), Ok(want));
+        assert_eq!(run(&["check"]), Ok(Command::Check(CheckOptions::default())));
+        assert!(run(&["check", "--frobnicate"]).is_err());
+        assert!(run(&["check", "--demo", "--connect", "x"]).is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use gettextrs::{gettext, ngettext};
 use vmnet_doctor_core::{
-    AddressSource, DomainSnapshot, DomainState, ForwardMode, Interface, InterfaceSource, InterfaceType,
+    AddressSource, DomainSnapshot, DomainState, Fix, ForwardMode, Interface, InterfaceSource, InterfaceType,
     LinkState, Snapshot,
 };
 
@@ -180,6 +180,49 @@ pub fn guest_interface(domain: &DomainSnapshot, mac: Option<&str>) -> String {
         gettext("Unknown: needs the guest agent")
     } else {
         gettext("Unknown: the guest agent did not report it")
+    }
+}
+
+/// What a fix would change, in one sentence.
+pub fn fix(fix: &Fix) -> String {
+    match fix {
+        Fix::DefineNetwork { name, .. } => fill(
+            &gettext("Define and start the virtual network “{network}”, and start it at boot"),
+            &[("network", name)],
+        ),
+        Fix::StartNetwork { name } => {
+            fill(&gettext("Start the virtual network “{network}”"), &[("network", name)])
+        }
+        Fix::AutostartNetwork { name } => {
+            fill(&gettext("Start the virtual network “{network}” at boot"), &[("network", name)])
+        }
+        Fix::SetLinkUp { mac, .. } => {
+            fill(&gettext("Set the link of the network card {mac} up"), &[("mac", mac)])
+        }
+        Fix::SetNicModel { mac, model, .. } => fill(
+            &gettext("Change the model of the network card {mac} to {model} (takes effect at the next boot)"),
+            &[("mac", mac), ("model", model)],
+        ),
+        Fix::MoveNicToNetwork { mac, network, .. } => fill(
+            &gettext("Connect the network card {mac} to the virtual network “{network}”"),
+            &[("mac", mac), ("network", network)],
+        ),
+        Fix::AddGuestAgentChannel { .. } => {
+            gettext("Add the guest agent channel (takes effect at the next boot)")
+        }
+        Fix::EnableIpv4Forwarding => gettext("Turn IPv4 forwarding on, now and at boot"),
+        Fix::UfwAllowBridge { bridge, uplink } => fill(
+            &gettext("Allow traffic on {bridge} and routed from {bridge} to {uplink} in UFW"),
+            &[("bridge", bridge), ("uplink", uplink)],
+        ),
+        Fix::AcceptForward { bridge, uplink } => fill(
+            &gettext("Accept forwarded traffic between {bridge} and {uplink}"),
+            &[("bridge", bridge), ("uplink", uplink)],
+        ),
+        Fix::FirewalldZone { bridge, zone } => fill(
+            &gettext("Put {bridge} into the firewalld zone “{zone}”"),
+            &[("bridge", bridge), ("zone", zone)],
+        ),
     }
 }
 

@@ -1,10 +1,12 @@
 //! VM Network Doctor: find and fix why a virtual machine has no network.
 
+mod check;
 mod cli;
 mod config;
 mod connections;
 mod describe;
 mod i18n;
+mod probe;
 mod settings;
 mod startup;
 mod ui;
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Command::Gui(options)) => run_gui(options),
+        Ok(Command::Check(options)) => check::run(&options),
         Err(message) => {
             eprintln!("vmnet-doctor: {message}");
             eprintln!("{}", gettext("Run “vmnet-doctor --help” to see the options."));

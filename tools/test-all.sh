@@ -28,7 +28,8 @@ phase "cargo build" cargo build --workspace --locked
 # It needs root, or unprivileged user namespaces; CI runs as root.
 if [[ $(id -u) -eq 0 ]] || unshare --user --map-root-user --net true 2>/dev/null; then
     phase "libvirtd (real daemon)" tests/libvirtd/with-libvirtd.sh \
-        cargo test -p vmnet-doctor-libvirt --locked --offline --test system_daemon -- --ignored
+        cargo test -p vmnet-doctor-libvirt -p vmnet-doctor --locked --offline \
+        --test system_daemon --test check_cli -- --ignored
 else
     printf '\n\033[1;33m==> SKIPPED libvirtd (real daemon): needs root or unprivileged user namespaces\033[0m\n'
     timings+=("libvirtd (real daemon)             SKIPPED")

@@ -82,11 +82,11 @@ fn property_row(title: &str, value: &str) -> adw::ActionRow {
     row
 }
 
-/// Marks a row whose value breaks networking, with a warning icon that
+/// Marks a row whose value breaks networking, with an error icon that
 /// says why (tooltip and screen reader).
 fn flag(row: &adw::ActionRow, why: &str) {
-    let icon = gtk::Image::from_icon_name("dialog-warning-symbolic");
-    icon.add_css_class("warning");
+    let icon = gtk::Image::from_icon_name("dialog-error-symbolic");
+    icon.add_css_class("error");
     icon.set_tooltip_text(Some(why));
     icon.update_property(&[gtk::accessible::Property::Label(why)]);
     row.add_suffix(&icon);

@@ -4,9 +4,10 @@
 use relm4::gtk::prelude::*;
 use relm4::gtk::{self, pango};
 use relm4::typed_view::list::RelmListItem;
-use vmnet_doctor_core::DomainSnapshot;
+use vmnet_doctor_core::{DomainSnapshot, Finding, Severity, Subject};
 
 use crate::describe;
+use crate::ui::finding_row;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VmListItem {
@@ -14,15 +15,27 @@ pub struct VmListItem {
     summary: String,
     state: String,
     icon: &'static str,
+    /// The worst error or warning about the VM itself or its NICs.
+    worst: Option<Severity>,
 }
 
 impl VmListItem {
-    pub fn new(domain: &DomainSnapshot) -> Self {
+    pub fn new(domain: &DomainSnapshot, findings: &[Finding]) -> Self {
+        let own = |subject: &Subject| match subject {
+            Subject::Vm { name } | Subject::Nic { vm: name, .. } => name == domain.name(),
+            _ => false,
+        };
+        let worst = findings
+            .iter()
+            .filter(|f| f.severity != Severity::Info && own(&f.subject))
+            .map(|f| f.severity)
+            .min();
         Self {
             name: domain.name().to_owned(),
             summary: describe::domain_summary(domain),
             state: describe::domain_state(domain.state),
             icon: describe::domain_state_icon(domain.state),
+            worst,
         }
     }
 }
@@ -32,6 +45,7 @@ pub struct VmListItemWidgets {
     icon: gtk::Image,
     name: gtk::Label,
     summary: gtk::Label,
+    problem: gtk::Image,
 }
 
 impl RelmListItem for VmListItem {
@@ -66,9 +80,15 @@ impl RelmListItem for VmListItem {
                         add_css_class: "dim-label",
                     },
                 },
+                #[name = "problem"]
+                gtk::Image {
+                    set_hexpand: true,
+                    set_halign: gtk::Align::End,
+                    set_valign: gtk::Align::Center,
+                },
             }
         }
-        (root, VmListItemWidgets { icon, name, summary })
+        (root, VmListItemWidgets { icon, name, summary, problem })
     }
 
     fn bind(&mut self, widgets: &mut Self::Widgets, _root: &mut Self::Root) {
@@ -77,5 +97,19 @@ impl RelmListItem for VmListItem {
         widgets.icon.update_property(&[gtk::accessible::Property::Label(&self.state)]);
         widgets.name.set_label(&self.name);
         widgets.summary.set_label(&self.summary);
+        // Recycled rows: reset what a previous item may have set.
+        widgets.problem.remove_css_class("error");
+        widgets.problem.remove_css_class("warning");
+        match self.worst {
+            Some(severity) => {
+                let (icon, style, label) = finding_row::severity_look(severity);
+                widgets.problem.set_icon_name(Some(icon));
+                widgets.problem.add_css_class(style);
+                widgets.problem.set_tooltip_text(Some(&label));
+                widgets.problem.update_property(&[gtk::accessible::Property::Label(&label)]);
+                widgets.problem.set_visible(true);
+            }
+            None => widgets.problem.set_visible(false),
+        }
     }
 }

@@ -1,15 +1,17 @@
 //! The content pane: the selected VM and every one of its network cards.
 
+use std::sync::Arc;
+
 use gettextrs::gettext;
 use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk;
 use relm4::{ComponentParts, ComponentSender, SimpleComponent};
-use vmnet_doctor_core::{DomainSnapshot, Snapshot};
+use vmnet_doctor_core::{DomainSnapshot, Finding, Snapshot};
 
 use crate::describe;
 use crate::i18n::fill;
-use crate::ui::nic_group;
+use crate::ui::{finding_row, nic_group};
 
 #[derive(Debug)]
 pub struct VmPage {
@@ -20,8 +22,8 @@ pub struct VmPage {
 
 #[derive(Debug)]
 pub enum VmPageMsg {
-    /// Show this VM of this snapshot.
-    Show(Box<(DomainSnapshot, Snapshot)>),
+    /// Show this VM of this snapshot, with the findings that concern it.
+    Show(Box<(DomainSnapshot, Arc<Snapshot>, Vec<Finding>)>),
     Clear,
 }
 
@@ -70,9 +72,11 @@ impl SimpleComponent for VmPage {
     fn update(&mut self, msg: VmPageMsg, _sender: ComponentSender<Self>) {
         match msg {
             VmPageMsg::Show(shown) => {
-                let (domain, snapshot) = *shown;
-                self.groups =
-                    std::iter::once(overview(&domain)).chain(nic_groups(&domain, &snapshot)).collect();
+                let (domain, snapshot, findings) = *shown;
+                self.groups = std::iter::once(overview(&domain))
+                    .chain(problems(&findings))
+                    .chain(nic_groups(&domain, &snapshot))
+                    .collect();
                 self.has_vm = true;
             }
             VmPageMsg::Clear => {
@@ -109,6 +113,20 @@ fn overview(domain: &DomainSnapshot) -> adw::PreferencesGroup {
         group.add(&row);
     }
     group
+}
+
+/// What is wrong along this VM's path, most severe first; nothing when
+/// all is well (the overview then says so).
+fn problems(findings: &[Finding]) -> Option<adw::PreferencesGroup> {
+    if findings.is_empty() {
+        return None;
+    }
+    let group = adw::PreferencesGroup::new();
+    group.set_title(&gettext("Problems"));
+    for finding in findings {
+        group.add(&finding_row::build(finding));
+    }
+    Some(group)
 }
 
 fn nic_groups(domain: &DomainSnapshot, snapshot: &Snapshot) -> Vec<adw::PreferencesGroup> {

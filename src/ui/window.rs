@@ -10,7 +10,7 @@ use relm4::adw::prelude::*;
 use relm4::gtk::{gio, glib};
 use relm4::typed_view::list::TypedListView;
 use relm4::{Component, ComponentController, ComponentParts, ComponentSender, Controller, gtk};
-use vmnet_doctor_core::Snapshot;
+use vmnet_doctor_core::{Finding, Snapshot, diagnose};
 use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
 
 use crate::cli::GuiOptions;
@@ -54,7 +54,9 @@ pub struct Window {
     connections: Vec<Connection>,
     connection_menu: gio::Menu,
     hypervisor: Option<Arc<Hypervisor>>,
-    snapshot: Option<Snapshot>,
+    snapshot: Option<Arc<Snapshot>>,
+    /// The diagnosis of `snapshot`.
+    findings: Vec<Finding>,
     /// Bumped on every connect or cancel, so a late answer for an attempt the
     /// user gave up on is ignored.
     attempt: u64,
@@ -306,6 +308,7 @@ impl Component for Window {
             connection_menu,
             hypervisor: None,
             snapshot: None,
+            findings: Vec::new(),
             attempt: 0,
             refreshing: false,
             vm_list,
@@ -358,7 +361,11 @@ impl Component for Window {
                     self.refreshing = true;
                     let attempt = self.attempt;
                     sender.oneshot_command(async move {
-                        WindowCmd::Refreshed { attempt, result: hypervisor.snapshot().await }
+                        let result = match hypervisor.snapshot().await {
+                            Ok(snapshot) => Ok(with_host_facts(snapshot).await),
+                            Err(error) => Err(error),
+                        };
+                        WindowCmd::Refreshed { attempt, result }
                     });
                 } else if let Phase::Failed { uri, .. } = &self.phase {
                     let uri = uri.clone();
@@ -436,7 +443,7 @@ impl Window {
         sender.oneshot_command(async move {
             let result = async {
                 let hypervisor = Hypervisor::open(&uri).await?;
-                let snapshot = hypervisor.snapshot().await?;
+                let snapshot = with_host_facts(hypervisor.snapshot().await?).await;
                 Ok((Arc::new(hypervisor), snapshot))
             }
             .await;
@@ -448,6 +455,7 @@ impl Window {
     fn drop_connection(&mut self) {
         self.hypervisor = None;
         self.snapshot = None;
+        self.findings.clear();
         self.selected = None;
         self.vm_list.clear();
         self.vm_page.emit(VmPageMsg::Clear);
@@ -456,10 +464,13 @@ impl Window {
     /// Fills the sidebar, keeping the selected VM when it still exists.
     fn show_snapshot(&mut self, snapshot: Snapshot) {
         let keep = self.selected.take().or_else(|| self.initial_vm.take());
+        self.findings = diagnose(&snapshot);
         self.vm_list.clear();
-        self.vm_list.extend_from_iter(snapshot.domains.iter().map(VmListItem::new));
+        let findings = &self.findings;
+        self.vm_list
+            .extend_from_iter(snapshot.domains.iter().map(|domain| VmListItem::new(domain, findings)));
         let count = snapshot.domains.len();
-        self.snapshot = Some(snapshot);
+        self.snapshot = Some(Arc::new(snapshot));
 
         let position = keep
             .and_then(|name| self.vm_list.find(|item| item.name == name))
@@ -481,7 +492,15 @@ impl Window {
             (Some(domain), Some(snapshot)) => {
                 let user_picked = self.selected.as_deref() != Some(domain.name());
                 self.selected = Some(domain.name().to_owned());
-                self.vm_page.emit(VmPageMsg::Show(Box::new((domain, snapshot.clone()))));
+                let networks: Vec<&str> =
+                    domain.interfaces().iter().filter_map(|nic| nic.network_name()).collect();
+                let findings: Vec<Finding> = self
+                    .findings
+                    .iter()
+                    .filter(|finding| finding.subject.concerns_vm(domain.name(), &networks))
+                    .cloned()
+                    .collect();
+                self.vm_page.emit(VmPageMsg::Show(Box::new((domain, Arc::clone(snapshot), findings))));
                 if user_picked {
                     self.split_view.set_show_content(true);
                 }
@@ -492,6 +511,17 @@ impl Window {
             }
         }
     }
+}
+
+/// Adds the host's network facts; reading them blocks, so on a blocking
+/// thread.
+async fn with_host_facts(mut snapshot: Snapshot) -> Snapshot {
+    let uri = snapshot.uri.clone();
+    let names: Vec<String> = snapshot.networks.iter().map(|n| n.name().to_owned()).collect();
+    snapshot.host = tokio::task::spawn_blocking(move || crate::probe::host_facts(&uri, &names))
+        .await
+        .unwrap_or_else(|error| vmnet_doctor_core::Fact::Unknown(error.to_string()));
+    snapshot
 }
 
 fn connecting_title(phase: &Phase) -> String {

@@ -43,6 +43,19 @@ pub enum Subject {
     },
 }
 
+impl Subject {
+    /// Whether a finding about this subject matters to VM `vm`, whose NICs
+    /// use `networks`: its own and its NICs' findings, its networks', and
+    /// the host's and connection's.
+    pub fn concerns_vm(&self, vm: &str, networks: &[&str]) -> bool {
+        match self {
+            Self::Connection | Self::Host => true,
+            Self::Network { name } => networks.contains(&name.as_str()),
+            Self::Vm { name } | Self::Nic { vm: name, .. } => name == vm,
+        }
+    }
+}
+
 impl fmt::Display for Subject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

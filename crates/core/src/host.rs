@@ -109,6 +109,10 @@ pub struct Firewalld {
 pub struct Netfilter {
     /// `nft -j list ruleset` (covers nftables and iptables-nft).
     pub nft_json: Option<String>,
+    /// `iptables-nft-save`: the tables iptables-nft wrote (UFW, Docker,
+    /// libvirt's iptables backend) with their match arguments, which
+    /// `nft -j` shows only as opaque `xt` names.
+    pub iptables_nft_save: Option<String>,
     /// `iptables-legacy-save` output, when legacy tables are in use.
     pub iptables_legacy_save: Option<String>,
 }

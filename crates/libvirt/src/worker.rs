@@ -25,13 +25,23 @@ pub struct Hypervisor {
 impl Hypervisor {
     /// Opens `uri` on a new worker thread. Use from async code.
     pub async fn open(uri: &str) -> Result<Self, LibvirtError> {
-        let (jobs, opened) = Self::spawn(uri)?;
+        let (jobs, opened) = Self::spawn(Some(uri))?;
         let uri = opened.await.map_err(|_| LibvirtError::Disconnected)??;
         Ok(Self { jobs, uri })
     }
 
     /// Opens `uri`, blocking the calling thread (for the command line).
     pub fn open_blocking(uri: &str) -> Result<Self, LibvirtError> {
+        Self::open_blocking_with(Some(uri))
+    }
+
+    /// Opens libvirt's default connection, as `virsh` without `-c` does
+    /// (`LIBVIRT_DEFAULT_URI`, `uri_default` in libvirt.conf, else probing).
+    pub fn open_default_blocking() -> Result<Self, LibvirtError> {
+        Self::open_blocking_with(None)
+    }
+
+    fn open_blocking_with(uri: Option<&str>) -> Result<Self, LibvirtError> {
         let (jobs, opened) = Self::spawn(uri)?;
         let uri = opened.blocking_recv().map_err(|_| LibvirtError::Disconnected)??;
         Ok(Self { jobs, uri })
@@ -40,24 +50,25 @@ impl Hypervisor {
     /// Starts the worker; the receiver yields the canonical URI once open.
     #[allow(clippy::type_complexity)]
     fn spawn(
-        uri: &str,
+        uri: Option<&str>,
     ) -> Result<(mpsc::Sender<Job>, oneshot::Receiver<Result<String, LibvirtError>>), LibvirtError> {
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (opened_tx, opened) = oneshot::channel();
-        let requested = uri.to_owned();
+        let requested = uri.map(str::to_owned);
         thread::Builder::new()
             .name("libvirt".into())
             .spawn(move || {
                 // libvirt prints every error to stderr by default; we report them ourselves.
                 virt::error::clear_error_callback();
-                let conn = match Connect::open(Some(&requested)) {
+                let conn = match Connect::open(requested.as_deref()) {
                     Ok(conn) => conn,
                     Err(error) => {
-                        let _ = opened_tx.send(Err(LibvirtError::from_open(&requested, &error)));
+                        let shown = requested.as_deref().unwrap_or("(libvirt's default)");
+                        let _ = opened_tx.send(Err(LibvirtError::from_open(shown, &error)));
                         return;
                     }
                 };
-                let canonical = conn.uri().unwrap_or(requested);
+                let canonical = conn.uri().ok().or(requested).unwrap_or_default();
                 crate::demo::apply_intended_network_states(&conn, &canonical);
                 if opened_tx.send(Ok(canonical)).is_err() {
                     return;

@@ -1,14 +1,143 @@
 //! The diagnosis: every rule is a pure function of a [`Snapshot`].
+//!
+//! One file per rule. Each finding id is stable: it is documented here and
+//! in `docs/check-json.md`, and never reused for another meaning.
+//!
+//! Connection (no snapshot exists when the connection fails, so these come
+//! from [`connection_findings`], not from [`diagnose`]):
+//!
+//! | id | severity | fix |
+//! |---|---|---|
+//! | `libvirt-unreachable` | error | — (start the daemon) |
+//! | `libvirt-permission-denied` | error | — (join the `libvirt` group) |
+//! | `libvirt-unknown-uri` | error | — |
+//! | `libvirt-error` | error | — |
+//!
+//! Virtual networks:
+//!
+//! | id | severity | fix |
+//! |---|---|---|
+//! | `default-network-missing` | error when a NIC uses `default`, else warning | `DefineNetwork` (the guide's XML, on a free /24 and bridge name) |
+//! | `network-inactive` | error when a NIC uses it; warning for an unused `default` | `StartNetwork` |
+//! | `network-not-autostarted` | warning (used networks and `default`) | `AutostartNetwork` |
+//! | `network-no-dhcp` | warning (used NAT/routed/open/isolated network with IPv4 but no DHCP) | — |
+//! | `network-bridge-down` | error when an active VM uses it, else warning | — (restart the network) |
+//! | `dnsmasq-not-running` | error when a VM uses it, else warning | — (restart the network) |
+//!
+//! Network cards (subject: the NIC, by MAC):
+//!
+//! | id | severity | fix |
+//! |---|---|---|
+//! | `nic-network-missing` | error | `DefineNetwork` for `default`, else `MoveNicToNetwork` `default` when it exists |
+//! | `nic-network-inactive` | error | `StartNetwork` |
+//! | `nic-link-down` | error | `SetLinkUp` |
+//! | `nic-host-link-down` | error (running VM), warning (shut off) | — |
+//! | `nic-model-not-virtio` | warning | `SetNicModel` `virtio` |
+//! | `nic-user-mode` | warning; info on a `…/session` connection | `MoveNicToNetwork` `default` (system connection with a `default` network) |
+//! | `nic-not-nat` | info | — |
+//! | `duplicate-mac` | error | — |
+//!
+//! VMs:
+//!
+//! | id | severity | fix |
+//! |---|---|---|
+//! | `guest-agent-missing` | warning | `AddGuestAgentChannel` (next boot) |
+//! | `guest-agent-not-connected` | warning | — (install qemu-guest-agent in the guest) |
+//! | `vm-no-ip` | error | — (names the finding that explains it, if any) |
+//!
+//! The host firewall and forward-path ids are listed in `firewall/mod.rs`.
+//!
+//! Host-dependent checks (`network-bridge-down`, `dnsmasq-not-running`,
+//! `nic-host-link-down`, the collision check of `default-network-missing`)
+//! only run when [`Snapshot::host`] is known; otherwise they say nothing
+//! rather than guess.
 
+mod common;
+mod connection;
+mod default_network_missing;
+mod dnsmasq_not_running;
+mod duplicate_mac;
 mod firewall;
+mod guest_agent_missing;
+mod guest_agent_not_connected;
+mod network_bridge_down;
+mod network_inactive;
+mod network_no_dhcp;
+mod network_not_autostarted;
+mod nic_host_link_down;
+mod nic_link_down;
+mod nic_model_not_virtio;
+mod nic_network_inactive;
+mod nic_network_missing;
+mod nic_not_nat;
+mod nic_user_mode;
+mod vm_no_ip;
+
+pub use connection::{ConnectionProblem, connection_findings};
 
 use crate::finding::Finding;
 use crate::snapshot::Snapshot;
 
+/// Every id [`connection_findings`] can return.
+pub const CONNECTION_IDS: &[&str] =
+    &["libvirt-unreachable", "libvirt-permission-denied", "libvirt-unknown-uri", "libvirt-error"];
+
+/// Every id the libvirt-side rules of [`diagnose`] can return (the firewall
+/// rules' ids are not in it).
+/// Every id the host firewall and forward-path rules can produce.
+pub const FIREWALL_RULE_IDS: &[&str] = firewall::IDS;
+
+pub const LIBVIRT_RULE_IDS: &[&str] = &[
+    "default-network-missing",
+    "network-inactive",
+    "network-not-autostarted",
+    "network-no-dhcp",
+    "network-bridge-down",
+    "dnsmasq-not-running",
+    "nic-network-missing",
+    "nic-network-inactive",
+    "nic-link-down",
+    "nic-host-link-down",
+    "nic-model-not-virtio",
+    "nic-user-mode",
+    "nic-not-nat",
+    "duplicate-mac",
+    "guest-agent-missing",
+    "guest-agent-not-connected",
+    "vm-no-ip",
+];
+
+/// The rules that only read the snapshot, in the order their findings are
+/// listed within one severity.
+const RULES: &[fn(&Snapshot) -> Vec<Finding>] = &[
+    default_network_missing::check,
+    network_inactive::check,
+    network_not_autostarted::check,
+    network_no_dhcp::check,
+    network_bridge_down::check,
+    dnsmasq_not_running::check,
+    nic_network_missing::check,
+    nic_network_inactive::check,
+    nic_link_down::check,
+    nic_host_link_down::check,
+    duplicate_mac::check,
+    nic_model_not_virtio::check,
+    nic_user_mode::check,
+    nic_not_nat::check,
+    guest_agent_missing::check,
+    guest_agent_not_connected::check,
+];
+
 /// Every finding for this snapshot, most severe first.
 pub fn diagnose(snapshot: &Snapshot) -> Vec<Finding> {
     let mut findings = Vec::new();
+    for rule in RULES {
+        findings.extend(rule(snapshot));
+    }
     findings.extend(firewall::diagnose(snapshot));
+    // Last: it names the findings above that explain a missing address.
+    let no_ip = vm_no_ip::check(snapshot, &findings);
+    findings.extend(no_ip);
     findings.sort_by_key(|finding| finding.severity);
     findings
 }

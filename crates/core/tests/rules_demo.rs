@@ -1,0 +1,148 @@
+//! The whole libvirt-side diagnosis on the demo hypervisor
+//! (`data/demo/README.md` says what each VM should flag) and on a healthy
+//! setup (no false alarms), plus the order of the findings.
+
+#[path = "support/rules.rs"]
+mod support;
+
+use std::collections::BTreeSet;
+
+use support::*;
+use vmnet_doctor_core::{Fix, Severity, Subject, diagnose};
+
+fn key(severity: Severity, id: &str, subject: &Subject) -> (String, String, String) {
+    (severity.as_str().to_owned(), id.to_owned(), subject.to_string())
+}
+
+#[test]
+fn the_demo_flags_what_its_readme_says() -> TestResult {
+    let demo = demo_snapshot()?;
+    assert_eq!(demo.domains.len(), 11);
+    assert_eq!(demo.networks.len(), 4);
+    let findings = libvirt_side(diagnose(&demo));
+    let got: BTreeSet<_> = findings.iter().map(|f| key(f.severity, f.id, &f.subject)).collect();
+    let mac =
+        |vm: &str| -> Result<String, Error> { first_mac(&demo.domain(vm).ok_or(format!("vm {vm}"))?.config) };
+    let k3s = demo.domain("k3s-node1").ok_or("k3s-node1")?;
+    let k3s_mac = |index: usize| -> Result<String, Error> {
+        Ok(k3s.interfaces().get(index).and_then(|nic| nic.mac.clone()).ok_or("k3s NIC")?)
+    };
+    let expected: BTreeSet<_> = [
+        // win11: e1000, not virtio.
+        key(Severity::Warning, "nic-model-not-virtio", &nic("win11", &mac("win11")?)),
+        // ubuntu-server: cable unplugged.
+        key(Severity::Error, "nic-link-down", &nic("ubuntu-server", &mac("ubuntu-server")?)),
+        // debian12 (SLIRP) and archlinux (passt): user-mode.
+        key(Severity::Warning, "nic-user-mode", &nic("debian12", &mac("debian12")?)),
+        key(Severity::Warning, "nic-user-mode", &nic("archlinux", &mac("archlinux")?)),
+        // kali-linux: "No IP address: network lab-nat is inactive"; lab-nat
+        // must be started and autostarted.
+        key(Severity::Error, "nic-network-inactive", &nic("kali-linux", &mac("kali-linux")?)),
+        key(Severity::Error, "network-inactive", &network("lab-nat")),
+        key(Severity::Warning, "network-not-autostarted", &network("lab-nat")),
+        // rocky9: no guest agent channel.
+        key(Severity::Warning, "guest-agent-missing", &vm_subject("rocky9")),
+        // home-assistant: bridged, NAT checks do not apply.
+        key(Severity::Info, "nic-not-nat", &nic("home-assistant", &mac("home-assistant")?)),
+        // k3s-node1: NIC 2 isolated, NIC 3 macvtap; NIC 1 healthy.
+        key(Severity::Info, "nic-not-nat", &nic("k3s-node1", &k3s_mac(1)?)),
+        key(Severity::Info, "nic-not-nat", &nic("k3s-node1", &k3s_mac(2)?)),
+        // postgres-lab: isolated, no internet by design.
+        key(Severity::Info, "nic-not-nat", &nic("postgres-lab", &mac("postgres-lab")?)),
+        // opensuse-tumbleweed (shut off): routed-lab, not autostarted.
+        key(Severity::Info, "nic-not-nat", &nic("opensuse-tumbleweed", &mac("opensuse-tumbleweed")?)),
+        key(Severity::Warning, "network-not-autostarted", &network("routed-lab")),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(got, expected);
+    assert_eq!(findings.len(), expected.len(), "a finding came twice: {findings:#?}");
+
+    // fedora-workstation, the reference VM: nothing at all.
+    assert!(!findings.iter().any(|f| f.subject.to_string().starts_with("vm fedora-workstation")));
+
+    // The fixes the README asks for.
+    let fix = |id: &str, subject: &Subject| {
+        findings.iter().find(|f| f.id == id && &f.subject == subject).and_then(|f| f.fix.clone())
+    };
+    assert_eq!(
+        fix("network-inactive", &network("lab-nat")),
+        Some(Fix::StartNetwork { name: "lab-nat".into() })
+    );
+    assert_eq!(
+        fix("network-not-autostarted", &network("lab-nat")),
+        Some(Fix::AutostartNetwork { name: "lab-nat".into() })
+    );
+    assert_eq!(
+        fix("nic-model-not-virtio", &nic("win11", &mac("win11")?)),
+        Some(Fix::SetNicModel { vm: "win11".into(), mac: mac("win11")?, model: "virtio".into() })
+    );
+    assert_eq!(
+        fix("nic-link-down", &nic("ubuntu-server", &mac("ubuntu-server")?)),
+        Some(Fix::SetLinkUp { vm: "ubuntu-server".into(), mac: mac("ubuntu-server")? })
+    );
+    assert_eq!(
+        fix("nic-user-mode", &nic("debian12", &mac("debian12")?)),
+        Some(Fix::MoveNicToNetwork {
+            vm: "debian12".into(),
+            mac: mac("debian12")?,
+            network: "default".into()
+        })
+    );
+    assert_eq!(
+        fix("guest-agent-missing", &vm_subject("rocky9")),
+        Some(Fix::AddGuestAgentChannel { vm: "rocky9".into() })
+    );
+    Ok(())
+}
+
+#[test]
+fn findings_come_most_severe_first() -> TestResult {
+    let findings = diagnose(&demo_snapshot()?);
+    let severities: Vec<Severity> = findings.iter().map(|f| f.severity).collect();
+    let mut sorted = severities.clone();
+    sorted.sort();
+    assert_eq!(severities, sorted);
+    assert_eq!(severities.first(), Some(&Severity::Error));
+    assert_eq!(severities.last(), Some(&Severity::Info));
+    Ok(())
+}
+
+/// The guide's healthy setup: a virtio NIC with its link up on `default`
+/// (active, autostarted), agent connected, an address from every source.
+#[test]
+fn a_healthy_vm_raises_no_error_and_no_warning() -> TestResult {
+    let config = domain_xml("debian13-virt-manager.xml")?;
+    let mac = first_mac(&config)?;
+    let healthy = || -> Result<_, Error> {
+        Ok(system(
+            vec![running_with_ips(config.clone(), &[(&mac, "192.168.122.50/24")])?],
+            vec![healthy_default()?],
+        ))
+    };
+    // Host unknown (remote), and host read (the guide's workstation).
+    for (name, snapshot) in
+        [("host unknown", healthy()?), ("host read", with_host(healthy()?, workstation()?))]
+    {
+        let findings = libvirt_side(diagnose(&snapshot));
+        assert_eq!(findings, vec![], "{name}");
+    }
+    // The same VM shut off: configuration checks only, still nothing.
+    let shut_off =
+        system(vec![vm(config.clone(), vmnet_doctor_core::DomainState::ShutOff)], vec![healthy_default()?]);
+    assert_eq!(libvirt_side(diagnose(&with_host(shut_off, workstation()?))), vec![]);
+    Ok(())
+}
+
+/// The ids the rules module publishes are the ones these tests know, and
+/// every id is kebab-case.
+#[test]
+fn published_ids_match() {
+    assert_eq!(vmnet_doctor_core::rules::LIBVIRT_RULE_IDS, LIBVIRT_SIDE_IDS);
+    let all =
+        vmnet_doctor_core::rules::LIBVIRT_RULE_IDS.iter().chain(vmnet_doctor_core::rules::CONNECTION_IDS);
+    for id in all {
+        assert!(id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{id}");
+        assert!(!id.starts_with('-') && !id.ends_with('-') && !id.contains("--"), "{id}");
+    }
+}

@@ -1,0 +1,439 @@
+//! The virtual-network rules: default-network-missing, network-inactive,
+//! network-not-autostarted, network-no-dhcp, network-bridge-down,
+//! dnsmasq-not-running. One table per rule: (case, snapshot, expected
+//! (severity, subject) list).
+
+#[path = "support/rules.rs"]
+mod support;
+
+use support::*;
+use vmnet_doctor_core::host::Dnsmasq;
+use vmnet_doctor_core::{
+    DomainState, Fact, Fix, ForwardMode, HostFacts, NetworkSnapshot, Severity, Snapshot, Subject, Unreadable,
+    diagnose, parse_network_xml,
+};
+
+type Case = (&'static str, Snapshot, Vec<(Severity, Subject)>);
+
+fn run_table(id: &str, cases: Vec<Case>) -> TestResult {
+    for (name, snapshot, expected) in cases {
+        let findings = diagnose(&snapshot);
+        assert_eq!(of(&findings, id), expected, "{id}: {name}");
+    }
+    Ok(())
+}
+
+fn debian13_running() -> Result<vmnet_doctor_core::DomainSnapshot, Error> {
+    let config = domain_xml("debian13-virt-manager.xml")?;
+    let mac = first_mac(&config)?;
+    running_with_ips(config, &[(&mac, "192.168.122.50/24")])
+}
+
+fn host_with(edit: impl FnOnce(&mut HostFacts)) -> Result<HostFacts, Error> {
+    let mut host = workstation()?;
+    edit(&mut host);
+    Ok(host)
+}
+
+/// The guide's XML exactly as `inputs/networks/default-guide.xml` holds it
+/// (copied verbatim from the guide), without the provenance comment.
+fn guide_xml_verbatim() -> Result<String, Error> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/inputs/networks/default-guide.xml");
+    let text = std::fs::read_to_string(path)?;
+    let start = text.find("<network>").ok_or("<network>")?;
+    Ok(text[start..].trim().to_owned())
+}
+
+fn defined_xml(snapshot: &Snapshot) -> Result<String, Error> {
+    let findings = diagnose(snapshot);
+    match &find(&findings, "default-network-missing")?.fix {
+        Some(Fix::DefineNetwork { name, xml }) if name == "default" => Ok(xml.clone()),
+        other => Err(format!("unexpected fix {other:?}").into()),
+    }
+}
+
+#[test]
+fn default_network_missing() -> TestResult {
+    let unreadable = {
+        let mut s = system(vec![], vec![]);
+        s.unreadable.push(Unreadable { name: "default".into(), reason: "vanished".into() });
+        s
+    };
+    run_table(
+        "default-network-missing",
+        vec![
+            ("present", system(vec![], vec![healthy_default()?]), vec![]),
+            ("missing, unused", system(vec![], vec![]), vec![(Severity::Warning, network("default"))]),
+            (
+                "missing, used",
+                system(vec![debian13_running()?], vec![]),
+                vec![(Severity::Error, network("default"))],
+            ),
+            (
+                "missing, used by a shut-off VM only",
+                system(vec![vm(domain_xml("fedora42-e1000.xml")?, DomainState::ShutOff)], vec![]),
+                vec![(Severity::Error, network("default"))],
+            ),
+            ("session connection", snapshot("qemu:///session", vec![], vec![]), vec![]),
+            ("listed but unreadable", unreadable, vec![]),
+        ],
+    )
+}
+
+#[test]
+fn default_network_plan_is_the_guides_when_nothing_collides() -> TestResult {
+    // Host read, nothing on 192.168.122.0/24 and no virbr0: the guide's XML.
+    let mut host = workstation()?;
+    host.links = Fact::Known(vec![
+        link("lo", "", true, "unknown", &["127.0.0.1/8"])?,
+        link("enp3s0", "", true, "up", &["192.168.1.23/24"])?,
+    ]);
+    host.routes = Fact::Known(vec![route("default", "enp3s0")?, route("192.168.1.0/24", "enp3s0")?]);
+    let snapshot = with_host(system(vec![], vec![]), host);
+    assert_eq!(defined_xml(&snapshot)?.trim(), guide_xml_verbatim()?);
+    let findings = diagnose(&snapshot);
+    let finding = find(&findings, "default-network-missing")?;
+    assert!(!finding.explanation.contains("instead"), "{}", finding.explanation);
+    Ok(())
+}
+
+/// (case, host facts, other libvirt networks, expected bridge, gateway
+/// address, words the explanation must contain).
+type CollisionCase =
+    (&'static str, Option<HostFacts>, Vec<NetworkSnapshot>, &'static str, &'static str, Vec<&'static str>);
+
+#[test]
+fn default_network_plan_avoids_collisions() -> TestResult {
+    let cases: Vec<CollisionCase> = vec![
+        (
+            "a VPN route over 192.168.122.0/24",
+            Some(host_with(|host| {
+                if let Fact::Known(routes) = &mut host.routes {
+                    routes.retain(|r| r.dev != "virbr0");
+                    routes.extend(route("192.168.122.0/24", "wg0"));
+                }
+                if let Fact::Known(links) = &mut host.links {
+                    links.retain(|l| l.name != "virbr0");
+                }
+            })?),
+            vec![],
+            "virbr0",
+            "192.168.123.1",
+            vec!["192.168.122.0/24 dev wg0", "192.168.123.0/24"],
+        ),
+        (
+            "a VPN that splits the default route (OpenVPN def1)",
+            Some(host_with(|host| {
+                host.links =
+                    Fact::Known(link("enp3s0", "", true, "up", &["192.168.1.23/24"]).into_iter().collect());
+                host.routes = Fact::Known(
+                    ["default", "0.0.0.0/1", "128.0.0.0/1"]
+                        .iter()
+                        .filter_map(|r| route(r, "tun0").ok())
+                        .collect(),
+                );
+            })?),
+            vec![],
+            "virbr0",
+            "192.168.122.1",
+            vec!["192.168.122.0/24"],
+        ),
+        (
+            "a stale virbr0 holding 192.168.122.1/24",
+            Some(workstation()?),
+            vec![],
+            "virbr1",
+            "192.168.123.1",
+            vec!["virbr0", "192.168.122.1/24"],
+        ),
+        (
+            "a LAN address covering all of 192.168.0.0/16",
+            Some(host_with(|host| {
+                host.links =
+                    Fact::Known(link("enp3s0", "", true, "up", &["192.168.7.20/16"]).into_iter().collect());
+                host.routes = Fact::Known(route("default", "enp3s0").into_iter().collect());
+            })?),
+            vec![],
+            "virbr0",
+            "10.0.0.1",
+            vec!["192.168.7.20/16", "10.0.0.0/24"],
+        ),
+        (
+            "another libvirt network already on 192.168.122.0/24, host unknown",
+            None,
+            vec![net(rename_network(network_xml("test-default.xml")?, "old-default"), false, false)],
+            "virbr1",
+            "192.168.123.1",
+            vec!["network old-default", "could not be read"],
+        ),
+    ];
+    for (name, host, networks, bridge, address, mentions) in cases {
+        let mut snapshot = system(vec![], networks);
+        if let Some(host) = host {
+            snapshot = with_host(snapshot, host);
+        }
+        let xml = defined_xml(&snapshot)?;
+        let planned = parse_network_xml(&xml)?;
+        assert_eq!(planned.name, "default", "{name}");
+        assert_eq!(planned.forward, ForwardMode::Nat, "{name}");
+        assert_eq!(planned.bridge_name(), Some(bridge), "{name}");
+        let ip = planned.ips.first().ok_or("an ip")?;
+        assert_eq!(ip.address.to_string(), address, "{name}");
+        assert_eq!(ip.prefix, Some(24), "{name}");
+        assert_eq!(ip.dhcp_ranges.len(), 1, "{name}");
+        let findings = diagnose(&snapshot);
+        let explanation = &find(&findings, "default-network-missing")?.explanation;
+        for mention in mentions {
+            assert!(explanation.contains(mention), "{name}: {mention:?} not in {explanation}");
+        }
+    }
+    Ok(())
+}
+
+fn rename_network(
+    mut config: vmnet_doctor_core::NetworkConfig,
+    name: &str,
+) -> vmnet_doctor_core::NetworkConfig {
+    config.name = name.to_owned();
+    config
+}
+
+#[test]
+fn network_inactive() -> TestResult {
+    let isolated_user =
+        vm(plugged_into(domain_xml("debian13-virt-manager.xml")?, "isolated"), DomainState::ShutOff);
+    run_table(
+        "network-inactive",
+        vec![
+            ("active", system(vec![debian13_running()?], vec![healthy_default()?]), vec![]),
+            (
+                "default stopped, a running VM on it",
+                system(vec![debian13_running()?], vec![net(network_xml("default-guide.xml")?, false, true)]),
+                vec![(Severity::Error, network("default"))],
+            ),
+            (
+                "default stopped, unused",
+                system(vec![], vec![net(network_xml("default-guide.xml")?, false, true)]),
+                vec![(Severity::Warning, network("default"))],
+            ),
+            (
+                "spare network stopped, unused",
+                system(vec![], vec![net(network_xml("isolated.xml")?, false, false)]),
+                vec![],
+            ),
+            (
+                "stopped, used by a shut-off VM",
+                system(vec![isolated_user], vec![net(network_xml("isolated.xml")?, false, true)]),
+                vec![(Severity::Error, network("isolated"))],
+            ),
+        ],
+    )?;
+    let findings = diagnose(&system(vec![], vec![net(network_xml("default-guide.xml")?, false, true)]));
+    assert_eq!(find(&findings, "network-inactive")?.fix, Some(Fix::StartNetwork { name: "default".into() }));
+    Ok(())
+}
+
+#[test]
+fn network_not_autostarted() -> TestResult {
+    let transient = {
+        let mut n = net(network_xml("isolated.xml")?, true, false);
+        n.persistent = false;
+        n
+    };
+    let isolated_user =
+        vm(plugged_into(domain_xml("debian13-virt-manager.xml")?, "isolated"), DomainState::ShutOff);
+    run_table(
+        "network-not-autostarted",
+        vec![
+            ("autostarted", system(vec![debian13_running()?], vec![healthy_default()?]), vec![]),
+            (
+                "default not autostarted, used",
+                system(vec![debian13_running()?], vec![net(network_xml("default-guide.xml")?, true, false)]),
+                vec![(Severity::Warning, network("default"))],
+            ),
+            (
+                "default not autostarted, unused",
+                system(vec![], vec![net(network_xml("default-guide.xml")?, true, false)]),
+                vec![(Severity::Warning, network("default"))],
+            ),
+            (
+                "spare network, unused",
+                system(vec![], vec![net(network_xml("isolated.xml")?, true, false)]),
+                vec![],
+            ),
+            ("transient network", system(vec![isolated_user.clone()], vec![transient]), vec![]),
+            (
+                "stopped and not autostarted, used",
+                system(vec![isolated_user], vec![net(network_xml("isolated.xml")?, false, false)]),
+                vec![(Severity::Warning, network("isolated"))],
+            ),
+        ],
+    )?;
+    let findings = diagnose(&system(vec![], vec![net(network_xml("default-guide.xml")?, true, false)]));
+    let finding = find(&findings, "network-not-autostarted")?;
+    assert_eq!(finding.fix, Some(Fix::AutostartNetwork { name: "default".into() }));
+    assert!(finding.explanation.contains("reboot"), "{}", finding.explanation);
+    Ok(())
+}
+
+#[test]
+fn network_no_dhcp() -> TestResult {
+    let on = |network: &str| -> Result<vmnet_doctor_core::DomainSnapshot, Error> {
+        Ok(vm(plugged_into(domain_xml("debian13-virt-manager.xml")?, network), DomainState::ShutOff))
+    };
+    run_table(
+        "network-no-dhcp",
+        vec![
+            (
+                "open network without DHCP, used",
+                system(vec![on("open")?], vec![net(network_xml("open.xml")?, true, true)]),
+                vec![(Severity::Warning, network("open"))],
+            ),
+            (
+                "open network without DHCP, unused",
+                system(vec![], vec![net(network_xml("open.xml")?, true, true)]),
+                vec![],
+            ),
+            ("NAT with DHCP", system(vec![debian13_running()?], vec![healthy_default()?]), vec![]),
+            (
+                "isolated with DHCP",
+                system(vec![on("isolated")?], vec![net(network_xml("isolated.xml")?, true, true)]),
+                vec![],
+            ),
+            (
+                "dual-stack with IPv4 range and hosts",
+                system(vec![on("dual-stack")?], vec![net(network_xml("dual-stack.xml")?, true, true)]),
+                vec![],
+            ),
+            (
+                "host bridge: the LAN's DHCP, not libvirt's",
+                system(vec![on("host-bridge")?], vec![net(network_xml("host-bridge.xml")?, true, true)]),
+                vec![],
+            ),
+        ],
+    )?;
+    let findings = diagnose(&system(vec![on("open")?], vec![net(network_xml("open.xml")?, true, true)]));
+    assert!(find(&findings, "network-no-dhcp")?.explanation.contains("172.30.0.0/16"));
+    Ok(())
+}
+
+#[test]
+fn network_bridge_down() -> TestResult {
+    let default = || healthy_default();
+    let shut_off = vm(domain_xml("debian13-virt-manager.xml")?, DomainState::ShutOff);
+    let without_virbr0 = host_with(|host| {
+        if let Fact::Known(links) = &mut host.links {
+            links.retain(|l| l.name != "virbr0");
+        }
+    })?;
+    let virbr0_state = |up: bool, operstate: &'static str| {
+        host_with(move |host| {
+            if let Fact::Known(links) = &mut host.links {
+                for l in links.iter_mut().filter(|l| l.name == "virbr0") {
+                    l.up = up;
+                    l.operstate = operstate.to_owned();
+                }
+            }
+        })
+    };
+    run_table(
+        "network-bridge-down",
+        vec![
+            (
+                "bridge up",
+                with_host(system(vec![debian13_running()?], vec![default()?]), workstation()?),
+                vec![],
+            ),
+            (
+                "bridge up without carrier (no VM started): normal",
+                with_host(system(vec![shut_off.clone()], vec![default()?]), virbr0_state(true, "down")?),
+                vec![],
+            ),
+            (
+                "bridge missing, running VM",
+                with_host(system(vec![debian13_running()?], vec![default()?]), without_virbr0.clone()),
+                vec![(Severity::Error, network("default"))],
+            ),
+            (
+                "bridge set down, running VM",
+                with_host(system(vec![debian13_running()?], vec![default()?]), virbr0_state(false, "down")?),
+                vec![(Severity::Error, network("default"))],
+            ),
+            (
+                "bridge missing, only a shut-off VM",
+                with_host(system(vec![shut_off], vec![default()?]), without_virbr0.clone()),
+                vec![(Severity::Warning, network("default"))],
+            ),
+            (
+                "network stopped: no bridge expected",
+                with_host(
+                    system(vec![], vec![net(network_xml("default-guide.xml")?, false, true)]),
+                    without_virbr0,
+                ),
+                vec![],
+            ),
+            ("host unknown", system(vec![debian13_running()?], vec![default()?]), vec![]),
+        ],
+    )
+}
+
+#[test]
+fn dnsmasq_not_running() -> TestResult {
+    let dnsmasq = |entries: Vec<(&str, bool)>| {
+        host_with(|host| {
+            host.dnsmasq = Fact::Known(
+                entries
+                    .into_iter()
+                    .map(|(network, running)| Dnsmasq { network: network.into(), running })
+                    .collect(),
+            );
+        })
+    };
+    let open_user = vm(plugged_into(domain_xml("debian13-virt-manager.xml")?, "open"), DomainState::ShutOff);
+    run_table(
+        "dnsmasq-not-running",
+        vec![
+            (
+                "running",
+                with_host(system(vec![debian13_running()?], vec![healthy_default()?]), workstation()?),
+                vec![],
+            ),
+            (
+                "stopped, used",
+                with_host(
+                    system(vec![debian13_running()?], vec![healthy_default()?]),
+                    dnsmasq(vec![("default", false)])?,
+                ),
+                vec![(Severity::Error, network("default"))],
+            ),
+            (
+                "stopped, unused",
+                with_host(system(vec![], vec![healthy_default()?]), dnsmasq(vec![("default", false)])?),
+                vec![(Severity::Warning, network("default"))],
+            ),
+            (
+                "not looked at",
+                with_host(system(vec![debian13_running()?], vec![healthy_default()?]), dnsmasq(vec![])?),
+                vec![],
+            ),
+            (
+                "network without DHCP",
+                with_host(
+                    system(vec![open_user], vec![net(network_xml("open.xml")?, true, true)]),
+                    dnsmasq(vec![("open", false)])?,
+                ),
+                vec![],
+            ),
+            (
+                "network stopped",
+                with_host(
+                    system(vec![], vec![net(network_xml("default-guide.xml")?, false, true)]),
+                    dnsmasq(vec![("default", false)])?,
+                ),
+                vec![],
+            ),
+            ("host unknown", system(vec![debian13_running()?], vec![healthy_default()?]), vec![]),
+        ],
+    )
+}

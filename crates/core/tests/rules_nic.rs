@@ -1,0 +1,477 @@
+//! The NIC rules: nic-network-missing, nic-network-inactive, nic-link-down,
+//! nic-host-link-down, nic-model-not-virtio, nic-user-mode, nic-not-nat,
+//! duplicate-mac. One table per rule: (case, snapshot, expected
+//! (severity, subject) list), on captured domain and network XML.
+
+#[path = "support/rules.rs"]
+mod support;
+
+use support::*;
+use vmnet_doctor_core::{
+    DomainSnapshot, DomainState, Fact, Fix, HostFacts, Severity, Snapshot, Subject, Unreadable, diagnose,
+};
+
+type Case = (&'static str, Snapshot, Vec<(Severity, Subject)>);
+
+fn run_table(id: &str, cases: Vec<Case>) -> TestResult {
+    for (name, snapshot, expected) in cases {
+        let findings = diagnose(&snapshot);
+        assert_eq!(of(&findings, id), expected, "{id}: {name}");
+    }
+    Ok(())
+}
+
+fn shut_off(fixture: &str) -> Result<DomainSnapshot, Error> {
+    Ok(vm(domain_xml(fixture)?, DomainState::ShutOff))
+}
+
+fn running(fixture: &str) -> Result<DomainSnapshot, Error> {
+    Ok(vm(domain_xml(fixture)?, DomainState::Running))
+}
+
+/// The NATed `default`, the isolated, routed, open and host-bridge networks,
+/// all running and autostarted.
+fn all_networks() -> Result<Vec<vmnet_doctor_core::NetworkSnapshot>, Error> {
+    let mut networks = vec![healthy_default()?];
+    for fixture in [
+        "isolated.xml",
+        "routed.xml",
+        "open.xml",
+        "host-bridge.xml",
+        "portgroups.xml",
+        "macvtap-pool.xml",
+        "sriov-pool.xml",
+    ] {
+        networks.push(net(network_xml(fixture)?, true, true));
+    }
+    Ok(networks)
+}
+
+fn fix_of(snapshot: &Snapshot, id: &str) -> Result<Option<Fix>, Error> {
+    Ok(find(&diagnose(snapshot), id)?.fix.clone())
+}
+
+#[test]
+fn nic_network_missing() -> TestResult {
+    let unreadable = {
+        let mut s = system(vec![running("multi-nic.xml")?], vec![healthy_default()?]);
+        s.unreadable.push(Unreadable { name: "ovs-net".into(), reason: "vanished".into() });
+        s
+    };
+    run_table(
+        "nic-network-missing",
+        vec![
+            (
+                "default missing",
+                system(vec![shut_off("debian13-virt-manager.xml")?], vec![]),
+                vec![(Severity::Error, nic("debian13", "52:54:00:3a:7c:1e"))],
+            ),
+            (
+                "ovs-net missing, default present",
+                system(vec![running("multi-nic.xml")?], vec![healthy_default()?]),
+                vec![(Severity::Error, nic("multi-nic", "52:54:00:aa:00:21"))],
+            ),
+            ("listed but unreadable", unreadable, vec![]),
+            ("present", system(vec![running("multi-nic.xml")?], all_networks()?), vec![]),
+        ],
+    )?;
+    // The fix: recreate `default`, or move the NIC to it.
+    let missing_default = system(vec![shut_off("debian13-virt-manager.xml")?], vec![]);
+    assert!(
+        matches!(fix_of(&missing_default, "nic-network-missing")?, Some(Fix::DefineNetwork { name, .. }) if name == "default")
+    );
+    // A per-user libvirt cannot run the guide's NAT network: no plan there.
+    let session = snapshot("qemu:///session", vec![shut_off("debian13-virt-manager.xml")?], vec![]);
+    assert_eq!(fix_of(&session, "nic-network-missing")?, None);
+    let missing_ovs = system(vec![running("multi-nic.xml")?], vec![healthy_default()?]);
+    assert_eq!(
+        fix_of(&missing_ovs, "nic-network-missing")?,
+        Some(Fix::MoveNicToNetwork {
+            vm: "multi-nic".into(),
+            mac: "52:54:00:aa:00:21".into(),
+            network: "default".into()
+        })
+    );
+    Ok(())
+}
+
+#[test]
+fn nic_network_inactive() -> TestResult {
+    let stopped_default =
+        || -> Result<_, Error> { Ok(vec![net(network_xml("default-guide.xml")?, false, true)]) };
+    run_table(
+        "nic-network-inactive",
+        vec![
+            (
+                "running VM on a stopped network",
+                system(vec![running("debian13-virt-manager.xml")?], stopped_default()?),
+                vec![(Severity::Error, nic("debian13", "52:54:00:3a:7c:1e"))],
+            ),
+            (
+                "shut-off VM on a stopped network",
+                system(vec![shut_off("fedora42-e1000.xml")?], stopped_default()?),
+                vec![(Severity::Error, nic("fedora42-e1000", "52:54:00:11:22:33"))],
+            ),
+            (
+                "running network",
+                system(vec![running("debian13-virt-manager.xml")?], vec![healthy_default()?]),
+                vec![],
+            ),
+            (
+                "missing network is another rule",
+                system(vec![running("debian13-virt-manager.xml")?], vec![]),
+                vec![],
+            ),
+        ],
+    )?;
+    let snapshot = system(vec![running("debian13-virt-manager.xml")?], stopped_default()?);
+    assert_eq!(
+        fix_of(&snapshot, "nic-network-inactive")?,
+        Some(Fix::StartNetwork { name: "default".into() })
+    );
+    let findings = diagnose(&snapshot);
+    assert!(find(&findings, "nic-network-inactive")?.explanation.starts_with("No IP address"));
+    Ok(())
+}
+
+#[test]
+fn nic_link_down() -> TestResult {
+    run_table(
+        "nic-link-down",
+        vec![
+            (
+                "link-down.xml",
+                system(vec![running("link-down.xml")?], vec![healthy_default()?]),
+                vec![(Severity::Error, nic("link-down", "52:54:00:aa:00:02"))],
+            ),
+            (
+                "the bridged NIC of multi-nic.xml",
+                system(vec![shut_off("multi-nic.xml")?], all_networks()?),
+                vec![(Severity::Error, nic("multi-nic", "52:54:00:aa:00:22"))],
+            ),
+            (
+                "link up",
+                system(vec![running("debian13-virt-manager.xml")?], vec![healthy_default()?]),
+                vec![],
+            ),
+        ],
+    )?;
+    let snapshot = system(vec![running("link-down.xml")?], vec![healthy_default()?]);
+    assert_eq!(
+        fix_of(&snapshot, "nic-link-down")?,
+        Some(Fix::SetLinkUp { vm: "link-down".into(), mac: "52:54:00:aa:00:02".into() })
+    );
+    Ok(())
+}
+
+fn links(
+    edit: impl FnOnce(&mut Vec<vmnet_doctor_core::host::Link>) -> TestResult,
+) -> Result<HostFacts, Error> {
+    let mut host = workstation()?;
+    if let Fact::Known(links) = &mut host.links {
+        edit(links)?;
+    }
+    Ok(host)
+}
+
+#[test]
+fn nic_host_link_down() -> TestResult {
+    let br0 = |up: bool, operstate: &'static str| {
+        links(move |links| {
+            links.push(link("br0", "bridge", up, operstate, &["192.168.1.40/24"])?);
+            Ok(())
+        })
+    };
+    let enp3s0 = |operstate: &'static str| {
+        links(move |links| {
+            for l in links.iter_mut().filter(|l| l.name == "enp3s0") {
+                l.operstate = operstate.to_owned();
+            }
+            Ok(())
+        })
+    };
+    let bridged = |host: HostFacts, state: DomainState| -> Result<Snapshot, Error> {
+        Ok(with_host(system(vec![vm(domain_xml("bridge-br0.xml")?, state)], vec![healthy_default()?]), host))
+    };
+    let macvtap = |host: HostFacts| -> Result<Snapshot, Error> {
+        Ok(with_host(system(vec![running("direct-macvtap.xml")?], vec![healthy_default()?]), host))
+    };
+    run_table(
+        "nic-host-link-down",
+        vec![
+            ("br0 up", bridged(br0(true, "up")?, DomainState::Running)?, vec![]),
+            ("br0 up, no carrier yet", bridged(br0(true, "down")?, DomainState::Running)?, vec![]),
+            (
+                "br0 missing, running",
+                bridged(workstation()?, DomainState::Running)?,
+                vec![(Severity::Error, nic("bridge-br0", "52:54:00:aa:00:05"))],
+            ),
+            (
+                "br0 set down, running",
+                bridged(br0(false, "down")?, DomainState::Running)?,
+                vec![(Severity::Error, nic("bridge-br0", "52:54:00:aa:00:05"))],
+            ),
+            (
+                "br0 missing, shut off",
+                bridged(workstation()?, DomainState::ShutOff)?,
+                vec![(Severity::Warning, nic("bridge-br0", "52:54:00:aa:00:05"))],
+            ),
+            ("macvtap parent up", macvtap(workstation()?)?, vec![]),
+            (
+                "macvtap parent without carrier",
+                macvtap(enp3s0("down")?)?,
+                vec![(Severity::Error, nic("direct-macvtap", "52:54:00:aa:00:06"))],
+            ),
+            (
+                "host unknown",
+                system(
+                    vec![running("bridge-br0.xml")?, running("direct-macvtap.xml")?],
+                    vec![healthy_default()?],
+                ),
+                vec![],
+            ),
+        ],
+    )
+}
+
+#[test]
+fn nic_model_not_virtio() -> TestResult {
+    run_table(
+        "nic-model-not-virtio",
+        vec![
+            (
+                "e1000",
+                system(vec![running("fedora42-e1000.xml")?], vec![healthy_default()?]),
+                vec![(Severity::Warning, nic("fedora42-e1000", "52:54:00:11:22:33"))],
+            ),
+            (
+                "e1000e and rtl8139 in multi-nic.xml",
+                system(vec![shut_off("multi-nic.xml")?], all_networks()?),
+                vec![
+                    (Severity::Warning, nic("multi-nic", "52:54:00:aa:00:21")),
+                    (Severity::Warning, nic("multi-nic", "52:54:00:aa:00:22")),
+                ],
+            ),
+            ("virtio", system(vec![running("debian13-virt-manager.xml")?], vec![healthy_default()?]), vec![]),
+            (
+                "no model given",
+                system(vec![running("test-default-running.xml")?], vec![healthy_default()?]),
+                vec![],
+            ),
+            ("hostdev has no model", system(vec![running("hostdev.xml")?], vec![healthy_default()?]), vec![]),
+        ],
+    )?;
+    let snapshot = system(vec![running("fedora42-e1000.xml")?], vec![healthy_default()?]);
+    assert_eq!(
+        fix_of(&snapshot, "nic-model-not-virtio")?,
+        Some(Fix::SetNicModel {
+            vm: "fedora42-e1000".into(),
+            mac: "52:54:00:11:22:33".into(),
+            model: "virtio".into()
+        })
+    );
+    let findings = diagnose(&snapshot);
+    assert!(find(&findings, "nic-model-not-virtio")?.explanation.contains("virtio-win"));
+    Ok(())
+}
+
+#[test]
+fn nic_user_mode() -> TestResult {
+    run_table(
+        "nic-user-mode",
+        vec![
+            (
+                "SLIRP on qemu:///system",
+                system(vec![running("user-slirp.xml")?], vec![healthy_default()?]),
+                vec![(Severity::Warning, nic("user-slirp", "52:54:00:aa:00:03"))],
+            ),
+            (
+                "passt on qemu:///system",
+                system(vec![running("user-passt.xml")?], vec![healthy_default()?]),
+                vec![(Severity::Warning, nic("user-passt", "52:54:00:aa:00:04"))],
+            ),
+            (
+                "SLIRP on qemu:///session",
+                snapshot("qemu:///session", vec![running("user-slirp.xml")?], vec![]),
+                vec![(Severity::Info, nic("user-slirp", "52:54:00:aa:00:03"))],
+            ),
+            (
+                "the user NIC of multi-nic.xml",
+                system(vec![shut_off("multi-nic.xml")?], all_networks()?),
+                vec![(Severity::Warning, nic("multi-nic", "52:54:00:aa:00:24"))],
+            ),
+            ("NAT", system(vec![running("debian13-virt-manager.xml")?], vec![healthy_default()?]), vec![]),
+        ],
+    )?;
+    // Fixes: move to `default` only on a system connection that has one.
+    let with_default = system(vec![running("user-slirp.xml")?], vec![healthy_default()?]);
+    assert_eq!(
+        fix_of(&with_default, "nic-user-mode")?,
+        Some(Fix::MoveNicToNetwork {
+            vm: "user-slirp".into(),
+            mac: "52:54:00:aa:00:03".into(),
+            network: "default".into()
+        })
+    );
+    assert_eq!(fix_of(&system(vec![running("user-slirp.xml")?], vec![]), "nic-user-mode")?, None);
+    let session = snapshot("qemu:///session", vec![running("user-slirp.xml")?], vec![healthy_default()?]);
+    assert_eq!(fix_of(&session, "nic-user-mode")?, None);
+    assert!(find(&diagnose(&session), "nic-user-mode")?.explanation.contains("qemu:///session"));
+    let passt = system(vec![running("user-passt.xml")?], vec![healthy_default()?]);
+    let findings = diagnose(&passt);
+    let finding = find(&findings, "nic-user-mode")?;
+    assert!(finding.title.contains("passt") && finding.explanation.contains("passt"), "{finding:?}");
+    let slirp = diagnose(&with_default);
+    assert!(find(&slirp, "nic-user-mode")?.explanation.contains("slower and limited"));
+    Ok(())
+}
+
+#[test]
+fn nic_not_nat() -> TestResult {
+    let on = |network: &str| -> Result<DomainSnapshot, Error> {
+        Ok(vm(
+            renamed(plugged_into(domain_xml("debian13-virt-manager.xml")?, network), network),
+            DomainState::ShutOff,
+        ))
+    };
+    let info = |vm: &str, mac: &str| (Severity::Info, nic(vm, mac));
+    let debian = "52:54:00:3a:7c:1e";
+    run_table(
+        "nic-not-nat",
+        vec![
+            ("NAT", system(vec![running("debian13-virt-manager.xml")?], all_networks()?), vec![]),
+            (
+                "bridge",
+                system(vec![running("bridge-br0.xml")?], all_networks()?),
+                vec![info("bridge-br0", "52:54:00:aa:00:05")],
+            ),
+            (
+                "macvtap",
+                system(vec![running("direct-macvtap.xml")?], all_networks()?),
+                vec![info("direct-macvtap", "52:54:00:aa:00:06")],
+            ),
+            ("user-mode is its own rule", system(vec![running("user-slirp.xml")?], all_networks()?), vec![]),
+            (
+                "isolated network",
+                system(vec![on("isolated")?], all_networks()?),
+                vec![info("isolated", debian)],
+            ),
+            ("routed network", system(vec![on("routed")?], all_networks()?), vec![info("routed", debian)]),
+            ("open network", system(vec![on("open")?], all_networks()?), vec![info("open", debian)]),
+            (
+                "host-bridge network",
+                system(vec![on("host-bridge")?], all_networks()?),
+                vec![info("host-bridge", debian)],
+            ),
+            (
+                "macvtap pool network",
+                system(vec![on("macvtap-pool")?], all_networks()?),
+                vec![info("macvtap-pool", debian)],
+            ),
+            (
+                "SR-IOV pool network",
+                system(vec![on("sriov-pool")?], all_networks()?),
+                vec![info("sriov-pool", debian)],
+            ),
+            (
+                "stopped network is another rule",
+                system(vec![on("isolated")?], vec![net(network_xml("isolated.xml")?, false, true)]),
+                vec![],
+            ),
+            (
+                "hostdev",
+                system(vec![running("hostdev.xml")?], vec![]),
+                vec![info("hostdev", "52:54:00:aa:00:08")],
+            ),
+            (
+                "tunnels",
+                system(vec![running("tunnels.xml")?], vec![]),
+                vec![
+                    info("tunnels", "52:54:00:aa:00:10"),
+                    info("tunnels", "52:54:00:aa:00:11"),
+                    info("tunnels", "52:54:00:aa:00:12"),
+                    info("tunnels", "52:54:00:aa:00:13"),
+                ],
+            ),
+            (
+                "multi-nic.xml: ovs bridge network, bridge, macvtap",
+                system(vec![shut_off("multi-nic.xml")?], all_networks()?),
+                vec![
+                    info("multi-nic", "52:54:00:aa:00:21"),
+                    info("multi-nic", "52:54:00:aa:00:22"),
+                    info("multi-nic", "52:54:00:aa:00:23"),
+                ],
+            ),
+        ],
+    )?;
+    // Every other captured NIC type gets exactly one info, never more.
+    for fixture in ["ethernet.xml", "vhostuser.xml", "vdpa.xml", "null-nic.xml", "vds-nic.xml"] {
+        let findings = diagnose(&system(vec![running(fixture)?], vec![]));
+        let found = of(&findings, "nic-not-nat");
+        assert_eq!(found.len(), 1, "{fixture}: {found:?}");
+        assert!(found.iter().all(|(severity, _)| *severity == Severity::Info), "{fixture}");
+    }
+    // What each kind says.
+    let says = |snapshot: Snapshot, words: &[&str]| -> TestResult {
+        let findings = diagnose(&snapshot);
+        let finding = find(&findings, "nic-not-nat")?;
+        for word in words {
+            assert!(finding.explanation.contains(word), "{word:?} not in {}", finding.explanation);
+        }
+        assert_eq!(finding.fix, None);
+        Ok(())
+    };
+    says(
+        system(vec![running("direct-macvtap.xml")?], vec![]),
+        &["the host and this guest cannot reach each other"],
+    )?;
+    says(system(vec![running("bridge-br0.xml")?], vec![]), &["br0", "LAN's DHCP"])?;
+    says(system(vec![on("isolated")?], all_networks()?), &["No internet, by design"])?;
+    says(system(vec![on("routed")?], all_networks()?), &["route back to 192.168.150.0/24"])?;
+    Ok(())
+}
+
+#[test]
+fn duplicate_mac() -> TestResult {
+    let debian = || domain_xml("debian13-virt-manager.xml");
+    let twice_in_one = {
+        let mut config = debian()?;
+        let copy = config.interfaces.first().cloned().ok_or("a NIC")?;
+        config.interfaces.push(copy);
+        vm(config, DomainState::ShutOff)
+    };
+    let mac = "52:54:00:3a:7c:1e";
+    run_table(
+        "duplicate-mac",
+        vec![
+            (
+                "a copied VM kept the MAC",
+                system(
+                    vec![
+                        vm(debian()?, DomainState::Running),
+                        vm(renamed(debian()?, "debian13-copy"), DomainState::ShutOff),
+                    ],
+                    vec![healthy_default()?],
+                ),
+                vec![(Severity::Error, nic("debian13", mac)), (Severity::Error, nic("debian13-copy", mac))],
+            ),
+            (
+                "twice in one VM",
+                system(vec![twice_in_one], vec![healthy_default()?]),
+                vec![(Severity::Error, nic("debian13", mac))],
+            ),
+            (
+                "every MAC different",
+                system(
+                    vec![
+                        running("debian13-virt-manager.xml")?,
+                        running("multi-nic.xml")?,
+                        running("tunnels.xml")?,
+                    ],
+                    all_networks()?,
+                ),
+                vec![],
+            ),
+        ],
+    )
+}

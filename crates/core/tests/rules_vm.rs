@@ -1,0 +1,301 @@
+//! The VM rules: guest-agent-missing, guest-agent-not-connected, vm-no-ip.
+//! One table per rule: (case, snapshot, expected (severity, subject) list).
+//!
+//! The agent channel's live `state='connected'|'disconnected'` and the
+//! answers of the address sources cannot come from libvirt's test driver
+//! (see tests/fixtures/README.md); they are set on the captured XML in the
+//! shape the QEMU driver produces (`tests/robustness.rs`,
+//! `live_qemu_style_xml_is_read`).
+
+#[path = "support/rules.rs"]
+mod support;
+
+use support::*;
+use vmnet_doctor_core::host::Dnsmasq;
+use vmnet_doctor_core::{
+    AddressSource, DomainSnapshot, DomainState, Fact, Fix, Severity, Snapshot, Subject, diagnose,
+};
+
+type Case = (&'static str, Snapshot, Vec<(Severity, Subject)>);
+
+fn run_table(id: &str, cases: Vec<Case>) -> TestResult {
+    for (name, snapshot, expected) in cases {
+        let findings = diagnose(&snapshot);
+        assert_eq!(of(&findings, id), expected, "{id}: {name}");
+    }
+    Ok(())
+}
+
+const DEBIAN_MAC: &str = "52:54:00:3a:7c:1e";
+
+/// debian13 running on `default` with the agent channel in `state`, and
+/// the agent's answer.
+fn debian(state: Option<&str>, agent: Result<(), &str>) -> Result<DomainSnapshot, Error> {
+    let config = agent_state(domain_xml("debian13-virt-manager.xml")?, state);
+    let interface = guest_interface("enp1s0", DEBIAN_MAC, &["192.168.122.50/24"])?;
+    let lease = guest_interface("vnet0", DEBIAN_MAC, &["192.168.122.50/24"])?;
+    Ok(with_sources(
+        vm(config, DomainState::Running),
+        vec![
+            (AddressSource::Agent, agent.map(|()| vec![interface]).map_err(str::to_owned)),
+            (AddressSource::Lease, Ok(vec![lease])),
+            (AddressSource::Arp, Ok(vec![])),
+        ],
+    ))
+}
+
+#[test]
+fn guest_agent_missing() -> TestResult {
+    run_table(
+        "guest-agent-missing",
+        vec![
+            (
+                "no channel (the test driver's own domain)",
+                system(
+                    vec![vm(domain_xml("test-default-running.xml")?, DomainState::Running)],
+                    vec![healthy_default()?],
+                ),
+                vec![(Severity::Warning, vm_subject("test"))],
+            ),
+            (
+                "no channel, shut off",
+                system(vec![vm(domain_xml("bridge-br0.xml")?, DomainState::ShutOff)], vec![]),
+                vec![(Severity::Warning, vm_subject("bridge-br0"))],
+            ),
+            (
+                "channel present",
+                system(vec![debian(Some("connected"), Ok(()))?], vec![healthy_default()?]),
+                vec![],
+            ),
+            (
+                "not a QEMU guest",
+                {
+                    let mut config = domain_xml("no-interfaces.xml")?;
+                    config.hypervisor = "lxc".into();
+                    system(vec![vm(config, DomainState::Running)], vec![])
+                },
+                vec![],
+            ),
+        ],
+    )?;
+    let findings =
+        diagnose(&system(vec![vm(domain_xml("test-default-running.xml")?, DomainState::Running)], vec![]));
+    let finding = find(&findings, "guest-agent-missing")?;
+    assert_eq!(finding.fix, Some(Fix::AddGuestAgentChannel { vm: "test".into() }));
+    assert!(finding.explanation.contains("next boot") && finding.explanation.contains("IP"));
+    Ok(())
+}
+
+#[test]
+fn guest_agent_not_connected() -> TestResult {
+    let warn = vec![(Severity::Warning, vm_subject("debian13"))];
+    let shut_off = vm(agent_state(domain_xml("debian13-virt-manager.xml")?, None), DomainState::ShutOff);
+    run_table(
+        "guest-agent-not-connected",
+        vec![
+            ("connected", system(vec![debian(Some("connected"), Ok(()))?], vec![healthy_default()?]), vec![]),
+            (
+                "disconnected",
+                system(
+                    vec![debian(Some("disconnected"), Err("the guest agent is not connected"))?],
+                    vec![healthy_default()?],
+                ),
+                warn.clone(),
+            ),
+            (
+                "no state (older libvirt), agent query failed",
+                system(
+                    vec![debian(
+                        None,
+                        Err("Guest agent is not responding: QEMU guest agent is not connected"),
+                    )?],
+                    vec![healthy_default()?],
+                ),
+                warn,
+            ),
+            (
+                "no state, agent answered",
+                system(vec![debian(None, Ok(()))?], vec![healthy_default()?]),
+                vec![],
+            ),
+            (
+                "connected, one command failed",
+                system(
+                    vec![debian(Some("connected"), Err("guest-network-get-interfaces has been disabled"))?],
+                    vec![healthy_default()?],
+                ),
+                vec![],
+            ),
+            ("shut off", system(vec![shut_off], vec![healthy_default()?]), vec![]),
+            (
+                "no channel is guest-agent-missing",
+                system(
+                    vec![vm(domain_xml("test-default-running.xml")?, DomainState::Running)],
+                    vec![healthy_default()?],
+                ),
+                vec![],
+            ),
+        ],
+    )
+}
+
+/// A running VM on `default` that no source reports an address for.
+/// `agent`: what the agent lists, or `None` when it cannot answer.
+fn silent(
+    fixture: &str,
+    agent: Option<Vec<vmnet_doctor_core::GuestInterface>>,
+) -> Result<DomainSnapshot, Error> {
+    Ok(with_sources(
+        vm(agent_state(domain_xml(fixture)?, Some("connected")), DomainState::Running),
+        vec![
+            (AddressSource::Agent, agent.ok_or_else(|| "no guest agent channel".to_owned())),
+            (AddressSource::Lease, Ok(vec![])),
+            (AddressSource::Arp, Ok(vec![])),
+        ],
+    ))
+}
+
+#[test]
+fn vm_no_ip() -> TestResult {
+    let error = |vm: &str| vec![(Severity::Error, vm_subject(vm))];
+    let ipv6_only = guest_interface("enp1s0", DEBIAN_MAC, &["fe80::5054:ff:fe3a:7c1e/64"])?;
+    let no_dnsmasq = {
+        let mut host = workstation()?;
+        host.dnsmasq = Fact::Known(vec![Dnsmasq { network: "default".into(), running: false }]);
+        host
+    };
+    run_table(
+        "vm-no-ip",
+        vec![
+            (
+                "has an address",
+                system(vec![debian(Some("connected"), Ok(()))?], vec![healthy_default()?]),
+                vec![],
+            ),
+            (
+                "no address from leases, no agent",
+                system(vec![silent("debian13-virt-manager.xml", None)?], vec![healthy_default()?]),
+                error("debian13"),
+            ),
+            (
+                "the agent lists only an IPv6 link-local address",
+                system(
+                    vec![silent("debian13-virt-manager.xml", Some(vec![ipv6_only]))?],
+                    vec![healthy_default()?],
+                ),
+                error("debian13"),
+            ),
+            (
+                "the agent does not see the NIC at all (no driver in the guest)",
+                system(vec![silent("debian13-virt-manager.xml", Some(vec![]))?], vec![healthy_default()?]),
+                error("debian13"),
+            ),
+            (
+                "dnsmasq not running explains it",
+                with_host(
+                    system(vec![silent("debian13-virt-manager.xml", None)?], vec![healthy_default()?]),
+                    no_dnsmasq.clone(),
+                ),
+                error("debian13"),
+            ),
+            (
+                "link down is nic-link-down's",
+                system(vec![silent("link-down.xml", None)?], vec![healthy_default()?]),
+                vec![],
+            ),
+            (
+                "stopped network is nic-network-inactive's",
+                system(
+                    vec![silent("debian13-virt-manager.xml", None)?],
+                    vec![net(network_xml("default-guide.xml")?, false, true)],
+                ),
+                vec![],
+            ),
+            (
+                "missing network is nic-network-missing's",
+                system(vec![silent("debian13-virt-manager.xml", None)?], vec![]),
+                vec![],
+            ),
+            (
+                "bridged, no agent: nothing can know",
+                system(vec![silent("bridge-br0.xml", None)?], vec![healthy_default()?]),
+                vec![],
+            ),
+            (
+                "bridged, the agent says no IPv4",
+                system(vec![silent("bridge-br0.xml", Some(vec![]))?], vec![healthy_default()?]),
+                error("bridge-br0"),
+            ),
+            (
+                "user-mode, no agent: nothing can know",
+                system(vec![silent("user-slirp.xml", None)?], vec![healthy_default()?]),
+                vec![],
+            ),
+            (
+                "shut off: nothing asked",
+                system(
+                    vec![vm(domain_xml("debian13-virt-manager.xml")?, DomainState::ShutOff)],
+                    vec![healthy_default()?],
+                ),
+                vec![],
+            ),
+            ("tunnels carry no address", system(vec![silent("tunnels.xml", Some(vec![]))?], vec![]), vec![]),
+        ],
+    )?;
+
+    // Without a host cause, it sends the user into the guest.
+    let findings =
+        diagnose(&system(vec![silent("debian13-virt-manager.xml", None)?], vec![healthy_default()?]));
+    let finding = find(&findings, "vm-no-ip")?;
+    assert!(finding.explanation.contains("nmcli"), "{}", finding.explanation);
+    assert!(finding.explanation.contains("not checked"), "host unknown: {}", finding.explanation);
+    assert!(!finding.evidence.iter().any(|e| e.what == "explained by"));
+
+    // With one, it names it.
+    let findings = diagnose(&with_host(
+        system(vec![silent("debian13-virt-manager.xml", None)?], vec![healthy_default()?]),
+        no_dnsmasq,
+    ));
+    let cause = find(&findings, "dnsmasq-not-running")?;
+    let finding = find(&findings, "vm-no-ip")?;
+    assert!(finding.explanation.contains(&cause.title), "{}", finding.explanation);
+    assert!(
+        finding
+            .evidence
+            .iter()
+            .any(|e| e.what == "explained by" && e.value.starts_with("dnsmasq-not-running"))
+    );
+
+    // A bridged NIC whose bridge vanished: named too.
+    let findings = diagnose(&with_host(
+        system(vec![silent("bridge-br0.xml", Some(vec![]))?], vec![healthy_default()?]),
+        workstation()?,
+    ));
+    let cause = find(&findings, "nic-host-link-down")?;
+    assert!(find(&findings, "vm-no-ip")?.explanation.contains(&cause.title));
+
+    // Several NICs, one without an address: the title names that card.
+    let config = agent_state(domain_xml("multi-nic.xml")?, Some("connected"));
+    let agent = vec![guest_interface("enp1s0", "52:54:00:aa:00:20", &["192.168.122.60/24"])?];
+    let multi = with_sources(
+        vm(config, DomainState::Running),
+        vec![
+            (AddressSource::Agent, Ok(agent)),
+            (AddressSource::Lease, Ok(vec![])),
+            (AddressSource::Arp, Ok(vec![])),
+        ],
+    );
+    let findings = diagnose(&system(
+        vec![multi],
+        vec![healthy_default()?, net(network_xml("portgroups.xml")?, true, true)],
+    ));
+    let finding = find(&findings, "vm-no-ip")?;
+    // NIC 2 (ovs-net, a host bridge) and NIC 4 (macvtap) have no IPv4;
+    // NIC 3 is link-down, NIC 5 user-mode (knowable through the agent).
+    assert!(finding.title.starts_with("Some network cards"), "{}", finding.title);
+    for mac in ["52:54:00:aa:00:21", "52:54:00:aa:00:23", "52:54:00:aa:00:24"] {
+        assert!(finding.explanation.contains(mac), "{mac}: {}", finding.explanation);
+    }
+    assert!(!finding.explanation.contains("52:54:00:aa:00:22"), "{}", finding.explanation);
+    Ok(())
+}

@@ -1,0 +1,283 @@
+//! Running the few outside tools the probe needs, safely, or reading their
+//! recorded output.
+//!
+//! A tool is run by absolute path (looked up in a fixed list of system
+//! directories, never `$PATH`), without a shell, with a cleared environment
+//! (only a fixed `PATH` for tools that run helpers, and `LC_ALL=C` so the
+//! output we parse is never translated), stdin closed, and killed after a
+//! timeout.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::NEEDS_ROOT;
+
+/// The outside tools the probe runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tool {
+    /// `ip -j -d addr show`: every link with its addresses (unprivileged).
+    IpAddr,
+    /// `nft -j list ruleset` (root).
+    NftRuleset,
+    /// `iptables-nft-save` (root): the tables iptables-nft wrote, with the
+    /// match parameters `nft -j` shows only as opaque `xt` expressions.
+    IptablesNftSave,
+    /// `iptables-legacy-save` (root).
+    IptablesLegacySave,
+    /// `ufw status verbose` (root).
+    UfwStatus,
+}
+
+impl Tool {
+    /// The program's file name and its arguments.
+    pub fn argv(self) -> (&'static str, &'static [&'static str]) {
+        match self {
+            Self::IpAddr => ("ip", &["-j", "-d", "addr", "show"]),
+            Self::NftRuleset => ("nft", &["-j", "list", "ruleset"]),
+            Self::IptablesNftSave => ("iptables-nft-save", &[]),
+            Self::IptablesLegacySave => ("iptables-legacy-save", &[]),
+            Self::UfwStatus => ("ufw", &["status", "verbose"]),
+        }
+    }
+
+    /// Whether only root may run it (netlink dumps of netfilter need
+    /// CAP_NET_ADMIN; `ufw` refuses to run for other users).
+    pub fn needs_root(self) -> bool {
+        !matches!(self, Self::IpAddr)
+    }
+
+    /// The file `tests/firewall-lab/capture.sh` records its output in.
+    pub fn recorded_file(self) -> &'static str {
+        match self {
+            Self::IpAddr => "ip-addr.json",
+            Self::NftRuleset => "nft-list-ruleset.json",
+            Self::IptablesNftSave => "iptables-nft-save.txt",
+            Self::IptablesLegacySave => "iptables-legacy-save.txt",
+            Self::UfwStatus => "ufw-status-verbose.txt",
+        }
+    }
+
+    /// How the command reads in a message.
+    pub fn display(self) -> String {
+        let (program, args) = self.argv();
+        std::iter::once(program).chain(args.iter().copied()).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// Where tool output comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tools {
+    /// Run the installed tools. Root-only tools run only when `privileged`
+    /// (the process is root); otherwise they are "needs the helper or root".
+    System { privileged: bool },
+    /// Read the output recorded in `dir` (one file per tool, see
+    /// [`Tool::recorded_file`]); a missing file means the tool is not
+    /// installed. `privileged` false replays a normal user's view.
+    Recorded { dir: PathBuf, privileged: bool },
+}
+
+/// Why a tool gave no output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolError {
+    /// Only root (or the helper) may run it and we are not root.
+    NeedsRoot,
+    /// Not installed in any system directory.
+    NotInstalled,
+    /// It ran and failed, timed out, or printed something unreadable.
+    Failed(String),
+}
+
+impl ToolError {
+    /// The reason as a fact's `Unknown` text.
+    pub fn reason(&self, tool: Tool) -> String {
+        match self {
+            Self::NeedsRoot => NEEDS_ROOT.to_owned(),
+            Self::NotInstalled => format!("{} is not installed", tool.argv().0),
+            Self::Failed(why) => format!("`{}` failed: {why}", tool.display()),
+        }
+    }
+}
+
+/// The directories tools are looked up in, in order. Never `$PATH`.
+const SYSTEM_DIRS: &[&str] = &["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+
+/// How long any tool may run.
+pub const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Tools {
+    /// The tool's standard output.
+    pub fn output(&self, tool: Tool) -> Result<String, ToolError> {
+        match self {
+            Self::System { privileged } => {
+                if tool.needs_root() && !privileged {
+                    return Err(ToolError::NeedsRoot);
+                }
+                let (program, args) = tool.argv();
+                let path = find_program(program).ok_or(ToolError::NotInstalled)?;
+                run(&path, args, TOOL_TIMEOUT).map_err(ToolError::Failed)
+            }
+            Self::Recorded { dir, privileged } => {
+                if tool.needs_root() && !privileged {
+                    return Err(ToolError::NeedsRoot);
+                }
+                let path = dir.join(tool.recorded_file());
+                if !path.exists() {
+                    return Err(ToolError::NotInstalled);
+                }
+                fs::read_to_string(&path)
+                    .map_err(|error| ToolError::Failed(format!("{}: {error}", path.display())))
+            }
+        }
+    }
+
+    /// Whether the tool exists (installed, or recorded).
+    pub fn has(&self, tool: Tool) -> bool {
+        match self {
+            Self::System { .. } => find_program(tool.argv().0).is_some(),
+            Self::Recorded { dir, .. } => dir.join(tool.recorded_file()).exists(),
+        }
+    }
+
+    pub fn privileged(&self) -> bool {
+        match self {
+            Self::System { privileged } | Self::Recorded { privileged, .. } => *privileged,
+        }
+    }
+}
+
+/// The absolute path of a program in the system directories.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    SYSTEM_DIRS.iter().map(|dir| Path::new(dir).join(name)).find(|path| path.is_file())
+}
+
+/// Runs `program args…` and returns its stdout if it exits with status 0
+/// within `timeout`. The error says why not, with the first line of stderr.
+pub fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<String, String> {
+    let mut child = Command::new(program)
+        .args(args)
+        .env_clear()
+        // ufw is a Python program that runs iptables and friends.
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot start {}: {error}", program.display()))?;
+    // Drain both pipes on their own threads so a chatty tool never blocks.
+    let stdout = child.stdout.take().map(reader_thread);
+    let stderr = child.stderr.take().map(reader_thread);
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() >= timeout => {
+                // Already exited or not ours to kill: nothing else to do.
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("timed out after {} s", timeout.as_secs()));
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(10)),
+            Err(error) => return Err(format!("cannot wait for it: {error}")),
+        }
+    };
+    // A grandchild may hold a pipe open after the tool exits: wait for the
+    // rest of the output only until the deadline.
+    let deadline = started + timeout;
+    let stdout = stdout
+        .and_then(|receiver| receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok());
+    let stderr = stderr
+        .and_then(|receiver| receiver.recv_timeout(Duration::from_millis(100)).ok())
+        .unwrap_or_default();
+    let Some(stdout) = stdout else {
+        return Err("its output did not end (a child process kept it open)".to_owned());
+    };
+    if !status.success() {
+        let detail = String::from_utf8_lossy(&stderr);
+        let first = detail.lines().find(|line| !line.trim().is_empty()).unwrap_or("").trim();
+        return Err(if first.is_empty() {
+            format!("exited with {status}")
+        } else {
+            format!("exited with {status}: {first}")
+        });
+    }
+    String::from_utf8(stdout).map_err(|_| "printed invalid UTF-8".to_owned())
+}
+
+fn reader_thread(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let mut buffer = Vec::new();
+        // A read error leaves what was read; the exit status decides.
+        let _ = pipe.read_to_end(&mut buffer);
+        // The receiver is gone when the caller gave up waiting.
+        let _ = sender.send(buffer);
+    });
+    receiver
+}
+
+/// The effective uid of this process, from `PROC/self/status` (no libc).
+pub fn effective_uid(proc: &Path) -> Option<u32> {
+    let status = fs::read_to_string(proc.join("self/status")).ok()?;
+    let line = status.lines().find_map(|line| line.strip_prefix("Uid:"))?;
+    // Real, effective, saved, file-system.
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_a_program_without_a_shell_or_environment() -> Result<(), String> {
+        let env = find_program("env").ok_or("no env program")?;
+        let output = run(&env, &[], Duration::from_secs(5))?;
+        let mut lines: Vec<&str> = output.lines().collect();
+        lines.sort_unstable();
+        assert_eq!(lines, ["LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_failing_program_reports_its_status() -> Result<(), String> {
+        let program = find_program("false").ok_or("no false program")?;
+        let error = run(&program, &[], Duration::from_secs(5)).err().ok_or("false succeeded")?;
+        assert!(error.starts_with("exited with"), "{error}");
+        Ok(())
+    }
+
+    #[test]
+    fn a_hanging_program_is_killed_at_the_timeout() -> Result<(), String> {
+        let program = find_program("sleep").ok_or("no sleep program")?;
+        let started = Instant::now();
+        let error = run(&program, &["30"], Duration::from_millis(200)).err().ok_or("sleep returned")?;
+        assert!(error.contains("timed out"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        Ok(())
+    }
+
+    #[test]
+    fn root_only_tools_are_not_run_without_privileges() {
+        let tools = Tools::System { privileged: false };
+        assert_eq!(tools.output(Tool::NftRuleset), Err(ToolError::NeedsRoot));
+        assert_eq!(ToolError::NeedsRoot.reason(Tool::NftRuleset), NEEDS_ROOT);
+    }
+
+    #[test]
+    fn reads_the_effective_uid() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        fs::create_dir_all(dir.path().join("self"))?;
+        fs::write(
+            dir.path().join("self/status"),
+            "Name:\tx\nUid:\t1000\t0\t0\t0\nGid:\t1000\t1000\t1000\t1000\n",
+        )?;
+        assert_eq!(effective_uid(dir.path()), Some(0));
+        assert!(effective_uid(Path::new("/proc")).is_some());
+        Ok(())
+    }
+}

@@ -1,0 +1,131 @@
+//! Reads the host's network stack and firewall into [`HostFacts`].
+//!
+//! Everything a normal user may read is read directly: sysctls under
+//! `/proc/sys`, links from `/sys/class/net`, routes from `/proc/net`, UFW's
+//! and libvirt's configuration files, libvirt's dnsmasq pid and lease files,
+//! and firewalld over its D-Bus API. Addresses come from iproute2
+//! (`ip -j -d addr show`), run by absolute path.
+//!
+//! The netfilter rulesets (`nft -j list ruleset`, `iptables-nft-save`,
+//! `iptables-legacy-save`) and `ufw status verbose` need root. They are read
+//! only when this process runs as root (the tests, `sudo vmnet-doctor
+//! check`); otherwise those facts are `Unknown("needs the helper or root")`,
+//! never guessed. The root helper will provide them to normal users.
+//!
+//! Every outside tool is run by absolute path, without a shell, with a
+//! cleared environment, stdin closed and a timeout (see [`command`]).
+//!
+//! All file roots and tool outputs are injectable ([`Sources`]), so the same
+//! code reads a fixture tree captured by `tests/firewall-lab/capture.sh`.
+
+pub mod command;
+pub mod firewalld;
+pub mod libvirt;
+pub mod links;
+pub mod netfilter;
+pub mod routes;
+pub mod sysctl;
+pub mod ufw;
+
+use std::path::{Path, PathBuf};
+
+use vmnet_doctor_core::host::HostFacts;
+
+pub use command::{Tool, Tools};
+pub use firewalld::FirewalldSource;
+
+/// What a fact says when only root (or the helper) can read it.
+pub const NEEDS_ROOT: &str = "needs the helper or root";
+
+/// The file-system roots the facts are read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPaths {
+    pub proc: PathBuf,
+    pub sys: PathBuf,
+    pub etc: PathBuf,
+    pub run: PathBuf,
+    pub var_lib: PathBuf,
+}
+
+impl Default for HostPaths {
+    /// The real system.
+    fn default() -> Self {
+        Self {
+            proc: PathBuf::from("/proc"),
+            sys: PathBuf::from("/sys"),
+            etc: PathBuf::from("/etc"),
+            run: PathBuf::from("/run"),
+            var_lib: PathBuf::from("/var/lib"),
+        }
+    }
+}
+
+impl HostPaths {
+    /// A captured tree with `proc/`, `sys/`, `etc/`, `run/` and `var/lib/`
+    /// under `root` (the layout `tests/firewall-lab/capture.sh` writes).
+    pub fn under(root: &Path) -> Self {
+        Self {
+            proc: root.join("proc"),
+            sys: root.join("sys"),
+            etc: root.join("etc"),
+            run: root.join("run"),
+            var_lib: root.join("var/lib"),
+        }
+    }
+}
+
+/// Where every fact comes from.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub paths: HostPaths,
+    pub tools: Tools,
+    pub firewalld: FirewalldSource,
+}
+
+impl Sources {
+    /// This machine: real files, real tools (root-only ones only as root),
+    /// firewalld on the system bus.
+    pub fn system() -> Self {
+        let paths = HostPaths::default();
+        let privileged = command::effective_uid(&paths.proc) == Some(0);
+        Self { paths, tools: Tools::System { privileged }, firewalld: FirewalldSource::SystemBus }
+    }
+
+    /// A tree captured by `tests/firewall-lab/capture.sh`: files under
+    /// `dir`, tool outputs under `dir/commands`, firewalld's answer in
+    /// `dir/commands/firewalld-getActiveZones.json` (absent: not running).
+    /// With `privileged` false, the root-only facts are unknown, as for a
+    /// normal user on that host.
+    pub fn captured(dir: &Path, privileged: bool) -> Self {
+        let commands = dir.join("commands");
+        Self {
+            paths: HostPaths::under(dir),
+            tools: Tools::Recorded { dir: commands.clone(), privileged },
+            firewalld: FirewalldSource::Recorded(commands.join(firewalld::RECORDED_FILE)),
+        }
+    }
+}
+
+/// Reads this machine's facts. Blocking (it runs tools and asks D-Bus, each
+/// with a timeout): call it off the UI thread.
+///
+/// `network_names` are the libvirt networks whose dnsmasq is checked.
+pub fn read_host_facts(network_names: &[String]) -> HostFacts {
+    read_host_facts_with(&Sources::system(), network_names)
+}
+
+/// Reads the facts from the given sources.
+pub fn read_host_facts_with(sources: &Sources, network_names: &[String]) -> HostFacts {
+    let paths = &sources.paths;
+    HostFacts {
+        ipv4_forward: sysctl::read_ipv4_forward(&paths.proc),
+        links: links::read_links(&paths.sys, &sources.tools),
+        routes: routes::read_routes(&paths.proc),
+        ufw: ufw::read_ufw(&paths.etc, &sources.tools),
+        libvirt_firewall_backend: libvirt::read_firewall_backend(&paths.etc),
+        firewalld: firewalld::read_firewalld(&sources.firewalld),
+        netfilter: netfilter::read_netfilter(&paths.proc, &sources.tools),
+        dnsmasq: libvirt::read_dnsmasq(&paths.run, &paths.proc, network_names),
+        leases: libvirt::read_leases(&paths.var_lib),
+    }
+}

@@ -1,0 +1,42 @@
+//! `read_host_facts` on the machine the tests run on: it must read the real
+//! /proc and /sys without failing, whatever this machine is. As root (the
+//! project's dev root), the root-only facts are read too.
+
+use vmnet_doctor_core::host::Fact;
+use vmnet_doctor_host::{NEEDS_ROOT, command, read_host_facts};
+
+#[test]
+fn reads_this_machine() {
+    let facts = read_host_facts(&["default".to_owned()]);
+    println!("{facts:#?}");
+    assert!(matches!(facts.ipv4_forward, Fact::Known(_)), "{:?}", facts.ipv4_forward);
+    assert!(matches!(facts.routes, Fact::Known(_)), "{:?}", facts.routes);
+    match &facts.links {
+        Fact::Known(links) => assert!(links.iter().any(|link| link.name == "lo"), "{links:?}"),
+        // A machine without iproute2 says why instead.
+        Fact::Unknown(why) => assert!(why.contains("ip"), "{why}"),
+    }
+    assert!(matches!(facts.libvirt_firewall_backend, Fact::Known(_) | Fact::Unknown(_)));
+    // Without a system bus (the dev root has none) firewalld is unknown, with the reason.
+    if let Fact::Unknown(why) = &facts.firewalld {
+        assert!(!why.is_empty());
+    }
+    let root = command::effective_uid(std::path::Path::new("/proc")) == Some(0);
+    match &facts.netfilter {
+        Fact::Known(netfilter) => assert!(root && netfilter.nft_json.is_some()),
+        Fact::Unknown(why) => assert!(root != (why == NEEDS_ROOT), "root: {root}, {why}"),
+    }
+    assert!(matches!(facts.dnsmasq, Fact::Known(_)), "{:?}", facts.dnsmasq);
+}
+
+/// The GUI reads the facts on tokio's blocking pool
+/// (`spawn_blocking`); firewalld's D-Bus client runs its own runtime in
+/// there, which must not clash with the caller's.
+#[test]
+fn reads_from_a_tokio_blocking_thread() -> Result<(), Box<dyn std::error::Error>> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let facts = runtime
+        .block_on(async { tokio::task::spawn_blocking(|| read_host_facts(&["default".to_owned()])).await })?;
+    assert!(matches!(facts.ipv4_forward, Fact::Known(_)));
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! The JSON report; its schema is documented in `docs/check-json.md` and
+//! versioned by the `schema` field.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+use vmnet_doctor_core::{Fact, Finding, Fix, Severity, Subject};
+
+use super::Outcome;
+
+/// Bumped on any incompatible change of the document below.
+pub const SCHEMA: &str = "vmnet-doctor-check/1";
+
+pub fn write(out: &mut impl Write, outcome: &Outcome) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(outcome))?;
+    writeln!(out)
+}
+
+pub fn document(outcome: &Outcome) -> Value {
+    let count = |severity| outcome.findings.iter().filter(|f| f.severity == severity).count();
+    let host = match outcome.snapshot.as_ref().map(|s| &s.host) {
+        Some(Fact::Known(_)) => json!({ "checked": true }),
+        Some(Fact::Unknown(reason)) => json!({ "checked": false, "reason": reason }),
+        None => json!({ "checked": false, "reason": null }),
+    };
+    json!({
+        "schema": SCHEMA,
+        "uri": outcome.uri,
+        "hostname": outcome.snapshot.as_ref().and_then(|s| s.hostname.clone()),
+        "checked": outcome.failure.is_none(),
+        "failure": outcome.failure,
+        "host": host,
+        "vms": outcome.snapshot.as_ref().map(|s| s.domains.len()),
+        "networks": outcome.snapshot.as_ref().map(|s| s.networks.len()),
+        "summary": {
+            "errors": count(Severity::Error),
+            "warnings": count(Severity::Warning),
+            "info": count(Severity::Info),
+        },
+        "findings": outcome.findings.iter().map(finding).collect::<Vec<_>>(),
+    })
+}
+
+fn finding(finding: &Finding) -> Value {
+    json!({
+        "id": finding.id,
+        "severity": finding.severity.as_str(),
+        "subject": subject(&finding.subject),
+        "title": finding.title,
+        "explanation": finding.explanation,
+        "evidence": finding.evidence.iter().map(|e| json!({ "what": e.what, "value": e.value })).collect::<Vec<_>>(),
+        "fix": finding.fix.as_ref().map(fix),
+    })
+}
+
+fn subject(subject: &Subject) -> Value {
+    match subject {
+        Subject::Connection => json!({ "kind": "connection" }),
+        Subject::Host => json!({ "kind": "host" }),
+        Subject::Network { name } => json!({ "kind": "network", "network": name }),
+        Subject::Vm { name } => json!({ "kind": "vm", "vm": name }),
+        Subject::Nic { vm, mac } => json!({ "kind": "nic", "vm": vm, "mac": mac }),
+    }
+}
+
+fn fix(fix: &Fix) -> Value {
+    match fix {
+        Fix::DefineNetwork { name, xml } => json!({ "kind": "define-network", "network": name, "xml": xml }),
+        Fix::StartNetwork { name } => json!({ "kind": "start-network", "network": name }),
+        Fix::AutostartNetwork { name } => json!({ "kind": "autostart-network", "network": name }),
+        Fix::SetLinkUp { vm, mac } => json!({ "kind": "set-link-up", "vm": vm, "mac": mac }),
+        Fix::SetNicModel { vm, mac, model } => {
+            json!({ "kind": "set-nic-model", "vm": vm, "mac": mac, "model": model })
+        }
+        Fix::MoveNicToNetwork { vm, mac, network } => {
+            json!({ "kind": "move-nic-to-network", "vm": vm, "mac": mac, "network": network })
+        }
+        Fix::AddGuestAgentChannel { vm } => json!({ "kind": "add-guest-agent-channel", "vm": vm }),
+        Fix::EnableIpv4Forwarding => json!({ "kind": "enable-ipv4-forwarding" }),
+        Fix::UfwAllowBridge { bridge, uplink } => {
+            json!({ "kind": "ufw-allow-bridge", "bridge": bridge, "uplink": uplink })
+        }
+        Fix::AcceptForward { bridge, uplink } => {
+            json!({ "kind": "accept-forward", "bridge": bridge, "uplink": uplink })
+        }
+        Fix::FirewalldZone { bridge, zone } => {
+            json!({ "kind": "firewalld-zone", "bridge": bridge, "zone": zone })
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! The human report: findings grouped by severity, colour only on a TTY.
+
+use std::io::{self, Write};
+
+use gettextrs::gettext;
+use vmnet_doctor_core::{Fact, Finding, Severity};
+
+use super::Outcome;
+use crate::describe;
+use crate::i18n::fill;
+
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.on { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    }
+}
+
+pub fn write(out: &mut impl Write, outcome: &Outcome, colour: bool) -> io::Result<()> {
+    let style = Style { on: colour };
+    writeln!(
+        out,
+        "{}",
+        style.paint("1", &fill(&gettext("VM Network Doctor — {uri}"), &[("uri", &outcome.uri)]))
+    )?;
+    if let Some(snapshot) = &outcome.snapshot {
+        writeln!(
+            out,
+            "{}",
+            fill(
+                &gettext("{vms} VMs, {networks} networks"),
+                &[
+                    ("vms", &snapshot.domains.len().to_string()),
+                    ("networks", &snapshot.networks.len().to_string())
+                ]
+            )
+        )?;
+        if let Fact::Unknown(reason) = &snapshot.host {
+            writeln!(out, "{}", fill(&gettext("Host network not checked: {reason}"), &[("reason", reason)]))?;
+        }
+    }
+    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+        let group: Vec<&Finding> = outcome.findings.iter().filter(|f| f.severity == severity).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let (heading, mark, code) = match severity {
+            Severity::Error => (gettext("Errors"), "✗", "1;31"),
+            Severity::Warning => (gettext("Warnings"), "!", "1;33"),
+            Severity::Info => (gettext("Information"), "i", "1;34"),
+        };
+        writeln!(out, "\n{} ({})", style.paint("1", &heading), group.len())?;
+        for finding in group {
+            writeln!(
+                out,
+                "{} {} [{}]",
+                style.paint(code, mark),
+                style.paint("1", &finding.title),
+                finding.subject
+            )?;
+            writeln!(out, "    {}", finding.explanation)?;
+            for evidence in &finding.evidence {
+                writeln!(out, "    {} {}: {}", style.paint("2", "·"), evidence.what, evidence.value)?;
+            }
+            if let Some(fix) = &finding.fix {
+                writeln!(out, "    {} {}", style.paint("32", "→"), describe::fix(fix))?;
+            }
+            writeln!(out, "    {}", style.paint("2", &format!("({})", finding.id)))?;
+        }
+    }
+    if let Some(failure) = &outcome.failure {
+        writeln!(out, "\n{}", style.paint("1;31", failure))?;
+    } else if !outcome.findings.iter().any(|f| f.severity != Severity::Info) {
+        writeln!(out, "\n{}", style.paint("1;32", &gettext("No problems found.")))?;
+    }
+    Ok(())
+}

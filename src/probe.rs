@@ -1,0 +1,61 @@
+//! One full look at a connection: libvirt's snapshot, plus the host's
+//! network stack when libvirt runs on this machine.
+
+use gettextrs::gettext;
+use vmnet_doctor_core::{Fact, HostFacts, Snapshot};
+
+use crate::connections;
+use crate::i18n::fill;
+
+/// Whether `uri` names a libvirt on this machine (so our host facts are
+/// its host facts).
+pub fn is_local(uri: &str) -> bool {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return false;
+    };
+    let driver = scheme.split('+').next().unwrap_or_default();
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    let host = host.split(':').next().unwrap_or_default();
+    driver != "test" && (host.is_empty() || host == "localhost")
+}
+
+/// Reads the host facts into `snapshot` when they belong to it; otherwise
+/// records why they are not known. Blocking: run off the UI thread.
+pub fn attach_host_facts(snapshot: &mut Snapshot) {
+    let names: Vec<String> = snapshot.networks.iter().map(|n| n.name().to_owned()).collect();
+    snapshot.host = host_facts(&snapshot.uri, &names);
+}
+
+/// The host facts for a connection to `uri` with these libvirt networks.
+pub fn host_facts(uri: &str, network_names: &[String]) -> Fact<Box<HostFacts>> {
+    if connections::is_demo(uri) || uri.starts_with("test:") {
+        Fact::Unknown(gettext("The demo hypervisor has no host network of its own."))
+    } else if is_local(uri) {
+        Fact::Known(Box::new(vmnet_doctor_host::read_host_facts(network_names)))
+    } else {
+        Fact::Unknown(fill(
+            &gettext(
+                "libvirt runs on another machine ({uri}); run “vmnet-doctor check” there to check its host network.",
+            ),
+            &[("uri", uri)],
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local;
+
+    #[test]
+    fn local_means_libvirt_on_this_machine() {
+        assert!(is_local("qemu:///system"));
+        assert!(is_local("qemu:///session"));
+        assert!(is_local("qemu+unix:///system?socket=/run/libvirt/libvirt-sock"));
+        assert!(is_local("qemu+ssh://root@localhost/system"));
+        assert!(!is_local("qemu+ssh://root@server.lan/system"));
+        assert!(!is_local("qemu+tcp://10.0.0.5:16509/system"));
+        assert!(!is_local("test:///default"));
+        assert!(!is_local("not a uri"));
+    }
+}

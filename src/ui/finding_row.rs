@@ -1,0 +1,49 @@
+//! One finding as an expandable row: severity icon, title and explanation,
+//! with the evidence and the fix inside.
+
+use gettextrs::gettext;
+use relm4::adw;
+use relm4::adw::prelude::*;
+use relm4::gtk;
+use vmnet_doctor_core::{Finding, Severity};
+
+use crate::describe;
+
+pub fn build(finding: &Finding) -> adw::ExpanderRow {
+    let row = adw::ExpanderRow::builder().title(&finding.title).subtitle(&finding.explanation).build();
+    row.set_title_selectable(true);
+    let (icon, style, label) = severity_look(finding.severity);
+    let image = gtk::Image::from_icon_name(icon);
+    image.add_css_class(style);
+    image.set_tooltip_text(Some(&label));
+    image.update_property(&[gtk::accessible::Property::Label(&label)]);
+    row.add_prefix(&image);
+
+    for evidence in &finding.evidence {
+        let line = adw::ActionRow::builder()
+            .title(&evidence.what)
+            .subtitle(&evidence.value)
+            .subtitle_selectable(true)
+            .build();
+        line.add_css_class("property");
+        row.add_row(&line);
+    }
+    if let Some(fix) = &finding.fix {
+        let line = adw::ActionRow::builder()
+            .title(gettext("What would fix it"))
+            .subtitle(describe::fix(fix))
+            .build();
+        line.add_css_class("property");
+        row.add_row(&line);
+    }
+    row
+}
+
+/// Icon, style class and spoken name of a severity.
+pub fn severity_look(severity: Severity) -> (&'static str, &'static str, String) {
+    match severity {
+        Severity::Error => ("dialog-error-symbolic", "error", gettext("Error")),
+        Severity::Warning => ("dialog-warning-symbolic", "warning", gettext("Warning")),
+        Severity::Info => ("dialog-information-symbolic", "accent", gettext("Information")),
+    }
+}

@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# The firewall lab: builds real hosts (libvirtd + the guide's `default`
+# network + UFW / Docker-style iptables / firewalld) in private namespaces,
+# measures what a stand-in guest can do, and captures every host fact VM
+# Network Doctor reads, as fixtures.
+#
+# Run inside the project's Debian 13 build root (root there):
+#   cd /work/main && ./dev shell bash tests/firewall-lab/capture.sh [--debug CMD] [SCENARIO…]
+# With no SCENARIO, every scenario is captured. Output:
+#   crates/core/tests/fixtures/host/SCENARIO/   (see its how.txt and ../README.md)
+#
+# Each scenario runs in fresh network + mount + PID namespaces (as
+# tests/libvirtd/with-libvirtd.sh does): tmpfs on /run and libvirt's state
+# directories, a fresh sysfs, private copies of /etc/libvirt, /etc/ufw,
+# /etc/default/ufw, /etc/firewalld and /etc/resolv.conf, so the cached root
+# is never modified. Inside, the host has:
+#   - an uplink veth named like a real NIC, enp3s0 (203.0.113.2/24, default
+#     route via 203.0.113.1), whose peer lives in an "isp" namespace that
+#     plays the internet: 198.51.100.80 serves HTTP on port 80;
+#   - a stand-in guest: a "vm" namespace whose enp1s0 is a veth whose peer
+#     vnet0 is enslaved to virbr0 (where QEMU's tap would be); fakevm.py
+#     asks dnsmasq for a real lease and tries DNS, ping and HTTP.
+# All addresses are documentation ranges (RFC 5737) or libvirt's own; no
+# packet leaves the namespaces. The PID namespace ends every daemon.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out_root=$repo/crates/core/tests/fixtures/host
+
+# name | libvirt firewall_backend | host firewall | extra step | what it shows
+scenarios=(
+    "nft-ufw-off|nftables|none|-|UFW installed but disabled; libvirt's nftables backend"
+    "nft-ufw-default|nftables|ufw-default|-|UFW enabled with its defaults (routed deny); libvirt's nftables backend"
+    "nft-ufw-guide|nftables|ufw-guide|-|UFW enabled plus the guide's three rules; libvirt's nftables backend (the healthy host)"
+    "nft-ufw-route-only|nftables|ufw-route-only|-|UFW enabled plus only the guide's route rule (no allow in/out on virbr0); libvirt's nftables backend"
+    "nft-ufw-default-legacy|nftables|ufw-default-legacy|-|UFW enabled with its defaults on iptables-legacy (alternatives point to legacy); libvirt's nftables backend"
+    "nft-docker|nftables|docker|-|Docker-style FORWARD policy DROP via iptables-nft; libvirt's nftables backend"
+    "nft-docker-legacy|nftables|docker-legacy|-|Docker-style FORWARD policy DROP via iptables-legacy; libvirt's nftables backend"
+    "nft-firewalld|nftables|firewalld|-|firewalld running, libvirt put virbr0 in zone libvirt; libvirt's nftables backend"
+    "nft-firewalld-public|nftables|firewalld|zone-public|firewalld running, virbr0 moved to zone public; libvirt's nftables backend"
+    "nft-custom-input-drop|nftables|nft-input-drop|-|UFW disabled; a hand-written nftables input chain with policy drop (as hardening guides suggest)"
+    "nft-forwarding-off|nftables|none|forwarding-off|UFW disabled, net.ipv4.ip_forward set to 0 after the network started"
+    "nft-no-uplink|nftables|none|no-default-route|UFW disabled, the host's default route removed"
+    "ipt-ufw-off|iptables|none|-|UFW installed but disabled; libvirt's iptables backend"
+    "ipt-ufw-default|iptables|ufw-default|-|UFW enabled with its defaults before libvirt started; libvirt's iptables backend"
+    "ipt-ufw-default-late|iptables|none|ufw-enable-late|UFW enabled with its defaults while the network was running; libvirt's iptables backend"
+    "ipt-ufw-guide|iptables|ufw-guide|-|UFW enabled plus the guide's three rules; libvirt's iptables backend"
+    "ipt-docker|iptables|docker|-|Docker-style FORWARD policy DROP via iptables-nft; libvirt's iptables backend"
+    "ipt-firewalld|iptables|firewalld|-|firewalld running, virbr0 in zone libvirt; libvirt's iptables backend"
+)
+
+if [[ "${LAB_INNER:-}" != 1 ]]; then
+    [[ $(id -u) -eq 0 ]] || { echo "capture.sh: run as root inside ./dev shell" >&2; exit 1; }
+    if [[ "${1:-}" == --debug ]]; then LAB_DEBUG=$2; shift 2; fi
+    wanted=("$@")
+    for spec in "${scenarios[@]}"; do
+        name=${spec%%|*}
+        if [[ ${#wanted[@]} -gt 0 ]] && [[ " ${wanted[*]} " != *" $name "* ]]; then continue; fi
+        echo "== $name" >&2
+        unshare --net --mount --pid --fork --kill-child --propagation unchanged \
+            env LAB_INNER=1 LAB_SPEC="$spec" LAB_DEBUG="${LAB_DEBUG:-}" bash "${BASH_SOURCE[0]}"
+    done
+    exit 0
+fi
+
+# ---- Inside: PID 1 of fresh namespaces, one scenario. ----
+IFS='|' read -r name backend firewall extra description <<<"$LAB_SPEC"
+out=$out_root/$name
+rm -rf "$out"
+mkdir -p "$out"
+log=$out/how.txt
+{
+    echo "Scenario $name: $description."
+    echo "Captured by tests/firewall-lab/capture.sh in the project's Debian 13 root on $(date -u +%F):"
+    echo "kernel $(uname -r); libvirt $(libvirtd --version | awk '{print $NF}'); $(nft --version | cut -d' ' -f1-2);"
+    echo "$(iptables --version); ufw $(dpkg-query -W -f '${Version}' ufw); firewalld $(dpkg-query -W -f '${Version}' firewalld);"
+    echo "dnsmasq $(dpkg-query -W -f '${Version}' dnsmasq-base)."
+    echo "Fresh network/mount/PID namespaces; uplink enp3s0 203.0.113.2/24, default via 203.0.113.1 (an \"isp\" netns"
+    echo "serving HTTP on 198.51.100.80); libvirt's default network from tests/libvirtd/default-network.xml."
+    echo "tc is wrapped to skip libvirt's 'action csum' DHCP checksum filter (no act_csum in this kernel)."
+    echo "Commands run on the host, in order:"
+} >"$log"
+# Runs a setup command and records it in how.txt.
+run() {
+    printf '  %s\n' "$*" >>"$log"
+    "$@"
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+for dir in /var/lib/libvirt /var/cache/libvirt /var/log/libvirt /var/lib/dbus; do
+    mkdir -p "$dir"
+    mount -t tmpfs tmpfs "$dir"
+done
+state=$(mktemp -d)
+private_copy() { # $1 path (file or directory) to replace by a writable copy
+    cp -a "$1" "$state/$(echo "$1" | tr / _)"
+    mount --bind "$state/$(echo "$1" | tr / _)" "$1"
+}
+private_copy /etc/libvirt
+private_copy /etc/ufw
+private_copy /etc/default/ufw
+private_copy /etc/firewalld
+# libvirt's nftables backend adds a tc filter with `action csum` to fix
+# DHCP reply checksums for old guests (nftables has no CHECKSUM target).
+# The lab machine's kernel is built without act_csum and has no modules, so
+# `tc` is wrapped to skip only that filter; the netfilter rules are untouched.
+tc_bin=$(command -v tc)
+cp "$tc_bin" "$state/tc.real"
+printf '#!/bin/sh\ncase " $* " in *" action csum "*) exit 0 ;; esac\nexec %s "$@"\n' "$state/tc.real" >"$state/tc"
+chmod +x "$state/tc"
+mount --bind "$state/tc" "$tc_bin"
+# dnsmasq forwards unknown names to the host's resolvers: point them at the
+# lab's "internet" so nothing is ever sent outside.
+echo "nameserver 198.51.100.53" >"$state/resolv.conf"
+mount --bind "$state/resolv.conf" /etc/resolv.conf
+rm -f /etc/libvirt/qemu/networks/*.xml /etc/libvirt/qemu/networks/autostart/*.xml /etc/libvirt/qemu/*.xml
+echo 'namespaces = [ ]' >>/etc/libvirt/qemu.conf
+printf '  %s\n' "echo 'firewall_backend = \"$backend\"' >>/etc/libvirt/network.conf" >>"$log"
+echo "firewall_backend = \"$backend\"" >>/etc/libvirt/network.conf
+
+# The host's uplink and the fake internet behind it.
+ip link set lo up
+ip netns add isp
+ip link add enp3s0 type veth peer name isp0 netns isp
+ip addr add 203.0.113.2/24 dev enp3s0
+ip link set enp3s0 up
+ip route add default via 203.0.113.1 dev enp3s0
+nsenter --net=/run/netns/isp ip link set lo up
+nsenter --net=/run/netns/isp ip addr add 203.0.113.1/24 dev isp0
+nsenter --net=/run/netns/isp ip link set isp0 up
+nsenter --net=/run/netns/isp ip addr add 198.51.100.80/32 dev lo
+mkdir -p "$state/www"
+echo "lab internet" >"$state/www/index.html"
+nsenter --net=/run/netns/isp python3 -m http.server 80 --bind 198.51.100.80 --directory "$state/www" >/dev/null 2>&1 &
+
+# A system bus, as on any desktop (libvirt asks it for firewalld).
+mkdir -p /run/dbus
+dbus-daemon --system --fork
+has_name() {
+    [[ $(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s "$1" 2>/dev/null) == "b true" ]]
+}
+wait_for_name() {
+    local i
+    for i in $(seq 300); do
+        has_name "$1" && return 0
+        sleep 0.1
+    done
+    echo "capture.sh: $1 did not appear on the system bus" >&2
+    return 1
+}
+
+docker_rules() { # $1 iptables command (iptables = iptables-nft here, or iptables-legacy)
+    local ipt=$1
+    run ip link add docker0 type bridge
+    run ip addr add 172.17.0.1/16 dev docker0
+    run ip link set docker0 up
+    run sysctl -qw net.ipv4.ip_forward=1
+    # The filter and nat rules Docker Engine creates at start (no containers).
+    for args in \
+        "-N DOCKER" "-N DOCKER-ISOLATION-STAGE-1" "-N DOCKER-ISOLATION-STAGE-2" "-N DOCKER-USER" \
+        "-P FORWARD DROP" \
+        "-A FORWARD -j DOCKER-USER" "-A FORWARD -j DOCKER-ISOLATION-STAGE-1" \
+        "-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT" \
+        "-A FORWARD -o docker0 -j DOCKER" "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT" \
+        "-A FORWARD -i docker0 -o docker0 -j ACCEPT" \
+        "-A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2" \
+        "-A DOCKER-ISOLATION-STAGE-1 -j RETURN" "-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP" \
+        "-A DOCKER-ISOLATION-STAGE-2 -j RETURN" "-A DOCKER-USER -j RETURN" \
+        "-t nat -N DOCKER" "-t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER" \
+        "-t nat -A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER" \
+        "-t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE" \
+        "-t nat -A DOCKER -i docker0 -j RETURN"; do
+        # shellcheck disable=SC2086 # the rule is a list of words
+        run "$ipt" $args
+    done
+}
+
+# The host firewall, set up before libvirtd as at boot.
+case $firewall in
+    none) ;;
+    ufw-default)
+        run ufw --force enable >/dev/null
+        ;;
+    ufw-guide)
+        run ufw --force enable >/dev/null
+        run ufw allow in on virbr0 >/dev/null
+        run ufw allow out on virbr0 >/dev/null
+        run ufw route allow in on virbr0 out on enp3s0 >/dev/null
+        ;;
+    ufw-route-only)
+        run ufw --force enable >/dev/null
+        run ufw route allow in on virbr0 out on enp3s0 >/dev/null
+        ;;
+    ufw-default-legacy)
+        # A host whose iptables alternatives point to the legacy backend: a
+        # private copy of /etc/alternatives with the iptables links changed.
+        private_copy /etc/alternatives
+        for tool in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+            run ln -sfn "/usr/sbin/${tool/tables/tables-legacy}" "/etc/alternatives/$tool"
+        done
+        run ufw --force enable >/dev/null
+        ;;
+    nft-input-drop)
+        run nft add table inet filter
+        run nft add chain inet filter input '{ type filter hook input priority filter; policy drop; }'
+        run nft add rule inet filter input ct state established,related accept
+        run nft add rule inet filter input iif lo accept
+        run nft add rule inet filter input tcp dport 22 accept
+        ;;
+    docker) docker_rules iptables ;;
+    docker-legacy) docker_rules iptables-legacy ;;
+    firewalld)
+        printf '  %s\n' "firewalld --nofork --log-target console &" >>"$log"
+        firewalld --nofork --log-target console >"$state/firewalld.log" 2>&1 &
+        wait_for_name org.fedoraproject.FirewallD1 || { cat "$state/firewalld.log" >&2; exit 1; }
+        ;;
+    *) echo "capture.sh: unknown firewall $firewall" >&2; exit 1 ;;
+esac
+
+printf '  %s\n' "libvirtd -d" "virsh net-define default-network.xml; virsh net-start default" >>"$log"
+libvirtd -d
+for _ in $(seq 100); do
+    [[ -S /run/libvirt/libvirt-sock ]] && break
+    sleep 0.1
+done
+virsh -q -c qemu:///system net-define "$repo/tests/libvirtd/default-network.xml" >/dev/null
+virsh -q -c qemu:///system net-start default >/dev/null
+
+case $extra in
+    -) ;;
+    zone-public) run firewall-cmd -q --zone=public --change-interface=virbr0 ;;
+    forwarding-off) run sysctl -qw net.ipv4.ip_forward=0 ;;
+    no-default-route) run ip route del default ;;
+    ufw-enable-late) run ufw --force enable >/dev/null ;;
+    *) echo "capture.sh: unknown step $extra" >&2; exit 1 ;;
+esac
+
+# The stand-in guest, plugged into virbr0 where QEMU's tap would be.
+printf '  %s\n' "(guest) veth vnet0 in virbr0 <-> enp1s0 in netns vm; fakevm.py: DHCP, DNS, ping, HTTP" >>"$log"
+ip netns add vm
+ip link add vnet0 type veth peer name enp1s0 netns vm
+ip link set vnet0 master virbr0
+ip link set vnet0 up
+nsenter --net=/run/netns/vm ip link set lo up
+nsenter --net=/run/netns/vm ip link set enp1s0 up
+# STP is on: the kernel holds a new port in listening/learning for twice the
+# (minimum 2 s) forward delay. Probe once it forwards (state 3).
+for _ in $(seq 150); do
+    [[ $(cat /sys/class/net/vnet0/brport/state) == 3 ]] && break
+    sleep 0.1
+done
+nsenter --net=/run/netns/vm python3 "$here/fakevm.py" enp1s0 "$(nsenter --net=/run/netns/vm ip -br link show enp1s0 | awk '{print $3}')" 198.51.100.80 192.168.122.50/24 >"$out/probe.txt"
+
+# --debug 'commands' runs them here, to look around a scenario by hand.
+if [[ -n "${LAB_DEBUG:-}" ]]; then bash -c "$LAB_DEBUG" || true; fi
+
+# ---- Capture, as vmnet-doctor-host reads it. ----
+cmd=$out/commands
+mkdir -p "$cmd"
+nft -j list ruleset >"$cmd/nft-list-ruleset.json"
+nft list ruleset >"$cmd/nft-list-ruleset.txt" # for people reading the fixture
+iptables-legacy-save >"$cmd/iptables-legacy-save.txt"
+iptables-nft-save >"$cmd/iptables-nft-save.txt"
+ufw status verbose >"$cmd/ufw-status-verbose.txt" 2>&1 || true
+ip -j -d addr show >"$cmd/ip-addr.json"
+if has_name org.fedoraproject.FirewallD1; then
+    busctl --system --json=short call org.fedoraproject.FirewallD1 /org/fedoraproject/FirewallD1 \
+        org.fedoraproject.FirewallD1.zone getActiveZones >"$cmd/firewalld-getActiveZones.json"
+fi
+
+mkdir -p "$out/proc/sys/net/ipv4" "$out/proc/net"
+cp /proc/sys/net/ipv4/ip_forward "$out/proc/sys/net/ipv4/ip_forward"
+cp /proc/net/route "$out/proc/net/route"
+cp /proc/net/ipv6_route "$out/proc/net/ipv6_route"
+
+mkdir -p "$out/etc/ufw" "$out/etc/default" "$out/etc/libvirt"
+cp /etc/ufw/ufw.conf "$out/etc/ufw/ufw.conf"
+cp /etc/default/ufw "$out/etc/default/ufw"
+cp /etc/libvirt/network.conf "$out/etc/libvirt/network.conf"
+
+for link in /sys/class/net/*; do
+    n=$(basename "$link")
+    dst=$out/sys/class/net/$n
+    mkdir -p "$dst"
+    for attr in address operstate flags mtu type ifindex uevent; do
+        cat "$link/$attr" >"$dst/$attr" 2>/dev/null || rm -f "$dst/$attr"
+    done
+    if [[ -d $link/bridge ]]; then
+        mkdir -p "$dst/bridge"
+        cp "$link/bridge/stp_state" "$link/bridge/forward_delay" "$dst/bridge/"
+    fi
+    if [[ -L $link/master ]]; then
+        ln -s "../$(basename "$(readlink "$link/master")")" "$dst/master"
+    fi
+done
+
+mkdir -p "$out/run/libvirt/network" "$out/var/lib/libvirt/dnsmasq"
+for pidfile in /run/libvirt/network/*.pid; do
+    [[ -e $pidfile ]] || continue
+    cp "$pidfile" "$out/run/libvirt/network/"
+    pid=$(cat "$pidfile")
+    mkdir -p "$out/proc/$pid"
+    cp "/proc/$pid/comm" "$out/proc/$pid/comm"
+done
+cp /var/lib/libvirt/dnsmasq/virbr0.status /var/lib/libvirt/dnsmasq/default.conf "$out/var/lib/libvirt/dnsmasq/"
+
+echo "Guest probe (tests/firewall-lab/fakevm.py), in probe.txt:" >>"$log"
+sed 's/^/  /' "$out/probe.txt" >>"$log"
+cat "$out/probe.txt" >&2
