@@ -19,16 +19,7 @@ use vmnet_doctor_core::{
     Finding, Fix, NetworkSnapshot, Severity, Snapshot, Subject, diagnose, parse_network_xml,
 };
 
-const FIREWALL_IDS: &[&str] = &[
-    "ipv4-forwarding-off",
-    "no-uplink",
-    "ufw-routed-deny",
-    "ufw-blocks-dhcp-dns",
-    "forward-dropped",
-    "dhcp-dns-dropped",
-    "firewalld-zone",
-    "firewall-unknown",
-];
+use vmnet_doctor_core::rules::FIREWALL_RULE_IDS as FIREWALL_IDS;
 
 /// The netfilter fact as root reads it on a captured lab host.
 fn captured_netfilter(scenario: &str) -> Result<Netfilter, Box<dyn Error>> {

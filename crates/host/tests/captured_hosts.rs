@@ -17,16 +17,7 @@ use vmnet_doctor_host::{NEEDS_ROOT, Sources, read_host_facts_with};
 
 type TestResult = Result<(), Box<dyn Error>>;
 
-const FIREWALL_IDS: &[&str] = &[
-    "ipv4-forwarding-off",
-    "no-uplink",
-    "ufw-routed-deny",
-    "ufw-blocks-dhcp-dns",
-    "forward-dropped",
-    "dhcp-dns-dropped",
-    "firewalld-zone",
-    "firewall-unknown",
-];
+use vmnet_doctor_core::rules::FIREWALL_RULE_IDS as FIREWALL_IDS;
 
 /// Scenario → the firewall findings (id, severity) as root, and as a user.
 ///

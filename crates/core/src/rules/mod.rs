@@ -82,11 +82,11 @@ use crate::snapshot::Snapshot;
 pub const CONNECTION_IDS: &[&str] =
     &["libvirt-unreachable", "libvirt-permission-denied", "libvirt-unknown-uri", "libvirt-error"];
 
-/// Every id the libvirt-side rules of [`diagnose`] can return (the firewall
-/// rules' ids are not in it).
 /// Every id the host firewall and forward-path rules can produce.
 pub const FIREWALL_RULE_IDS: &[&str] = firewall::IDS;
 
+/// Every id the libvirt-side rules of [`diagnose`] can return (the firewall
+/// rules' ids are not in it).
 pub const LIBVIRT_RULE_IDS: &[&str] = &[
     "default-network-missing",
     "network-inactive",

@@ -25,25 +25,7 @@ pub type Error = Box<dyn std::error::Error>;
 pub type TestResult = Result<(), Error>;
 
 /// Every id the libvirt-side rules emit (the firewall rules have their own).
-pub const LIBVIRT_SIDE_IDS: &[&str] = &[
-    "default-network-missing",
-    "network-inactive",
-    "network-not-autostarted",
-    "network-no-dhcp",
-    "network-bridge-down",
-    "dnsmasq-not-running",
-    "nic-network-missing",
-    "nic-network-inactive",
-    "nic-link-down",
-    "nic-host-link-down",
-    "nic-model-not-virtio",
-    "nic-user-mode",
-    "nic-not-nat",
-    "duplicate-mac",
-    "guest-agent-missing",
-    "guest-agent-not-connected",
-    "vm-no-ip",
-];
+pub use vmnet_doctor_core::rules::LIBVIRT_RULE_IDS as LIBVIRT_SIDE_IDS;
 
 fn read(relative: &str) -> Result<String, Error> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
