@@ -142,7 +142,7 @@ fn published_ids_are_kebab_case() {
         .chain(vmnet_doctor_core::rules::CONNECTION_IDS)
         .chain(vmnet_doctor_core::rules::FIREWALL_RULE_IDS);
     for id in all {
-        assert!(id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{id}");
+        assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{id}");
         assert!(!id.starts_with('-') && !id.ends_with('-') && !id.contains("--"), "{id}");
     }
 }
