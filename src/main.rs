@@ -10,6 +10,7 @@ mod probe;
 mod settings;
 mod startup;
 mod ui;
+mod virt_manager;
 
 use std::process::ExitCode;
 

@@ -20,6 +20,7 @@ use crate::ui::error_page::{self, ErrorText};
 use crate::ui::vm_list_item::VmListItem;
 use crate::ui::vm_page::{VmPage, VmPageMsg};
 use crate::ui::{about, actions};
+use crate::virt_manager::Launcher;
 use crate::{settings, startup};
 
 /// What the window shows as a whole.
@@ -69,6 +70,9 @@ pub struct Window {
     vm_page: Controller<VmPage>,
     split_view: adw::NavigationSplitView,
     settings: Option<gio::Settings>,
+    /// virt-manager, when it is installed.
+    virt_manager: Option<Launcher>,
+    toasts: adw::ToastOverlay,
 }
 
 #[derive(Debug)]
@@ -82,6 +86,7 @@ pub enum WindowMsg {
     SelectionChanged,
     About,
     SaveWindowState,
+    OpenInVirtManager,
 }
 
 #[derive(Debug)]
@@ -107,6 +112,8 @@ impl Component for Window {
                 glib::Propagation::Proceed
             },
 
+            #[local_ref]
+            toasts -> adw::ToastOverlay {
             #[name = "pages"]
             gtk::Stack {
                 set_transition_type: gtk::StackTransitionType::Crossfade,
@@ -272,7 +279,15 @@ impl Component for Window {
                         set_title: model.selected.as_deref().unwrap_or(&gettext("Network Cards")),
                         #[wrap(Some)]
                         set_child = &adw::ToolbarView {
-                            add_top_bar = &adw::HeaderBar {},
+                            add_top_bar = &adw::HeaderBar {
+                                pack_end = &gtk::Button {
+                                    set_label: &gettext("Open in virt-manager"),
+                                    set_tooltip_text: Some(&gettext("Edit this VM's hardware in Virtual Machine Manager")),
+                                    #[watch]
+                                    set_visible: model.virt_manager.is_some() && model.selected.is_some(),
+                                    connect_clicked => WindowMsg::OpenInVirtManager,
+                                },
+                            },
                             set_content: Some(model.vm_page.widget()),
                         },
                     },
@@ -281,6 +296,7 @@ impl Component for Window {
                 // After the children, so the first call finds its page.
                 #[watch]
                 set_visible_child_name: model.phase.page(),
+            },
             },
 
             add_breakpoint = breakpoint(&split_view),
@@ -317,9 +333,12 @@ impl Component for Window {
             vm_page,
             split_view: adw::NavigationSplitView::new(),
             settings,
+            virt_manager: Launcher::find(),
+            toasts: adw::ToastOverlay::new(),
         };
         let split_view = &model.split_view;
         let vm_list_view = &model.vm_list.view;
+        let toasts = &model.toasts;
         let widgets = view_output!();
 
         if crate::config::is_development() {
@@ -376,6 +395,7 @@ impl Component for Window {
             WindowMsg::SelectionChanged => self.show_selected(),
             WindowMsg::About => about::show(root),
             WindowMsg::SaveWindowState => save_window_state(root, self.settings.as_ref()),
+            WindowMsg::OpenInVirtManager => self.open_in_virt_manager(),
         }
     }
 
@@ -449,6 +469,22 @@ impl Window {
             .await;
             WindowCmd::Opened { attempt, result }
         });
+    }
+
+    /// Starts virt-manager on the selected VM; says so when it cannot.
+    fn open_in_virt_manager(&self) {
+        let (Some(launcher), Some(hypervisor), Some(vm)) =
+            (&self.virt_manager, &self.hypervisor, &self.selected)
+        else {
+            return;
+        };
+        let argv = launcher.argv(hypervisor.uri(), vm);
+        let args: Vec<&std::ffi::OsStr> = argv.iter().map(std::ffi::OsStr::new).collect();
+        if let Err(error) = gio::Subprocess::newv(&args, gio::SubprocessFlags::NONE) {
+            let message =
+                fill(&gettext("Could not start virt-manager: {error}"), &[("error", error.message())]);
+            self.toasts.add_toast(adw::Toast::new(&message));
+        }
     }
 
     /// Forgets the open connection and everything shown from it.

@@ -51,6 +51,7 @@ mkdir -p "$work/home/.config/glib-2.0/settings"
 printf '[io/github/vmnetdoctor/VmNetDoctor]\nwindow-width=%s\nwindow-height=%s\n' "$width" "$height" \
     >"$work/home/.config/glib-2.0/settings/keyfile"
 
+touch "$work/app.log"
 env -i PATH="$PATH" HOME="$work/home" DISPLAY="$display" XDG_RUNTIME_DIR="$work" \
     GSETTINGS_BACKEND=keyfile ${schema_dir:+GSETTINGS_SCHEMA_DIR="$schema_dir"} \
     ADW_DEBUG_COLOR_SCHEME="$scheme" GTK_A11Y=none NO_AT_BRIDGE=1 LANG=C.UTF-8 \
