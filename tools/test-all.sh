@@ -34,6 +34,15 @@ else
     printf '\n\033[1;33m==> SKIPPED libvirtd (real daemon): needs root or unprivileged user namespaces\033[0m\n'
     timings+=("libvirtd (real daemon)             SKIPPED")
 fi
+# The privileged helper: real polkitd and D-Bus on a private bus, real
+# sysctl, UFW and iptables in a private network namespace. It switches
+# users with setpriv, so it needs root; CI runs as root.
+if [[ $(id -u) -eq 0 ]]; then
+    phase "helper (polkitd, D-Bus, UFW, iptables)" tests/helper/run.sh
+else
+    printf '\n\033[1;33m==> SKIPPED helper tests: they need root\033[0m\n'
+    timings+=("helper (polkitd, D-Bus, UFW, iptables)  SKIPPED")
+fi
 if [[ ! -f "$build_dir/build.ninja" ]]; then
     phase "meson setup" meson setup "$build_dir" -Dprofile=development -Dbuildtype=debug
 fi

@@ -1,0 +1,319 @@
+//! The client side: calls the helper and sorts its failures into what the
+//! user interface has to say about them.
+
+use std::time::Duration;
+
+use zbus::fdo;
+use zbus::proxy::MethodFlags;
+
+use crate::error::HelperError;
+use crate::fix::{FixRequest, FixWire};
+use crate::proxy::Helper1Proxy;
+use crate::types::{ApplyResult, Capabilities, InspectReport, Outcome, Plan, StepResult, TransactionInfo};
+
+/// Why a call to the helper did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The helper is not installed, or not reachable from here (a Flatpak
+    /// without `--system-talk-name`, its D-Bus policy missing). The UI shows
+    /// the commands to run by hand instead.
+    #[error("the VM Network Doctor helper is not available: {0}")]
+    NotInstalled(String),
+    /// There is no system bus to reach it on.
+    #[error("cannot reach the system bus: {0}")]
+    NoSystemBus(String),
+    /// The user dismissed the authentication dialog. Nothing was changed.
+    #[error("authentication was dismissed; nothing was changed")]
+    Dismissed,
+    /// polkit refused (or could not be asked). Nothing was changed.
+    #[error("not authorized: {0}; nothing was changed")]
+    NotAuthorized(String),
+    /// polkit would ask for a password, but this call did not allow it
+    /// (see [`HelperClient::set_interactive`]). Nothing was changed.
+    #[error("authentication is required; nothing was changed")]
+    InteractionRequired,
+    /// The helper refused the request before changing anything: an invalid
+    /// name, a bridge that is not a libvirt network's, an uplink without a
+    /// default route, a tool that is missing.
+    #[error("{0}")]
+    Rejected(String),
+    /// The host changed since the plan was shown: show the new plan.
+    /// Nothing was changed.
+    #[error("the host changed since the plan was made; nothing was changed: {0}")]
+    PlanChanged(String),
+    /// A step failed: which one, the tool's message, and whether what was
+    /// done before it was undone.
+    #[error("{}", describe_failure(&.0.failed, .0.undone))]
+    FixFailed(Box<FixFailure>),
+    #[error("no such transaction: {0}")]
+    UnknownTransaction(String),
+    /// The helper did not answer in time.
+    #[error("the helper did not answer within {} s", .0.as_secs())]
+    Timeout(Duration),
+    /// Anything else (the helper crashed, an internal error).
+    #[error("the helper failed: {0}")]
+    Other(String),
+}
+
+/// The details of [`ClientError::FixFailed`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixFailure {
+    /// The failed step, with the tool's exit status and message.
+    pub failed: StepResult,
+    /// Whether everything done before it was undone (nothing changed).
+    pub undone: bool,
+    /// The whole answer, with every step and undo step.
+    pub result: ApplyResult,
+}
+
+fn describe_failure(failed: &StepResult, undone: bool) -> String {
+    let message = failed.message.trim();
+    let tool =
+        if message.is_empty() { format!("exit status {}", failed.exit_status) } else { message.to_owned() };
+    let after = if undone {
+        "The steps before it were undone; nothing was changed."
+    } else {
+        "Undoing the steps before it failed too; see the transaction."
+    };
+    format!("“{}” failed: {tool}. {after}", failed.step.action.display())
+}
+
+impl ClientError {
+    /// Sorts a D-Bus failure of a call to the helper.
+    pub fn from_dbus(error: zbus::Error) -> Self {
+        match HelperError::from(error) {
+            HelperError::NotAuthorized(message) => Self::NotAuthorized(message),
+            HelperError::Dismissed(_) => Self::Dismissed,
+            HelperError::InvalidRequest(message) | HelperError::HostCheckFailed(message) => {
+                Self::Rejected(message)
+            }
+            HelperError::PlanChanged(message) => Self::PlanChanged(message),
+            HelperError::UnknownTransaction(message) => Self::UnknownTransaction(message),
+            HelperError::Failed(message) => Self::Other(message),
+            HelperError::ZBus(error) => Self::from_zbus(error),
+        }
+    }
+
+    fn from_zbus(error: zbus::Error) -> Self {
+        let zbus::Error::FDO(fdo_error) = &error else {
+            return match error {
+                zbus::Error::InputOutput(_) | zbus::Error::Connection(..) | zbus::Error::Handshake(_) => {
+                    Self::NoSystemBus(error.to_string())
+                }
+                other => Self::Other(other.to_string()),
+            };
+        };
+        match fdo_error.as_ref() {
+            // No owner and nothing to activate: not installed.
+            fdo::Error::ServiceUnknown(message)
+            | fdo::Error::NameHasNoOwner(message)
+            | fdo::Error::SpawnServiceNotFound(message)
+            | fdo::Error::SpawnExecFailed(message)
+            | fdo::Error::SpawnFileInvalid(message) => Self::NotInstalled(message.clone()),
+            // The bus's policy refused the call: our D-Bus policy is missing
+            // (or a sandbox filters the name).
+            fdo::Error::AccessDenied(message) => {
+                Self::NotInstalled(format!("the system bus refused the call ({message})"))
+            }
+            fdo::Error::InteractiveAuthorizationRequired(_) => Self::InteractionRequired,
+            other => Self::Other(other.to_string()),
+        }
+    }
+}
+
+/// A connection to the helper.
+#[derive(Debug, Clone)]
+pub struct HelperClient {
+    proxy: Helper1Proxy<'static>,
+    interactive: bool,
+}
+
+/// How long a call may take when no password dialog can be shown: the
+/// helper bounds each tool at 30 s and a fix has a handful of steps.
+const CALL_TIMEOUT: Duration = Duration::from_secs(180);
+/// With a password dialog, the user takes their time.
+const INTERACTIVE_CALL_TIMEOUT: Duration = Duration::from_secs(600);
+
+impl HelperClient {
+    /// Connects to the system bus. Calls are not interactive until
+    /// [`Self::set_interactive`].
+    pub async fn connect() -> Result<Self, ClientError> {
+        let connection =
+            zbus::Connection::system().await.map_err(|error| ClientError::NoSystemBus(error.to_string()))?;
+        Self::with_connection(&connection).await
+    }
+
+    pub async fn with_connection(connection: &zbus::Connection) -> Result<Self, ClientError> {
+        let proxy = Helper1Proxy::new(connection).await.map_err(ClientError::from_dbus)?;
+        Ok(Self { proxy, interactive: false })
+    }
+
+    /// Whether polkit may show a password dialog for the calls (set it for
+    /// calls that follow a user's click; DESIGN.md).
+    pub fn set_interactive(&mut self, interactive: bool) {
+        self.interactive = interactive;
+    }
+
+    pub fn proxy(&self) -> &Helper1Proxy<'static> {
+        &self.proxy
+    }
+
+    async fn call<B, R>(&self, method: &'static str, body: &B) -> Result<R, ClientError>
+    where
+        B: serde::Serialize + zbus::DynamicType,
+        R: for<'d> zbus::wire::DynamicDeserialize<'d>,
+    {
+        let (flags, limit) = if self.interactive {
+            (MethodFlags::ALLOW_INTERACTIVE_AUTH, INTERACTIVE_CALL_TIMEOUT)
+        } else {
+            (MethodFlags::empty(), CALL_TIMEOUT)
+        };
+        let call = self.proxy.inner().call_with_flags(method, flags, body);
+        match tokio::time::timeout(limit, call).await {
+            Err(_) => Err(ClientError::Timeout(limit)),
+            Ok(Err(error)) => Err(ClientError::from_dbus(error)),
+            Ok(Ok(Some(reply))) => Ok(reply),
+            Ok(Ok(None)) => Err(ClientError::Other(format!("no reply to {method}"))),
+        }
+    }
+
+    pub async fn capabilities(&self) -> Result<Capabilities, ClientError> {
+        self.call("GetCapabilities", &()).await
+    }
+
+    pub async fn inspect(&self) -> Result<InspectReport, ClientError> {
+        self.call("Inspect", &()).await
+    }
+
+    pub async fn plan(&self, fix: &FixRequest) -> Result<Plan, ClientError> {
+        self.call("Plan", &(fix.to_wire(),)).await
+    }
+
+    /// Applies `fix` if its steps are still those of `plan`. A failed step
+    /// is [`ClientError::FixFailed`].
+    pub async fn apply(&self, fix: &FixRequest, plan: &Plan) -> Result<ApplyResult, ClientError> {
+        let result: ApplyResult = self.call("Apply", &(fix.to_wire(), plan.id.as_str())).await?;
+        check_outcome(result)
+    }
+
+    /// Undoes a journaled transaction. A failed undo step is
+    /// [`ClientError::FixFailed`] with `undone` false.
+    pub async fn revert(&self, transaction: &str) -> Result<ApplyResult, ClientError> {
+        let result: ApplyResult = self.call("Revert", &(transaction,)).await?;
+        check_outcome(result)
+    }
+
+    pub async fn transactions(&self) -> Result<Vec<TransactionInfo>, ClientError> {
+        self.call("Transactions", &()).await
+    }
+
+    /// Calls `Apply` with a raw wire request, for tests of the helper's
+    /// checks.
+    pub async fn apply_wire(&self, fix: &FixWire, plan_id: &str) -> Result<ApplyResult, ClientError> {
+        self.call("Apply", &(fix, plan_id)).await
+    }
+
+    /// Calls `Plan` with a raw wire request, for tests of the helper's
+    /// checks.
+    pub async fn plan_wire(&self, fix: &FixWire) -> Result<Plan, ClientError> {
+        self.call("Plan", &(fix,)).await
+    }
+}
+
+fn check_outcome(result: ApplyResult) -> Result<ApplyResult, ClientError> {
+    let undone = match result.outcome {
+        Outcome::Applied | Outcome::NothingToDo | Outcome::Reverted => return Ok(result),
+        Outcome::RolledBack => true,
+        Outcome::RollbackIncomplete | Outcome::RevertIncomplete => false,
+    };
+    let failed = result
+        .failed_step()
+        .or_else(|| result.rollback.iter().find(|step| !step.succeeded()))
+        .cloned()
+        .ok_or_else(|| {
+            ClientError::Other(format!("the helper reported {} without a failed step", result.outcome))
+        })?;
+    Err(ClientError::FixFailed(Box::new(FixFailure { failed, undone, result })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Action, Step};
+
+    /// An error reply as zbus hands it to the caller.
+    fn method_error(name: &str, message: &str) -> zbus::Error {
+        let reply = zbus::Message::method_call("/x", "Apply")
+            .build(&())
+            .and_then(|call| zbus::Message::error(&call.header(), name).build(&(message,)));
+        match reply {
+            Ok(reply) => zbus::Error::from(reply),
+            Err(error) => error,
+        }
+    }
+
+    #[test]
+    fn sorts_the_errors_the_ui_must_tell_apart() {
+        type Expected = fn(&ClientError) -> bool;
+        let cases: Vec<(zbus::Error, Expected)> = vec![
+            (method_error("org.freedesktop.DBus.Error.ServiceUnknown", "not activatable"), |e| {
+                matches!(e, ClientError::NotInstalled(_))
+            }),
+            (method_error("org.freedesktop.DBus.Error.NameHasNoOwner", "no owner"), |e| {
+                matches!(e, ClientError::NotInstalled(_))
+            }),
+            (method_error("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", "x"), |e| {
+                matches!(e, ClientError::InteractionRequired)
+            }),
+            (
+                method_error("io.github.vmnetdoctor.Helper1.Error.NotAuthorized", "no"),
+                |e| matches!(e, ClientError::NotAuthorized(m) if m == "no"),
+            ),
+            (method_error("io.github.vmnetdoctor.Helper1.Error.Dismissed", "closed"), |e| {
+                matches!(e, ClientError::Dismissed)
+            }),
+            (
+                method_error("io.github.vmnetdoctor.Helper1.Error.HostCheckFailed", "not libvirt's"),
+                |e| matches!(e, ClientError::Rejected(m) if m == "not libvirt's"),
+            ),
+            (method_error("io.github.vmnetdoctor.Helper1.Error.PlanChanged", "x"), |e| {
+                matches!(e, ClientError::PlanChanged(_))
+            }),
+        ];
+        for (error, expected) in cases {
+            let shown = format!("{error:?}");
+            let sorted = ClientError::from_dbus(error);
+            assert!(expected(&sorted), "{shown} became {sorted:?}");
+        }
+    }
+
+    #[test]
+    fn a_rolled_back_apply_is_a_fix_failure_naming_the_step() {
+        let step = |argv: &[&str]| Step {
+            description: String::new(),
+            action: Action::Run { argv: argv.iter().map(|s| (*s).to_owned()).collect() },
+        };
+        let result = ApplyResult {
+            transaction: String::new(),
+            outcome: Outcome::RolledBack,
+            steps: vec![
+                StepResult {
+                    step: step(&["/usr/sbin/ufw", "allow"]),
+                    exit_status: 0,
+                    message: String::new(),
+                },
+                StepResult {
+                    step: step(&["/usr/sbin/sysctl", "-w", "net.ipv4.ip_forward=1"]),
+                    exit_status: 255,
+                    message: "sysctl: permission denied on key \"net.ipv4.ip_forward\"".into(),
+                },
+            ],
+            rollback: Vec::new(),
+        };
+        let Err(error) = check_outcome(result) else { panic!("a rollback is not a success") };
+        let text = error.to_string();
+        assert!(text.contains("/usr/sbin/sysctl -w net.ipv4.ip_forward=1"), "{text}");
+        assert!(text.contains("permission denied"), "{text}");
+        assert!(text.contains("nothing was changed"), "{text}");
+    }
+}

@@ -1,0 +1,263 @@
+//! The fixes the helper can apply: a closed set of typed requests.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use zbus::Type;
+
+use crate::actions;
+use crate::names::IfaceName;
+
+/// A host change the helper knows how to make, with its typed arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FixRequest {
+    /// `net.ipv4.ip_forward = 1`, now and after a reboot.
+    EnableIpv4Forwarding,
+    /// The guide's UFW rules for a libvirt bridge: `allow in on BRIDGE`,
+    /// `allow out on BRIDGE` and `route allow in on BRIDGE out on UPLINK`.
+    /// `allow in on BRIDGE` also lets the guests' DHCP and DNS queries reach
+    /// libvirt's dnsmasq.
+    UfwAllowBridge { bridge: IfaceName, uplink: IfaceName },
+    /// Accept forwarding from BRIDGE to UPLINK and the replies, in
+    /// iptables' `DOCKER-USER` chain when it exists, else in `FORWARD`,
+    /// ahead of a dropping policy (Docker's).
+    AcceptForward { bridge: IfaceName, uplink: IfaceName },
+}
+
+/// Which fix, without its arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FixKind {
+    EnableIpv4Forwarding,
+    UfwAllowBridge,
+    AcceptForward,
+}
+
+impl FixKind {
+    pub const ALL: [Self; 3] = [Self::EnableIpv4Forwarding, Self::UfwAllowBridge, Self::AcceptForward];
+
+    /// The name on the wire (and in transaction ids).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EnableIpv4Forwarding => "enable-ipv4-forwarding",
+            Self::UfwAllowBridge => "ufw-allow-bridge",
+            Self::AcceptForward => "accept-forward",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// The polkit action that authorizes applying (or reverting) it.
+    pub fn action(self) -> &'static str {
+        match self {
+            Self::EnableIpv4Forwarding => actions::MODIFY_SYSCTL,
+            Self::UfwAllowBridge | Self::AcceptForward => actions::MODIFY_FIREWALL,
+        }
+    }
+
+    /// The argument names the fix takes, in order.
+    fn arg_names(self) -> &'static [&'static str] {
+        match self {
+            Self::EnableIpv4Forwarding => &[],
+            Self::UfwAllowBridge | Self::AcceptForward => &["bridge", "uplink"],
+        }
+    }
+}
+
+impl fmt::Display for FixKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A fix as it travels over D-Bus, `(sa{ss})`: its kind and its named
+/// arguments. [`FixRequest::from_wire`] checks it strictly (known kind,
+/// exactly the expected arguments, valid names).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct FixWire {
+    pub kind: String,
+    pub args: BTreeMap<String, String>,
+}
+
+/// Why a [`FixWire`] is not a valid [`FixRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidFix(pub String);
+
+impl FixRequest {
+    pub fn kind(&self) -> FixKind {
+        match self {
+            Self::EnableIpv4Forwarding => FixKind::EnableIpv4Forwarding,
+            Self::UfwAllowBridge { .. } => FixKind::UfwAllowBridge,
+            Self::AcceptForward { .. } => FixKind::AcceptForward,
+        }
+    }
+
+    /// The bridge and uplink of the fixes that have them.
+    pub fn bridge_and_uplink(&self) -> Option<(&IfaceName, &IfaceName)> {
+        match self {
+            Self::EnableIpv4Forwarding => None,
+            Self::UfwAllowBridge { bridge, uplink } | Self::AcceptForward { bridge, uplink } => {
+                Some((bridge, uplink))
+            }
+        }
+    }
+
+    pub fn to_wire(&self) -> FixWire {
+        let mut args = BTreeMap::new();
+        if let Some((bridge, uplink)) = self.bridge_and_uplink() {
+            args.insert("bridge".to_owned(), bridge.as_str().to_owned());
+            args.insert("uplink".to_owned(), uplink.as_str().to_owned());
+        }
+        FixWire { kind: self.kind().as_str().to_owned(), args }
+    }
+
+    pub fn from_wire(wire: &FixWire) -> Result<Self, InvalidFix> {
+        let kind = FixKind::from_name(&wire.kind)
+            .ok_or_else(|| InvalidFix(format!("unknown fix {:?}", short(&wire.kind))))?;
+        let expected = kind.arg_names();
+        if wire.args.len() != expected.len() || !wire.args.keys().all(|key| expected.contains(&key.as_str()))
+        {
+            let got: Vec<String> = wire.args.keys().map(|key| short(key)).collect();
+            return Err(InvalidFix(format!("fix {kind} takes the arguments {expected:?}, not {got:?}")));
+        }
+        let name = |key: &str| -> Result<IfaceName, InvalidFix> {
+            let value = wire.args.get(key).map(String::as_str).unwrap_or_default();
+            IfaceName::new(value).map_err(|error| InvalidFix(format!("{key}: {error}")))
+        };
+        Ok(match kind {
+            FixKind::EnableIpv4Forwarding => Self::EnableIpv4Forwarding,
+            FixKind::UfwAllowBridge => {
+                Self::UfwAllowBridge { bridge: name("bridge")?, uplink: name("uplink")? }
+            }
+            FixKind::AcceptForward => {
+                Self::AcceptForward { bridge: name("bridge")?, uplink: name("uplink")? }
+            }
+        })
+    }
+}
+
+impl FixRequest {
+    /// The commands a user runs by hand when the helper is not available
+    /// (a Flatpak, or the helper not installed), with the real names filled
+    /// in. The names are validated, so the lines are safe to copy into a
+    /// shell. Lines starting with `#` are explanations.
+    pub fn manual_commands(&self) -> Vec<String> {
+        match self {
+            Self::EnableIpv4Forwarding => vec![
+                "sudo sysctl -w net.ipv4.ip_forward=1".to_owned(),
+                "echo 'net.ipv4.ip_forward = 1' | sudo tee /etc/sysctl.d/90-vmnet-doctor.conf".to_owned(),
+            ],
+            Self::UfwAllowBridge { bridge, uplink } => vec![
+                format!("sudo ufw allow in on {bridge}"),
+                format!("sudo ufw allow out on {bridge}"),
+                format!("sudo ufw route allow in on {bridge} out on {uplink}"),
+                "sudo ufw reload".to_owned(),
+            ],
+            Self::AcceptForward { bridge, uplink } => vec![
+                "# Without Docker (no DOCKER-USER chain), use FORWARD instead of DOCKER-USER.".to_owned(),
+                format!("sudo iptables -I DOCKER-USER -i {bridge} -o {uplink} -j ACCEPT"),
+                format!(
+                    "sudo iptables -I DOCKER-USER -i {uplink} -o {bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+                ),
+                "# These rules are lost at the next reboot.".to_owned(),
+            ],
+        }
+    }
+}
+
+impl fmt::Display for FixRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.bridge_and_uplink() {
+            Some((bridge, uplink)) => write!(f, "{}(bridge={bridge}, uplink={uplink})", self.kind()),
+            None => write!(f, "{}", self.kind()),
+        }
+    }
+}
+
+/// At most 40 characters of an untrusted string, for messages.
+fn short(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(kind: &str, args: &[(&str, &str)]) -> FixWire {
+        FixWire {
+            kind: kind.to_owned(),
+            args: args.iter().map(|(key, value)| ((*key).to_owned(), (*value).to_owned())).collect(),
+        }
+    }
+
+    #[test]
+    fn round_trips_every_kind() -> Result<(), Box<dyn std::error::Error>> {
+        let fixes = [
+            FixRequest::EnableIpv4Forwarding,
+            FixRequest::UfwAllowBridge {
+                bridge: IfaceName::new("virbr0")?,
+                uplink: IfaceName::new("enp3s0")?,
+            },
+            FixRequest::AcceptForward { bridge: IfaceName::new("virbr1")?, uplink: IfaceName::new("wlan0")? },
+        ];
+        for fix in fixes {
+            assert_eq!(FixRequest::from_wire(&fix.to_wire())?, fix);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn rejects_unknown_kinds_missing_extra_and_invalid_arguments() {
+        let cases = [
+            wire("rm-rf", &[]),
+            wire("ufw-allow-bridge", &[("bridge", "virbr0")]),
+            wire("ufw-allow-bridge", &[("bridge", "virbr0"), ("uplink", "eth0"), ("rule", "allow 22")]),
+            wire("ufw-allow-bridge", &[("bridge", "virbr0"), ("out", "eth0")]),
+            wire("ufw-allow-bridge", &[("bridge", "virbr0; reboot"), ("uplink", "eth0")]),
+            wire("accept-forward", &[("bridge", "virbr0"), ("uplink", "-j DROP")]),
+            wire("enable-ipv4-forwarding", &[("value", "0")]),
+        ];
+        for case in cases {
+            assert!(FixRequest::from_wire(&case).is_err(), "{case:?}");
+        }
+    }
+
+    #[test]
+    fn manual_commands_carry_the_real_names() -> Result<(), Box<dyn std::error::Error>> {
+        let fix = FixRequest::UfwAllowBridge {
+            bridge: IfaceName::new("virbr1")?,
+            uplink: IfaceName::new("wlp2s0")?,
+        };
+        assert_eq!(
+            fix.manual_commands(),
+            [
+                "sudo ufw allow in on virbr1",
+                "sudo ufw allow out on virbr1",
+                "sudo ufw route allow in on virbr1 out on wlp2s0",
+                "sudo ufw reload"
+            ]
+        );
+        let forward =
+            FixRequest::AcceptForward { bridge: IfaceName::new("virbr1")?, uplink: IfaceName::new("eth0")? };
+        assert!(
+            forward
+                .manual_commands()
+                .iter()
+                .any(|line| line == "sudo iptables -I DOCKER-USER -i virbr1 -o eth0 -j ACCEPT")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn kinds_map_to_their_polkit_actions() {
+        assert_eq!(FixKind::EnableIpv4Forwarding.action(), actions::MODIFY_SYSCTL);
+        assert_eq!(FixKind::UfwAllowBridge.action(), actions::MODIFY_FIREWALL);
+        assert_eq!(FixKind::AcceptForward.action(), actions::MODIFY_FIREWALL);
+        for kind in FixKind::ALL {
+            assert_eq!(FixKind::from_name(kind.as_str()), Some(kind));
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The contract between VM Network Doctor and its root helper
+//! `vmnet-doctor-helper`: the D-Bus names, the typed requests and answers,
+//! the zbus proxy, and a client that sorts the helper's failures into what
+//! the user interface has to say about them.
+//!
+//! Requests carry typed values only — a fix kind and interface names that
+//! [`IfaceName`] has validated — never a command, a path or rule text. The
+//! helper plans the exact commands itself and shows them before it runs them.
+
+mod client;
+mod error;
+mod fix;
+mod names;
+mod proxy;
+mod types;
+
+pub use client::{ClientError, FixFailure, HelperClient};
+pub use error::HelperError;
+pub use fix::{FixKind, FixRequest, FixWire};
+pub use names::{IfaceName, NameError, is_valid_iface_name};
+pub use proxy::Helper1Proxy;
+pub use types::{
+    Action, ApplyResult, Capabilities, InspectReport, Outcome, Plan, Step, StepResult, ToolInfo, ToolOutput,
+    ToolStatus, TransactionInfo,
+};
+
+/// The helper's well-known name on the system bus.
+pub const BUS_NAME: &str = "io.github.vmnetdoctor.Helper1";
+/// The one object it serves.
+pub const OBJECT_PATH: &str = "/io/github/vmnetdoctor/Helper1";
+/// Its interface.
+pub const INTERFACE: &str = "io.github.vmnetdoctor.Helper1";
+/// The version of this interface `GetCapabilities` reports; raised when a
+/// method or a type changes incompatibly.
+pub const API_VERSION: u32 = 1;
+/// The prefix of the helper's own D-Bus error names.
+pub const ERROR_PREFIX: &str = "io.github.vmnetdoctor.Helper1.Error";
+
+/// The polkit actions, as `data/helper/io.github.vmnetdoctor.policy`
+/// declares them.
+pub mod actions {
+    /// Read-only host facts (`GetCapabilities`, `Inspect`, `Plan`,
+    /// `Transactions`).
+    pub const INSPECT: &str = "io.github.vmnetdoctor.inspect";
+    /// UFW and iptables rules.
+    pub const MODIFY_FIREWALL: &str = "io.github.vmnetdoctor.modify-firewall";
+    /// Kernel parameters (IPv4 forwarding).
+    pub const MODIFY_SYSCTL: &str = "io.github.vmnetdoctor.modify-sysctl";
+}
+
+/// The comment the helper puts on every firewall rule it adds, so that a
+/// revert removes only its own rules.
+pub const RULE_COMMENT: &str = "vmnet-doctor";
+
+/// The largest request body the helper accepts, in bytes. Every valid
+/// request is far smaller (a fix kind and two interface names).
+pub const MAX_REQUEST_BYTES: u32 = 4096;

@@ -1,0 +1,36 @@
+//! The zbus proxy of the helper's interface.
+//!
+//! Its methods send calls without the ALLOW_INTERACTIVE_AUTHORIZATION flag;
+//! [`crate::HelperClient`] sets it when the user may be asked for a password.
+
+use crate::fix::FixWire;
+use crate::types::{ApplyResult, Capabilities, InspectReport, Plan, TransactionInfo};
+
+#[zbus::proxy(
+    interface = "io.github.vmnetdoctor.Helper1",
+    default_service = "io.github.vmnetdoctor.Helper1",
+    default_path = "/io/github/vmnetdoctor/Helper1"
+)]
+pub trait Helper1 {
+    /// The API version, the fixes this helper applies and the firewall tools
+    /// on the host.
+    fn get_capabilities(&self) -> zbus::Result<Capabilities>;
+
+    /// Root-only host facts: UFW's status and rules, the nftables ruleset,
+    /// iptables-nft and legacy rules, IPv4 forwarding.
+    fn inspect(&self) -> zbus::Result<InspectReport>;
+
+    /// The exact steps applying `fix` would run now (none when it is in
+    /// place). Changes nothing.
+    fn plan(&self, fix: &FixWire) -> zbus::Result<Plan>;
+
+    /// Runs the steps of the plan whose id is `plan_id`, if they are still
+    /// the steps `Plan` gives; rolls back on failure; journals the change.
+    fn apply(&self, fix: &FixWire, plan_id: &str) -> zbus::Result<ApplyResult>;
+
+    /// Undoes the changes of a transaction `Apply` journaled, and only those.
+    fn revert(&self, transaction: &str) -> zbus::Result<ApplyResult>;
+
+    /// The journaled transactions, oldest first.
+    fn transactions(&self) -> zbus::Result<Vec<TransactionInfo>>;
+}

@@ -1,0 +1,521 @@
+//! The changes the helper makes. Each one knows the step that makes it,
+//! how to tell whether it is already in place, and the step that undoes
+//! it — only while it is still in place as the helper made it.
+//!
+//! A change holds typed values only (validated names, enums), never a
+//! command or a path: the commands are built here, from those values, when
+//! a fix is planned and again when it is reverted.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use vmnet_doctor_helper_api::{Action, IfaceName, RULE_COMMENT, Step, StepResult};
+
+use crate::exec::{self, Ran};
+use crate::host::{self, Host};
+
+/// What `/etc/sysctl.d/90-vmnet-doctor.conf` holds.
+pub const SYSCTL_CONTENTS: &str = "\
+# Written by VM Network Doctor (vmnet-doctor-helper): libvirt's NAT networks
+# need the host to forward IPv4 packets. Reverting the fix in VM Network
+# Doctor removes this file.
+net.ipv4.ip_forward = 1
+";
+
+/// Files larger than this are not ours.
+const FILE_LIMIT: u64 = 64 * 1024;
+
+/// One of the guide's UFW rules for a bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UfwRuleKind {
+    /// `allow in on BRIDGE`: the guests reach the host (DHCP, DNS).
+    AllowIn,
+    /// `allow out on BRIDGE`: the host answers them.
+    AllowOut,
+    /// `route allow in on BRIDGE out on UPLINK`: their traffic is routed out.
+    RouteAllow,
+}
+
+impl UfwRuleKind {
+    pub const ALL: [Self; 3] = [Self::AllowIn, Self::AllowOut, Self::RouteAllow];
+}
+
+/// Which iptables a rule goes into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    /// iptables-nft: the nf_tables tables Docker and UFW write on current
+    /// distributions.
+    Nft,
+    /// iptables-legacy: the old x_tables.
+    Legacy,
+}
+
+impl Backend {
+    pub fn program(self) -> &'static str {
+        match self {
+            Self::Nft => "iptables-nft",
+            Self::Legacy => "iptables-legacy",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Chain {
+    /// Docker's chain for the user's own rules; FORWARD jumps to it first.
+    DockerUser,
+    Forward,
+}
+
+impl Chain {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DockerUser => "DOCKER-USER",
+            Self::Forward => "FORWARD",
+        }
+    }
+}
+
+/// One of the two accept rules for forwarding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardRule {
+    /// From the bridge out through the uplink.
+    Out,
+    /// The replies, back from the uplink to the bridge.
+    Replies,
+}
+
+impl ForwardRule {
+    pub const ALL: [Self; 2] = [Self::Out, Self::Replies];
+}
+
+/// A change the helper made, as the journal keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Change {
+    /// Wrote [`SYSCTL_CONTENTS`] to [`Host::sysctl_file`]; `previous` is what
+    /// was there (`None`: no file).
+    SysctlFile { previous: Option<String> },
+    /// Set `net.ipv4.ip_forward` to 1; `previous` is `0` or `1`.
+    Ipv4Forward { previous: String },
+    /// Added one of the guide's UFW rules, with our comment.
+    UfwRule { rule: UfwRuleKind, bridge: IfaceName, uplink: IfaceName },
+    /// Ran `ufw reload`.
+    UfwReload,
+    /// Inserted an accept rule, with our comment.
+    Iptables { backend: Backend, chain: Chain, rule: ForwardRule, bridge: IfaceName, uplink: IfaceName },
+}
+
+/// The absolute path of a tool, or why there is none.
+pub fn tool(name: &str) -> Result<String, String> {
+    exec::find_program(name)
+        .map(|path| path.to_string_lossy().into_owned())
+        .ok_or_else(|| format!("{name} is not installed"))
+}
+
+fn strings(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|part| (*part).to_owned()).collect()
+}
+
+/// The rule as UFW's command line takes it and `ufw show added` prints it.
+pub fn ufw_spec(rule: UfwRuleKind, bridge: &IfaceName, uplink: &IfaceName) -> Vec<String> {
+    let (bridge, uplink) = (bridge.as_str(), uplink.as_str());
+    match rule {
+        UfwRuleKind::AllowIn => strings(&["allow", "in", "on", bridge]),
+        UfwRuleKind::AllowOut => strings(&["allow", "out", "on", bridge]),
+        UfwRuleKind::RouteAllow => strings(&["route", "allow", "in", "on", bridge, "out", "on", uplink]),
+    }
+}
+
+/// The rule's match and target, as `-I`, `-C` and `-D` take it.
+pub fn iptables_spec(rule: ForwardRule, bridge: &IfaceName, uplink: &IfaceName) -> Vec<String> {
+    let (bridge, uplink) = (bridge.as_str(), uplink.as_str());
+    let mut spec = match rule {
+        ForwardRule::Out => strings(&["-i", bridge, "-o", uplink]),
+        ForwardRule::Replies => {
+            strings(&["-i", uplink, "-o", bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"])
+        }
+    };
+    spec.extend(strings(&["-m", "comment", "--comment", RULE_COMMENT, "-j", "ACCEPT"]));
+    spec
+}
+
+/// The arguments that delete a rule: `delete RULE`, but `route delete
+/// RULE` for a routed rule (`delete route …` is a syntax error).
+pub fn ufw_delete_spec(spec: Vec<String>) -> Vec<String> {
+    match spec.split_first() {
+        Some((first, rest)) if first == "route" => {
+            ["route", "delete"].iter().map(|word| (*word).to_owned()).chain(rest.iter().cloned()).collect()
+        }
+        _ => std::iter::once("delete".to_owned()).chain(spec).collect(),
+    }
+}
+
+/// `iptables-… -w 10 OP CHAIN RULE…`: `-w` waits for the legacy xtables
+/// lock instead of failing at once.
+pub fn iptables_argv(
+    program: &str,
+    op: &str,
+    chain: Chain,
+    rule: ForwardRule,
+    bridge: &IfaceName,
+    uplink: &IfaceName,
+) -> Vec<String> {
+    let mut argv =
+        vec![program.to_owned(), "-w".to_owned(), "10".to_owned(), op.to_owned(), chain.name().to_owned()];
+    argv.extend(iptables_spec(rule, bridge, uplink));
+    argv
+}
+
+/// What UFW has: whether it filters now, and its user rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UfwState {
+    pub active: bool,
+    pub added: Vec<AddedRule>,
+}
+
+/// One line of `ufw show added`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedRule {
+    /// The rule without `ufw ` and without its comment, e.g. `allow in on virbr0`.
+    pub rule: String,
+    pub comment: Option<String>,
+}
+
+impl UfwState {
+    pub fn read(ufw: &str, ran: &Ran) -> Result<Self, String> {
+        let status = exec::run(&[ufw.to_owned(), "status".to_owned()], ran);
+        if !status.success() {
+            return Err(format!("`ufw status` failed: {}", status.message()));
+        }
+        let active = match status.stdout.lines().find(|line| !line.trim().is_empty()).map(str::trim) {
+            Some("Status: active") => true,
+            Some("Status: inactive") => false,
+            other => return Err(format!("`ufw status` printed {other:?}")),
+        };
+        let added = exec::run(&[ufw.to_owned(), "show".to_owned(), "added".to_owned()], ran);
+        if !added.success() {
+            return Err(format!("`ufw show added` failed: {}", added.message()));
+        }
+        Ok(Self { active, added: parse_show_added(&added.stdout) })
+    }
+
+    /// The rule as it is now, whoever added it.
+    pub fn find(&self, spec: &[String]) -> Option<&AddedRule> {
+        let text = spec.join(" ");
+        self.added.iter().find(|added| added.rule == text)
+    }
+}
+
+/// `ufw show added`: a header, then one `ufw RULE [comment 'TEXT']` line per
+/// user rule (or `(None)`), active or not.
+pub fn parse_show_added(text: &str) -> Vec<AddedRule> {
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("ufw "))
+        .map(|rest| match rest.find(" comment '") {
+            Some(at) if rest.ends_with('\'') && rest.len() >= at + 11 => AddedRule {
+                rule: rest[..at].to_owned(),
+                comment: Some(rest[at + " comment '".len()..rest.len() - 1].to_owned()),
+            },
+            _ => AddedRule { rule: rest.to_owned(), comment: None },
+        })
+        .collect()
+}
+
+impl Change {
+    /// The step that makes this change.
+    pub fn step(&self, host: &Host) -> Result<Step, String> {
+        Ok(match self {
+            Self::SysctlFile { .. } => Step {
+                description: "Keep IPv4 forwarding on after a reboot".to_owned(),
+                action: Action::WriteFile {
+                    path: host.sysctl_file().to_string_lossy().into_owned(),
+                    contents: SYSCTL_CONTENTS.to_owned(),
+                },
+            },
+            Self::Ipv4Forward { .. } => Step {
+                description: "Turn IPv4 forwarding on now".to_owned(),
+                action: Action::Run { argv: strings(&[&tool("sysctl")?, "-w", "net.ipv4.ip_forward=1"]) },
+            },
+            Self::UfwRule { rule, bridge, uplink } => {
+                let mut argv = vec![tool("ufw")?];
+                argv.extend(ufw_spec(*rule, bridge, uplink));
+                argv.extend(strings(&["comment", RULE_COMMENT]));
+                let description = match rule {
+                    UfwRuleKind::AllowIn => format!("Let the VMs on {bridge} reach the host (DHCP, DNS)"),
+                    UfwRuleKind::AllowOut => format!("Let the host answer the VMs on {bridge}"),
+                    UfwRuleKind::RouteAllow => {
+                        format!("Route the VMs' traffic from {bridge} out through {uplink}")
+                    }
+                };
+                Step { description, action: Action::Run { argv } }
+            }
+            Self::UfwReload => Step {
+                description: "Reload UFW".to_owned(),
+                action: Action::Run { argv: vec![tool("ufw")?, "reload".to_owned()] },
+            },
+            Self::Iptables { backend, chain, rule, bridge, uplink } => {
+                let description = match rule {
+                    ForwardRule::Out => {
+                        format!("Accept forwarding from {bridge} to {uplink} ({})", chain.name())
+                    }
+                    ForwardRule::Replies => {
+                        format!("Accept the replies from {uplink} to {bridge} ({})", chain.name())
+                    }
+                };
+                let argv = iptables_argv(&tool(backend.program())?, "-I", *chain, *rule, bridge, uplink);
+                Step { description, action: Action::Run { argv } }
+            }
+        })
+    }
+
+    /// The step that undoes this change now, or `None` when there is
+    /// nothing (left) to undo: it was undone already, or changed by someone
+    /// else since — then it is theirs and stays. Runs read-only checks.
+    pub fn undo_step(&self, host: &Host, ran: &Ran) -> Result<Option<Step>, String> {
+        Ok(match self {
+            Self::SysctlFile { previous } => {
+                let path = host.sysctl_file();
+                if host::read_optional(&path, FILE_LIMIT)?.as_deref() != Some(SYSCTL_CONTENTS) {
+                    return Ok(None);
+                }
+                let path = path.to_string_lossy().into_owned();
+                Some(match previous {
+                    Some(contents) => Step {
+                        description: "Restore the earlier sysctl file".to_owned(),
+                        action: Action::WriteFile { path, contents: contents.clone() },
+                    },
+                    None => Step {
+                        description: "Remove the sysctl file that kept IPv4 forwarding on".to_owned(),
+                        action: Action::RemoveFile { path },
+                    },
+                })
+            }
+            Self::Ipv4Forward { previous } => {
+                if previous != "0" || host.ip_forward()? != "1" {
+                    return Ok(None);
+                }
+                Some(Step {
+                    description: "Turn IPv4 forwarding off again".to_owned(),
+                    action: Action::Run { argv: strings(&[&tool("sysctl")?, "-w", "net.ipv4.ip_forward=0"]) },
+                })
+            }
+            Self::UfwRule { rule, bridge, uplink } => {
+                let ufw = tool("ufw")?;
+                let spec = ufw_spec(*rule, bridge, uplink);
+                let state = UfwState::read(&ufw, ran)?;
+                // Only while it still carries our comment: re-added by hand
+                // (UFW then replaces the comment) it is the user's.
+                if state.find(&spec).and_then(|added| added.comment.as_deref()) != Some(RULE_COMMENT) {
+                    return Ok(None);
+                }
+                let mut argv = vec![ufw];
+                argv.extend(ufw_delete_spec(spec));
+                argv.extend(strings(&["comment", RULE_COMMENT]));
+                Some(Step {
+                    description: format!("Delete the UFW rule “{}”", self.describe()),
+                    action: Action::Run { argv },
+                })
+            }
+            // Deleting a rule updates an active UFW at once.
+            Self::UfwReload => None,
+            Self::Iptables { backend, chain, rule, bridge, uplink } => {
+                let program = tool(backend.program())?;
+                let check = exec::run(&iptables_argv(&program, "-C", *chain, *rule, bridge, uplink), ran);
+                match check.status {
+                    0 => {}
+                    1 => return Ok(None),
+                    _ => return Err(format!("cannot check the rule: {}", check.message())),
+                }
+                Some(Step {
+                    description: format!("Delete the {} rule “{}”", chain.name(), self.describe()),
+                    action: Action::Run {
+                        argv: iptables_argv(&program, "-D", *chain, *rule, bridge, uplink),
+                    },
+                })
+            }
+        })
+    }
+
+    /// One line, for the list of transactions.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::SysctlFile { .. } => format!("wrote /etc/sysctl.d/{}", host::SYSCTL_FILE_NAME),
+            Self::Ipv4Forward { .. } => "set net.ipv4.ip_forward = 1".to_owned(),
+            Self::UfwRule { rule, bridge, uplink } => {
+                format!("ufw {}", ufw_spec(*rule, bridge, uplink).join(" "))
+            }
+            Self::UfwReload => "ufw reload".to_owned(),
+            Self::Iptables { backend, chain, rule, bridge, uplink } => {
+                format!(
+                    "{} -I {} {}",
+                    backend.program(),
+                    chain.name(),
+                    iptables_spec(*rule, bridge, uplink).join(" ")
+                )
+            }
+        }
+    }
+}
+
+/// Runs one step and says how it went. File steps may only touch the
+/// helper's own sysctl file.
+pub fn execute(step: &Step, host: &Host, ran: &Ran) -> StepResult {
+    let (exit_status, message) = match &step.action {
+        Action::Run { argv } => {
+            let output = exec::run(argv, ran);
+            (output.status, output.message())
+        }
+        Action::WriteFile { path, contents } => {
+            record_file(ran, "write", path, file_op(host, path, |path| write_atomically(path, contents)))
+        }
+        Action::RemoveFile { path } => {
+            record_file(ran, "remove", path, file_op(host, path, |path| fs::remove_file(path)))
+        }
+    };
+    StepResult { step: step.clone(), exit_status, message }
+}
+
+fn file_op(host: &Host, path: &str, op: impl FnOnce(&Path) -> std::io::Result<()>) -> Result<(), String> {
+    let ours = host.sysctl_file();
+    if Path::new(path) != ours {
+        return Err(format!("{path} is not a file the helper manages"));
+    }
+    op(&ours).map_err(|error| format!("{path}: {error}"))
+}
+
+fn record_file(ran: &Ran, verb: &str, path: &str, result: Result<(), String>) -> (i32, String) {
+    let (status, message) = match result {
+        Ok(()) => (0, String::new()),
+        Err(why) => (-1, why),
+    };
+    ran.record(&[verb.to_owned(), path.to_owned()], status);
+    (status, message)
+}
+
+/// Writes through a temporary file in the same directory and renames it,
+/// so the file is never half-written. Mode 0644, like the rest of
+/// /etc/sysctl.d.
+fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+    let dir = path.parent().ok_or_else(|| std::io::Error::other("no parent directory"))?;
+    let name = path.file_name().ok_or_else(|| std::io::Error::other("no file name"))?;
+    let temporary = dir.join(format!(".{}.tmp", name.to_string_lossy()));
+    let mut file =
+        fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o644).open(&temporary)?;
+    file.set_permissions(fs::Permissions::from_mode(0o644))?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&temporary, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn name(text: &str) -> Result<IfaceName, Box<dyn std::error::Error>> {
+        Ok(IfaceName::new(text)?)
+    }
+
+    #[test]
+    fn parses_ufw_show_added() {
+        // ufw 0.36.2 (Debian 13).
+        let text = "Added user rules (see 'ufw status' for running firewall):\n\
+                    ufw allow in on virbr0\n\
+                    ufw allow out on virbr0 comment 'vmnet-doctor'\n\
+                    ufw route allow in on virbr0 out on eth0 comment 'vmnet-doctor'\n\
+                    ufw allow 22/tcp comment 'ssh from the office'\n";
+        let added = parse_show_added(text);
+        assert_eq!(added.len(), 4);
+        assert_eq!(added[0], AddedRule { rule: "allow in on virbr0".into(), comment: None });
+        assert_eq!(added[1].comment.as_deref(), Some("vmnet-doctor"));
+        assert_eq!(added[2].rule, "route allow in on virbr0 out on eth0");
+        assert_eq!(added[3].comment.as_deref(), Some("ssh from the office"));
+        assert!(
+            parse_show_added("Added user rules (see 'ufw status' for running firewall):\n(None)\n")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn rules_are_built_from_names_only() -> TestResult {
+        let (bridge, uplink) = (name("virbr0")?, name("enp3s0")?);
+        let route = ufw_spec(UfwRuleKind::RouteAllow, &bridge, &uplink);
+        assert_eq!(route.join(" "), "route allow in on virbr0 out on enp3s0");
+        assert_eq!(ufw_delete_spec(route).join(" "), "route delete allow in on virbr0 out on enp3s0");
+        let allow_in = ufw_spec(UfwRuleKind::AllowIn, &bridge, &uplink);
+        assert_eq!(ufw_delete_spec(allow_in).join(" "), "delete allow in on virbr0");
+        assert_eq!(
+            iptables_argv(
+                "/usr/sbin/iptables-nft",
+                "-I",
+                Chain::DockerUser,
+                ForwardRule::Replies,
+                &bridge,
+                &uplink
+            )
+            .join(" "),
+            "/usr/sbin/iptables-nft -w 10 -I DOCKER-USER -i enp3s0 -o virbr0 -m conntrack --ctstate RELATED,ESTABLISHED \
+             -m comment --comment vmnet-doctor -j ACCEPT"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_journal_form_is_typed_and_validated() -> TestResult {
+        let change =
+            Change::UfwRule { rule: UfwRuleKind::AllowIn, bridge: name("virbr0")?, uplink: name("eth0")? };
+        let json = serde_json::to_string(&change)?;
+        assert_eq!(json, r#"{"type":"ufw-rule","rule":"allow-in","bridge":"virbr0","uplink":"eth0"}"#);
+        assert_eq!(serde_json::from_str::<Change>(&json)?, change);
+        let tampered = json.replace("virbr0", "virbr0 -j DROP");
+        assert!(serde_json::from_str::<Change>(&tampered).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn file_steps_touch_only_the_helpers_sysctl_file() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let host = Host::under(dir.path());
+        fs::create_dir_all(dir.path().join("etc/sysctl.d"))?;
+        let ran = Ran::default();
+        let write = |path: &Path| Step {
+            description: String::new(),
+            action: Action::WriteFile { path: path.to_string_lossy().into_owned(), contents: "x\n".into() },
+        };
+        let elsewhere = execute(&write(&dir.path().join("etc/passwd")), &host, &ran);
+        assert_eq!(elsewhere.exit_status, -1);
+        assert!(!dir.path().join("etc/passwd").exists());
+        let ours = execute(&write(&host.sysctl_file()), &host, &ran);
+        assert!(ours.succeeded(), "{ours:?}");
+        assert_eq!(fs::read_to_string(host.sysctl_file())?, "x\n");
+        assert_eq!(fs::metadata(host.sysctl_file())?.permissions().mode() & 0o777, 0o644);
+        Ok(())
+    }
+
+    #[test]
+    fn the_sysctl_file_is_undone_only_while_it_is_ours() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let host = Host::under(dir.path());
+        fs::create_dir_all(dir.path().join("etc/sysctl.d"))?;
+        let ran = Ran::default();
+        let change = Change::SysctlFile { previous: None };
+        assert_eq!(change.undo_step(&host, &ran)?, None, "no file: nothing to undo");
+        fs::write(host.sysctl_file(), SYSCTL_CONTENTS)?;
+        let undo = change.undo_step(&host, &ran)?.ok_or("no undo step")?;
+        assert!(matches!(undo.action, Action::RemoveFile { .. }));
+        let restore = Change::SysctlFile { previous: Some("net.ipv4.ip_forward = 1 # mine\n".into()) };
+        assert!(matches!(restore.undo_step(&host, &ran)?.map(|s| s.action), Some(Action::WriteFile { .. })));
+        fs::write(host.sysctl_file(), "edited by the admin\n")?;
+        assert_eq!(change.undo_step(&host, &ran)?, None, "changed since: theirs now");
+        Ok(())
+    }
+}

@@ -1,0 +1,181 @@
+//! Applying and reverting fixes: runs exactly the planned steps, rolls back
+//! on failure, journals what it did. Blocking; the service runs it on a
+//! blocking thread, one mutation at a time.
+
+use vmnet_doctor_helper_api::{ApplyResult, FixRequest, Outcome, StepResult, TransactionInfo};
+
+use crate::changes::{self, Change};
+use crate::exec::Ran;
+use crate::host::Host;
+use crate::journal::{self, LoadError, Record, State};
+use crate::plan::{self, PlanError};
+
+/// Why `Apply` or `Revert` did not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineError {
+    HostCheck(String),
+    PlanChanged(String),
+    UnknownTransaction(String),
+    Failed(String),
+}
+
+impl From<PlanError> for EngineError {
+    fn from(error: PlanError) -> Self {
+        match error {
+            PlanError::HostCheck(why) => Self::HostCheck(why),
+            PlanError::Failed(why) => Self::Failed(why),
+        }
+    }
+}
+
+/// Runs the steps `Plan` gives for `fix` now, provided they are the steps
+/// of the plan the caller was shown (`plan_id`).
+pub fn apply(host: &Host, fix: &FixRequest, plan_id: &str, ran: &Ran) -> Result<ApplyResult, EngineError> {
+    let planned = plan::plan(fix, host, ran)?;
+    if planned.changes.is_empty() {
+        return Ok(ApplyResult {
+            transaction: String::new(),
+            outcome: Outcome::NothingToDo,
+            steps: vec![],
+            rollback: vec![],
+        });
+    }
+    let plan = planned.to_plan();
+    if plan.id != plan_id {
+        return Err(EngineError::PlanChanged(format!(
+            "the plan is now {} (was {plan_id}): {}",
+            plan.id,
+            plan.steps.iter().map(|step| step.action.display()).collect::<Vec<_>>().join("; ")
+        )));
+    }
+    // Journaled before anything runs, so a helper that dies midway leaves
+    // a record Revert can use (each undo checks that its change is there).
+    let mut record = Record {
+        id: journal::new_id(fix.kind()),
+        fix: fix.to_wire(),
+        created: journal::now(),
+        state: State::Applying,
+        changes: planned.changes.iter().map(|(_, change)| change.clone()).collect(),
+    };
+    journal::save(&host.journal, &record).map_err(EngineError::Failed)?;
+
+    let mut results = Vec::new();
+    let mut done: Vec<&Change> = Vec::new();
+    for (step, change) in &planned.changes {
+        let result = changes::execute(step, host, ran);
+        let ok = result.succeeded();
+        results.push(result);
+        if !ok {
+            break;
+        }
+        done.push(change);
+    }
+    if done.len() == planned.changes.len() {
+        record.state = State::Applied;
+        // The record already lists every change; a failed update only
+        // leaves it marked "applying", which Revert handles the same way.
+        if let Err(why) = journal::save(&host.journal, &record) {
+            eprintln!("vmnet-doctor-helper: {why}");
+        }
+        return Ok(ApplyResult {
+            transaction: record.id,
+            outcome: Outcome::Applied,
+            steps: results,
+            rollback: vec![],
+        });
+    }
+
+    // Roll back what was done, newest first.
+    let (rollback, left) = undo_all(done.into_iter().rev(), host, ran);
+    if left.is_empty() {
+        if let Err(why) = journal::remove(&host.journal, &record.id) {
+            eprintln!("vmnet-doctor-helper: {why}");
+        }
+        return Ok(ApplyResult {
+            transaction: String::new(),
+            outcome: Outcome::RolledBack,
+            steps: results,
+            rollback,
+        });
+    }
+    record.state = State::Incomplete;
+    record.changes = left;
+    journal::save(&host.journal, &record).map_err(EngineError::Failed)?;
+    Ok(ApplyResult { transaction: record.id, outcome: Outcome::RollbackIncomplete, steps: results, rollback })
+}
+
+/// Undoes `changes` in the order given. Returns the undo steps that ran and
+/// the changes still in place (their undo failed or could not be planned).
+fn undo_all<'a>(
+    changes: impl Iterator<Item = &'a Change>,
+    host: &Host,
+    ran: &Ran,
+) -> (Vec<StepResult>, Vec<Change>) {
+    let mut results = Vec::new();
+    let mut left = Vec::new();
+    for change in changes {
+        match change.undo_step(host, ran) {
+            Ok(None) => {}
+            Ok(Some(step)) => {
+                let result = changes::execute(&step, host, ran);
+                if !result.succeeded() {
+                    left.push(change.clone());
+                }
+                results.push(result);
+            }
+            Err(why) => {
+                // Could not even tell whether it is still there: nothing ran;
+                // it stays journaled for a retry. The "step" only reports that.
+                let step = vmnet_doctor_helper_api::Step {
+                    description: format!("Check whether “{}” is still in place", change.describe()),
+                    action: vmnet_doctor_helper_api::Action::Run { argv: vec!["(not run)".to_owned()] },
+                };
+                results.push(StepResult { step, exit_status: -1, message: why });
+                left.push(change.clone());
+            }
+        }
+    }
+    // Oldest first, as they were made.
+    left.reverse();
+    (results, left)
+}
+
+/// Undoes what a journaled transaction changed, and only that.
+pub fn revert(host: &Host, id: &str, ran: &Ran) -> Result<ApplyResult, EngineError> {
+    let mut record = journal::load(&host.journal, id).map_err(|error| match error {
+        LoadError::NotFound(why) => EngineError::UnknownTransaction(why),
+        LoadError::Unreadable(why) => EngineError::Failed(why),
+    })?;
+    if record.state == State::Reverted {
+        return Ok(ApplyResult {
+            transaction: record.id,
+            outcome: Outcome::NothingToDo,
+            steps: vec![],
+            rollback: vec![],
+        });
+    }
+    let (steps, left) = undo_all(record.changes.iter().rev(), host, ran);
+    let outcome = if left.is_empty() {
+        record.state = State::Reverted;
+        Outcome::Reverted
+    } else {
+        record.state = State::Incomplete;
+        record.changes = left;
+        Outcome::RevertIncomplete
+    };
+    journal::save(&host.journal, &record).map_err(EngineError::Failed)?;
+    Ok(ApplyResult { transaction: record.id, outcome, steps, rollback: vec![] })
+}
+
+pub fn transactions(host: &Host) -> Vec<TransactionInfo> {
+    journal::list(&host.journal)
+        .into_iter()
+        .map(|record| TransactionInfo {
+            reverted: record.state == State::Reverted,
+            changes: record.changes.iter().map(Change::describe).collect(),
+            id: record.id,
+            fix: record.fix,
+            created: record.created,
+        })
+        .collect()
+}

@@ -1,0 +1,268 @@
+//! The host the helper changes: where its files are, and the checks every
+//! name in a request must pass against it.
+
+use std::fs;
+use std::io::{ErrorKind, Read};
+use std::path::{Path, PathBuf};
+
+use vmnet_doctor_core::Fact;
+use vmnet_doctor_core::xml;
+use vmnet_doctor_helper_api::IfaceName;
+
+/// Where the helper reads and writes. Always the real system paths in the
+/// service ([`Host::system`]); other roots exist for unit tests only, so
+/// no request can ever choose a path.
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub proc: PathBuf,
+    pub sys: PathBuf,
+    pub run: PathBuf,
+    pub etc: PathBuf,
+    /// The directories systemd-sysctl reads, in its order of precedence.
+    pub sysctl_dirs: Vec<PathBuf>,
+    /// The transaction journal.
+    pub journal: PathBuf,
+}
+
+/// The name of the file that makes IPv4 forwarding persistent.
+pub const SYSCTL_FILE_NAME: &str = "90-vmnet-doctor.conf";
+
+impl Host {
+    pub fn system() -> Self {
+        Self {
+            proc: PathBuf::from("/proc"),
+            sys: PathBuf::from("/sys"),
+            run: PathBuf::from("/run"),
+            etc: PathBuf::from("/etc"),
+            sysctl_dirs: [
+                "/etc/sysctl.d",
+                "/run/sysctl.d",
+                "/usr/local/lib/sysctl.d",
+                "/usr/lib/sysctl.d",
+                "/lib/sysctl.d",
+            ]
+            .into_iter()
+            .map(PathBuf::from)
+            .collect(),
+            journal: PathBuf::from("/var/lib/vmnet-doctor-helper/transactions"),
+        }
+    }
+
+    /// A host rooted at `root` (unit tests).
+    #[cfg(test)]
+    pub fn under(root: &Path) -> Self {
+        Self {
+            proc: root.join("proc"),
+            sys: root.join("sys"),
+            run: root.join("run"),
+            etc: root.join("etc"),
+            sysctl_dirs: vec![root.join("etc/sysctl.d"), root.join("usr/lib/sysctl.d")],
+            journal: root.join("var/lib/vmnet-doctor-helper/transactions"),
+        }
+    }
+
+    /// `/etc/sysctl.d/90-vmnet-doctor.conf`.
+    pub fn sysctl_file(&self) -> PathBuf {
+        self.etc.join("sysctl.d").join(SYSCTL_FILE_NAME)
+    }
+
+    pub fn ip_forward_path(&self) -> PathBuf {
+        self.proc.join("sys/net/ipv4/ip_forward")
+    }
+
+    /// `net.ipv4.ip_forward` now: `0` or `1`.
+    pub fn ip_forward(&self) -> Result<String, String> {
+        let path = self.ip_forward_path();
+        let value =
+            fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        match value.trim() {
+            value @ ("0" | "1") => Ok(value.to_owned()),
+            other => Err(format!("{}: unexpected value {other:?}", path.display())),
+        }
+    }
+
+    /// Whether legacy (not nf_tables) iptables tables exist. Checked
+    /// without running `iptables-legacy`, which would load kernel modules.
+    pub fn has_legacy_iptables_tables(&self) -> bool {
+        fs::read_to_string(self.proc.join("net/ip_tables_names")).is_ok_and(|names| !names.trim().is_empty())
+    }
+
+    /// The libvirt network whose bridge `bridge` is. It must exist as a
+    /// bridge link and be named by an active network of the system libvirt
+    /// daemon (its status files in `/run/libvirt/network`).
+    pub fn libvirt_network_of_bridge(&self, bridge: &IfaceName) -> Result<String, String> {
+        if !self.sys.join("class/net").join(bridge.as_str()).join("bridge").is_dir() {
+            return Err(format!("{bridge} is not a bridge on this host"));
+        }
+        let dir = self.run.join("libvirt/network");
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == ErrorKind::NotFound => {
+                return Err(format!(
+                    "{bridge} is not the bridge of a libvirt network: no libvirt network is active"
+                ));
+            }
+            Err(error) => return Err(format!("cannot list {}: {error}", dir.display())),
+        };
+        let mut files: Vec<PathBuf> = entries
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|e| e == "xml"))
+            .collect();
+        files.sort();
+        for path in files {
+            // An unreadable status file is some other network's problem.
+            let Ok(text) = read_bounded(&path, 1024 * 1024) else { continue };
+            match network_status_bridge(&text) {
+                Some((network, network_bridge)) if network_bridge == bridge.as_str() => return Ok(network),
+                _ => {}
+            }
+        }
+        Err(format!("{bridge} is not the bridge of an active libvirt network"))
+    }
+
+    /// Checks that `uplink` carries a default route (IPv4 or IPv6).
+    pub fn check_uplink(&self, uplink: &IfaceName) -> Result<(), String> {
+        let routes = match vmnet_doctor_host::routes::read_routes(&self.proc) {
+            Fact::Known(routes) => routes,
+            Fact::Unknown(why) => return Err(format!("cannot read the routing table: {why}")),
+        };
+        let defaults: Vec<&str> =
+            routes.iter().filter(|route| route.is_default()).map(|route| route.dev.as_str()).collect();
+        if defaults.contains(&uplink.as_str()) {
+            return Ok(());
+        }
+        Err(if defaults.is_empty() {
+            format!("{uplink} is not a default-route interface: this host has no default route")
+        } else {
+            format!("{uplink} is not a default-route interface (those are: {})", defaults.join(", "))
+        })
+    }
+
+    /// Every check a bridge/uplink pair must pass.
+    pub fn check_bridge_and_uplink(&self, bridge: &IfaceName, uplink: &IfaceName) -> Result<String, String> {
+        if bridge == uplink {
+            return Err(format!("the bridge and the uplink are both {bridge}"));
+        }
+        let network = self.libvirt_network_of_bridge(bridge)?;
+        self.check_uplink(uplink)?;
+        Ok(network)
+    }
+}
+
+/// The network name and bridge in one of libvirt's network status files
+/// (`<networkstatus><network><name/><bridge name=…/>`).
+pub fn network_status_bridge(text: &str) -> Option<(String, String)> {
+    let root = xml::parse(text).ok()?;
+    if root.name != "networkstatus" {
+        return None;
+    }
+    let network = root.child("network")?;
+    let name = network.child_text("name")?.trim().to_owned();
+    let bridge = network.child("bridge")?.attr_nonempty("name")?.to_owned();
+    Some((name, bridge))
+}
+
+/// A file's contents, refusing files larger than `limit` bytes.
+pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<String> {
+    let mut text = String::new();
+    fs::File::open(path)?.take(limit + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > limit {
+        return Err(std::io::Error::other(format!("{} is larger than {limit} bytes", path.display())));
+    }
+    Ok(text)
+}
+
+/// A file's contents, or `None` when it does not exist.
+pub fn read_optional(path: &Path, limit: u64) -> Result<Option<String>, String> {
+    match read_bounded(path, limit) {
+        Ok(text) => Ok(Some(text)),
+        Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(format!("cannot read {}: {error}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    const STATUS: &str = include_str!("../tests/fixtures/libvirt-11.3-network-status-default.xml");
+
+    fn name(text: &str) -> Result<IfaceName, Box<dyn std::error::Error>> {
+        Ok(IfaceName::new(text)?)
+    }
+
+    /// A host with bridge `virbr0` of network `default`, a plain link
+    /// `enp3s0` carrying the default route, and bridge `br-other` that no
+    /// libvirt network names.
+    fn host() -> Result<(tempfile::TempDir, Host), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let host = Host::under(dir.path());
+        for (link, bridge) in [("virbr0", true), ("br-other", true), ("enp3s0", false)] {
+            let path = host.sys.join("class/net").join(link);
+            fs::create_dir_all(if bridge { path.join("bridge") } else { path })?;
+        }
+        fs::create_dir_all(host.run.join("libvirt/network"))?;
+        fs::write(host.run.join("libvirt/network/default.xml"), STATUS)?;
+        fs::write(host.run.join("libvirt/network/driver.pid"), "42\n")?;
+        fs::create_dir_all(host.proc.join("net"))?;
+        fs::write(
+            host.proc.join("net/route"),
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+             enp3s0\t00000000\t017100CB\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+             virbr0\t007AA8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n",
+        )?;
+        Ok((dir, host))
+    }
+
+    #[test]
+    fn reads_the_bridge_of_a_real_status_file() {
+        assert_eq!(network_status_bridge(STATUS), Some(("default".to_owned(), "virbr0".to_owned())));
+        assert_eq!(network_status_bridge("<network><name>x</name><bridge name='virbr9'/></network>"), None);
+    }
+
+    #[test]
+    fn a_libvirt_bridge_and_a_default_route_uplink_pass() -> TestResult {
+        let (_dir, host) = host()?;
+        assert_eq!(
+            host.check_bridge_and_uplink(&name("virbr0")?, &name("enp3s0")?),
+            Ok("default".to_owned())
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn other_bridges_links_and_uplinks_are_refused() -> TestResult {
+        if cfg!(target_endian = "big") {
+            return Ok(()); // the route sample is little-endian
+        }
+        let (_dir, host) = host()?;
+        let refused = |bridge: &str, uplink: &str| -> Result<String, Box<dyn std::error::Error>> {
+            host.check_bridge_and_uplink(&name(bridge)?, &name(uplink)?)
+                .err()
+                .ok_or_else(|| "accepted".into())
+        };
+        assert!(refused("br-other", "enp3s0")?.contains("not the bridge of an active libvirt network"));
+        assert!(refused("enp3s0", "enp3s0")?.contains("both"));
+        assert!(refused("missing0", "enp3s0")?.contains("not a bridge"));
+        assert!(refused("virbr0", "virbr0")?.contains("both"));
+        assert!(refused("virbr0", "wlan0")?.contains("not a default-route interface (those are: enp3s0)"));
+        // A stopped network has no status file.
+        fs::remove_file(host.run.join("libvirt/network/default.xml"))?;
+        assert!(refused("virbr0", "enp3s0")?.contains("not the bridge of an active libvirt network"));
+        Ok(())
+    }
+
+    #[test]
+    fn reads_ip_forward_strictly() -> TestResult {
+        let (_dir, host) = host()?;
+        fs::create_dir_all(host.proc.join("sys/net/ipv4"))?;
+        fs::write(host.ip_forward_path(), "1\n")?;
+        assert_eq!(host.ip_forward()?, "1");
+        fs::write(host.ip_forward_path(), "2\n")?;
+        assert!(host.ip_forward().is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,399 @@
+//! The D-Bus interface `io.github.vmnetdoctor.Helper1`.
+//!
+//! Every method, in this order: bounds the request's size, asks polkit
+//! about the caller (fails closed), validates the request, then works — on
+//! a blocking thread, and for `Apply` and `Revert` one at a time. Each
+//! request leaves one audit line.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use vmnet_doctor_helper_api::{
+    ApplyResult, Capabilities, FixKind, FixRequest, FixWire, HelperError, InspectReport, MAX_REQUEST_BYTES,
+    Plan, TransactionInfo, actions,
+};
+use zbus::message::Header;
+use zbus::names::{BusName, ErrorName, WellKnownName};
+use zbus::{DBusError, fdo, interface};
+
+use crate::audit::Audit;
+use crate::engine::{self, EngineError};
+use crate::exec::Ran;
+use crate::host::Host;
+use crate::plan::{self, PlanError};
+use crate::polkit::{self, Denial};
+use crate::{inspect, journal};
+
+/// When the helper last finished a request, and how many are running.
+#[derive(Debug)]
+pub struct Activity {
+    last: Mutex<Instant>,
+    in_flight: AtomicUsize,
+}
+
+impl Activity {
+    pub fn new() -> Self {
+        Self { last: Mutex::new(Instant::now()), in_flight: AtomicUsize::new(0) }
+    }
+
+    /// How long no request has been running (zero while one is).
+    pub fn idle_for(&self) -> Duration {
+        if self.in_flight.load(Ordering::SeqCst) > 0 {
+            return Duration::ZERO;
+        }
+        self.last.lock().map(|last| last.elapsed()).unwrap_or_default()
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+}
+
+/// Counts a request as running while it lives.
+#[derive(Debug)]
+struct Busy(Arc<Shared>);
+
+impl Busy {
+    fn new(shared: &Arc<Shared>) -> Self {
+        shared.activity.in_flight.fetch_add(1, Ordering::SeqCst);
+        Self(Arc::clone(shared))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if let Ok(mut last) = self.0.activity.last.lock() {
+            *last = Instant::now();
+        }
+        self.0.activity.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Debug)]
+pub struct Shared {
+    pub host: Host,
+    /// Held by `Apply` and `Revert`: one mutation at a time.
+    mutation: tokio::sync::Mutex<()>,
+    pub activity: Activity,
+}
+
+impl Shared {
+    pub fn new(host: Host) -> Arc<Self> {
+        Arc::new(Self { host, mutation: tokio::sync::Mutex::new(()), activity: Activity::new() })
+    }
+}
+
+/// The served object.
+#[derive(Debug)]
+pub struct Helper {
+    shared: Arc<Shared>,
+}
+
+impl Helper {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+}
+
+/// An error reply: the helper's own, or a standard one.
+#[derive(Debug)]
+pub enum ReplyError {
+    Helper(HelperError),
+    Standard(fdo::Error),
+}
+
+impl DBusError for ReplyError {
+    fn create_reply(&self, call: &Header<'_>) -> zbus::Result<zbus::Message> {
+        match self {
+            Self::Helper(error) => error.create_reply(call),
+            Self::Standard(error) => error.create_reply(call),
+        }
+    }
+
+    fn name(&self) -> ErrorName<'_> {
+        match self {
+            Self::Helper(error) => error.name(),
+            Self::Standard(error) => error.name(),
+        }
+    }
+
+    fn description(&self) -> Option<&str> {
+        match self {
+            Self::Helper(error) => error.description(),
+            Self::Standard(error) => error.description(),
+        }
+    }
+}
+
+/// One request being served: its audit record, and its count as running.
+struct Request {
+    audit: Audit,
+    _busy: Busy,
+}
+
+impl Request {
+    async fn begin(
+        shared: &Arc<Shared>,
+        method: &'static str,
+        header: &Header<'_>,
+        connection: &zbus::Connection,
+    ) -> Self {
+        let busy = Busy::new(shared);
+        let mut audit = Audit::new(method);
+        audit.interactive = polkit::allows_interaction(header);
+        if let Some(sender) = header.sender() {
+            audit.sender = sender.to_string();
+            // For the audit line only: polkit looks the caller up itself.
+            if let Ok(bus) = fdo::DBusProxy::new(connection).await {
+                audit.uid = bus.get_connection_unix_user(BusName::Unique(sender.clone())).await.ok();
+            }
+        }
+        Self { audit, _busy: busy }
+    }
+
+    fn invalid(&mut self, why: String) -> ReplyError {
+        self.audit.outcome = format!("invalid request: {why}");
+        ReplyError::Helper(HelperError::InvalidRequest(why))
+    }
+
+    fn check_size(&mut self, header: &Header<'_>) -> Result<(), ReplyError> {
+        let size = header.primary().body_len();
+        if size > MAX_REQUEST_BYTES {
+            return Err(self
+                .invalid(format!("the request is {size} bytes; at most {MAX_REQUEST_BYTES} are accepted")));
+        }
+        Ok(())
+    }
+
+    async fn authorize(
+        &mut self,
+        connection: &zbus::Connection,
+        header: &Header<'_>,
+        action: &str,
+    ) -> Result<(), ReplyError> {
+        self.audit.action = action.to_owned();
+        match polkit::authorize(connection, header, action).await {
+            Ok(()) => {
+                self.audit.decision = "allowed".to_owned();
+                Ok(())
+            }
+            Err(denial) => {
+                self.audit.decision = denial.audit();
+                Err(match denial {
+                    Denial::NotAuthorized(why) => ReplyError::Helper(HelperError::NotAuthorized(why)),
+                    Denial::Dismissed => ReplyError::Helper(HelperError::Dismissed(
+                        "the authentication dialog was dismissed".to_owned(),
+                    )),
+                    Denial::InteractionRequired => {
+                        ReplyError::Standard(fdo::Error::InteractiveAuthorizationRequired(format!(
+                            "polkit needs to authenticate the caller for {action}; call again allowing interactive authorization"
+                        )))
+                    }
+                })
+            }
+        }
+    }
+
+    /// Runs `work` on a blocking thread and keeps what it ran for the audit.
+    async fn blocking<T: Send + 'static>(
+        &mut self,
+        work: impl FnOnce(&Ran) -> T + Send + 'static,
+    ) -> Result<T, ReplyError> {
+        let joined = tokio::task::spawn_blocking(move || {
+            let ran = Ran::default();
+            let value = work(&ran);
+            (value, ran.take())
+        })
+        .await;
+        match joined {
+            Ok((value, ran)) => {
+                self.audit.ran.extend(ran);
+                Ok(value)
+            }
+            Err(error) => {
+                self.audit.outcome = format!("internal error: {error}");
+                Err(ReplyError::Helper(HelperError::Failed(format!("internal error: {error}"))))
+            }
+        }
+    }
+
+    fn engine_error(&mut self, error: EngineError) -> ReplyError {
+        let (outcome, error) = match error {
+            EngineError::HostCheck(why) => ("refused by host check", HelperError::HostCheckFailed(why)),
+            EngineError::PlanChanged(why) => ("plan changed", HelperError::PlanChanged(why)),
+            EngineError::UnknownTransaction(why) => {
+                ("unknown transaction", HelperError::UnknownTransaction(why))
+            }
+            EngineError::Failed(why) => ("failed", HelperError::Failed(why)),
+        };
+        self.audit.outcome = format!("{outcome}: {}", error.description().unwrap_or_default());
+        ReplyError::Helper(error)
+    }
+
+    /// Parses a fix request after the size check, noting it for the audit.
+    fn fix(&mut self, wire: &FixWire) -> Result<FixRequest, ReplyError> {
+        let fix = FixRequest::from_wire(wire).map_err(|error| self.invalid(error.0))?;
+        self.audit.request = fix.to_string();
+        Ok(fix)
+    }
+}
+
+/// A request as it arrived, shortened, for the audit line of a request
+/// that is refused before it is parsed.
+fn describe_wire(wire: &FixWire) -> String {
+    let short = |text: &str| text.chars().take(40).collect::<String>();
+    let args: Vec<(String, String)> =
+        wire.args.iter().take(4).map(|(key, value)| (short(key), short(value))).collect();
+    format!("{} {args:?}", short(&wire.kind))
+}
+
+#[interface(name = "io.github.vmnetdoctor.Helper1")]
+impl Helper {
+    #[zbus(out_args("capabilities"))]
+    async fn get_capabilities(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+    ) -> Result<(Capabilities,), ReplyError> {
+        let mut request = Request::begin(&self.shared, "GetCapabilities", &header, connection).await;
+        request.check_size(&header)?;
+        request.authorize(connection, &header, actions::INSPECT).await?;
+        let host = self.shared.host.clone();
+        let mut capabilities = request.blocking(move |ran| inspect::capabilities(&host, ran)).await?;
+        // firewalld has a D-Bus API of its own; it is only reported here.
+        let firewalld = match fdo::DBusProxy::new(connection).await {
+            Ok(bus) => bus
+                .name_has_owner(
+                    WellKnownName::from_static_str_unchecked("org.fedoraproject.FirewallD1").into(),
+                )
+                .await
+                .unwrap_or(false),
+            Err(_) => false,
+        };
+        capabilities.tools.push(vmnet_doctor_helper_api::ToolInfo {
+            name: "firewalld".to_owned(),
+            path: String::new(),
+            active: firewalld,
+            detail: if firewalld { "running (change it through its own D-Bus API)" } else { "not running" }
+                .to_owned(),
+        });
+        request.audit.outcome = "ok".to_owned();
+        Ok((capabilities,))
+    }
+
+    #[zbus(out_args("report"))]
+    async fn inspect(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+    ) -> Result<(InspectReport,), ReplyError> {
+        let mut request = Request::begin(&self.shared, "Inspect", &header, connection).await;
+        request.check_size(&header)?;
+        request.authorize(connection, &header, actions::INSPECT).await?;
+        let host = self.shared.host.clone();
+        let report = request.blocking(move |ran| inspect::inspect(&host, ran)).await?;
+        request.audit.outcome = "ok".to_owned();
+        Ok((report,))
+    }
+
+    #[zbus(out_args("plan"))]
+    async fn plan(
+        &self,
+        fix: FixWire,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+    ) -> Result<(Plan,), ReplyError> {
+        let mut request = Request::begin(&self.shared, "Plan", &header, connection).await;
+        request.audit.request = describe_wire(&fix);
+        request.check_size(&header)?;
+        request.authorize(connection, &header, actions::INSPECT).await?;
+        let fix = request.fix(&fix)?;
+        let host = self.shared.host.clone();
+        let planned = request.blocking(move |ran| plan::plan(&fix, &host, ran)).await?;
+        match planned {
+            Ok(planned) => {
+                let plan = planned.to_plan();
+                request.audit.outcome = format!("plan {} with {} steps", plan.id, plan.steps.len());
+                Ok((plan,))
+            }
+            Err(PlanError::HostCheck(why)) => Err(request.engine_error(EngineError::HostCheck(why))),
+            Err(PlanError::Failed(why)) => Err(request.engine_error(EngineError::Failed(why))),
+        }
+    }
+
+    #[zbus(out_args("result"))]
+    async fn apply(
+        &self,
+        fix: FixWire,
+        plan_id: String,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+    ) -> Result<(ApplyResult,), ReplyError> {
+        let mut request = Request::begin(&self.shared, "Apply", &header, connection).await;
+        request.audit.request = describe_wire(&fix);
+        request.check_size(&header)?;
+        let kind = FixKind::from_name(&fix.kind).ok_or_else(|| request.invalid("unknown fix".to_owned()))?;
+        request.authorize(connection, &header, kind.action()).await?;
+        let fix = request.fix(&fix)?;
+        if plan_id.len() > 64 {
+            return Err(request.invalid("the plan id is too long".to_owned()));
+        }
+        let _one_at_a_time = self.shared.mutation.lock().await;
+        let host = self.shared.host.clone();
+        let result = request.blocking(move |ran| engine::apply(&host, &fix, &plan_id, ran)).await?;
+        match result {
+            Ok(result) => {
+                request.audit.outcome = if result.transaction.is_empty() {
+                    result.outcome.to_string()
+                } else {
+                    format!("{} transaction={}", result.outcome, result.transaction)
+                };
+                Ok((result,))
+            }
+            Err(error) => Err(request.engine_error(error)),
+        }
+    }
+
+    #[zbus(out_args("result"))]
+    async fn revert(
+        &self,
+        transaction: String,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+    ) -> Result<(ApplyResult,), ReplyError> {
+        let mut request = Request::begin(&self.shared, "Revert", &header, connection).await;
+        request.audit.request = transaction.chars().take(100).collect();
+        request.check_size(&header)?;
+        // The id names the fix kind, hence the action, without reading the
+        // journal first.
+        let kind = journal::kind_of_id(&transaction)
+            .ok_or_else(|| request.invalid("not a transaction id".to_owned()))?;
+        request.authorize(connection, &header, kind.action()).await?;
+        let _one_at_a_time = self.shared.mutation.lock().await;
+        let host = self.shared.host.clone();
+        let result = request.blocking(move |ran| engine::revert(&host, &transaction, ran)).await?;
+        match result {
+            Ok(result) => {
+                request.audit.outcome = result.outcome.to_string();
+                Ok((result,))
+            }
+            Err(error) => Err(request.engine_error(error)),
+        }
+    }
+
+    #[zbus(out_args("transactions"))]
+    async fn transactions(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+    ) -> Result<(Vec<TransactionInfo>,), ReplyError> {
+        let mut request = Request::begin(&self.shared, "Transactions", &header, connection).await;
+        request.check_size(&header)?;
+        request.authorize(connection, &header, actions::INSPECT).await?;
+        let host = self.shared.host.clone();
+        let list = request.blocking(move |_| engine::transactions(&host)).await?;
+        request.audit.outcome = format!("{} transactions", list.len());
+        Ok((list,))
+    }
+}

@@ -1,0 +1,936 @@
+//! The real helper on a private system bus, with a real polkitd, real
+//! UFW, iptables and sysctl, inside the namespaces that
+//! `tests/helper/run.sh` sets up (see `tests/helper/with-private-bus.sh`).
+//! A plain `cargo test` skips these; run them with `tests/helper/run.sh`.
+//!
+//! The tests run one at a time (`--test-threads=1`) and each leaves the
+//! host as it found it. Calls as other users re-run one test of this binary
+//! under `setpriv`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::error::Error;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use vmnet_doctor_helper_api::{
+    Action, ClientError, FixRequest, FixWire, HelperClient, IfaceName, Outcome, Plan, Step, ToolStatus,
+};
+
+type TestResult<T = ()> = Result<T, Box<dyn Error>>;
+
+const IGNORED: &str = "needs the private buses and namespaces of tests/helper/run.sh";
+
+/// Set in a test's re-run as another user.
+const AS_USER: &str = "VMND_TEST_AS_USER";
+const ALLOWED: u32 = 4001;
+const DENIED: u32 = 4002;
+const ADMIN: u32 = 4003;
+const NOBODY: u32 = 65534;
+
+const SYSCTL_FILE: &str = "/etc/sysctl.d/90-vmnet-doctor.conf";
+
+fn env(name: &str) -> TestResult<String> {
+    std::env::var(name).map_err(|_| format!("{name} is not set: {IGNORED}").into())
+}
+
+async fn connect(bus: &str) -> TestResult<zbus::Connection> {
+    Ok(zbus::connection::Builder::address(env(bus)?.as_str()).build().await?)
+}
+
+async fn client_on(bus: &str, interactive: bool) -> TestResult<HelperClient> {
+    let mut client = HelperClient::with_connection(&connect(bus).await?).await?;
+    client.set_interactive(interactive);
+    Ok(client)
+}
+
+async fn client() -> TestResult<HelperClient> {
+    client_on("VMND_TEST_BUS", false).await
+}
+
+fn name(text: &str) -> TestResult<IfaceName> {
+    Ok(IfaceName::new(text)?)
+}
+
+fn bridge() -> TestResult<IfaceName> {
+    name(&env("VMND_TEST_BRIDGE")?)
+}
+
+fn uplink() -> TestResult<IfaceName> {
+    name(&env("VMND_TEST_UPLINK")?)
+}
+
+fn ufw_fix() -> TestResult<FixRequest> {
+    Ok(FixRequest::UfwAllowBridge { bridge: bridge()?, uplink: uplink()? })
+}
+
+fn forward_fix() -> TestResult<FixRequest> {
+    Ok(FixRequest::AcceptForward { bridge: bridge()?, uplink: uplink()? })
+}
+
+/// Runs a tool (as the test, i.e. root) and returns its standard output.
+fn run(argv: &[&str]) -> TestResult<String> {
+    let output = Command::new(argv[0]).args(&argv[1..]).env("LC_ALL", "C").output()?;
+    if !output.status.success() {
+        return Err(format!("{argv:?} failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+    }
+    Ok(String::from_utf8(output.stdout)?)
+}
+
+/// The whole netfilter ruleset, without counters.
+fn ruleset() -> TestResult<String> {
+    run(&["/usr/sbin/nft", "-s", "list", "ruleset"])
+}
+
+fn ip_forward() -> TestResult<String> {
+    Ok(run(&["/usr/sbin/sysctl", "-n", "net.ipv4.ip_forward"])?.trim().to_owned())
+}
+
+fn set_ip_forward(value: &str) -> TestResult {
+    run(&["/usr/sbin/sysctl", "-q", "-w", &format!("net.ipv4.ip_forward={value}")])?;
+    Ok(())
+}
+
+/// `ufw status verbose` with the table's padding collapsed.
+fn ufw_status() -> TestResult<String> {
+    let text = run(&["/usr/sbin/ufw", "status", "verbose"])?;
+    Ok(text
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+fn ufw_added() -> TestResult<String> {
+    run(&["/usr/sbin/ufw", "show", "added"])
+}
+
+fn helper_log() -> TestResult<String> {
+    Ok(std::fs::read_to_string(env("VMND_TEST_HELPER_LOG")?)?)
+}
+
+/// The audit lines written since `before` (a length of the log).
+fn audit_since(before: usize) -> TestResult<Vec<String>> {
+    let log = helper_log()?;
+    Ok(log
+        .get(before..)
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| line.contains(" audit: "))
+        .map(str::to_owned)
+        .collect())
+}
+
+fn argv_of(step: &Step) -> Vec<&str> {
+    match &step.action {
+        Action::Run { argv } => argv.iter().map(String::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|item| (*item).to_owned()).collect()
+}
+
+/// Re-runs one test of this binary as `uid`, which the test itself then
+/// recognizes by `AS_USER`.
+fn rerun_as(uid: u32, test: &str) -> TestResult {
+    let status = Command::new("/usr/bin/setpriv")
+        .args([
+            format!("--reuid={uid}"),
+            format!("--regid={uid}"),
+            "--clear-groups".to_owned(),
+            "--".to_owned(),
+        ])
+        .arg(std::env::current_exe()?)
+        .args(["--ignored", "--exact", test, "--nocapture", "--test-threads=1"])
+        .env(AS_USER, uid.to_string())
+        .env("HOME", "/nonexistent")
+        .status()?;
+    if !status.success() {
+        return Err(format!("the run as uid {uid} failed: {status}").into());
+    }
+    Ok(())
+}
+
+fn running_as() -> Option<u32> {
+    std::env::var(AS_USER).ok().and_then(|uid| uid.parse().ok())
+}
+
+fn expect_not_authorized<T: std::fmt::Debug>(result: Result<T, ClientError>, what: &str) -> TestResult {
+    match result {
+        Err(ClientError::NotAuthorized(_)) => Ok(()),
+        other => Err(format!("{what}: expected NotAuthorized, got {other:?}").into()),
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn root_may_read_and_the_answers_are_the_tools_own() -> TestResult {
+    let client = client().await?;
+    let capabilities = client.capabilities().await?;
+    assert_eq!(capabilities.api_version, 1);
+    assert_eq!(capabilities.fixes, ["enable-ipv4-forwarding", "ufw-allow-bridge", "accept-forward"]);
+    let tool = |name: &str| capabilities.tools.iter().find(|tool| tool.name == name).cloned();
+    let ufw = tool("ufw").ok_or("no ufw entry")?;
+    assert!(ufw.active && ufw.path == "/usr/sbin/ufw", "{ufw:?}");
+    let iptables = tool("iptables-nft").ok_or("no iptables-nft entry")?;
+    assert!(iptables.active, "UFW and libvirt wrote iptables-nft tables: {iptables:?}");
+    let legacy = tool("iptables-legacy").ok_or("no iptables-legacy entry")?;
+    assert!(!legacy.active, "{legacy:?}");
+    assert!(tool("firewalld").is_some_and(|firewalld| !firewalld.active));
+
+    let report = client.inspect().await?;
+    assert_eq!(report.ufw_status.ok(), Some(run(&["/usr/sbin/ufw", "status", "verbose"])?.as_str()));
+    assert_eq!(report.ufw_added.ok(), Some(ufw_added()?.as_str()));
+    assert_eq!(report.ipv4_forward.ok(), Some(ip_forward()?.as_str()));
+    let nft = report.nft_ruleset.ok().ok_or("no nft ruleset")?;
+    assert!(nft.starts_with("{\"nftables\": ["), "{}", &nft[..nft.len().min(200)]);
+    assert!(report.iptables_nft_save.ok().is_some_and(|save| save.contains("*filter")));
+    // No legacy tables here: running iptables-legacy-save would load them.
+    assert_eq!(report.iptables_legacy_save.status, ToolStatus::NotRun);
+    client.transactions().await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn an_authorized_user_may_apply_and_revert() -> TestResult {
+    let Some(uid) = running_as() else {
+        let (rules, log) = (ruleset()?, helper_log()?.len());
+        rerun_as(ALLOWED, "an_authorized_user_may_apply_and_revert")?;
+        assert_eq!(ruleset()?, rules, "the run as vmnd-allowed applied and reverted");
+        let audit = audit_since(log)?;
+        for method in ["GetCapabilities", "Inspect", "Plan", "Apply", "Revert"] {
+            let prefix = format!("method={method} uid={ALLOWED} ");
+            assert!(
+                audit.iter().any(|line| line.contains(&prefix) && line.contains("decision=\"allowed\"")),
+                "no audit line for {method}: {audit:#?}"
+            );
+        }
+        let apply = audit.iter().find(|line| line.contains("method=Apply ")).ok_or("no Apply line")?;
+        assert!(
+            apply.contains("\"/usr/sbin/ufw allow in on virbr0 comment vmnet-doctor\" exit=0"),
+            "{apply}"
+        );
+        return Ok(());
+    };
+    assert_eq!(uid, ALLOWED);
+    let client = client().await?;
+    client.capabilities().await?;
+    assert!(client.inspect().await?.ufw_status.ok().is_some_and(|text| text.starts_with("Status: active")));
+    let fix = ufw_fix()?;
+    let plan = client.plan(&fix).await?;
+    assert_eq!(plan.steps.len(), 4, "{plan:#?}");
+    let applied = client.apply(&fix, &plan).await?;
+    assert_eq!(applied.outcome, Outcome::Applied);
+    let reverted = client.revert(&applied.transaction).await?;
+    assert_eq!(reverted.outcome, Outcome::Reverted);
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn an_unauthorized_user_is_denied_before_anything_happens() -> TestResult {
+    let Some(uid) = running_as() else {
+        let (rules, added, forward, log) = (ruleset()?, ufw_added()?, ip_forward()?, helper_log()?.len());
+        rerun_as(DENIED, "an_unauthorized_user_is_denied_before_anything_happens")?;
+        assert_eq!((ruleset()?, ufw_added()?, ip_forward()?), (rules, added, forward), "nothing changed");
+        let audit = audit_since(log)?;
+        assert_eq!(audit.len(), 7, "one line per request: {audit:#?}");
+        for line in &audit {
+            assert!(line.contains(&format!("uid={DENIED} ")), "{line}");
+            assert!(line.contains("decision=\"denied (polkit does not allow "), "{line}");
+            assert!(line.ends_with("ran=[]"), "{line}");
+        }
+        return Ok(());
+    };
+    assert_eq!(uid, DENIED);
+    let client = client().await?;
+    let fix = ufw_fix()?;
+    expect_not_authorized(client.capabilities().await, "GetCapabilities")?;
+    expect_not_authorized(client.inspect().await, "Inspect")?;
+    expect_not_authorized(client.plan(&fix).await, "Plan")?;
+    expect_not_authorized(client.transactions().await, "Transactions")?;
+    // Whatever the plan id: polkit is asked first.
+    expect_not_authorized(client.apply_wire(&fix.to_wire(), "0000000000000000").await, "Apply")?;
+    expect_not_authorized(
+        client.apply_wire(&FixRequest::EnableIpv4Forwarding.to_wire(), "x").await,
+        "Apply",
+    )?;
+    // An unknown transaction would be UnknownTransaction after polkit.
+    expect_not_authorized(client.revert("ufw-allow-bridge-1-2-3").await, "Revert")?;
+    Ok(())
+}
+
+/// Callers polkit would ask for a password: without the interactive flag
+/// the answer is the standard InteractiveAuthorizationRequired; with it,
+/// polkit is asked to interact (there is no agent here, so it refuses).
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn authentication_is_asked_for_only_when_the_call_allows_it() -> TestResult {
+    let Some(uid) = running_as() else {
+        let log = helper_log()?.len();
+        for uid in [NOBODY, ADMIN] {
+            rerun_as(uid, "authentication_is_asked_for_only_when_the_call_allows_it")?;
+        }
+        let audit = audit_since(log)?;
+        assert_eq!(audit.len(), 8, "{audit:#?}");
+        assert_eq!(
+            audit
+                .iter()
+                .filter(|l| l.contains("interactive=no") && l.contains("interactive authorization required"))
+                .count(),
+            4
+        );
+        assert_eq!(
+            audit
+                .iter()
+                .filter(|l| l.contains("interactive=yes") && l.contains("no authentication agent"))
+                .count(),
+            4
+        );
+        return Ok(());
+    };
+    assert!(uid == NOBODY || uid == ADMIN);
+    let fix = FixRequest::EnableIpv4Forwarding;
+    let quiet = client_on("VMND_TEST_BUS", false).await?;
+    assert!(matches!(quiet.inspect().await, Err(ClientError::InteractionRequired)));
+    assert!(matches!(quiet.apply_wire(&fix.to_wire(), "x").await, Err(ClientError::InteractionRequired)));
+    let interactive = client_on("VMND_TEST_BUS", true).await?;
+    expect_not_authorized(interactive.inspect().await, "Inspect")?;
+    expect_not_authorized(interactive.apply_wire(&fix.to_wire(), "x").await, "Apply")?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn without_polkit_even_root_is_denied() -> TestResult {
+    let log_path = env("VMND_TEST_HELPER_LOG_NO_POLKIT")?;
+    let before = std::fs::read_to_string(&log_path)?.len();
+    let client = client_on("VMND_TEST_BUS_NO_POLKIT", true).await?;
+    expect_not_authorized(client.capabilities().await, "GetCapabilities")?;
+    expect_not_authorized(client.inspect().await, "Inspect")?;
+    expect_not_authorized(client.plan(&ufw_fix()?).await, "Plan")?;
+    expect_not_authorized(
+        client.apply_wire(&FixRequest::EnableIpv4Forwarding.to_wire(), "x").await,
+        "Apply",
+    )?;
+    let log = std::fs::read_to_string(&log_path)?;
+    let audit: Vec<&str> = log[before..].lines().filter(|line| line.contains(" audit: ")).collect();
+    assert_eq!(audit.len(), 4, "{audit:#?}");
+    assert!(
+        audit
+            .iter()
+            .all(|line| line.contains("uid=0 ") && line.contains("polkit") && line.ends_with("ran=[]"))
+    );
+    Ok(())
+}
+
+/// What a stand-in polkit authority saw, and what it answers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Answer {
+    Yes,
+    Challenge,
+    Dismissed,
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Seen {
+    kind: String,
+    name: String,
+    action: String,
+    flags: u32,
+}
+
+#[derive(Debug, Clone)]
+struct FakeAuthority {
+    seen: Arc<Mutex<Vec<Seen>>>,
+    answer: Arc<Mutex<Answer>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.PolicyKit1.Authority")]
+impl FakeAuthority {
+    async fn check_authorization(
+        &self,
+        subject: (String, HashMap<String, zbus::OwnedVariant>),
+        action_id: String,
+        _details: HashMap<String, String>,
+        flags: u32,
+        _cancellation_id: String,
+    ) -> zbus::fdo::Result<((bool, bool, HashMap<String, String>),)> {
+        let name =
+            subject.1.get("name").and_then(|value| <&str>::try_from(value).ok()).unwrap_or("").to_owned();
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.push(Seen { kind: subject.0, name, action: action_id, flags });
+        }
+        let answer = self.answer.lock().map(|answer| *answer).unwrap_or(Answer::Fail);
+        let dismissed: HashMap<String, String> = [("polkit.dismissed".to_owned(), "true".to_owned())].into();
+        match answer {
+            Answer::Yes => Ok(((true, false, HashMap::new()),)),
+            Answer::Challenge => Ok(((false, true, HashMap::new()),)),
+            Answer::Dismissed => Ok(((false, true, dismissed),)),
+            Answer::Fail => Err(zbus::fdo::Error::Failed("the authority is broken".to_owned())),
+        }
+    }
+}
+
+/// With a stand-in authority: the subject is the caller's own bus name,
+/// the interaction flag is passed on only when the call carries it, and
+/// anything but a clear yes is a refusal.
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn polkit_sees_the_callers_bus_name_and_only_a_yes_allows() -> TestResult {
+    let authority = FakeAuthority { seen: Arc::default(), answer: Arc::new(Mutex::new(Answer::Yes)) };
+    let server = connect("VMND_TEST_BUS_NO_POLKIT").await?;
+    server.object_server().at("/org/freedesktop/PolicyKit1/Authority", authority.clone()).await?;
+    server.request_name("org.freedesktop.PolicyKit1").await?;
+    let set = |answer: Answer| -> TestResult {
+        *authority.answer.lock().map_err(|_| "poisoned")? = answer;
+        Ok(())
+    };
+    let seen = || authority.seen.lock().map(|seen| seen.clone()).unwrap_or_default();
+
+    let quiet_connection = connect("VMND_TEST_BUS_NO_POLKIT").await?;
+    let quiet = HelperClient::with_connection(&quiet_connection).await?;
+    quiet.capabilities().await?;
+    let mut interactive = HelperClient::with_connection(&quiet_connection).await?;
+    interactive.set_interactive(true);
+    interactive.plan(&FixRequest::EnableIpv4Forwarding).await?;
+    let unique = quiet_connection.unique_name().ok_or("no unique name")?.to_string();
+    let calls = seen();
+    assert_eq!(
+        calls,
+        [
+            Seen {
+                kind: "system-bus-name".into(),
+                name: unique.clone(),
+                action: "io.github.vmnetdoctor.inspect".into(),
+                flags: 0
+            },
+            Seen {
+                kind: "system-bus-name".into(),
+                name: unique,
+                action: "io.github.vmnetdoctor.inspect".into(),
+                flags: 1
+            },
+        ]
+    );
+
+    set(Answer::Fail)?;
+    expect_not_authorized(quiet.capabilities().await, "a failing authority")?;
+    set(Answer::Challenge)?;
+    assert!(matches!(quiet.capabilities().await, Err(ClientError::InteractionRequired)));
+    expect_not_authorized(interactive.capabilities().await, "a challenge with interaction allowed")?;
+    set(Answer::Dismissed)?;
+    assert!(matches!(
+        interactive.apply_wire(&FixRequest::EnableIpv4Forwarding.to_wire(), "x").await,
+        Err(ClientError::Dismissed)
+    ));
+    assert_eq!(
+        seen().last().map(|call| call.action.clone()).as_deref(),
+        Some("io.github.vmnetdoctor.modify-sysctl")
+    );
+
+    server.release_name("org.freedesktop.PolicyKit1").await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn ipv4_forwarding_is_planned_applied_once_and_reverted() -> TestResult {
+    let client = client().await?;
+    let fix = FixRequest::EnableIpv4Forwarding;
+    set_ip_forward("0")?;
+    assert!(!std::path::Path::new(SYSCTL_FILE).exists());
+    let log = helper_log()?.len();
+
+    let plan = client.plan(&fix).await?;
+    assert_eq!(plan.steps.len(), 2, "{plan:#?}");
+    assert!(matches!(&plan.steps[0].action, Action::WriteFile { path, contents }
+        if path == SYSCTL_FILE && contents.lines().any(|line| line == "net.ipv4.ip_forward = 1")));
+    assert_eq!(argv_of(&plan.steps[1]), ["/usr/sbin/sysctl", "-w", "net.ipv4.ip_forward=1"]);
+
+    let applied = client.apply(&fix, &plan).await?;
+    assert_eq!(applied.outcome, Outcome::Applied);
+    assert_eq!(
+        applied.steps.iter().map(|result| result.step.clone()).collect::<Vec<_>>(),
+        plan.steps,
+        "exactly the plan"
+    );
+    assert!(applied.steps.iter().all(|result| result.exit_status == 0));
+    assert_eq!(ip_forward()?, "1");
+    assert!(std::fs::read_to_string(SYSCTL_FILE)?.contains("net.ipv4.ip_forward = 1"));
+
+    // Applying again runs nothing.
+    assert!(client.plan(&fix).await?.is_empty());
+    let again = client.apply(&fix, &plan).await?;
+    assert_eq!((again.outcome, again.steps.len(), again.transaction.as_str()), (Outcome::NothingToDo, 0, ""));
+
+    let listed = client.transactions().await?;
+    assert!(listed.iter().any(|info| info.id == applied.transaction && !info.reverted));
+
+    let reverted = client.revert(&applied.transaction).await?;
+    assert_eq!(reverted.outcome, Outcome::Reverted);
+    assert_eq!(reverted.steps.len(), 2, "{reverted:#?}");
+    assert_eq!(ip_forward()?, "0");
+    assert!(!std::path::Path::new(SYSCTL_FILE).exists());
+    assert_eq!(client.revert(&applied.transaction).await?.outcome, Outcome::NothingToDo);
+    assert!(client.transactions().await?.iter().any(|info| info.id == applied.transaction && info.reverted));
+
+    let audit = audit_since(log)?;
+    let apply =
+        audit.iter().find(|line| line.contains("method=Apply ") && line.contains("outcome=\"applied"));
+    let apply = apply.ok_or("no audit line for the Apply")?;
+    assert!(
+        apply.contains("uid=0 ") && apply.contains("action=io.github.vmnetdoctor.modify-sysctl"),
+        "{apply}"
+    );
+    assert!(apply.contains("\"write /etc/sysctl.d/90-vmnet-doctor.conf\" exit=0"), "{apply}");
+    assert!(apply.contains("\"/usr/sbin/sysctl -w net.ipv4.ip_forward=1\" exit=0"), "{apply}");
+
+    set_ip_forward("1")?; // as libvirt left it
+    Ok(())
+}
+
+/// Makes `/proc/sys/net/ipv4/ip_forward` read-only while it lives.
+struct ReadOnlyIpForward;
+
+impl ReadOnlyIpForward {
+    fn new() -> TestResult<Self> {
+        let path = "/proc/sys/net/ipv4/ip_forward";
+        run(&["/usr/bin/mount", "--bind", path, path])?;
+        let guard = Self;
+        run(&["/usr/bin/mount", "-o", "remount,bind,ro", path])?;
+        Ok(guard)
+    }
+}
+
+impl Drop for ReadOnlyIpForward {
+    fn drop(&mut self) {
+        let _ = run(&["/usr/bin/umount", "/proc/sys/net/ipv4/ip_forward"]);
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn a_failing_step_rolls_back_the_steps_before_it() -> TestResult {
+    let client = client().await?;
+    let fix = FixRequest::EnableIpv4Forwarding;
+    set_ip_forward("0")?;
+    let transactions = client.transactions().await?.len();
+    let plan = client.plan(&fix).await?;
+    let failure = {
+        let _read_only = ReadOnlyIpForward::new()?;
+        client.apply(&fix, &plan).await
+    };
+    let Err(ClientError::FixFailed(failure)) = failure else {
+        return Err(format!("expected FixFailed, got {failure:?}").into());
+    };
+    assert!(failure.undone);
+    assert_eq!(argv_of(&failure.failed.step), ["/usr/sbin/sysctl", "-w", "net.ipv4.ip_forward=1"]);
+    assert_ne!(failure.failed.exit_status, 0);
+    assert!(failure.failed.message.contains("permission denied on key"), "{}", failure.failed.message);
+    assert_eq!(failure.result.outcome, Outcome::RolledBack);
+    assert!(failure.result.transaction.is_empty());
+    assert!(failure.result.steps[0].succeeded(), "the file was written first");
+    assert_eq!(failure.result.rollback.len(), 1);
+    assert!(
+        matches!(&failure.result.rollback[0].step.action, Action::RemoveFile { path } if path == SYSCTL_FILE)
+    );
+    assert!(failure.result.rollback[0].succeeded());
+    assert!(!std::path::Path::new(SYSCTL_FILE).exists(), "rolled back");
+    assert_eq!(ip_forward()?, "0");
+    assert_eq!(client.transactions().await?.len(), transactions, "nothing journaled");
+    let message = ClientError::FixFailed(failure).to_string();
+    assert!(
+        message.contains("/usr/sbin/sysctl -w net.ipv4.ip_forward=1")
+            && message.contains("nothing was changed")
+    );
+    set_ip_forward("1")?;
+    Ok(())
+}
+
+fn expected_ufw_steps() -> Vec<Vec<String>> {
+    vec![
+        strings(&["/usr/sbin/ufw", "allow", "in", "on", "virbr0", "comment", "vmnet-doctor"]),
+        strings(&["/usr/sbin/ufw", "allow", "out", "on", "virbr0", "comment", "vmnet-doctor"]),
+        strings(&[
+            "/usr/sbin/ufw",
+            "route",
+            "allow",
+            "in",
+            "on",
+            "virbr0",
+            "out",
+            "on",
+            "vmnd-up",
+            "comment",
+            "vmnet-doctor",
+        ]),
+        strings(&["/usr/sbin/ufw", "reload"]),
+    ]
+}
+
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn ufw_rules_are_added_once_and_reverted_to_the_ruleset_before() -> TestResult {
+    let client = client().await?;
+    let fix = ufw_fix()?;
+    let (rules, status, added) = (ruleset()?, ufw_status()?, ufw_added()?);
+    assert!(status.contains("Default: deny (incoming), allow (outgoing), deny (routed)"), "{status}");
+
+    let plan = client.plan(&fix).await?;
+    let argvs: Vec<Vec<String>> =
+        plan.steps.iter().map(|step| argv_of(step).iter().map(|s| (*s).to_owned()).collect()).collect();
+    assert_eq!(argvs, expected_ufw_steps());
+    assert!(plan.summary.contains("“default”"), "{}", plan.summary);
+
+    let applied = client.apply(&fix, &plan).await?;
+    assert_eq!(applied.outcome, Outcome::Applied);
+    assert_eq!(applied.steps.iter().map(|result| result.step.clone()).collect::<Vec<_>>(), plan.steps);
+    let now = ufw_status()?;
+    for line in [
+        "Anywhere on virbr0 ALLOW IN Anywhere # vmnet-doctor",
+        "Anywhere ALLOW OUT Anywhere on virbr0 # vmnet-doctor",
+        "Anywhere on vmnd-up ALLOW FWD Anywhere on virbr0 # vmnet-doctor",
+    ] {
+        assert!(now.lines().any(|shown| shown == line), "{line:?} missing from:\n{now}");
+    }
+    let nft = ruleset()?;
+    assert!(nft.contains("iifname \"virbr0\" oifname \"vmnd-up\""), "the route rule is in the kernel");
+
+    let again = client.plan(&fix).await?;
+    assert!(again.is_empty(), "{again:#?}");
+    assert_eq!(client.apply(&fix, &plan).await?.outcome, Outcome::NothingToDo);
+
+    let reverted = client.revert(&applied.transaction).await?;
+    assert_eq!(reverted.outcome, Outcome::Reverted);
+    let deletes: Vec<Vec<&str>> = reverted.steps.iter().map(|result| argv_of(&result.step)).collect();
+    assert_eq!(
+        deletes,
+        [
+            vec![
+                "/usr/sbin/ufw",
+                "route",
+                "delete",
+                "allow",
+                "in",
+                "on",
+                "virbr0",
+                "out",
+                "on",
+                "vmnd-up",
+                "comment",
+                "vmnet-doctor"
+            ],
+            vec!["/usr/sbin/ufw", "delete", "allow", "out", "on", "virbr0", "comment", "vmnet-doctor"],
+            vec!["/usr/sbin/ufw", "delete", "allow", "in", "on", "virbr0", "comment", "vmnet-doctor"],
+        ]
+    );
+    assert_eq!((ruleset()?, ufw_status()?, ufw_added()?), (rules, status, added));
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn a_rule_the_user_added_is_neither_duplicated_nor_removed() -> TestResult {
+    let client = client().await?;
+    let fix = ufw_fix()?;
+    run(&["/usr/sbin/ufw", "allow", "in", "on", "virbr0"])?;
+    let (rules, added) = (ruleset()?, ufw_added()?);
+    let plan = client.plan(&fix).await?;
+    let argvs: Vec<Vec<String>> =
+        plan.steps.iter().map(|step| argv_of(step).iter().map(|s| (*s).to_owned()).collect()).collect();
+    assert_eq!(argvs, expected_ufw_steps()[1..]);
+    let applied = client.apply(&fix, &plan).await?;
+    client.revert(&applied.transaction).await?;
+    assert_eq!((ruleset()?, ufw_added()?), (rules, added));
+    assert!(ufw_added()?.lines().any(|line| line == "ufw allow in on virbr0"), "the user's rule stays");
+    run(&["/usr/sbin/ufw", "delete", "allow", "in", "on", "virbr0"])?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn a_plan_the_host_has_moved_away_from_is_not_applied() -> TestResult {
+    let client = client().await?;
+    let fix = ufw_fix()?;
+    let plan = client.plan(&fix).await?;
+    run(&["/usr/sbin/ufw", "allow", "out", "on", "virbr0", "comment", "mine"])?;
+    let added = ufw_added()?;
+    let result = client.apply(&fix, &plan).await;
+    assert!(matches!(result, Err(ClientError::PlanChanged(_))), "{result:?}");
+    assert_eq!(ufw_added()?, added, "nothing ran");
+    run(&["/usr/sbin/ufw", "delete", "allow", "out", "on", "virbr0", "comment", "mine"])?;
+    Ok(())
+}
+
+/// Two Applies of one plan at once: the second waits for the first, then
+/// finds nothing to do.
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn mutations_run_one_at_a_time() -> TestResult {
+    let (first, second) = (client().await?, client().await?);
+    let fix = ufw_fix()?;
+    let rules = ruleset()?;
+    let plan = first.plan(&fix).await?;
+    let (a, b) = tokio::join!(first.apply(&fix, &plan), second.apply(&fix, &plan));
+    let (a, b) = (a?, b?);
+    let mut outcomes = [a.outcome, b.outcome];
+    outcomes.sort_by_key(|outcome| *outcome != Outcome::Applied);
+    assert_eq!(outcomes, [Outcome::Applied, Outcome::NothingToDo]);
+    let transaction = if a.outcome == Outcome::Applied { a.transaction } else { b.transaction };
+    first.revert(&transaction).await?;
+    assert_eq!(ruleset()?, rules);
+    Ok(())
+}
+
+/// Docker's chains as Docker sets them up (iptables-nft): FORWARD policy
+/// DROP, and a DOCKER-USER chain FORWARD jumps to first.
+struct DockerChains;
+
+impl DockerChains {
+    fn new() -> TestResult<Self> {
+        run(&["/usr/sbin/iptables-nft", "-N", "DOCKER-USER"])?;
+        let guard = Self;
+        run(&["/usr/sbin/iptables-nft", "-A", "DOCKER-USER", "-j", "RETURN"])?;
+        run(&["/usr/sbin/iptables-nft", "-I", "FORWARD", "1", "-j", "DOCKER-USER"])?;
+        run(&["/usr/sbin/iptables-nft", "-P", "FORWARD", "DROP"])?;
+        Ok(guard)
+    }
+}
+
+impl Drop for DockerChains {
+    fn drop(&mut self) {
+        let _ = run(&["/usr/sbin/iptables-nft", "-D", "FORWARD", "-j", "DOCKER-USER"]);
+        let _ = run(&["/usr/sbin/iptables-nft", "-F", "DOCKER-USER"]);
+        let _ = run(&["/usr/sbin/iptables-nft", "-X", "DOCKER-USER"]);
+    }
+}
+
+fn expected_forward_rules(chain: &str) -> [String; 2] {
+    [
+        format!(
+            "-A {chain} -i vmnd-up -o virbr0 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment vmnet-doctor -j ACCEPT"
+        ),
+        format!("-A {chain} -i virbr0 -o vmnd-up -m comment --comment vmnet-doctor -j ACCEPT"),
+    ]
+}
+
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn docker_user_gets_the_accept_rules_and_loses_them_again() -> TestResult {
+    let client = client().await?;
+    let fix = forward_fix()?;
+    let before_docker = ruleset()?;
+    {
+        let _docker = DockerChains::new()?;
+        let rules = ruleset()?;
+        let plan = client.plan(&fix).await?;
+        assert_eq!(plan.steps.len(), 2, "{plan:#?}");
+        assert_eq!(
+            argv_of(&plan.steps[0]),
+            [
+                "/usr/sbin/iptables-nft",
+                "-w",
+                "10",
+                "-I",
+                "DOCKER-USER",
+                "-i",
+                "virbr0",
+                "-o",
+                "vmnd-up",
+                "-m",
+                "comment",
+                "--comment",
+                "vmnet-doctor",
+                "-j",
+                "ACCEPT"
+            ]
+        );
+        assert!(
+            plan.summary.contains("DOCKER-USER") && plan.summary.contains("not saved"),
+            "{}",
+            plan.summary
+        );
+        assert_eq!(ruleset()?, rules, "planning changed nothing");
+
+        let applied = client.apply(&fix, &plan).await?;
+        assert_eq!(applied.outcome, Outcome::Applied);
+        let chain = run(&["/usr/sbin/iptables-nft", "-S", "DOCKER-USER"])?;
+        let lines: Vec<&str> = chain.lines().collect();
+        let expected = expected_forward_rules("DOCKER-USER");
+        assert_eq!(
+            lines,
+            ["-N DOCKER-USER", expected[0].as_str(), expected[1].as_str(), "-A DOCKER-USER -j RETURN"]
+        );
+        assert!(client.plan(&fix).await?.is_empty());
+
+        let reverted = client.revert(&applied.transaction).await?;
+        assert_eq!(reverted.outcome, Outcome::Reverted);
+        assert_eq!(ruleset()?, rules);
+    }
+    assert_eq!(ruleset()?, before_docker);
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn without_docker_the_accept_rules_go_into_forward() -> TestResult {
+    let client = client().await?;
+    let fix = forward_fix()?;
+    let rules = ruleset()?;
+    let plan = client.plan(&fix).await?;
+    assert!(
+        plan.steps
+            .iter()
+            .all(|step| argv_of(step)[..5] == ["/usr/sbin/iptables-nft", "-w", "10", "-I", "FORWARD"])
+    );
+    let applied = client.apply(&fix, &plan).await?;
+    let forward = run(&["/usr/sbin/iptables-nft", "-S", "FORWARD"])?;
+    let lines: Vec<&str> = forward.lines().collect();
+    let expected = expected_forward_rules("FORWARD");
+    // The policy UFW set, then ours, ahead of every other rule.
+    assert_eq!(lines[..3], ["-P FORWARD DROP", expected[0].as_str(), expected[1].as_str()]);
+    client.revert(&applied.transaction).await?;
+    assert_eq!(ruleset()?, rules);
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn names_must_be_valid_and_belong_to_this_host() -> TestResult {
+    let client = client().await?;
+    let rules = ruleset()?;
+    let refused = |result: Result<Plan, ClientError>| match result {
+        Err(ClientError::Rejected(message)) => Ok(message),
+        other => Err(format!("expected Rejected, got {other:?}")),
+    };
+    let ufw = |bridge: &str, uplink: &str| -> TestResult<FixRequest> {
+        Ok(FixRequest::UfwAllowBridge { bridge: name(bridge)?, uplink: name(uplink)? })
+    };
+    let message = refused(client.plan(&ufw("br-other", "vmnd-up")?).await)?;
+    assert!(message.contains("br-other is not the bridge of an active libvirt network"), "{message}");
+    let message = refused(client.plan(&ufw("vmnd-up", "virbr0")?).await)?;
+    assert!(message.contains("vmnd-up is not a bridge"), "{message}");
+    let message = refused(client.plan(&ufw("virbr0", "lo")?).await)?;
+    assert!(message.contains("lo is not a default-route interface (those are: vmnd-up)"), "{message}");
+    let message = refused(client.plan(&ufw("nope0", "vmnd-up")?).await)?;
+    assert!(message.contains("not a bridge"), "{message}");
+    let message = refused(
+        client.plan(&FixRequest::AcceptForward { bridge: name("virbr0")?, uplink: name("virbr0")? }).await,
+    )?;
+    assert!(message.contains("both"), "{message}");
+
+    let wire = |kind: &str, args: &[(&str, &str)]| FixWire {
+        kind: kind.to_owned(),
+        args: args.iter().map(|(key, value)| ((*key).to_owned(), (*value).to_owned())).collect(),
+    };
+    for bad in [
+        wire("ufw-allow-bridge", &[("bridge", "virbr0 -j DROP"), ("uplink", "vmnd-up")]),
+        wire("ufw-allow-bridge", &[("bridge", "virbr0"), ("uplink", "--help")]),
+        wire("ufw-allow-bridge", &[("bridge", "virbr0")]),
+        wire("reboot", &[]),
+    ] {
+        let message = refused(client.plan_wire(&bad).await)?;
+        assert!(!message.is_empty());
+        assert!(matches!(client.apply_wire(&bad, "x").await, Err(ClientError::Rejected(_))));
+    }
+    for bad in ["../../etc/passwd", "ufw-allow-bridge-1-2-3/../../x", ""] {
+        assert!(matches!(client.revert(bad).await, Err(ClientError::Rejected(_))), "{bad}");
+    }
+    assert!(matches!(client.revert("ufw-allow-bridge-1-2-3").await, Err(ClientError::UnknownTransaction(_))));
+
+    // Requests are bounded before anything else looks at them.
+    let big: BTreeMap<String, String> = (0..300).map(|n| (format!("key{n}"), "x".repeat(10))).collect();
+    let message = refused(client.plan_wire(&FixWire { kind: "ufw-allow-bridge".into(), args: big }).await)?;
+    assert!(message.contains("bytes"), "{message}");
+    assert_eq!(ruleset()?, rules);
+    Ok(())
+}
+
+/// The bus policy of data/helper: only root may own the name; others may
+/// call the helper's interface and the standard ones, nothing else.
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn the_bus_policy_admits_only_the_helpers_interfaces() -> TestResult {
+    if running_as().is_none() {
+        return rerun_as(ALLOWED, "the_bus_policy_admits_only_the_helpers_interfaces");
+    }
+    let connection = connect("VMND_TEST_BUS").await?;
+    let owned = connection.request_name("io.github.vmnetdoctor.Helper1").await;
+    assert!(
+        matches!(&owned, Err(zbus::Error::FDO(error)) if matches!(**error, zbus::fdo::Error::AccessDenied(_))),
+        "{owned:?}"
+    );
+    let other = connection
+        .call_method(
+            Some("io.github.vmnetdoctor.Helper1"),
+            "/io/github/vmnetdoctor/Helper1",
+            Some("io.github.vmnetdoctor.Debug"),
+            "Shell",
+            &(),
+        )
+        .await;
+    assert!(
+        matches!(&other, Err(zbus::Error::FDO(error)) if matches!(**error, zbus::fdo::Error::AccessDenied(_))),
+        "{other:?}"
+    );
+    let introspection: String = connection
+        .call_method(
+            Some("io.github.vmnetdoctor.Helper1"),
+            "/io/github/vmnetdoctor/Helper1",
+            Some("org.freedesktop.DBus.Introspectable"),
+            "Introspect",
+            &(),
+        )
+        .await?
+        .body()
+        .deserialize()?;
+    assert!(introspection.contains("<method name=\"Apply\">"), "{introspection}");
+    Ok(())
+}
+
+/// The helper exits when idle, and the bus starts it again on the next call.
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn the_helper_exits_when_idle_and_comes_back() -> TestResult {
+    let client = client().await?;
+    client.capabilities().await?;
+    let bus = zbus::fdo::DBusProxy::new(&connect("VMND_TEST_BUS").await?).await?;
+    let has_owner = || async {
+        bus.name_has_owner(zbus::names::BusName::try_from("io.github.vmnetdoctor.Helper1")?).await
+    };
+    assert!(has_owner().await?);
+    let started = Instant::now();
+    while has_owner().await? {
+        if started.elapsed() > Duration::from_secs(15) {
+            return Err("the helper is still there after 15 s (idle timeout: 3 s)".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(started.elapsed() >= Duration::from_secs(2), "it left early: {:?}", started.elapsed());
+    assert!(helper_log()?.contains("vmnet-doctor-helper: idle for 3 s, exiting"));
+    assert_eq!(client.capabilities().await?.api_version, 1);
+    assert!(has_owner().await?);
+    Ok(())
+}
+
+/// On a system bus that knows nothing of the helper, the client says "not
+/// installed" — the UI then shows the commands to run by hand.
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn a_missing_helper_is_reported_as_not_installed() -> TestResult {
+    let client = client_on("VMND_TEST_BUS_WITHOUT_HELPER", true).await?;
+    match client.plan(&ufw_fix()?).await {
+        Err(ClientError::NotInstalled(message)) => {
+            assert!(message.contains("io.github.vmnetdoctor.Helper1"), "{message}");
+        }
+        other => return Err(format!("expected NotInstalled, got {other:?}").into()),
+    }
+    let commands = ufw_fix()?.manual_commands();
+    assert_eq!(commands[2], "sudo ufw route allow in on virbr0 out on vmnd-up");
+    Ok(())
+}
