@@ -17,9 +17,12 @@ if [[ $(id -u) -ne 0 ]]; then
     exit 2
 fi
 cargo build -p vmnet-doctor-helper --locked --bins --tests
+# The tests also run `vmnet-doctor check` as normal users.
+cargo build -p vmnet-doctor --locked --bin vmnet-doctor
 target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 helper="$target_dir/debug/vmnet-doctor-helper"
+export VMND_TEST_DOCTOR="$target_dir/debug/vmnet-doctor"
 
 exec tests/libvirtd/with-libvirtd.sh "$PWD/tests/helper/with-private-bus.sh" "$helper" \
     cargo test -p vmnet-doctor-helper --locked --offline --test system_bus -- --ignored --test-threads=1 "$@"

@@ -934,3 +934,90 @@ async fn a_missing_helper_is_reported_as_not_installed() -> TestResult {
     assert_eq!(commands[2], "sudo ufw route allow in on virbr0 out on vmnd-up");
     Ok(())
 }
+
+/// The libvirt URI the `vmnet-doctor check` runs below connect to: libvirt's
+/// read-only socket. A user outside the libvirt group is refused on the
+/// read-write socket (libvirtd asks polkit for `org.libvirt.unix.manage`,
+/// `auth_admin` for a caller outside an active session, on libvirtd's own
+/// system bus — not the helper's test bus with tests/helper/test.rules);
+/// the read-only socket needs only `org.libvirt.unix.monitor`, which
+/// everyone has, and a check only reads.
+const CHECK_URI: &str = "qemu:///system?socket=/run/libvirt/libvirt-sock-ro";
+
+/// Runs the real `vmnet-doctor check --json` as `uid`, with `bus` (the
+/// name of the variable holding its address) as the system bus, and
+/// returns its JSON document.
+fn check_as(uid: u32, bus: &str) -> TestResult<serde_json::Value> {
+    let doctor = env("VMND_TEST_DOCTOR")?;
+    let output = Command::new("/usr/bin/setpriv")
+        .args([
+            format!("--reuid={uid}"),
+            format!("--regid={uid}"),
+            "--clear-groups".to_owned(),
+            "--".to_owned(),
+        ])
+        .args([doctor.as_str(), "check", "--connect", CHECK_URI, "--json"])
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("HOME", "/nonexistent")
+        .env("LC_ALL", "C")
+        .env("DBUS_SYSTEM_BUS_ADDRESS", env(bus)?)
+        .output()?;
+    let stdout = String::from_utf8(output.stdout)?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // 0: nothing found, 1: findings; 2: the check could not run.
+    if !matches!(output.status.code(), Some(0 | 1)) {
+        return Err(format!("vmnet-doctor check as uid {uid}: {}\n{stderr}\n{stdout}", output.status).into());
+    }
+    let document: serde_json::Value = serde_json::from_str(&stdout).map_err(|error| {
+        format!("vmnet-doctor check as uid {uid} printed no JSON ({error}):\n{stdout}\n{stderr}")
+    })?;
+    assert_eq!(document["checked"], true, "as uid {uid}: {document:#}");
+    assert_eq!(document["host"]["checked"], true, "as uid {uid}: {document:#}");
+    Ok(document)
+}
+
+fn finding_ids(document: &serde_json::Value) -> Vec<String> {
+    let findings = document["findings"].as_array().map(Vec::as_slice).unwrap_or_default();
+    findings.iter().map(|finding| finding["id"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+fn finding<'a>(document: &'a serde_json::Value, id: &str) -> Option<&'a serde_json::Value> {
+    document["findings"].as_array()?.iter().find(|finding| finding["id"] == id)
+}
+
+/// A normal user's `vmnet-doctor check`: the rulesets and `ufw status`
+/// that need root come through the helper's `Inspect` when polkit allows
+/// it, so the firewall is decided; when polkit refuses, the firewall stays
+/// unknown and the evidence says the helper refused (or is not installed).
+#[test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+fn a_users_check_reads_the_firewall_through_the_helper() -> TestResult {
+    let log = helper_log()?.len();
+    let allowed = check_as(ALLOWED, "VMND_TEST_BUS")?;
+    if let Some(unknown) = finding(&allowed, "firewall-unknown") {
+        return Err(format!("the helper supplied the ruleset, yet: {unknown:#}").into());
+    }
+    // Root runs the tools itself; the user's check saw the same.
+    let root = check_as(0, "VMND_TEST_BUS")?;
+    assert_eq!(finding_ids(&allowed), finding_ids(&root), "{allowed:#}\n{root:#}");
+    // The audit line is written as the request ends: give it a moment.
+    let asked = |lines: &[String]| lines.iter().any(|line| line.contains("method=Inspect uid=4001"));
+    let started = Instant::now();
+    while !asked(&audit_since(log)?) && started.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(asked(&audit_since(log)?), "the helper was not asked: {:?}", audit_since(log)?);
+
+    let denied = check_as(DENIED, "VMND_TEST_BUS")?;
+    let unknown = finding(&denied, "firewall-unknown").ok_or_else(|| format!("{denied:#}"))?;
+    let evidence = unknown["evidence"].to_string();
+    assert!(evidence.contains("needs the helper or root"), "{evidence}");
+    assert!(evidence.contains("refused") && evidence.contains("not authorized"), "{evidence}");
+
+    let without = check_as(ALLOWED, "VMND_TEST_BUS_WITHOUT_HELPER")?;
+    let unknown = finding(&without, "firewall-unknown").ok_or_else(|| format!("{without:#}"))?;
+    let evidence = unknown["evidence"].to_string();
+    assert!(evidence.contains("needs the helper or root: the helper is not installed"), "{evidence}");
+    Ok(())
+}

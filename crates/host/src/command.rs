@@ -15,6 +15,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use vmnet_doctor_helper_api::{InspectReport, ToolOutput, ToolStatus};
+
 use crate::NEEDS_ROOT;
 
 /// The outside tools the probe runs.
@@ -79,6 +81,10 @@ pub enum Tools {
     /// [`Tool::recorded_file`]); a missing file means the tool is not
     /// installed. `privileged` false replays a normal user's view.
     Recorded { dir: PathBuf, privileged: bool },
+    /// Not root: the unprivileged tools run here, the root-only outputs
+    /// are those of the helper's `Inspect` call (see [`crate::helper`]), or
+    /// why the helper did not give them.
+    Helper { report: Result<InspectReport, String> },
 }
 
 /// Why a tool gave no output.
@@ -90,6 +96,9 @@ pub enum ToolError {
     NotInstalled,
     /// It ran and failed, timed out, or printed something unreadable.
     Failed(String),
+    /// The whole reason, as given: why the helper could not be asked, or
+    /// how the tool failed when the helper ran it.
+    Reported(String),
 }
 
 impl ToolError {
@@ -99,6 +108,7 @@ impl ToolError {
             Self::NeedsRoot => NEEDS_ROOT.to_owned(),
             Self::NotInstalled => format!("{} is not installed", tool.argv().0),
             Self::Failed(why) => format!("`{}` failed: {why}", tool.display()),
+            Self::Reported(why) => why.clone(),
         }
     }
 }
@@ -132,21 +142,58 @@ impl Tools {
                 fs::read_to_string(&path)
                     .map_err(|error| ToolError::Failed(format!("{}: {error}", path.display())))
             }
+            Self::Helper { report } => {
+                let report = match report {
+                    Ok(report) => report,
+                    Err(why) if tool.needs_root() => return Err(ToolError::Reported(why.clone())),
+                    Err(_) => return Self::System { privileged: false }.output(tool),
+                };
+                helper_output(report, tool)
+                    .map_or_else(|| Self::System { privileged: false }.output(tool), from_helper)
+            }
         }
     }
 
     /// Whether the tool exists (installed, or recorded).
     pub fn has(&self, tool: Tool) -> bool {
         match self {
-            Self::System { .. } => find_program(tool.argv().0).is_some(),
+            // The helper runs on this host: the same programs.
+            Self::System { .. } | Self::Helper { .. } => find_program(tool.argv().0).is_some(),
             Self::Recorded { dir, .. } => dir.join(tool.recorded_file()).exists(),
         }
     }
 
-    pub fn privileged(&self) -> bool {
+    /// Why the root-only tools give no output, if they do not: not root,
+    /// or the helper could not be asked.
+    pub fn root_only_unavailable(&self) -> Option<String> {
         match self {
-            Self::System { privileged } | Self::Recorded { privileged, .. } => *privileged,
+            Self::System { privileged } | Self::Recorded { privileged, .. } => {
+                (!privileged).then(|| NEEDS_ROOT.to_owned())
+            }
+            Self::Helper { report } => report.as_ref().err().cloned(),
         }
+    }
+}
+
+/// The helper's answer for a root-only tool; `None` for the others.
+fn helper_output(report: &InspectReport, tool: Tool) -> Option<&ToolOutput> {
+    match tool {
+        Tool::IpAddr => None,
+        Tool::NftRuleset => Some(&report.nft_ruleset),
+        Tool::IptablesNftSave => Some(&report.iptables_nft_save),
+        Tool::IptablesLegacySave => Some(&report.iptables_legacy_save),
+        Tool::UfwStatus => Some(&report.ufw_status),
+    }
+}
+
+fn from_helper(output: &ToolOutput) -> Result<String, ToolError> {
+    match output.status {
+        ToolStatus::Ok => Ok(output.text.clone()),
+        ToolStatus::NotInstalled => Err(ToolError::NotInstalled),
+        // The helper skips a tool only when it has nothing to show
+        // (iptables-legacy-save without legacy tables): an empty output.
+        ToolStatus::NotRun => Ok(String::new()),
+        ToolStatus::Failed => Err(ToolError::Reported(format!("the helper: {}", output.text))),
     }
 }
 
@@ -266,6 +313,42 @@ mod tests {
         let tools = Tools::System { privileged: false };
         assert_eq!(tools.output(Tool::NftRuleset), Err(ToolError::NeedsRoot));
         assert_eq!(ToolError::NeedsRoot.reason(Tool::NftRuleset), NEEDS_ROOT);
+    }
+
+    fn helper_report() -> InspectReport {
+        let out = |status, text: &str| ToolOutput { status, text: text.to_owned() };
+        InspectReport {
+            ipv4_forward: out(ToolStatus::Ok, "1"),
+            ufw_status: out(ToolStatus::Ok, "Status: inactive\n"),
+            ufw_added: out(ToolStatus::Ok, ""),
+            nft_ruleset: out(ToolStatus::Ok, "{\"nftables\": []}"),
+            iptables_nft_save: out(ToolStatus::Failed, "`iptables-nft-save ` failed: exit status 1"),
+            iptables_legacy_save: out(ToolStatus::NotRun, "no legacy iptables tables exist"),
+        }
+    }
+
+    #[test]
+    fn root_only_outputs_come_from_the_helpers_report() {
+        let tools = Tools::Helper { report: Ok(helper_report()) };
+        assert_eq!(tools.root_only_unavailable(), None);
+        assert_eq!(tools.output(Tool::UfwStatus), Ok("Status: inactive\n".to_owned()));
+        assert_eq!(tools.output(Tool::NftRuleset), Ok("{\"nftables\": []}".to_owned()));
+        assert_eq!(tools.output(Tool::IptablesLegacySave), Ok(String::new()));
+        let Err(failed) = tools.output(Tool::IptablesNftSave) else { panic!("a failure is not an output") };
+        assert_eq!(
+            failed.reason(Tool::IptablesNftSave),
+            "the helper: `iptables-nft-save ` failed: exit status 1"
+        );
+    }
+
+    #[test]
+    fn without_the_helper_root_only_tools_say_why() {
+        let why = format!("{NEEDS_ROOT}: the helper is not installed");
+        let tools = Tools::Helper { report: Err(why.clone()) };
+        assert_eq!(tools.root_only_unavailable(), Some(why.clone()));
+        assert_eq!(tools.output(Tool::UfwStatus).map_err(|error| error.reason(Tool::UfwStatus)), Err(why));
+        // The unprivileged tools still run here.
+        assert_ne!(tools.output(Tool::IpAddr).err(), Some(ToolError::NeedsRoot));
     }
 
     #[test]

@@ -7,10 +7,12 @@
 //! (`ip -j -d addr show`), run by absolute path.
 //!
 //! The netfilter rulesets (`nft -j list ruleset`, `iptables-nft-save`,
-//! `iptables-legacy-save`) and `ufw status verbose` need root. They are read
-//! only when this process runs as root (the tests, `sudo vmnet-doctor
-//! check`); otherwise those facts are `Unknown("needs the helper or root")`,
-//! never guessed. The root helper will provide them to normal users.
+//! `iptables-legacy-save`) and `ufw status verbose` need root. As root (the
+//! tests, `sudo vmnet-doctor check`) they are run here; otherwise they are
+//! asked of the root helper's read-only `Inspect` call (see [`helper`]),
+//! once per read, and fed to the same parsers. When the helper cannot be
+//! asked (not installed, or polkit refuses), those facts are
+//! `Unknown("needs the helper or root: …why…")`, never guessed.
 //!
 //! Every outside tool is run by absolute path, without a shell, with a
 //! cleared environment, stdin closed and a timeout (see [`command`]).
@@ -20,6 +22,7 @@
 
 pub mod command;
 pub mod firewalld;
+pub mod helper;
 pub mod libvirt;
 pub mod links;
 pub mod netfilter;
@@ -34,7 +37,8 @@ use vmnet_doctor_core::host::HostFacts;
 pub use command::{Tool, Tools};
 pub use firewalld::FirewalldSource;
 
-/// What a fact says when only root (or the helper) can read it.
+/// What a fact says when only root (or the helper) can read it; when the
+/// helper was asked and did not answer, why follows after a colon.
 pub const NEEDS_ROOT: &str = "needs the helper or root";
 
 /// The file-system roots the facts are read from.
@@ -83,12 +87,17 @@ pub struct Sources {
 }
 
 impl Sources {
-    /// This machine: real files, real tools (root-only ones only as root),
-    /// firewalld on the system bus.
+    /// This machine: real files, real tools (root-only ones as root, else
+    /// the helper's `Inspect` answer, asked now), firewalld on the system
+    /// bus. Blocking.
     pub fn system() -> Self {
         let paths = HostPaths::default();
-        let privileged = command::effective_uid(&paths.proc) == Some(0);
-        Self { paths, tools: Tools::System { privileged }, firewalld: FirewalldSource::SystemBus }
+        let tools = if command::effective_uid(&paths.proc) == Some(0) {
+            Tools::System { privileged: true }
+        } else {
+            Tools::Helper { report: helper::inspect() }
+        };
+        Self { paths, tools, firewalld: FirewalldSource::SystemBus }
     }
 
     /// A tree captured by `tests/firewall-lab/capture.sh`: files under

@@ -1,8 +1,9 @@
 //! The netfilter rulesets, as root reads them: `nft -j list ruleset`,
 //! `iptables-nft-save` and `iptables-legacy-save`.
 //!
-//! Dumping netfilter needs CAP_NET_ADMIN, so without root (or the helper)
-//! the whole fact is "needs the helper or root".
+//! Dumping netfilter needs CAP_NET_ADMIN: without root they come from the
+//! helper; when it cannot be asked the whole fact is "needs the helper or
+//! root", with why.
 
 use std::fs;
 use std::io::ErrorKind;
@@ -10,12 +11,11 @@ use std::path::Path;
 
 use vmnet_doctor_core::host::{Fact, Netfilter};
 
-use crate::NEEDS_ROOT;
 use crate::command::{Tool, ToolError, Tools};
 
 pub fn read_netfilter(proc: &Path, tools: &Tools) -> Fact<Netfilter> {
-    if !tools.privileged() {
-        return Fact::Unknown(NEEDS_ROOT.to_owned());
+    if let Some(why) = tools.root_only_unavailable() {
+        return Fact::Unknown(why);
     }
     let nft_json = match tools.output(Tool::NftRuleset) {
         Ok(json) => Some(json),
@@ -57,7 +57,8 @@ pub fn read_iptables_nft_save(tools: &Tools) -> Result<Option<String>, String> {
 ///
 /// It is not run when `/proc/net/ip_tables_names` is missing or empty:
 /// then no legacy table exists, and running it would make the kernel load
-/// the ip_tables module as a side effect.
+/// the ip_tables module as a side effect. The helper makes the same check
+/// (as root: that file is not readable by other users).
 fn read_legacy(proc: &Path, tools: &Tools) -> Result<Option<String>, String> {
     if let Tools::System { .. } = tools {
         let names = proc.join("net/ip_tables_names");
@@ -73,7 +74,7 @@ fn read_legacy(proc: &Path, tools: &Tools) -> Result<Option<String>, String> {
         Ok(save) => Ok(Some(save)),
         // Legacy tables exist but the tool does not: they cannot be read.
         Err(ToolError::NotInstalled) => match tools {
-            Tools::System { .. } => {
+            Tools::System { .. } | Tools::Helper { .. } => {
                 Err("legacy iptables tables exist but iptables-legacy-save is not installed".to_owned())
             }
             Tools::Recorded { .. } => Ok(None),

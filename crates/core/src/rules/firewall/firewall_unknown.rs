@@ -11,7 +11,8 @@ use crate::host::{Fact, FirewallBackend};
 use crate::i18n::fill;
 use crate::netfilter::{Service, Verdict};
 
-/// What the host probe says of facts only root or the helper may read.
+/// What the host probe says of facts only root or the helper may read (when
+/// the helper was asked and did not answer, why follows).
 const NEEDS_ROOT: &str = "needs the helper or root";
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Finding> {
@@ -29,7 +30,7 @@ fn unreadable(context: &Context<'_>, why: &str) -> Vec<Finding> {
     let mut evidence = vec![Evidence::new("netfilter ruleset", format!("unknown: {why}"))];
     evidence.extend(ufw_evidence(context.host));
     evidence.push(backend_evidence(context.host));
-    let mut explanation = if why == NEEDS_ROOT {
+    let mut explanation = if why.starts_with(NEEDS_ROOT) {
         gettext(
             "Whether the host firewall lets the VMs' traffic through can only be read with administrator rights (the nftables and iptables rulesets, “ufw status”), so it was not checked. Run “sudo vmnet-doctor check”, or install VM Network Doctor's helper.",
         )
