@@ -31,6 +31,13 @@ pub fn attach_host_facts(snapshot: &mut Snapshot) {
 pub fn host_facts(uri: &str, network_names: &[String]) -> Fact<Box<HostFacts>> {
     if connections::is_demo(uri) || uri.starts_with("test:") {
         Fact::Unknown(gettext("The demo hypervisor has no host network of its own."))
+    } else if std::path::Path::new("/.flatpak-info").exists() {
+        // The sandbox has its own network namespace: its /proc/sys/net,
+        // links and routes are not the host's, and reading them would give
+        // false findings.
+        Fact::Unknown(gettext(
+            "Inside the Flatpak sandbox the host's network cannot be seen; run “vmnet-doctor check” on the host to check it.",
+        ))
     } else if is_local(uri) {
         Fact::Known(Box::new(vmnet_doctor_host::read_host_facts(network_names)))
     } else {

@@ -48,6 +48,8 @@ if [[ ! -f "$build_dir/build.ninja" ]]; then
 fi
 phase "meson compile" meson compile -C "$build_dir"
 phase "meson test" meson test -C "$build_dir" --print-errorlogs
+phase "Flatpak manifests" python3 tests/flatpak/check-manifests.py --self-test
+phase "meson install (DESTDIR)" tests/install/check-install.sh "$build_dir"
 # The real app under Xvfb, as `./dev run` builds it; the capture is the
 # screenshot README.md and the metainfo show.
 gui() { env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" tests/gui/screenshot.sh target/debug/vmnet-doctor "$@"; }
