@@ -8,16 +8,14 @@
 //! timeout.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use vmnet_doctor_helper_api::{InspectReport, ToolOutput, ToolStatus};
 
 use crate::NEEDS_ROOT;
+use crate::exec;
+pub use crate::exec::find_program;
 
 /// The outside tools the probe runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -113,9 +111,6 @@ impl ToolError {
     }
 }
 
-/// The directories tools are looked up in, in order. Never `$PATH`.
-const SYSTEM_DIRS: &[&str] = &["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
-
 /// How long any tool may run.
 pub const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -197,75 +192,24 @@ fn from_helper(output: &ToolOutput) -> Result<String, ToolError> {
     }
 }
 
-/// The absolute path of a program in the system directories.
-pub fn find_program(name: &str) -> Option<PathBuf> {
-    SYSTEM_DIRS.iter().map(|dir| Path::new(dir).join(name)).find(|path| path.is_file())
-}
-
 /// Runs `program args…` and returns its stdout if it exits with status 0
 /// within `timeout`. The error says why not, with the first line of stderr.
 pub fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<String, String> {
-    let mut child = Command::new(program)
-        .args(args)
-        .env_clear()
-        // ufw is a Python program that runs iptables and friends.
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|error| format!("cannot start {}: {error}", program.display()))?;
-    // Drain both pipes on their own threads so a chatty tool never blocks.
-    let stdout = child.stdout.take().map(reader_thread);
-    let stderr = child.stderr.take().map(reader_thread);
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() >= timeout => {
-                // Already exited or not ours to kill: nothing else to do.
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("timed out after {} s", timeout.as_secs()));
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(10)),
-            Err(error) => return Err(format!("cannot wait for it: {error}")),
-        }
-    };
-    // A grandchild may hold a pipe open after the tool exits: wait for the
-    // rest of the output only until the deadline.
-    let deadline = started + timeout;
-    let stdout = stdout
-        .and_then(|receiver| receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok());
-    let stderr = stderr
-        .and_then(|receiver| receiver.recv_timeout(Duration::from_millis(100)).ok())
-        .unwrap_or_default();
-    let Some(stdout) = stdout else {
-        return Err("its output did not end (a child process kept it open)".to_owned());
-    };
-    if !status.success() {
-        let detail = String::from_utf8_lossy(&stderr);
-        let first = detail.lines().find(|line| !line.trim().is_empty()).unwrap_or("").trim();
-        return Err(if first.is_empty() {
-            format!("exited with {status}")
-        } else {
-            format!("exited with {status}: {first}")
-        });
+    let argv: Vec<String> = std::iter::once(program.to_string_lossy().into_owned())
+        .chain(args.iter().map(|arg| (*arg).to_owned()))
+        .collect();
+    let output = exec::run_with_timeout(&argv, timeout);
+    if output.success() {
+        return Ok(output.stdout);
     }
-    String::from_utf8(stdout).map_err(|_| "printed invalid UTF-8".to_owned())
-}
-
-fn reader_thread(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        let mut buffer = Vec::new();
-        // A read error leaves what was read; the exit status decides.
-        let _ = pipe.read_to_end(&mut buffer);
-        // The receiver is gone when the caller gave up waiting.
-        let _ = sender.send(buffer);
-    });
-    receiver
+    let first = output.stderr.lines().find(|line| !line.trim().is_empty()).unwrap_or("").trim();
+    Err(match (output.status, first.is_empty()) {
+        // Not started, killed, timed out: the runner's own words.
+        (-1, true) => "did not exit normally".to_owned(),
+        (-1, false) => first.to_owned(),
+        (status, true) => format!("exited with status {status}"),
+        (status, false) => format!("exited with status {status}: {first}"),
+    })
 }
 
 /// The effective uid of this process, from `PROC/self/status` (no libc).
@@ -279,6 +223,7 @@ pub fn effective_uid(proc: &Path) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     #[test]
     fn runs_a_program_without_a_shell_or_environment() -> Result<(), String> {

@@ -21,6 +21,7 @@
 //! code reads a fixture tree captured by `tests/firewall-lab/capture.sh`.
 
 pub mod command;
+pub mod exec;
 pub mod firewalld;
 pub mod helper;
 pub mod libvirt;
