@@ -9,19 +9,9 @@ mod support;
 use support::*;
 use vmnet_doctor_core::host::Dnsmasq;
 use vmnet_doctor_core::{
-    DomainState, Fact, Fix, ForwardMode, HostFacts, NetworkSnapshot, Severity, Snapshot, Subject, Unreadable,
+    DomainState, Fact, Fix, ForwardMode, HostFacts, NetworkSnapshot, Severity, Snapshot, Unreadable,
     diagnose, parse_network_xml,
 };
-
-type Case = (&'static str, Snapshot, Vec<(Severity, Subject)>);
-
-fn run_table(id: &str, cases: Vec<Case>) -> TestResult {
-    for (name, snapshot, expected) in cases {
-        let findings = diagnose(&snapshot);
-        assert_eq!(of(&findings, id), expected, "{id}: {name}");
-    }
-    Ok(())
-}
 
 fn debian13_running() -> Result<vmnet_doctor_core::DomainSnapshot, Error> {
     let config = domain_xml("debian13-virt-manager.xml")?;

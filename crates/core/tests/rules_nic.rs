@@ -8,18 +8,8 @@ mod support;
 
 use support::*;
 use vmnet_doctor_core::{
-    DomainSnapshot, DomainState, Fact, Fix, HostFacts, Severity, Snapshot, Subject, Unreadable, diagnose,
+    DomainSnapshot, DomainState, Fact, Fix, HostFacts, Severity, Snapshot, Unreadable, diagnose,
 };
-
-type Case = (&'static str, Snapshot, Vec<(Severity, Subject)>);
-
-fn run_table(id: &str, cases: Vec<Case>) -> TestResult {
-    for (name, snapshot, expected) in cases {
-        let findings = diagnose(&snapshot);
-        assert_eq!(of(&findings, id), expected, "{id}: {name}");
-    }
-    Ok(())
-}
 
 fn shut_off(fixture: &str) -> Result<DomainSnapshot, Error> {
     Ok(vm(domain_xml(fixture)?, DomainState::ShutOff))

@@ -12,19 +12,7 @@ mod support;
 
 use support::*;
 use vmnet_doctor_core::host::Dnsmasq;
-use vmnet_doctor_core::{
-    AddressSource, DomainSnapshot, DomainState, Fact, Fix, Severity, Snapshot, Subject, diagnose,
-};
-
-type Case = (&'static str, Snapshot, Vec<(Severity, Subject)>);
-
-fn run_table(id: &str, cases: Vec<Case>) -> TestResult {
-    for (name, snapshot, expected) in cases {
-        let findings = diagnose(&snapshot);
-        assert_eq!(of(&findings, id), expected, "{id}: {name}");
-    }
-    Ok(())
-}
+use vmnet_doctor_core::{AddressSource, DomainSnapshot, DomainState, Fact, Fix, Severity, diagnose};
 
 const DEBIAN_MAC: &str = "52:54:00:3a:7c:1e";
 

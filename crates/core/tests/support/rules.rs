@@ -186,6 +186,19 @@ pub fn with_host(mut snapshot: Snapshot, host: HostFacts) -> Snapshot {
 }
 
 /// The findings of rule `id`, as (severity, subject).
+/// One table row: a case name, the snapshot, and the (severity, subject)
+/// of every finding the rule under test must return for it.
+pub type Case = (&'static str, Snapshot, Vec<(Severity, Subject)>);
+
+/// Runs `diagnose` on every case and compares the findings with id `id`.
+pub fn run_table(id: &str, cases: Vec<Case>) -> TestResult {
+    for (name, snapshot, expected) in cases {
+        let findings = vmnet_doctor_core::diagnose(&snapshot);
+        assert_eq!(of(&findings, id), expected, "{id}: {name}");
+    }
+    Ok(())
+}
+
 pub fn of(findings: &[Finding], id: &str) -> Vec<(Severity, Subject)> {
     findings.iter().filter(|f| f.id == id).map(|f| (f.severity, f.subject.clone())).collect()
 }
