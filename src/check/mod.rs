@@ -93,13 +93,21 @@ fn unreachable(uri: &str, error: &LibvirtError) -> Outcome {
         LibvirtError::DaemonNotRunning { .. } => ConnectionProblem::DaemonNotRunning,
         LibvirtError::PermissionDenied { .. } => ConnectionProblem::PermissionDenied,
         LibvirtError::UnknownUri { .. } => ConnectionProblem::UnknownUri,
-        LibvirtError::Disconnected | LibvirtError::Other { .. } => ConnectionProblem::Other,
+        LibvirtError::Disconnected
+        | LibvirtError::NotFound { .. }
+        | LibvirtError::NoSuchNic { .. }
+        | LibvirtError::Unsupported { .. }
+        | LibvirtError::Other { .. } => ConnectionProblem::Other,
     };
     let uri = match error {
         LibvirtError::DaemonNotRunning { uri, .. }
         | LibvirtError::PermissionDenied { uri, .. }
         | LibvirtError::UnknownUri { uri, .. } => uri.clone(),
-        LibvirtError::Disconnected | LibvirtError::Other { .. } => uri.to_owned(),
+        LibvirtError::Disconnected
+        | LibvirtError::NotFound { .. }
+        | LibvirtError::NoSuchNic { .. }
+        | LibvirtError::Unsupported { .. }
+        | LibvirtError::Other { .. } => uri.to_owned(),
     };
     let detail = error.detail().unwrap_or_default();
     Outcome {

@@ -47,7 +47,11 @@ pub fn describe(error: &LibvirtError) -> ErrorText {
             gettext("Connection Closed"),
             gettext("The connection to libvirt ended. Try again to reconnect."),
         ),
-        LibvirtError::Other { .. } => (
+        // Errors of changes, not of opening a connection; read like any other.
+        LibvirtError::NotFound { .. }
+        | LibvirtError::NoSuchNic { .. }
+        | LibvirtError::Unsupported { .. }
+        | LibvirtError::Other { .. } => (
             gettext("Could Not Read the Connection"),
             gettext("libvirt reported an error. The details below say what it was."),
         ),

@@ -5,6 +5,7 @@
 //! against fixtures captured from real systems.
 
 pub mod domain;
+pub mod edit;
 pub mod finding;
 pub mod host;
 pub mod i18n;
@@ -13,7 +14,9 @@ pub mod netfilter;
 pub mod network;
 pub mod rules;
 pub mod snapshot;
+pub mod text_diff;
 pub mod xml;
+mod xml_write;
 
 pub use domain::{DomainConfig, GuestAgentChannel, parse_domain_xml};
 pub use finding::{Evidence, Finding, Fix, Severity, Subject};

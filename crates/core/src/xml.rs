@@ -9,6 +9,7 @@
 //! not well-formed is an error.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use quick_xml::XmlVersion;
 use quick_xml::escape::{EscapeError, resolve_predefined_entity};
@@ -48,6 +49,11 @@ pub struct Element {
     /// The element's own character data (text and CDATA, unescaped,
     /// concatenated), without its children's.
     pub text: String,
+    /// Where the element is in the parsed document, in bytes: from its `<`
+    /// to the end of its end tag, so an edit can replace exactly this
+    /// element and keep every other byte (see [`crate::edit`]). Empty for
+    /// an element built in code.
+    pub span: Range<usize>,
 }
 
 impl Element {
@@ -139,15 +145,17 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
                 stack.push((element, event_start));
             }
             Event::Empty(start) => {
-                let element = open_element(xml, &start, event_start, version)?;
+                let mut element = open_element(xml, &start, event_start, version)?;
                 check_single_root(xml, root.as_ref(), &stack, &element, event_start)?;
+                element.span = event_start..to_usize(reader.buffer_position());
                 attach(&mut stack, &mut root, element);
             }
             Event::End(_) => {
                 // quick-xml has already checked that the name matches.
-                let Some((element, _)) = stack.pop() else {
+                let Some((mut element, start)) = stack.pop() else {
                     return Err(malformed(xml, event_start, "closing tag without an opening tag".into()));
                 };
+                element.span = start..to_usize(reader.buffer_position());
                 attach(&mut stack, &mut root, element);
             }
             Event::Text(text) => {
@@ -315,6 +323,18 @@ mod tests {
         assert_eq!(root.child_text("b"), Some("hello"));
         assert_eq!(root.children_named("b").map(Element::text).collect::<Vec<_>>(), ["hello", "again"]);
         assert!(root.child("c").is_some_and(|c| c.children.is_empty() && c.text.is_empty()));
+        Ok(())
+    }
+
+    #[test]
+    fn spans_cover_each_element_exactly() -> TestResult {
+        let xml = "<?xml version='1.0'?>\n<a>\n  <b x='1'>t<c/></b>\n  <d></d>\n</a>\n";
+        let root = parse(xml)?;
+        assert_eq!(&xml[root.span.clone()], "<a>\n  <b x='1'>t<c/></b>\n  <d></d>\n</a>");
+        let b = root.child("b").ok_or("no b")?;
+        assert_eq!(&xml[b.span.clone()], "<b x='1'>t<c/></b>");
+        assert_eq!(b.child("c").map(|c| &xml[c.span.clone()]), Some("<c/>"));
+        assert_eq!(root.child("d").map(|d| &xml[d.span.clone()]), Some("<d></d>"));
         Ok(())
     }
 

@@ -21,6 +21,16 @@ pub enum LibvirtError {
     /// The worker thread is gone (the connection was closed or crashed).
     #[error("the connection to libvirt was closed")]
     Disconnected,
+    /// The VM or network a change names does not exist (any more).
+    #[error("not found: {detail}")]
+    NotFound { detail: String },
+    /// The VM has no network card with this MAC address.
+    #[error("VM {vm} has no network card with MAC address {mac}")]
+    NoSuchNic { vm: String, mac: String },
+    /// This driver or VM cannot make the change (e.g. the test driver's
+    /// device updates, a transient VM's persistent configuration).
+    #[error("not supported: {detail}")]
+    Unsupported { detail: String },
     #[error("libvirt failed: {detail}")]
     Other { detail: String },
 }
@@ -45,14 +55,47 @@ impl LibvirtError {
         Self::Other { detail: error.message().to_owned() }
     }
 
+    /// Sorts an error from a change made on the connection to `uri`,
+    /// keeping libvirt's own words in `detail`.
+    pub(crate) fn from_change(uri: &str, error: &VirtError) -> Self {
+        let code = error.code();
+        let is = |numbers: &[ErrorNumber]| numbers.iter().any(|number| code.is(*number));
+        let detail = error.message().to_owned();
+        let lower = detail.to_ascii_lowercase();
+        if is(&[
+            ErrorNumber::AuthFailed,
+            ErrorNumber::AuthUnavailable,
+            ErrorNumber::AuthCancelled,
+            ErrorNumber::OperationDenied,
+            ErrorNumber::AccessDenied,
+        ]) || lower.contains("permission denied")
+            || lower.contains("read only access")
+        {
+            Self::PermissionDenied { uri: uri.to_owned(), detail }
+        } else if is(&[ErrorNumber::NoDomain, ErrorNumber::NoNetwork]) {
+            Self::NotFound { detail }
+        } else if is(&[
+            ErrorNumber::NoSupport,
+            ErrorNumber::OperationUnsupported,
+            ErrorNumber::ConfigUnsupported,
+            ErrorNumber::ArgumentUnsupported,
+        ]) {
+            Self::Unsupported { detail }
+        } else {
+            Self::Other { detail }
+        }
+    }
+
     /// libvirt's own message, for a "details" expander.
     pub fn detail(&self) -> Option<&str> {
         match self {
             Self::DaemonNotRunning { detail, .. }
             | Self::PermissionDenied { detail, .. }
             | Self::UnknownUri { detail, .. }
+            | Self::NotFound { detail }
+            | Self::Unsupported { detail }
             | Self::Other { detail } => Some(detail),
-            Self::Disconnected => None,
+            Self::Disconnected | Self::NoSuchNic { .. } => None,
         }
     }
 }
@@ -115,7 +158,7 @@ mod tests {
                 LibvirtError::DaemonNotRunning { .. } => "daemon",
                 LibvirtError::PermissionDenied { .. } => "denied",
                 LibvirtError::UnknownUri { .. } => "uri",
-                LibvirtError::Disconnected | LibvirtError::Other { .. } => "other",
+                _ => "other",
             };
             assert_eq!(got, want, "{message}");
         }

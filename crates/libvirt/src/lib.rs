@@ -7,10 +7,14 @@
 mod addresses;
 mod demo;
 mod error;
+mod fixes;
 mod snapshot;
 mod worker;
 
 pub use error::LibvirtError;
+pub use fixes::{
+    ChangedDefinition, DomainXml, Effect, FixFailure, FixPreview, FixReport, FixStep, LibvirtFix, XmlChange,
+};
 pub use worker::Hypervisor;
 
 /// The URIs every libvirt host offers, in virt-manager's order.

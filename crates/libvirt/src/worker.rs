@@ -8,6 +8,7 @@ use virt::connect::Connect;
 use vmnet_doctor_core::Snapshot;
 
 use crate::error::LibvirtError;
+use crate::fixes::{self, DomainXml, FixFailure, FixPreview, FixReport, LibvirtFix};
 use crate::snapshot::take_snapshot;
 
 /// A job for the worker: runs with the connection, answers on its own channel.
@@ -124,5 +125,45 @@ impl Hypervisor {
     /// [`Self::snapshot`], blocking the calling thread.
     pub fn snapshot_blocking(&self) -> Result<Snapshot, LibvirtError> {
         self.call_blocking(take_snapshot)
+    }
+
+    /// What `fix` would do now: the libvirt calls and the XML before and
+    /// after. Changes nothing.
+    pub async fn preview_fix(&self, fix: LibvirtFix) -> Result<FixPreview, LibvirtError> {
+        self.call(move |conn| fixes::preview(conn, &fix)).await
+    }
+
+    /// [`Self::preview_fix`], blocking the calling thread.
+    pub fn preview_fix_blocking(&self, fix: LibvirtFix) -> Result<FixPreview, LibvirtError> {
+        self.call_blocking(move |conn| fixes::preview(conn, &fix))
+    }
+
+    /// Applies `fix` as planned from the current state (see
+    /// [`Self::preview_fix`]).
+    pub async fn apply_fix(&self, fix: LibvirtFix) -> Result<FixReport, Box<FixFailure>> {
+        match self.call(move |conn| Ok(fixes::apply(conn, &fix))).await {
+            Ok(result) => result,
+            Err(error) => Err(FixFailure::before_any_step(error)),
+        }
+    }
+
+    /// [`Self::apply_fix`], blocking the calling thread.
+    pub fn apply_fix_blocking(&self, fix: LibvirtFix) -> Result<FixReport, Box<FixFailure>> {
+        match self.call_blocking(move |conn| Ok(fixes::apply(conn, &fix))) {
+            Ok(result) => result,
+            Err(error) => Err(FixFailure::before_any_step(error)),
+        }
+    }
+
+    /// A VM's XML as `virsh dumpxml [--inactive]` prints it.
+    pub async fn domain_xml(&self, vm: &str, which: DomainXml) -> Result<String, LibvirtError> {
+        let vm = vm.to_owned();
+        self.call(move |conn| fixes::domain_xml(conn, &vm, which)).await
+    }
+
+    /// [`Self::domain_xml`], blocking the calling thread.
+    pub fn domain_xml_blocking(&self, vm: &str, which: DomainXml) -> Result<String, LibvirtError> {
+        let vm = vm.to_owned();
+        self.call_blocking(move |conn| fixes::domain_xml(conn, &vm, which))
     }
 }

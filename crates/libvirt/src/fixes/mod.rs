@@ -1,0 +1,213 @@
+//! Fixes made through libvirt's own API: virtual networks (define, start,
+//! autostart) and VM changes (a NIC's link, model or network, the guest
+//! agent channel). Each fix is first planned from what libvirt says now —
+//! the libvirt calls and the exact XML before and after — and applying
+//! plans again, so it acts on the current state, never a stale one.
+//!
+//! Everything here runs on the worker thread (see [`crate::Hypervisor`]).
+
+mod network;
+mod vm;
+
+use virt::connect::Connect;
+use vmnet_doctor_core::text_diff::unified_diff;
+
+use crate::error::LibvirtError;
+
+/// A change libvirt makes: the libvirt side of the diagnosis' `Fix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LibvirtFix {
+    /// Define the network from this XML, start it and start it at boot
+    /// (the guide's net-define, net-start, net-autostart).
+    DefineNetwork {
+        name: String,
+        xml: String,
+    },
+    StartNetwork {
+        name: String,
+    },
+    AutostartNetwork {
+        name: String,
+    },
+    /// `<link state='up'/>`, in the running VM and its persistent
+    /// configuration.
+    SetLinkUp {
+        vm: String,
+        mac: String,
+    },
+    /// The NIC's device model, in the persistent configuration.
+    SetNicModel {
+        vm: String,
+        mac: String,
+        model: String,
+    },
+    /// `<interface type='network'><source network=…/>`, keeping the NIC's
+    /// MAC, model, link state and address; persistent, and in the running
+    /// VM when libvirt allows it.
+    MoveNicToNetwork {
+        vm: String,
+        mac: String,
+        network: String,
+    },
+    /// The `org.qemu.guest_agent.0` channel, in the persistent configuration.
+    AddGuestAgentChannel {
+        vm: String,
+    },
+}
+
+/// When a change is in effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Now: the network or the running VM has it, or the VM is shut off and
+    /// starts with it.
+    Now,
+    /// When the running VM is next started after a shutdown (a reboot inside
+    /// the guest keeps the running definition); until then the VM runs as
+    /// before.
+    NextBoot,
+}
+
+/// One libvirt call a fix makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixStep {
+    /// `virNetworkDefineXML`.
+    DefineNetwork { network: String },
+    /// `virNetworkCreate`.
+    StartNetwork { network: String },
+    /// `virNetworkSetAutostart`.
+    AutostartNetwork { network: String },
+    /// `virDomainDefineXML` with the VM's persistent configuration, one
+    /// device changed or added and every other byte as libvirt wrote it.
+    RedefineVm { vm: String },
+    /// `virDomainUpdateDeviceFlags(VIR_DOMAIN_AFFECT_LIVE)` with the
+    /// running NIC's own XML, changed only as the fix says.
+    UpdateRunningNic { vm: String, mac: String },
+}
+
+/// Which definition an XML change is made to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangedDefinition {
+    Network {
+        name: String,
+    },
+    /// What the VM boots with (`virsh dumpxml --inactive`).
+    VmPersistent {
+        vm: String,
+    },
+    /// The running VM (`virsh dumpxml`).
+    VmRunning {
+        vm: String,
+    },
+}
+
+/// The exact XML of one device or network before and after a fix. An
+/// empty `before` means it is new.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XmlChange {
+    pub definition: ChangedDefinition,
+    pub before: String,
+    pub after: String,
+}
+
+impl XmlChange {
+    /// `diff -u` of the two, with the given header labels.
+    pub fn diff(&self, before_label: &str, after_label: &str) -> String {
+        unified_diff(&self.before, &self.after, before_label, after_label)
+    }
+}
+
+/// What a fix would do now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixPreview {
+    /// The libvirt calls, in order; empty when the fix is already in place.
+    pub steps: Vec<FixStep>,
+    pub changes: Vec<XmlChange>,
+    /// When it would be in effect.
+    pub effect: Effect,
+}
+
+impl FixPreview {
+    pub fn is_nothing_to_do(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// What applying a fix did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixReport {
+    /// The libvirt calls made, in order; empty when it was already in place.
+    pub done: Vec<FixStep>,
+    pub changes: Vec<XmlChange>,
+    pub effect: Effect,
+    /// libvirt's words when it would not change the running VM, so the
+    /// change waits for the next boot.
+    pub running_vm_refused: Option<String>,
+}
+
+/// A fix that failed: the call that failed (none when it failed while
+/// reading the current state), what was done before it, and libvirt's error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
+pub struct FixFailure {
+    pub failed: Option<FixStep>,
+    pub done: Vec<FixStep>,
+    pub error: LibvirtError,
+}
+
+impl FixFailure {
+    pub(crate) fn before_any_step(error: LibvirtError) -> Box<Self> {
+        Box::new(Self { failed: None, done: Vec::new(), error })
+    }
+}
+
+/// Which of a VM's definitions to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainXml {
+    /// What it boots with (`virsh dumpxml --inactive`).
+    Persistent,
+    /// What runs now (`virsh dumpxml`); the persistent one when shut off.
+    Running,
+}
+
+/// The VM's XML as libvirt prints it, e.g. to show it beside a preview or
+/// to check a fix.
+pub(crate) fn domain_xml(conn: &Connect, vm: &str, which: DomainXml) -> Result<String, LibvirtError> {
+    let uri = conn.uri().map_err(|e| LibvirtError::from_call(&e))?;
+    let domain = conn.lookup_domain_by_name(vm).map_err(|e| LibvirtError::from_change(&uri, &e))?;
+    let flags = match which {
+        DomainXml::Persistent => virt::sys::VIR_DOMAIN_XML_INACTIVE,
+        DomainXml::Running => 0,
+    };
+    domain.xml_desc(flags).map_err(|e| LibvirtError::from_change(&uri, &e))
+}
+
+pub(crate) fn preview(conn: &Connect, fix: &LibvirtFix) -> Result<FixPreview, LibvirtError> {
+    let uri = conn.uri().map_err(|e| LibvirtError::from_call(&e))?;
+    match fix {
+        LibvirtFix::DefineNetwork { name, xml } => network::plan_define(conn, &uri, name, xml),
+        LibvirtFix::StartNetwork { name } => network::plan_start(conn, &uri, name),
+        LibvirtFix::AutostartNetwork { name } => network::plan_autostart(conn, &uri, name),
+        LibvirtFix::SetLinkUp { .. }
+        | LibvirtFix::SetNicModel { .. }
+        | LibvirtFix::MoveNicToNetwork { .. }
+        | LibvirtFix::AddGuestAgentChannel { .. } => vm::plan(conn, &uri, fix).map(|plan| plan.preview()),
+    }
+}
+
+pub(crate) fn apply(conn: &Connect, fix: &LibvirtFix) -> Result<FixReport, Box<FixFailure>> {
+    let uri = conn.uri().map_err(|e| FixFailure::before_any_step(LibvirtError::from_call(&e)))?;
+    match fix {
+        LibvirtFix::DefineNetwork { .. }
+        | LibvirtFix::StartNetwork { .. }
+        | LibvirtFix::AutostartNetwork { .. } => {
+            let preview = preview(conn, fix).map_err(FixFailure::before_any_step)?;
+            network::run(conn, &uri, preview, fix)
+        }
+        LibvirtFix::SetLinkUp { .. }
+        | LibvirtFix::SetNicModel { .. }
+        | LibvirtFix::MoveNicToNetwork { .. }
+        | LibvirtFix::AddGuestAgentChannel { .. } => {
+            vm::plan(conn, &uri, fix).map_err(FixFailure::before_any_step)?.run(conn, &uri)
+        }
+    }
+}
