@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# The lab (DESIGN.md, testing tier 4): a real libvirt host with a real
+# guest, inside fresh network, mount and PID namespaces of the Debian 13
+# root. Everything dies with the command (PID namespace); nothing is
+# written outside tmpfs and private copies; no traffic leaves the lab.
+#
+#   lab.sh COMMAND [ARGS…]
+#
+# Inside:
+#   - a system bus (at the standard address) with polkitd, the lab's polkit
+#     rules (tests/lab/lab.rules) and the helper, D-Bus-activated from
+#     $LAB_HELPER as it would be when installed;
+#   - virtlogd and libvirtd (qemu and network drivers), the guide's
+#     `default` NAT network defined, started and autostarted;
+#   - the uplink $LAB_UPLINK (a veth, default route) to the namespace
+#     "internet", which answers DNS on $LAB_RESOLVER (the role a public
+#     resolver plays) and HTTP for $LAB_WWW_NAME on $LAB_WWW;
+#   - the user vmnd-lab (uid 4010), who runs the app like a desktop user;
+#   - the guest `lab-guest` (tests/lab/guest.xml) defined, shut off.
+# UFW is installed and inactive, as on a fresh Debian or Ubuntu desktop.
+#
+# Environment: LAB_HELPER and LAB_DOCTOR (absolute paths of the helper and
+# app binaries), LAB_GUEST_DIR (from build-guest.sh); optional LAB_RESOLVER
+# (default 203.0.113.53) and LAB_UPLINK (default enp3s0).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source_root=$(cd "$here/../.." && pwd)
+die() { echo "lab.sh: $*" >&2; exit 2; }
+
+if [[ "${VMND_IN_LAB:-}" != 1 ]]; then
+    [[ $(id -u) -eq 0 ]] || die "needs root (it creates namespaces and runs libvirtd)"
+    for var in LAB_HELPER LAB_DOCTOR LAB_GUEST_DIR; do
+        [[ -n "${!var:-}" ]] || die "$var is not set (tests/lab/run.sh sets it)"
+    done
+    exec unshare --net --mount --pid --fork --kill-child --propagation unchanged \
+        env VMND_IN_LAB=1 "$0" "$@"
+fi
+
+export LAB_UPLINK=${LAB_UPLINK:-enp3s0}
+export LAB_RESOLVER=${LAB_RESOLVER:-203.0.113.53}
+# Documentation addresses (RFC 5737) for the uplink and the internet host;
+# they exist only inside the lab.
+export LAB_UPLINK_ADDRESS=203.0.113.2 LAB_ROUTER=203.0.113.1
+export LAB_WWW=203.0.113.80 LAB_WWW_NAME=www.lab.example
+export LAB_USER=vmnd-lab LAB_UID=4010
+export LAB_GUEST=lab-guest LAB_GUEST_MAC=52:54:00:1a:b0:01
+export LAB_URI=qemu:///system
+export LIBVIRT_DEFAULT_URI=qemu:///system
+
+# PID 1 of fresh namespaces.
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys # this namespace's links, not the host's
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs tmpfs /tmp
+ip link set lo up
+export LAB_STATE=/run/lab
+mkdir -p "$LAB_STATE"
+
+# A writable copy of PATH (a directory or a file), mounted over it.
+private_copy() {
+    local copy="$LAB_STATE/copy$(tr / _ <<<"$1")"
+    cp -a "$1" "$copy"
+    mount --bind "$copy" "$1"
+}
+# DIR as a tmpfs holding bind mounts of its entries, so that new entries
+# can be created in it without touching the root.
+writable_view() {
+    local dir=$1 original="$LAB_STATE/original$(tr / _ <<<"$1")" entry name
+    mkdir -p "$original"
+    mount --rbind "$dir" "$original"
+    mount -t tmpfs -o mode=0755 tmpfs "$dir"
+    for entry in "$original"/* "$original"/.[!.]*; do
+        [[ -e "$entry" || -L "$entry" ]] || continue
+        name=$(basename "$entry")
+        if [[ -d "$entry" && ! -L "$entry" ]]; then
+            mkdir "$dir/$name"
+            mount --rbind "$entry" "$dir/$name"
+        else
+            cp -a "$entry" "$dir/$name"
+        fi
+    done
+}
+
+for path in /etc/libvirt /etc/ufw /etc/default/ufw /etc/sysctl.d /etc/passwd /etc/group \
+    /usr/share/polkit-1/actions; do
+    private_copy "$path"
+done
+writable_view /var/lib
+for dir in /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
+    mkdir -p "$dir"
+    mount -t tmpfs tmpfs "$dir"
+done
+mkdir -p /var/log/libvirt/qemu /var/lib/libvirt/qemu /var/lib/libvirt/dnsmasq /var/lib/libvirt/boot
+mount -t tmpfs -o mode=0755 tmpfs /etc/polkit-1/rules.d
+cp "$here/lab.rules" /etc/polkit-1/rules.d/50-vmnet-doctor-lab.rules
+cp "$source_root/data/helper/io.github.vmnetdoctor.policy.in" \
+    /usr/share/polkit-1/actions/io.github.vmnetdoctor.policy
+echo "$LAB_USER:x:$LAB_UID:$LAB_UID:lab desktop user:$LAB_STATE/home:/bin/bash" >>/etc/passwd
+echo "$LAB_USER:x:$LAB_UID:" >>/etc/group
+mkdir -p "$LAB_STATE/home"
+chown "$LAB_UID:$LAB_UID" "$LAB_STATE/home"
+# libvirt's dnsmasq forwards the guests' queries to the host's resolver.
+echo "nameserver $LAB_RESOLVER" >"$LAB_STATE/resolv.conf"
+touch /etc/resolv.conf 2>/dev/null || true
+mount --bind "$LAB_STATE/resolv.conf" /etc/resolv.conf
+
+# libvirt starts like a fresh install: no networks, no guests; guests get
+# no mount namespace (it fails inside this one) and no security driver.
+rm -f /etc/libvirt/qemu/networks/*.xml /etc/libvirt/qemu/networks/autostart/*.xml /etc/libvirt/qemu/*.xml
+printf 'namespaces = [ ]\nsecurity_driver = "none"\n' >>/etc/libvirt/qemu.conf
+
+# The internet: one namespace behind the uplink, serving DNS and HTTP.
+# (nsenter, not `ip netns exec`: that remounts /, which is no mount point
+# in a chroot.)
+ip netns add internet
+in_internet() { nsenter --net=/run/netns/internet "$@"; }
+ip link add "$LAB_UPLINK" type veth peer name eth0 netns internet
+ip addr add "$LAB_UPLINK_ADDRESS/24" dev "$LAB_UPLINK"
+ip link set "$LAB_UPLINK" up
+ip route add default via "$LAB_ROUTER" dev "$LAB_UPLINK"
+in_internet ip link set lo up
+in_internet ip addr add "$LAB_ROUTER/24" dev eth0
+in_internet ip addr add "$LAB_WWW/32" dev lo
+in_internet ip addr add "$LAB_RESOLVER/32" dev lo
+in_internet ip link set eth0 up
+# Replies to the NATed uplink address go straight back over eth0.
+mkdir -p "$LAB_STATE/www"
+echo "vmnet-doctor lab: the internet answers" >"$LAB_STATE/www/index.html"
+in_internet dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+    --bind-interfaces --listen-address="$LAB_RESOLVER" \
+    --address="/$LAB_WWW_NAME/$LAB_WWW" --pid-file= --log-facility="$LAB_STATE/internet-dns.log" \
+    >/dev/null 2>&1 &
+in_internet python3 -m http.server --bind "$LAB_WWW" --directory "$LAB_STATE/www" 80 \
+    >"$LAB_STATE/internet-http.log" 2>&1 &
+
+# The system bus at its standard address: Debian's default policy,
+# polkit's, and the helper's own policy and activation file.
+mkdir -p /run/dbus "$LAB_STATE/dbus-services"
+sed "s|@LIBEXECDIR@/vmnet-doctor-helper|$LAB_HELPER|" \
+    "$source_root/data/helper/io.github.vmnetdoctor.Helper1.service.in" \
+    >"$LAB_STATE/dbus-services/io.github.vmnetdoctor.Helper1.service"
+sed -e "s|@SOCKET@|/run/dbus/system_bus_socket|" -e "s|@SERVICEDIR@|$LAB_STATE/dbus-services|" \
+    -e "s|@HELPER_POLICY@|$source_root/data/helper/io.github.vmnetdoctor.Helper1.conf|" \
+    "$source_root/tests/helper/system-bus.conf.in" >"$LAB_STATE/system-bus.conf"
+dbus-daemon --config-file="$LAB_STATE/system-bus.conf" --nofork --nopidfile --nosyslog \
+    2>>"$LAB_STATE/helper.log" &
+for _ in $(seq 100); do [[ -S /run/dbus/system_bus_socket ]] && break; sleep 0.05; done
+/usr/lib/polkit-1/polkitd --no-debug >"$LAB_STATE/polkitd.log" 2>&1 &
+has_owner() {
+    busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+        NameHasOwner s "$1" 2>/dev/null | grep -q true
+}
+for _ in $(seq 100); do has_owner org.freedesktop.PolicyKit1 && break; sleep 0.1; done
+has_owner org.freedesktop.PolicyKit1 || { cat "$LAB_STATE/polkitd.log" >&2; die "polkitd did not start"; }
+
+# The guest's boot files where the qemu process may read them.
+mkdir -p /var/lib/libvirt/boot
+cp "$LAB_GUEST_DIR/vmlinuz" /var/lib/libvirt/boot/lab-vmlinuz
+cp "$LAB_GUEST_DIR/initramfs.img" /var/lib/libvirt/boot/lab-initramfs.img
+
+virtlogd -d
+start_libvirtd() {
+    libvirtd -d
+    for _ in $(seq 100); do
+        virsh -q version >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    die "libvirtd did not start"
+}
+export -f start_libvirtd die
+start_libvirtd
+virsh -q net-define "$source_root/tests/libvirtd/default-network.xml" >/dev/null
+virsh -q net-start default >/dev/null
+virsh -q net-autostart default >/dev/null
+virsh -q define "$here/guest.xml" >/dev/null
+
+"$@"

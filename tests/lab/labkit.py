@@ -1,0 +1,220 @@
+"""What the lab's scenarios are made of: commands on the lab host, the
+guest agent, and the app run as the lab's desktop user.
+
+Runs inside tests/lab/lab.sh (its environment: LAB_*). Everything here
+raises LabError with what was expected and what happened instead.
+"""
+
+import base64
+import json
+import os
+import subprocess
+import time
+
+ENV = os.environ
+
+
+class LabError(Exception):
+    pass
+
+
+def sh(command, check=True, timeout=60):
+    """A shell command on the lab host, as root; returns its stdout."""
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=timeout)
+    if check and done.returncode != 0:
+        raise LabError(f"`{command}` failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
+
+
+def virsh(*args, check=True, timeout=60):
+    done = subprocess.run(["virsh", "-q", *args], capture_output=True, text=True, timeout=timeout)
+    if check and done.returncode != 0:
+        raise LabError(f"virsh {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def wait_for(what, predicate, timeout, interval=0.25):
+    """Polls PREDICATE until it returns a true value; LabError after TIMEOUT."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except LabError as error:
+            last = error
+        time.sleep(interval)
+    raise LabError(f"timed out after {timeout} s waiting for {what}" + (f" (last: {last})" if last else ""))
+
+
+# --- The guest, through its agent -------------------------------------------
+
+GUEST = ENV.get("LAB_GUEST", "lab-guest")
+
+
+def agent(execute, arguments=None, timeout=10):
+    command = {"execute": execute}
+    if arguments is not None:
+        command["arguments"] = arguments
+    out = virsh("qemu-agent-command", GUEST, "--timeout", str(timeout), json.dumps(command),
+                timeout=timeout + 5)
+    try:
+        return json.loads(out)["return"]
+    except (ValueError, KeyError) as error:
+        raise LabError(f"the agent's answer to {execute} is not what the protocol says: {out!r}") from error
+
+
+def agent_answers():
+    try:
+        agent("guest-ping", timeout=2)
+        return True
+    except LabError:
+        return False
+
+
+def guest_run(command, timeout=15):
+    """Runs COMMAND under /bin/sh in the guest; returns (exit code, stdout)."""
+    started = agent("guest-exec", {"path": "/bin/sh", "arg": ["-c", command], "capture-output": True})
+    pid = started["pid"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = agent("guest-exec-status", {"pid": pid})
+        if status.get("exited"):
+            out = base64.b64decode(status.get("out-data", "")).decode(errors="replace")
+            return status.get("exitcode", -1), out
+        time.sleep(0.2)
+    # The agent keeps the process; the guest is thrown away with the lab.
+    return -1, f"(still running after {timeout} s)"
+
+
+def guest_interface(mac):
+    """The guest's interface with MAC (name, IPv4 addresses), found by MAC."""
+    for interface in agent("guest-network-get-interfaces"):
+        if interface.get("hardware-address", "").lower() == mac.lower():
+            addresses = [a["ip-address"] for a in interface.get("ip-addresses", [])
+                         if a.get("ip-address-type") == "ipv4"]
+            return interface["name"], addresses
+    return None, []
+
+
+def start_guest(agent_timeout=60):
+    virsh("start", GUEST)
+    wait_for("the guest agent", agent_answers, agent_timeout)
+
+
+def restart_guest(agent_timeout=60):
+    virsh("destroy", GUEST, check=False)
+    wait_for("the guest to stop", lambda: virsh("domstate", GUEST).strip() == "shut off", 20)
+    start_guest(agent_timeout)
+
+
+def prove_network(subnet_prefix="192.168.122.", lease_timeout=30):
+    """The guide's proof, from inside the guest: a DHCP lease on the NIC
+    (found by MAC), a DNS lookup and an HTTP fetch from the internet host.
+    Returns {step: (ok, detail)} without raising."""
+    steps = {}
+    mac = ENV["LAB_GUEST_MAC"]
+
+    def leased():
+        name, addresses = guest_interface(mac)
+        return (name, addresses) if any(a.startswith(subnet_prefix) for a in addresses) else None
+
+    try:
+        name, addresses = wait_for(f"a {subnet_prefix}x lease on the NIC {mac}", leased, lease_timeout)
+        steps["lease"] = (True, f"{name} {' '.join(addresses)}")
+    except LabError as error:
+        steps["lease"] = (False, str(error))
+    code, out = guest_run(f"nslookup {ENV['LAB_WWW_NAME']}", timeout=12)
+    steps["dns"] = (code == 0 and ENV["LAB_WWW"] in out, out.strip().splitlines()[-1:] or out)
+    # busybox-static's wget cannot resolve names (static glibc without NSS
+    # modules), so it fetches from the address the lookup found.
+    name = ENV["LAB_WWW_NAME"]
+    code, out = guest_run(
+        f"address=$(nslookup {name} | awk '/^Address/ {{ a = $NF }} END {{ print a }}'); "
+        f"[ -n \"$address\" ] && wget -q -O - -T 5 --header 'Host: {name}' \"http://$address/\"",
+        timeout=12)
+    steps["http"] = (code == 0 and "the internet answers" in out, out.strip() or f"exit {code}")
+    return steps
+
+
+def expect_network_works(**kwargs):
+    steps = prove_network(**kwargs)
+    failed = {step: detail for step, (ok, detail) in steps.items() if not ok}
+    if failed:
+        raise LabError(f"the guest has no working network: {failed}")
+    return steps
+
+
+def expect_network_broken(step="http", **kwargs):
+    """Negative control: STEP must fail inside the guest."""
+    steps = prove_network(lease_timeout=kwargs.pop("lease_timeout", 12), **kwargs)
+    ok, detail = steps[step]
+    if ok:
+        raise LabError(f"the break did not break anything: {step} still works inside the guest ({detail})")
+    return steps
+
+
+# --- The app, as the lab's desktop user ---------------------------------------
+
+def as_user(args, timeout=120):
+    uid = ENV["LAB_UID"]
+    env = ["env", "-i", f"HOME={ENV['LAB_STATE']}/home", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+           "LANG=C.UTF-8", "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket"]
+    return subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *env, *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def check():
+    """`vmnet-doctor check --json` as the desktop user: the parsed report."""
+    done = as_user([ENV["LAB_DOCTOR"], "check", "--connect", ENV["LAB_URI"], "--json"])
+    try:
+        report = json.loads(done.stdout)
+    except ValueError as error:
+        raise LabError(f"check printed no JSON (exit {done.returncode}): {done.stderr.strip()}") from error
+    if not report.get("checked"):
+        raise LabError(f"check could not run: {report.get('failure')}")
+    return report
+
+
+def finding_ids(report=None):
+    report = report or check()
+    return sorted({f["id"] for f in report["findings"]})
+
+
+def expect_finding(finding_id):
+    report = check()
+    ids = finding_ids(report)
+    if finding_id not in ids:
+        raise LabError(f"check did not report {finding_id}; it reported {ids}")
+    return report
+
+
+def expect_clean(allowed=()):
+    """No finding of severity error or warning, except ALLOWED ids."""
+    report = check()
+    left = sorted({f["id"] for f in report["findings"]
+                   if f["severity"] in ("error", "warning") and f["id"] not in allowed})
+    if left:
+        raise LabError(f"check is not clean: {left}")
+    return report
+
+
+def fix(*finding_ids):
+    """`vmnet-doctor fix --json ID…` as the desktop user; the parsed result."""
+    done = as_user([ENV["LAB_DOCTOR"], "fix", "--connect", ENV["LAB_URI"], "--json", *finding_ids])
+    try:
+        result = json.loads(done.stdout)
+    except ValueError as error:
+        raise LabError(f"fix printed no JSON (exit {done.returncode}): {done.stderr.strip()}") from error
+    if done.returncode != 0:
+        raise LabError(f"fix {' '.join(finding_ids)} failed (exit {done.returncode}): "
+                       f"{json.dumps(result)[:2000]} {done.stderr.strip()}")
+    return result
+
+
+def revert(transaction):
+    done = as_user([ENV["LAB_DOCTOR"], "revert", transaction, "--json"])
+    if done.returncode != 0:
+        raise LabError(f"revert {transaction} failed (exit {done.returncode}): {done.stdout} {done.stderr}")
+    return done.stdout

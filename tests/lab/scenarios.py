@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""The lab's scenarios (issue: the lab). Each one breaks the lab host for
+real, shows the break from inside the guest (negative control), asserts
+that `vmnet-doctor check` names it, fixes it through the app's own paths
+(libvirt's API, or the helper over D-Bus with polkit), proves the fix from
+inside the guest, asserts that check is clean and, for helper fixes,
+reverts and shows the guest broken again.
+
+    scenarios.py [NAME…]          each scenario in a fresh lab (tests/lab/lab.sh)
+    scenarios.py --list
+    scenarios.py --inside NAME    (what lab.sh runs)
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+import labkit as lab
+
+SCENARIOS = {}
+
+
+def scenario(name):
+    def register(function):
+        SCENARIOS[name] = function
+        return function
+    return register
+
+
+def step(text):
+    print(f"    · {text}", flush=True)
+
+
+def define_guest(edit):
+    """Redefines the guest from tests/lab/guest.xml changed by EDIT(xml)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "guest.xml"), encoding="utf-8") as file:
+        xml = edit(file.read())
+    path = os.path.join(os.environ["LAB_STATE"], "guest-edited.xml")
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(xml)
+    lab.virsh("define", path)
+
+
+def restart_libvirtd():
+    """As a host's init system would after network.conf changed."""
+    lab.sh("kill $(cat /run/libvirtd.pid)")
+    lab.wait_for("libvirtd to stop", lambda: lab.sh("pgrep -x libvirtd", check=False) == "", 20)
+    lab.sh("start_libvirtd")
+
+
+def set_firewall_backend(backend):
+    lab.sh(f"sed -i '/^firewall_backend/d' /etc/libvirt/network.conf && "
+           f"echo 'firewall_backend = \"{backend}\"' >>/etc/libvirt/network.conf")
+    restart_libvirtd()
+
+
+def helper_transactions(result):
+    """The helper transaction ids in `fix --json`'s result."""
+    found = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in ("transaction", "transaction_id", "transaction-id") and isinstance(item, str):
+                    found.append(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+    walk(result)
+    return found
+
+
+def fix_prove_revert(*finding_ids, broken_step="http"):
+    step(f"fix {' '.join(finding_ids)} through the helper, as the desktop user")
+    result = lab.fix(*finding_ids)
+    lab.expect_network_works()
+    step("the guest's lease, DNS lookup and HTTP fetch work")
+    lab.expect_clean()
+    step("check is clean")
+    transactions = helper_transactions(result)
+    if not transactions:
+        raise lab.LabError(f"the fix returned no helper transaction to revert: {result}")
+    for transaction in reversed(transactions):
+        lab.revert(transaction)
+    lab.expect_network_broken(broken_step)
+    step(f"reverted ({', '.join(transactions)}): {broken_step} fails in the guest again")
+
+
+@scenario("S0-healthy")
+def healthy():
+    """The lab as set up: the guest's network works and check is clean."""
+    lab.start_guest()
+    lab.expect_network_works()
+    step("the guest's lease, DNS lookup and HTTP fetch work")
+    lab.expect_clean()
+    step("check is clean")
+
+
+@scenario("S1-default-missing")
+def default_missing():
+    lab.virsh("net-destroy", "default")
+    lab.virsh("net-undefine", "default")
+    started = subprocess.run(["virsh", "start", lab.GUEST], capture_output=True, text=True)
+    if started.returncode == 0:
+        raise lab.LabError("the guest started without its network")
+    step(f"the guest cannot start: {started.stderr.strip()}")
+    lab.expect_finding("default-network-missing")
+    step("check reports default-network-missing")
+    lab.fix("default-network-missing")
+    lab.start_guest()
+    lab.expect_network_works()
+    step("fixed through libvirt; the guest's lease, DNS lookup and HTTP fetch work")
+    lab.expect_clean()
+    step("check is clean")
+
+
+@scenario("S2-default-inactive")
+def default_inactive():
+    lab.virsh("net-destroy", "default")
+    lab.virsh("net-autostart", "default", "--disable")
+    started = subprocess.run(["virsh", "start", lab.GUEST], capture_output=True, text=True)
+    if started.returncode == 0:
+        raise lab.LabError("the guest started on an inactive network")
+    step(f"the guest cannot start: {started.stderr.strip()}")
+    lab.expect_finding("network-inactive")
+    lab.expect_finding("network-not-autostarted")
+    step("check reports network-inactive and network-not-autostarted")
+    lab.fix("network-inactive", "network-not-autostarted")
+    lab.start_guest()
+    lab.expect_network_works()
+    step("fixed through libvirt; the guest's network works")
+    if lab.virsh("net-info", "default").find("Autostart:      yes") < 0:
+        raise lab.LabError("default is not autostarted after the fix")
+    lab.expect_clean()
+    step("check is clean")
+
+
+def ufw_routed_deny(backend):
+    set_firewall_backend(backend)
+    step(f"libvirt's firewall backend is {backend}")
+    lab.sh("ufw --force enable")
+    step("UFW enabled (deny incoming, deny routed)")
+    lab.start_guest()
+    lab.expect_network_broken("http")
+    step("the guest cannot fetch from the internet")
+    report = lab.expect_finding("ufw-routed-deny")
+    ids = lab.finding_ids(report)
+    step(f"check reports {', '.join(i for i in ids if i.startswith('ufw'))}")
+    fix_prove_revert(*[i for i in ids if i.startswith("ufw-")])
+
+
+@scenario("S3-ufw-nftables")
+def ufw_nftables():
+    ufw_routed_deny("nftables")
+
+
+@scenario("S3-ufw-iptables")
+def ufw_iptables():
+    ufw_routed_deny("iptables")
+
+
+@scenario("S4-docker-forward-drop")
+def docker_forward_drop():
+    lab.start_guest()
+    lab.expect_network_works()
+    # What dockerd does to the iptables filter table when it starts.
+    lab.sh("iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && "
+           "iptables -I FORWARD -j DOCKER-USER && iptables -P FORWARD DROP")
+    step("FORWARD policy DROP with a DOCKER-USER chain, as dockerd leaves it")
+    lab.expect_network_broken("http")
+    step("the guest cannot fetch from the internet")
+    lab.expect_finding("forward-dropped")
+    step("check reports forward-dropped")
+    fix_prove_revert("forward-dropped")
+
+
+@scenario("S5-ip-forwarding-off")
+def ip_forwarding_off():
+    lab.start_guest()
+    lab.expect_network_works()
+    lab.sh("sysctl -qw net.ipv4.ip_forward=0")
+    step("net.ipv4.ip_forward = 0")
+    lab.expect_network_broken("http")
+    step("the guest cannot fetch from the internet")
+    lab.expect_finding("ipv4-forwarding-off")
+    step("check reports ipv4-forwarding-off")
+    fix_prove_revert("ipv4-forwarding-off")
+
+
+@scenario("S6-link-down")
+def link_down():
+    lab.start_guest()
+    lab.expect_network_works()
+    lab.virsh("domif-setlink", lab.GUEST, os.environ["LAB_GUEST_MAC"], "down")
+    step("virsh domif-setlink … down")
+    lab.expect_network_broken("http")
+    step("the guest cannot fetch from the internet")
+    lab.expect_finding("nic-link-down")
+    step("check reports nic-link-down")
+    lab.fix("nic-link-down")
+    lab.expect_network_works()
+    step("link set up through libvirt, live: the guest's network works without a restart")
+    lab.expect_clean()
+    step("check is clean")
+
+
+def guest_driver():
+    name, _ = lab.guest_interface(os.environ["LAB_GUEST_MAC"])
+    code, out = lab.guest_run(f"basename $(readlink /sys/class/net/{name}/device/driver)")
+    if code != 0 and name:
+        # virtio: the driver belongs to the virtio device, its parent is PCI.
+        code, out = lab.guest_run(f"basename $(readlink /sys/class/net/{name}/device/driver)")
+    return out.strip()
+
+
+@scenario("S7-model-e1000")
+def model_e1000():
+    define_guest(lambda xml: xml.replace('<model type="virtio"/>', '<model type="e1000"/>'))
+    lab.start_guest()
+    lab.expect_network_works()
+    driver = guest_driver()
+    if driver != "e1000":
+        raise lab.LabError(f"the guest's NIC driver is {driver!r}, not e1000")
+    step("the guest runs an emulated e1000 NIC (driver e1000)")
+    lab.expect_finding("nic-model-not-virtio")
+    step("check reports nic-model-not-virtio")
+    lab.fix("nic-model-not-virtio")
+    lab.restart_guest()
+    step("model changed through libvirt; guest restarted")
+    driver = guest_driver()
+    if driver != "virtio_net":
+        raise lab.LabError(f"after the fix the guest's NIC driver is {driver!r}, not virtio_net")
+    lab.expect_network_works()
+    step("the guest's NIC is virtio_net and its network works")
+    lab.expect_clean()
+    step("check is clean")
+
+
+@scenario("S8-user-mode")
+def user_mode():
+    define_guest(lambda xml: xml.replace(
+        '<interface type="network">', '<interface type="user">').replace(
+        '<source network="default"/>', ''))
+    lab.start_guest()
+    steps = lab.expect_network_broken("lease", lease_timeout=15)
+    step(f"the guest has no lease from the default network ({steps['lease'][1][:80]})")
+    lab.expect_finding("nic-user-mode")
+    step("check reports nic-user-mode")
+    lab.fix("nic-user-mode")
+    if lab.virsh("domiflist", lab.GUEST).find("default") < 0:
+        lab.restart_guest()
+        step("moved to default through libvirt; guest restarted")
+    lab.expect_network_works()
+    step("the guest has a lease from default, and its network works")
+    lab.expect_clean()
+    step("check is clean")
+
+
+@scenario("S9-agent-channel-missing")
+def agent_channel_missing():
+    define_guest(lambda xml: xml.replace(
+        '<channel type="unix">\n      <target type="virtio" name="org.qemu.guest_agent.0"/>\n    </channel>', ''))
+    lab.virsh("start", lab.GUEST)
+    time.sleep(12)
+    if lab.agent_answers():
+        raise lab.LabError("the agent answers without a channel")
+    step("no agent channel: the guest agent cannot answer")
+    lab.expect_finding("guest-agent-missing")
+    step("check reports guest-agent-missing")
+    lab.fix("guest-agent-missing")
+    lab.restart_guest()
+    step("channel added through libvirt; guest restarted; the agent answers")
+    lab.expect_network_works()
+    lab.expect_clean()
+    step("check is clean")
+
+
+def inside(name):
+    print(f"  {name}", flush=True)
+    try:
+        SCENARIOS[name]()
+    except lab.LabError as error:
+        print(f"  FAILED {name}: {error}", flush=True)
+        subprocess.run(["bash", "-c", "tail -n 15 /var/log/libvirt/qemu/lab-guest-console.log 2>/dev/null; "
+                        "tail -n 20 $LAB_STATE/helper.log 2>/dev/null"], check=False)
+        return 1
+    return 0
+
+
+def main(args):
+    if args[:1] == ["--list"]:
+        print("\n".join(SCENARIOS))
+        return 0
+    if args[:1] == ["--inside"]:
+        return inside(args[1])
+    names = args or list(SCENARIOS)
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown:
+        print(f"unknown scenario(s): {', '.join(unknown)}; --list names them", file=sys.stderr)
+        return 2
+    here = os.path.dirname(os.path.abspath(__file__))
+    timings = []
+    failed = []
+    started_all = time.monotonic()
+    for name in names:
+        started = time.monotonic()
+        status = subprocess.run([os.path.join(here, "lab.sh"), "python3", os.path.abspath(__file__),
+                                 "--inside", name]).returncode
+        timings.append((name, time.monotonic() - started, status))
+        if status != 0:
+            failed.append(name)
+    print("\n  Lab scenario times")
+    for name, seconds, status in timings:
+        print(f"    {name:28} {seconds:6.1f} s  {'ok' if status == 0 else 'FAILED'}")
+    print(f"    {'total':28} {time.monotonic() - started_all:6.1f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
