@@ -21,7 +21,8 @@
 #
 # Environment: LAB_HELPER and LAB_DOCTOR (absolute paths of the helper and
 # app binaries), LAB_GUEST_DIR (from build-guest.sh); optional LAB_RESOLVER
-# (default 203.0.113.53) and LAB_UPLINK (default enp3s0).
+# (default 203.0.113.53), LAB_UPLINK (default enp3s0) and LAB_CACHE_DIR
+# (kept between labs: libvirt's probe of QEMU's capabilities).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source_root=$(cd "$here/../.." && pwd)
@@ -105,9 +106,12 @@ touch /etc/resolv.conf 2>/dev/null || true
 mount --bind "$LAB_STATE/resolv.conf" /etc/resolv.conf
 
 # libvirt starts like a fresh install: no networks, no guests; guests get
-# no mount namespace (it fails inside this one) and no security driver.
+# no mount namespace (it fails inside this one) and no security driver, and
+# QEMU runs as root: the root's kvm group is not the host's, so as
+# libvirt-qemu /dev/kvm's access would flip between probe and use and
+# libvirt would probe QEMU again in every lab.
 rm -f /etc/libvirt/qemu/networks/*.xml /etc/libvirt/qemu/networks/autostart/*.xml /etc/libvirt/qemu/*.xml
-printf 'namespaces = [ ]\nsecurity_driver = "none"\n' >>/etc/libvirt/qemu.conf
+printf 'namespaces = [ ]\nsecurity_driver = "none"\nuser = "root"\ngroup = "root"\n' >>/etc/libvirt/qemu.conf
 
 # The internet: one namespace behind the uplink, serving DNS and HTTP.
 # (nsenter, not `ip netns exec`: that remounts /, which is no mount point
@@ -158,6 +162,14 @@ mkdir -p /var/lib/libvirt/boot
 cp "$LAB_GUEST_DIR/vmlinuz" /var/lib/libvirt/boot/lab-vmlinuz
 cp "$LAB_GUEST_DIR/initramfs.img" /var/lib/libvirt/boot/lab-initramfs.img
 
+# libvirt probes QEMU's capabilities on first use (~10 s under TCG) and
+# caches them; libvirt checks the cache against QEMU, itself and /dev/kvm,
+# so a copy kept between labs is safe and saves that probe.
+caps_cache=${LAB_CACHE_DIR:-}/qemu-capabilities
+if [[ -n "${LAB_CACHE_DIR:-}" && -d "$caps_cache" ]]; then
+    mkdir -p /var/cache/libvirt/qemu
+    cp -a "$caps_cache" /var/cache/libvirt/qemu/capabilities
+fi
 virtlogd -d
 start_libvirtd() {
     libvirtd -d
@@ -173,5 +185,10 @@ virsh -q net-define "$source_root/tests/libvirtd/default-network.xml" >/dev/null
 virsh -q net-start default >/dev/null
 virsh -q net-autostart default >/dev/null
 virsh -q define "$here/guest.xml" >/dev/null
+if [[ -n "${LAB_CACHE_DIR:-}" && ! -d "$caps_cache" && -d /var/cache/libvirt/qemu/capabilities ]]; then
+    mkdir -p "$LAB_CACHE_DIR"
+    cp -a /var/cache/libvirt/qemu/capabilities "$caps_cache.new.$$"
+    mv -T "$caps_cache.new.$$" "$caps_cache" 2>/dev/null || rm -rf "$caps_cache.new.$$"
+fi
 
 "$@"

@@ -16,6 +16,7 @@ target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
 export LAB_DOCTOR=$target_dir/debug/vmnet-doctor
 export LAB_HELPER=$target_dir/debug/vmnet-doctor-helper
 export LAB_GUEST_DIR=$target_dir/lab/guest
+export LAB_CACHE_DIR=$target_dir/lab/cache
 tests/lab/build-guest.sh "$LAB_GUEST_DIR"
 
 if [[ "${1:-}" == --shell ]]; then

@@ -28,8 +28,11 @@ def scenario(name):
     return register
 
 
+STARTED = time.monotonic()
+
+
 def step(text):
-    print(f"    · {text}", flush=True)
+    print(f"    {time.monotonic() - STARTED:5.1f} s  {text}", flush=True)
 
 
 def define_guest(edit):
