@@ -15,7 +15,8 @@ library only:
 - every downloaded source is pinned by sha256 (or a git commit);
 - libvirt is built as a client library (no daemon) with the remote and test
   drivers;
-- the app module builds this checkout with meson (buildtype release) and
+- the app module builds this checkout with meson (buildtype release,
+  -Dhelper=false: a Flatpak cannot ship the root helper) and
   cargo-sources.json;
 - the release and .Devel manifests differ only in the id and the profile;
 - flatpak/cargo-sources.json matches Cargo.lock crate by crate (name,
@@ -243,6 +244,12 @@ def check_manifest(file_name: str, manifest: dict, want_id: str, want_profile: s
     if not buildtypes or buildtypes[-1] == "debug":
         p.append(f"{where}: app module: config-opts need --buildtype=release (meson's default, debug, "
                  "builds an unoptimised cargo dev binary)")
+    # The root helper is a system service: a Flatpak cannot install it (it
+    # is a host package, packaging/), so the app module must not build it.
+    helper = [o.split("=", 1)[1] for o in opts if o.startswith("-Dhelper=")]
+    if not helper or helper[-1] != "false":
+        p.append(f"{where}: app module: config-opts need -Dhelper=false (a Flatpak cannot ship the root helper; "
+                 "it is a host package, see packaging/)")
     env = effective_env(manifest, app)
     if env.get("CARGO_NET_OFFLINE") != "true":
         p.append(f"{where}: app module: CARGO_NET_OFFLINE is {env.get('CARGO_NET_OFFLINE')!r}, want 'true'")
@@ -411,6 +418,7 @@ def self_test(manifests: dict[str, dict], lock: dict, sources: list) -> list[tup
             "build-args", []).append("--share=network"),
         "app built with cmake": lambda m: app(m).__setitem__("buildsystem", "cmake"),
         "an unoptimised app (meson's default buildtype)": lambda m: app(m)["config-opts"].remove("--buildtype=release"),
+        "the root helper built into the Flatpak": lambda m: app(m)["config-opts"].remove("-Dhelper=false"),
         "no cargo-sources.json": lambda m: app(m)["sources"].remove("cargo-sources.json"),
         "target/ copied": lambda m: next(s for s in app(m)["sources"] if isinstance(s, dict))["skip"].remove("target"),
         "libvirt daemon built": lambda m: libvirt(m)["config-opts"].remove("-Ddriver_libvirtd=disabled"),

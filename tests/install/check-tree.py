@@ -8,7 +8,7 @@ builds and installs; see there.
 PREFIX must resolve to DESTDIR/PREFIX (check-install.sh makes it a
 symlink), so that the binaries find their compiled-in data directory.
 The root helper's files are checked only when this build installs the
-helper (crates/helper in meson); otherwise that check says it is skipped.
+helper (meson -Dhelper=true, the default); otherwise that check says it is skipped.
 """
 
 from __future__ import annotations
@@ -357,7 +357,7 @@ def main() -> int:
                    helper_files)
         checks.run("helper: the installed binary runs (--version)", helper_version)
     else:
-        checks.skip("helper", f"this build installs no {HELPER} (crates/helper is not part of the meson build)")
+        checks.skip("helper", f"this build installs no {HELPER} (configured with -Dhelper=false)")
 
     # --- The installed app runs ----------------------------------------------------
 
