@@ -268,7 +268,8 @@ def contents(args) -> int:
     lib = (args.source / "crates/helper-api/src/lib.rs").read_text(encoding="utf-8")
     fix = (args.source / "crates/helper-api/src/fix.rs").read_text(encoding="utf-8")
     api = re.search(r"pub const API_VERSION: u32 = (\d+);", lib)
-    as_str = re.search(r"fn as_str\(self\)[^{]*\{(.*?)\n    \}", fix, re.S)
+    # FixKind::as_str, the wire names of the fix kinds.
+    as_str = re.search(r"^impl FixKind \{.*?fn as_str\(self\)[^{]*\{(.*?)\n    \}", fix, re.S | re.M)
     expect = {
         "api_version": int(api.group(1)) if api else None,
         "fixes": sorted(re.findall(r'=> "([a-z0-9-]+)"', as_str.group(1))) if as_str else [],
