@@ -157,6 +157,13 @@ has_owner() {
 for _ in $(seq 100); do has_owner org.freedesktop.PolicyKit1 && break; sleep 0.1; done
 has_owner org.freedesktop.PolicyKit1 || { cat "$LAB_STATE/polkitd.log" >&2; die "polkitd did not start"; }
 
+# libvirt's nftables backend needs tc's csum action; see tc-without-act-csum.
+kernel_config=$(zcat /proc/config.gz 2>/dev/null || true)
+if ! grep -qs '^act_csum ' /proc/modules && [[ "$kernel_config" == *"# CONFIG_NET_ACT_CSUM is not set"* ]]; then
+    cp /usr/sbin/tc "$LAB_STATE/tc.real"
+    mount --bind "$here/tc-without-act-csum" /usr/sbin/tc
+fi
+
 # The guest's boot files where the qemu process may read them.
 mkdir -p /var/lib/libvirt/boot
 cp "$LAB_GUEST_DIR/vmlinuz" /var/lib/libvirt/boot/lab-vmlinuz

@@ -125,15 +125,15 @@ def prove_network(subnet_prefix="192.168.122.", lease_timeout=30):
         steps["lease"] = (True, f"{name} {' '.join(addresses)}")
     except LabError as error:
         steps["lease"] = (False, str(error))
-    code, out = guest_run(f"nslookup -type=a {ENV['LAB_WWW_NAME']}", timeout=12)
+    code, out = guest_run(f"nslookup -type=a -timeout=3 -retry=1 {ENV['LAB_WWW_NAME']}", timeout=12)
     answer = [line for line in out.splitlines() if line.startswith("Address") and "#" not in line]
     steps["dns"] = (code == 0 and ENV["LAB_WWW"] in out, (answer or out.strip().splitlines() or [""])[-1])
     # busybox-static's wget cannot resolve names (static glibc without NSS
     # modules), so it fetches from the address the lookup found.
     name = ENV["LAB_WWW_NAME"]
     code, out = guest_run(
-        f"address=$(nslookup -type=a {name} | awk '/^Address/ {{ a = $NF }} END {{ print a }}'); "
-        f"[ -n \"$address\" ] && wget -q -O - -T 5 --header 'Host: {name}' \"http://$address/\"",
+        f"address=$(nslookup -type=a -timeout=3 -retry=1 {name} | awk '/^Address/ {{ a = $NF }} END {{ print a }}'); "
+        f"[ -n \"$address\" ] && wget -q -O - -T 4 --header 'Host: {name}' \"http://$address/\"",
         timeout=12)
     steps["http"] = (code == 0 and "the internet answers" in out, out.strip() or f"exit {code}")
     return steps
