@@ -73,6 +73,19 @@ phase "meson compile" meson compile -C "$build_dir"
 phase "meson test" meson test -C "$build_dir" --print-errorlogs
 phase "Flatpak manifests" python3 tests/flatpak/check-manifests.py --self-test
 phase "meson install (DESTDIR)" tests/install/check-install.sh "$build_dir"
+if command -v rpmspec >/dev/null; then
+    phase "packaging recipes (spec, PKGBUILD)" python3 tests/packaging/check-recipes.py --self-test --package-build "$build_dir"
+else
+    printf '\n\033[1;33m==> SKIPPED packaging recipes: rpmspec (rpm) is not installed\033[0m\n'
+    timings+=("packaging recipes                  SKIPPED")
+fi
+# The helper's .deb, installed with dpkg into a throwaway overlay of this root.
+if [[ $(id -u) -eq 0 ]] && command -v dpkg-deb >/dev/null; then
+    phase "helper .deb (dpkg, throwaway root)" tests/packaging/check-deb.sh "$build_dir"
+else
+    printf '\n\033[1;33m==> SKIPPED helper .deb: needs root and dpkg\033[0m\n'
+    timings+=("helper .deb                        SKIPPED")
+fi
 # The real app under Xvfb, as `./dev run` builds it; the capture is the
 # screenshot README.md and the metainfo show.
 gui() { env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" tests/gui/screenshot.sh target/debug/vmnet-doctor "$@"; }

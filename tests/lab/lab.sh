@@ -86,6 +86,8 @@ for path in /etc/libvirt /etc/ufw /etc/default/ufw /etc/sysctl.d /etc/passwd /et
     /usr/share/polkit-1/actions; do
     private_copy "$path"
 done
+# UFW installed but inactive, as a fresh Debian or Ubuntu desktop has it.
+sed -i 's/^ENABLED=.*/ENABLED=no/' /etc/ufw/ufw.conf
 writable_view /var/lib
 for dir in /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
     mkdir -p "$dir"
