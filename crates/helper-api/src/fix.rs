@@ -23,6 +23,41 @@ pub enum FixRequest {
     /// iptables' `DOCKER-USER` chain when it exists, else in `FORWARD`,
     /// ahead of a dropping policy (Docker's).
     AcceptForward { bridge: IfaceName, uplink: IfaceName },
+    /// `firewall_backend = "BACKEND"` in `/etc/libvirt/network.conf`, then
+    /// a restart of libvirt's network driver (through systemd) so that its
+    /// networks' firewall rules are made again with that backend.
+    SetLibvirtFirewallBackend { backend: LibvirtFirewallBackend },
+}
+
+/// The firewall backends of libvirt's network driver (libvirt ≥ 10), as
+/// `firewall_backend` in `/etc/libvirt/network.conf` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LibvirtFirewallBackend {
+    Iptables,
+    Nftables,
+}
+
+impl LibvirtFirewallBackend {
+    pub const ALL: [Self; 2] = [Self::Iptables, Self::Nftables];
+
+    /// The value in network.conf and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Iptables => "iptables",
+            Self::Nftables => "nftables",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|backend| backend.as_str() == name)
+    }
+}
+
+impl fmt::Display for LibvirtFirewallBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Which fix, without its arguments.
@@ -31,10 +66,16 @@ pub enum FixKind {
     EnableIpv4Forwarding,
     UfwAllowBridge,
     AcceptForward,
+    SetLibvirtFirewallBackend,
 }
 
 impl FixKind {
-    pub const ALL: [Self; 3] = [Self::EnableIpv4Forwarding, Self::UfwAllowBridge, Self::AcceptForward];
+    pub const ALL: [Self; 4] = [
+        Self::EnableIpv4Forwarding,
+        Self::UfwAllowBridge,
+        Self::AcceptForward,
+        Self::SetLibvirtFirewallBackend,
+    ];
 
     /// The name on the wire (and in transaction ids).
     pub fn as_str(self) -> &'static str {
@@ -42,6 +83,7 @@ impl FixKind {
             Self::EnableIpv4Forwarding => "enable-ipv4-forwarding",
             Self::UfwAllowBridge => "ufw-allow-bridge",
             Self::AcceptForward => "accept-forward",
+            Self::SetLibvirtFirewallBackend => "set-libvirt-firewall-backend",
         }
     }
 
@@ -49,11 +91,15 @@ impl FixKind {
         Self::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 
-    /// The polkit action that authorizes applying (or reverting) it.
+    /// The polkit action that authorizes applying (or reverting) it. The
+    /// libvirt backend is a firewall setting: it decides which netfilter
+    /// rules libvirt writes for its networks.
     pub fn action(self) -> &'static str {
         match self {
             Self::EnableIpv4Forwarding => actions::MODIFY_SYSCTL,
-            Self::UfwAllowBridge | Self::AcceptForward => actions::MODIFY_FIREWALL,
+            Self::UfwAllowBridge | Self::AcceptForward | Self::SetLibvirtFirewallBackend => {
+                actions::MODIFY_FIREWALL
+            }
         }
     }
 
@@ -62,6 +108,7 @@ impl FixKind {
         match self {
             Self::EnableIpv4Forwarding => &[],
             Self::UfwAllowBridge | Self::AcceptForward => &["bridge", "uplink"],
+            Self::SetLibvirtFirewallBackend => &["backend"],
         }
     }
 }
@@ -92,13 +139,14 @@ impl FixRequest {
             Self::EnableIpv4Forwarding => FixKind::EnableIpv4Forwarding,
             Self::UfwAllowBridge { .. } => FixKind::UfwAllowBridge,
             Self::AcceptForward { .. } => FixKind::AcceptForward,
+            Self::SetLibvirtFirewallBackend { .. } => FixKind::SetLibvirtFirewallBackend,
         }
     }
 
     /// The bridge and uplink of the fixes that have them.
     pub fn bridge_and_uplink(&self) -> Option<(&IfaceName, &IfaceName)> {
         match self {
-            Self::EnableIpv4Forwarding => None,
+            Self::EnableIpv4Forwarding | Self::SetLibvirtFirewallBackend { .. } => None,
             Self::UfwAllowBridge { bridge, uplink } | Self::AcceptForward { bridge, uplink } => {
                 Some((bridge, uplink))
             }
@@ -110,6 +158,9 @@ impl FixRequest {
         if let Some((bridge, uplink)) = self.bridge_and_uplink() {
             args.insert("bridge".to_owned(), bridge.as_str().to_owned());
             args.insert("uplink".to_owned(), uplink.as_str().to_owned());
+        }
+        if let Self::SetLibvirtFirewallBackend { backend } = self {
+            args.insert("backend".to_owned(), backend.as_str().to_owned());
         }
         FixWire { kind: self.kind().as_str().to_owned(), args }
     }
@@ -135,6 +186,13 @@ impl FixRequest {
             FixKind::AcceptForward => {
                 Self::AcceptForward { bridge: name("bridge")?, uplink: name("uplink")? }
             }
+            FixKind::SetLibvirtFirewallBackend => {
+                let value = wire.args.get("backend").map(String::as_str).unwrap_or_default();
+                let backend = LibvirtFirewallBackend::from_name(value).ok_or_else(|| {
+                    InvalidFix(format!("backend: {:?} is neither iptables nor nftables", short(value)))
+                })?;
+                Self::SetLibvirtFirewallBackend { backend }
+            }
         })
     }
 }
@@ -158,11 +216,28 @@ impl FixRequest {
             ],
             Self::AcceptForward { bridge, uplink } => vec![
                 "# Without Docker (no DOCKER-USER chain), use FORWARD instead of DOCKER-USER.".to_owned(),
+                "# If Docker uses legacy iptables (iptables-legacy-save shows its chains), use iptables-legacy."
+                    .to_owned(),
                 format!("sudo iptables -I DOCKER-USER -i {bridge} -o {uplink} -j ACCEPT"),
                 format!(
                     "sudo iptables -I DOCKER-USER -i {uplink} -o {bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
                 ),
+                "# If the network has IPv6 and ip6tables' FORWARD policy is DROP, the same with ip6tables:"
+                    .to_owned(),
+                format!("sudo ip6tables -I DOCKER-USER -i {bridge} -o {uplink} -j ACCEPT"),
+                format!(
+                    "sudo ip6tables -I DOCKER-USER -i {uplink} -o {bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+                ),
                 "# These rules are lost at the next reboot.".to_owned(),
+            ],
+            Self::SetLibvirtFirewallBackend { backend } => vec![
+                "# In /etc/libvirt/network.conf, change an uncommented firewall_backend line to this one, or add it:"
+                    .to_owned(),
+                format!("firewall_backend = \"{backend}\""),
+                "# Then restart libvirt's network driver: virtnetworkd where libvirt's modular daemons run, else libvirtd."
+                    .to_owned(),
+                "sudo systemctl try-restart virtnetworkd.service".to_owned(),
+                "sudo systemctl try-restart libvirtd.service".to_owned(),
             ],
         }
     }
@@ -170,6 +245,9 @@ impl FixRequest {
 
 impl fmt::Display for FixRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Self::SetLibvirtFirewallBackend { backend } = self {
+            return write!(f, "{}(backend={backend})", self.kind());
+        }
         match self.bridge_and_uplink() {
             Some((bridge, uplink)) => write!(f, "{}(bridge={bridge}, uplink={uplink})", self.kind()),
             None => write!(f, "{}", self.kind()),
@@ -202,6 +280,8 @@ mod tests {
                 uplink: IfaceName::new("enp3s0")?,
             },
             FixRequest::AcceptForward { bridge: IfaceName::new("virbr1")?, uplink: IfaceName::new("wlan0")? },
+            FixRequest::SetLibvirtFirewallBackend { backend: LibvirtFirewallBackend::Iptables },
+            FixRequest::SetLibvirtFirewallBackend { backend: LibvirtFirewallBackend::Nftables },
         ];
         for fix in fixes {
             assert_eq!(FixRequest::from_wire(&fix.to_wire())?, fix);
@@ -219,6 +299,12 @@ mod tests {
             wire("ufw-allow-bridge", &[("bridge", "virbr0; reboot"), ("uplink", "eth0")]),
             wire("accept-forward", &[("bridge", "virbr0"), ("uplink", "-j DROP")]),
             wire("enable-ipv4-forwarding", &[("value", "0")]),
+            wire("set-libvirt-firewall-backend", &[]),
+            wire("set-libvirt-firewall-backend", &[("backend", "firewalld")]),
+            wire("set-libvirt-firewall-backend", &[("backend", "nftables\nfoo = 1")]),
+            wire("set-libvirt-firewall-backend", &[("backend", "/etc/passwd")]),
+            wire("set-libvirt-firewall-backend", &[("backend", "iptables"), ("path", "/etc/x")]),
+            wire("set-libvirt-firewall-backend", &[("bridge", "virbr0")]),
         ];
         for case in cases {
             assert!(FixRequest::from_wire(&case).is_err(), "{case:?}");
@@ -256,6 +342,7 @@ mod tests {
         assert_eq!(FixKind::EnableIpv4Forwarding.action(), actions::MODIFY_SYSCTL);
         assert_eq!(FixKind::UfwAllowBridge.action(), actions::MODIFY_FIREWALL);
         assert_eq!(FixKind::AcceptForward.action(), actions::MODIFY_FIREWALL);
+        assert_eq!(FixKind::SetLibvirtFirewallBackend.action(), actions::MODIFY_FIREWALL);
         for kind in FixKind::ALL {
             assert_eq!(FixKind::from_name(kind.as_str()), Some(kind));
         }

@@ -3,8 +3,9 @@
 //! the zbus proxy, and a client that sorts the helper's failures into what
 //! the user interface has to say about them.
 //!
-//! Requests carry typed values only — a fix kind and interface names that
-//! [`IfaceName`] has validated — never a command, a path or rule text. The
+//! Requests carry typed values only — a fix kind, interface names that
+//! [`IfaceName`] has validated, a [`LibvirtFirewallBackend`] — never a
+//! command, a path or rule text. The
 //! helper plans the exact commands itself and shows them before it runs them.
 
 mod client;
@@ -16,7 +17,7 @@ mod types;
 
 pub use client::{ClientError, FixFailure, HelperClient};
 pub use error::HelperError;
-pub use fix::{FixKind, FixRequest, FixWire};
+pub use fix::{FixKind, FixRequest, FixWire, LibvirtFirewallBackend};
 pub use names::{IfaceName, NameError, is_valid_iface_name};
 pub use proxy::Helper1Proxy;
 pub use types::{
@@ -42,7 +43,8 @@ pub mod actions {
     /// Read-only host facts (`GetCapabilities`, `Inspect`, `Plan`,
     /// `Transactions`).
     pub const INSPECT: &str = "io.github.vmnetdoctor.inspect";
-    /// UFW and iptables rules.
+    /// UFW and iptables rules; libvirt's firewall backend (with a restart of
+    /// its network driver).
     pub const MODIFY_FIREWALL: &str = "io.github.vmnetdoctor.modify-firewall";
     /// Kernel parameters (IPv4 forwarding).
     pub const MODIFY_SYSCTL: &str = "io.github.vmnetdoctor.modify-sysctl";

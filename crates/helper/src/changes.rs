@@ -12,10 +12,10 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use vmnet_doctor_helper_api::{Action, IfaceName, RULE_COMMENT, Step, StepResult};
+use vmnet_doctor_helper_api::{Action, IfaceName, LibvirtFirewallBackend, RULE_COMMENT, Step, StepResult};
 
 use crate::exec::{self, Ran};
-use crate::host::{self, Host};
+use crate::host::{self, Host, NetworkDaemon};
 
 /// What `/etc/sysctl.d/90-vmnet-doctor.conf` holds.
 pub const SYSCTL_CONTENTS: &str = "\
@@ -25,8 +25,16 @@ pub const SYSCTL_CONTENTS: &str = "\
 net.ipv4.ip_forward = 1
 ";
 
-/// Files larger than this are not ours.
-const FILE_LIMIT: u64 = 64 * 1024;
+/// The lines the helper adds above the `firewall_backend` setting it
+/// appends to `/etc/libvirt/network.conf` (or writes as a new file).
+pub const NETWORK_CONF_NOTE: &str = "\
+# Set by VM Network Doctor (vmnet-doctor-helper). Reverting the fix in VM
+# Network Doctor restores this file as it was before.
+";
+
+/// Files larger than this are not ours (sysctl.d) or not edited
+/// (network.conf is about 1 KiB).
+pub const FILE_LIMIT: u64 = 64 * 1024;
 
 /// One of the guide's UFW rules for a bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,12 +64,27 @@ pub enum Backend {
 }
 
 impl Backend {
-    pub fn program(self) -> &'static str {
-        match self {
-            Self::Nft => "iptables-nft",
-            Self::Legacy => "iptables-legacy",
+    /// The tool for this backend and address family.
+    pub fn program(self, family: Family) -> &'static str {
+        match (self, family) {
+            (Self::Nft, Family::Ipv4) => "iptables-nft",
+            (Self::Nft, Family::Ipv6) => "ip6tables-nft",
+            (Self::Legacy, Family::Ipv4) => "iptables-legacy",
+            (Self::Legacy, Family::Ipv6) => "ip6tables-legacy",
         }
     }
+}
+
+/// Which of iptables' address families a rule is in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// iptables. Journals written before IPv6 rules existed have no
+    /// family: theirs are IPv4.
+    #[default]
+    Ipv4,
+    /// ip6tables.
+    Ipv6,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,7 +132,84 @@ pub enum Change {
     /// Ran `ufw reload`.
     UfwReload,
     /// Inserted an accept rule, with our comment.
-    Iptables { backend: Backend, chain: Chain, rule: ForwardRule, bridge: IfaceName, uplink: IfaceName },
+    Iptables {
+        backend: Backend,
+        #[serde(default)]
+        family: Family,
+        chain: Chain,
+        rule: ForwardRule,
+        bridge: IfaceName,
+        uplink: IfaceName,
+    },
+    /// Set `firewall_backend` in [`Host::libvirt_network_conf`] (see
+    /// [`network_conf_with_backend`]); `previous` is what was there
+    /// (`None`: no file).
+    LibvirtNetworkConf { backend: LibvirtFirewallBackend, previous: Option<String> },
+    /// `systemctl try-restart` of the daemon that runs libvirt's network
+    /// driver, so that it makes its networks' rules with the new backend.
+    RestartNetworkDriver { daemon: NetworkDaemon },
+}
+
+/// Whether a line of network.conf sets `firewall_backend`, read as
+/// libvirt's configuration parser (and crates/host) reads it: `key = value`,
+/// `#` starts a comment.
+fn sets_firewall_backend(line: &str) -> bool {
+    let setting = line.split('#').next().unwrap_or("");
+    setting.split_once('=').is_some_and(|(key, _)| key.trim() == "firewall_backend")
+}
+
+/// A line without its line ending, and the ending.
+fn split_ending(line: &str) -> (&str, &str) {
+    let body = line.strip_suffix('\n').map_or(line, |body| body.strip_suffix('\r').unwrap_or(body));
+    (body, &line[body.len()..])
+}
+
+/// network.conf with `firewall_backend = "BACKEND"`: every uncommented
+/// setting of it replaced in place (its indentation and trailing comment
+/// kept), else the setting appended under [`NETWORK_CONF_NOTE`]. Every other
+/// byte stays as it was.
+pub fn network_conf_with_backend(previous: Option<&str>, backend: LibvirtFirewallBackend) -> String {
+    let setting = format!("firewall_backend = \"{backend}\"");
+    let Some(text) = previous else { return format!("{NETWORK_CONF_NOTE}{setting}\n") };
+    let mut edited = String::with_capacity(text.len() + NETWORK_CONF_NOTE.len() + setting.len() + 2);
+    let mut replaced = false;
+    for line in text.split_inclusive('\n') {
+        let (body, ending) = split_ending(line);
+        if !sets_firewall_backend(body) {
+            edited.push_str(line);
+            continue;
+        }
+        replaced = true;
+        edited.push_str(&body[..body.len() - body.trim_start().len()]);
+        edited.push_str(&setting);
+        if let Some(at) = body.find('#') {
+            let before = &body[..at];
+            edited.push_str(&before[before.trim_end().len()..]);
+            edited.push_str(&body[at..]);
+        }
+        edited.push_str(ending);
+    }
+    if !replaced {
+        if !edited.is_empty() && !edited.ends_with('\n') {
+            edited.push('\n');
+        }
+        edited.push_str(NETWORK_CONF_NOTE);
+        edited.push_str(&setting);
+        edited.push('\n');
+    }
+    edited
+}
+
+/// Where the edit of network.conf goes, for the step's description.
+fn network_conf_edit_place(previous: Option<&str>) -> String {
+    let Some(text) = previous else { return "a new file".to_owned() };
+    let lines: Vec<String> = text
+        .split_inclusive('\n')
+        .enumerate()
+        .filter(|(_, line)| sets_firewall_backend(split_ending(line).0))
+        .map(|(index, line)| format!("line {}, was “{}”", index + 1, split_ending(line).0.trim()))
+        .collect();
+    if lines.is_empty() { "added at the end".to_owned() } else { lines.join("; ") }
 }
 
 /// The absolute path of a tool, or why there is none.
@@ -260,19 +360,53 @@ impl Change {
                 description: "Reload UFW".to_owned(),
                 action: Action::Run { argv: vec![tool("ufw")?, "reload".to_owned()] },
             },
-            Self::Iptables { backend, chain, rule, bridge, uplink } => {
+            Self::Iptables { backend, family, chain, rule, bridge, uplink } => {
+                let what = match family {
+                    Family::Ipv4 => "",
+                    Family::Ipv6 => "IPv6 ",
+                };
                 let description = match rule {
                     ForwardRule::Out => {
-                        format!("Accept forwarding from {bridge} to {uplink} ({})", chain.name())
+                        format!("Accept {what}forwarding from {bridge} to {uplink} ({})", chain.name())
                     }
                     ForwardRule::Replies => {
-                        format!("Accept the replies from {uplink} to {bridge} ({})", chain.name())
+                        format!("Accept the {what}replies from {uplink} to {bridge} ({})", chain.name())
                     }
                 };
-                let argv = iptables_argv(&tool(backend.program())?, "-I", *chain, *rule, bridge, uplink);
+                let program = tool(backend.program(*family))?;
+                let argv = iptables_argv(&program, "-I", *chain, *rule, bridge, uplink);
                 Step { description, action: Action::Run { argv } }
             }
+            Self::LibvirtNetworkConf { backend, previous } => {
+                let path = host.libvirt_network_conf();
+                Step {
+                    description: format!(
+                        "Set firewall_backend = \"{backend}\" in {} ({})",
+                        path.display(),
+                        network_conf_edit_place(previous.as_deref())
+                    ),
+                    action: Action::WriteFile {
+                        path: path.to_string_lossy().into_owned(),
+                        contents: network_conf_with_backend(previous.as_deref(), *backend),
+                    },
+                }
+            }
+            Self::RestartNetworkDriver { daemon } => Step {
+                description: format!(
+                    "Restart {} so that libvirt's networks get their firewall rules from the new backend",
+                    daemon.name()
+                ),
+                action: Action::Run { argv: strings(&[&tool("systemctl")?, "try-restart", daemon.unit()]) },
+            },
         })
+    }
+
+    /// Undone after every other change of its transaction — and also when
+    /// its own step failed, since a failed restart may have left the daemon
+    /// stopped: a restart, which then brings the daemon back with the
+    /// restored setting.
+    pub fn undoes_last(&self) -> bool {
+        matches!(self, Self::RestartNetworkDriver { .. })
     }
 
     /// The step that undoes this change now, or `None` when there is
@@ -325,8 +459,8 @@ impl Change {
             }
             // Deleting a rule updates an active UFW at once.
             Self::UfwReload => None,
-            Self::Iptables { backend, chain, rule, bridge, uplink } => {
-                let program = tool(backend.program())?;
+            Self::Iptables { backend, family, chain, rule, bridge, uplink } => {
+                let program = tool(backend.program(*family))?;
                 let check = exec::run(&iptables_argv(&program, "-C", *chain, *rule, bridge, uplink), ran);
                 match check.status {
                     0 => {}
@@ -337,6 +471,37 @@ impl Change {
                     description: format!("Delete the {} rule “{}”", chain.name(), self.describe()),
                     action: Action::Run {
                         argv: iptables_argv(&program, "-D", *chain, *rule, bridge, uplink),
+                    },
+                })
+            }
+            Self::LibvirtNetworkConf { backend, previous } => {
+                let path = host.libvirt_network_conf();
+                let ours = network_conf_with_backend(previous.as_deref(), *backend);
+                // Only while it is as the helper wrote it: edited since, it
+                // is the admin's.
+                if host::read_optional(&path, FILE_LIMIT)?.as_deref() != Some(ours.as_str()) {
+                    return Ok(None);
+                }
+                let path = path.to_string_lossy().into_owned();
+                Some(match previous {
+                    Some(contents) => Step {
+                        description: format!("Restore {path} as it was"),
+                        action: Action::WriteFile { path, contents: contents.clone() },
+                    },
+                    None => Step {
+                        description: format!("Remove {path}, which did not exist before"),
+                        action: Action::RemoveFile { path },
+                    },
+                })
+            }
+            Self::RestartNetworkDriver { daemon } => {
+                if !host.systemd_booted() {
+                    return Ok(None);
+                }
+                Some(Step {
+                    description: format!("Restart {} so that it uses the restored setting", daemon.name()),
+                    action: Action::Run {
+                        argv: strings(&[&tool("systemctl")?, "try-restart", daemon.unit()]),
                     },
                 })
             }
@@ -352,20 +517,24 @@ impl Change {
                 format!("ufw {}", ufw_spec(*rule, bridge, uplink).join(" "))
             }
             Self::UfwReload => "ufw reload".to_owned(),
-            Self::Iptables { backend, chain, rule, bridge, uplink } => {
+            Self::Iptables { backend, family, chain, rule, bridge, uplink } => {
                 format!(
                     "{} -I {} {}",
-                    backend.program(),
+                    backend.program(*family),
                     chain.name(),
                     iptables_spec(*rule, bridge, uplink).join(" ")
                 )
             }
+            Self::LibvirtNetworkConf { backend, .. } => {
+                format!("set firewall_backend = \"{backend}\" in /etc/libvirt/network.conf")
+            }
+            Self::RestartNetworkDriver { daemon } => format!("systemctl try-restart {}", daemon.unit()),
         }
     }
 }
 
 /// Runs one step and says how it went. File steps may only touch the
-/// helper's own sysctl file.
+/// files the helper manages: its sysctl file and libvirt's network.conf.
 pub fn execute(step: &Step, host: &Host, ran: &Ran) -> StepResult {
     let (exit_status, message) = match &step.action {
         Action::Run { argv } => {
@@ -383,10 +552,11 @@ pub fn execute(step: &Step, host: &Host, ran: &Ran) -> StepResult {
 }
 
 fn file_op(host: &Host, path: &str, op: impl FnOnce(&Path) -> std::io::Result<()>) -> Result<(), String> {
-    let ours = host.sysctl_file();
-    if Path::new(path) != ours {
+    let Some(ours) =
+        [host.sysctl_file(), host.libvirt_network_conf()].into_iter().find(|ours| Path::new(path) == ours)
+    else {
         return Err(format!("{path} is not a file the helper manages"));
-    }
+    };
     op(&ours).map_err(|error| format!("{path}: {error}"))
 }
 
@@ -400,15 +570,22 @@ fn record_file(ran: &Ran, verb: &str, path: &str, result: Result<(), String>) ->
 }
 
 /// Writes through a temporary file in the same directory and renames it,
-/// so the file is never half-written. Mode 0644, like the rest of
-/// /etc/sysctl.d.
+/// so the file is never half-written. A file that exists keeps its mode; a
+/// new one gets 0644, like the rest of /etc/sysctl.d and /etc/libvirt.
 fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
     let dir = path.parent().ok_or_else(|| std::io::Error::other("no parent directory"))?;
     let name = path.file_name().ok_or_else(|| std::io::Error::other("no file name"))?;
+    let mode = match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_file() => metadata.permissions().mode() & 0o7777,
+        // Renaming over a link would replace the link, not its target.
+        Ok(_) => return Err(std::io::Error::other("not a regular file")),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => 0o644,
+        Err(error) => return Err(error),
+    };
     let temporary = dir.join(format!(".{}.tmp", name.to_string_lossy()));
     let mut file =
-        fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o644).open(&temporary)?;
-    file.set_permissions(fs::Permissions::from_mode(0o644))?;
+        fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temporary)?;
+    file.set_permissions(fs::Permissions::from_mode(mode))?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()?;
     drop(file);
@@ -482,10 +659,11 @@ mod tests {
     }
 
     #[test]
-    fn file_steps_touch_only_the_helpers_sysctl_file() -> TestResult {
+    fn file_steps_touch_only_the_files_the_helper_manages() -> TestResult {
         let dir = tempfile::tempdir()?;
         let host = Host::under(dir.path());
         fs::create_dir_all(dir.path().join("etc/sysctl.d"))?;
+        fs::create_dir_all(dir.path().join("etc/libvirt"))?;
         let ran = Ran::default();
         let write = |path: &Path| Step {
             description: String::new(),
@@ -498,6 +676,18 @@ mod tests {
         assert!(ours.succeeded(), "{ours:?}");
         assert_eq!(fs::read_to_string(host.sysctl_file())?, "x\n");
         assert_eq!(fs::metadata(host.sysctl_file())?.permissions().mode() & 0o777, 0o644);
+        let qemu_conf = dir.path().join("etc/libvirt/qemu.conf");
+        assert_eq!(execute(&write(&qemu_conf), &host, &ran).exit_status, -1);
+        assert!(!qemu_conf.exists());
+        // An existing file keeps its mode; a link is not written through.
+        fs::write(host.libvirt_network_conf(), "")?;
+        fs::set_permissions(host.libvirt_network_conf(), fs::Permissions::from_mode(0o640))?;
+        assert!(execute(&write(&host.libvirt_network_conf()), &host, &ran).succeeded());
+        assert_eq!(fs::metadata(host.libvirt_network_conf())?.permissions().mode() & 0o777, 0o640);
+        fs::remove_file(host.libvirt_network_conf())?;
+        std::os::unix::fs::symlink(&qemu_conf, host.libvirt_network_conf())?;
+        assert_eq!(execute(&write(&host.libvirt_network_conf()), &host, &ran).exit_status, -1);
+        assert!(!qemu_conf.exists());
         Ok(())
     }
 
@@ -516,6 +706,88 @@ mod tests {
         assert!(matches!(restore.undo_step(&host, &ran)?.map(|s| s.action), Some(Action::WriteFile { .. })));
         fs::write(host.sysctl_file(), "edited by the admin\n")?;
         assert_eq!(change.undo_step(&host, &ran)?, None, "changed since: theirs now");
+        Ok(())
+    }
+
+    /// Debian 13's /etc/libvirt/network.conf (libvirt 11.3), abridged: the
+    /// setting is there only as a comment.
+    const DEBIAN_NETWORK_CONF: &str = "\
+# Master configuration file for the network driver.
+# firewall_backend:
+#
+#   determines which subsystem to use to setup firewall packet
+#
+#firewall_backend = \"iptables\"
+";
+
+    #[test]
+    fn the_backend_is_appended_when_only_commented_out() {
+        let edited = network_conf_with_backend(Some(DEBIAN_NETWORK_CONF), LibvirtFirewallBackend::Nftables);
+        assert_eq!(
+            edited,
+            format!("{DEBIAN_NETWORK_CONF}{NETWORK_CONF_NOTE}firewall_backend = \"nftables\"\n")
+        );
+        assert_eq!(
+            vmnet_doctor_host::libvirt::parse_firewall_backend(&edited),
+            Ok(vmnet_doctor_core::host::FirewallBackend::Nftables)
+        );
+        assert_eq!(network_conf_edit_place(Some(DEBIAN_NETWORK_CONF)), "added at the end");
+        // No final newline: the setting still starts a line of its own.
+        let edited = network_conf_with_backend(Some("# mine"), LibvirtFirewallBackend::Iptables);
+        assert_eq!(edited, format!("# mine\n{NETWORK_CONF_NOTE}firewall_backend = \"iptables\"\n"));
+    }
+
+    #[test]
+    fn a_setting_is_replaced_where_it_is_and_nothing_else_moves() {
+        let text = "# head\r\n  firewall_backend=\"iptables\"   # chosen in 2024\r\nother = 1\n\
+                    firewall_backend = \"bogus\"\n#firewall_backend = \"iptables\"\ntail";
+        let edited = network_conf_with_backend(Some(text), LibvirtFirewallBackend::Nftables);
+        assert_eq!(
+            edited,
+            "# head\r\n  firewall_backend = \"nftables\"   # chosen in 2024\r\nother = 1\n\
+             firewall_backend = \"nftables\"\n#firewall_backend = \"iptables\"\ntail"
+        );
+        assert_eq!(
+            network_conf_edit_place(Some(text)),
+            "line 2, was “firewall_backend=\"iptables\"   # chosen in 2024”; line 4, was “firewall_backend = \"bogus\"”"
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_written_with_the_note() {
+        let written = network_conf_with_backend(None, LibvirtFirewallBackend::Iptables);
+        assert_eq!(written, format!("{NETWORK_CONF_NOTE}firewall_backend = \"iptables\"\n"));
+        assert_eq!(network_conf_edit_place(None), "a new file");
+    }
+
+    #[test]
+    fn network_conf_is_undone_only_while_it_is_as_written() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let host = Host::under(dir.path());
+        fs::create_dir_all(dir.path().join("etc/libvirt"))?;
+        let ran = Ran::default();
+        let change = Change::LibvirtNetworkConf {
+            backend: LibvirtFirewallBackend::Nftables,
+            previous: Some(DEBIAN_NETWORK_CONF.to_owned()),
+        };
+        let step = change.step(&host)?;
+        assert!(execute(&step, &host, &ran).succeeded());
+        let undo = change.undo_step(&host, &ran)?.ok_or("no undo step")?;
+        assert!(execute(&undo, &host, &ran).succeeded());
+        assert_eq!(fs::read_to_string(host.libvirt_network_conf())?, DEBIAN_NETWORK_CONF);
+        assert_eq!(change.undo_step(&host, &ran)?, None, "restored: nothing left to undo");
+        fs::write(host.libvirt_network_conf(), "firewall_backend = \"nftables\"\n")?;
+        assert_eq!(change.undo_step(&host, &ran)?, None, "the admin's own file stays");
+        Ok(())
+    }
+
+    #[test]
+    fn journals_without_a_family_are_ipv4() -> TestResult {
+        let old = r#"{"type":"iptables","backend":"nft","chain":"forward","rule":"out","bridge":"virbr0","uplink":"eth0"}"#;
+        let Change::Iptables { family, .. } = serde_json::from_str::<Change>(old)? else {
+            return Err("not an iptables change".into());
+        };
+        assert_eq!(family, Family::Ipv4);
         Ok(())
     }
 }

@@ -61,11 +61,13 @@ pub fn apply(host: &Host, fix: &FixRequest, plan_id: &str, ran: &Ran) -> Result<
 
     let mut results = Vec::new();
     let mut done: Vec<&Change> = Vec::new();
+    let mut failed: Option<&Change> = None;
     for (step, change) in &planned.changes {
         let result = changes::execute(step, host, ran);
         let ok = result.succeeded();
         results.push(result);
         if !ok {
+            failed = Some(change);
             break;
         }
         done.push(change);
@@ -85,8 +87,10 @@ pub fn apply(host: &Host, fix: &FixRequest, plan_id: &str, ran: &Ran) -> Result<
         });
     }
 
-    // Roll back what was done, newest first.
-    let (rollback, left) = undo_all(done.into_iter().rev(), host, ran);
+    // Roll back what was done, newest first; a failed restart too, since it
+    // may have stopped the daemon (undo_all restarts it last).
+    let failed = failed.filter(|change| change.undoes_last());
+    let (rollback, left) = undo_all(done.into_iter().rev().chain(failed), host, ran);
     if left.is_empty() {
         if let Err(why) = journal::remove(&host.journal, &record.id) {
             eprintln!("vmnet-doctor-helper: {why}");
@@ -104,8 +108,11 @@ pub fn apply(host: &Host, fix: &FixRequest, plan_id: &str, ran: &Ran) -> Result<
     Ok(ApplyResult { transaction: record.id, outcome: Outcome::RollbackIncomplete, steps: results, rollback })
 }
 
-/// Undoes `changes` in the order given. Returns the undo steps that ran and
-/// the changes still in place (their undo failed or could not be planned).
+/// Undoes `changes` in the order given, except that restarts
+/// ([`Change::undoes_last`]) come after every other undo: the daemon must
+/// start again with the restored configuration. Returns the undo steps that
+/// ran and the changes still in place (their undo failed or could not be
+/// planned).
 fn undo_all<'a>(
     changes: impl Iterator<Item = &'a Change>,
     host: &Host,
@@ -113,7 +120,7 @@ fn undo_all<'a>(
 ) -> (Vec<StepResult>, Vec<Change>) {
     let mut results = Vec::new();
     let mut left = Vec::new();
-    for change in changes {
+    for change in undo_order(changes) {
         match change.undo_step(host, ran) {
             Ok(None) => {}
             Ok(Some(step)) => {
@@ -138,6 +145,14 @@ fn undo_all<'a>(
     // Oldest first, as they were made.
     left.reverse();
     (results, left)
+}
+
+/// `changes` in the order given, restarts moved after the rest (a stable
+/// sort: the others keep their order).
+fn undo_order<'a>(changes: impl Iterator<Item = &'a Change>) -> Vec<&'a Change> {
+    let mut changes: Vec<&Change> = changes.collect();
+    changes.sort_by_key(|change| change.undoes_last());
+    changes
 }
 
 /// Undoes what a journaled transaction changed, and only that.
@@ -178,4 +193,22 @@ pub fn transactions(host: &Host) -> Vec<TransactionInfo> {
             created: record.created,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use vmnet_doctor_helper_api::LibvirtFirewallBackend;
+
+    use super::*;
+    use crate::host::NetworkDaemon;
+
+    #[test]
+    fn a_restart_is_undone_after_the_file_it_follows() {
+        let file = Change::LibvirtNetworkConf { backend: LibvirtFirewallBackend::Nftables, previous: None };
+        let restart = Change::RestartNetworkDriver { daemon: NetworkDaemon::Virtnetworkd };
+        let forwarding = Change::Ipv4Forward { previous: "0".to_owned() };
+        // Newest first, as a revert walks them, but the restart last.
+        let applied = [file.clone(), restart.clone(), forwarding.clone()];
+        assert_eq!(undo_order(applied.iter().rev()), [&forwarding, &file, &restart]);
+    }
 }

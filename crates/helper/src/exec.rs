@@ -9,6 +9,9 @@ pub use vmnet_doctor_host::exec::{Output, find_program, run_with_timeout};
 
 /// How long one tool may run.
 pub const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `systemctl` may take: it waits for the restart of libvirt's
+/// network driver, which makes every active network's firewall rules again.
+pub const RESTART_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Every command a request ran, for its audit line.
 #[derive(Debug, Default)]
@@ -30,7 +33,11 @@ impl Ran {
 /// Runs `argv` (an absolute program path, then its arguments) and records
 /// it in `ran`.
 pub fn run(argv: &[String], ran: &Ran) -> Output {
-    let output = run_with_timeout(argv, TOOL_TIMEOUT);
+    let timeout = match argv.first() {
+        Some(program) if program.ends_with("/systemctl") => RESTART_TIMEOUT,
+        _ => TOOL_TIMEOUT,
+    };
+    let output = run_with_timeout(argv, timeout);
     ran.record(argv, output.status);
     output
 }

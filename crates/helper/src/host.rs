@@ -5,6 +5,7 @@ use std::fs;
 use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
 use vmnet_doctor_core::Fact;
 use vmnet_doctor_core::xml;
 use vmnet_doctor_helper_api::IfaceName;
@@ -26,6 +27,46 @@ pub struct Host {
 
 /// The name of the file that makes IPv4 forwarding persistent.
 pub const SYSCTL_FILE_NAME: &str = "90-vmnet-doctor.conf";
+
+/// An active libvirt network, as its status file in `/run/libvirt/network`
+/// describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkStatus {
+    pub name: String,
+    pub bridge: Option<String>,
+    /// It has an IPv6 address (`<ip family='ipv6'>`).
+    pub has_ipv6: bool,
+    /// The backend libvirt made its firewall rules with
+    /// (`<firewall name='fwRemoval' backend='…'>`, libvirt ≥ 10); `None`
+    /// when the file does not say.
+    pub firewall_backend: Option<String>,
+}
+
+/// The libvirt daemon that runs the network driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NetworkDaemon {
+    /// The monolithic daemon (Debian's and Ubuntu's default).
+    Libvirtd,
+    /// The modular network daemon (Fedora's, Arch's default).
+    Virtnetworkd,
+}
+
+impl NetworkDaemon {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Libvirtd => "libvirtd",
+            Self::Virtnetworkd => "virtnetworkd",
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Self::Libvirtd => "libvirtd.service",
+            Self::Virtnetworkd => "virtnetworkd.service",
+        }
+    }
+}
 
 impl Host {
     pub fn system() -> Self {
@@ -84,24 +125,54 @@ impl Host {
     /// Whether legacy (not nf_tables) iptables tables exist. Checked
     /// without running `iptables-legacy`, which would load kernel modules.
     pub fn has_legacy_iptables_tables(&self) -> bool {
-        fs::read_to_string(self.proc.join("net/ip_tables_names")).is_ok_and(|names| !names.trim().is_empty())
+        self.has_legacy_tables("net/ip_tables_names")
     }
 
-    /// The libvirt network whose bridge `bridge` is. It must exist as a
-    /// bridge link and be named by an active network of the system libvirt
-    /// daemon (its status files in `/run/libvirt/network`).
-    pub fn libvirt_network_of_bridge(&self, bridge: &IfaceName) -> Result<String, String> {
-        if !self.sys.join("class/net").join(bridge.as_str()).join("bridge").is_dir() {
-            return Err(format!("{bridge} is not a bridge on this host"));
+    /// The same for ip6tables-legacy.
+    pub fn has_legacy_ip6tables_tables(&self) -> bool {
+        self.has_legacy_tables("net/ip6_tables_names")
+    }
+
+    fn has_legacy_tables(&self, names: &str) -> bool {
+        fs::read_to_string(self.proc.join(names)).is_ok_and(|names| !names.trim().is_empty())
+    }
+
+    /// `/etc/libvirt/network.conf`.
+    pub fn libvirt_network_conf(&self) -> PathBuf {
+        self.etc.join("libvirt/network.conf")
+    }
+
+    /// Whether systemd is the service manager (`sd_booted()`'s test).
+    pub fn systemd_booted(&self) -> bool {
+        self.run.join("systemd/system").is_dir()
+    }
+
+    /// Which libvirt daemon serves the network driver, by the sockets it
+    /// listens on (they exist while it runs or while systemd listens for
+    /// it): `virtnetworkd-sock` for the modular daemon; else `libvirt-sock`
+    /// of libvirtd. A modular host may have `libvirt-sock` too (from
+    /// virtproxyd), so the modular socket is looked for first. `None`: no
+    /// libvirt daemon is in use.
+    pub fn network_daemon(&self) -> Option<NetworkDaemon> {
+        let socket = |name: &str| self.run.join("libvirt").join(name).exists();
+        if socket("virtnetworkd-sock") {
+            Some(NetworkDaemon::Virtnetworkd)
+        } else if socket("libvirt-sock") {
+            Some(NetworkDaemon::Libvirtd)
+        } else {
+            None
         }
+    }
+
+    /// The active libvirt networks of the system daemon, from their status
+    /// files; unreadable ones are skipped (they are other networks'
+    /// problem). `None` when there is no status directory (no network is
+    /// active).
+    pub fn libvirt_networks(&self) -> Result<Option<Vec<NetworkStatus>>, String> {
         let dir = self.run.join("libvirt/network");
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
-            Err(error) if error.kind() == ErrorKind::NotFound => {
-                return Err(format!(
-                    "{bridge} is not the bridge of a libvirt network: no libvirt network is active"
-                ));
-            }
+            Err(error) if error.kind() == ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(format!("cannot list {}: {error}", dir.display())),
         };
         let mut files: Vec<PathBuf> = entries
@@ -110,15 +181,31 @@ impl Host {
             .filter(|path| path.extension().is_some_and(|e| e == "xml"))
             .collect();
         files.sort();
-        for path in files {
-            // An unreadable status file is some other network's problem.
-            let Ok(text) = read_bounded(&path, 1024 * 1024) else { continue };
-            match network_status_bridge(&text) {
-                Some((network, network_bridge)) if network_bridge == bridge.as_str() => return Ok(network),
-                _ => {}
-            }
+        Ok(Some(
+            files
+                .iter()
+                .filter_map(|path| read_bounded(path, 1024 * 1024).ok())
+                .filter_map(|text| network_status(&text))
+                .collect(),
+        ))
+    }
+
+    /// The libvirt network whose bridge `bridge` is. It must exist as a
+    /// bridge link and be named by an active network of the system libvirt
+    /// daemon (its status files in `/run/libvirt/network`).
+    pub fn libvirt_network_of_bridge(&self, bridge: &IfaceName) -> Result<NetworkStatus, String> {
+        if !self.sys.join("class/net").join(bridge.as_str()).join("bridge").is_dir() {
+            return Err(format!("{bridge} is not a bridge on this host"));
         }
-        Err(format!("{bridge} is not the bridge of an active libvirt network"))
+        let Some(networks) = self.libvirt_networks()? else {
+            return Err(format!(
+                "{bridge} is not the bridge of a libvirt network: no libvirt network is active"
+            ));
+        };
+        networks
+            .into_iter()
+            .find(|network| network.bridge.as_deref() == Some(bridge.as_str()))
+            .ok_or_else(|| format!("{bridge} is not the bridge of an active libvirt network"))
     }
 
     /// Checks that `uplink` carries a default route (IPv4 or IPv6).
@@ -139,8 +226,12 @@ impl Host {
         })
     }
 
-    /// Every check a bridge/uplink pair must pass.
-    pub fn check_bridge_and_uplink(&self, bridge: &IfaceName, uplink: &IfaceName) -> Result<String, String> {
+    /// Every check a bridge/uplink pair must pass; the bridge's network.
+    pub fn check_bridge_and_uplink(
+        &self,
+        bridge: &IfaceName,
+        uplink: &IfaceName,
+    ) -> Result<NetworkStatus, String> {
         if bridge == uplink {
             return Err(format!("the bridge and the uplink are both {bridge}"));
         }
@@ -150,17 +241,25 @@ impl Host {
     }
 }
 
-/// The network name and bridge in one of libvirt's network status files
-/// (`<networkstatus><network><name/><bridge name=…/>`).
-pub fn network_status_bridge(text: &str) -> Option<(String, String)> {
+/// One of libvirt's network status files (`<networkstatus><network>
+/// <name/><bridge name=…/><ip family=…/></network><firewall …/>`).
+pub fn network_status(text: &str) -> Option<NetworkStatus> {
     let root = xml::parse(text).ok()?;
     if root.name != "networkstatus" {
         return None;
     }
     let network = root.child("network")?;
     let name = network.child_text("name")?.trim().to_owned();
-    let bridge = network.child("bridge")?.attr_nonempty("name")?.to_owned();
-    Some((name, bridge))
+    let bridge = network.child("bridge").and_then(|bridge| bridge.attr_nonempty("name")).map(str::to_owned);
+    let has_ipv6 = network.children_named("ip").any(|ip| {
+        ip.attr("family") == Some("ipv6") || ip.attr("address").is_some_and(|address| address.contains(':'))
+    });
+    let firewall_backend = root
+        .children_named("firewall")
+        .find(|firewall| firewall.attr("name") == Some("fwRemoval"))
+        .and_then(|firewall| firewall.attr_nonempty("backend"))
+        .map(str::to_owned);
+    Some(NetworkStatus { name, bridge, has_ipv6, firewall_backend })
 }
 
 /// A file's contents, refusing files larger than `limit` bytes.
@@ -218,16 +317,30 @@ mod tests {
     }
 
     #[test]
-    fn reads_the_bridge_of_a_real_status_file() {
-        assert_eq!(network_status_bridge(STATUS), Some(("default".to_owned(), "virbr0".to_owned())));
-        assert_eq!(network_status_bridge("<network><name>x</name><bridge name='virbr9'/></network>"), None);
+    fn reads_a_real_status_file() -> TestResult {
+        assert_eq!(
+            network_status(STATUS),
+            Some(NetworkStatus {
+                name: "default".to_owned(),
+                bridge: Some("virbr0".to_owned()),
+                has_ipv6: false,
+                firewall_backend: Some("iptables".to_owned()),
+            })
+        );
+        assert_eq!(network_status("<network><name>x</name><bridge name='virbr9'/></network>"), None);
+        let v6 = "<networkstatus><network><name>v6</name><bridge name='virbr6'/>\
+                  <ip address='203.0.113.1' netmask='255.255.255.0'/>\
+                  <ip family='ipv6' address='2001:db8:6::1' prefix='64'/></network></networkstatus>";
+        let status = network_status(v6).ok_or("not read")?;
+        assert!(status.has_ipv6 && status.firewall_backend.is_none(), "{status:?}");
+        Ok(())
     }
 
     #[test]
     fn a_libvirt_bridge_and_a_default_route_uplink_pass() -> TestResult {
         let (_dir, host) = host()?;
         assert_eq!(
-            host.check_bridge_and_uplink(&name("virbr0")?, &name("enp3s0")?),
+            host.check_bridge_and_uplink(&name("virbr0")?, &name("enp3s0")?).map(|network| network.name),
             Ok("default".to_owned())
         );
         Ok(())

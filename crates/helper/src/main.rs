@@ -3,8 +3,11 @@
 //! A D-Bus-activated system service (started by systemd through
 //! `io.github.vmnetdoctor.Helper1.service`) that applies a closed set of
 //! typed host fixes — IPv4 forwarding, UFW rules for a libvirt bridge,
-//! iptables accept rules ahead of Docker's FORWARD policy — after polkit
-//! allowed the caller, and undoes them on request. It exits when idle.
+//! iptables and ip6tables accept rules (nft or legacy, whichever holds
+//! Docker's chains) ahead of Docker's FORWARD policy, libvirt's firewall
+//! backend in network.conf with a restart of its network driver through
+//! systemd — after polkit allowed the caller, and undoes them on request.
+//! It exits when idle.
 //!
 //!     vmnet-doctor-helper [--idle-timeout SECONDS]
 
