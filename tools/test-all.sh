@@ -51,6 +51,7 @@ fi
 # users with setpriv, so it needs root; CI runs as root.
 if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
     phase "helper (polkitd, D-Bus, UFW, iptables)" tests/helper/run.sh
+    phase "helper unit (systemd-analyze verify)" tests/helper/verify-unit.sh "$PWD/target/debug"
 else
     printf '\n\033[1;33m==> SKIPPED helper tests: they need root and libvirtd\033[0m\n'
     timings+=("helper (polkitd, D-Bus, UFW, iptables)  SKIPPED")

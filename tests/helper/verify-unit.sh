@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# systemd's own offline check of the helper's unit (no systemd as PID 1
+# needed): ExecStart pointed at the built helper. systemd-analyze only warns
+# (exit 0) on a misspelled key, so any output at all fails.
+set -euo pipefail
+helper_dir=${1:?usage: verify-unit.sh DIR-WITH-vmnet-doctor-helper}
+unit=$(mktemp -d)/vmnet-doctor-helper.service
+sed "s|@LIBEXECDIR@|$helper_dir|" "$(dirname "$0")/../../data/helper/vmnet-doctor-helper.service.in" >"$unit"
+out=$(systemd-analyze verify --man=no "$unit" 2>&1) || { echo "$out" >&2; exit 1; }
+if [[ -n "$out" ]]; then
+    echo "systemd-analyze verify complained about the helper's unit:" >&2
+    echo "$out" >&2
+    exit 1
+fi
+echo "systemd-analyze verify: the helper's unit is clean"
