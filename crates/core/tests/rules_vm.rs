@@ -1,4 +1,5 @@
-//! The VM rules: guest-agent-missing, guest-agent-not-connected, vm-no-ip.
+//! The VM rules: guest-agent-missing, guest-agent-not-connected, guest-ipv6-unrouted,
+//! vm-no-ip.
 //! One table per rule: (case, snapshot, expected (severity, subject) list).
 //!
 //! The agent channel's live `state='connected'|'disconnected'` and the
@@ -285,5 +286,82 @@ fn vm_no_ip() -> TestResult {
         assert!(finding.explanation.contains(mac), "{mac}: {}", finding.explanation);
     }
     assert!(!finding.explanation.contains("52:54:00:aa:00:22"), "{}", finding.explanation);
+    Ok(())
+}
+
+/// debian13 on `default` whose agent reports ADDRESSES on enp1s0; the
+/// lease always holds only the IPv4 address.
+fn debian_with(addresses: &[&str], agent: bool) -> Result<DomainSnapshot, Error> {
+    let config = agent_state(domain_xml("debian13-virt-manager.xml")?, Some("connected"));
+    let interface = guest_interface("enp1s0", DEBIAN_MAC, addresses)?;
+    let lease = guest_interface("vnet0", DEBIAN_MAC, &["192.168.122.50/24"])?;
+    let agent_answer = if agent { Ok(vec![interface.clone()]) } else { Err("no agent".to_owned()) };
+    let mut lease_answer = vec![lease];
+    if !agent {
+        // Global IPv6 seen by another source only: not the guest's word.
+        lease_answer.push(interface);
+    }
+    Ok(with_sources(
+        vm(config, DomainState::Running),
+        vec![
+            (AddressSource::Agent, agent_answer),
+            (AddressSource::Lease, Ok(lease_answer)),
+            (AddressSource::Arp, Ok(vec![])),
+        ],
+    ))
+}
+
+#[test]
+fn guest_ipv6_unrouted() -> TestResult {
+    let global = ["192.168.122.50/24", "2001:db8:1::50/64", "fe80::5054:ff:fe3a:7c1e/64"];
+    let dual_stack = {
+        let mut config = network_xml("dual-stack.xml")?;
+        config.name = "default".into();
+        net(config, true, true)
+    };
+    let host_bridge = {
+        let mut config = network_xml("host-bridge.xml")?;
+        config.name = "default".into();
+        net(config, true, true)
+    };
+    let shut_off = vm(domain_xml("debian13-virt-manager.xml")?, DomainState::ShutOff);
+    run_table(
+        "guest-ipv6-unrouted",
+        vec![
+            (
+                "global IPv6 on an IPv4-only NAT network (the guide's apt hang)",
+                system(vec![debian_with(&global, true)?], vec![healthy_default()?]),
+                vec![(Severity::Warning, nic("debian13", DEBIAN_MAC))],
+            ),
+            (
+                "link-local and unique-local only",
+                system(
+                    vec![debian_with(
+                        &["192.168.122.50/24", "fe80::5054:ff:fe3a:7c1e/64", "fd00:beef::2/64"],
+                        true,
+                    )?],
+                    vec![healthy_default()?],
+                ),
+                vec![],
+            ),
+            ("the network carries IPv6", system(vec![debian_with(&global, true)?], vec![dual_stack]), vec![]),
+            (
+                "a host bridge (the LAN may route IPv6)",
+                system(vec![debian_with(&global, true)?], vec![host_bridge]),
+                vec![],
+            ),
+            (
+                "no agent: only the lease source speaks",
+                system(vec![debian_with(&global, false)?], vec![healthy_default()?]),
+                vec![],
+            ),
+            ("shut off", system(vec![shut_off], vec![healthy_default()?]), vec![]),
+        ],
+    )?;
+    let findings = diagnose(&system(vec![debian_with(&global, true)?], vec![healthy_default()?]));
+    let finding = find(&findings, "guest-ipv6-unrouted")?;
+    assert!(finding.explanation.contains("2001:db8:1::50/64") && finding.explanation.contains("enp1s0"));
+    assert!(finding.explanation.contains(r#"Acquire::ForceIPv4 "true";"#));
+    assert!(finding.evidence.iter().any(|e| e.value.contains("2001:db8:1::50/64")));
     Ok(())
 }

@@ -60,6 +60,7 @@ mod duplicate_mac;
 mod firewall;
 mod guest_agent_missing;
 mod guest_agent_not_connected;
+mod guest_ipv6_unrouted;
 mod network_bridge_down;
 mod network_inactive;
 mod network_no_dhcp;
@@ -104,6 +105,7 @@ pub const LIBVIRT_RULE_IDS: &[&str] = &[
     "duplicate-mac",
     "guest-agent-missing",
     "guest-agent-not-connected",
+    "guest-ipv6-unrouted",
     "vm-no-ip",
 ];
 
@@ -126,6 +128,7 @@ const RULES: &[fn(&Snapshot) -> Vec<Finding>] = &[
     nic_not_nat::check,
     guest_agent_missing::check,
     guest_agent_not_connected::check,
+    guest_ipv6_unrouted::check,
 ];
 
 /// Every finding for this snapshot, most severe first.
