@@ -39,6 +39,11 @@ mount --bind "$state/etc-libvirt" /etc/libvirt
 rm -f /etc/libvirt/qemu/networks/*.xml /etc/libvirt/qemu/networks/autostart/*.xml /etc/libvirt/qemu/*.xml
 # Mount namespaces for guests fail inside this namespace (field notes).
 echo 'namespaces = [ ]' >>/etc/libvirt/qemu.conf
+# QEMU runs as root here. /dev/kvm is root's alone in this build root, and
+# libvirt probes QEMU as root but checks /dev/kvm as its qemu user: it would
+# find "KVM no longer available" and probe QEMU again on every call (about
+# 10 s per `virsh define`). Guests here are TCG (type='qemu') anyway.
+printf 'user = "root"\ngroup = "root"\n' >>/etc/libvirt/qemu.conf
 
 # qemu:///session starts a per-user daemon under XDG_RUNTIME_DIR.
 export XDG_RUNTIME_DIR=$state/runtime

@@ -10,6 +10,10 @@ use std::process::Command;
 use vmnet_doctor_core::{DomainState, ForwardMode, InterfaceSource};
 use vmnet_doctor_libvirt::{Hypervisor, LibvirtError, SESSION_URI, SYSTEM_URI};
 
+// Every libvirt fix, made for real on this daemon.
+#[path = "system_daemon/fixes.rs"]
+mod fixes;
+
 type TestResult = Result<(), Box<dyn Error>>;
 
 const NEEDS_DAEMON: &str = "needs libvirtd: run through tests/libvirtd/with-libvirtd.sh";
