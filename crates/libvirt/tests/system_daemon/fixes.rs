@@ -125,7 +125,7 @@ fn define_network_makes_a_running_autostarted_network() -> TestResult {
     let mut scratch = Scratch::default();
     scratch.networks.push("fx-define".into());
     let xml = network_xml("fx-define", "virbr-fxd", 231);
-    let fix = LibvirtFix::DefineNetwork { name: "fx-define".into(), xml: xml.clone() };
+    let fix = LibvirtFix::DefineNetwork { name: "fx-define".into(), xml };
     let report = hypervisor()?.apply_fix_blocking(fix).map_err(|failure| failure.error)?;
     assert_eq!(report.done.len(), 3, "{report:?}");
     let info = virsh(&["net-info", "fx-define"])?;
