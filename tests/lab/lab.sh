@@ -42,7 +42,7 @@ export LAB_RESOLVER=${LAB_RESOLVER:-203.0.113.53}
 # Documentation addresses (RFC 5737) for the uplink and the internet host;
 # they exist only inside the lab.
 export LAB_UPLINK_ADDRESS=203.0.113.2 LAB_ROUTER=203.0.113.1
-export LAB_WWW=203.0.113.80 LAB_WWW_NAME=www.lab.example
+export LAB_WWW=203.0.113.80 LAB_WWW6=2001:db8:100::80 LAB_WWW_NAME=www.lab.example
 export LAB_USER=vmnd-lab LAB_UID=4010
 export LAB_GUEST=lab-guest LAB_GUEST_MAC=52:54:00:1a:b0:01
 export LAB_URI=qemu:///system
@@ -124,20 +124,28 @@ ip link add "$LAB_UPLINK" type veth peer name eth0 netns internet
 ip addr add "$LAB_UPLINK_ADDRESS/24" dev "$LAB_UPLINK"
 ip link set "$LAB_UPLINK" up
 ip route add default via "$LAB_ROUTER" dev "$LAB_UPLINK"
+ip addr add 2001:db8:100::2/64 dev "$LAB_UPLINK" nodad
+ip -6 route add default via 2001:db8:100::1 dev "$LAB_UPLINK"
 in_internet ip link set lo up
 in_internet ip addr add "$LAB_ROUTER/24" dev eth0
 in_internet ip addr add "$LAB_WWW/32" dev lo
 in_internet ip addr add "$LAB_RESOLVER/32" dev lo
+# The internet is dual-stack; the lab host routes no IPv6 for its guests
+# (libvirt's `default` is IPv4 only), as on most desktops.
+in_internet ip addr add "$LAB_WWW6/64" dev eth0 nodad
+in_internet ip addr add 2001:db8:100::1/64 dev eth0 nodad
 in_internet ip link set eth0 up
 # Replies to the NATed uplink address go straight back over eth0.
 mkdir -p "$LAB_STATE/www"
 echo "vmnet-doctor lab: the internet answers" >"$LAB_STATE/www/index.html"
 in_internet dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
     --bind-interfaces --listen-address="$LAB_RESOLVER" \
-    --address="/$LAB_WWW_NAME/$LAB_WWW" --pid-file= --log-facility="$LAB_STATE/internet-dns.log" \
+    --address="/$LAB_WWW_NAME/$LAB_WWW" --address="/$LAB_WWW_NAME/$LAB_WWW6" --pid-file= --log-facility="$LAB_STATE/internet-dns.log" \
     >/dev/null 2>&1 &
 in_internet python3 -m http.server --bind "$LAB_WWW" --directory "$LAB_STATE/www" 80 \
     >"$LAB_STATE/internet-http.log" 2>&1 &
+in_internet python3 -m http.server --bind "$LAB_WWW6" --directory "$LAB_STATE/www" 80 \
+    >"$LAB_STATE/internet-http6.log" 2>&1 &
 
 # The system bus at its standard address: Debian's default policy,
 # polkit's, and the helper's own policy and activation file.

@@ -302,6 +302,37 @@ def agent_channel_missing():
     step("check is clean")
 
 
+@scenario("S10-guest-ipv6-unrouted")
+def guest_ipv6_unrouted():
+    """The guide's apt hang: a guest configured with a global IPv6 address
+    and default route on a NAT network that carries no IPv6."""
+    lab.start_guest()
+    lab.expect_network_works()
+    name, _ = lab.guest_interface(os.environ["LAB_GUEST_MAC"])
+    code, out = lab.guest_run(f"ip -6 addr add 2001:db8:122::50/64 dev {name} nodad && "
+                              f"ip -6 route add default via fe80::1 dev {name}")
+    if code != 0:
+        raise lab.LabError(f"could not give the guest its IPv6 address: {out}")
+    step(f"the guest's {name} has the global address 2001:db8:122::50 and an IPv6 default route")
+    www6 = os.environ["LAB_WWW6"]
+    code, out = lab.guest_run(f"wget -q -O - -T 4 'http://[{www6}]/'", timeout=10)
+    if code == 0:
+        raise lab.LabError(f"IPv6 reached the internet from a NAT network without IPv6: {out}")
+    lab.expect_network_works()
+    step("inside the guest IPv6 goes nowhere while IPv4 works (what makes apt hang)")
+    lab.expect_finding("guest-ipv6-unrouted")
+    step("check reports guest-ipv6-unrouted")
+    lab.fix("guest-ipv6-unrouted")
+    code, out = lab.guest_run("cat /proc/sys/net/ipv6/conf/all/disable_ipv6 "
+                              "/etc/sysctl.d/99-disable-ipv6.conf")
+    if code != 0 or not out.startswith("1"):
+        raise lab.LabError(f"IPv6 is not off in the guest after the fix: {out}")
+    step("fixed through the guest agent: /etc/sysctl.d/99-disable-ipv6.conf written and applied")
+    lab.expect_network_works()
+    lab.expect_clean()
+    step("the guest's network works and check is clean")
+
+
 def inside(name):
     print(f"  {name}", flush=True)
     try:
