@@ -1,6 +1,7 @@
 //! The command line: `vmnet-doctor [--connect URI | --demo]`.
 
 use gettextrs::gettext;
+use vmnet_doctor_core::rules;
 
 use crate::i18n::fill;
 
@@ -24,10 +25,35 @@ pub struct CheckOptions {
     pub json: bool,
 }
 
+/// `vmnet-doctor fix`: apply the fixes of chosen findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FixOptions {
+    pub connect: Option<String>,
+    pub demo: bool,
+    /// Only findings that concern this VM (as `check --vm`).
+    pub vm: Option<String>,
+    /// Show the plans, change nothing.
+    pub dry_run: bool,
+    pub json: bool,
+    /// Every finding that has a fix.
+    pub all: bool,
+    /// The finding ids to fix (`network-inactive`, …).
+    pub ids: Vec<String>,
+}
+
+/// `vmnet-doctor revert`: undo one of the helper's transactions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevertOptions {
+    pub transaction: String,
+    pub json: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Gui(GuiOptions),
     Check(CheckOptions),
+    Fix(FixOptions),
+    Revert(RevertOptions),
     Help,
     Version,
 }
@@ -36,9 +62,20 @@ pub enum Command {
 /// sentence naming the bad argument.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut args = args.into_iter().peekable();
-    if args.peek().map(String::as_str) == Some("check") {
-        args.next();
-        return parse_check(args);
+    match args.peek().map(String::as_str) {
+        Some("check") => {
+            args.next();
+            return parse_check(args);
+        }
+        Some("fix") => {
+            args.next();
+            return parse_fix(args);
+        }
+        Some("revert") => {
+            args.next();
+            return parse_revert(args);
+        }
+        _ => {}
     }
     let mut options = GuiOptions::default();
     while let Some(arg) = args.next() {
@@ -99,21 +136,105 @@ fn parse_check(mut args: impl Iterator<Item = String>) -> Result<Command, String
     Ok(Command::Check(options))
 }
 
+/// Splits `--name=value` into the name and its inline value.
+fn split_inline(arg: &str) -> (String, Option<String>) {
+    match arg.split_once('=') {
+        Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
+        _ => (arg.to_owned(), None),
+    }
+}
+
+fn parse_fix(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let mut options = FixOptions::default();
+    while let Some(arg) = args.next() {
+        let (name, inline) = split_inline(&arg);
+        match name.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--demo" => options.demo = true,
+            "--json" => options.json = true,
+            "--dry-run" => options.dry_run = true,
+            "--all" => options.all = true,
+            "-c" | "--connect" => match inline.or_else(|| args.next()) {
+                Some(uri) if !uri.trim().is_empty() => options.connect = Some(uri),
+                _ => return Err(gettext("--connect needs a libvirt URI, e.g. qemu:///system")),
+            },
+            "--vm" => match inline.or_else(|| args.next()) {
+                Some(vm) if !vm.trim().is_empty() => options.vm = Some(vm),
+                _ => return Err(gettext("--vm needs the name of a virtual machine")),
+            },
+            _ if arg.starts_with('-') => {
+                return Err(fill(&gettext("unknown argument “{arg}”"), &[("arg", &arg)]));
+            }
+            _ if !is_known_finding_id(&arg) => {
+                return Err(fill(
+                    &gettext(
+                        "“{id}” is not a finding id; “vmnet-doctor check” shows each finding's id in brackets at its end",
+                    ),
+                    &[("id", &arg)],
+                ));
+            }
+            _ => {
+                if !options.ids.contains(&arg) {
+                    options.ids.push(arg);
+                }
+            }
+        }
+    }
+    if options.demo && options.connect.is_some() {
+        return Err(gettext("--demo and --connect cannot be used together"));
+    }
+    if options.all != options.ids.is_empty() {
+        return Err(gettext("fix needs the ids of the findings to fix, or --all"));
+    }
+    Ok(Command::Fix(options))
+}
+
+/// Whether any rule can report this id.
+fn is_known_finding_id(id: &str) -> bool {
+    [rules::LIBVIRT_RULE_IDS, rules::FIREWALL_RULE_IDS, rules::CONNECTION_IDS]
+        .iter()
+        .any(|ids| ids.contains(&id))
+}
+
+fn parse_revert(args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let mut options = RevertOptions::default();
+    for arg in args {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--json" => options.json = true,
+            _ if arg.starts_with('-') || !options.transaction.is_empty() => {
+                return Err(fill(&gettext("unknown argument “{arg}”"), &[("arg", &arg)]));
+            }
+            _ => options.transaction = arg,
+        }
+    }
+    if options.transaction.is_empty() {
+        return Err(gettext("revert needs the id of a helper transaction, as “vmnet-doctor fix” printed it"));
+    }
+    Ok(Command::Revert(options))
+}
+
 pub fn help_text() -> String {
     format!(
-        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME]\n  vmnet-doctor check [--connect URI | --demo] [--vm NAME] [--json]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --json         {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n",
+        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME]\n  vmnet-doctor check [--connect URI | --demo] [--vm NAME] [--json]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert TRANSACTION-ID [--json]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --json         {}\n      --dry-run      {}\n      --all          {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n",
         gettext("VM Network Doctor — find and fix why a virtual machine has no network."),
         gettext("Usage:"),
         gettext("Options:"),
         gettext("open this libvirt connection (e.g. qemu:///system, qemu+ssh://host/system)"),
         gettext("open the built-in demo hypervisor"),
-        gettext("select this virtual machine (check: only its findings)"),
-        gettext("check: print JSON (see docs/check-json.md)"),
+        gettext("select this virtual machine (check, fix: only its findings)"),
+        gettext("check, fix, revert: print JSON (see docs/check-json.md and docs/fix-json.md)"),
+        gettext("fix: show what would change, change nothing"),
+        gettext("fix: every finding that has a fix"),
         gettext("show this help"),
         gettext("show the version"),
         gettext(
             "check exits with 0 when nothing is broken, 1 when it found errors, 2 when it could not check."
         ),
+        gettext(
+            "fix exits with 0 when every chosen finding is gone (or waits only for the VM's next boot), 1 when one remains or a fix failed, 2 on bad arguments or when it could not connect."
+        ),
+        gettext("revert undoes what the helper did in one transaction of “vmnet-doctor fix”."),
     )
 }
 
@@ -168,6 +289,42 @@ mod tests {
         assert_eq!(run(&["check"]), Ok(Command::Check(CheckOptions::default())));
         assert!(run(&["check", "--frobnicate"]).is_err());
         assert!(run(&["check", "--demo", "--connect", "x"]).is_err());
+    }
+
+    #[test]
+    fn fix_takes_finding_ids_or_all() {
+        let want = Command::Fix(FixOptions {
+            demo: true,
+            dry_run: true,
+            vm: Some("kali-linux".into()),
+            ids: vec!["network-inactive".into(), "nic-link-down".into()],
+            ..FixOptions::default()
+        });
+        let args = ["fix", "--demo", "--dry-run", "--vm=kali-linux", "network-inactive", "nic-link-down"];
+        assert_eq!(run(&args), Ok(want));
+        let all = run(&["fix", "--all", "--json", "-c", "qemu:///system"]);
+        assert!(matches!(all, Ok(Command::Fix(FixOptions { all: true, json: true, .. }))), "{all:?}");
+        // The same id twice is fixed once.
+        let twice = run(&["fix", "ipv4-forwarding-off", "ipv4-forwarding-off"]);
+        assert!(matches!(twice, Ok(Command::Fix(FixOptions { ref ids, .. })) if ids.len() == 1), "{twice:?}");
+    }
+
+    #[test]
+    fn fix_refuses_unknown_ids_and_missing_choices() {
+        assert!(run(&["fix"]).is_err());
+        assert!(run(&["fix", "--all", "network-inactive"]).is_err());
+        assert!(run(&["fix", "no-such-finding"]).is_err_and(|message| message.contains("no-such-finding")));
+        assert!(run(&["fix", "--frobnicate", "network-inactive"]).is_err());
+        assert!(run(&["fix", "--demo", "--connect", "x", "--all"]).is_err());
+    }
+
+    #[test]
+    fn revert_takes_one_transaction() {
+        let want =
+            Command::Revert(RevertOptions { transaction: "1700000000-ufw-allow-bridge".into(), json: true });
+        assert_eq!(run(&["revert", "--json", "1700000000-ufw-allow-bridge"]), Ok(want));
+        assert!(run(&["revert"]).is_err());
+        assert!(run(&["revert", "a", "b"]).is_err());
     }
 
     #[test]

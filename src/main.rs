@@ -5,6 +5,8 @@ mod cli;
 mod config;
 mod connections;
 mod describe;
+mod fix_cli;
+mod fixes;
 mod i18n;
 mod probe;
 mod settings;
@@ -34,6 +36,8 @@ fn main() -> ExitCode {
         }
         Ok(Command::Gui(options)) => run_gui(options),
         Ok(Command::Check(options)) => check::run(&options),
+        Ok(Command::Fix(options)) => fix_cli::run(&options),
+        Ok(Command::Revert(options)) => fix_cli::run_revert(&options),
         Err(message) => {
             eprintln!("vmnet-doctor: {message}");
             eprintln!("{}", gettext("Run “vmnet-doctor --help” to see the options."));

@@ -4,20 +4,35 @@
 use std::collections::BTreeSet;
 use std::error::Error;
 use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
 
 type TestResult = Result<(), Box<dyn Error>>;
 
 fn check(args: &[&str]) -> Result<Output, Box<dyn Error>> {
+    run("check", args)
+}
+
+/// `vmnet-doctor SUBCOMMAND ARGS…` with English text and no display.
+fn run(subcommand: &str, args: &[&str]) -> Result<Output, Box<dyn Error>> {
     Ok(Command::new(env!("CARGO_BIN_EXE_vmnet-doctor"))
-        .arg("check")
+        .arg(subcommand)
         .args(args)
-        // English text and no display: check must not need one.
         .env("LANG", "C.UTF-8")
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
+        // No terminal: polkit is never asked interactively.
+        .stdin(std::process::Stdio::null())
         .output()?)
+}
+
+/// The tests against the real daemon change it; each holds this lock, so
+/// none sees another's changes.
+static REAL_DAEMON: Mutex<()> = Mutex::new(());
+
+fn real_daemon() -> MutexGuard<'static, ()> {
+    REAL_DAEMON.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn json(output: &Output) -> Result<Value, Box<dyn Error>> {
@@ -132,6 +147,7 @@ fn bad_arguments_are_exit_2() -> TestResult {
 #[test]
 #[ignore = "needs libvirtd: run through tests/libvirtd/with-libvirtd.sh"]
 fn check_reads_a_real_host_and_daemon() -> TestResult {
+    let _daemon = real_daemon();
     let output = check(&["--connect", "qemu:///system", "--json"])?;
     let document = json(&output)?;
     assert_eq!(document["uri"], "qemu:///system");
@@ -139,5 +155,230 @@ fn check_reads_a_real_host_and_daemon() -> TestResult {
     let want: BTreeSet<(String, String)> = [("no-uplink".to_owned(), String::new())].into();
     assert_eq!(ids(&document), want, "{document}");
     assert_eq!(output.status.code(), Some(1));
+    Ok(())
+}
+
+// `vmnet-doctor fix`, on the demo (libvirt's test driver: its changes live
+// as long as the connection, so `fix` checks them on the same connection).
+
+/// `(id, status)` of each result of `fix --json`.
+fn statuses(document: &Value) -> Vec<(String, String)> {
+    document["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+            (text(&r["finding"]["id"]), text(&r["status"]))
+        })
+        .collect()
+}
+
+#[test]
+fn fix_dry_run_shows_every_plan_and_changes_nothing() -> TestResult {
+    let output = run("fix", &["--demo", "--dry-run", "--all", "--json"])?;
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+    let document = json(&output)?;
+    assert_eq!(document["schema"], "vmnet-doctor-fix/1");
+    assert_eq!(document["dry_run"], true);
+    // Every demo finding with a fix (the nic-not-nat ones have none).
+    let mut ids = BTreeSet::new();
+    for (id, status) in statuses(&document) {
+        assert_eq!(status, "planned", "{id}");
+        ids.insert(id);
+    }
+    let want: BTreeSet<String> = EXPECTED_DEMO_FINDINGS
+        .iter()
+        .map(|(id, _)| (*id).to_owned())
+        .filter(|id| id != "nic-not-nat")
+        .collect();
+    assert_eq!(ids, want);
+    let results = document["results"].as_array().ok_or("no results")?;
+    let model =
+        results.iter().find(|r| r["finding"]["id"] == "nic-model-not-virtio").ok_or("no model fix")?;
+    assert_eq!(model["plan"]["effect"], "next-boot");
+    let diff = model["plan"]["changes"][0]["diff"].as_str().unwrap_or_default();
+    assert!(diff.contains("-  <model type='e1000'/>\n+  <model type='virtio'/>\n"), "{diff}");
+    let shared = results.iter().find(|r| r["finding"]["id"] == "nic-network-inactive").ok_or("no NIC fix")?;
+    assert!(shared["same_fix_as"].is_number(), "network-inactive's start serves it: {shared}");
+    // Nothing changed: the diagnosis is the same as before.
+    assert_eq!(check(&["--demo"])?.status.code(), Some(1));
+    Ok(())
+}
+
+#[test]
+fn fix_dry_run_prints_the_diff_for_people() -> TestResult {
+    let output = run("fix", &["--demo", "--dry-run", "nic-link-down"])?;
+    let text = String::from_utf8(output.stdout)?;
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("Dry run"), "{text}");
+    assert!(text.contains("-  <link state='down'/>\n      +  <link state='up'/>"), "{text}");
+    assert!(text.contains("virDomainUpdateDeviceFlags"), "{text}");
+    assert!(text.contains("planned (dry run)"), "{text}");
+    Ok(())
+}
+
+#[test]
+fn fix_starts_a_network_and_the_findings_are_gone() -> TestResult {
+    let output = run("fix", &["--demo", "--json", "network-inactive", "nic-network-inactive"])?;
+    let document = json(&output)?;
+    assert_eq!(output.status.code(), Some(0), "{document}");
+    assert_eq!(
+        statuses(&document),
+        [("network-inactive".into(), "fixed".into()), ("nic-network-inactive".into(), "fixed".into())]
+    );
+    let results = document["results"].as_array().ok_or("no results")?;
+    assert!(results.iter().all(|r| r["gone_after"] == true), "{document}");
+    assert_eq!(results[0]["applied"]["done"][0]["call"], "virNetworkCreate");
+    Ok(())
+}
+
+#[test]
+fn fix_reports_a_change_that_waits_for_the_next_boot() -> TestResult {
+    let output = run("fix", &["--demo", "--json", "--vm", "win11", "nic-model-not-virtio"])?;
+    let document = json(&output)?;
+    assert_eq!(output.status.code(), Some(0), "next boot counts as done: {document}");
+    assert_eq!(statuses(&document), [("nic-model-not-virtio".into(), "next-boot".into())]);
+    assert_eq!(document["results"][0]["effect"], "next-boot");
+    assert_eq!(document["results"][0]["gone_after"], false, "the running VM keeps e1000 until then");
+    Ok(())
+}
+
+#[test]
+fn fix_of_a_finding_without_a_fix_is_exit_1() -> TestResult {
+    let output = run("fix", &["--demo", "--json", "--vm", "home-assistant", "nic-not-nat"])?;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(statuses(&json(&output)?), [("nic-not-nat".into(), "no-fix".into())]);
+    Ok(())
+}
+
+#[test]
+fn fix_with_no_such_finding_now_has_nothing_to_do() -> TestResult {
+    let output = run("fix", &["--demo", "ipv4-forwarding-off"])?;
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8(output.stdout)?.contains("nothing to do"));
+    Ok(())
+}
+
+#[test]
+fn fix_with_bad_arguments_is_exit_2() -> TestResult {
+    for args in [&["--demo", "no-such-finding"][..], &["--demo"], &["--demo", "--all", "nic-link-down"]] {
+        let output = run("fix", args)?;
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(!output.stderr.is_empty(), "{args:?} must say why");
+    }
+    assert_eq!(run("fix", &["--demo", "--vm", "no-such-vm", "--all"])?.status.code(), Some(2));
+    let unreachable =
+        run("fix", &["--connect", "qemu:///system?socket=/nonexistent/sock", "--json", "--all"])?;
+    assert_eq!(unreachable.status.code(), Some(2));
+    assert!(json(&unreachable)?["failure"].is_string());
+    Ok(())
+}
+
+#[test]
+fn revert_without_a_helper_says_so() -> TestResult {
+    let output = Command::new(env!("CARGO_BIN_EXE_vmnet-doctor"))
+        .args(["revert", "--json", "1700000000-enable-ipv4-forwarding"])
+        .env("LANG", "C.UTF-8")
+        .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/system_bus_socket")
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    assert_eq!(output.status.code(), Some(1));
+    let document = json(&output)?;
+    assert_eq!(document["schema"], "vmnet-doctor-revert/1");
+    assert!(document["error"]["message"].as_str().is_some_and(|m| m.contains("system bus")), "{document}");
+    assert_eq!(run("revert", &[])?.status.code(), Some(2));
+    Ok(())
+}
+
+// `vmnet-doctor fix` against the real daemon, broken with virsh first.
+
+fn virsh(args: &[&str]) -> Result<String, Box<dyn Error>> {
+    let output = Command::new("virsh").args(["-q", "-c", "qemu:///system"]).args(args).output()?;
+    if !output.status.success() {
+        return Err(format!("virsh {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr)).into());
+    }
+    Ok(String::from_utf8(output.stdout)?)
+}
+
+/// Runs `undo` when dropped, so a failed test leaves the daemon as it was.
+struct Undo<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for Undo<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
+#[test]
+#[ignore = "needs libvirtd: run through tests/libvirtd/with-libvirtd.sh"]
+fn fix_starts_the_stopped_default_network_for_real() -> TestResult {
+    let _daemon = real_daemon();
+    virsh(&["net-destroy", "default"])?;
+    let _restart = Undo(|| {
+        let _ = virsh(&["net-start", "default"]);
+    });
+    let before = json(&check(&["--connect", "qemu:///system", "--json"])?)?;
+    assert!(ids(&before).contains(&("network-inactive".to_owned(), "default".to_owned())), "{before}");
+
+    let output = run("fix", &["--connect", "qemu:///system", "--json", "network-inactive"])?;
+    let document = json(&output)?;
+    assert_eq!(output.status.code(), Some(0), "{document}");
+    assert_eq!(statuses(&document), [("network-inactive".into(), "fixed".into())]);
+    let info = virsh(&["net-info", "default"])?;
+    assert!(info.lines().any(|l| l.starts_with("Active:") && l.ends_with("yes")), "{info}");
+    assert!(info.lines().any(|l| l.starts_with("Autostart:") && l.ends_with("yes")), "{info}");
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs libvirtd: run through tests/libvirtd/with-libvirtd.sh"]
+fn fix_plugs_in_a_nic_of_a_real_vm() -> TestResult {
+    let _daemon = real_daemon();
+    let xml = std::env::temp_dir().join(format!("vmnet-doctor-cli-{}.xml", std::process::id()));
+    std::fs::write(
+        &xml,
+        "<domain type='qemu'><name>cli-link</name><memory unit='KiB'>131072</memory><vcpu>1</vcpu>\
+         <os><type arch='x86_64' machine='q35'>hvm</type></os><devices>\
+         <interface type='network'><mac address='52:54:00:c1:00:01'/><source network='default'/>\
+         <model type='virtio'/><link state='down'/></interface>\
+         <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\
+         </devices></domain>",
+    )?;
+    virsh(&["define", xml.to_str().ok_or("path")?])?;
+    let _remove = Undo(|| {
+        let _ = virsh(&["undefine", "cli-link"]);
+        let _ = std::fs::remove_file(&xml);
+    });
+    let output = run("fix", &["-c", "qemu:///system", "--vm", "cli-link", "nic-link-down"])?;
+    let text = String::from_utf8(output.stdout)?;
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("+  <link state='up'/>"), "{text}");
+    assert!(text.contains("nic-link-down [vm cli-link nic 52:54:00:c1:00:01]: fixed"), "{text}");
+    assert!(virsh(&["dumpxml", "--inactive", "cli-link"])?.contains("<link state='up'/>"));
+    Ok(())
+}
+
+/// The helper is not installed beside this daemon: a host fix prints the
+/// commands to run by hand, with the real names, and how to get the helper.
+#[test]
+#[ignore = "needs libvirtd: run through tests/libvirtd/with-libvirtd.sh"]
+fn fix_without_the_helper_prints_the_manual_commands() -> TestResult {
+    let _daemon = real_daemon();
+    let forwarding = "/proc/sys/net/ipv4/ip_forward";
+    let was = std::fs::read_to_string(forwarding)?;
+    std::fs::write(forwarding, "0\n")?;
+    let _restore = Undo(|| {
+        let _ = std::fs::write(forwarding, &was);
+    });
+    let output = run("fix", &["--connect", "qemu:///system", "--json", "ipv4-forwarding-off"])?;
+    let document = json(&output)?;
+    assert_eq!(output.status.code(), Some(1), "{document}");
+    assert_eq!(statuses(&document), [("ipv4-forwarding-off".into(), "manual".into())]);
+    let manual = &document["results"][0]["manual"];
+    assert_eq!(manual["reason"], "helper-unavailable");
+    assert_eq!(manual["commands"][0], "sudo sysctl -w net.ipv4.ip_forward=1");
+    assert!(manual["advice"].as_str().is_some_and(|a| a.contains("vmnet-doctor-helper")), "{manual}");
+    assert_eq!(std::fs::read_to_string(forwarding)?.trim(), "0", "nothing was changed");
     Ok(())
 }

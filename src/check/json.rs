@@ -53,7 +53,7 @@ fn finding(finding: &Finding) -> Value {
     })
 }
 
-fn subject(subject: &Subject) -> Value {
+pub fn subject(subject: &Subject) -> Value {
     match subject {
         Subject::Connection => json!({ "kind": "connection" }),
         Subject::Host => json!({ "kind": "host" }),
@@ -63,7 +63,7 @@ fn subject(subject: &Subject) -> Value {
     }
 }
 
-fn fix(fix: &Fix) -> Value {
+pub fn fix(fix: &Fix) -> Value {
     match fix {
         Fix::DefineNetwork { name, xml } => json!({ "kind": "define-network", "network": name, "xml": xml }),
         Fix::StartNetwork { name } => json!({ "kind": "start-network", "network": name }),

@@ -3,7 +3,7 @@
 //!
 //! Exit status: 0 no errors, 1 errors found, 2 could not check.
 
-mod json;
+pub mod json;
 mod report;
 
 use std::io::{IsTerminal, Write};
@@ -57,20 +57,33 @@ pub fn run(options: &CheckOptions) -> ExitCode {
 
 /// Connects, reads the host and runs every rule.
 pub fn check(options: &CheckOptions) -> Outcome {
-    let requested = if options.demo { Some(connections::demo_uri()) } else { options.connect.clone() };
+    match open(options.demo, options.connect.as_deref()) {
+        Ok(hypervisor) => examine(&hypervisor, options.vm.as_deref()),
+        Err(outcome) => *outcome,
+    }
+}
+
+/// Opens the connection a command asked for: the demo, a URI, or libvirt's
+/// default. A failure is the outcome to print.
+pub fn open(demo: bool, connect: Option<&str>) -> Result<Hypervisor, Box<Outcome>> {
+    let requested = if demo { Some(connections::demo_uri()) } else { connect.map(str::to_owned) };
     let opened = match &requested {
         Some(uri) => Hypervisor::open_blocking(uri),
         None => Hypervisor::open_default_blocking(),
     };
-    let shown_uri = requested.unwrap_or_default();
-    let snapshot = opened.and_then(|hypervisor| hypervisor.snapshot_blocking());
-    let mut snapshot = match snapshot {
+    opened.map_err(|error| Box::new(unreachable(requested.as_deref().unwrap_or_default(), &error)))
+}
+
+/// Reads the connection and the host as they are now and runs every rule,
+/// keeping the findings that concern `vm` when one is named.
+pub fn examine(hypervisor: &Hypervisor, vm: Option<&str>) -> Outcome {
+    let mut snapshot = match hypervisor.snapshot_blocking() {
         Ok(snapshot) => snapshot,
-        Err(error) => return unreachable(&shown_uri, &error),
+        Err(error) => return unreachable(hypervisor.uri(), &error),
     };
     probe::attach_host_facts(&mut snapshot);
     let mut findings = diagnose(&snapshot);
-    if let Some(vm) = &options.vm {
+    if let Some(vm) = vm {
         let Some(domain) = snapshot.domain(vm) else {
             return Outcome {
                 uri: snapshot.uri.clone(),

@@ -37,6 +37,8 @@ use vmnet_doctor_core::host::HostFacts;
 
 pub use command::{Tool, Tools};
 pub use firewalld::FirewalldSource;
+/// The helper's client and types, for the fixes that go through it.
+pub use vmnet_doctor_helper_api as helper_api;
 
 /// What a fact says when only root (or the helper) can read it; when the
 /// helper was asked and did not answer, why follows after a colon.

@@ -44,10 +44,16 @@ impl NicChange<'_> {
         }
     }
 
-    /// Whether the running VM is changed too. A new model or channel needs
-    /// a new device, so it waits for the next boot.
-    fn also_running(self) -> bool {
-        matches!(self, Self::LinkUp | Self::Network(_))
+    /// Whether the running NIC is changed too. A new model needs a new
+    /// device, so it waits for the next boot; libvirt (qemu) reconnects a
+    /// running NIC to another network only when it already has a tap on a
+    /// bridge (`network` or `bridge`), and refuses it for the other types.
+    fn also_running(self, running_nic: &Element) -> bool {
+        match self {
+            Self::LinkUp => true,
+            Self::Model(_) => false,
+            Self::Network(_) => matches!(running_nic.attr("type"), Some("network" | "bridge")),
+        }
     }
 }
 
@@ -140,7 +146,8 @@ pub(super) fn plan(conn: &Connect, uri: &str, fix: &LibvirtFix) -> Result<VmPlan
                     let after = change.apply(nic);
                     let (before, after) = (nic.to_xml(), after.to_xml());
                     let differs = before != after;
-                    if differs && change.also_running() {
+                    let also_running = change.also_running(nic);
+                    if differs && also_running {
                         plan.new_running_nic = Some(after.clone());
                         plan.changes.push(XmlChange {
                             definition: ChangedDefinition::VmRunning { vm: vm.clone() },
@@ -148,7 +155,7 @@ pub(super) fn plan(conn: &Connect, uri: &str, fix: &LibvirtFix) -> Result<VmPlan
                             after,
                         });
                     }
-                    differs && !change.also_running()
+                    differs && !also_running
                 }
                 // Present only in the persistent configuration: it appears at the next boot.
                 None => true,

@@ -1,0 +1,252 @@
+//! `vmnet-doctor fix` and `vmnet-doctor revert`: a finding's fix on a
+//! terminal, through the same calls as the window's Fix buttons (libvirt's
+//! API, and the polkit-checked helper for host changes).
+//!
+//! `fix` diagnoses, picks the chosen findings (each id for every subject
+//! that has it), shows each plan, applies it, diagnoses again and says
+//! whether each finding is gone. Exit status: 0 every chosen finding is
+//! gone or waits only for its VM's next boot (with `--dry-run`: every one
+//! has a plan), 1 one remains or a fix failed, 2 bad arguments or no
+//! connection. The JSON is documented in `docs/fix-json.md`.
+
+mod json;
+mod polkit_agent;
+mod report;
+mod revert;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use gettextrs::gettext;
+use vmnet_doctor_core::{Finding, Fix, Subject};
+use vmnet_doctor_libvirt::Effect;
+
+pub use revert::run as run_revert;
+
+use crate::check;
+use crate::cli::FixOptions;
+use crate::fixes::{FixApplied, FixError, FixPlan, FixRoute, Fixer, route};
+
+/// How one chosen finding ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Gone after the fix.
+    Fixed,
+    /// Applied to what the VM boots with; the running VM has it after a
+    /// shutdown and start, and the finding remains until then.
+    NextBoot,
+    /// `--dry-run`: the plan was shown.
+    Planned,
+    /// Applied, but the diagnosis still reports it.
+    StillPresent,
+    /// Planning or applying failed.
+    Failed,
+    /// To be made by hand (no helper, or not automated): the commands were shown.
+    Manual,
+    /// The finding has no automatic fix.
+    NoFix,
+}
+
+impl Status {
+    /// Whether it counts as done for the exit status.
+    pub fn is_success(self) -> bool {
+        matches!(self, Self::Fixed | Self::NextBoot | Self::Planned)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fixed => "fixed",
+            Self::NextBoot => "next-boot",
+            Self::Planned => "planned",
+            Self::StillPresent => "still-present",
+            Self::Failed => "failed",
+            Self::Manual => "manual",
+            Self::NoFix => "no-fix",
+        }
+    }
+}
+
+/// One chosen finding and what became of its fix.
+#[derive(Debug)]
+pub struct Item {
+    pub finding: Finding,
+    /// `None` when the finding has no fix, or shares an earlier item's fix.
+    pub plan: Option<Result<FixPlan, FixError>>,
+    /// The earlier item whose identical fix also serves this one.
+    pub same_fix_as: Option<usize>,
+    pub applied: Option<Result<FixApplied, FixError>>,
+    /// Whether the finding was gone in the diagnosis after the fixes.
+    pub gone_after: Option<bool>,
+}
+
+impl Item {
+    pub fn route(&self) -> Option<FixRoute> {
+        self.finding.fix.as_ref().and_then(|fix| route(fix).ok())
+    }
+}
+
+/// Everything `fix` did, before it is printed as JSON.
+#[derive(Debug)]
+pub struct FixRun {
+    pub uri: String,
+    pub dry_run: bool,
+    /// Set when the connection or the diagnosis failed (exit status 2).
+    pub failure: Option<String>,
+    pub items: Vec<Item>,
+}
+
+impl FixRun {
+    /// The item whose plan and result count for `index` (itself, or the
+    /// earlier one with the same fix).
+    pub fn source(&self, index: usize) -> Option<&Item> {
+        let item = self.items.get(index)?;
+        match item.same_fix_as {
+            Some(earlier) => self.items.get(earlier),
+            None => Some(item),
+        }
+    }
+
+    pub fn status(&self, index: usize) -> Status {
+        let (Some(item), Some(source)) = (self.items.get(index), self.source(index)) else {
+            return Status::Failed;
+        };
+        if item.finding.fix.is_none() {
+            return Status::NoFix;
+        }
+        match (&source.plan, &source.applied) {
+            (None, _) | (Some(Err(_)), _) | (_, Some(Err(FixError::Libvirt(_) | FixError::Helper(_)))) => {
+                Status::Failed
+            }
+            (Some(Ok(FixPlan::Manual { .. })), _) | (_, Some(Err(FixError::Manual))) => Status::Manual,
+            (Some(Ok(_)), None) => Status::Planned,
+            (_, Some(Err(_))) => Status::Failed,
+            (Some(Ok(_)), Some(Ok(applied))) => match item.gone_after {
+                Some(true) => Status::Fixed,
+                _ if applied.effect() == Effect::NextBoot => Status::NextBoot,
+                _ => Status::StillPresent,
+            },
+        }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        if self.failure.is_some() {
+            ExitCode::from(2)
+        } else if (0..self.items.len()).all(|index| self.status(index).is_success()) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
+    }
+}
+
+pub fn run(options: &FixOptions) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    let colour = !options.json && std::io::stdout().is_terminal();
+    let run = if options.json {
+        let run = fix(options, None);
+        json::write(&mut stdout, &run).map(|()| run)
+    } else {
+        let mut progress = report::Progress::new(&mut stdout, colour);
+        let run = fix(options, Some(&mut progress));
+        progress.finish(&run).map(|()| run)
+    };
+    match run.and_then(|run| stdout.flush().map(|()| run)) {
+        Ok(run) => run.exit_code(),
+        // A closed pipe (e.g. `| head`) is not worth a panic.
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+/// Connects, diagnoses, plans and (unless `--dry-run`) applies each chosen
+/// finding's fix, then diagnoses again. `progress` prints each step as it
+/// happens, so a plan is on the screen before polkit asks for a password.
+fn fix(options: &FixOptions, mut progress: Option<&mut report::Progress<'_>>) -> FixRun {
+    let hypervisor = match check::open(options.demo, options.connect.as_deref()) {
+        Ok(hypervisor) => hypervisor,
+        Err(outcome) => return failed_run(&outcome, options.dry_run),
+    };
+    let before = check::examine(&hypervisor, options.vm.as_deref());
+    if before.failure.is_some() {
+        return failed_run(&before, options.dry_run);
+    }
+    let findings: Vec<Finding> = before
+        .findings
+        .into_iter()
+        .filter(|finding| {
+            if options.all { finding.fix.is_some() } else { options.ids.iter().any(|id| id == finding.id) }
+        })
+        .collect();
+    let mut run = FixRun { uri: before.uri, dry_run: options.dry_run, failure: None, items: Vec::new() };
+    if let Some(progress) = progress.as_deref_mut() {
+        progress.started(&run.uri, options, &findings);
+    }
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        run.failure = Some(gettext("Could not start the runtime that talks to libvirt and the helper."));
+        return run;
+    };
+    let interactive = std::io::stdin().is_terminal();
+    let needs_helper = findings.iter().any(|f| f.fix.as_ref().is_some_and(is_helper_fix));
+    // Keeps a polkit agent on this terminal while the helper may ask.
+    let _agent = (interactive && needs_helper).then(polkit_agent::TtyAgent::start).flatten();
+    let mut fixer = Fixer::new(&hypervisor, interactive);
+
+    for finding in findings {
+        let same_fix_as = finding.fix.as_ref().and_then(|fix| {
+            run.items.iter().position(|earlier| {
+                earlier.same_fix_as.is_none() && earlier.finding.fix.as_ref() == Some(fix)
+            })
+        });
+        if let Some(progress) = progress.as_deref_mut() {
+            progress.finding(&finding, same_fix_as.and_then(|earlier| run.items.get(earlier)));
+        }
+        let mut item = Item { finding, plan: None, same_fix_as, applied: None, gone_after: None };
+        if let (Some(fix), None) = (item.finding.fix.clone(), same_fix_as) {
+            let plan = runtime.block_on(fixer.plan(&fix));
+            if let Some(progress) = progress.as_deref_mut() {
+                progress.planned(&plan);
+            }
+            if let (false, Ok(plan)) = (options.dry_run, &plan) {
+                if !matches!(plan, FixPlan::Manual { .. }) {
+                    let applied = runtime.block_on(fixer.apply(plan));
+                    if let Some(progress) = progress.as_deref_mut() {
+                        progress.applied(&applied);
+                    }
+                    item.applied = Some(applied);
+                }
+            }
+            item.plan = Some(plan);
+        }
+        run.items.push(item);
+    }
+
+    if !options.dry_run && run.items.iter().any(|item| item.applied.is_some()) {
+        let after = check::examine(&hypervisor, options.vm.as_deref());
+        if let Some(failure) = after.failure {
+            run.failure = Some(failure);
+        }
+        for item in &mut run.items {
+            let still = after
+                .findings
+                .iter()
+                .any(|now| now.id == item.finding.id && now.subject == item.finding.subject);
+            item.gone_after = Some(!still);
+        }
+    }
+    run
+}
+
+fn is_helper_fix(fix: &Fix) -> bool {
+    matches!(route(fix), Ok(FixRoute::Helper(_)))
+}
+
+fn failed_run(outcome: &check::Outcome, dry_run: bool) -> FixRun {
+    let mut reason = outcome.failure.clone().unwrap_or_default();
+    // The connection's own finding says why (daemon down, permission…).
+    for finding in &outcome.findings {
+        if finding.subject == Subject::Connection {
+            reason.push(' ');
+            reason.push_str(&finding.title);
+        }
+    }
+    FixRun { uri: outcome.uri.clone(), dry_run, failure: Some(reason), items: Vec::new() }
+}

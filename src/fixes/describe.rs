@@ -1,0 +1,290 @@
+//! Fixes in words: each libvirt call, when a change is in effect, and each
+//! failure with what the user can do about it. Shared by the command line
+//! and the window.
+
+use gettextrs::gettext;
+use vmnet_doctor_host::helper_api::{Action, ClientError};
+use vmnet_doctor_libvirt::{ChangedDefinition, Effect, FixFailure, FixStep, LibvirtError};
+
+use super::{FixError, ManualReason};
+use crate::i18n::fill;
+
+/// A failure in words, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advice {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Advice {
+    fn new(message: String, hint: Option<String>) -> Self {
+        Self { message, hint }
+    }
+}
+
+/// One libvirt call, with the API it uses.
+pub fn step(step: &FixStep) -> String {
+    match step {
+        FixStep::DefineNetwork { network } => fill(
+            &gettext("Define the virtual network “{network}” (virNetworkDefineXML)"),
+            &[("network", network)],
+        ),
+        FixStep::StartNetwork { network } => fill(
+            &gettext("Start the virtual network “{network}” (virNetworkCreate)"),
+            &[("network", network)],
+        ),
+        FixStep::AutostartNetwork { network } => fill(
+            &gettext("Start the virtual network “{network}” at boot (virNetworkSetAutostart)"),
+            &[("network", network)],
+        ),
+        FixStep::RedefineVm { vm } => fill(
+            &gettext("Save the new persistent configuration of “{vm}” (virDomainDefineXML)"),
+            &[("vm", vm)],
+        ),
+        FixStep::UpdateRunningNic { vm, mac } => fill(
+            &gettext("Change the network card {mac} of the running “{vm}” (virDomainUpdateDeviceFlags)"),
+            &[("vm", vm), ("mac", mac)],
+        ),
+    }
+}
+
+/// Which definition an XML change is made to.
+pub fn definition(definition: &ChangedDefinition) -> String {
+    match definition {
+        ChangedDefinition::Network { name } => {
+            fill(&gettext("Definition of the virtual network “{network}”"), &[("network", name)])
+        }
+        ChangedDefinition::VmPersistent { vm } => {
+            fill(&gettext("Persistent configuration of “{vm}” (what it boots with)"), &[("vm", vm)])
+        }
+        ChangedDefinition::VmRunning { vm } => fill(&gettext("The running “{vm}”"), &[("vm", vm)]),
+    }
+}
+
+/// The labels of a diff's two sides.
+pub fn diff_labels() -> (String, String) {
+    (gettext("now"), gettext("after the fix"))
+}
+
+pub fn effect(effect: Effect) -> String {
+    match effect {
+        Effect::Now => gettext("In effect now."),
+        Effect::NextBoot => gettext(
+            "In effect at the next boot of the VM: shut it down and start it again (a reboot inside the guest is not enough). Until then the finding remains.",
+        ),
+    }
+}
+
+/// When a planned change would be in effect.
+pub fn planned_effect(effect: Effect) -> String {
+    match effect {
+        Effect::Now => gettext("It would be in effect now."),
+        Effect::NextBoot => gettext(
+            "It would be in effect at the next boot of the VM: after a shutdown and start (a reboot inside the guest is not enough).",
+        ),
+    }
+}
+
+/// A helper step's action, e.g. the command it runs.
+pub fn action(action: &Action) -> String {
+    match action {
+        Action::Run { argv } => argv.join(" "),
+        Action::WriteFile { path, .. } => fill(&gettext("write the file {path}"), &[("path", path)]),
+        Action::RemoveFile { path } => fill(&gettext("remove the file {path}"), &[("path", path)]),
+    }
+}
+
+/// How to get the helper.
+pub fn install_helper_hint() -> String {
+    gettext(
+        "Install the VM Network Doctor helper (vmnet-doctor-helper) to make host changes from here: your distribution's package, or from source “sudo meson install -C _build”. Meanwhile, run the commands above yourself.",
+    )
+}
+
+pub fn manual_reason(reason: &ManualReason) -> Advice {
+    match reason {
+        ManualReason::HelperUnavailable(error) => {
+            let why = match error {
+                ClientError::NoSystemBus(detail) => fill(
+                    &gettext("There is no system bus to reach the helper on: {detail}"),
+                    &[("detail", detail)],
+                ),
+                other => fill(
+                    &gettext("The VM Network Doctor helper is not installed here: {detail}"),
+                    &[("detail", &other.to_string())],
+                ),
+            };
+            Advice::new(why, Some(install_helper_hint()))
+        }
+        ManualReason::NotAutomated => Advice::new(
+            gettext("VM Network Doctor does not make this change yet; firewalld's own commands make it:"),
+            None,
+        ),
+    }
+}
+
+pub fn fix_error(error: &FixError) -> Advice {
+    match error {
+        FixError::InvalidName(detail) => Advice::new(
+            fill(
+                &gettext("The finding names an interface the helper does not accept: {detail}"),
+                &[("detail", detail)],
+            ),
+            None,
+        ),
+        FixError::LibvirtPlan(error) => libvirt_error(error),
+        FixError::Libvirt(failure) => libvirt_failure(failure),
+        FixError::Helper(error) => helper_error(error),
+        FixError::Manual => Advice::new(gettext("This fix has to be made by hand."), None),
+    }
+}
+
+/// A failed libvirt call: which one, libvirt's words, what was already
+/// done.
+pub fn libvirt_failure(failure: &FixFailure) -> Advice {
+    let advice = libvirt_error(&failure.error);
+    let mut message = match &failure.failed {
+        Some(failed) => {
+            fill(&gettext("“{step}” failed: {error}"), &[("step", &step(failed)), ("error", &advice.message)])
+        }
+        None => advice.message,
+    };
+    if !failure.done.is_empty() {
+        let done: Vec<String> = failure.done.iter().map(step).collect();
+        message.push(' ');
+        message.push_str(&fill(&gettext("Already done and kept: {steps}."), &[("steps", &done.join("; "))]));
+    }
+    Advice::new(message, advice.hint)
+}
+
+pub fn libvirt_error(error: &LibvirtError) -> Advice {
+    match error {
+        LibvirtError::PermissionDenied { detail, .. } => Advice::new(
+            fill(&gettext("libvirt refused the change: {detail}"), &[("detail", detail)]),
+            Some(gettext(
+                "Changing VMs and virtual networks needs libvirt's permission (polkit action org.libvirt.unix.manage): be in the libvirt group (“sudo usermod -aG libvirt $USER”, then log in again), or run a polkit authentication agent.",
+            )),
+        ),
+        LibvirtError::NotFound { detail } => Advice::new(
+            fill(&gettext("libvirt does not know it: {detail}"), &[("detail", detail)]),
+            Some(gettext("It may have been removed meanwhile; run “vmnet-doctor check” again.")),
+        ),
+        LibvirtError::NoSuchNic { vm, mac } => Advice::new(
+            fill(
+                &gettext("“{vm}” has no network card with the MAC address {mac}."),
+                &[("vm", vm), ("mac", mac)],
+            ),
+            Some(gettext("It may have been removed meanwhile; run “vmnet-doctor check” again.")),
+        ),
+        LibvirtError::Unsupported { detail } => Advice::new(
+            fill(&gettext("libvirt cannot make this change here: {detail}"), &[("detail", detail)]),
+            Some(gettext("Make the change in virt-manager, or with virsh edit.")),
+        ),
+        LibvirtError::Disconnected => Advice::new(
+            gettext("The connection to libvirt was closed."),
+            Some(gettext("Run the command again.")),
+        ),
+        LibvirtError::DaemonNotRunning { detail, .. }
+        | LibvirtError::UnknownUri { detail, .. }
+        | LibvirtError::Other { detail } => {
+            Advice::new(fill(&gettext("libvirt failed: {detail}"), &[("detail", detail)]), None)
+        }
+    }
+}
+
+pub fn helper_error(error: &ClientError) -> Advice {
+    match error {
+        ClientError::NotInstalled(_) | ClientError::NoSystemBus(_) => {
+            let reason = ManualReason::HelperUnavailable(clone_unavailable(error));
+            manual_reason(&reason)
+        }
+        ClientError::Dismissed => {
+            Advice::new(gettext("The authentication was dismissed; nothing was changed."), None)
+        }
+        ClientError::NotAuthorized(detail) => Advice::new(
+            fill(
+                &gettext("polkit did not allow the change; nothing was changed: {detail}"),
+                &[("detail", detail)],
+            ),
+            Some(gettext(
+                "Host changes need an administrator's password: run the command as a user who may administer this machine, with a polkit agent (a desktop session, or pkttyagent on a terminal), or with sudo.",
+            )),
+        ),
+        ClientError::InteractionRequired => Advice::new(
+            gettext("The change needs authentication, and none could be asked for; nothing was changed."),
+            Some(gettext("Run the command in a terminal or a desktop session, or with sudo.")),
+        ),
+        ClientError::Rejected(detail) => Advice::new(
+            fill(
+                &gettext("The helper refused the change; nothing was changed: {detail}"),
+                &[("detail", detail)],
+            ),
+            None,
+        ),
+        ClientError::PlanChanged(_) => Advice::new(
+            gettext("The host changed since the plan was made; nothing was changed."),
+            Some(gettext("Run the command again to see the new plan.")),
+        ),
+        ClientError::FixFailed(failure) => Advice::new(
+            fill(
+                &gettext("The helper's step “{step}” failed: {error}"),
+                &[("step", &action(&failure.failed.step.action)), ("error", failure.failed.message.trim())],
+            ),
+            Some(if failure.undone {
+                gettext("The steps before it were undone; nothing was changed.")
+            } else {
+                fill(
+                    &gettext(
+                        "Undoing the steps before it failed too: run “vmnet-doctor revert {transaction}”.",
+                    ),
+                    &[("transaction", &failure.result.transaction)],
+                )
+            }),
+        ),
+        ClientError::UnknownTransaction(detail) => Advice::new(
+            fill(&gettext("The helper has no such transaction: {detail}"), &[("detail", detail)]),
+            None,
+        ),
+        ClientError::Timeout(_) | ClientError::Other(_) => Advice::new(
+            fill(&gettext("The helper failed: {detail}"), &[("detail", &error.to_string())]),
+            None,
+        ),
+    }
+}
+
+/// `ClientError` is not `Clone`; the two "unavailable" kinds carry text only.
+fn clone_unavailable(error: &ClientError) -> ClientError {
+    match error {
+        ClientError::NoSystemBus(detail) => ClientError::NoSystemBus(detail.clone()),
+        other => ClientError::NotInstalled(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_change_says_what_libvirt_said_and_what_to_do() {
+        let error = LibvirtError::PermissionDenied {
+            uri: "qemu:///system".into(),
+            detail: "access denied by policy".into(),
+        };
+        let advice = libvirt_error(&error);
+        assert!(advice.message.contains("access denied by policy"), "{advice:?}");
+        assert!(advice.hint.is_some_and(|hint| hint.contains("org.libvirt.unix.manage")));
+    }
+
+    #[test]
+    fn a_failed_step_names_it_and_what_was_kept() {
+        let failure = FixFailure {
+            failed: Some(FixStep::StartNetwork { network: "default".into() }),
+            done: vec![FixStep::DefineNetwork { network: "default".into() }],
+            error: LibvirtError::Other { detail: "bridge virbr0 exists".into() },
+        };
+        let advice = libvirt_failure(&failure);
+        assert!(advice.message.contains("virNetworkCreate"), "{advice:?}");
+        assert!(advice.message.contains("bridge virbr0 exists"), "{advice:?}");
+        assert!(advice.message.contains("virNetworkDefineXML"), "{advice:?}");
+    }
+}

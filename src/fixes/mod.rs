@@ -1,0 +1,269 @@
+//! Applying a finding's fix, the way a user does: VM and virtual network
+//! changes through libvirt's API (libvirt checks `org.libvirt.unix.manage`),
+//! host changes through the polkit-checked helper. The command line and
+//! the window use the same calls: [`Fixer::plan`] shows exactly what would
+//! change, [`Fixer::apply`] makes the change, and a fresh diagnosis then
+//! tells whether the finding is gone. No GTK here.
+
+pub mod describe;
+
+use vmnet_doctor_core::Fix;
+use vmnet_doctor_host::helper_api::{ApplyResult, ClientError, FixRequest, HelperClient, IfaceName, Plan};
+use vmnet_doctor_libvirt::{Effect, FixFailure, FixPreview, FixReport, Hypervisor, LibvirtError, LibvirtFix};
+
+/// Who carries a fix out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixRoute {
+    Libvirt(LibvirtFix),
+    /// The root helper (`io.github.vmnetdoctor.Helper1`).
+    Helper(FixRequest),
+    /// firewalld; not automated yet, so the plan is the commands to run.
+    Firewalld {
+        bridge: String,
+        zone: String,
+    },
+}
+
+/// Sorts a fix by who carries it out. The error says which name the
+/// helper would refuse (a finding's bridge or uplink that is not a valid
+/// interface name).
+pub fn route(fix: &Fix) -> Result<FixRoute, String> {
+    let iface = |name: &str| IfaceName::new(name).map_err(|error| format!("{name}: {error}"));
+    Ok(match fix {
+        Fix::DefineNetwork { name, xml } => {
+            FixRoute::Libvirt(LibvirtFix::DefineNetwork { name: name.clone(), xml: xml.clone() })
+        }
+        Fix::StartNetwork { name } => FixRoute::Libvirt(LibvirtFix::StartNetwork { name: name.clone() }),
+        Fix::AutostartNetwork { name } => {
+            FixRoute::Libvirt(LibvirtFix::AutostartNetwork { name: name.clone() })
+        }
+        Fix::SetLinkUp { vm, mac } => {
+            FixRoute::Libvirt(LibvirtFix::SetLinkUp { vm: vm.clone(), mac: mac.clone() })
+        }
+        Fix::SetNicModel { vm, mac, model } => FixRoute::Libvirt(LibvirtFix::SetNicModel {
+            vm: vm.clone(),
+            mac: mac.clone(),
+            model: model.clone(),
+        }),
+        Fix::MoveNicToNetwork { vm, mac, network } => FixRoute::Libvirt(LibvirtFix::MoveNicToNetwork {
+            vm: vm.clone(),
+            mac: mac.clone(),
+            network: network.clone(),
+        }),
+        Fix::AddGuestAgentChannel { vm } => {
+            FixRoute::Libvirt(LibvirtFix::AddGuestAgentChannel { vm: vm.clone() })
+        }
+        Fix::EnableIpv4Forwarding => FixRoute::Helper(FixRequest::EnableIpv4Forwarding),
+        Fix::UfwAllowBridge { bridge, uplink } => {
+            FixRoute::Helper(FixRequest::UfwAllowBridge { bridge: iface(bridge)?, uplink: iface(uplink)? })
+        }
+        Fix::AcceptForward { bridge, uplink } => {
+            FixRoute::Helper(FixRequest::AcceptForward { bridge: iface(bridge)?, uplink: iface(uplink)? })
+        }
+        Fix::FirewalldZone { bridge, zone } => {
+            FixRoute::Firewalld { bridge: bridge.clone(), zone: zone.clone() }
+        }
+    })
+}
+
+/// Why a fix must be made by hand.
+#[derive(Debug)]
+pub enum ManualReason {
+    /// The helper is not installed or cannot be reached.
+    HelperUnavailable(ClientError),
+    /// This program does not make this change yet.
+    NotAutomated,
+}
+
+/// What applying a fix would do, shown before it is applied.
+#[derive(Debug)]
+pub enum FixPlan {
+    Libvirt {
+        fix: LibvirtFix,
+        preview: FixPreview,
+    },
+    Helper {
+        request: FixRequest,
+        plan: Plan,
+    },
+    /// The commands to run instead, with the real names, and why.
+    Manual {
+        commands: Vec<String>,
+        reason: ManualReason,
+    },
+}
+
+/// What applying did.
+#[derive(Debug)]
+pub enum FixApplied {
+    Libvirt(FixReport),
+    Helper(ApplyResult),
+}
+
+impl FixApplied {
+    pub fn effect(&self) -> Effect {
+        match self {
+            Self::Libvirt(report) => report.effect,
+            // The helper's fixes act on the running host and persist.
+            Self::Helper(_) => Effect::Now,
+        }
+    }
+
+    /// The helper's journaled transaction, for `vmnet-doctor revert`.
+    pub fn transaction(&self) -> Option<&str> {
+        match self {
+            Self::Helper(result) if !result.transaction.is_empty() => Some(&result.transaction),
+            Self::Libvirt(_) | Self::Helper(_) => None,
+        }
+    }
+}
+
+/// Why a fix could not be planned or applied.
+#[derive(Debug, thiserror::Error)]
+pub enum FixError {
+    /// The finding names something the helper would refuse.
+    #[error("{0}")]
+    InvalidName(String),
+    /// libvirt could not say what the fix would change.
+    #[error("{0}")]
+    LibvirtPlan(LibvirtError),
+    /// A libvirt call failed; what was done before it is kept.
+    #[error("{0}")]
+    Libvirt(Box<FixFailure>),
+    #[error("{0}")]
+    Helper(ClientError),
+    /// A manual plan cannot be applied.
+    #[error("this fix has to be made by hand")]
+    Manual,
+}
+
+/// Plans and applies fixes on one connection, talking to the helper when a
+/// fix needs it.
+#[derive(Debug)]
+pub struct Fixer<'a> {
+    hypervisor: &'a Hypervisor,
+    helper: Option<HelperClient>,
+    interactive: bool,
+}
+
+impl<'a> Fixer<'a> {
+    /// `interactive`: whether polkit may ask for a password (a user's click,
+    /// or a command typed on a terminal).
+    pub fn new(hypervisor: &'a Hypervisor, interactive: bool) -> Self {
+        Self { hypervisor, helper: None, interactive }
+    }
+
+    async fn helper(&mut self) -> Result<&HelperClient, ClientError> {
+        if self.helper.is_none() {
+            let mut client = HelperClient::connect().await?;
+            client.set_interactive(self.interactive);
+            self.helper = Some(client);
+        }
+        self.helper.as_ref().ok_or_else(|| ClientError::Other("no helper connection".to_owned()))
+    }
+
+    /// What `fix` would change now. Changes nothing.
+    pub async fn plan(&mut self, fix: &Fix) -> Result<FixPlan, FixError> {
+        match route(fix).map_err(FixError::InvalidName)? {
+            FixRoute::Libvirt(fix) => {
+                let preview =
+                    self.hypervisor.preview_fix(fix.clone()).await.map_err(FixError::LibvirtPlan)?;
+                Ok(FixPlan::Libvirt { fix, preview })
+            }
+            FixRoute::Helper(request) => self.plan_with_helper(request).await,
+            FixRoute::Firewalld { bridge, zone } => Ok(FixPlan::Manual {
+                commands: firewalld_commands(&bridge, &zone),
+                reason: ManualReason::NotAutomated,
+            }),
+        }
+    }
+
+    async fn plan_with_helper(&mut self, request: FixRequest) -> Result<FixPlan, FixError> {
+        let planned = match self.helper().await {
+            Ok(helper) => helper.plan(&request).await,
+            Err(error) => Err(error),
+        };
+        match planned {
+            Ok(plan) => Ok(FixPlan::Helper { request, plan }),
+            Err(error @ (ClientError::NotInstalled(_) | ClientError::NoSystemBus(_))) => {
+                Ok(FixPlan::Manual {
+                    commands: request.manual_commands(),
+                    reason: ManualReason::HelperUnavailable(error),
+                })
+            }
+            Err(error) => Err(FixError::Helper(error)),
+        }
+    }
+
+    /// Makes the change `plan` shows. libvirt fixes are planned again from
+    /// the current state; the helper refuses when the host changed since
+    /// its plan ([`ClientError::PlanChanged`]).
+    pub async fn apply(&mut self, plan: &FixPlan) -> Result<FixApplied, FixError> {
+        match plan {
+            FixPlan::Libvirt { fix, .. } => self
+                .hypervisor
+                .apply_fix(fix.clone())
+                .await
+                .map(FixApplied::Libvirt)
+                .map_err(FixError::Libvirt),
+            FixPlan::Helper { request, plan } => {
+                let helper = self.helper().await.map_err(FixError::Helper)?;
+                helper.apply(request, plan).await.map(FixApplied::Helper).map_err(FixError::Helper)
+            }
+            FixPlan::Manual { .. } => Err(FixError::Manual),
+        }
+    }
+}
+
+/// Undoes one of the helper's journaled transactions (`interactive`: polkit
+/// may ask for a password).
+pub async fn revert(transaction: &str, interactive: bool) -> Result<ApplyResult, ClientError> {
+    let mut client = HelperClient::connect().await?;
+    client.set_interactive(interactive);
+    client.revert(transaction).await
+}
+
+/// firewalld's own commands for putting a bridge into a zone, now and
+/// after a reload or reboot.
+pub fn firewalld_commands(bridge: &str, zone: &str) -> Vec<String> {
+    vec![
+        format!("sudo firewall-cmd --zone={zone} --change-interface={bridge}"),
+        format!("sudo firewall-cmd --permanent --zone={zone} --change-interface={bridge}"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_fix_goes_to_whoever_makes_it() {
+        let libvirt = Fix::SetLinkUp { vm: "vm".into(), mac: "52:54:00:00:00:01".into() };
+        assert_eq!(
+            route(&libvirt),
+            Ok(FixRoute::Libvirt(LibvirtFix::SetLinkUp { vm: "vm".into(), mac: "52:54:00:00:00:01".into() }))
+        );
+        assert_eq!(route(&Fix::EnableIpv4Forwarding), Ok(FixRoute::Helper(FixRequest::EnableIpv4Forwarding)));
+        let ufw = route(&Fix::UfwAllowBridge { bridge: "virbr0".into(), uplink: "enp3s0".into() });
+        assert!(matches!(ufw, Ok(FixRoute::Helper(FixRequest::UfwAllowBridge { .. }))), "{ufw:?}");
+        let zone = route(&Fix::FirewalldZone { bridge: "virbr0".into(), zone: "libvirt".into() });
+        assert!(matches!(zone, Ok(FixRoute::Firewalld { .. })), "{zone:?}");
+    }
+
+    #[test]
+    fn names_the_helper_would_refuse_are_errors_naming_them() {
+        let bad = route(&Fix::AcceptForward { bridge: "virbr0; reboot".into(), uplink: "eth0".into() });
+        assert!(bad.is_err_and(|message| message.starts_with("virbr0; reboot")));
+    }
+
+    #[test]
+    fn firewalld_commands_carry_the_names() {
+        assert_eq!(
+            firewalld_commands("virbr1", "libvirt-routed"),
+            [
+                "sudo firewall-cmd --zone=libvirt-routed --change-interface=virbr1",
+                "sudo firewall-cmd --permanent --zone=libvirt-routed --change-interface=virbr1"
+            ]
+        );
+    }
+}
