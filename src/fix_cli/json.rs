@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
+use vmnet_doctor_host::firewalld_zone::ZoneStep;
 use vmnet_doctor_host::helper_api::{Action, ApplyResult, FixRequest, Plan, Step, StepResult};
 use vmnet_doctor_libvirt::{ChangedDefinition, Effect, FixPreview, FixReport, FixStep, XmlChange};
 
@@ -83,6 +84,12 @@ fn plan_json(plan: &FixPlan) -> Value {
     match plan {
         FixPlan::Libvirt { preview, .. } => libvirt_plan(preview),
         FixPlan::Helper { request, plan } => helper_plan(request, plan),
+        FixPlan::Firewalld(plan) => json!({
+            "kind": "firewalld",
+            "bridge": plan.bridge,
+            "zone": plan.zone,
+            "steps": plan.steps.iter().map(|step| zone_step(step, &plan.zone)).collect::<Vec<_>>(),
+        }),
         FixPlan::Manual { .. } => json!({ "kind": "manual" }),
     }
 }
@@ -154,6 +161,25 @@ fn applied_json(applied: &FixApplied) -> Value {
     match applied {
         FixApplied::Libvirt(report) => libvirt_applied(report),
         FixApplied::Helper(result) => helper_result(result),
+        FixApplied::Firewalld(done) => json!({
+            "kind": "firewalld",
+            "done": done.iter().map(|step| zone_step(step, "")).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+/// A firewalld call; `zone` is the zone the bridge goes into.
+fn zone_step(step: &ZoneStep, zone: &str) -> Value {
+    match step {
+        ZoneStep::ChangeRuntimeZone { from } => {
+            json!({ "call": "org.fedoraproject.FirewallD1.zone.changeZoneOfInterface", "from": from, "zone": zone })
+        }
+        ZoneStep::RemovePermanent { from } => {
+            json!({ "call": "org.fedoraproject.FirewallD1.config.zone.removeInterface", "zone": from })
+        }
+        ZoneStep::AddPermanent => {
+            json!({ "call": "org.fedoraproject.FirewallD1.config.zone.addInterface", "zone": zone })
+        }
     }
 }
 
@@ -196,6 +222,7 @@ fn error_json(error: &FixError) -> Value {
         FixError::Helper(vmnet_doctor_host::helper_api::ClientError::FixFailed(failure)) => {
             Some(helper_step(&failure.failed.step))
         }
+        FixError::Firewalld(failure) => Some(zone_step(&failure.failed, "")),
         _ => None,
     };
     let Advice { message, hint } = fix_text::fix_error(error);
@@ -206,7 +233,7 @@ fn manual_json(commands: &[String], reason: &ManualReason) -> Value {
     let Advice { message, hint } = fix_text::manual_reason(reason);
     let why = match reason {
         ManualReason::HelperUnavailable(_) => "helper-unavailable",
-        ManualReason::NotAutomated => "not-automated",
+        ManualReason::FirewalldUnavailable(_) => "firewalld-unavailable",
     };
     json!({ "reason": why, "message": message, "advice": hint, "commands": commands })
 }

@@ -185,9 +185,9 @@ fn fix(options: &FixOptions, mut progress: Option<&mut report::Progress<'_>>) ->
         return run;
     };
     let interactive = std::io::stdin().is_terminal();
-    let needs_helper = findings.iter().any(|f| f.fix.as_ref().is_some_and(is_helper_fix));
-    // Keeps a polkit agent on this terminal while the helper may ask.
-    let _agent = (interactive && needs_helper).then(polkit_agent::TtyAgent::start).flatten();
+    let needs_polkit = findings.iter().any(|f| f.fix.as_ref().is_some_and(asks_polkit));
+    // Keeps a polkit agent on this terminal while the helper or firewalld may ask.
+    let _agent = (interactive && needs_polkit).then(polkit_agent::TtyAgent::start).flatten();
     let mut fixer = Fixer::new(&hypervisor, interactive);
 
     for finding in findings {
@@ -235,8 +235,10 @@ fn fix(options: &FixOptions, mut progress: Option<&mut report::Progress<'_>>) ->
     run
 }
 
-fn is_helper_fix(fix: &Fix) -> bool {
-    matches!(route(fix), Ok(FixRoute::Helper(_)))
+/// Host changes are authorized by polkit through the helper or firewalld;
+/// libvirt authorized the connection when it opened.
+fn asks_polkit(fix: &Fix) -> bool {
+    matches!(route(fix), Ok(FixRoute::Helper(_) | FixRoute::Firewalld { .. }))
 }
 
 fn failed_run(outcome: &check::Outcome, dry_run: bool) -> FixRun {

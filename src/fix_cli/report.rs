@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use gettextrs::{gettext, ngettext};
 use vmnet_doctor_core::Finding;
+use vmnet_doctor_host::firewalld_zone::ZonePlan;
 use vmnet_doctor_host::helper_api::{Action, ApplyResult, Outcome as HelperOutcome, Plan};
 use vmnet_doctor_libvirt::{FixPreview, FixReport};
 
@@ -93,6 +94,7 @@ impl<'a> Progress<'a> {
         match plan {
             Ok(FixPlan::Libvirt { preview, .. }) => self.libvirt_plan(preview),
             Ok(FixPlan::Helper { plan, .. }) => self.helper_plan(plan),
+            Ok(FixPlan::Firewalld(plan)) => self.firewalld_plan(plan),
             Ok(FixPlan::Manual { commands, reason }) => {
                 let advice = fix_text::manual_reason(reason);
                 self.line(&format!("    {}", advice.message));
@@ -141,10 +143,32 @@ impl<'a> Progress<'a> {
         }
     }
 
+    fn firewalld_plan(&mut self, plan: &ZonePlan) {
+        if plan.steps.is_empty() {
+            self.line(&format!("    {}", gettext("firewalld already has this change: nothing to do.")));
+            return;
+        }
+        self.line(&format!(
+            "    {}",
+            fill(&gettext("Plan (firewalld, for the bridge {bridge}):"), &[("bridge", &plan.bridge)])
+        ));
+        for (number, step) in plan.steps.iter().enumerate() {
+            self.line(&format!("      {}. {}", number + 1, fix_text::zone_step(step, &plan.zone)));
+        }
+    }
+
     pub fn applied(&mut self, applied: &Result<FixApplied, FixError>) {
         match applied {
             Ok(FixApplied::Libvirt(report)) => self.libvirt_applied(report),
             Ok(FixApplied::Helper(result)) => self.helper_applied(result),
+            Ok(FixApplied::Firewalld(done)) => {
+                let text = if done.is_empty() {
+                    gettext("Nothing to change.")
+                } else {
+                    gettext("Applied by firewalld, now and permanently.")
+                };
+                self.line(&format!("    {}", self.paint("32", &text)));
+            }
             Err(error) => self.advice(&fix_text::fix_error(error)),
         }
     }

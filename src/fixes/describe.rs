@@ -3,6 +3,7 @@
 //! and the window.
 
 use gettextrs::gettext;
+use vmnet_doctor_host::firewalld_zone::{FirewalldError, ZoneStep};
 use vmnet_doctor_host::helper_api::{Action, ClientError};
 use vmnet_doctor_libvirt::{ChangedDefinition, Effect, FixFailure, FixStep, LibvirtError};
 
@@ -116,9 +117,9 @@ pub fn manual_reason(reason: &ManualReason) -> Advice {
             };
             Advice::new(why, Some(install_helper_hint()))
         }
-        ManualReason::NotAutomated => Advice::new(
-            gettext("VM Network Doctor does not make this change yet; firewalld's own commands make it:"),
-            None,
+        ManualReason::FirewalldUnavailable(error) => Advice::new(
+            fill(&gettext("firewalld cannot be asked: {detail}"), &[("detail", &error.to_string())]),
+            Some(gettext("Start firewalld, or run its commands above once it runs.")),
         ),
     }
 }
@@ -135,6 +136,23 @@ pub fn fix_error(error: &FixError) -> Advice {
         FixError::LibvirtPlan(error) => libvirt_error(error),
         FixError::Libvirt(failure) => libvirt_failure(failure),
         FixError::Helper(error) => helper_error(error),
+        FixError::FirewalldPlan(error) => firewalld_error(error),
+        FixError::Firewalld(failure) => {
+            let advice = firewalld_error(&failure.error);
+            let mut message = fill(
+                &gettext("“{step}” failed: {error}"),
+                &[("step", &zone_step(&failure.failed, "")), ("error", &advice.message)],
+            );
+            if !failure.done.is_empty() {
+                let done: Vec<String> = failure.done.iter().map(|step| zone_step(step, "")).collect();
+                message.push(' ');
+                message.push_str(&fill(
+                    &gettext("Already done and kept: {steps}."),
+                    &[("steps", &done.join("; "))],
+                ));
+            }
+            Advice::new(message, advice.hint)
+        }
         FixError::Manual => Advice::new(gettext("This fix has to be made by hand."), None),
     }
 }
@@ -189,6 +207,41 @@ pub fn libvirt_error(error: &LibvirtError) -> Advice {
         | LibvirtError::Other { detail } => {
             Advice::new(fill(&gettext("libvirt failed: {detail}"), &[("detail", detail)]), None)
         }
+    }
+}
+
+/// One firewalld call, with the D-Bus method it uses; `zone` is the target
+/// zone (empty in messages where the plan already names it).
+pub fn zone_step(step: &ZoneStep, zone: &str) -> String {
+    match step {
+        ZoneStep::ChangeRuntimeZone { from: Some(from) } => fill(
+            &gettext("Move the bridge from the zone “{from}” to “{zone}” now (changeZoneOfInterface)"),
+            &[("from", from), ("zone", zone)],
+        ),
+        ZoneStep::ChangeRuntimeZone { from: None } => fill(
+            &gettext("Put the bridge into the zone “{zone}” now (changeZoneOfInterface)"),
+            &[("zone", zone)],
+        ),
+        ZoneStep::RemovePermanent { from } => fill(
+            &gettext("Remove the bridge from the permanent zone “{from}” (config.zone.removeInterface)"),
+            &[("from", from)],
+        ),
+        ZoneStep::AddPermanent => fill(
+            &gettext("Add the bridge to the permanent zone “{zone}” (config.zone.addInterface)"),
+            &[("zone", zone)],
+        ),
+    }
+}
+
+pub fn firewalld_error(error: &FirewalldError) -> Advice {
+    match error {
+        FirewalldError::NotAuthorized(detail) => Advice::new(
+            fill(&gettext("firewalld did not allow the change: {detail}"), &[("detail", detail)]),
+            Some(gettext(
+                "Changing firewalld needs an administrator's password: run the command as a user who may administer this machine, with a polkit agent (a desktop session, or pkttyagent on a terminal), or with sudo.",
+            )),
+        ),
+        other => Advice::new(fill(&gettext("firewalld: {detail}"), &[("detail", &other.to_string())]), None),
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod describe;
 
 use vmnet_doctor_core::Fix;
+use vmnet_doctor_host::firewalld_zone::{Firewalld, FirewalldError, ZoneFailure, ZonePlan, ZoneStep};
 use vmnet_doctor_host::helper_api::{ApplyResult, ClientError, FixRequest, HelperClient, IfaceName, Plan};
 use vmnet_doctor_libvirt::{Effect, FixFailure, FixPreview, FixReport, Hypervisor, LibvirtError, LibvirtFix};
 
@@ -71,8 +72,8 @@ pub fn route(fix: &Fix) -> Result<FixRoute, String> {
 pub enum ManualReason {
     /// The helper is not installed or cannot be reached.
     HelperUnavailable(ClientError),
-    /// This program does not make this change yet.
-    NotAutomated,
+    /// firewalld does not run, or there is no system bus to reach it on.
+    FirewalldUnavailable(FirewalldError),
 }
 
 /// What applying a fix would do, shown before it is applied.
@@ -86,6 +87,7 @@ pub enum FixPlan {
         request: FixRequest,
         plan: Plan,
     },
+    Firewalld(ZonePlan),
     /// The commands to run instead, with the real names, and why.
     Manual {
         commands: Vec<String>,
@@ -98,14 +100,16 @@ pub enum FixPlan {
 pub enum FixApplied {
     Libvirt(FixReport),
     Helper(ApplyResult),
+    /// The firewalld calls made.
+    Firewalld(Vec<ZoneStep>),
 }
 
 impl FixApplied {
     pub fn effect(&self) -> Effect {
         match self {
             Self::Libvirt(report) => report.effect,
-            // The helper's fixes act on the running host and persist.
-            Self::Helper(_) => Effect::Now,
+            // The helper's and firewalld's changes act on the running host and persist.
+            Self::Helper(_) | Self::Firewalld(_) => Effect::Now,
         }
     }
 
@@ -113,7 +117,7 @@ impl FixApplied {
     pub fn transaction(&self) -> Option<&str> {
         match self {
             Self::Helper(result) if !result.transaction.is_empty() => Some(&result.transaction),
-            Self::Libvirt(_) | Self::Helper(_) => None,
+            Self::Libvirt(_) | Self::Helper(_) | Self::Firewalld(_) => None,
         }
     }
 }
@@ -132,6 +136,12 @@ pub enum FixError {
     Libvirt(Box<FixFailure>),
     #[error("{0}")]
     Helper(ClientError),
+    /// firewalld could not say what it would change.
+    #[error("{0}")]
+    FirewalldPlan(FirewalldError),
+    /// A firewalld call failed; what was done before it is kept.
+    #[error("{}", .0.error)]
+    Firewalld(Box<ZoneFailure>),
     /// A manual plan cannot be applied.
     #[error("this fix has to be made by hand")]
     Manual,
@@ -171,10 +181,24 @@ impl<'a> Fixer<'a> {
                 Ok(FixPlan::Libvirt { fix, preview })
             }
             FixRoute::Helper(request) => self.plan_with_helper(request).await,
-            FixRoute::Firewalld { bridge, zone } => Ok(FixPlan::Manual {
-                commands: firewalld_commands(&bridge, &zone),
-                reason: ManualReason::NotAutomated,
-            }),
+            FixRoute::Firewalld { bridge, zone } => self.plan_with_firewalld(&bridge, &zone).await,
+        }
+    }
+
+    async fn plan_with_firewalld(&self, bridge: &str, zone: &str) -> Result<FixPlan, FixError> {
+        let planned = match Firewalld::connect(self.interactive).await {
+            Ok(firewalld) => firewalld.plan(bridge, zone).await,
+            Err(error) => Err(error),
+        };
+        match planned {
+            Ok(plan) => Ok(FixPlan::Firewalld(plan)),
+            Err(error @ (FirewalldError::NotRunning | FirewalldError::NoSystemBus(_))) => {
+                Ok(FixPlan::Manual {
+                    commands: firewalld_commands(bridge, zone),
+                    reason: ManualReason::FirewalldUnavailable(error),
+                })
+            }
+            Err(error) => Err(FixError::FirewalldPlan(error)),
         }
     }
 
@@ -209,6 +233,11 @@ impl<'a> Fixer<'a> {
             FixPlan::Helper { request, plan } => {
                 let helper = self.helper().await.map_err(FixError::Helper)?;
                 helper.apply(request, plan).await.map(FixApplied::Helper).map_err(FixError::Helper)
+            }
+            FixPlan::Firewalld(plan) => {
+                let firewalld =
+                    Firewalld::connect(self.interactive).await.map_err(FixError::FirewalldPlan)?;
+                firewalld.apply(plan).await.map(FixApplied::Firewalld).map_err(FixError::Firewalld)
             }
             FixPlan::Manual { .. } => Err(FixError::Manual),
         }

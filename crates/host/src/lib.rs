@@ -23,6 +23,7 @@
 pub mod command;
 pub mod exec;
 pub mod firewalld;
+pub mod firewalld_zone;
 pub mod helper;
 pub mod libvirt;
 pub mod links;
