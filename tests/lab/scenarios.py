@@ -68,7 +68,8 @@ def helper_transactions(result):
         if isinstance(value, dict):
             for key, item in value.items():
                 if key in ("transaction", "transaction_id", "transaction-id") and isinstance(item, str):
-                    found.append(item)
+                    if item not in found:
+                        found.append(item)
                 else:
                     walk(item)
         elif isinstance(value, list):
