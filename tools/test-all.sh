@@ -46,12 +46,24 @@ else
     printf '\n\033[1;33m==> SKIPPED libvirtd (real daemon): needs root or unprivileged user namespaces\033[0m\n'
     timings+=("libvirtd (real daemon)             SKIPPED")
 fi
+# firewalld's own D-Bus API for the zone fix, against a real firewalld.
+if [[ $(id -u) -eq 0 ]] && command -v firewalld >/dev/null; then
+    phase "firewalld (real daemon)" tests/firewalld/with-firewalld.sh \
+        cargo test -p vmnet-doctor-host --locked --offline --test firewalld_zone -- --ignored
+else
+    printf '\n\033[1;33m==> SKIPPED firewalld (real daemon): needs root and firewalld\033[0m\n'
+    timings+=("firewalld (real daemon)            SKIPPED")
+fi
 # The privileged helper: real polkitd and D-Bus on a private bus, real
 # sysctl, UFW and iptables in a private network namespace. It switches
 # users with setpriv, so it needs root; CI runs as root.
 if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
     phase "helper (polkitd, D-Bus, UFW, iptables)" tests/helper/run.sh
     phase "helper unit (systemd-analyze verify)" tests/helper/verify-unit.sh "$PWD/target/debug"
+    # `vmnet-doctor fix` and `revert` through that real helper and polkitd.
+    phase "fix and revert through the helper" tests/libvirtd/with-libvirtd.sh \
+        "$PWD/tests/helper/with-private-bus.sh" "$PWD/target/debug/vmnet-doctor-helper" \
+        cargo test -p vmnet-doctor --locked --offline --test fix_helper -- --ignored --test-threads=1
 else
     printf '\n\033[1;33m==> SKIPPED helper tests: they need root and libvirtd\033[0m\n'
     timings+=("helper (polkitd, D-Bus, UFW, iptables)  SKIPPED")
