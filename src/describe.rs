@@ -223,6 +223,10 @@ pub fn fix(fix: &Fix) -> String {
             &gettext("Put {bridge} into the firewalld zone “{zone}”"),
             &[("bridge", bridge), ("zone", zone)],
         ),
+        Fix::DisableGuestIpv6 { vm } => fill(
+            &gettext("Turn IPv6 off inside “{vm}”, now and at boot, through its guest agent"),
+            &[("vm", vm)],
+        ),
     }
 }
 

@@ -86,5 +86,6 @@ pub fn fix(fix: &Fix) -> Value {
         Fix::FirewalldZone { bridge, zone } => {
             json!({ "kind": "firewalld-zone", "bridge": bridge, "zone": zone })
         }
+        Fix::DisableGuestIpv6 { vm } => json!({ "kind": "disable-guest-ipv6", "vm": vm }),
     }
 }

@@ -110,6 +110,7 @@ fn unreachable(uri: &str, error: &LibvirtError) -> Outcome {
         | LibvirtError::NotFound { .. }
         | LibvirtError::NoSuchNic { .. }
         | LibvirtError::Unsupported { .. }
+        | LibvirtError::GuestAgent { .. }
         | LibvirtError::Other { .. } => ConnectionProblem::Other,
     };
     let uri = match error {
@@ -120,6 +121,7 @@ fn unreachable(uri: &str, error: &LibvirtError) -> Outcome {
         | LibvirtError::NotFound { .. }
         | LibvirtError::NoSuchNic { .. }
         | LibvirtError::Unsupported { .. }
+        | LibvirtError::GuestAgent { .. }
         | LibvirtError::Other { .. } => uri.to_owned(),
     };
     let detail = error.detail().unwrap_or_default();

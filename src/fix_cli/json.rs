@@ -114,6 +114,12 @@ fn step_json(step: &FixStep) -> Value {
         FixStep::UpdateRunningNic { vm, mac } => {
             json!({ "call": "virDomainUpdateDeviceFlags", "flags": "VIR_DOMAIN_AFFECT_LIVE", "vm": vm, "mac": mac })
         }
+        FixStep::WriteGuestFile { vm, path } => {
+            json!({ "call": "virDomainQemuAgentCommand", "agent": "guest-file-write", "vm": vm, "path": path })
+        }
+        FixStep::RunInGuest { vm, argv } => {
+            json!({ "call": "virDomainQemuAgentCommand", "agent": "guest-exec", "vm": vm, "argv": argv })
+        }
     }
 }
 
@@ -122,6 +128,7 @@ fn change_json(change: &XmlChange) -> Value {
         ChangedDefinition::Network { name } => json!({ "kind": "network", "network": name }),
         ChangedDefinition::VmPersistent { vm } => json!({ "kind": "vm-persistent", "vm": vm }),
         ChangedDefinition::VmRunning { vm } => json!({ "kind": "vm-running", "vm": vm }),
+        ChangedDefinition::GuestFile { vm, path } => json!({ "kind": "guest-file", "vm": vm, "path": path }),
     };
     json!({
         "definition": definition,

@@ -5,7 +5,10 @@
 use gettextrs::gettext;
 use vmnet_doctor_host::firewalld_zone::{FirewalldError, ZoneStep};
 use vmnet_doctor_host::helper_api::{Action, ClientError};
-use vmnet_doctor_libvirt::{ChangedDefinition, Effect, FixFailure, FixStep, LibvirtError};
+use vmnet_doctor_libvirt::agent::AgentError;
+use vmnet_doctor_libvirt::{
+    ChangedDefinition, DISABLE_IPV6_CONTENTS, DISABLE_IPV6_PATH, Effect, FixFailure, FixStep, LibvirtError,
+};
 
 use super::{FixError, ManualReason};
 use crate::i18n::fill;
@@ -46,6 +49,14 @@ pub fn step(step: &FixStep) -> String {
             &gettext("Change the network card {mac} of the running “{vm}” (virDomainUpdateDeviceFlags)"),
             &[("vm", vm), ("mac", mac)],
         ),
+        FixStep::WriteGuestFile { vm, path } => fill(
+            &gettext("Write {path} inside “{vm}” (guest agent: guest-file-write)"),
+            &[("vm", vm), ("path", path)],
+        ),
+        FixStep::RunInGuest { vm, argv } => fill(
+            &gettext("Run “{command}” inside “{vm}” (guest agent: guest-exec)"),
+            &[("vm", vm), ("command", &argv.join(" "))],
+        ),
     }
 }
 
@@ -59,6 +70,9 @@ pub fn definition(definition: &ChangedDefinition) -> String {
             fill(&gettext("Persistent configuration of “{vm}” (what it boots with)"), &[("vm", vm)])
         }
         ChangedDefinition::VmRunning { vm } => fill(&gettext("The running “{vm}”"), &[("vm", vm)]),
+        ChangedDefinition::GuestFile { vm, path } => {
+            fill(&gettext("The file {path} inside “{vm}”"), &[("vm", vm), ("path", path)])
+        }
     }
 }
 
@@ -202,12 +216,55 @@ pub fn libvirt_error(error: &LibvirtError) -> Advice {
             gettext("The connection to libvirt was closed."),
             Some(gettext("Run the command again.")),
         ),
+        LibvirtError::GuestAgent { vm, error } => guest_agent_error(vm, error),
         LibvirtError::DaemonNotRunning { detail, .. }
         | LibvirtError::UnknownUri { detail, .. }
         | LibvirtError::Other { detail } => {
             Advice::new(fill(&gettext("libvirt failed: {detail}"), &[("detail", detail)]), None)
         }
     }
+}
+
+/// What the guest agent of `vm` could not do, and what to do instead: the
+/// guide's commands, to run in the guest by hand.
+fn guest_agent_error(vm: &str, error: &AgentError) -> Advice {
+    let by_hand = fill(
+        &gettext("Or do it by hand in the guest, as the guide says: put “{lines}” into {path}, then run “sudo sysctl --system”."),
+        &[("lines", &DISABLE_IPV6_CONTENTS.trim().replace('\n', "” and “")), ("path", DISABLE_IPV6_PATH)],
+    );
+    let (message, hint) = match error {
+        AgentError::NoChannel => (
+            fill(&gettext("“{vm}” has no guest agent channel."), &[("vm", vm)]),
+            gettext("Add the channel (the fix for “guest-agent-missing”) and start the VM again."),
+        ),
+        AgentError::NotRunning { detail } => (
+            fill(&gettext("The guest agent in “{vm}” does not answer: {detail}"), &[("vm", vm), ("detail", detail)]),
+            gettext("Install and start qemu-guest-agent in the guest (e.g. “sudo apt install qemu-guest-agent”)."),
+        ),
+        AgentError::Disabled { command, .. } => (
+            fill(
+                &gettext("The guest agent in “{vm}” does not allow {command}."),
+                &[("vm", vm), ("command", command)],
+            ),
+            gettext("Some distributions (RHEL and its rebuilds) block the file and exec commands; allow them in the agent's configuration (--allow-rpcs), or make the change by hand."),
+        ),
+        AgentError::Timeout { command, .. } => (
+            fill(
+                &gettext("The guest agent in “{vm}” did not finish {command} in time."),
+                &[("vm", vm), ("command", command)],
+            ),
+            gettext("The guest may be busy; try again."),
+        ),
+        AgentError::Failed { command, detail } | AgentError::Protocol { command, detail } => (
+            fill(
+                &gettext("{command} failed inside “{vm}”: {detail}"),
+                &[("vm", vm), ("command", command), ("detail", detail)],
+            ),
+            String::new(),
+        ),
+    };
+    let hint = if hint.is_empty() { by_hand } else { format!("{hint} {by_hand}") };
+    Advice::new(message, Some(hint))
 }
 
 /// One firewalld call, with the D-Bus method it uses; `zone` is the target

@@ -54,6 +54,7 @@ pub fn route(fix: &Fix) -> Result<FixRoute, String> {
         Fix::AddGuestAgentChannel { vm } => {
             FixRoute::Libvirt(LibvirtFix::AddGuestAgentChannel { vm: vm.clone() })
         }
+        Fix::DisableGuestIpv6 { vm } => FixRoute::Libvirt(LibvirtFix::DisableGuestIpv6 { vm: vm.clone() }),
         Fix::EnableIpv4Forwarding => FixRoute::Helper(FixRequest::EnableIpv4Forwarding),
         Fix::UfwAllowBridge { bridge, uplink } => {
             FixRoute::Helper(FixRequest::UfwAllowBridge { bridge: iface(bridge)?, uplink: iface(uplink)? })

@@ -51,6 +51,7 @@ pub fn describe(error: &LibvirtError) -> ErrorText {
         LibvirtError::NotFound { .. }
         | LibvirtError::NoSuchNic { .. }
         | LibvirtError::Unsupported { .. }
+        | LibvirtError::GuestAgent { .. }
         | LibvirtError::Other { .. } => (
             gettext("Could Not Read the Connection"),
             gettext("libvirt reported an error. The details below say what it was."),

@@ -24,7 +24,7 @@ fi
 
 tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
-mkdir -p "$tree"/{bin,sbin,etc,lib/modules,proc,sys,dev,run,tmp,var}
+mkdir -p "$tree"/{bin,sbin,etc/sysctl.d,lib/modules,proc,sys,dev,run,tmp,var}
 cp /usr/bin/busybox "$tree/bin/busybox"
 install -m 0755 "$here/guest/init" "$tree/init"
 install -m 0755 "$here/guest/udhcpc.script" "$tree/etc/udhcpc.script"

@@ -82,7 +82,10 @@ def guest_run(command, timeout=15):
         status = agent("guest-exec-status", {"pid": pid})
         if status.get("exited"):
             out = base64.b64decode(status.get("out-data", "")).decode(errors="replace")
-            return status.get("exitcode", -1), out
+            code = status.get("exitcode", -1)
+            if code != 0:
+                out += base64.b64decode(status.get("err-data", "")).decode(errors="replace")
+            return code, out
         time.sleep(0.2)
     # The agent keeps the process; the guest is thrown away with the lab.
     return -1, f"(still running after {timeout} s)"

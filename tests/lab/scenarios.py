@@ -310,7 +310,8 @@ def guest_ipv6_unrouted():
     lab.start_guest()
     lab.expect_network_works()
     name, _ = lab.guest_interface(os.environ["LAB_GUEST_MAC"])
-    code, out = lab.guest_run(f"ip -6 addr add 2001:db8:122::50/64 dev {name} nodad && "
+    code, out = lab.guest_run(f"echo 0 >/proc/sys/net/ipv6/conf/{name}/accept_dad && "
+                              f"ip -6 addr add 2001:db8:122::50/64 dev {name} && "
                               f"ip -6 route add default via fe80::1 dev {name}")
     if code != 0:
         raise lab.LabError(f"could not give the guest its IPv6 address: {out}")

@@ -136,6 +136,11 @@ pub enum Fix {
         bridge: String,
         zone: String,
     },
+    /// Inside the running guest, through its agent: the guide's
+    /// /etc/sysctl.d/99-disable-ipv6.conf, applied at once.
+    DisableGuestIpv6 {
+        vm: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

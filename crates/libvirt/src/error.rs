@@ -31,6 +31,9 @@ pub enum LibvirtError {
     /// device updates, a transient VM's persistent configuration).
     #[error("not supported: {detail}")]
     Unsupported { detail: String },
+    /// The guest agent of `vm` could not do what a fix needs.
+    #[error("the guest agent of {vm}: {error}")]
+    GuestAgent { vm: String, error: crate::agent::AgentError },
     #[error("libvirt failed: {detail}")]
     Other { detail: String },
 }
@@ -95,7 +98,7 @@ impl LibvirtError {
             | Self::NotFound { detail }
             | Self::Unsupported { detail }
             | Self::Other { detail } => Some(detail),
-            Self::Disconnected | Self::NoSuchNic { .. } => None,
+            Self::GuestAgent { .. } | Self::Disconnected | Self::NoSuchNic { .. } => None,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! handle and awaits (or blocks on) the answers.
 
 mod addresses;
+pub mod agent;
 mod demo;
 mod error;
 mod fixes;
@@ -13,7 +14,8 @@ mod worker;
 
 pub use error::LibvirtError;
 pub use fixes::{
-    ChangedDefinition, DomainXml, Effect, FixFailure, FixPreview, FixReport, FixStep, LibvirtFix, XmlChange,
+    ChangedDefinition, DISABLE_IPV6_APPLY, DISABLE_IPV6_CONTENTS, DISABLE_IPV6_PATH, DomainXml, Effect,
+    FixFailure, FixPreview, FixReport, FixStep, LibvirtFix, XmlChange,
 };
 pub use worker::Hypervisor;
 

@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use gettextrs::gettext;
 
 use super::common::{is_running, libvirt_runs_bridge, nics};
-use crate::finding::{Evidence, Finding, Severity};
+use crate::finding::{Evidence, Finding, Fix, Severity};
 use crate::i18n::fill;
 use crate::interface::InterfaceType;
 use crate::snapshot::{AddressSource, Snapshot};
@@ -87,7 +87,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
                 &values,
             ),
             evidence,
-            fix: None,
+            fix: Some(Fix::DisableGuestIpv6 { vm: nic.vm().to_owned() }),
         });
     }
     findings

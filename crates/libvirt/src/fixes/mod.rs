@@ -6,8 +6,11 @@
 //!
 //! Everything here runs on the worker thread (see [`crate::Hypervisor`]).
 
+mod guest;
 mod network;
 mod vm;
+
+pub use guest::{DISABLE_IPV6_APPLY, DISABLE_IPV6_CONTENTS, DISABLE_IPV6_PATH};
 
 use virt::connect::Connect;
 use vmnet_doctor_core::text_diff::unified_diff;
@@ -53,6 +56,11 @@ pub enum LibvirtFix {
     AddGuestAgentChannel {
         vm: String,
     },
+    /// Inside the running guest, through its agent: the guide's
+    /// /etc/sysctl.d/99-disable-ipv6.conf, applied at once.
+    DisableGuestIpv6 {
+        vm: String,
+    },
 }
 
 /// When a change is in effect.
@@ -82,6 +90,10 @@ pub enum FixStep {
     /// `virDomainUpdateDeviceFlags(VIR_DOMAIN_AFFECT_LIVE)` with the
     /// running NIC's own XML, changed only as the fix says.
     UpdateRunningNic { vm: String, mac: String },
+    /// `guest-file-open`/`guest-file-write` through the guest agent.
+    WriteGuestFile { vm: String, path: String },
+    /// `guest-exec` through the guest agent: a program and its arguments.
+    RunInGuest { vm: String, argv: Vec<String> },
 }
 
 /// Which definition an XML change is made to.
@@ -97,6 +109,11 @@ pub enum ChangedDefinition {
     /// The running VM (`virsh dumpxml`).
     VmRunning {
         vm: String,
+    },
+    /// A file inside the running guest (its text, not XML).
+    GuestFile {
+        vm: String,
+        path: String,
     },
 }
 
@@ -191,6 +208,7 @@ pub(crate) fn preview(conn: &Connect, fix: &LibvirtFix) -> Result<FixPreview, Li
         | LibvirtFix::SetNicModel { .. }
         | LibvirtFix::MoveNicToNetwork { .. }
         | LibvirtFix::AddGuestAgentChannel { .. } => vm::plan(conn, &uri, fix).map(|plan| plan.preview()),
+        LibvirtFix::DisableGuestIpv6 { vm } => guest::plan_disable_ipv6(conn, &uri, vm),
     }
 }
 
@@ -208,6 +226,10 @@ pub(crate) fn apply(conn: &Connect, fix: &LibvirtFix) -> Result<FixReport, Box<F
         | LibvirtFix::MoveNicToNetwork { .. }
         | LibvirtFix::AddGuestAgentChannel { .. } => {
             vm::plan(conn, &uri, fix).map_err(FixFailure::before_any_step)?.run(conn, &uri)
+        }
+        LibvirtFix::DisableGuestIpv6 { vm } => {
+            let preview = guest::plan_disable_ipv6(conn, &uri, vm).map_err(FixFailure::before_any_step)?;
+            guest::run(conn, &uri, vm, preview)
         }
     }
 }

@@ -93,7 +93,10 @@ pub(super) fn run(
             FixStep::AutostartNetwork { network } => existing(conn, uri, network).and_then(|net| {
                 net.set_autostart(true).map(drop).map_err(|e| LibvirtError::from_change(uri, &e))
             }),
-            FixStep::RedefineVm { .. } | FixStep::UpdateRunningNic { .. } => {
+            FixStep::RedefineVm { .. }
+            | FixStep::UpdateRunningNic { .. }
+            | FixStep::WriteGuestFile { .. }
+            | FixStep::RunInGuest { .. } => {
                 Err(LibvirtError::Other { detail: "not a network step".to_owned() })
             }
         };

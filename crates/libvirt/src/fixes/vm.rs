@@ -86,8 +86,9 @@ pub(super) fn plan(conn: &Connect, uri: &str, fix: &LibvirtFix) -> Result<VmPlan
         LibvirtFix::AddGuestAgentChannel { vm } => (vm, Edit::AddGuestAgentChannel),
         LibvirtFix::DefineNetwork { .. }
         | LibvirtFix::StartNetwork { .. }
-        | LibvirtFix::AutostartNetwork { .. } => {
-            return Err(LibvirtError::Other { detail: "not a VM fix".to_owned() });
+        | LibvirtFix::AutostartNetwork { .. }
+        | LibvirtFix::DisableGuestIpv6 { .. } => {
+            return Err(LibvirtError::Other { detail: "not a VM definition fix".to_owned() });
         }
     };
     let call = |error: virt::error::Error| LibvirtError::from_change(uri, &error);
@@ -232,6 +233,8 @@ impl VmPlan {
                     }
                 }
                 FixStep::DefineNetwork { .. }
+                | FixStep::WriteGuestFile { .. }
+                | FixStep::RunInGuest { .. }
                 | FixStep::StartNetwork { .. }
                 | FixStep::AutostartNetwork { .. } => {}
             }
