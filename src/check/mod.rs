@@ -42,7 +42,9 @@ impl Outcome {
 
 pub fn run(options: &CheckOptions) -> ExitCode {
     let outcome = check(options);
-    let mut stdout = std::io::stdout().lock();
+    // Buffered: stdout alone flushes every line, one write per line of a
+    // report that has tens of thousands of them on a large host.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let printed = if options.json {
         json::write(&mut stdout, &outcome)
     } else {

@@ -431,6 +431,12 @@ fn duplicate_mac() -> TestResult {
         vm(config, DomainState::ShutOff)
     };
     let mac = "52:54:00:3a:7c:1e";
+    let upper_case_copy = {
+        let mut config = renamed(debian()?, "debian13-copy");
+        let nic = config.interfaces.first_mut().ok_or("a NIC")?;
+        nic.mac = Some(mac.to_ascii_uppercase());
+        vm(config, DomainState::ShutOff)
+    };
     run_table(
         "duplicate-mac",
         vec![
@@ -443,6 +449,11 @@ fn duplicate_mac() -> TestResult {
                     ],
                     vec![healthy_default()?],
                 ),
+                vec![(Severity::Error, nic("debian13", mac)), (Severity::Error, nic("debian13-copy", mac))],
+            ),
+            (
+                "the same MAC in upper case",
+                system(vec![vm(debian()?, DomainState::Running), upper_case_copy], vec![healthy_default()?]),
                 vec![(Severity::Error, nic("debian13", mac)), (Severity::Error, nic("debian13-copy", mac))],
             ),
             (
