@@ -67,6 +67,20 @@ fn report(event: &str) {
     }
 }
 
+/// Whether timings are reported (`VMNET_DOCTOR_REPORT_STARTUP` is set).
+pub fn reporting() -> bool {
+    std::env::var_os("VMNET_DOCTOR_REPORT_STARTUP").is_some()
+}
+
+/// Prints, every time, that the window shows what a libvirt event
+/// announced: `event-applied KIND NAME N ms STATE`, N counted from the
+/// event's receipt and STATE what the window now shows of NAME.
+pub fn report_event_applied(kind: &str, name: &str, ms_since_receipt: f64, state: &str) {
+    if reporting() {
+        eprintln!("vmnet-doctor: event-applied {kind} {name} {ms_since_receipt:.1} ms {state}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

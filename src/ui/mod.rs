@@ -5,6 +5,7 @@ pub mod about;
 pub mod actions;
 pub mod error_page;
 pub mod finding_row;
+pub mod live;
 pub mod nic_group;
 pub mod vm_list_item;
 pub mod vm_page;

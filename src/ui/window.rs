@@ -10,13 +10,15 @@ use relm4::adw::prelude::*;
 use relm4::gtk::{gio, glib};
 use relm4::typed_view::list::TypedListView;
 use relm4::{Component, ComponentController, ComponentParts, ComponentSender, Controller, gtk};
+use tokio::sync::broadcast;
 use vmnet_doctor_core::{Finding, Snapshot, diagnose};
-use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
+use vmnet_doctor_libvirt::{Hypervisor, LibvirtError, LibvirtEvent};
 
 use crate::cli::GuiOptions;
 use crate::connections::{self, Connection};
 use crate::i18n::fill;
 use crate::ui::error_page::{self, ErrorText};
+use crate::ui::live::{self, Live};
 use crate::ui::vm_list_item::VmListItem;
 use crate::ui::vm_page::{VmPage, VmPageMsg};
 use crate::ui::{about, actions};
@@ -63,6 +65,8 @@ pub struct Window {
     attempt: u64,
     /// A refresh of the open connection is under way.
     refreshing: bool,
+    /// libvirt's events, and the snapshots they bring.
+    live: Live,
     vm_list: TypedListView<VmListItem, gtk::SingleSelection>,
     selected: Option<String>,
     /// `--vm NAME`: selected once the first snapshot arrives.
@@ -89,10 +93,21 @@ pub enum WindowMsg {
     OpenInVirtManager,
 }
 
+/// A connection's handle, its events since just before the first
+/// snapshot, and that snapshot.
+type OpenedConnection = (Arc<Hypervisor>, broadcast::Receiver<LibvirtEvent>, Snapshot);
+
+/// Besides the answers to connecting and refreshing: `Event`, libvirt
+/// announced a change (`None`: announcements were missed); `Settled`, the
+/// first event of a burst has waited for the rest; `Updated`, the snapshot
+/// taken for events. `connection` is the attempt that opened the connection.
 #[derive(Debug)]
 pub enum WindowCmd {
-    Opened { attempt: u64, result: Result<(Arc<Hypervisor>, Snapshot), LibvirtError> },
+    Opened { attempt: u64, result: Result<OpenedConnection, LibvirtError> },
     Refreshed { attempt: u64, result: Result<Snapshot, LibvirtError> },
+    Event { connection: u64, event: Option<LibvirtEvent> },
+    Settled { connection: u64 },
+    Updated { connection: u64, result: Result<Snapshot, LibvirtError> },
 }
 
 #[relm4::component(pub)]
@@ -327,6 +342,7 @@ impl Component for Window {
             findings: Vec::new(),
             attempt: 0,
             refreshing: false,
+            live: Live::default(),
             vm_list,
             selected: None,
             initial_vm: options.vm,
@@ -374,7 +390,7 @@ impl Component for Window {
                 self.phase = if self.hypervisor.is_some() { Phase::Connected } else { Phase::Idle };
             }
             WindowMsg::Refresh => {
-                if self.refreshing {
+                if self.refreshing || self.live.is_busy() {
                     // One refresh at a time; the running one brings the news.
                 } else if let Some(hypervisor) = self.hypervisor.clone() {
                     self.refreshing = true;
@@ -399,10 +415,10 @@ impl Component for Window {
         }
     }
 
-    fn update_cmd(&mut self, cmd: WindowCmd, _sender: ComponentSender<Self>, _root: &Self::Root) {
+    fn update_cmd(&mut self, cmd: WindowCmd, sender: ComponentSender<Self>, root: &Self::Root) {
         match cmd {
             WindowCmd::Opened { attempt, result } if attempt == self.attempt => match result {
-                Ok((hypervisor, snapshot)) => {
+                Ok((hypervisor, events, snapshot)) => {
                     if self.hypervisor.as_ref().is_some_and(|old| old.uri() != hypervisor.uri()) {
                         // Another host: the old selection means nothing there.
                         self.selected = None;
@@ -414,6 +430,7 @@ impl Component for Window {
                     self.hypervisor = Some(hypervisor);
                     self.phase = Phase::Connected;
                     self.show_snapshot(snapshot);
+                    self.follow(events, &sender);
                 }
                 Err(error) => {
                     let uri = match &self.phase {
@@ -429,16 +446,33 @@ impl Component for Window {
                 Ok(snapshot) => {
                     self.refreshing = false;
                     self.show_snapshot(snapshot);
+                    self.take_up_events(&sender, root);
                 }
                 Err(error) => {
                     self.refreshing = false;
-                    let uri = self.hypervisor.as_ref().map(|h| h.uri().to_owned()).unwrap_or_default();
-                    self.drop_connection();
-                    self.phase = Phase::Failed { uri, text: error_page::describe(&error) };
+                    self.connection_lost(&error);
                 }
             },
-            // An answer for an attempt that was cancelled or superseded.
-            WindowCmd::Opened { .. } | WindowCmd::Refreshed { .. } => {}
+            WindowCmd::Event { connection, event } if connection == self.live.connection() => {
+                if self.live.receive(event) {
+                    self.settle(&sender);
+                }
+            }
+            WindowCmd::Settled { connection } if connection == self.live.connection() => {
+                if self.live.settled(self.refreshing) {
+                    self.update_for_events(&sender);
+                }
+            }
+            WindowCmd::Updated { connection, result } if connection == self.live.connection() => {
+                self.show_update(result, &sender, root);
+            }
+            // An answer for an attempt that was cancelled or superseded, or
+            // for a connection no longer shown.
+            WindowCmd::Opened { .. }
+            | WindowCmd::Refreshed { .. }
+            | WindowCmd::Event { .. }
+            | WindowCmd::Settled { .. }
+            | WindowCmd::Updated { .. } => {}
         }
     }
 }
@@ -463,12 +497,99 @@ impl Window {
         sender.oneshot_command(async move {
             let result = async {
                 let hypervisor = Hypervisor::open(&uri).await?;
+                // Subscribed before the first snapshot, so no change after it is missed.
+                let events = hypervisor.events();
                 let snapshot = with_host_facts(hypervisor.snapshot().await?).await;
-                Ok((Arc::new(hypervisor), snapshot))
+                Ok((Arc::new(hypervisor), events, snapshot))
             }
             .await;
             WindowCmd::Opened { attempt, result }
         });
+    }
+
+    /// Follows libvirt's events on the connection just opened; the task
+    /// ends when that connection's `Hypervisor` is dropped.
+    fn follow(&mut self, mut events: broadcast::Receiver<LibvirtEvent>, sender: &ComponentSender<Self>) {
+        let connection = self.attempt;
+        self.live = Live::new(connection);
+        sender.command(move |out, shutdown| {
+            shutdown
+                .register(async move {
+                    loop {
+                        let event = match events.recv().await {
+                            Ok(event) => Some(event),
+                            Err(broadcast::error::RecvError::Lagged(_)) => None,
+                            Err(broadcast::error::RecvError::Closed) => break,
+                        };
+                        if out.send(WindowCmd::Event { connection, event }).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .drop_on_shutdown()
+        });
+    }
+
+    /// Waits for the rest of a burst of events (a one-shot timer).
+    fn settle(&self, sender: &ComponentSender<Self>) {
+        let connection = self.live.connection();
+        sender.oneshot_command(async move {
+            tokio::time::sleep(live::SETTLE).await;
+            WindowCmd::Settled { connection }
+        });
+    }
+
+    fn update_for_events(&mut self, sender: &ComponentSender<Self>) {
+        let Some(hypervisor) = self.hypervisor.clone() else {
+            self.live = Live::default();
+            return;
+        };
+        let connection = self.live.connection();
+        // Reading the host takes most of a snapshot's time; keep what is
+        // shown when the events cannot have changed it.
+        let host =
+            self.snapshot.as_ref().filter(|_| !self.live.host_may_have_changed()).map(|s| s.host.clone());
+        sender.oneshot_command(async move {
+            let result = match (hypervisor.snapshot().await, host) {
+                (Ok(snapshot), Some(host)) => Ok(Snapshot { host, ..snapshot }),
+                (Ok(snapshot), None) => Ok(with_host_facts(snapshot).await),
+                (Err(error), _) => Err(error),
+            };
+            WindowCmd::Updated { connection, result }
+        });
+    }
+
+    fn show_update(
+        &mut self,
+        result: Result<Snapshot, LibvirtError>,
+        sender: &ComponentSender<Self>,
+        root: &adw::ApplicationWindow,
+    ) {
+        match result {
+            Ok(snapshot) => {
+                self.show_snapshot(snapshot);
+                self.take_up_events(sender, root);
+            }
+            Err(error) => self.connection_lost(&error),
+        }
+    }
+
+    /// A snapshot is on screen: reports the events it covered, and takes
+    /// up those that came while it was taken.
+    fn take_up_events(&mut self, sender: &ComponentSender<Self>, root: &adw::ApplicationWindow) {
+        let (covered, again) = self.live.finished();
+        if let Some(snapshot) = &self.snapshot {
+            live::report_when_painted(root, covered, snapshot);
+        }
+        if again {
+            self.settle(sender);
+        }
+    }
+
+    fn connection_lost(&mut self, error: &LibvirtError) {
+        let uri = self.hypervisor.as_ref().map(|h| h.uri().to_owned()).unwrap_or_default();
+        self.drop_connection();
+        self.phase = Phase::Failed { uri, text: error_page::describe(error) };
     }
 
     /// Starts virt-manager on the selected VM; says so when it cannot.
@@ -490,6 +611,7 @@ impl Window {
     /// Forgets the open connection and everything shown from it.
     fn drop_connection(&mut self) {
         self.hypervisor = None;
+        self.live = Live::default();
         self.snapshot = None;
         self.findings.clear();
         self.selected = None;
@@ -501,10 +623,9 @@ impl Window {
     fn show_snapshot(&mut self, snapshot: Snapshot) {
         let keep = self.selected.take().or_else(|| self.initial_vm.take());
         self.findings = diagnose(&snapshot);
-        self.vm_list.clear();
         let findings = &self.findings;
-        self.vm_list
-            .extend_from_iter(snapshot.domains.iter().map(|domain| VmListItem::new(domain, findings)));
+        let rows = snapshot.domains.iter().map(|domain| VmListItem::new(domain, findings)).collect();
+        live::replace_rows(&mut self.vm_list, rows);
         let count = snapshot.domains.len();
         self.snapshot = Some(Arc::new(snapshot));
 

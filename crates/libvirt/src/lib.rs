@@ -8,11 +8,13 @@ mod addresses;
 pub mod agent;
 mod demo;
 mod error;
+mod events;
 mod fixes;
 mod snapshot;
 mod worker;
 
 pub use error::LibvirtError;
+pub use events::{DomainEvent, EventKind, LibvirtEvent, NetworkEvent};
 pub use fixes::{
     ChangedDefinition, DISABLE_IPV6_APPLY, DISABLE_IPV6_CONTENTS, DISABLE_IPV6_PATH, DomainXml, Effect,
     FixFailure, FixPreview, FixReport, FixStep, LibvirtFix, XmlChange,

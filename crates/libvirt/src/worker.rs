@@ -3,11 +3,12 @@
 use std::sync::mpsc;
 use std::thread;
 
-use tokio::sync::oneshot;
+use tokio::sync::{broadcast, oneshot};
 use virt::connect::Connect;
 use vmnet_doctor_core::Snapshot;
 
 use crate::error::LibvirtError;
+use crate::events::{self, LibvirtEvent, Subscription};
 use crate::fixes::{self, DomainXml, FixFailure, FixPreview, FixReport, LibvirtFix};
 use crate::snapshot::take_snapshot;
 
@@ -21,14 +22,16 @@ type Job = Box<dyn FnOnce(&Connect) + Send>;
 pub struct Hypervisor {
     jobs: mpsc::Sender<Job>,
     uri: String,
+    /// Fed by libvirt's callbacks on this connection (see [`Self::events`]).
+    events: broadcast::Sender<LibvirtEvent>,
 }
 
 impl Hypervisor {
     /// Opens `uri` on a new worker thread. Use from async code.
     pub async fn open(uri: &str) -> Result<Self, LibvirtError> {
-        let (jobs, opened) = Self::spawn(Some(uri))?;
+        let (jobs, events, opened) = Self::spawn(Some(uri))?;
         let uri = opened.await.map_err(|_| LibvirtError::Disconnected)??;
-        Ok(Self { jobs, uri })
+        Ok(Self { jobs, uri, events })
     }
 
     /// Opens `uri`, blocking the calling thread (for the command line).
@@ -43,17 +46,22 @@ impl Hypervisor {
     }
 
     fn open_blocking_with(uri: Option<&str>) -> Result<Self, LibvirtError> {
-        let (jobs, opened) = Self::spawn(uri)?;
+        let (jobs, events, opened) = Self::spawn(uri)?;
         let uri = opened.blocking_recv().map_err(|_| LibvirtError::Disconnected)??;
-        Ok(Self { jobs, uri })
+        Ok(Self { jobs, uri, events })
     }
 
     /// Starts the worker; the receiver yields the canonical URI once open.
     #[allow(clippy::type_complexity)]
     fn spawn(
         uri: Option<&str>,
-    ) -> Result<(mpsc::Sender<Job>, oneshot::Receiver<Result<String, LibvirtError>>), LibvirtError> {
+    ) -> Result<
+        (mpsc::Sender<Job>, broadcast::Sender<LibvirtEvent>, oneshot::Receiver<Result<String, LibvirtError>>),
+        LibvirtError,
+    > {
         let (jobs, inbox) = mpsc::channel::<Job>();
+        let (events, _) = broadcast::channel(events::BUFFER);
+        let sink = events.clone();
         let (opened_tx, opened) = oneshot::channel();
         let requested = uri.map(str::to_owned);
         thread::Builder::new()
@@ -61,6 +69,7 @@ impl Hypervisor {
             .spawn(move || {
                 // libvirt prints every error to stderr by default; we report them ourselves.
                 virt::error::clear_error_callback();
+                events::ensure_event_loop();
                 let conn = match Connect::open(requested.as_deref()) {
                     Ok(conn) => conn,
                     Err(error) => {
@@ -71,22 +80,33 @@ impl Hypervisor {
                 };
                 let canonical = conn.uri().ok().or(requested).unwrap_or_default();
                 crate::demo::apply_intended_network_states(&conn, &canonical);
-                if opened_tx.send(Ok(canonical)).is_err() {
-                    return;
+                // Before the first snapshot, so no change after it is missed.
+                let subscription = Subscription::start(&conn, &sink);
+                drop(sink);
+                if opened_tx.send(Ok(canonical)).is_ok() {
+                    // Runs until every handle is dropped.
+                    for job in inbox {
+                        job(&conn);
+                    }
                 }
-                // Runs until every handle is dropped.
-                for job in inbox {
-                    job(&conn);
-                }
+                subscription.end(&conn);
                 drop(conn);
             })
             .map_err(|error| LibvirtError::Other { detail: error.to_string() })?;
-        Ok((jobs, opened))
+        Ok((jobs, events, opened))
     }
 
     /// The URI libvirt reports for this connection (e.g. `qemu:///system`).
     pub fn uri(&self) -> &str {
         &self.uri
+    }
+
+    /// libvirt's events on this connection from now on: VM lifecycle
+    /// (including persistent configuration changes), hot-plugged devices,
+    /// the guest agent, virtual networks. The channel closes when the
+    /// `Hypervisor` is dropped.
+    pub fn events(&self) -> broadcast::Receiver<LibvirtEvent> {
+        self.events.subscribe()
     }
 
     /// Runs `call` on the worker thread and waits for its answer.

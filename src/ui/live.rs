@@ -1,0 +1,263 @@
+//! Live updates: libvirt's events bring a fresh snapshot, without polling.
+//!
+//! Events come in bursts (a VM start is three or four), so the first one
+//! of a burst waits [`SETTLE`] for the rest, then one snapshot covers them
+//! all; events that come while a snapshot is being taken wait for it to
+//! finish, so at most one is in flight.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use relm4::gtk;
+use relm4::gtk::prelude::*;
+use relm4::typed_view::list::TypedListView;
+use vmnet_doctor_core::Snapshot;
+use vmnet_doctor_libvirt::LibvirtEvent;
+
+use crate::startup;
+use crate::ui::vm_list_item::VmListItem;
+
+/// How long the first event of a burst waits for the others.
+pub const SETTLE: Duration = Duration::from_millis(30);
+
+/// The events of one connection, from their arrival until a snapshot that
+/// covers them is on screen.
+#[derive(Debug, Default)]
+pub struct Live {
+    /// Which connection the events belong to (the attempt that opened it);
+    /// events and timers carrying another are stale.
+    connection: u64,
+    /// Arrived, not yet covered by a snapshot that was started.
+    pending: Vec<LibvirtEvent>,
+    /// Something changed that `pending` does not list (the channel lagged).
+    missed: bool,
+    /// Covered by the snapshot in flight.
+    in_flight: Vec<LibvirtEvent>,
+    /// The snapshot in flight also covers missed events.
+    in_flight_missed: bool,
+    settling: bool,
+    busy: bool,
+}
+
+impl Live {
+    pub fn new(connection: u64) -> Self {
+        Self { connection, ..Self::default() }
+    }
+
+    pub fn connection(&self) -> u64 {
+        self.connection
+    }
+
+    /// Whether an event-driven snapshot is in flight.
+    pub fn is_busy(&self) -> bool {
+        self.busy
+    }
+
+    /// Records an event (`None`: some were missed). Returns whether to
+    /// start the settle timer.
+    pub fn receive(&mut self, event: Option<LibvirtEvent>) -> bool {
+        match event {
+            Some(event) => self.pending.push(event),
+            None => self.missed = true,
+        }
+        self.arm()
+    }
+
+    /// The settle time is over. Returns whether to take a snapshot now;
+    /// `other_snapshot` says a snapshot taken for another reason is in
+    /// flight (its end calls [`Self::finished`] all the same).
+    pub fn settled(&mut self, other_snapshot: bool) -> bool {
+        self.settling = false;
+        if self.busy || other_snapshot || !self.has_news() {
+            return false;
+        }
+        self.in_flight.append(&mut self.pending);
+        self.in_flight_missed = std::mem::take(&mut self.missed);
+        self.busy = true;
+        true
+    }
+
+    /// Whether the events of the snapshot to take may have changed the
+    /// host's network stack (a virtual network's bridge, dnsmasq and
+    /// firewall rules), which is slow to read. A VM's events change only
+    /// libvirt's side: its definition, state, devices and agent.
+    pub fn host_may_have_changed(&self) -> bool {
+        self.in_flight_missed || self.in_flight.iter().any(|event| event.kind.is_network())
+    }
+
+    /// A snapshot is on screen. Returns the events it covered, and whether
+    /// to start the settle timer for events that came meanwhile.
+    pub fn finished(&mut self) -> (Vec<LibvirtEvent>, bool) {
+        self.busy = false;
+        (std::mem::take(&mut self.in_flight), self.arm())
+    }
+
+    fn has_news(&self) -> bool {
+        !self.pending.is_empty() || self.missed
+    }
+
+    fn arm(&mut self) -> bool {
+        let start = self.has_news() && !self.settling && !self.busy;
+        self.settling |= start;
+        start
+    }
+}
+
+/// Replaces the sidebar's rows. When the VMs are the same ones in the same
+/// order (the usual case after an event), only changed rows are replaced,
+/// so the list keeps its scroll position.
+pub fn replace_rows(list: &mut TypedListView<VmListItem, gtk::SingleSelection>, rows: Vec<VmListItem>) {
+    let same_vms = list.len() as usize == rows.len()
+        && rows
+            .iter()
+            .zip(0..)
+            .all(|(row, position)| list.get(position).is_some_and(|old| old.borrow().name == row.name));
+    if !same_vms {
+        list.clear();
+        list.extend_from_iter(rows);
+        return;
+    }
+    for (row, position) in rows.into_iter().zip(0..) {
+        if list.get(position).is_some_and(|old| *old.borrow() != row) {
+            list.remove(position);
+            list.insert(position, row);
+        }
+    }
+}
+
+/// With `VMNET_DOCTOR_REPORT_STARTUP=1`, reports each event as applied once
+/// the window has painted the snapshot that covers it.
+pub fn report_when_painted(window: &impl IsA<gtk::Widget>, events: Vec<LibvirtEvent>, snapshot: &Snapshot) {
+    if events.is_empty() || !startup::reporting() {
+        return;
+    }
+    let shown: Vec<(LibvirtEvent, String)> = events
+        .into_iter()
+        .map(|event| {
+            let state = shown_state(snapshot, &event);
+            (event, state)
+        })
+        .collect();
+    let Some(clock) = window.frame_clock() else {
+        shown.iter().for_each(|(event, state)| report(event, state));
+        return;
+    };
+    let pending = Rc::new(Cell::new(Some(shown)));
+    let handler = Rc::new(Cell::new(None));
+    let own_handler = Rc::clone(&handler);
+    handler.set(Some(clock.connect_after_paint(move |clock| {
+        for (event, state) in pending.take().into_iter().flatten() {
+            report(&event, &state);
+        }
+        if let Some(id) = own_handler.take() {
+            clock.disconnect(id);
+        }
+    })));
+    // A change the window does not show (another VM's) still ends a frame.
+    window.queue_draw();
+}
+
+fn report(event: &LibvirtEvent, state: &str) {
+    let ms = event.received.elapsed().as_secs_f64() * 1000.0;
+    startup::report_event_applied(event.kind.as_str(), &event.name, ms, state);
+}
+
+/// What the snapshot says about the event's object, for measurements:
+/// `active`, `inactive` or `absent` for a network; the state and each NIC's
+/// link for a VM, e.g. `running links=up,down`.
+fn shown_state(snapshot: &Snapshot, event: &LibvirtEvent) -> String {
+    if event.kind.is_network() {
+        return match snapshot.network(&event.name) {
+            Some(network) if network.active => "active".to_owned(),
+            Some(_) => "inactive".to_owned(),
+            None => "absent".to_owned(),
+        };
+    }
+    let Some(domain) = snapshot.domain(&event.name) else {
+        return "absent".to_owned();
+    };
+    let links: Vec<String> =
+        domain.interfaces().iter().map(|nic| format!("{:?}", nic.link_state).to_lowercase()).collect();
+    format!("{} links={}", format!("{:?}", domain.state).to_lowercase(), links.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use vmnet_doctor_libvirt::{DomainEvent, EventKind, LibvirtEvent, NetworkEvent};
+
+    use super::Live;
+
+    fn stopped(name: &str) -> Option<LibvirtEvent> {
+        Some(LibvirtEvent {
+            kind: EventKind::Network(NetworkEvent::Stopped),
+            name: name.to_owned(),
+            received: Instant::now(),
+        })
+    }
+
+    #[test]
+    fn a_burst_makes_one_snapshot() {
+        let mut live = Live::new(1);
+        assert!(live.receive(stopped("a")), "the first event starts the settle timer");
+        assert!(!live.receive(stopped("b")), "the others join it");
+        assert!(live.settled(false));
+        let (covered, again) = live.finished();
+        assert_eq!(covered.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert!(!again, "nothing came meanwhile");
+    }
+
+    #[test]
+    fn events_during_a_snapshot_wait_for_it() {
+        let mut live = Live::new(1);
+        live.receive(stopped("a"));
+        assert!(live.settled(false));
+        assert!(!live.receive(stopped("b")), "no timer while a snapshot is in flight");
+        assert!(live.is_busy());
+        let (covered, again) = live.finished();
+        assert_eq!(covered.len(), 1);
+        assert!(again, "the event that came meanwhile gets its own snapshot");
+        assert!(live.settled(false));
+        assert_eq!(live.finished().0[0].name, "b");
+    }
+
+    #[test]
+    fn another_snapshot_in_flight_postpones_ours() {
+        let mut live = Live::new(1);
+        live.receive(stopped("a"));
+        assert!(!live.settled(true), "never two snapshots at once");
+        let (covered, again) = live.finished();
+        assert!(covered.is_empty());
+        assert!(again, "the waiting event is taken up when that one ends");
+    }
+
+    #[test]
+    fn missed_events_still_bring_a_snapshot() {
+        let mut live = Live::new(1);
+        assert!(live.receive(None));
+        assert!(live.settled(false));
+        assert!(live.host_may_have_changed(), "what was missed is not known");
+        assert!(live.finished().0.is_empty());
+        assert!(!live.settled(false), "nothing left");
+    }
+
+    #[test]
+    fn only_network_events_make_the_host_read_again() {
+        let mut live = Live::new(1);
+        let defined = LibvirtEvent {
+            kind: EventKind::Domain(DomainEvent::Defined),
+            name: "vm".to_owned(),
+            received: Instant::now(),
+        };
+        live.receive(Some(defined.clone()));
+        live.settled(false);
+        assert!(!live.host_may_have_changed());
+        live.receive(Some(defined));
+        live.receive(stopped("default"));
+        live.finished();
+        live.settled(false);
+        assert!(live.host_may_have_changed());
+    }
+}

@@ -1,0 +1,234 @@
+"""How fast the app shows a change made with virsh, through libvirt's events.
+
+Runs inside tests/lab/lab.sh (root; the lab's libvirtd and guest):
+
+    tests/lab/lab.sh python3 tests/lab/event-latency.py [--tries N]
+
+Starts the guest, then the app (LAB_DOCTOR) on qemu:///system under its own
+Xvfb, session bus and HOME, with VMNET_DOCTOR_REPORT_STARTUP=1 so that it
+prints `vmnet-doctor: event-applied KIND NAME N ms STATE` once the window has
+painted a snapshot taken for libvirt's event. Then, N times, it toggles the
+guest NIC's link the way virt-manager does (`virsh update-device --live
+--config`, which libvirt announces), and stops and starts `default` a few
+times, timing each from just before the virsh call to the line showing the
+new state. It also checks that a live-only `virsh domif-setlink` produces
+no event (libvirt announces none) and that the idle app uses no CPU.
+
+GSETTINGS_SCHEMA_DIR must name compiled schemas (meson's _build/data);
+without it, ./_build/data is used when it exists.
+"""
+
+import argparse
+import os
+import queue
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import labkit  # noqa: E402
+from labkit import ENV, LabError, virsh  # noqa: E402
+
+GUEST = ENV.get("LAB_GUEST", "lab-guest")
+MAC = ENV.get("LAB_GUEST_MAC", "52:54:00:1a:b0:01")
+NIC = """<interface type='network'><mac address='{mac}'/><source network='default'/>\
+<model type='virtio'/><link state='{state}'/></interface>"""
+TARGET_MEDIAN_MS = 100
+
+
+class App:
+    """The app under Xvfb; its stderr lines, each with when it was read."""
+
+    def __init__(self, work, verbose=False):
+        self.work = work
+        self.verbose = verbose
+        self.lines = queue.Queue()
+        self.log = []
+        self.procs = []
+        display = self._xvfb()
+        home = os.path.join(work, "home")
+        os.makedirs(home)
+        schemas = ENV.get("GSETTINGS_SCHEMA_DIR") or os.path.abspath("_build/data")
+        pidfile = os.path.join(work, "app.pid")
+        env = {
+            "PATH": ENV["PATH"], "HOME": home, "DISPLAY": display, "XDG_RUNTIME_DIR": work,
+            "GSETTINGS_BACKEND": "memory", "GSETTINGS_SCHEMA_DIR": schemas,
+            "GTK_A11Y": "none", "NO_AT_BRIDGE": "1", "GDK_BACKEND": "x11", "LANG": "C.UTF-8",
+            "VMNET_DOCTOR_REPORT_STARTUP": "1", "LIBVIRT_DEFAULT_URI": "qemu:///system",
+        }
+        if "GSK_RENDERER" in ENV:  # e.g. cairo, to compare with the default GL renderer
+            env["GSK_RENDERER"] = ENV["GSK_RENDERER"]
+        # The shell records the app's pid, then becomes the app.
+        app = subprocess.Popen(
+            ["dbus-run-session", "--", "sh", "-c", 'echo $$ >"$0"; exec "$@"', pidfile,
+             ENV["LAB_DOCTOR"], "--connect", "qemu:///system", "--vm", GUEST],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.procs.append(app)
+        threading.Thread(target=self._read, args=(app.stderr,), daemon=True).start()
+        self.wait_for("the VM list", lambda line: "vm-list-populated" in line or "connection-failed" in line, 60)
+        if any("connection-failed" in line for _, line in self.log):
+            raise LabError("the app could not connect:\n" + self.text())
+        self.pid = int(labkit.wait_for("the app's pid", lambda: open(pidfile).read().strip(), 5))
+
+    def _xvfb(self):
+        read, write = os.pipe()
+        xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24",
+                                 "-nolisten", "tcp", "-nolisten", "unix"],
+                                pass_fds=(write,), stderr=subprocess.DEVNULL)
+        self.procs.append(xvfb)
+        os.close(write)
+        with os.fdopen(read) as number:
+            display = number.readline().strip()
+        if not display:
+            raise LabError("Xvfb did not start")
+        return f":{display}"
+
+    def _read(self, stream):
+        for line in stream:
+            self.lines.put((time.monotonic(), line.rstrip("\n")))
+
+    def text(self):
+        return "\n".join(line for _, line in self.log)
+
+    def wait_for(self, what, matches, timeout):
+        """The (time read, line) of the first new line that matches."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise LabError(f"the app printed no line for {what} within {timeout} s; its output:\n"
+                               + self.text())
+            try:
+                read, line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            self.log.append((read, line))
+            if self.verbose:
+                print(f"    app: {line}", flush=True)
+            if matches(line):
+                return read, line
+
+    def quiet_for(self, seconds, matches):
+        """The matching lines printed within SECONDS (none expected)."""
+        try:
+            return [self.wait_for("nothing", matches, seconds)[1]]
+        except LabError:
+            return []
+
+    def cpu_ticks(self):
+        fields = open(f"/proc/{self.pid}/stat").read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    def stop(self):
+        for proc in reversed(self.procs):
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def applied(kind, name, state):
+    """Matches the app's line for KIND on NAME showing STATE."""
+    prefix = f"vmnet-doctor: event-applied {kind} {name} "
+    return lambda line: line.startswith(prefix) and line.split(" ms ", 1)[-1] == state
+
+
+def timed(app, action, matches, what):
+    """Runs ACTION and returns ms from just before it to the app's line."""
+    start = time.monotonic()
+    action()
+    read, line = app.wait_for(what, matches, 10)
+    return (read - start) * 1000, line
+
+
+def summary(name, samples):
+    return (f"{name}: median {statistics.median(samples):.1f} ms, max {max(samples):.1f} ms, "
+            f"min {min(samples):.1f} ms over {len(samples)}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tries", type=int, default=20)
+    parser.add_argument("--network-tries", type=int, default=5)
+    parser.add_argument("--verbose", action="store_true", help="print every line of the app's stderr")
+    args = parser.parse_args()
+
+    labkit.start_guest()
+    work = tempfile.mkdtemp(prefix="event-latency-")
+    nic_files = {}
+    for state in ("up", "down"):
+        nic_files[state] = os.path.join(work, f"nic-{state}.xml")
+        with open(nic_files[state], "w") as file:
+            file.write(NIC.format(mac=MAC, state=state))
+
+    app = App(work, args.verbose)
+    failures = []
+    try:
+        # Let start-up's own events (the agent connecting) pass.
+        app.quiet_for(2, lambda line: False)
+
+        links = []
+        state = "up"
+        for _ in range(args.tries):
+            state = "down" if state == "up" else "up"
+            ms, line = timed(
+                app, lambda: virsh("update-device", GUEST, nic_files[state], "--live", "--config"),
+                applied("domain-defined", GUEST, f"running links={state}"), f"link {state}")
+            links.append(ms)
+            print(f"  update-device link {state}: {ms:6.1f} ms  ({line})", flush=True)
+            time.sleep(0.3)
+        print(summary("link toggle (update-device --live --config)", links), flush=True)
+        if statistics.median(links) >= TARGET_MEDIAN_MS:
+            failures.append(f"link toggle median {statistics.median(links):.1f} ms >= {TARGET_MEDIAN_MS} ms")
+
+        networks = {"stopped": [], "started": []}
+        for _ in range(args.network_tries):
+            for verb, kind, shown in (("net-destroy", "stopped", "inactive"), ("net-start", "started", "active")):
+                ms, line = timed(app, lambda: virsh(verb, "default"),
+                                 applied(f"network-{kind}", "default", shown), f"default {kind}")
+                networks[kind].append(ms)
+                print(f"  {verb} default: {ms:6.1f} ms  ({line})", flush=True)
+                time.sleep(0.3)
+        for kind, samples in networks.items():
+            print(summary(f"network {kind}", samples), flush=True)
+            if max(samples) >= 1000:
+                failures.append(f"network {kind} took {max(samples):.0f} ms")
+
+        # libvirt announces no live-only link change: nothing to show.
+        virsh("domif-setlink", GUEST, MAC, "down")
+        live = virsh("domif-getlink", GUEST, MAC).strip()
+        lines = app.quiet_for(2, lambda line: "event-applied" in line)
+        print(f"live-only domif-setlink down: guest link now '{live}'; app lines within 2 s: {lines or 'none'}")
+        if lines:
+            failures.append(f"a live-only domif-setlink was followed by {lines}: libvirt announces it now")
+        virsh("domif-setlink", GUEST, MAC, "up")
+        app.quiet_for(1, lambda line: False)
+
+        before = app.cpu_ticks()
+        time.sleep(10)
+        idle = app.cpu_ticks() - before
+        print(f"idle: {idle} clock ticks (1/100 s) of CPU in 10 s ({idle / 10:.1f} %)")
+        if idle > 2:
+            failures.append(f"the idle app used {idle} ticks of CPU in 10 s")
+    finally:
+        app.stop()
+
+    # Not what this measures, but worth seeing.
+    for problem in sorted({line for _, line in app.log if "CRITICAL" in line or "-WARNING" in line}):
+        print(f"note: the app logged: {problem[:300]}")
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except LabError as error:
+        print(f"FAILED: {error}")
+        sys.exit(1)
