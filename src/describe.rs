@@ -267,6 +267,7 @@ mod tests {
                 active,
                 autostart: true,
                 persistent: true,
+                leases: vmnet_doctor_core::Fact::Known(Vec::new()),
             }],
             unreadable: Vec::new(),
             host: vmnet_doctor_core::Fact::Unknown("not read in this test".into()),

@@ -7,10 +7,12 @@ pub const REFRESH: &str = "win.refresh";
 pub const OTHER_CONNECTION: &str = "win.other-connection";
 pub const CONNECT: &str = "win.connect";
 pub const ABOUT: &str = "win.about";
+pub const SHOW_HOST: &str = "win.show-host";
 pub const CLOSE: &str = "window.close";
 
 pub fn install_app_accels(app: &adw::Application) {
     app.set_accels_for_action(REFRESH, &["<Control>r", "F5"]);
     app.set_accels_for_action(OTHER_CONNECTION, &["<Control>o"]);
+    app.set_accels_for_action(SHOW_HOST, &["<Control>h"]);
     app.set_accels_for_action(CLOSE, &["<Control>w", "<Control>q"]);
 }

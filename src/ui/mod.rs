@@ -4,8 +4,13 @@
 pub mod about;
 pub mod actions;
 pub mod error_page;
+pub mod fact_row;
 pub mod finding_row;
+pub mod firewall_group;
+pub mod host_page;
+pub mod host_row;
 pub mod live;
+pub mod network_row;
 pub mod nic_group;
 pub mod vm_list_item;
 pub mod vm_page;

@@ -18,6 +18,8 @@ use crate::cli::GuiOptions;
 use crate::connections::{self, Connection};
 use crate::i18n::fill;
 use crate::ui::error_page::{self, ErrorText};
+use crate::ui::host_page::{HostPage, HostPageMsg, HostView};
+use crate::ui::host_row::HostRow;
 use crate::ui::live::{self, Live};
 use crate::ui::vm_list_item::VmListItem;
 use crate::ui::vm_page::{VmPage, VmPageMsg};
@@ -72,6 +74,11 @@ pub struct Window {
     /// `--vm NAME`: selected once the first snapshot arrives.
     initial_vm: Option<String>,
     vm_page: Controller<VmPage>,
+    /// The sidebar's Host entry and the page it opens.
+    host_row: HostRow,
+    host_page: Controller<HostPage>,
+    /// The content pane shows the Host page rather than a VM.
+    showing_host: bool,
     split_view: adw::NavigationSplitView,
     settings: Option<gio::Settings>,
     /// virt-manager, when it is installed.
@@ -88,6 +95,7 @@ pub enum WindowMsg {
     OpenDemo,
     AskForUri,
     SelectionChanged,
+    ShowHost,
     About,
     SaveWindowState,
     OpenInVirtManager,
@@ -266,7 +274,12 @@ impl Component for Window {
                                 },
                             },
                             #[wrap(Some)]
-                            set_content = &gtk::Stack {
+                            set_content = &gtk::Box {
+                            set_orientation: gtk::Orientation::Vertical,
+                            #[local_ref]
+                            host_list -> gtk::ListBox {},
+                            gtk::Separator {},
+                            gtk::Stack {
                                 add_named[Some("list")] = &gtk::ScrolledWindow {
                                     set_hscrollbar_policy: gtk::PolicyType::Never,
                                     set_vexpand: true,
@@ -285,13 +298,14 @@ impl Component for Window {
                                 #[watch]
                                 set_visible_child_name: if model.vm_list.is_empty() { "empty" } else { "list" },
                             },
+                            },
                         },
                     },
 
                     #[wrap(Some)]
                     set_content = &adw::NavigationPage {
                         #[watch]
-                        set_title: model.selected.as_deref().unwrap_or(&gettext("Network Cards")),
+                        set_title: &model.content_title(),
                         #[wrap(Some)]
                         set_child = &adw::ToolbarView {
                             add_top_bar = &adw::HeaderBar {
@@ -299,11 +313,19 @@ impl Component for Window {
                                     set_label: &gettext("Open in virt-manager"),
                                     set_tooltip_text: Some(&gettext("Edit this VM's hardware in Virtual Machine Manager")),
                                     #[watch]
-                                    set_visible: model.virt_manager.is_some() && model.selected.is_some(),
+                                    set_visible: model.virt_manager.is_some() && model.selected.is_some() && !model.showing_host,
                                     connect_clicked => WindowMsg::OpenInVirtManager,
                                 },
                             },
-                            set_content: Some(model.vm_page.widget()),
+                            #[wrap(Some)]
+                            set_content = &gtk::Stack {
+                                // Only the page shown counts for the minimum width.
+                                set_hhomogeneous: false,
+                                add_named: (model.vm_page.widget(), Some("vm")),
+                                add_named: (model.host_page.widget(), Some("host")),
+                                #[watch]
+                                set_visible_child_name: if model.showing_host { "host" } else { "vm" },
+                            },
                         },
                     },
                 },
@@ -333,6 +355,11 @@ impl Component for Window {
         });
 
         let vm_page = VmPage::builder().launch(()).detach();
+        let host_page = HostPage::builder().launch(()).detach();
+        let host_row = HostRow::new({
+            let sender = sender.clone();
+            move || sender.input(WindowMsg::ShowHost)
+        });
         let model = Window {
             phase: Phase::Idle,
             connections,
@@ -347,6 +374,9 @@ impl Component for Window {
             selected: None,
             initial_vm: options.vm,
             vm_page,
+            host_row,
+            host_page,
+            showing_host: false,
             split_view: adw::NavigationSplitView::new(),
             settings,
             virt_manager: Launcher::find(),
@@ -354,6 +384,8 @@ impl Component for Window {
         };
         let split_view = &model.split_view;
         let vm_list_view = &model.vm_list.view;
+        let host_list = model.host_row.widget();
+        model.host_row.join_keyboard_navigation(vm_list_view, &model.vm_list.selection_model);
         let toasts = &model.toasts;
         let widgets = view_output!();
 
@@ -409,6 +441,7 @@ impl Component for Window {
             }
             WindowMsg::AskForUri => ask_for_uri(root, &sender),
             WindowMsg::SelectionChanged => self.show_selected(),
+            WindowMsg::ShowHost => self.show_host(),
             WindowMsg::About => about::show(root),
             WindowMsg::SaveWindowState => save_window_state(root, self.settings.as_ref()),
             WindowMsg::OpenInVirtManager => self.open_in_virt_manager(),
@@ -480,6 +513,30 @@ impl Component for Window {
 impl Window {
     fn connection_label(&self) -> String {
         self.hypervisor.as_ref().map(|h| connections::label(h.uri())).unwrap_or_default()
+    }
+
+    /// The content pane's title: the host or the selected VM.
+    fn content_title(&self) -> String {
+        if self.showing_host {
+            let hostname = self.snapshot.as_ref().and_then(|snapshot| snapshot.hostname.clone());
+            hostname.unwrap_or_else(|| gettext("Host"))
+        } else {
+            self.selected.clone().unwrap_or_else(|| gettext("Network Cards"))
+        }
+    }
+
+    /// Shows the Host page in place of a VM (the sidebar's Host entry, Ctrl+H).
+    fn show_host(&mut self) {
+        if self.snapshot.is_none() {
+            return;
+        }
+        self.showing_host = true;
+        self.host_row.set_selected(true);
+        self.vm_list.selection_model.set_selected(gtk::INVALID_LIST_POSITION);
+        self.split_view.set_show_content(true);
+        if let Some(snapshot) = &self.snapshot {
+            crate::ui::host_page::report_shown(snapshot, &self.findings);
+        }
     }
 
     fn connect(&mut self, uri: String, sender: &ComponentSender<Self>) {
@@ -617,6 +674,9 @@ impl Window {
         self.selected = None;
         self.vm_list.clear();
         self.vm_page.emit(VmPageMsg::Clear);
+        self.showing_host = false;
+        self.host_row.set_selected(false);
+        self.host_page.emit(HostPageMsg::Clear);
     }
 
     /// Fills the sidebar, keeping the selected VM when it still exists.
@@ -627,12 +687,23 @@ impl Window {
         let rows = snapshot.domains.iter().map(|domain| VmListItem::new(domain, findings)).collect();
         live::replace_rows(&mut self.vm_list, rows);
         let count = snapshot.domains.len();
-        self.snapshot = Some(Arc::new(snapshot));
+        let snapshot = Arc::new(snapshot);
+        self.snapshot = Some(Arc::clone(&snapshot));
+        let connection = self.connection_label();
+        self.host_row.show(&snapshot, &connection, &self.findings);
+        let view = HostView { snapshot, findings: self.findings.clone(), connection };
+        self.host_page.emit(HostPageMsg::Show(Box::new(view)));
 
+        let wide = !self.split_view.is_collapsed();
         let position = keep
             .and_then(|name| self.vm_list.find(|item| item.name == name))
             // On a wide window, show the first VM rather than an empty pane.
-            .or_else(|| (!self.split_view.is_collapsed() && count > 0).then_some(0));
+            .or_else(|| (wide && !self.showing_host && count > 0).then_some(0));
+        if position.is_none() && wide && count == 0 {
+            // Nothing to show but the host.
+            self.showing_host = true;
+            self.host_row.set_selected(true);
+        }
         match position {
             Some(position) => self.vm_list.selection_model.set_selected(position),
             None => self.vm_list.selection_model.set_selected(gtk::INVALID_LIST_POSITION),
@@ -649,6 +720,8 @@ impl Window {
             (Some(domain), Some(snapshot)) => {
                 let user_picked = self.selected.as_deref() != Some(domain.name());
                 self.selected = Some(domain.name().to_owned());
+                self.showing_host = false;
+                self.host_row.set_selected(false);
                 let networks: Vec<&str> =
                     domain.interfaces().iter().filter_map(|nic| nic.network_name()).collect();
                 let findings: Vec<Finding> = self
@@ -761,6 +834,7 @@ fn install_window_actions(window: &adw::ApplicationWindow, sender: &ComponentSen
         group.add_action(&action);
     };
     simple("refresh", || WindowMsg::Refresh);
+    simple("show-host", || WindowMsg::ShowHost);
     simple("other-connection", || WindowMsg::AskForUri);
     simple("about", || WindowMsg::About);
     let connect = gio::SimpleAction::new("connect", Some(glib::VariantTy::STRING));

@@ -3,23 +3,29 @@
 # window as PNG — the screenshot README.md and the metainfo show.
 #
 #   screenshot.sh BINARY OUTPUT.png [--width N] [--height N] [--dark]
-#                 [--expect vm-list-populated|connection-failed] [-- APP ARGS…]
+#                 [--expect vm-list-populated|connection-failed]
+#                 [--keys "COMBO…" [--then-expect EVENT]] [-- APP ARGS…]
 #
 # APP ARGS default to --demo. The app must settle into the expected state
-# (it reports it on stderr with VMNET_DOCTOR_REPORT_STARTUP=1).
+# (it reports it on stderr with VMNET_DOCTOR_REPORT_STARTUP=1). --keys then
+# types key combinations into the window as a user would (e.g. "ctrl+h",
+# the Host page), through the X server (press-keys.py), and --then-expect
+# waits for the app to report what they did (e.g. host-page-shown).
 # Each run gets its own X server, session bus, HOME and settings, so nothing
 # of the user's desktop leaks in and nothing outlives the test.
 set -euo pipefail
 
 binary=$(realpath "$1") output=$2
 shift 2
-width=1100 height=720 scheme=default expect=vm-list-populated
+width=1100 height=720 scheme=default expect=vm-list-populated keys="" then_expect=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --width) width=$2; shift 2 ;;
         --height) height=$2; shift 2 ;;
         --dark) scheme=prefer-dark; shift ;;
         --expect) expect=$2; shift 2 ;;
+        --keys) keys=$2; shift 2 ;;
+        --then-expect) then_expect=$2; shift 2 ;;
         --) shift; break ;;
         *) echo "screenshot.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -50,6 +56,10 @@ display=":$(head -n1 "$work/display")"
 mkdir -p "$work/home/.config/glib-2.0/settings"
 printf '[io/github/vmnetdoctor/VmNetDoctor]\nwindow-width=%s\nwindow-height=%s\n' "$width" "$height" \
     >"$work/home/.config/glib-2.0/settings/keyfile"
+# No animations: a page slide on Xvfb's software renderer stalls for
+# seconds, and a capture must show the page, not the way there.
+mkdir -p "$work/home/.config/gtk-4.0"
+printf '[Settings]\ngtk-enable-animations=false\n' >"$work/home/.config/gtk-4.0/settings.ini"
 
 touch "$work/app.log"
 env -i PATH="$PATH" HOME="$work/home" DISPLAY="$display" XDG_RUNTIME_DIR="$work" \
@@ -71,11 +81,23 @@ done
 grep -Eq "$settled" "$work/app.log" || { echo "the app did not settle in 60 s:" >&2; cat "$work/app.log" >&2; exit 1; }
 grep -E "$settled" "$work/app.log" >&2
 grep -q "vmnet-doctor: $expect " "$work/app.log" || { echo "expected the app to report $expect" >&2; exit 1; }
-# Let the first frames (and the crossfade) finish before capturing.
-sleep 1.5
-
 window=$(DISPLAY=$display xwininfo -root -tree | awk '/"VM Network Doctor"/ { print $1; exit }')
 [[ -n "$window" ]] || { echo "no window titled VM Network Doctor" >&2; exit 1; }
+if [[ -n "$keys" ]]; then
+    sleep 0.5 # the window maps before it takes input
+    # shellcheck disable=SC2086 # one argument per combo
+    DISPLAY=$display python3 "$(dirname "$0")/press-keys.py" "$window" $keys
+fi
+if [[ -n "$then_expect" ]]; then
+    for _ in $(seq 100); do
+        grep -q "vmnet-doctor: $then_expect" "$work/app.log" && break
+        sleep 0.1
+    done
+    grep "vmnet-doctor: $then_expect" "$work/app.log" >&2 ||
+        { echo "expected the app to report $then_expect after the keys ${keys}:" >&2; cat "$work/app.log" >&2; exit 1; }
+fi
+# Let the first frames finish before capturing.
+sleep 1.5
 mkdir -p "$(dirname "$output")"
 DISPLAY=$display import -window "$window" "$work/shot.png"
 

@@ -25,7 +25,7 @@ pub use interface::{Interface, InterfaceSource, InterfaceType, LinkState};
 pub use network::{BridgeDef, DhcpHost, DhcpRange, ForwardMode, IpDef, NetworkConfig, parse_network_xml};
 pub use rules::diagnose;
 pub use snapshot::{
-    AddressSource, DomainSnapshot, DomainState, GuestAddress, GuestInterface, NetworkSnapshot, Snapshot,
-    SourceResult, Unreadable,
+    AddressSource, DhcpLease, DomainSnapshot, DomainState, GuestAddress, GuestInterface, NetworkSnapshot,
+    Snapshot, SourceResult, Unreadable,
 };
 pub use xml::XmlError;

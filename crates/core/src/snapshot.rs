@@ -123,6 +123,24 @@ pub struct NetworkSnapshot {
     pub active: bool,
     pub autostart: bool,
     pub persistent: bool,
+    /// The leases dnsmasq handed out on this network (`virsh
+    /// net-dhcp-leases`), or why libvirt could not say (a driver without
+    /// leases, such as the test driver).
+    pub leases: Fact<Vec<DhcpLease>>,
+}
+
+/// One DHCP lease of a libvirt network (`virNetworkDHCPLease`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DhcpLease {
+    /// Lower-case; IPv6 leases may have none (they carry a client id).
+    pub mac: Option<String>,
+    pub ip: IpAddr,
+    pub prefix: u8,
+    pub hostname: Option<String>,
+    /// The DHCP client id (IPv4) or DUID (IPv6), when sent.
+    pub client_id: Option<String>,
+    /// Seconds since the epoch; `None` for a lease that never expires.
+    pub expiry: Option<i64>,
 }
 
 impl NetworkSnapshot {

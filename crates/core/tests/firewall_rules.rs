@@ -108,7 +108,7 @@ fn firewalld(zones: &[(&str, &str)]) -> Fact<Firewalld> {
 /// A network fixture (captured from libvirt), active or not.
 fn network(name: &str, active: bool) -> Result<NetworkSnapshot, Box<dyn Error>> {
     let config = parse_network_xml(&fixture(&format!("networks/{name}.xml"))?)?;
-    Ok(NetworkSnapshot { config, active, autostart: true, persistent: true })
+    Ok(NetworkSnapshot { config, active, autostart: true, persistent: true, leases: Fact::Known(Vec::new()) })
 }
 
 fn snapshot(host: Fact<Box<HostFacts>>, networks: Vec<NetworkSnapshot>) -> Snapshot {

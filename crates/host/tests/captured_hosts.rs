@@ -93,7 +93,13 @@ fn default_network() -> Result<NetworkSnapshot, Box<dyn Error>> {
     let xml = fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/libvirtd/default-network.xml"),
     )?;
-    Ok(NetworkSnapshot { config: parse_network_xml(&xml)?, active: true, autostart: true, persistent: true })
+    Ok(NetworkSnapshot {
+        config: parse_network_xml(&xml)?,
+        active: true,
+        autostart: true,
+        persistent: true,
+        leases: Fact::Known(Vec::new()),
+    })
 }
 
 #[test]

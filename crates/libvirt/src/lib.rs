@@ -10,6 +10,7 @@ mod demo;
 mod error;
 mod events;
 mod fixes;
+mod leases;
 mod snapshot;
 mod worker;
 

@@ -10,6 +10,7 @@ use vmnet_doctor_core::{
 
 use crate::addresses::guest_addresses;
 use crate::error::LibvirtError;
+use crate::leases::network_leases;
 
 /// Lists every domain and network. One object that cannot be read (it
 /// vanished meanwhile, or its XML is unexpected) is reported in
@@ -73,10 +74,15 @@ fn map_state(state: VirtState) -> DomainState {
 fn read_network(network: &Network) -> Result<NetworkSnapshot, String> {
     let xml = network.xml_desc(0).map_err(|e| e.message().to_owned())?;
     let config = parse_network_xml(&xml).map_err(|e| e.to_string())?;
+    let active = network.is_active().map_err(|e| e.message().to_owned())?;
+    // A stopped network serves no leases; libvirt would still read its old file.
+    let leases =
+        if active { network_leases(network) } else { Fact::Unknown("the network is not running".to_owned()) };
     Ok(NetworkSnapshot {
         config,
-        active: network.is_active().map_err(|e| e.message().to_owned())?,
+        active,
         autostart: network.autostart().unwrap_or(false),
         persistent: network.is_persistent().unwrap_or(true),
+        leases,
     })
 }

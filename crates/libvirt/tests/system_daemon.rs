@@ -13,6 +13,9 @@ use vmnet_doctor_libvirt::{Hypervisor, LibvirtError, SESSION_URI, SYSTEM_URI};
 // Every libvirt fix, made for real on this daemon.
 #[path = "system_daemon/fixes.rs"]
 mod fixes;
+// DHCP leases from a real client on the `default` network.
+#[path = "system_daemon/leases.rs"]
+mod leases;
 
 type TestResult = Result<(), Box<dyn Error>>;
 

@@ -4,7 +4,8 @@
 use std::error::Error;
 
 use vmnet_doctor_core::{
-    AddressSource, DomainState, ForwardMode, InterfaceSource, InterfaceType, LinkState, Snapshot,
+    AddressSource, DhcpLease, DomainState, Fact, ForwardMode, InterfaceSource, InterfaceType, LinkState,
+    Snapshot,
 };
 use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
 
@@ -90,6 +91,21 @@ fn demo_networks_get_their_intended_state() -> TestResult {
     assert_eq!(default.config.forward, ForwardMode::Nat);
     let isolated = snapshot.network("isolated").ok_or("no isolated")?;
     assert_eq!(isolated.config.forward, ForwardMode::Isolated);
+    Ok(())
+}
+
+/// The test driver has no DHCP server: leases are unknown, and say why,
+/// rather than an empty list that would read as "no guest got an address".
+#[test]
+fn demo_leases_are_unknown_with_the_reason() -> TestResult {
+    let snapshot = demo()?;
+    let leases = |name: &str| -> Result<Fact<Vec<DhcpLease>>, Box<dyn Error>> {
+        Ok(snapshot.network(name).ok_or(format!("no network {name}"))?.leases.clone())
+    };
+    let unsupported = Fact::Unknown("this libvirt driver does not report DHCP leases".to_owned());
+    assert_eq!(leases("default")?, unsupported);
+    assert_eq!(leases("isolated")?, unsupported);
+    assert_eq!(leases("lab-nat")?, Fact::Unknown("the network is not running".to_owned()));
     Ok(())
 }
 

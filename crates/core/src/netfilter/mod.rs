@@ -35,7 +35,7 @@ mod packet;
 
 use std::net::Ipv4Addr;
 
-use crate::host::Netfilter;
+use crate::host::{FirewallBackend, Netfilter};
 
 use ir::{ChainVerdict, DropAt, Evaluator, Family, Origin, Table, base_chains};
 use packet::{AddrType, CtState, Hook, Mark, PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet, PktType, ct_status};
@@ -235,6 +235,46 @@ impl Ruleset {
         if doubts.is_empty() { Verdict::Accept } else { Verdict::Unknown(doubts.join("; ")) }
     }
 
+    /// The programs whose tables or chains are in the ruleset (UFW,
+    /// firewalld, Docker, libvirt), each once, in that order.
+    pub fn programs(&self) -> Vec<Owner> {
+        let present: Vec<Owner> = self.tables.iter().flat_map(table_owners).collect();
+        [Owner::Ufw, Owner::Firewalld, Owner::Docker, Owner::Libvirt]
+            .into_iter()
+            .filter(|owner| present.contains(owner))
+            .collect()
+    }
+
+    /// Which of libvirt's firewall backends wrote the libvirt rules present:
+    /// its own `libvirt_network` nftables table, or `LIBVIRT_*` chains in
+    /// iptables' tables; `None` when there are none.
+    pub fn libvirt_backend_in_use(&self) -> Option<FirewallBackend> {
+        let libvirt_tables = self.tables.iter().filter(|table| table_owners(table).contains(&Owner::Libvirt));
+        let mut found = None;
+        for table in libvirt_tables {
+            if owner_by_table(table) == Some(Owner::Libvirt) {
+                return Some(FirewallBackend::Nftables);
+            }
+            found = Some(FirewallBackend::Iptables);
+        }
+        found
+    }
+
+    /// Tables with rules (or a dropping policy) that none of the programs
+    /// [`Self::programs`] knows wrote: hand-written nftables or iptables.
+    pub fn other_tables(&self) -> Vec<String> {
+        self.tables
+            .iter()
+            .filter(|table| table_owners(table).is_empty())
+            .filter(|table| {
+                table.chains.iter().any(|chain| {
+                    !chain.rules.is_empty() || chain.base.as_ref().is_some_and(|base| base.policy_drop)
+                })
+            })
+            .map(Table::describe)
+            .collect()
+    }
+
     fn blocker(&self, at: &DropAt) -> Blocker {
         let Some(table) = self.tables.get(at.table) else {
             return Blocker { by: at.chain.clone(), owner: None };
@@ -252,26 +292,48 @@ impl Ruleset {
     }
 }
 
+/// The program a table is named after (firewalld's and libvirt's nftables
+/// tables).
+fn owner_by_table(table: &Table) -> Option<Owner> {
+    match table.name.as_str() {
+        "firewalld" => Some(Owner::Firewalld),
+        "libvirt_network" => Some(Owner::Libvirt),
+        _ => None,
+    }
+}
+
+/// The program a chain is named after (UFW's, Docker's and libvirt's
+/// iptables chains).
+fn owner_by_chain(chain: &str) -> Option<Owner> {
+    if chain.starts_with("ufw-") || chain.starts_with("ufw6-") {
+        Some(Owner::Ufw)
+    } else if chain.starts_with("DOCKER") {
+        Some(Owner::Docker)
+    } else if chain.starts_with("LIBVIRT_") {
+        Some(Owner::Libvirt)
+    } else {
+        None
+    }
+}
+
+/// Every program whose rules are in `table`, by its name and its chains'.
+fn table_owners(table: &Table) -> Vec<Owner> {
+    let mut owners: Vec<Owner> = owner_by_table(table).into_iter().collect();
+    for owner in table.chains.iter().filter_map(|chain| owner_by_chain(&chain.name)) {
+        if !owners.contains(&owner) {
+            owners.push(owner);
+        }
+    }
+    owners
+}
+
 /// Whose rules dropped the packet, from names UFW, Docker, firewalld and
 /// libvirt always use.
 fn owner(table: &Table, at: &DropAt) -> Option<Owner> {
-    match table.name.as_str() {
-        "firewalld" => return Some(Owner::Firewalld),
-        "libvirt_network" => return Some(Owner::Libvirt),
-        _ => {}
+    if let Some(found) = owner_by_table(table) {
+        return Some(found);
     }
-    let by_name = |chain: &str| {
-        if chain.starts_with("ufw-") || chain.starts_with("ufw6-") {
-            Some(Owner::Ufw)
-        } else if chain.starts_with("DOCKER") {
-            Some(Owner::Docker)
-        } else if chain.starts_with("LIBVIRT_") {
-            Some(Owner::Libvirt)
-        } else {
-            None
-        }
-    };
-    if let Some(found) = by_name(&at.chain) {
+    if let Some(found) = owner_by_chain(&at.chain) {
         return Some(found);
     }
     // A built-in chain's policy or own rule: whoever hooks into it.
@@ -286,7 +348,7 @@ fn owner(table: &Table, at: &DropAt) -> Option<Owner> {
         .collect();
     [Owner::Ufw, Owner::Docker, Owner::Libvirt]
         .into_iter()
-        .find(|candidate| targets.iter().any(|target| by_name(target) == Some(*candidate)))
+        .find(|candidate| targets.iter().any(|target| owner_by_chain(target) == Some(*candidate)))
 }
 
 /// Base chains of families the model does not evaluate that could drop

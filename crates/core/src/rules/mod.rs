@@ -75,6 +75,7 @@ mod nic_user_mode;
 mod vm_no_ip;
 
 pub use connection::{ConnectionProblem, connection_findings};
+pub use firewall::picture::{BridgeVerdicts, FirewallPicture, ForwardPath, UfwState, firewall_picture};
 
 use crate::finding::Finding;
 use crate::snapshot::Snapshot;

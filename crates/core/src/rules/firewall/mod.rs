@@ -31,6 +31,7 @@ mod firewalld_zone;
 mod forward_dropped;
 mod ipv4_forwarding_off;
 mod no_uplink;
+pub(super) mod picture;
 mod ufw_blocks_dhcp_dns;
 mod ufw_routed_deny;
 

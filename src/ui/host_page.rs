@@ -1,0 +1,281 @@
+//! The Host page: the machine libvirt runs on, as far as VM networking
+//! goes — IPv4 forwarding and the default route, what is wrong with the
+//! host and its virtual networks (each finding with its fix), every libvirt
+//! network with its DHCP leases, and the firewall's verdict on the guests'
+//! traffic.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use gettextrs::gettext;
+use relm4::adw;
+use relm4::adw::prelude::*;
+use relm4::gtk;
+use relm4::{ComponentParts, ComponentSender, SimpleComponent};
+use vmnet_doctor_core::host::HostFacts;
+use vmnet_doctor_core::{Fact, Finding, ForwardMode, Snapshot, Subject};
+
+use crate::connections;
+use crate::i18n::fill;
+use crate::ui::fact_row::{self, Health};
+use crate::ui::{finding_row, firewall_group, network_row};
+
+#[derive(Debug)]
+pub struct HostPage {
+    /// The groups currently shown, replaced on every snapshot.
+    groups: Vec<adw::PreferencesGroup>,
+    /// Each network's row, so a row the user opened stays open when the
+    /// next snapshot (a refresh, a libvirt event) rebuilds the page.
+    network_rows: Vec<(String, adw::ExpanderRow)>,
+    has_host: bool,
+}
+
+/// What the page shows: the snapshot, its findings (all of them; the page
+/// keeps those about the host and its networks) and the connection's name.
+#[derive(Debug)]
+pub struct HostView {
+    pub snapshot: Arc<Snapshot>,
+    pub findings: Vec<Finding>,
+    pub connection: String,
+}
+
+#[derive(Debug)]
+pub enum HostPageMsg {
+    Show(Box<HostView>),
+    Clear,
+}
+
+#[relm4::component(pub)]
+impl SimpleComponent for HostPage {
+    type Init = ();
+    type Input = HostPageMsg;
+    type Output = ();
+
+    view! {
+        gtk::Stack {
+            set_transition_type: gtk::StackTransitionType::Crossfade,
+
+            add_named[Some("none")] = &adw::StatusPage {
+                set_icon_name: Some("network-server-symbolic"),
+                set_title: &gettext("No Connection"),
+            },
+            add_named[Some("host")] = &gtk::ScrolledWindow {
+                set_hscrollbar_policy: gtk::PolicyType::Never,
+                adw::Clamp {
+                    set_maximum_size: 720,
+                    #[name = "groups_box"]
+                    gtk::Box {
+                        set_orientation: gtk::Orientation::Vertical,
+                        set_spacing: 24,
+                        set_margin_top: 24,
+                        set_margin_bottom: 24,
+                        set_margin_start: 12,
+                        set_margin_end: 12,
+                    },
+                },
+            },
+            // After the children, so the first call finds its page.
+            #[watch]
+            set_visible_child_name: if model.has_host { "host" } else { "none" },
+        }
+    }
+
+    fn init(_: (), root: Self::Root, _sender: ComponentSender<Self>) -> ComponentParts<Self> {
+        let model = HostPage { groups: Vec::new(), network_rows: Vec::new(), has_host: false };
+        let widgets = view_output!();
+        ComponentParts { model, widgets }
+    }
+
+    fn update(&mut self, msg: HostPageMsg, _sender: ComponentSender<Self>) {
+        match msg {
+            HostPageMsg::Show(view) => {
+                let HostView { snapshot, findings, connection } = *view;
+                let findings: Vec<Finding> =
+                    findings.into_iter().filter(|f| is_about_host(&f.subject)).collect();
+                let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                let now = i64::try_from(now).unwrap_or(i64::MAX);
+                let open: Vec<String> = self
+                    .network_rows
+                    .iter()
+                    .filter(|(_, row)| row.is_expanded())
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                let (networks, network_rows) = networks(&snapshot, &findings, now, &open);
+                self.network_rows = network_rows;
+                self.groups = vec![
+                    overview(&snapshot, &connection),
+                    problems(&snapshot, &findings),
+                    networks,
+                    firewall_group::build(&snapshot),
+                ];
+                self.has_host = true;
+            }
+            HostPageMsg::Clear => {
+                self.groups.clear();
+                self.network_rows.clear();
+                self.has_host = false;
+            }
+        }
+    }
+
+    fn post_view() {
+        // Swap the groups for the ones of the snapshot now shown.
+        while let Some(child) = groups_box.first_child() {
+            groups_box.remove(&child);
+        }
+        for group in &model.groups {
+            groups_box.append(group);
+        }
+    }
+}
+
+/// Says on stderr that the page is on screen, for the GUI tests
+/// (`VMNET_DOCTOR_REPORT_STARTUP=1`, as `crate::startup` reports).
+pub fn report_shown(snapshot: &Snapshot, findings: &[Finding]) {
+    if std::env::var_os("VMNET_DOCTOR_REPORT_STARTUP").is_some() {
+        let problems = findings.iter().filter(|f| is_about_host(&f.subject)).count();
+        eprintln!("vmnet-doctor: host-page-shown networks={} findings={problems}", snapshot.networks.len());
+    }
+}
+
+/// Findings this page lists: the host's and its virtual networks'.
+pub fn is_about_host(subject: &Subject) -> bool {
+    matches!(subject, Subject::Host | Subject::Network { .. })
+}
+
+/// The host itself: its name, the connection, IPv4 forwarding, the uplink.
+fn overview(snapshot: &Snapshot, connection: &str) -> adw::PreferencesGroup {
+    let group = adw::PreferencesGroup::new();
+    match &snapshot.hostname {
+        Some(hostname) => group.set_title(&fill(&gettext("Host “{name}”"), &[("name", hostname)])),
+        None => group.set_title(&gettext("Host")),
+    }
+    // The demo's URI is only the path of its file in this installation.
+    let connection = if connections::is_demo(&snapshot.uri) {
+        connection.to_owned()
+    } else {
+        format!("{connection}\n{}", snapshot.uri)
+    };
+    group.add(&fact_row::build(&gettext("Connection"), &connection, Health::Neutral));
+    let host = match &snapshot.host {
+        Fact::Known(host) => host,
+        Fact::Unknown(why) => {
+            // The reason is a sentence of its own (the demo, a remote host, Flatpak).
+            group.set_description(Some(why));
+            for title in [gettext("IPv4 forwarding"), gettext("Default route")] {
+                group.add(&fact_row::build(&title, &gettext("Unknown"), Health::Unknown));
+            }
+            return group;
+        }
+    };
+    let (forwarding, health) = ipv4_forwarding(snapshot, host);
+    group.add(&fact_row::build(&gettext("IPv4 forwarding"), &forwarding, health));
+    let (route, health) = default_route(host);
+    group.add(&fact_row::build(&gettext("Default route"), &route, health));
+    group
+}
+
+/// IPv4 forwarding, bad only when a running NAT or routed network needs it.
+fn ipv4_forwarding(snapshot: &Snapshot, host: &HostFacts) -> (String, Health) {
+    let needed = snapshot
+        .networks
+        .iter()
+        .any(|n| n.active && matches!(n.config.forward, ForwardMode::Nat | ForwardMode::Route));
+    match &host.ipv4_forward {
+        Fact::Known(true) => (gettext("On"), Health::Good),
+        Fact::Known(false) if needed => (
+            gettext("Off: guests of NAT and routed networks reach the host but nothing beyond it"),
+            Health::Bad,
+        ),
+        Fact::Known(false) => (gettext("Off; no running NAT or routed network needs it"), Health::Neutral),
+        Fact::Unknown(why) => (fill(&gettext("Unknown: {why}"), &[("why", why)]), Health::Unknown),
+    }
+}
+
+/// The default routes (the uplinks VM traffic leaves by).
+fn default_route(host: &HostFacts) -> (String, Health) {
+    let routes = match &host.routes {
+        Fact::Known(routes) => routes,
+        Fact::Unknown(why) => return (fill(&gettext("Unknown: {why}"), &[("why", why)]), Health::Unknown),
+    };
+    let defaults: Vec<String> = routes
+        .iter()
+        .filter(|route| route.is_default())
+        .map(|route| match route.gateway {
+            Some(gateway) => fill(
+                &gettext("via {gateway} on {device}"),
+                &[("gateway", &gateway.to_string()), ("device", &route.dev)],
+            ),
+            None => fill(&gettext("on {device}"), &[("device", &route.dev)]),
+        })
+        .collect();
+    let has_ipv4 = routes.iter().any(|route| route.is_default() && route.destination.is_ipv4());
+    if defaults.is_empty() {
+        (gettext("None: the host has no way to the internet"), Health::Bad)
+    } else if has_ipv4 {
+        (defaults.join("\n"), Health::Good)
+    } else {
+        let mut text = defaults.join("\n");
+        text.push('\n');
+        text.push_str(&gettext("No IPv4 default route: NAT networks cannot reach the internet"));
+        (text, Health::Bad)
+    }
+}
+
+/// What is wrong with the host and its networks, most severe first.
+fn problems(snapshot: &Snapshot, findings: &[Finding]) -> adw::PreferencesGroup {
+    let group = adw::PreferencesGroup::new();
+    group.set_title(&gettext("Problems"));
+    for finding in findings {
+        group.add(&finding_row::build(finding));
+    }
+    if findings.is_empty() {
+        let (text, health) = match &snapshot.host {
+            Fact::Known(_) => {
+                (gettext("No problems found with the host or its virtual networks"), Health::Good)
+            }
+            Fact::Unknown(_) => (
+                gettext("No problems found in the virtual networks; the host itself was not checked"),
+                Health::Unknown,
+            ),
+        };
+        let row = adw::ActionRow::builder().title(text).build();
+        if let Some(icon) = fact_row::health_icon(health) {
+            row.add_prefix(&icon);
+        }
+        group.add(&row);
+    }
+    group
+}
+
+/// The group of virtual networks and each network's row; the rows of
+/// `open` networks start expanded.
+fn networks(
+    snapshot: &Snapshot,
+    findings: &[Finding],
+    now: i64,
+    open: &[String],
+) -> (adw::PreferencesGroup, Vec<(String, adw::ExpanderRow)>) {
+    let group = adw::PreferencesGroup::new();
+    group.set_title(&gettext("Virtual Networks"));
+    let mut rows = Vec::new();
+    if snapshot.networks.is_empty() {
+        let row = adw::ActionRow::builder()
+            .title(gettext("This connection has no virtual networks"))
+            .subtitle(gettext("VMs can still use a host bridge, macvtap or user-mode networking."))
+            .build();
+        group.add(&row);
+    }
+    for network in &snapshot.networks {
+        let own: Vec<Finding> = findings
+            .iter()
+            .filter(|f| matches!(&f.subject, Subject::Network { name } if name == network.name()))
+            .cloned()
+            .collect();
+        let row = network_row::build(network, &own, now);
+        row.set_expanded(open.iter().any(|name| name == network.name()));
+        group.add(&row);
+        rows.push((network.name().to_owned(), row));
+    }
+    (group, rows)
+}
