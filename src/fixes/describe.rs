@@ -229,7 +229,9 @@ pub fn libvirt_error(error: &LibvirtError) -> Advice {
 /// guide's commands, to run in the guest by hand.
 fn guest_agent_error(vm: &str, error: &AgentError) -> Advice {
     let by_hand = fill(
-        &gettext("Or do it by hand in the guest, as the guide says: put “{lines}” into {path}, then run “sudo sysctl --system”."),
+        &gettext(
+            "Or do it by hand in the guest, as the guide says: put “{lines}” into {path}, then run “sudo sysctl --system”.",
+        ),
         &[("lines", &DISABLE_IPV6_CONTENTS.trim().replace('\n', "” and “")), ("path", DISABLE_IPV6_PATH)],
     );
     let (message, hint) = match error {
@@ -238,15 +240,22 @@ fn guest_agent_error(vm: &str, error: &AgentError) -> Advice {
             gettext("Add the channel (the fix for “guest-agent-missing”) and start the VM again."),
         ),
         AgentError::NotRunning { detail } => (
-            fill(&gettext("The guest agent in “{vm}” does not answer: {detail}"), &[("vm", vm), ("detail", detail)]),
-            gettext("Install and start qemu-guest-agent in the guest (e.g. “sudo apt install qemu-guest-agent”)."),
+            fill(
+                &gettext("The guest agent in “{vm}” does not answer: {detail}"),
+                &[("vm", vm), ("detail", detail)],
+            ),
+            gettext(
+                "Install and start qemu-guest-agent in the guest (e.g. “sudo apt install qemu-guest-agent”).",
+            ),
         ),
         AgentError::Disabled { command, .. } => (
             fill(
                 &gettext("The guest agent in “{vm}” does not allow {command}."),
                 &[("vm", vm), ("command", command)],
             ),
-            gettext("Some distributions (RHEL and its rebuilds) block the file and exec commands; allow them in the agent's configuration (--allow-rpcs), or make the change by hand."),
+            gettext(
+                "Some distributions (RHEL and its rebuilds) block the file and exec commands; allow them in the agent's configuration (--allow-rpcs), or make the change by hand.",
+            ),
         ),
         AgentError::Timeout { command, .. } => (
             fill(

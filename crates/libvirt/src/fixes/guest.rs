@@ -41,7 +41,10 @@ pub(super) fn plan_disable_ipv6(conn: &Connect, uri: &str, vm: &str) -> Result<F
     if current.as_deref() != Some(DISABLE_IPV6_CONTENTS) {
         steps.push(FixStep::WriteGuestFile { vm: vm.to_owned(), path: DISABLE_IPV6_PATH.to_owned() });
         changes.push(XmlChange {
-            definition: ChangedDefinition::GuestFile { vm: vm.to_owned(), path: DISABLE_IPV6_PATH.to_owned() },
+            definition: ChangedDefinition::GuestFile {
+                vm: vm.to_owned(),
+                path: DISABLE_IPV6_PATH.to_owned(),
+            },
             before: current.unwrap_or_default(),
             after: DISABLE_IPV6_CONTENTS.to_owned(),
         });
@@ -55,13 +58,19 @@ pub(super) fn plan_disable_ipv6(conn: &Connect, uri: &str, vm: &str) -> Result<F
     Ok(FixPreview { steps, changes, effect: Effect::Now })
 }
 
-pub(super) fn run(conn: &Connect, uri: &str, vm: &str, preview: FixPreview) -> Result<FixReport, Box<FixFailure>> {
+pub(super) fn run(
+    conn: &Connect,
+    uri: &str,
+    vm: &str,
+    preview: FixPreview,
+) -> Result<FixReport, Box<FixFailure>> {
     let domain = domain(conn, uri, vm).map_err(FixFailure::before_any_step)?;
     let mut done = Vec::new();
     for step in &preview.steps {
         let result = match step {
             FixStep::WriteGuestFile { path, .. } => {
-                agent::write_file(&domain, path, DISABLE_IPV6_CONTENTS, TIMEOUT).map_err(|e| agent_error(vm, e))
+                agent::write_file(&domain, path, DISABLE_IPV6_CONTENTS, TIMEOUT)
+                    .map_err(|e| agent_error(vm, e))
             }
             FixStep::RunInGuest { argv, .. } => {
                 let mut words = argv.iter().map(String::as_str);
