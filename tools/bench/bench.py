@@ -452,9 +452,11 @@ def write_report(path, meta, head, gui_results, cold, args):
     add("# Benchmarks")
     add("")
     add("Written by `tools/bench/run.sh` (`./dev bench`); do not edit by hand: rerun it.")
-    add(f"Run on {meta['date']} at commit `{meta['machine']['commit']}`"
-        f"{' plus uncommitted changes' if meta['dirty'] else ''}, in {meta['duration_min']:.1f} minutes "
-        "(machine below).")
+    if meta.get("export"):
+        source = f"a clean export (`git archive`) of commit `{meta['machine']['commit']}`"
+    else:
+        source = f"commit `{meta['machine']['commit']}`{' plus uncommitted changes' if meta['dirty'] else ''}"
+    add(f"Run on {meta['date']} on {source}, in {meta['duration_min']:.1f} minutes (machine below).")
     add("")
     add("Every figure is the **median** of its runs, and every comparison is between programs measured "
         "side by side in this one run. Ratios are ours ÷ theirs unless said otherwise.")
@@ -690,6 +692,8 @@ def main():
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "dirty": bool(sh("git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no")),
+        # A tree exported with `git archive` inside another checkout is that commit, clean.
+        "export": sh("git", "-C", str(REPO), "rev-parse", "--show-toplevel") != str(REPO),
         "load_start": loadavg(),
     }
     log(f"load average at start: {' '.join(meta['load_start'])}")
