@@ -41,7 +41,7 @@ if [[ -z "$libvirtd" ]]; then
 elif [[ $(id -u) -eq 0 ]] || unshare --user --map-root-user --net true 2>/dev/null; then
     phase "libvirtd (real daemon)" tests/libvirtd/with-libvirtd.sh \
         cargo test -p vmnet-doctor-libvirt -p vmnet-doctor --locked --offline \
-        --test system_daemon --test check_cli -- --ignored
+        --test system_daemon --test check_cli --test events_daemon -- --ignored
 else
     printf '\n\033[1;33m==> SKIPPED libvirtd (real daemon): needs root or unprivileged user namespaces\033[0m\n'
     timings+=("libvirtd (real daemon)             SKIPPED")
@@ -68,22 +68,22 @@ else
     printf '\n\033[1;33m==> SKIPPED helper tests: they need root and libvirtd\033[0m\n'
     timings+=("helper (polkitd, D-Bus, UFW, iptables)  SKIPPED")
 fi
+if [[ ! -f "$build_dir/build.ninja" ]]; then
+    phase "meson setup" meson setup "$build_dir" -Dprofile=development -Dbuildtype=debug
+fi
+phase "meson compile" meson compile -C "$build_dir"
+phase "meson test" meson test -C "$build_dir" --print-errorlogs
 # The lab: a real guest on a real libvirtd, each of the guide's failure
 # modes broken, diagnosed, fixed and proven from inside the guest.
 if [[ $run_lab -eq 0 ]]; then
     printf '\n\033[1;33m==> SKIPPED the lab (--no-lab)\033[0m\n'
     timings+=("lab scenarios                      SKIPPED")
 elif [[ $(id -u) -eq 0 && -n "$libvirtd" && -x /usr/bin/qemu-system-x86_64 ]] && compgen -G '/boot/vmlinuz-*' >/dev/null; then
-    phase "lab scenarios (real guest)" tests/lab/run.sh
+    phase "lab: scenarios and event latency" tests/lab/run.sh
 else
     printf '\n\033[1;33m==> SKIPPED the lab: needs root, libvirtd, qemu-system-x86 and a kernel in /boot (./dev test provides them)\033[0m\n'
     timings+=("lab scenarios                      SKIPPED")
 fi
-if [[ ! -f "$build_dir/build.ninja" ]]; then
-    phase "meson setup" meson setup "$build_dir" -Dprofile=development -Dbuildtype=debug
-fi
-phase "meson compile" meson compile -C "$build_dir"
-phase "meson test" meson test -C "$build_dir" --print-errorlogs
 phase "Flatpak manifests" python3 tests/flatpak/check-manifests.py --self-test
 phase "meson install (DESTDIR)" tests/install/check-install.sh "$build_dir"
 if command -v rpmspec >/dev/null; then
@@ -108,3 +108,11 @@ phase "GUI: main window (Xvfb)" gui data/screenshots/main-window.png -- --demo -
 phase "GUI: 360 px, dark" gui target/gui/narrow-dark.png --width 360 --height 640 --dark
 phase "GUI: daemon not running" gui target/gui/daemon-not-running.png --expect connection-failed \
     -- --connect "qemu:///system?socket=/nonexistent/libvirt-sock"
+phase "GUI: Host page (Xvfb)" gui data/screenshots/host-page.png --keys ctrl+h --then-expect host-page-shown
+phase "GUI: Host page, 360 px, dark" gui target/gui/host-page-narrow-dark.png --width 360 --height 640 --dark \
+    --keys ctrl+h --then-expect host-page-shown
+if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
+    phase "GUI: Host page on a real libvirtd" tests/libvirtd/with-libvirtd.sh \
+        env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
+        tests/gui/host-page-libvirtd.sh target/debug/vmnet-doctor target/gui/host-page-libvirtd.png --height 1000
+fi

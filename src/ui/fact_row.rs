@@ -20,7 +20,12 @@ pub enum Health {
 /// A row whose subtitle is the value (libadwaita's `property` style),
 /// selectable so names and addresses can be copied.
 pub fn build(title: &str, value: &str, health: Health) -> adw::ActionRow {
-    let row = adw::ActionRow::builder().title(title).subtitle(value).subtitle_selectable(true).build();
+    let row = adw::ActionRow::builder()
+        .use_markup(false)
+        .title(title)
+        .subtitle(value)
+        .subtitle_selectable(true)
+        .build();
     row.add_css_class("property");
     if let Some(icon) = health_icon(health) {
         row.add_suffix(&icon);

@@ -5,12 +5,18 @@ use gettextrs::gettext;
 use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk;
+use relm4::gtk::glib;
 use vmnet_doctor_core::{Finding, Severity};
 
 use crate::describe;
 
 pub fn build(finding: &Finding) -> adw::ExpanderRow {
-    let row = adw::ExpanderRow::builder().title(&finding.title).subtitle(&finding.explanation).build();
+    // An expander row's subtitle is always markup (use-markup reaches only
+    // its title), and findings quote XML like <interface>: escape both.
+    let row = adw::ExpanderRow::builder()
+        .title(glib::markup_escape_text(&finding.title))
+        .subtitle(glib::markup_escape_text(&finding.explanation))
+        .build();
     row.set_title_selectable(true);
     let (icon, style, label) = severity_look(finding.severity);
     let image = gtk::Image::from_icon_name(icon);
@@ -21,6 +27,7 @@ pub fn build(finding: &Finding) -> adw::ExpanderRow {
 
     for evidence in &finding.evidence {
         let line = adw::ActionRow::builder()
+            .use_markup(false)
             .title(&evidence.what)
             .subtitle(&evidence.value)
             .subtitle_selectable(true)
@@ -30,6 +37,7 @@ pub fn build(finding: &Finding) -> adw::ExpanderRow {
     }
     if let Some(fix) = &finding.fix {
         let line = adw::ActionRow::builder()
+            .use_markup(false)
             .title(gettext("What would fix it"))
             .subtitle(describe::fix(fix))
             .build();

@@ -239,7 +239,7 @@ fn problems(snapshot: &Snapshot, findings: &[Finding]) -> adw::PreferencesGroup 
                 Health::Unknown,
             ),
         };
-        let row = adw::ActionRow::builder().title(text).build();
+        let row = adw::ActionRow::builder().use_markup(false).title(text).build();
         if let Some(icon) = fact_row::health_icon(health) {
             row.add_prefix(&icon);
         }
@@ -261,6 +261,7 @@ fn networks(
     let mut rows = Vec::new();
     if snapshot.networks.is_empty() {
         let row = adw::ActionRow::builder()
+            .use_markup(false)
             .title(gettext("This connection has no virtual networks"))
             .subtitle(gettext("VMs can still use a host bridge, macvtap or user-mode networking."))
             .build();

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use gettextrs::{gettext, ngettext};
 use relm4::adw;
 use relm4::adw::prelude::*;
+use relm4::gtk::glib;
 use vmnet_doctor_core::{
     DhcpLease, Fact, Finding, ForwardMode, IpDef, NetworkConfig, NetworkSnapshot, Severity,
 };
@@ -19,7 +20,11 @@ use crate::ui::finding_row;
 /// The row for `network`; `findings` are the ones about it, `now` the
 /// time leases expire against (seconds since the epoch).
 pub fn build(network: &NetworkSnapshot, findings: &[Finding], now: i64) -> adw::ExpanderRow {
-    let row = adw::ExpanderRow::builder().title(network.name()).subtitle(summary(network)).build();
+    // An expander row's subtitle is always markup: escape what comes from libvirt.
+    let row = adw::ExpanderRow::builder()
+        .title(glib::markup_escape_text(network.name()))
+        .subtitle(glib::markup_escape_text(&summary(network)))
+        .build();
     row.set_title_selectable(true);
     let worst = findings.iter().filter(|f| f.severity != Severity::Info).map(|f| f.severity).min();
     if let Some(severity) = worst {

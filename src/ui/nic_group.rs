@@ -77,7 +77,12 @@ pub fn build(
 /// A row whose subtitle is the value (libadwaita's `property` style),
 /// selectable so MACs and addresses can be copied.
 fn property_row(title: &str, value: &str) -> adw::ActionRow {
-    let row = adw::ActionRow::builder().title(title).subtitle(value).subtitle_selectable(true).build();
+    let row = adw::ActionRow::builder()
+        .use_markup(false)
+        .title(title)
+        .subtitle(value)
+        .subtitle_selectable(true)
+        .build();
     row.add_css_class("property");
     row
 }
@@ -97,6 +102,7 @@ pub fn no_cards() -> adw::PreferencesGroup {
     let group = adw::PreferencesGroup::new();
     group.set_title(&gettext("Network Cards"));
     let row = adw::ActionRow::builder()
+        .use_markup(false)
         .title(gettext("This VM has no network card"))
         .subtitle(gettext("Add one in virt-manager (Add Hardware → Network) to give it a network."))
         .build();

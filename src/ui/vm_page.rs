@@ -108,7 +108,12 @@ fn overview(domain: &DomainSnapshot) -> adw::PreferencesGroup {
         (gettext("State"), describe::domain_state(domain.state)),
         (gettext("Guest agent"), describe::guest_agent(domain)),
     ] {
-        let row = adw::ActionRow::builder().title(title).subtitle(value).subtitle_selectable(true).build();
+        let row = adw::ActionRow::builder()
+            .use_markup(false)
+            .title(title)
+            .subtitle(value)
+            .subtitle_selectable(true)
+            .build();
         row.add_css_class("property");
         group.add(&row);
     }

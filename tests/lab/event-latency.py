@@ -156,6 +156,10 @@ def main():
     parser.add_argument("--tries", type=int, default=20)
     parser.add_argument("--network-tries", type=int, default=5)
     parser.add_argument("--verbose", action="store_true", help="print every line of the app's stderr")
+    parser.add_argument("--target-median-ms", type=float, default=TARGET_MEDIAN_MS,
+                        help="fail when the link toggle's median is not below this (the benchmark's target "
+                             "is 100 ms; CI asks for the app issue's 200 ms, since a loaded 2-core machine "
+                             "lands on either side of 100)")
     args = parser.parse_args()
 
     labkit.start_guest()
@@ -183,8 +187,8 @@ def main():
             print(f"  update-device link {state}: {ms:6.1f} ms  ({line})", flush=True)
             time.sleep(0.3)
         print(summary("link toggle (update-device --live --config)", links), flush=True)
-        if statistics.median(links) >= TARGET_MEDIAN_MS:
-            failures.append(f"link toggle median {statistics.median(links):.1f} ms >= {TARGET_MEDIAN_MS} ms")
+        if statistics.median(links) >= args.target_median_ms:
+            failures.append(f"link toggle median {statistics.median(links):.1f} ms >= {args.target_median_ms} ms")
 
         networks = {"stopped": [], "started": []}
         for _ in range(args.network_tries):
@@ -218,9 +222,9 @@ def main():
     finally:
         app.stop()
 
-    # Not what this measures, but worth seeing.
+    # The GUI tests fail on any GTK warning; so does this one.
     for problem in sorted({line for _, line in app.log if "CRITICAL" in line or "-WARNING" in line}):
-        print(f"note: the app logged: {problem[:300]}")
+        failures.append(f"the app logged: {problem[:300]}")
     for failure in failures:
         print(f"FAILED: {failure}")
     return 1 if failures else 0
