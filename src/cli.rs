@@ -1,5 +1,7 @@
 //! The command line: `vmnet-doctor [--connect URI | --demo]`.
 
+use std::net::IpAddr;
+
 use gettextrs::gettext;
 use vmnet_doctor_core::rules;
 
@@ -37,8 +39,26 @@ pub struct FixOptions {
     pub json: bool,
     /// Every finding that has a fix.
     pub all: bool,
+    /// The guide's other way where a finding has one (APT's ForceIPv4
+    /// instead of turning IPv6 off).
+    pub alternative: bool,
     /// The finding ids to fix (`network-inactive`, …).
     pub ids: Vec<String>,
+}
+
+/// `vmnet-doctor verify`: the guide's checklist run inside a guest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyOptions {
+    pub connect: Option<String>,
+    pub demo: bool,
+    pub vm: String,
+    pub json: bool,
+    /// Instead of the guest's own default gateway.
+    pub gateway: Option<IpAddr>,
+    /// Instead of the guide's public address, name and URL.
+    pub ping: Option<String>,
+    pub dns: Option<String>,
+    pub http: Option<String>,
 }
 
 /// `vmnet-doctor revert`: undo one of the helper's transactions.
@@ -54,6 +74,7 @@ pub enum Command {
     Check(CheckOptions),
     Fix(FixOptions),
     Revert(RevertOptions),
+    Verify(VerifyOptions),
     Help,
     Version,
 }
@@ -74,6 +95,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         Some("revert") => {
             args.next();
             return parse_revert(args);
+        }
+        Some("verify") => {
+            args.next();
+            return parse_verify(args);
         }
         _ => {}
     }
@@ -154,6 +179,7 @@ fn parse_fix(mut args: impl Iterator<Item = String>) -> Result<Command, String> 
             "--json" => options.json = true,
             "--dry-run" => options.dry_run = true,
             "--all" => options.all = true,
+            "--alternative" => options.alternative = true,
             "-c" | "--connect" => match inline.or_else(|| args.next()) {
                 Some(uri) if !uri.trim().is_empty() => options.connect = Some(uri),
                 _ => return Err(gettext("--connect needs a libvirt URI, e.g. qemu:///system")),
@@ -214,18 +240,97 @@ fn parse_revert(args: impl Iterator<Item = String>) -> Result<Command, String> {
     Ok(Command::Revert(options))
 }
 
+/// A host name or address a guest program gets as an argument: never one
+/// that it would read as an option.
+fn is_host(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with('-')
+        && text.len() <= 253
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
+}
+
+fn parse_verify(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let mut options = VerifyOptions::default();
+    while let Some(arg) = args.next() {
+        let (name, inline) = split_inline(&arg);
+        let mut value = |what: String| match inline.clone().or_else(|| args.next()) {
+            Some(value) if !value.trim().is_empty() => Ok(value),
+            _ => Err(what),
+        };
+        match name.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--demo" => options.demo = true,
+            "--json" => options.json = true,
+            "-c" | "--connect" => {
+                options.connect = Some(value(gettext("--connect needs a libvirt URI, e.g. qemu:///system"))?);
+            }
+            "--gateway" => {
+                let text = value(gettext("--gateway needs an IP address"))?;
+                options.gateway = Some(text.parse().map_err(|_| {
+                    fill(&gettext("--gateway needs an IP address, not “{value}”"), &[("value", &text)])
+                })?);
+            }
+            "--ping" | "--dns" => {
+                let text =
+                    value(fill(&gettext("{option} needs a host name or address"), &[("option", &name)]))?;
+                if !is_host(&text) {
+                    return Err(fill(
+                        &gettext("{option} needs a host name or address, not “{value}”"),
+                        &[("option", &name), ("value", &text)],
+                    ));
+                }
+                if name == "--ping" { options.ping = Some(text) } else { options.dns = Some(text) }
+            }
+            "--http" => {
+                let text = value(gettext("--http needs an http:// or https:// URL"))?;
+                let valid = (text.starts_with("http://") || text.starts_with("https://"))
+                    && !text.chars().any(char::is_whitespace);
+                if !valid {
+                    return Err(fill(
+                        &gettext("--http needs an http:// or https:// URL, not “{value}”"),
+                        &[("value", &text)],
+                    ));
+                }
+                options.http = Some(text);
+            }
+            _ if arg.starts_with('-') || !options.vm.is_empty() => {
+                return Err(fill(&gettext("unknown argument “{arg}”"), &[("arg", &arg)]));
+            }
+            _ => options.vm = arg,
+        }
+    }
+    if options.demo && options.connect.is_some() {
+        return Err(gettext("--demo and --connect cannot be used together"));
+    }
+    if options.vm.is_empty() {
+        return Err(gettext("verify needs the name of a virtual machine"));
+    }
+    Ok(Command::Verify(options))
+}
+
 pub fn help_text() -> String {
     format!(
-        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME]\n  vmnet-doctor check [--connect URI | --demo] [--vm NAME] [--json]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert TRANSACTION-ID [--json]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --json         {}\n      --dry-run      {}\n      --all          {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n",
+        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME]\n  vmnet-doctor check [--connect URI | --demo] [--vm NAME] [--json]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--alternative] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert TRANSACTION-ID [--json]\n  vmnet-doctor verify [--connect URI | --demo] VM [--json] [--gateway IP] [--ping ADDRESS] [--dns NAME] [--http URL]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --json         {}\n      --dry-run      {}\n      --all          {}\n      --alternative  {}\n      --gateway IP   {}\n      --ping ADDRESS {}\n      --dns NAME     {}\n      --http URL     {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n{}\n",
         gettext("VM Network Doctor — find and fix why a virtual machine has no network."),
         gettext("Usage:"),
         gettext("Options:"),
         gettext("open this libvirt connection (e.g. qemu:///system, qemu+ssh://host/system)"),
         gettext("open the built-in demo hypervisor"),
-        gettext("select this virtual machine (check, fix: only its findings)"),
-        gettext("check, fix, revert: print JSON (see docs/check-json.md and docs/fix-json.md)"),
+        gettext(
+            "select this virtual machine (check, fix: only its findings; check also looks inside its guest)"
+        ),
+        gettext(
+            "check, fix, revert, verify: print JSON (see docs/check-json.md, docs/fix-json.md, docs/verify-json.md)"
+        ),
         gettext("fix: show what would change, change nothing"),
         gettext("fix: every finding that has a fix"),
+        gettext(
+            "fix: the guide's other way where there is one (APT's ForceIPv4 instead of turning IPv6 off)"
+        ),
+        gettext("verify: ping this gateway instead of the guest's default gateway"),
+        gettext("verify: ping this address instead of 8.8.8.8"),
+        gettext("verify: resolve this name instead of google.com"),
+        gettext("verify: fetch this URL instead of http://archive.ubuntu.com/"),
         gettext("show this help"),
         gettext("show the version"),
         gettext(
@@ -234,7 +339,12 @@ pub fn help_text() -> String {
         gettext(
             "fix exits with 0 when every chosen finding is gone (or waits only for the VM's next boot), 1 when one remains or a fix failed, 2 on bad arguments or when it could not connect."
         ),
-        gettext("revert undoes what the helper did in one transaction of “vmnet-doctor fix”."),
+        gettext(
+            "revert undoes one transaction of “vmnet-doctor fix”: the helper's on the host, or a fix made inside a guest."
+        ),
+        gettext(
+            "verify runs the guide's checklist inside the guest through its agent and exits with 0 when every step passed, 1 when one failed, 2 when it could not verify, 3 when the guest agent cannot run it (the commands to type in the guest are printed instead)."
+        ),
     )
 }
 
@@ -302,8 +412,11 @@ mod tests {
         });
         let args = ["fix", "--demo", "--dry-run", "--vm=kali-linux", "network-inactive", "nic-link-down"];
         assert_eq!(run(&args), Ok(want));
-        let all = run(&["fix", "--all", "--json", "-c", "qemu:///system"]);
-        assert!(matches!(all, Ok(Command::Fix(FixOptions { all: true, json: true, .. }))), "{all:?}");
+        let all = run(&["fix", "--all", "--json", "--alternative", "-c", "qemu:///system"]);
+        assert!(
+            matches!(all, Ok(Command::Fix(FixOptions { all: true, json: true, alternative: true, .. }))),
+            "{all:?}"
+        );
         // The same id twice is fixed once.
         let twice = run(&["fix", "ipv4-forwarding-off", "ipv4-forwarding-off"]);
         assert!(matches!(twice, Ok(Command::Fix(FixOptions { ref ids, .. })) if ids.len() == 1), "{twice:?}");
@@ -325,6 +438,45 @@ mod tests {
         assert_eq!(run(&["revert", "--json", "1700000000-ufw-allow-bridge"]), Ok(want));
         assert!(run(&["revert"]).is_err());
         assert!(run(&["revert", "a", "b"]).is_err());
+    }
+
+    #[test]
+    fn verify_takes_a_vm_and_its_targets() {
+        let want = Command::Verify(VerifyOptions {
+            connect: Some("qemu:///system".into()),
+            vm: "debian13".into(),
+            json: true,
+            gateway: Some(IpAddr::from([192, 168, 122, 1])),
+            ping: Some("203.0.113.80".into()),
+            dns: Some("www.lab.example".into()),
+            http: Some("http://www.lab.example/".into()),
+            demo: false,
+        });
+        let args = [
+            "verify",
+            "-c",
+            "qemu:///system",
+            "debian13",
+            "--json",
+            "--gateway=192.168.122.1",
+            "--ping",
+            "203.0.113.80",
+            "--dns",
+            "www.lab.example",
+            "--http",
+            "http://www.lab.example/",
+        ];
+        assert_eq!(run(&args), Ok(want));
+    }
+
+    #[test]
+    fn verify_refuses_targets_a_guest_program_would_read_as_options() {
+        assert!(run(&["verify"]).is_err());
+        assert!(run(&["verify", "a", "b"]).is_err());
+        assert!(run(&["verify", "vm", "--ping", "-f"]).is_err());
+        assert!(run(&["verify", "vm", "--dns", "a b"]).is_err());
+        assert!(run(&["verify", "vm", "--http", "file:///etc/shadow"]).is_err());
+        assert!(run(&["verify", "vm", "--gateway", "router"]).is_err());
     }
 
     #[test]

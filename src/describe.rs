@@ -227,6 +227,15 @@ pub fn fix(fix: &Fix) -> String {
             &gettext("Turn IPv6 off inside “{vm}”, now and at boot, through its guest agent"),
             &[("vm", vm)],
         ),
+        Fix::ForceAptIpv4 { vm } => {
+            fill(&gettext("Make APT use IPv4 only inside “{vm}”, through its guest agent"), &[("vm", vm)])
+        }
+        Fix::CreateGuestDhcpProfile { vm, interface } => fill(
+            &gettext(
+                "Create the DHCP profile “kvm-dhcp” for {interface} inside “{vm}” and bring it up, through its guest agent",
+            ),
+            &[("vm", vm), ("interface", interface)],
+        ),
     }
 }
 

@@ -12,6 +12,7 @@ mod probe;
 mod settings;
 mod startup;
 mod ui;
+mod verify;
 mod virt_manager;
 
 use std::process::ExitCode;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         Ok(Command::Check(options)) => check::run(&options),
         Ok(Command::Fix(options)) => fix_cli::run(&options),
         Ok(Command::Revert(options)) => fix_cli::run_revert(&options),
+        Ok(Command::Verify(options)) => verify::run(&options),
         Err(message) => {
             eprintln!("vmnet-doctor: {message}");
             eprintln!("{}", gettext("Run “vmnet-doctor --help” to see the options."));

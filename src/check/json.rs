@@ -41,7 +41,7 @@ pub fn document(outcome: &Outcome) -> Value {
     })
 }
 
-fn finding(finding: &Finding) -> Value {
+pub fn finding(finding: &Finding) -> Value {
     json!({
         "id": finding.id,
         "severity": finding.severity.as_str(),
@@ -87,5 +87,9 @@ pub fn fix(fix: &Fix) -> Value {
             json!({ "kind": "firewalld-zone", "bridge": bridge, "zone": zone })
         }
         Fix::DisableGuestIpv6 { vm } => json!({ "kind": "disable-guest-ipv6", "vm": vm }),
+        Fix::ForceAptIpv4 { vm } => json!({ "kind": "force-apt-ipv4", "vm": vm }),
+        Fix::CreateGuestDhcpProfile { vm, interface } => {
+            json!({ "kind": "create-guest-dhcp-profile", "vm": vm, "interface": interface })
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use gettextrs::gettext;
 use vmnet_doctor_core::rules::{ConnectionProblem, connection_findings};
-use vmnet_doctor_core::{Finding, Severity, Snapshot, diagnose};
+use vmnet_doctor_core::{Fact, Finding, Severity, Snapshot, diagnose};
 use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
 
 use crate::cli::CheckOptions;
@@ -76,14 +76,32 @@ pub fn open(demo: bool, connect: Option<&str>) -> Result<Hypervisor, Box<Outcome
     opened.map_err(|error| Box::new(unreachable(requested.as_deref().unwrap_or_default(), &error)))
 }
 
+/// Which guests to look inside through their agents (it runs a read-only
+/// program in each, so a plain `check` of a whole host does not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guests {
+    /// The VM named with `--vm`, when it runs.
+    Named,
+    /// Every running VM whose agent is connected (only the one named with
+    /// `--vm`, if any): for fixes made inside guests.
+    Connected,
+}
+
 /// Reads the connection and the host as they are now and runs every rule,
-/// keeping the findings that concern `vm` when one is named.
+/// keeping the findings that concern `vm` when one is named; a named VM's
+/// guest is inspected too.
 pub fn examine(hypervisor: &Hypervisor, vm: Option<&str>) -> Outcome {
+    examine_guests(hypervisor, vm, Guests::Named)
+}
+
+/// [`examine`], looking inside the `guests` chosen.
+pub fn examine_guests(hypervisor: &Hypervisor, vm: Option<&str>, guests: Guests) -> Outcome {
     let mut snapshot = match hypervisor.snapshot_blocking() {
         Ok(snapshot) => snapshot,
         Err(error) => return unreachable(hypervisor.uri(), &error),
     };
     probe::attach_host_facts(&mut snapshot);
+    inspect_guests(hypervisor, &mut snapshot, vm, guests);
     let mut findings = diagnose(&snapshot);
     if let Some(vm) = vm {
         let Some(domain) = snapshot.domain(vm) else {
@@ -101,6 +119,31 @@ pub fn examine(hypervisor: &Hypervisor, vm: Option<&str>) -> Outcome {
         findings.retain(|finding| finding.subject.concerns_vm(vm, &networks));
     }
     Outcome { uri: snapshot.uri.clone(), snapshot: Some(snapshot), findings, failure: None }
+}
+
+/// Fills [`vmnet_doctor_core::DomainSnapshot::guest`] of the chosen running
+/// VMs; a guest that cannot be asked keeps the reason.
+fn inspect_guests(hypervisor: &Hypervisor, snapshot: &mut Snapshot, vm: Option<&str>, guests: Guests) {
+    for domain in &mut snapshot.domains {
+        let chosen = match guests {
+            Guests::Named => vm == Some(domain.name()),
+            Guests::Connected => {
+                vm.is_none_or(|vm| vm == domain.name())
+                    && domain
+                        .config
+                        .guest_agent_channel
+                        .as_ref()
+                        .is_some_and(|channel| channel.state.as_deref() == Some("connected"))
+            }
+        };
+        if !chosen || !domain.state.is_active() || domain.config.guest_agent_channel.is_none() {
+            continue;
+        }
+        domain.guest = match hypervisor.inspect_guest_blocking(domain.name()) {
+            Ok(facts) => Fact::Known(Box::new(facts)),
+            Err(error) => Fact::Unknown(error.to_string()),
+        };
+    }
 }
 
 fn unreachable(uri: &str, error: &LibvirtError) -> Outcome {

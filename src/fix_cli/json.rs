@@ -167,6 +167,14 @@ fn helper_step(step: &Step) -> Value {
 fn applied_json(applied: &FixApplied) -> Value {
     match applied {
         FixApplied::Libvirt(report) => libvirt_applied(report),
+        FixApplied::Guest { report, transaction, journal_error } => {
+            let mut value = libvirt_applied(report);
+            if let Some(object) = value.as_object_mut() {
+                object.insert("transaction".to_owned(), json!(transaction));
+                object.insert("journal_error".to_owned(), json!(journal_error));
+            }
+            value
+        }
         FixApplied::Helper(result) => helper_result(result),
         FixApplied::Firewalld(done) => json!({
             "kind": "firewalld",
@@ -190,7 +198,7 @@ fn zone_step(step: &ZoneStep, zone: &str) -> Value {
     }
 }
 
-fn libvirt_applied(report: &FixReport) -> Value {
+pub fn libvirt_applied(report: &FixReport) -> Value {
     json!({
         "kind": "libvirt",
         "done": report.done.iter().map(step_json).collect::<Vec<_>>(),
@@ -241,6 +249,7 @@ fn manual_json(commands: &[String], reason: &ManualReason) -> Value {
     let why = match reason {
         ManualReason::HelperUnavailable(_) => "helper-unavailable",
         ManualReason::FirewalldUnavailable(_) => "firewalld-unavailable",
+        ManualReason::NoGuestAgent { .. } => "guest-agent-unavailable",
     };
     json!({ "reason": why, "message": message, "advice": hint, "commands": commands })
 }

@@ -165,7 +165,14 @@ fn fix(options: &FixOptions, mut progress: Option<&mut report::Progress<'_>>) ->
         Ok(hypervisor) => hypervisor,
         Err(outcome) => return failed_run(&outcome, options.dry_run),
     };
-    let before = check::examine(&hypervisor, options.vm.as_deref());
+    // A fix made inside a guest is chosen from, and checked by, what its
+    // agent shows.
+    let guests = if options.all || options.ids.iter().any(|id| id.starts_with("guest-")) {
+        check::Guests::Connected
+    } else {
+        check::Guests::Named
+    };
+    let before = check::examine_guests(&hypervisor, options.vm.as_deref(), guests);
     if before.failure.is_some() {
         return failed_run(&before, options.dry_run);
     }
@@ -174,6 +181,12 @@ fn fix(options: &FixOptions, mut progress: Option<&mut report::Progress<'_>>) ->
         .into_iter()
         .filter(|finding| {
             if options.all { finding.fix.is_some() } else { options.ids.iter().any(|id| id == finding.id) }
+        })
+        .map(|mut finding| {
+            if options.alternative {
+                finding.fix = finding.fix.map(|fix| fix.alternative().unwrap_or(fix));
+            }
+            finding
         })
         .collect();
     let mut run = FixRun { uri: before.uri, dry_run: options.dry_run, failure: None, items: Vec::new() };
@@ -220,7 +233,7 @@ fn fix(options: &FixOptions, mut progress: Option<&mut report::Progress<'_>>) ->
     }
 
     if !options.dry_run && run.items.iter().any(|item| item.applied.is_some()) {
-        let after = check::examine(&hypervisor, options.vm.as_deref());
+        let after = check::examine_guests(&hypervisor, options.vm.as_deref(), guests);
         if let Some(failure) = after.failure {
             run.failure = Some(failure);
         }

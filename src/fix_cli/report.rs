@@ -160,6 +160,24 @@ impl<'a> Progress<'a> {
     pub fn applied(&mut self, applied: &Result<FixApplied, FixError>) {
         match applied {
             Ok(FixApplied::Libvirt(report)) => self.libvirt_applied(report),
+            Ok(FixApplied::Guest { report, transaction, journal_error }) => {
+                self.libvirt_applied(report);
+                if let Some(transaction) = transaction {
+                    self.line(&format!(
+                        "    {}",
+                        fill(
+                            &gettext("Undo it with: vmnet-doctor revert {transaction}"),
+                            &[("transaction", transaction)]
+                        )
+                    ));
+                }
+                if let Some(error) = journal_error {
+                    self.line(&format!(
+                        "    {}",
+                        fill(&gettext("Could not record how to undo it: {error}"), &[("error", error)])
+                    ));
+                }
+            }
             Ok(FixApplied::Helper(result)) => self.helper_applied(result),
             Ok(FixApplied::Firewalld(done)) => {
                 let text = if done.is_empty() {

@@ -6,9 +6,7 @@ use gettextrs::gettext;
 use vmnet_doctor_host::firewalld_zone::{FirewalldError, ZoneStep};
 use vmnet_doctor_host::helper_api::{Action, ClientError};
 use vmnet_doctor_libvirt::agent::AgentError;
-use vmnet_doctor_libvirt::{
-    ChangedDefinition, DISABLE_IPV6_CONTENTS, DISABLE_IPV6_PATH, Effect, FixFailure, FixStep, LibvirtError,
-};
+use vmnet_doctor_libvirt::{ChangedDefinition, Effect, FixFailure, FixStep, LibvirtError};
 
 use super::{FixError, ManualReason};
 use crate::i18n::fill;
@@ -131,6 +129,14 @@ pub fn manual_reason(reason: &ManualReason) -> Advice {
             };
             Advice::new(why, Some(install_helper_hint()))
         }
+        ManualReason::NoGuestAgent { vm, error } => {
+            let advice = guest_agent_error(vm, error);
+            let hint = gettext("Meanwhile, run the commands above in the guest yourself.");
+            Advice::new(
+                advice.message,
+                Some(advice.hint.map_or_else(|| hint.clone(), |first| format!("{first} {hint}"))),
+            )
+        }
         ManualReason::FirewalldUnavailable(error) => Advice::new(
             fill(&gettext("firewalld cannot be asked: {detail}"), &[("detail", &error.to_string())]),
             Some(gettext("Start firewalld, or run its commands above once it runs.")),
@@ -225,55 +231,47 @@ pub fn libvirt_error(error: &LibvirtError) -> Advice {
     }
 }
 
-/// What the guest agent of `vm` could not do, and what to do instead: the
-/// guide's commands, to run in the guest by hand.
+/// What the guest agent of `vm` could not do, and what to do instead.
 fn guest_agent_error(vm: &str, error: &AgentError) -> Advice {
-    let by_hand = fill(
-        &gettext(
-            "Or do it by hand in the guest, as the guide says: put “{lines}” into {path}, then run “sudo sysctl --system”.",
-        ),
-        &[("lines", &DISABLE_IPV6_CONTENTS.trim().replace('\n', "” and “")), ("path", DISABLE_IPV6_PATH)],
-    );
     let (message, hint) = match error {
         AgentError::NoChannel => (
             fill(&gettext("“{vm}” has no guest agent channel."), &[("vm", vm)]),
-            gettext("Add the channel (the fix for “guest-agent-missing”) and start the VM again."),
+            Some(gettext("Add the channel (the fix for “guest-agent-missing”) and start the VM again.")),
         ),
         AgentError::NotRunning { detail } => (
             fill(
                 &gettext("The guest agent in “{vm}” does not answer: {detail}"),
                 &[("vm", vm), ("detail", detail)],
             ),
-            gettext(
+            Some(gettext(
                 "Install and start qemu-guest-agent in the guest (e.g. “sudo apt install qemu-guest-agent”).",
-            ),
+            )),
         ),
         AgentError::Disabled { command, .. } => (
             fill(
                 &gettext("The guest agent in “{vm}” does not allow {command}."),
                 &[("vm", vm), ("command", command)],
             ),
-            gettext(
+            Some(gettext(
                 "Some distributions (RHEL and its rebuilds) block the file and exec commands; allow them in the agent's configuration (--allow-rpcs), or make the change by hand.",
-            ),
+            )),
         ),
         AgentError::Timeout { command, .. } => (
             fill(
                 &gettext("The guest agent in “{vm}” did not finish {command} in time."),
                 &[("vm", vm), ("command", command)],
             ),
-            gettext("The guest may be busy; try again."),
+            Some(gettext("The guest may be busy; try again.")),
         ),
         AgentError::Failed { command, detail } | AgentError::Protocol { command, detail } => (
             fill(
                 &gettext("{command} failed inside “{vm}”: {detail}"),
                 &[("vm", vm), ("command", command), ("detail", detail)],
             ),
-            String::new(),
+            None,
         ),
     };
-    let hint = if hint.is_empty() { by_hand } else { format!("{hint} {by_hand}") };
-    Advice::new(message, Some(hint))
+    Advice::new(message, hint)
 }
 
 /// One firewalld call, with the D-Bus method it uses; `zone` is the target

@@ -6,10 +6,12 @@
 //! tells whether the finding is gone. No GTK here.
 
 pub mod describe;
+pub mod guest_journal;
 
 use vmnet_doctor_core::Fix;
 use vmnet_doctor_host::firewalld_zone::{Firewalld, FirewalldError, ZoneFailure, ZonePlan, ZoneStep};
 use vmnet_doctor_host::helper_api::{ApplyResult, ClientError, FixRequest, HelperClient, IfaceName, Plan};
+use vmnet_doctor_libvirt::agent::AgentError;
 use vmnet_doctor_libvirt::{Effect, FixFailure, FixPreview, FixReport, Hypervisor, LibvirtError, LibvirtFix};
 
 /// Who carries a fix out.
@@ -55,6 +57,13 @@ pub fn route(fix: &Fix) -> Result<FixRoute, String> {
             FixRoute::Libvirt(LibvirtFix::AddGuestAgentChannel { vm: vm.clone() })
         }
         Fix::DisableGuestIpv6 { vm } => FixRoute::Libvirt(LibvirtFix::DisableGuestIpv6 { vm: vm.clone() }),
+        Fix::ForceAptIpv4 { vm } => FixRoute::Libvirt(LibvirtFix::ForceAptIpv4 { vm: vm.clone() }),
+        Fix::CreateGuestDhcpProfile { vm, interface } => {
+            FixRoute::Libvirt(LibvirtFix::CreateGuestDhcpProfile {
+                vm: vm.clone(),
+                interface: interface.clone(),
+            })
+        }
         Fix::EnableIpv4Forwarding => FixRoute::Helper(FixRequest::EnableIpv4Forwarding),
         Fix::UfwAllowBridge { bridge, uplink } => {
             FixRoute::Helper(FixRequest::UfwAllowBridge { bridge: iface(bridge)?, uplink: iface(uplink)? })
@@ -75,6 +84,9 @@ pub enum ManualReason {
     HelperUnavailable(ClientError),
     /// firewalld does not run, or there is no system bus to reach it on.
     FirewalldUnavailable(FirewalldError),
+    /// The guest agent of `vm` cannot make a change inside the guest (no
+    /// channel, not running, or the command refused).
+    NoGuestAgent { vm: String, error: AgentError },
 }
 
 /// What applying a fix would do, shown before it is applied.
@@ -100,6 +112,13 @@ pub enum FixPlan {
 #[derive(Debug)]
 pub enum FixApplied {
     Libvirt(FixReport),
+    /// A fix made inside a guest through its agent, and the transaction
+    /// that undoes it (see [`guest_journal`]), or why none was recorded.
+    Guest {
+        report: FixReport,
+        transaction: Option<String>,
+        journal_error: Option<String>,
+    },
     Helper(ApplyResult),
     /// The firewalld calls made.
     Firewalld(Vec<ZoneStep>),
@@ -108,16 +127,18 @@ pub enum FixApplied {
 impl FixApplied {
     pub fn effect(&self) -> Effect {
         match self {
-            Self::Libvirt(report) => report.effect,
+            Self::Libvirt(report) | Self::Guest { report, .. } => report.effect,
             // The helper's and firewalld's changes act on the running host and persist.
             Self::Helper(_) | Self::Firewalld(_) => Effect::Now,
         }
     }
 
-    /// The helper's journaled transaction, for `vmnet-doctor revert`.
+    /// The helper's or the guest journal's transaction, for
+    /// `vmnet-doctor revert`.
     pub fn transaction(&self) -> Option<&str> {
         match self {
             Self::Helper(result) if !result.transaction.is_empty() => Some(&result.transaction),
+            Self::Guest { transaction, .. } => transaction.as_deref(),
             Self::Libvirt(_) | Self::Helper(_) | Self::Firewalld(_) => None,
         }
     }
@@ -176,11 +197,21 @@ impl<'a> Fixer<'a> {
     /// What `fix` would change now. Changes nothing.
     pub async fn plan(&mut self, fix: &Fix) -> Result<FixPlan, FixError> {
         match route(fix).map_err(FixError::InvalidName)? {
-            FixRoute::Libvirt(fix) => {
-                let preview =
-                    self.hypervisor.preview_fix(fix.clone()).await.map_err(FixError::LibvirtPlan)?;
-                Ok(FixPlan::Libvirt { fix, preview })
-            }
+            FixRoute::Libvirt(fix) => match self.hypervisor.preview_fix(fix.clone()).await {
+                Ok(preview) => Ok(FixPlan::Libvirt { fix, preview }),
+                // No way into the guest: the same change, typed there by hand.
+                Err(LibvirtError::GuestAgent {
+                    vm,
+                    error:
+                        error @ (AgentError::NoChannel
+                        | AgentError::NotRunning { .. }
+                        | AgentError::Disabled { .. }),
+                }) if fix.is_in_guest() => Ok(FixPlan::Manual {
+                    commands: fix.guest_commands(),
+                    reason: ManualReason::NoGuestAgent { vm, error },
+                }),
+                Err(error) => Err(FixError::LibvirtPlan(error)),
+            },
             FixRoute::Helper(request) => self.plan_with_helper(request).await,
             FixRoute::Firewalld { bridge, zone } => self.plan_with_firewalld(&bridge, &zone).await,
         }
@@ -225,12 +256,18 @@ impl<'a> Fixer<'a> {
     /// its plan ([`ClientError::PlanChanged`]).
     pub async fn apply(&mut self, plan: &FixPlan) -> Result<FixApplied, FixError> {
         match plan {
-            FixPlan::Libvirt { fix, .. } => self
-                .hypervisor
-                .apply_fix(fix.clone())
-                .await
-                .map(FixApplied::Libvirt)
-                .map_err(FixError::Libvirt),
+            FixPlan::Libvirt { fix, .. } => {
+                let report = self.hypervisor.apply_fix(fix.clone()).await.map_err(FixError::Libvirt)?;
+                if !fix.is_in_guest() {
+                    return Ok(FixApplied::Libvirt(report));
+                }
+                let (transaction, journal_error) =
+                    match guest_journal::record(self.hypervisor.uri(), fix, &report) {
+                        Ok(transaction) => (transaction, None),
+                        Err(error) => (None, Some(error.to_string())),
+                    };
+                Ok(FixApplied::Guest { report, transaction, journal_error })
+            }
             FixPlan::Helper { request, plan } => {
                 let helper = self.helper().await.map_err(FixError::Helper)?;
                 helper.apply(request, plan).await.map(FixApplied::Helper).map_err(FixError::Helper)
@@ -251,6 +288,45 @@ pub async fn revert(transaction: &str, interactive: bool) -> Result<ApplyResult,
     let mut client = HelperClient::connect().await?;
     client.set_interactive(interactive);
     client.revert(transaction).await
+}
+
+/// How undoing a guest transaction ended.
+#[derive(Debug)]
+pub enum GuestReverted {
+    /// It was reverted before; nothing was done.
+    Already,
+    Now(FixReport),
+}
+
+/// Why a guest transaction could not be undone.
+#[derive(Debug, thiserror::Error)]
+pub enum GuestRevertError {
+    /// No such transaction was recorded on this machine.
+    #[error("no guest transaction {0} is recorded here")]
+    Unknown(String),
+    /// The record could not be read or updated.
+    #[error("{0}")]
+    Journal(String),
+    #[error("{0}")]
+    Connect(LibvirtError),
+    #[error("{0}")]
+    Libvirt(Box<FixFailure>),
+}
+
+/// Undoes a fix made inside a guest (`guest-…` transaction ids): the file
+/// as it was, IPv6 back on, the `kvm-dhcp` profile deleted.
+pub fn revert_guest(id: &str) -> Result<GuestReverted, GuestRevertError> {
+    let journal = |error: std::io::Error| GuestRevertError::Journal(error.to_string());
+    let transaction =
+        guest_journal::load(id).map_err(journal)?.ok_or_else(|| GuestRevertError::Unknown(id.to_owned()))?;
+    if transaction.reverted {
+        return Ok(GuestReverted::Already);
+    }
+    let fix = transaction.revert_fix().ok_or_else(|| GuestRevertError::Unknown(id.to_owned()))?;
+    let hypervisor = Hypervisor::open_blocking(&transaction.uri).map_err(GuestRevertError::Connect)?;
+    let report = hypervisor.apply_fix_blocking(fix).map_err(GuestRevertError::Libvirt)?;
+    guest_journal::mark_reverted(&transaction).map_err(journal)?;
+    Ok(GuestReverted::Now(report))
 }
 
 /// firewalld's own commands for putting a bridge into a zone, now and

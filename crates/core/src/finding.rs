@@ -141,6 +141,29 @@ pub enum Fix {
     DisableGuestIpv6 {
         vm: String,
     },
+    /// Inside the running guest, through its agent: the guide's APT-only
+    /// alternative, /etc/apt/apt.conf.d/99force-ipv4.
+    ForceAptIpv4 {
+        vm: String,
+    },
+    /// Inside the running guest, through its agent: the guide's
+    /// NetworkManager profile `kvm-dhcp` (DHCP for IPv4, IPv6 ignored) for
+    /// the interface the guest itself names, brought up.
+    CreateGuestDhcpProfile {
+        vm: String,
+        interface: String,
+    },
+}
+
+impl Fix {
+    /// The other way the guide offers to the same end, when it has one:
+    /// APT's ForceIPv4 instead of turning IPv6 off.
+    pub fn alternative(&self) -> Option<Self> {
+        match self {
+            Self::DisableGuestIpv6 { vm } => Some(Self::ForceAptIpv4 { vm: vm.clone() }),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

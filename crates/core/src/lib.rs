@@ -7,6 +7,7 @@
 pub mod domain;
 pub mod edit;
 pub mod finding;
+pub mod guest;
 pub mod host;
 pub mod i18n;
 pub mod interface;
@@ -20,6 +21,7 @@ mod xml_write;
 
 pub use domain::{DomainConfig, GuestAgentChannel, parse_domain_xml};
 pub use finding::{Evidence, Finding, Fix, Severity, Subject};
+pub use guest::GuestFacts;
 pub use host::{Fact, HostFacts};
 pub use interface::{Interface, InterfaceSource, InterfaceType, LinkState};
 pub use network::{BridgeDef, DhcpHost, DhcpRange, ForwardMode, IpDef, NetworkConfig, parse_network_xml};

@@ -7,6 +7,7 @@
 use std::net::IpAddr;
 
 use crate::domain::DomainConfig;
+use crate::guest::GuestFacts;
 use crate::host::{Fact, HostFacts};
 use crate::interface::Interface;
 use crate::network::NetworkConfig;
@@ -70,6 +71,10 @@ pub struct DomainSnapshot {
     pub autostart: bool,
     /// Per address source; absent when the VM is not running (nothing asked).
     pub addresses: Vec<(AddressSource, SourceResult)>,
+    /// What the guest says about itself through its agent; only read when
+    /// asked for (`Hypervisor::inspect_guest`), as it runs a program in the
+    /// guest.
+    pub guest: Fact<Box<GuestFacts>>,
 }
 
 impl DomainSnapshot {

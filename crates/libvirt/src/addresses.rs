@@ -25,7 +25,7 @@ pub(crate) fn guest_addresses(domain: &Domain, config: &DomainConfig) -> Vec<(Ad
     results
 }
 
-fn query(domain: &Domain, source: sys::virDomainInterfaceAddressesSource) -> SourceResult {
+pub(crate) fn query(domain: &Domain, source: sys::virDomainInterfaceAddressesSource) -> SourceResult {
     let interfaces = domain.interface_addresses(source, 0).map_err(|e| e.message().to_owned())?;
     Ok(interfaces
         .into_iter()

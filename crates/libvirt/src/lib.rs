@@ -10,6 +10,7 @@ mod demo;
 mod error;
 mod events;
 mod fixes;
+mod guest;
 mod leases;
 mod snapshot;
 mod worker;
@@ -17,8 +18,9 @@ mod worker;
 pub use error::LibvirtError;
 pub use events::{DomainEvent, EventKind, LibvirtEvent, NetworkEvent};
 pub use fixes::{
-    ChangedDefinition, DISABLE_IPV6_APPLY, DISABLE_IPV6_CONTENTS, DISABLE_IPV6_PATH, DomainXml, Effect,
-    FixFailure, FixPreview, FixReport, FixStep, LibvirtFix, XmlChange,
+    ChangedDefinition, DHCP_PROFILE, DISABLE_IPV6_APPLY, DISABLE_IPV6_CONTENTS, DISABLE_IPV6_PATH, DomainXml,
+    Effect, FORCE_IPV4_CONTENTS, FORCE_IPV4_PATH, FixFailure, FixPreview, FixReport, FixStep, LibvirtFix,
+    XmlChange,
 };
 pub use worker::Hypervisor;
 

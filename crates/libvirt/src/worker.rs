@@ -123,14 +123,14 @@ impl Hypervisor {
         Ok(answer)
     }
 
-    async fn call<T: Send + 'static>(
+    pub(crate) async fn call<T: Send + 'static>(
         &self,
         call: impl FnOnce(&Connect) -> Result<T, LibvirtError> + Send + 'static,
     ) -> Result<T, LibvirtError> {
         self.submit(call)?.await.map_err(|_| LibvirtError::Disconnected)?
     }
 
-    fn call_blocking<T: Send + 'static>(
+    pub(crate) fn call_blocking<T: Send + 'static>(
         &self,
         call: impl FnOnce(&Connect) -> Result<T, LibvirtError> + Send + 'static,
     ) -> Result<T, LibvirtError> {

@@ -4,7 +4,9 @@
 //! prefer IPv6 (apt) wait for timeouts while IPv4 (ping) works.
 //!
 //! Only the guest agent sees the guest's own addresses; without it the rule
-//! stays silent rather than guess.
+//! stays silent rather than guess. A guest inspection adds the guest's IPv6
+//! default routes (a route alone makes it try IPv6 too) and what was done
+//! about it: IPv6 turned off, or APT told to use IPv4 only.
 
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -40,6 +42,23 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
         if !libvirt_runs_bridge(&network.config) || network.config.ips.iter().any(|ip| ip.is_ipv6()) {
             continue;
         }
+        let guest = nic.domain.guest.known().and_then(|facts| facts.network.known());
+        // Either of the guide's fixes is in place: IPv6 off, or APT on IPv4.
+        if guest.is_some_and(|network| {
+            network.ipv6_disabled == Some(true) || network.apt_force_ipv4 == Some(true)
+        }) {
+            continue;
+        }
+        let interface = nic.domain.guest_interface_name(mac).unwrap_or("?");
+        let routes: Vec<String> = guest
+            .into_iter()
+            .flat_map(|network| network.ipv6_default_routes())
+            .filter(|route| route.dev == interface)
+            .map(|route| match route.gateway {
+                Some(gateway) => format!("default via {gateway} dev {}", route.dev),
+                None => format!("default dev {}", route.dev),
+            })
+            .collect();
         let global: Vec<String> = nic
             .domain
             .addresses_for(mac)
@@ -50,10 +69,9 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
                 _ => None,
             })
             .collect();
-        let Some(first) = global.first() else {
+        let Some(first) = global.first().or(routes.first()) else {
             continue;
         };
-        let interface = nic.domain.guest_interface_name(mac).unwrap_or("?");
         let label = nic.label();
         let values = [
             ("vm", nic.vm()),
@@ -63,10 +81,13 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             ("address", first.as_str()),
             ("apt_option", r#"Acquire::ForceIPv4 "true";"#),
         ];
-        let mut evidence = vec![
-            Evidence::new("guest interface", interface),
-            Evidence::new("global IPv6 addresses (guest agent)", global.join(", ")),
-        ];
+        let mut evidence = vec![Evidence::new("guest interface", interface)];
+        if !global.is_empty() {
+            evidence.push(Evidence::new("global IPv6 addresses (guest agent)", global.join(", ")));
+        }
+        if !routes.is_empty() {
+            evidence.push(Evidence::new("IPv6 default routes (guest)", routes.join(", ")));
+        }
         let subnets: Vec<String> = network
             .config
             .ips
@@ -81,9 +102,17 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             id: "guest-ipv6-unrouted",
             severity: Severity::Warning,
             subject: nic.subject(),
-            title: fill(&gettext("“{vm}” has an IPv6 address that its network cannot route"), &values),
+            title: if global.is_empty() {
+                fill(&gettext("“{vm}” has an IPv6 default route that its network cannot serve"), &values)
+            } else {
+                fill(&gettext("“{vm}” has an IPv6 address that its network cannot route"), &values)
+            },
             explanation: fill(
-                &gettext("Inside “{vm}”, {interface} has the global IPv6 address {address}, but the network “{network}” carries IPv4 only: its NAT does not route IPv6. Programs that prefer IPv6, such as apt, then wait for timeouts (“apt update” hangs) while ping and the web over IPv4 work. The guide's fix is to turn IPv6 off in the guest (/etc/sysctl.d/99-disable-ipv6.conf with net.ipv6.conf.all.disable_ipv6 = 1 and net.ipv6.conf.default.disable_ipv6 = 1, then “sudo sysctl --system”), or, for apt alone, {apt_option} in /etc/apt/apt.conf.d/99force-ipv4."),
+                &if global.is_empty() {
+                    gettext("Inside “{vm}”, {interface} has the IPv6 route “{address}”, but the network “{network}” carries IPv4 only: its NAT does not route IPv6. Programs that prefer IPv6, such as apt, then wait for timeouts (“apt update” hangs) while ping and the web over IPv4 work. The guide's fix is to turn IPv6 off in the guest (/etc/sysctl.d/99-disable-ipv6.conf with net.ipv6.conf.all.disable_ipv6 = 1 and net.ipv6.conf.default.disable_ipv6 = 1, then “sudo sysctl --system”), or, for apt alone, {apt_option} in /etc/apt/apt.conf.d/99force-ipv4.")
+                } else {
+                    gettext("Inside “{vm}”, {interface} has the global IPv6 address {address}, but the network “{network}” carries IPv4 only: its NAT does not route IPv6. Programs that prefer IPv6, such as apt, then wait for timeouts (“apt update” hangs) while ping and the web over IPv4 work. The guide's fix is to turn IPv6 off in the guest (/etc/sysctl.d/99-disable-ipv6.conf with net.ipv6.conf.all.disable_ipv6 = 1 and net.ipv6.conf.default.disable_ipv6 = 1, then “sudo sysctl --system”), or, for apt alone, {apt_option} in /etc/apt/apt.conf.d/99force-ipv4.")
+                },
                 &values,
             ),
             evidence,

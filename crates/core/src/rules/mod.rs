@@ -43,9 +43,16 @@
 //! |---|---|---|
 //! | `guest-agent-missing` | warning | `AddGuestAgentChannel` (next boot) |
 //! | `guest-agent-not-connected` | warning | — (install qemu-guest-agent in the guest) |
+//! | `guest-ipv6-unrouted` | warning | `DisableGuestIpv6`; alternative `ForceAptIpv4` |
+//! | `guest-profile-interface-missing` | error (subject: the card left without an address), info when every card has one | `CreateGuestDhcpProfile` when NetworkManager runs |
 //! | `vm-no-ip` | error | — (names the finding that explains it, if any) |
 //!
 //! The host firewall and forward-path ids are listed in `firewall/mod.rs`.
+//!
+//! Guest-side checks read [`crate::DomainSnapshot::guest`], which is only
+//! filled when the guest was inspected through its agent
+//! ([`GUEST_INSPECTION_IDS`] need it; `guest-ipv6-unrouted` also works from
+//! the agent's addresses alone).
 //!
 //! Host-dependent checks (`network-bridge-down`, `dnsmasq-not-running`,
 //! `nic-host-link-down`, the collision check of `default-network-missing`)
@@ -61,6 +68,7 @@ mod firewall;
 mod guest_agent_missing;
 mod guest_agent_not_connected;
 mod guest_ipv6_unrouted;
+mod guest_profile_interface_missing;
 mod network_bridge_down;
 mod network_inactive;
 mod network_no_dhcp;
@@ -107,8 +115,13 @@ pub const LIBVIRT_RULE_IDS: &[&str] = &[
     "guest-agent-missing",
     "guest-agent-not-connected",
     "guest-ipv6-unrouted",
+    "guest-profile-interface-missing",
     "vm-no-ip",
 ];
+
+/// The ids that only a guest inspection (`Hypervisor::inspect_guest`) can
+/// produce.
+pub const GUEST_INSPECTION_IDS: &[&str] = &["guest-profile-interface-missing"];
 
 /// The rules that only read the snapshot, in the order their findings are
 /// listed within one severity.
@@ -130,6 +143,7 @@ const RULES: &[fn(&Snapshot) -> Vec<Finding>] = &[
     guest_agent_missing::check,
     guest_agent_not_connected::check,
     guest_ipv6_unrouted::check,
+    guest_profile_interface_missing::check,
 ];
 
 /// Every finding for this snapshot, most severe first.

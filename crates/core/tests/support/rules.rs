@@ -44,7 +44,14 @@ pub fn network_xml(name: &str) -> Result<NetworkConfig, Error> {
 
 /// A VM in `state`, persistent, with no addresses asked for.
 pub fn vm(config: DomainConfig, state: DomainState) -> DomainSnapshot {
-    DomainSnapshot { config, state, persistent: true, autostart: false, addresses: Vec::new() }
+    DomainSnapshot {
+        config,
+        state,
+        persistent: true,
+        autostart: false,
+        addresses: Vec::new(),
+        guest: Fact::Unknown("not inspected in this test".to_owned()),
+    }
 }
 
 /// A running VM whose every source (agent, lease, ARP) reports `ips` for the
@@ -72,6 +79,7 @@ pub fn running_with_ips(mut config: DomainConfig, ips: &[(&str, &str)]) -> Resul
             (AddressSource::Lease, Ok(interfaces.clone())),
             (AddressSource::Arp, Ok(interfaces)),
         ],
+        guest: Fact::Unknown("not inspected in this test".to_owned()),
     })
 }
 

@@ -30,19 +30,27 @@ pub enum AgentError {
 
 impl AgentError {
     pub(crate) fn from_libvirt(command: &str, error: &VirtError) -> Self {
-        let detail = error.message().to_owned();
-        let code = error.code();
+        Self::classify(command, error.message().to_owned(), Some(error.code()))
+    }
+
+    /// Sorts libvirt's message alone, when only the text is left.
+    pub(crate) fn from_message(command: &str, message: &str) -> Self {
+        Self::classify(command, message.to_owned(), None)
+    }
+
+    fn classify(command: &str, detail: String, code: Option<virt::error::ErrorNumberEnum>) -> Self {
+        let is = |number: ErrorNumber| code.as_ref().is_some_and(|code| code.is(number));
         if detail.contains("has been disabled") || detail.contains("is not allowed") {
             Self::Disabled { command: command.to_owned(), detail }
         } else if detail.contains("not configured") {
             Self::NoChannel
-        } else if code.is(ErrorNumber::AgentUnresponsive)
+        } else if is(ErrorNumber::AgentUnresponsive)
             || detail.contains("not connected")
             || detail.contains("not responding")
             || detail.contains("domain is not running")
         {
             Self::NotRunning { detail }
-        } else if code.is(ErrorNumber::AgentCommandTimeout) || detail.contains("timed out") {
+        } else if is(ErrorNumber::AgentCommandTimeout) || detail.contains("timed out") {
             Self::Timeout { command: command.to_owned(), timeout: Duration::ZERO }
         } else {
             Self::Failed { command: command.to_owned(), detail }

@@ -10,7 +10,10 @@ mod guest;
 mod network;
 mod vm;
 
-pub use guest::{DISABLE_IPV6_APPLY, DISABLE_IPV6_CONTENTS, DISABLE_IPV6_PATH};
+pub use guest::{
+    DHCP_PROFILE, DISABLE_IPV6_APPLY, DISABLE_IPV6_CONTENTS, DISABLE_IPV6_PATH, FORCE_IPV4_CONTENTS,
+    FORCE_IPV4_PATH,
+};
 
 use virt::connect::Connect;
 use vmnet_doctor_core::text_diff::unified_diff;
@@ -61,6 +64,71 @@ pub enum LibvirtFix {
     DisableGuestIpv6 {
         vm: String,
     },
+    /// Undoes [`Self::DisableGuestIpv6`]: the file as it was before
+    /// (`None`: removed) and IPv6 on again now.
+    RevertDisableGuestIpv6 {
+        vm: String,
+        previous: Option<String>,
+    },
+    /// Inside the running guest: the guide's APT-only alternative,
+    /// /etc/apt/apt.conf.d/99force-ipv4.
+    ForceAptIpv4 {
+        vm: String,
+    },
+    /// Undoes [`Self::ForceAptIpv4`]: the file as it was before (`None`:
+    /// removed).
+    RevertForceAptIpv4 {
+        vm: String,
+        previous: Option<String>,
+    },
+    /// Inside the running guest: the guide's NetworkManager profile
+    /// `kvm-dhcp` for `interface`, brought up (nmcli).
+    CreateGuestDhcpProfile {
+        vm: String,
+        interface: String,
+    },
+    /// Deletes the guest's `kvm-dhcp` profiles (nmcli).
+    RemoveGuestDhcpProfile {
+        vm: String,
+    },
+}
+
+impl LibvirtFix {
+    /// The VM it changes; `None` for a virtual network.
+    pub fn vm(&self) -> Option<&str> {
+        match self {
+            Self::DefineNetwork { .. } | Self::StartNetwork { .. } | Self::AutostartNetwork { .. } => None,
+            Self::SetLinkUp { vm, .. }
+            | Self::SetNicModel { vm, .. }
+            | Self::MoveNicToNetwork { vm, .. }
+            | Self::AddGuestAgentChannel { vm }
+            | Self::DisableGuestIpv6 { vm }
+            | Self::RevertDisableGuestIpv6 { vm, .. }
+            | Self::ForceAptIpv4 { vm }
+            | Self::RevertForceAptIpv4 { vm, .. }
+            | Self::CreateGuestDhcpProfile { vm, .. }
+            | Self::RemoveGuestDhcpProfile { vm } => Some(vm),
+        }
+    }
+
+    /// For a fix made inside the guest: the commands that make it by hand
+    /// there, as the guide writes them; empty for other fixes.
+    pub fn guest_commands(&self) -> Vec<String> {
+        guest::manual_commands(self)
+    }
+
+    /// Whether it is made inside the guest, through its agent.
+    pub fn is_in_guest(&self) -> bool {
+        matches!(
+            self,
+            Self::DisableGuestIpv6 { .. }
+                | Self::RevertDisableGuestIpv6 { .. }
+                | Self::ForceAptIpv4 { .. }
+                | Self::RevertForceAptIpv4 { .. }
+                | Self::CreateGuestDhcpProfile { .. }
+                | Self::RemoveGuestDhcpProfile { .. }
+        )
+    }
 }
 
 /// When a change is in effect.
@@ -208,7 +276,12 @@ pub(crate) fn preview(conn: &Connect, fix: &LibvirtFix) -> Result<FixPreview, Li
         | LibvirtFix::SetNicModel { .. }
         | LibvirtFix::MoveNicToNetwork { .. }
         | LibvirtFix::AddGuestAgentChannel { .. } => vm::plan(conn, &uri, fix).map(|plan| plan.preview()),
-        LibvirtFix::DisableGuestIpv6 { vm } => guest::plan_disable_ipv6(conn, &uri, vm),
+        LibvirtFix::DisableGuestIpv6 { .. }
+        | LibvirtFix::RevertDisableGuestIpv6 { .. }
+        | LibvirtFix::ForceAptIpv4 { .. }
+        | LibvirtFix::RevertForceAptIpv4 { .. }
+        | LibvirtFix::CreateGuestDhcpProfile { .. }
+        | LibvirtFix::RemoveGuestDhcpProfile { .. } => guest::plan(conn, &uri, fix),
     }
 }
 
@@ -227,8 +300,13 @@ pub(crate) fn apply(conn: &Connect, fix: &LibvirtFix) -> Result<FixReport, Box<F
         | LibvirtFix::AddGuestAgentChannel { .. } => {
             vm::plan(conn, &uri, fix).map_err(FixFailure::before_any_step)?.run(conn, &uri)
         }
-        LibvirtFix::DisableGuestIpv6 { vm } => {
-            let preview = guest::plan_disable_ipv6(conn, &uri, vm).map_err(FixFailure::before_any_step)?;
+        LibvirtFix::DisableGuestIpv6 { vm }
+        | LibvirtFix::RevertDisableGuestIpv6 { vm, .. }
+        | LibvirtFix::ForceAptIpv4 { vm }
+        | LibvirtFix::RevertForceAptIpv4 { vm, .. }
+        | LibvirtFix::CreateGuestDhcpProfile { vm, .. }
+        | LibvirtFix::RemoveGuestDhcpProfile { vm } => {
+            let preview = guest::plan(conn, &uri, fix).map_err(FixFailure::before_any_step)?;
             guest::run(conn, &uri, vm, preview)
         }
     }

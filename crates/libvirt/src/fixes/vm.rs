@@ -87,7 +87,12 @@ pub(super) fn plan(conn: &Connect, uri: &str, fix: &LibvirtFix) -> Result<VmPlan
         LibvirtFix::DefineNetwork { .. }
         | LibvirtFix::StartNetwork { .. }
         | LibvirtFix::AutostartNetwork { .. }
-        | LibvirtFix::DisableGuestIpv6 { .. } => {
+        | LibvirtFix::DisableGuestIpv6 { .. }
+        | LibvirtFix::RevertDisableGuestIpv6 { .. }
+        | LibvirtFix::ForceAptIpv4 { .. }
+        | LibvirtFix::RevertForceAptIpv4 { .. }
+        | LibvirtFix::CreateGuestDhcpProfile { .. }
+        | LibvirtFix::RemoveGuestDhcpProfile { .. } => {
             return Err(LibvirtError::Other { detail: "not a VM definition fix".to_owned() });
         }
     };

@@ -1,26 +1,33 @@
 //! Fixes made inside the guest through its agent: the guide's "Disable
-//! IPv6 in the VM" (a file in /etc/sysctl.d, then applied). The guest must
-//! run qemu-guest-agent with the file and exec commands allowed; when it
-//! does not, the error says which and the user gets the commands instead.
+//! IPv6 in the VM" (a file in /etc/sysctl.d, then applied) and its APT-only
+//! alternative (a file in /etc/apt/apt.conf.d), the NetworkManager profile
+//! `kvm-dhcp`, and the reverts of each. The guest must run
+//! qemu-guest-agent with the file and exec commands allowed; when it does
+//! not, the error says which and the user gets the commands instead.
+//!
+//! Every plan is read from the guest as it is now; applying runs the
+//! planned steps, each file written with the exact text the plan showed.
+
+mod apt;
+mod ipv6;
+mod profile;
 
 use std::time::Duration;
 
 use virt::connect::Connect;
 use virt::domain::Domain;
 
-use super::{ChangedDefinition, Effect, FixFailure, FixPreview, FixReport, FixStep, XmlChange};
-use crate::agent::{self, AgentError};
+pub use apt::{FORCE_IPV4_CONTENTS, FORCE_IPV4_PATH};
+pub use ipv6::{DISABLE_IPV6_APPLY, DISABLE_IPV6_CONTENTS, DISABLE_IPV6_PATH};
+pub use profile::DHCP_PROFILE;
+
+use super::{ChangedDefinition, Effect, FixFailure, FixPreview, FixReport, FixStep, LibvirtFix, XmlChange};
+use crate::agent::{self, AgentError, GuestOutput};
 use crate::error::LibvirtError;
 
-/// The guide's file, verbatim.
-pub const DISABLE_IPV6_PATH: &str = "/etc/sysctl.d/99-disable-ipv6.conf";
-pub const DISABLE_IPV6_CONTENTS: &str =
-    "net.ipv6.conf.all.disable_ipv6 = 1\nnet.ipv6.conf.default.disable_ipv6 = 1\n";
-/// Applies just that file: `sysctl -p FILE` is understood by procps
-/// (every distribution) and busybox alike, unlike `sysctl --system`.
-pub const DISABLE_IPV6_APPLY: [&str; 3] = ["sysctl", "-p", DISABLE_IPV6_PATH];
-
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// `nmcli connection up` waits for DHCP (`-w 30`); a little more here.
+const SLOW_TIMEOUT: Duration = Duration::from_secs(40);
 
 fn domain(conn: &Connect, uri: &str, vm: &str) -> Result<Domain, LibvirtError> {
     conn.lookup_domain_by_name(vm).map_err(|e| LibvirtError::from_change(uri, &e))
@@ -30,32 +37,103 @@ fn agent_error(vm: &str, error: AgentError) -> LibvirtError {
     LibvirtError::GuestAgent { vm: vm.to_owned(), error }
 }
 
-pub(super) fn plan_disable_ipv6(conn: &Connect, uri: &str, vm: &str) -> Result<FixPreview, LibvirtError> {
+fn read(domain: &Domain, vm: &str, path: &str) -> Result<Option<String>, LibvirtError> {
+    agent::read_file(domain, path, TIMEOUT).map_err(|e| agent_error(vm, e))
+}
+
+/// Runs a program in the guest for a plan (a question, not a change).
+fn ask(domain: &Domain, vm: &str, argv: &[&str]) -> Result<GuestOutput, LibvirtError> {
+    let (program, args) = argv.split_first().unwrap_or((&"true", &[]));
+    agent::run(domain, program, args, TIMEOUT).map_err(|e| agent_error(vm, e))
+}
+
+fn run_step(vm: &str, argv: &[&str]) -> FixStep {
+    FixStep::RunInGuest { vm: vm.to_owned(), argv: argv.iter().map(|arg| (*arg).to_owned()).collect() }
+}
+
+/// The steps that make the file at `path` hold `wanted` (`None`: absent),
+/// readable by everyone as `sudo tee` leaves it (the agent creates files
+/// 0600, and APT run by a user must read its configuration).
+fn file_steps(vm: &str, path: &str, current: Option<String>, wanted: Option<&str>, preview: &mut FixPreview) {
+    match wanted {
+        Some(wanted) if current.as_deref() != Some(wanted) => {
+            preview.steps.push(FixStep::WriteGuestFile { vm: vm.to_owned(), path: path.to_owned() });
+            preview.steps.push(run_step(vm, &["chmod", "0644", path]));
+            preview.changes.push(XmlChange {
+                definition: ChangedDefinition::GuestFile { vm: vm.to_owned(), path: path.to_owned() },
+                before: current.unwrap_or_default(),
+                after: wanted.to_owned(),
+            });
+        }
+        None if current.is_some() => {
+            preview.steps.push(run_step(vm, &["rm", "-f", path]));
+            preview.changes.push(XmlChange {
+                definition: ChangedDefinition::GuestFile { vm: vm.to_owned(), path: path.to_owned() },
+                before: current.unwrap_or_default(),
+                after: String::new(),
+            });
+        }
+        _ => {}
+    }
+}
+
+/// The commands that make `fix` by hand in the guest, as the guide writes
+/// them, for when the agent cannot.
+pub fn manual_commands(fix: &LibvirtFix) -> Vec<String> {
+    let restore = |path: &str, previous: &Option<String>| match previous {
+        Some(text) => format!("printf '%s' '{}' | sudo tee {path}", text.replace('\'', "'\\''")),
+        None => format!("sudo rm -f {path}"),
+    };
+    match fix {
+        LibvirtFix::DisableGuestIpv6 { .. } => vec![
+            format!("printf '{}' | sudo tee {DISABLE_IPV6_PATH}", DISABLE_IPV6_CONTENTS.replace('\n', "\\n")),
+            "sudo sysctl --system".to_owned(),
+        ],
+        LibvirtFix::RevertDisableGuestIpv6 { previous, .. } => vec![
+            restore(DISABLE_IPV6_PATH, previous),
+            "sudo sysctl -w net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0".to_owned(),
+        ],
+        LibvirtFix::ForceAptIpv4 { .. } => {
+            vec![format!("echo '{}' | sudo tee {FORCE_IPV4_PATH}", FORCE_IPV4_CONTENTS.trim_end())]
+        }
+        LibvirtFix::RevertForceAptIpv4 { previous, .. } => vec![restore(FORCE_IPV4_PATH, previous)],
+        LibvirtFix::CreateGuestDhcpProfile { interface, .. } => vec![
+            format!(
+                "sudo nmcli connection add type ethernet ifname {interface} con-name {DHCP_PROFILE} ipv4.method auto ipv6.method ignore"
+            ),
+            format!("sudo nmcli connection up {DHCP_PROFILE}"),
+        ],
+        LibvirtFix::RemoveGuestDhcpProfile { .. } => {
+            vec![format!("sudo nmcli connection delete {DHCP_PROFILE}")]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn empty_preview() -> FixPreview {
+    FixPreview { steps: Vec::new(), changes: Vec::new(), effect: Effect::Now }
+}
+
+pub(super) fn plan(conn: &Connect, uri: &str, fix: &LibvirtFix) -> Result<FixPreview, LibvirtError> {
+    let vm = fix.vm().unwrap_or_default();
     let domain = domain(conn, uri, vm)?;
-    let current = agent::read_file(&domain, DISABLE_IPV6_PATH, TIMEOUT).map_err(|e| agent_error(vm, e))?;
-    let disabled = agent::read_file(&domain, "/proc/sys/net/ipv6/conf/all/disable_ipv6", TIMEOUT)
-        .map_err(|e| agent_error(vm, e))?
-        .is_some_and(|value| value.trim() == "1");
-    let mut steps = Vec::new();
-    let mut changes = Vec::new();
-    if current.as_deref() != Some(DISABLE_IPV6_CONTENTS) {
-        steps.push(FixStep::WriteGuestFile { vm: vm.to_owned(), path: DISABLE_IPV6_PATH.to_owned() });
-        changes.push(XmlChange {
-            definition: ChangedDefinition::GuestFile {
-                vm: vm.to_owned(),
-                path: DISABLE_IPV6_PATH.to_owned(),
-            },
-            before: current.unwrap_or_default(),
-            after: DISABLE_IPV6_CONTENTS.to_owned(),
-        });
+    let mut preview = empty_preview();
+    match fix {
+        LibvirtFix::DisableGuestIpv6 { vm } => ipv6::plan_disable(&domain, vm, &mut preview)?,
+        LibvirtFix::RevertDisableGuestIpv6 { vm, previous } => {
+            ipv6::plan_revert(&domain, vm, previous.as_deref(), &mut preview)?;
+        }
+        LibvirtFix::ForceAptIpv4 { vm } => apt::plan_force(&domain, vm, &mut preview)?,
+        LibvirtFix::RevertForceAptIpv4 { vm, previous } => {
+            apt::plan_revert(&domain, vm, previous.as_deref(), &mut preview)?;
+        }
+        LibvirtFix::CreateGuestDhcpProfile { vm, interface } => {
+            profile::plan_create(&domain, vm, interface, &mut preview)?;
+        }
+        LibvirtFix::RemoveGuestDhcpProfile { vm } => profile::plan_remove(&domain, vm, &mut preview)?,
+        other => return Err(LibvirtError::Other { detail: format!("not a guest fix: {other:?}") }),
     }
-    if !steps.is_empty() || !disabled {
-        steps.push(FixStep::RunInGuest {
-            vm: vm.to_owned(),
-            argv: DISABLE_IPV6_APPLY.iter().map(|arg| (*arg).to_owned()).collect(),
-        });
-    }
-    Ok(FixPreview { steps, changes, effect: Effect::Now })
+    Ok(preview)
 }
 
 pub(super) fn run(
@@ -69,14 +147,26 @@ pub(super) fn run(
     for step in &preview.steps {
         let result = match step {
             FixStep::WriteGuestFile { path, .. } => {
-                agent::write_file(&domain, path, DISABLE_IPV6_CONTENTS, TIMEOUT)
-                    .map_err(|e| agent_error(vm, e))
+                // The text the plan showed, nothing else.
+                let contents = preview.changes.iter().find_map(|change| match &change.definition {
+                    ChangedDefinition::GuestFile { path: changed, .. } if changed == path => {
+                        Some(&change.after)
+                    }
+                    _ => None,
+                });
+                match contents {
+                    Some(contents) => {
+                        agent::write_file(&domain, path, contents, TIMEOUT).map_err(|e| agent_error(vm, e))
+                    }
+                    None => Err(LibvirtError::Other { detail: format!("no planned contents for {path}") }),
+                }
             }
             FixStep::RunInGuest { argv, .. } => {
                 let mut words = argv.iter().map(String::as_str);
                 let program = words.next().unwrap_or_default();
                 let args: Vec<&str> = words.collect();
-                match agent::run(&domain, program, &args, TIMEOUT) {
+                let timeout = if program == "nmcli" { SLOW_TIMEOUT } else { TIMEOUT };
+                match agent::run(&domain, program, &args, timeout) {
                     Ok(output) if output.succeeded() => Ok(()),
                     Ok(output) => Err(agent_error(
                         vm,
@@ -85,7 +175,7 @@ pub(super) fn run(
                             detail: format!(
                                 "exit status {}: {}",
                                 output.exit_code.map_or_else(|| "none".to_owned(), |code| code.to_string()),
-                                output.stderr.trim()
+                                [output.stderr.trim(), output.stdout.trim()].join(" ").trim()
                             ),
                         },
                     )),
@@ -100,4 +190,38 @@ pub(super) fn run(
         done.push(step.clone());
     }
     Ok(FixReport { done, changes: preview.changes, effect: Effect::Now, running_vm_refused: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand_the_guide_s_commands_carry_the_real_names() {
+        let profile = LibvirtFix::CreateGuestDhcpProfile { vm: "vm".into(), interface: "ens3".into() };
+        assert_eq!(
+            manual_commands(&profile),
+            [
+                "sudo nmcli connection add type ethernet ifname ens3 con-name kvm-dhcp ipv4.method auto ipv6.method ignore",
+                "sudo nmcli connection up kvm-dhcp"
+            ]
+        );
+        assert_eq!(
+            manual_commands(&LibvirtFix::ForceAptIpv4 { vm: "vm".into() }),
+            [r#"echo 'Acquire::ForceIPv4 "true";' | sudo tee /etc/apt/apt.conf.d/99force-ipv4"#]
+        );
+        assert_eq!(
+            manual_commands(&LibvirtFix::DisableGuestIpv6 { vm: "vm".into() }),
+            [
+                r"printf 'net.ipv6.conf.all.disable_ipv6 = 1\nnet.ipv6.conf.default.disable_ipv6 = 1\n' | sudo tee /etc/sysctl.d/99-disable-ipv6.conf",
+                "sudo sysctl --system"
+            ]
+        );
+        // A file that held a quote is restored with it.
+        let revert = LibvirtFix::RevertForceAptIpv4 { vm: "vm".into(), previous: Some("it's\n".into()) };
+        assert_eq!(
+            manual_commands(&revert),
+            ["printf '%s' 'it'\\''s\n' | sudo tee /etc/apt/apt.conf.d/99force-ipv4"]
+        );
+    }
 }

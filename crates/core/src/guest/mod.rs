@@ -1,0 +1,165 @@
+//! The guest's own view of itself, read through the QEMU guest agent: its
+//! operating system (`guest-get-osinfo`), which agent commands it allows
+//! (`guest-info`), and what a read-only probe script run with `guest-exec`
+//! finds — the network stack that configures it, NetworkManager's
+//! connection profiles, ifupdown's stanzas, its default routes and IPv6
+//! switches. Pure data and parsers; `vmnet-doctor-libvirt` asks the agent.
+
+pub mod checklist;
+mod osinfo;
+mod probe;
+
+use std::net::IpAddr;
+
+pub use osinfo::{AgentInfo, GuestOs};
+pub use probe::{PROBE_SCRIPT, nm_terse_fields, parse_probe};
+
+use crate::host::Fact;
+
+/// Everything one inspection of a running guest learned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestFacts {
+    /// `guest-info`: the agent's version and the commands it refuses.
+    pub agent: Fact<AgentInfo>,
+    /// `guest-get-osinfo`.
+    pub os: Fact<GuestOs>,
+    /// The probe script's findings; unknown when `guest-exec` is refused.
+    pub network: Fact<GuestNetwork>,
+}
+
+/// Whether a service runs, as far as the guest can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceState {
+    /// Its program is not installed.
+    Absent,
+    /// Installed, not running.
+    Stopped,
+    Running,
+    /// Installed; the guest has no way to tell (no systemd, no nmcli).
+    Unknown,
+}
+
+/// A program that configures the guest's network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkStack {
+    NetworkManager,
+    Networkd,
+    /// netplan writes NetworkManager's or networkd's configuration.
+    Netplan,
+    /// Debian's /etc/network/interfaces.
+    Ifupdown,
+}
+
+impl NetworkStack {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NetworkManager => "NetworkManager",
+            Self::Networkd => "systemd-networkd",
+            Self::Netplan => "netplan",
+            Self::Ifupdown => "ifupdown",
+        }
+    }
+}
+
+/// A NetworkManager connection profile (`nmcli connection show`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NmProfile {
+    pub name: String,
+    pub uuid: String,
+    /// `802-3-ethernet`, `loopback`, `bridge`, …
+    pub kind: String,
+    /// `connection.interface-name`: the only interface it may activate on.
+    pub interface_name: Option<String>,
+    pub autoconnect: bool,
+    /// `802-3-ethernet.mac-address`: the only card it may activate on.
+    pub mac: Option<String>,
+    /// The device it is active on now.
+    pub device: Option<String>,
+}
+
+impl NmProfile {
+    pub fn is_ethernet(&self) -> bool {
+        self.kind == "802-3-ethernet"
+    }
+}
+
+/// An `iface NAME FAMILY METHOD` stanza of /etc/network/interfaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfupdownIface {
+    pub name: String,
+    /// `inet` or `inet6`.
+    pub family: String,
+    /// `dhcp`, `static`, `auto`, `manual`, `loopback`, …
+    pub method: String,
+}
+
+/// A default route of the guest's main table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestRoute {
+    pub ipv6: bool,
+    /// `None` for a route straight onto the link.
+    pub gateway: Option<IpAddr>,
+    pub dev: String,
+}
+
+/// What the probe script found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestNetwork {
+    /// The programs found on the guest's PATH, among those the probe asks
+    /// for (ip, nmcli, ping, getent, curl, wget, apt-get, dnf, pacman, …).
+    pub tools: Vec<String>,
+    /// Those of them that are busybox applets, whose options differ.
+    pub busybox: Vec<String>,
+    pub network_manager: ServiceState,
+    pub networkd: ServiceState,
+    /// netplan configuration files.
+    pub netplan: Vec<String>,
+    /// ifupdown's stanzas for interfaces other than loopback.
+    pub ifupdown: Vec<IfupdownIface>,
+    /// NetworkManager's profiles; unknown unless it runs.
+    pub profiles: Fact<Vec<NmProfile>>,
+    pub default_routes: Vec<GuestRoute>,
+    /// `net.ipv6.conf.all.disable_ipv6`, when readable.
+    pub ipv6_disabled: Option<bool>,
+    /// APT's `Acquire::ForceIPv4`, when APT is there.
+    pub apt_force_ipv4: Option<bool>,
+}
+
+impl GuestNetwork {
+    pub fn has_tool(&self, tool: &str) -> bool {
+        self.tools.iter().any(|known| known == tool)
+    }
+
+    pub fn is_busybox(&self, tool: &str) -> bool {
+        self.busybox.iter().any(|known| known == tool)
+    }
+
+    /// The stacks that configure interfaces now: NetworkManager and
+    /// networkd when they run, netplan when it has files, ifupdown when it
+    /// is installed and has a stanza for a real interface.
+    pub fn stacks(&self) -> Vec<NetworkStack> {
+        let mut stacks = Vec::new();
+        if !self.netplan.is_empty() {
+            stacks.push(NetworkStack::Netplan);
+        }
+        if self.network_manager == ServiceState::Running {
+            stacks.push(NetworkStack::NetworkManager);
+        }
+        if self.networkd == ServiceState::Running {
+            stacks.push(NetworkStack::Networkd);
+        }
+        if self.has_tool("ifup") && !self.ifupdown.is_empty() {
+            stacks.push(NetworkStack::Ifupdown);
+        }
+        stacks
+    }
+
+    /// The guest's IPv4 default gateway, the first one.
+    pub fn ipv4_gateway(&self) -> Option<IpAddr> {
+        self.default_routes.iter().filter(|route| !route.ipv6).find_map(|route| route.gateway)
+    }
+
+    pub fn ipv6_default_routes(&self) -> impl Iterator<Item = &GuestRoute> {
+        self.default_routes.iter().filter(|route| route.ipv6)
+    }
+}

@@ -1,0 +1,194 @@
+//! `guest-profile-interface-missing`: the guide's "Interface mismatch —
+//! hardcoded interface name". Inside the guest, a NetworkManager profile
+//! (or an ifupdown stanza) is bound to an interface name, or a MAC, that
+//! the guest does not have — made on another machine, or before the card's
+//! model or slot changed its name (eth0, enp1s0, ens3) — so it never
+//! activates.
+//!
+//! Needs the guest inspection (the profiles come from nmcli run by the
+//! agent) and the agent's interface list; without either it says nothing.
+//! When a card of the VM has no IPv4 address and NetworkManager runs, the
+//! fix is the guide's `kvm-dhcp` profile for the name the guest really uses.
+
+use gettextrs::gettext;
+
+use super::common::{NicRef, is_running};
+use crate::finding::{Evidence, Finding, Fix, Severity, Subject};
+use crate::guest::{GuestFacts, ServiceState};
+use crate::i18n::fill;
+use crate::interface::InterfaceType;
+use crate::snapshot::{AddressSource, DomainSnapshot, GuestInterface, Snapshot};
+
+/// A configuration bound to something the guest does not have.
+struct Stale {
+    /// "NetworkManager profile “Wired connection 1”", for evidence.
+    what: String,
+    /// The interface name (or MAC) it is bound to.
+    bound: String,
+    network_manager: bool,
+    name: String,
+}
+
+fn stale_bindings(facts: &GuestFacts, interfaces: &[GuestInterface]) -> Vec<Stale> {
+    let Some(network) = facts.network.known() else {
+        return Vec::new();
+    };
+    let has_name = |name: &str| interfaces.iter().any(|iface| iface.name == name);
+    let has_mac = |mac: &str| {
+        interfaces.iter().any(|iface| iface.mac.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(mac)))
+    };
+    let mut stale = Vec::new();
+    for profile in network.profiles.known().into_iter().flatten().filter(|profile| profile.is_ethernet()) {
+        let bound = match (&profile.interface_name, &profile.mac) {
+            (Some(name), _) if !has_name(name) => name.clone(),
+            (_, Some(mac)) if !has_mac(mac) => mac.clone(),
+            _ => continue,
+        };
+        stale.push(Stale {
+            what: format!("NetworkManager profile “{}”", profile.name),
+            bound,
+            network_manager: true,
+            name: profile.name.clone(),
+        });
+    }
+    if network.has_tool("ifup") {
+        for iface in
+            network.ifupdown.iter().filter(|iface| !iface.name.contains('*') && !has_name(&iface.name))
+        {
+            stale.push(Stale {
+                what: format!(
+                    "/etc/network/interfaces: iface {} {} {}",
+                    iface.name, iface.family, iface.method
+                ),
+                bound: iface.name.clone(),
+                network_manager: false,
+                name: iface.name.clone(),
+            });
+        }
+    }
+    stale
+}
+
+/// The VM's cards on libvirt networks, with the guest's name for each, that
+/// have no IPv4 address in the agent's report.
+fn unconfigured<'s>(
+    domain: &'s DomainSnapshot,
+    interfaces: &'s [GuestInterface],
+) -> Vec<(NicRef<'s>, &'s str)> {
+    domain
+        .interfaces()
+        .iter()
+        .enumerate()
+        .map(|(index, nic)| NicRef { domain, nic, index })
+        .filter(|nic| nic.nic.kind == InterfaceType::Network)
+        .filter_map(|nic| {
+            let mac = nic.nic.mac.as_deref()?;
+            let iface = interfaces
+                .iter()
+                .find(|iface| iface.mac.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(mac)))?;
+            let has_ipv4 = iface.addresses.iter().any(|address| address.ip.is_ipv4());
+            (!has_ipv4).then_some((nic, iface.name.as_str()))
+        })
+        .collect()
+}
+
+pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for domain in snapshot.domains.iter().filter(|domain| is_running(domain)) {
+        let Some(facts) = domain.guest.known() else {
+            continue;
+        };
+        let Some(Ok(interfaces)) = domain
+            .addresses
+            .iter()
+            .find(|(source, _)| *source == AddressSource::Agent)
+            .map(|(_, result)| result)
+        else {
+            continue;
+        };
+        let stale = stale_bindings(facts, interfaces);
+        let Some(first) = stale.first() else {
+            continue;
+        };
+        let vm = domain.name();
+        let network_manager_runs =
+            facts.network.known().is_some_and(|network| network.network_manager == ServiceState::Running);
+        let broken = unconfigured(domain, interfaces);
+        let mut evidence: Vec<Evidence> = stale
+            .iter()
+            .map(|stale| {
+                Evidence::new(
+                    stale.what.clone(),
+                    format!("bound to {}, which the guest does not have", stale.bound),
+                )
+            })
+            .collect();
+        let names: Vec<String> = interfaces
+            .iter()
+            .filter(|iface| iface.name != "lo")
+            .map(|iface| format!("{} ({})", iface.name, iface.mac.as_deref().unwrap_or("?")))
+            .collect();
+        evidence.push(Evidence::new("guest interfaces (guest agent)", names.join(", ")));
+        let (subject, severity, interface, fix) = match broken.first() {
+            Some((nic, interface)) => {
+                evidence.push(Evidence::new(format!("{interface} IPv4 address"), "none"));
+                let fix = (network_manager_runs && first.network_manager).then(|| {
+                    Fix::CreateGuestDhcpProfile { vm: vm.to_owned(), interface: (*interface).to_owned() }
+                });
+                (nic.subject(), Severity::Error, Some(*interface), fix)
+            }
+            // Every card has an address: the profile is only left over.
+            None => (Subject::Vm { name: vm.to_owned() }, Severity::Info, None, None),
+        };
+        let interface = interface.unwrap_or_default();
+        let values = [
+            ("vm", vm),
+            ("profile", first.name.as_str()),
+            ("bound", first.bound.as_str()),
+            ("interface", interface),
+        ];
+        let title = if first.network_manager {
+            fill(
+                &gettext("A network profile in “{vm}” is bound to {bound}, which the guest does not have"),
+                &values,
+            )
+        } else {
+            fill(
+                &gettext(
+                    "/etc/network/interfaces in “{vm}” configures {bound}, which the guest does not have",
+                ),
+                &values,
+            )
+        };
+        let explanation = match (interface.is_empty(), first.network_manager) {
+            (true, _) => fill(
+                &gettext(
+                    "Inside “{vm}”, “{profile}” is bound to {bound}, an interface the guest does not have, so it never activates. Every card has an address anyway; the profile is only left over (“sudo nmcli connection delete” removes it).",
+                ),
+                &values,
+            ),
+            (false, true) => fill(
+                &gettext(
+                    "Inside “{vm}”, NetworkManager's profile “{profile}” is bound to {bound}, but the guest calls this card {interface}: interface names depend on the distribution and on the card's model and slot (eth0, enp1s0, ens3), so a profile made elsewhere never activates here and {interface} gets no address. The guide's fix is a DHCP profile for the real name: “sudo nmcli connection add type ethernet ifname {interface} con-name kvm-dhcp ipv4.method auto ipv6.method ignore”, then “sudo nmcli connection up kvm-dhcp”.",
+                ),
+                &values,
+            ),
+            (false, false) => fill(
+                &gettext(
+                    "Inside “{vm}”, /etc/network/interfaces configures {bound}, but the guest calls this card {interface}: interface names depend on the distribution and on the card's model and slot (eth0, enp1s0, ens3), so {interface} gets no address. Replace {bound} with {interface} in /etc/network/interfaces, then run “sudo ifup {interface}”.",
+                ),
+                &values,
+            ),
+        };
+        findings.push(Finding {
+            id: "guest-profile-interface-missing",
+            severity,
+            subject,
+            title,
+            explanation,
+            evidence,
+            fix,
+        });
+    }
+    findings
+}

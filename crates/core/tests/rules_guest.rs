@@ -1,0 +1,148 @@
+//! The guest-side rules on the lab's real guests (tests/fixtures/guest/):
+//! guest-profile-interface-missing (NetworkManager's profile bound to ens3
+//! on a guest whose card is enp1s0; ifupdown's stanza for ens3) and
+//! guest-ipv6-unrouted with the guest's own IPv6 default route and its two
+//! remedies. Each VM is the lab's own domain XML, running with its agent
+//! connected (set by hand: QEMU's live XML), on the guide's `default`.
+
+#[path = "support/guest.rs"]
+mod guest;
+#[path = "support/rules.rs"]
+mod support;
+
+use guest::{busybox, debian, facts, interfaces, lab_guest};
+use support::{Error, find, healthy_default, nic, of, system};
+use vmnet_doctor_core::{Fact, Fix, Severity, Subject, diagnose};
+
+const DEBIAN_MAC: &str = "52:54:00:1a:b0:02";
+const BUSYBOX_MAC: &str = "52:54:00:1a:b0:01";
+const PROFILE: &str = "guest-profile-interface-missing";
+const IPV6: &str = "guest-ipv6-unrouted";
+
+#[test]
+fn a_profile_bound_to_a_missing_name_leaves_the_card_without_an_address() -> Result<(), Error> {
+    let snapshot = system(
+        vec![debian("debian13-interfaces-unconfigured", "debian13-probe-stale-profile")?],
+        vec![healthy_default()?],
+    );
+    let findings = diagnose(&snapshot);
+    assert_eq!(of(&findings, PROFILE), [(Severity::Error, nic("lab-debian", DEBIAN_MAC))]);
+    let finding = find(&findings, PROFILE)?;
+    assert_eq!(
+        finding.fix,
+        Some(Fix::CreateGuestDhcpProfile { vm: "lab-debian".into(), interface: "enp1s0".into() })
+    );
+    assert!(finding.explanation.contains("ens3") && finding.explanation.contains("enp1s0"), "{finding:#?}");
+    assert!(
+        finding
+            .evidence
+            .iter()
+            .any(|e| e.what == "NetworkManager profile “Wired connection 1”" && e.value.contains("ens3")),
+        "{finding:#?}"
+    );
+    // vm-no-ip names it as the reason the card has no address.
+    let no_ip = find(&findings, "vm-no-ip")?;
+    assert!(format!("{no_ip:?}").contains(PROFILE), "{no_ip:#?}");
+    Ok(())
+}
+
+#[test]
+fn with_kvm_dhcp_up_the_stale_profile_is_only_left_over() -> Result<(), Error> {
+    let snapshot = system(vec![debian("debian13-interfaces", "debian13-probe")?], vec![healthy_default()?]);
+    let findings = diagnose(&snapshot);
+    assert_eq!(of(&findings, PROFILE), [(Severity::Info, Subject::Vm { name: "lab-debian".into() })]);
+    assert_eq!(find(&findings, PROFILE)?.fix, None);
+    Ok(())
+}
+
+#[test]
+fn without_the_inspection_or_the_agent_the_rule_is_silent() -> Result<(), Error> {
+    let mut uninspected = debian("debian13-interfaces-unconfigured", "debian13-probe-stale-profile")?;
+    uninspected.guest = Fact::Unknown("the guest was not inspected".into());
+    let mut no_agent = debian("debian13-interfaces-unconfigured", "debian13-probe-stale-profile")?;
+    no_agent.addresses.retain(|(source, _)| *source != vmnet_doctor_core::AddressSource::Agent);
+    for domain in [uninspected, no_agent] {
+        let findings = diagnose(&system(vec![domain], vec![healthy_default()?]));
+        assert_eq!(of(&findings, PROFILE), []);
+    }
+    Ok(())
+}
+
+#[test]
+fn an_ifupdown_stanza_for_a_missing_name_is_flagged_without_an_automatic_fix() -> Result<(), Error> {
+    // The busybox guest with /etc/network/interfaces made for ens3: its
+    // card has an address from udhcpc, so the stanza is only left over.
+    let snapshot = system(vec![busybox("busybox-probe-ifupdown")?], vec![healthy_default()?]);
+    let findings = diagnose(&snapshot);
+    assert_eq!(of(&findings, PROFILE), [(Severity::Info, Subject::Vm { name: "lab-guest".into() })]);
+    let finding = find(&findings, PROFILE)?;
+    assert!(
+        finding.title.contains("/etc/network/interfaces") && finding.title.contains("ens3"),
+        "{finding:#?}"
+    );
+    assert_eq!(finding.fix, None);
+    // Without an IPv4 address on its card it is the reason for it.
+    let mut unconfigured = interfaces("busybox-interfaces")?;
+    for iface in &mut unconfigured {
+        iface.addresses.retain(|address| !address.ip.is_ipv4() || iface.name == "lo");
+    }
+    let facts = facts("busybox-info", "busybox-osinfo", "busybox-probe-ifupdown")?;
+    let domain = lab_guest("tests/lab/guest.xml", unconfigured, Fact::Known(Box::new(facts)))?;
+    let findings = diagnose(&system(vec![domain], vec![healthy_default()?]));
+    assert_eq!(of(&findings, PROFILE), [(Severity::Error, nic("lab-guest", BUSYBOX_MAC))]);
+    let finding = find(&findings, PROFILE)?;
+    assert_eq!(finding.fix, None, "no NetworkManager: the explanation says what to edit");
+    assert!(finding.explanation.contains("sudo ifup enp1s0"), "{finding:#?}");
+    Ok(())
+}
+
+#[test]
+fn the_busybox_guest_as_it_is_has_no_guest_findings() -> Result<(), Error> {
+    let findings = diagnose(&system(vec![busybox("busybox-probe")?], vec![healthy_default()?]));
+    assert_eq!(of(&findings, PROFILE), []);
+    assert_eq!(of(&findings, IPV6), []);
+    Ok(())
+}
+
+#[test]
+fn an_ipv6_default_route_is_evidence_and_either_remedy_ends_the_finding() -> Result<(), Error> {
+    let broken = debian("debian13-interfaces-ipv6", "debian13-probe-ipv6")?;
+    let findings = diagnose(&system(vec![broken.clone()], vec![healthy_default()?]));
+    assert_eq!(of(&findings, IPV6), [(Severity::Warning, nic("lab-debian", DEBIAN_MAC))]);
+    let finding = find(&findings, IPV6)?;
+    let evidence: Vec<(&str, &str)> =
+        finding.evidence.iter().map(|e| (e.what.as_str(), e.value.as_str())).collect();
+    assert!(
+        evidence.contains(&("IPv6 default routes (guest)", "default via fe80::1 dev enp1s0")),
+        "{evidence:?}"
+    );
+    assert!(
+        evidence.contains(&("global IPv6 addresses (guest agent)", "2001:db8:122::50/64")),
+        "{evidence:?}"
+    );
+    assert_eq!(finding.fix, Some(Fix::DisableGuestIpv6 { vm: "lab-debian".into() }));
+    assert_eq!(
+        finding.fix.as_ref().and_then(Fix::alternative),
+        Some(Fix::ForceAptIpv4 { vm: "lab-debian".into() })
+    );
+
+    // Only the route (the address was not reported): still flagged, as a route.
+    let mut route_only = broken;
+    for (_, result) in &mut route_only.addresses {
+        if let Ok(interfaces) = result {
+            for iface in interfaces {
+                iface.addresses.retain(|address| !address.ip.to_string().starts_with("2001:"));
+            }
+        }
+    }
+    let findings = diagnose(&system(vec![route_only], vec![healthy_default()?]));
+    assert!(find(&findings, IPV6)?.title.contains("default route"));
+
+    let forced = debian("debian13-interfaces-ipv6", "debian13-probe-ipv6-force-ipv4")?;
+    let findings = diagnose(&system(vec![forced], vec![healthy_default()?]));
+    assert_eq!(of(&findings, IPV6), [], "APT on IPv4: the apt hang is gone");
+    let disabled = debian("debian13-interfaces-ipv6-disabled", "debian13-probe-ipv6-disabled")?;
+    let findings = diagnose(&system(vec![disabled], vec![healthy_default()?]));
+    assert_eq!(of(&findings, IPV6), [], "IPv6 off: no address, no route");
+    Ok(())
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the lab's guest-side checks (tests/lab/guest_checks.py), each in a
+# fresh lab, as tests/lab/run.sh runs the scenarios.
+#
+#   tests/lab/guest-checks.sh [CHECK…]   the quick checks (tiny guest) when none is named
+#   tests/lab/guest-checks.sh --slow     the full Debian 13 guest (built first, cached)
+#   tests/lab/guest-checks.sh --capture  re-capture crates/core/tests/fixtures/guest/
+#
+# Needs root. The Debian guest's image needs mmdebstrap and the Debian
+# archive the first time (tests/lab/debian-guest/build.sh); it is cached in
+# target/lab/debian13.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+[[ $(id -u) -eq 0 ]] || { echo "tests/lab/guest-checks.sh: needs root" >&2; exit 2; }
+
+cargo build --locked -p vmnet-doctor -p vmnet-doctor-helper --bins
+target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+export LAB_DOCTOR=$target_dir/debug/vmnet-doctor
+export LAB_HELPER=$target_dir/debug/vmnet-doctor-helper
+export LAB_GUEST_DIR=$target_dir/lab/guest
+export LAB_CACHE_DIR=$target_dir/lab/cache
+export LAB_DEBIAN_DIR=$target_dir/lab/debian13
+tests/lab/build-guest.sh "$LAB_GUEST_DIR"
+if [[ "${1:-}" == --slow || "${1:-}" == --capture || " $* " == *" D1-"* ]]; then
+    started=$SECONDS
+    tests/lab/debian-guest/build.sh "$LAB_DEBIAN_DIR"
+    echo "  Debian 13 guest image ready in $((SECONDS - started)) s ($LAB_DEBIAN_DIR)"
+fi
+if [[ "${1:-}" == --capture ]]; then
+    exec tests/lab/lab.sh python3 tests/lab/capture_guest_fixtures.py
+fi
+exec python3 tests/lab/guest_checks.py "$@"

@@ -1,0 +1,457 @@
+#!/usr/bin/env python3
+"""The lab's guest-side checks (issue: inside the guest). Each runs in a
+fresh lab (tests/lab/lab.sh) and drives the app as the lab's desktop user:
+`vmnet-doctor verify` (the guide's checklist inside the guest, pointed at
+the lab's internet host), `check --vm` (which looks inside the guest) and
+the guest fixes with `fix` and `revert`, all through the guest agent.
+
+    guest_checks.py [NAME…]         each check in a fresh lab (default: all but the slow ones)
+    guest_checks.py --slow          the checks on the full Debian 13 guest only
+    guest_checks.py --list
+    guest_checks.py --inside NAME   (what lab.sh runs)
+
+The G* checks use the tiny busybox guest; D1 the full Debian 13 guest
+built by tests/lab/debian-guest/build.sh into $LAB_DEBIAN_DIR (slow: it
+boots systemd under emulation).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import labkit as lab
+
+CHECKS = {}
+SLOW = {"D1-debian-guest"}
+STARTED = time.monotonic()
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def check(name):
+    def register(function):
+        CHECKS[name] = function
+        return function
+    return register
+
+
+def step(text):
+    print(f"    {time.monotonic() - STARTED:5.1f} s  {text}", flush=True)
+
+
+def lab_targets():
+    return ["--ping", os.environ["LAB_WWW"], "--dns", os.environ["LAB_WWW_NAME"],
+            "--http", f"http://{os.environ['LAB_WWW_NAME']}/"]
+
+
+def verify(vm=None, extra=(), expect_exit=None):
+    """`vmnet-doctor verify --json` as the desktop user: (exit, events by kind)."""
+    done = lab.as_user([os.environ["LAB_DOCTOR"], "verify", "--connect", os.environ["LAB_URI"],
+                        vm or lab.GUEST, "--json", *lab_targets(), *extra], timeout=600)
+    events = []
+    for line in done.stdout.splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError as error:
+            raise lab.LabError(f"verify printed a line that is not JSON: {line!r}") from error
+    if expect_exit is not None and done.returncode != expect_exit:
+        raise lab.LabError(f"verify exited {done.returncode}, not {expect_exit}: {done.stdout} {done.stderr}")
+    if not events or events[-1].get("event") != "summary" or events[-1].get("exit_code") != done.returncode:
+        raise lab.LabError(f"verify's last line is not its summary: {done.stdout[-2000:]} {done.stderr}")
+    return done.returncode, events
+
+
+def steps_of(events):
+    return {event["step"]: event for event in events if event.get("event") == "step"}
+
+
+def expect_steps(events, wanted):
+    """WANTED: {step: status}; every step named must have that status."""
+    found = steps_of(events)
+    wrong = {name: (found.get(name, {}).get("status"), found.get(name, {}).get("detail"))
+             for name, status in wanted.items() if found.get(name, {}).get("status") != status}
+    if wrong:
+        raise lab.LabError(f"verify's steps are not as expected (wanted {wanted}): {wrong}")
+    return found
+
+
+def guest_event(events):
+    for event in events:
+        if event.get("event") == "guest":
+            return event
+    raise lab.LabError(f"verify reported nothing about the guest: {events}")
+
+
+def check_vm(vm):
+    """`check --vm VM --json` (which inspects the guest)."""
+    done = lab.as_user([os.environ["LAB_DOCTOR"], "check", "--connect", os.environ["LAB_URI"], "--vm", vm,
+                        "--json"])
+    try:
+        return json.loads(done.stdout)
+    except ValueError as error:
+        raise lab.LabError(f"check printed no JSON (exit {done.returncode}): {done.stderr}") from error
+
+
+def findings(vm, finding_id):
+    return [f for f in check_vm(vm)["findings"] if f["id"] == finding_id]
+
+
+def fix(vm, *args):
+    done = lab.as_user([os.environ["LAB_DOCTOR"], "fix", "--connect", os.environ["LAB_URI"], "--vm", vm,
+                        "--json", *args], timeout=300)
+    try:
+        result = json.loads(done.stdout)
+    except ValueError as error:
+        raise lab.LabError(f"fix printed no JSON (exit {done.returncode}): {done.stderr}") from error
+    if done.returncode != 0:
+        raise lab.LabError(f"fix {' '.join(args)} failed (exit {done.returncode}): {json.dumps(result)[:3000]}")
+    transactions = [r["transaction"] for r in result["results"] if r.get("transaction")]
+    return result, transactions
+
+
+def revert(transaction):
+    done = lab.as_user([os.environ["LAB_DOCTOR"], "revert", transaction, "--json"], timeout=300)
+    if done.returncode != 0:
+        raise lab.LabError(f"revert {transaction} failed (exit {done.returncode}): {done.stdout} {done.stderr}")
+    return json.loads(done.stdout)
+
+
+def guest_file(path):
+    code, out = lab.guest_run(f"cat {path}")
+    return out if code == 0 else None
+
+
+def break_ipv6(interface):
+    """The guide's apt hang: a global IPv6 address and a default route on
+    a NAT network that carries no IPv6 (as S10)."""
+    code, out = lab.guest_run(f"echo 0 >/proc/sys/net/ipv6/conf/{interface}/accept_dad && "
+                              f"ip -6 addr add 2001:db8:122::50/64 dev {interface} && "
+                              f"ip -6 route add default via fe80::1 dev {interface}")
+    if code != 0:
+        raise lab.LabError(f"could not give the guest its IPv6 address: {out}")
+
+
+# --- The tiny guest -------------------------------------------------------------
+
+@check("G1-discovery-and-verify")
+def discovery_and_verify():
+    """The tiny guest as it is: what the agent says about it, and the
+    checklist passing against the lab's internet host."""
+    lab.start_guest()
+    lab.expect_network_works()
+    code, events = verify(expect_exit=0)
+    guest = guest_event(events)
+    if guest["os"].get("id") is not None or not guest["os"].get("kernel_release"):
+        raise lab.LabError(f"the tiny guest has no os-release, only a kernel: {guest['os']}")
+    network = guest["network"]
+    if network["stacks"] or network["network_manager"] != "absent" or "wget" not in network["busybox"]:
+        raise lab.LabError(f"the tiny guest is busybox with no network stack: {network}")
+    cards = guest["cards"]
+    if cards != [{"mac": os.environ["LAB_GUEST_MAC"], "network": "default", "interface": "enp1s0"}]:
+        raise lab.LabError(f"the card's guest name is not enp1s0, found by MAC: {cards}")
+    step("the guest: no os-release, kernel only; no NetworkManager/networkd/netplan/ifupdown (busybox); "
+         "its card is enp1s0, found by MAC")
+    found = expect_steps(events, {"address": "pass", "gateway": "pass", "ping": "pass", "dns": "pass",
+                                  "http": "pass", "packages": "skip"})
+    if found["gateway"]["target"] != "192.168.122.1":
+        raise lab.LabError(f"the gateway is not the guest's own default gateway: {found['gateway']}")
+    step("verify: every step passes, the gateway from the guest's own route; no package manager (skipped)")
+    report = check_vm(lab.GUEST)
+    if any(f["severity"] in ("error", "warning") for f in report["findings"]):
+        raise lab.LabError(f"check --vm is not clean: {report['findings']}")
+    step("check --vm (with the guest inspected) is clean")
+
+
+@check("G2-verify-shows-where-it-breaks")
+def verify_broken():
+    """IPv4 forwarding off on the host: the checklist shows where the path
+    ends — the gateway answers, the internet does not."""
+    lab.start_guest()
+    lab.expect_network_works()
+    lab.sh("sysctl -qw net.ipv4.ip_forward=0")
+    step("net.ipv4.ip_forward = 0 on the host")
+    code, events = verify(expect_exit=1)
+    expect_steps(events, {"address": "pass", "gateway": "pass", "ping": "fail", "dns": "pass", "http": "fail"})
+    step("verify exits 1: address, gateway and DNS (the host's dnsmasq) pass; public ping and HTTP fail")
+    lab.sh("sysctl -qw net.ipv4.ip_forward=1")
+    verify(expect_exit=0)
+    step("forwarding back on: every step passes again")
+
+
+@check("G3-ipv6-both-remedies-and-reverts")
+def ipv6_remedies():
+    """Both of the guide's IPv6 remedies through the agent, each reverted:
+    APT's ForceIPv4 (fix --alternative) and the sysctl.d file."""
+    lab.start_guest()
+    lab.expect_network_works()
+    break_ipv6("enp1s0")
+    # The tiny guest has no APT; its configuration directory is what the fix needs.
+    lab.guest_run("mkdir -p /etc/apt/apt.conf.d")
+    step("the guest has a global IPv6 address and default route on a NAT network without IPv6")
+    found = findings(lab.GUEST, "guest-ipv6-unrouted")
+    evidence = {e["what"]: e["value"] for f in found for e in f["evidence"]}
+    if "default via fe80::1 dev enp1s0" not in evidence.get("IPv6 default routes (guest)", ""):
+        raise lab.LabError(f"check --vm does not show the guest's IPv6 default route: {found}")
+    step("check --vm reports guest-ipv6-unrouted with the address and the default route")
+
+    result, transactions = fix(lab.GUEST, "--alternative", "guest-ipv6-unrouted")
+    if result["results"][0]["fix"]["kind"] != "force-apt-ipv4" or len(transactions) != 1:
+        raise lab.LabError(f"fix --alternative did not apply force-apt-ipv4: {result}")
+    contents = guest_file("/etc/apt/apt.conf.d/99force-ipv4")
+    if contents != 'Acquire::ForceIPv4 "true";\n':
+        raise lab.LabError(f"99force-ipv4 is not the guide's line: {contents!r}")
+    code, mode = lab.guest_run("stat -c %a /etc/apt/apt.conf.d/99force-ipv4")
+    if mode.strip() != "644":
+        raise lab.LabError(f"99force-ipv4 is not readable by users (mode {mode.strip()})")
+    if findings(lab.GUEST, "guest-ipv6-unrouted"):
+        raise lab.LabError("check --vm still reports guest-ipv6-unrouted with APT on IPv4")
+    step(f"fix --alternative: 99force-ipv4 written (0644), finding gone ({transactions[0]})")
+    revert(transactions[0])
+    if guest_file("/etc/apt/apt.conf.d/99force-ipv4") is not None:
+        raise lab.LabError("revert left 99force-ipv4 in the guest")
+    if not findings(lab.GUEST, "guest-ipv6-unrouted"):
+        raise lab.LabError("after the revert check --vm does not report guest-ipv6-unrouted again")
+    again = revert(transactions[0])
+    if again["result"]["outcome"] != "already-reverted":
+        raise lab.LabError(f"a second revert did something: {again}")
+    step("reverted: the file is gone, the finding is back; a second revert does nothing")
+
+    # The guide's recommended fix, over a file the user had left there.
+    lab.guest_run("mkdir -p /etc/sysctl.d && echo 'net.ipv6.conf.all.disable_ipv6 = 1' "
+                  ">/etc/sysctl.d/99-disable-ipv6.conf")
+    result, transactions = fix(lab.GUEST, "guest-ipv6-unrouted")
+    if guest_file("/proc/sys/net/ipv6/conf/all/disable_ipv6") != "1\n" or len(transactions) != 1:
+        raise lab.LabError(f"IPv6 is not off after the fix: {result}")
+    step(f"fix: 99-disable-ipv6.conf completed and applied, IPv6 off ({transactions[0]})")
+    revert(transactions[0])
+    contents = guest_file("/etc/sysctl.d/99-disable-ipv6.conf")
+    if contents != "net.ipv6.conf.all.disable_ipv6 = 1\n":
+        raise lab.LabError(f"revert did not restore the user's own file: {contents!r}")
+    if guest_file("/proc/sys/net/ipv6/conf/all/disable_ipv6") != "1\n":
+        raise lab.LabError("the restored file (all.disable_ipv6 = 1) was not applied again")
+    step("reverted: the user's own one-line file is back as it was, and in effect again")
+    lab.guest_run("rm /etc/sysctl.d/99-disable-ipv6.conf && sysctl -w net.ipv6.conf.all.disable_ipv6=0")
+    break_ipv6("enp1s0")
+    result, transactions = fix(lab.GUEST, "guest-ipv6-unrouted")
+    if len(transactions) != 1:
+        raise lab.LabError(f"the fix left no transaction to revert: {result}")
+    revert(transactions[0])
+    if guest_file("/etc/sysctl.d/99-disable-ipv6.conf") is not None:
+        raise lab.LabError("revert left 99-disable-ipv6.conf, which did not exist before the fix")
+    if guest_file("/proc/sys/net/ipv6/conf/all/disable_ipv6") != "0\n":
+        raise lab.LabError("revert did not turn IPv6 back on")
+    code, out = lab.guest_run("ip -6 addr show dev enp1s0")
+    if "fe80::" not in out:
+        raise lab.LabError(f"IPv6 is on again but enp1s0 has no link-local address: {out}")
+    step("without a file before: revert removes it and turns IPv6 back on (enp1s0 has its fe80:: again)")
+
+
+# A filter like RHEL's qemu-guest-agent configuration: the agent answers
+# (guest-sync, info, interfaces, OS) but runs no program and opens no file.
+RHEL_LIKE_ALLOW_RPCS = ("--allow-rpcs=guest-sync-delimited,guest-sync,guest-ping,guest-get-time,guest-info,"
+                        "guest-shutdown,guest-network-get-interfaces,guest-get-host-name,guest-get-osinfo,"
+                        "guest-get-timezone,guest-get-users,guest-fsfreeze-status,guest-fstrim")
+
+
+def restart_agent(*options):
+    """Replaces the guest's qemu-ga with one started with OPTIONS (RHEL's
+    filter), or with none at all (no OPTIONS: just stopped)."""
+    start = ""
+    if options:
+        start = ("port=$(grep -l org.qemu.guest_agent.0 /sys/class/virtio-ports/*/name); "
+                 "port=${port%/name}; setsid qemu-ga --method=virtio-serial --path=/dev/${port##*/} "
+                 f"--statedir=/run {' '.join(options)} </dev/null >/dev/null 2>&1 &")
+    lab.agent("guest-exec", {"path": "/bin/sh", "arg": ["-c", f"sleep 1; kill $(pidof qemu-ga); {start}"]})
+    time.sleep(3)
+
+
+@check("G4-agent-unavailable")
+def agent_unavailable():
+    """No way in through the agent: verify says which, and prints the
+    commands to type in the guest, the interface filled in when known."""
+    lab.start_guest()
+    lab.expect_network_works()
+    restart_agent(RHEL_LIKE_ALLOW_RPCS)
+    lab.wait_for("the filtered agent", lab.agent_answers, 20)
+    code, events = verify(expect_exit=3)
+    unavailable = [e for e in events if e.get("event") == "agent-unavailable"]
+    if not unavailable or unavailable[0]["reason"] != "exec-disabled":
+        raise lab.LabError(f"verify did not say guest-exec is disabled: {events}")
+    commands = {c["step"]: c["command"] for c in unavailable[0]["commands"]}
+    if commands.get("address") != "ip -4 addr show dev enp1s0" or \
+            commands.get("gateway") != "ping -c 3 192.168.122.1":
+        raise lab.LabError(f"the commands do not name enp1s0 and the gateway: {commands}")
+    step("agent with a --allow-rpcs filter like RHEL's: exec-disabled (exit 3), commands for enp1s0 and 192.168.122.1")
+
+    # The filtered agent cannot be told to stop: a fresh boot brings the full one.
+    lab.restart_guest()
+    restart_agent()
+    code, events = verify(expect_exit=3)
+    unavailable = [e for e in events if e.get("event") == "agent-unavailable"]
+    if not unavailable or unavailable[0]["reason"] != "not-running":
+        raise lab.LabError(f"verify did not say the agent is not running: {events}")
+    step("agent stopped: not-running (exit 3), with the commands")
+
+    lab.virsh("destroy", lab.GUEST)
+    xml = open(os.path.join(HERE, "guest.xml"), encoding="utf-8").read().replace(
+        '<channel type="unix">\n      <target type="virtio" name="org.qemu.guest_agent.0"/>\n    </channel>', '')
+    path = os.path.join(os.environ["LAB_STATE"], "guest-no-agent.xml")
+    open(path, "w", encoding="utf-8").write(xml)
+    lab.virsh("undefine", lab.GUEST)
+    lab.virsh("define", path)
+    lab.virsh("start", lab.GUEST)
+    code, events = verify(expect_exit=3)
+    unavailable = [e for e in events if e.get("event") == "agent-unavailable"]
+    commands = {c["step"]: c["command"] for c in unavailable[0]["commands"]} if unavailable else {}
+    if not unavailable or unavailable[0]["reason"] != "no-channel" or "ip -o link show" not in commands.get("address", ""):
+        raise lab.LabError(f"verify did not say the VM has no agent channel, with the discovery command: {events}")
+    step("no agent channel: no-channel (exit 3), the guide's interface discovery command first")
+
+
+# --- The full Debian 13 guest -------------------------------------------------
+
+DEBIAN = "lab-debian"
+
+
+def debian_image():
+    directory = os.environ.get("LAB_DEBIAN_DIR", "")
+    return directory if directory and os.path.exists(os.path.join(directory, "disk.raw")) else None
+
+
+def start_debian():
+    """Copies the Debian image into the lab, serves its APT repository from
+    the internet host, and boots it; returns the seconds until its agent answered."""
+    directory = debian_image()
+    if not directory:
+        raise lab.LabError("no Debian 13 guest image: run tests/lab/debian-guest/build.sh $LAB_DEBIAN_DIR")
+    shutil.copy(os.path.join(directory, "vmlinuz"), "/var/lib/libvirt/boot/lab-debian-vmlinuz")
+    shutil.copy(os.path.join(directory, "initrd.img"), "/var/lib/libvirt/boot/lab-debian-initrd.img")
+    os.makedirs("/var/lib/libvirt/images", exist_ok=True)
+    lab.sh(f"cp --sparse=always {directory}/disk.raw /var/lib/libvirt/images/lab-debian.raw")
+    shutil.copytree(os.path.join(directory, "repo"), os.path.join(os.environ["LAB_STATE"], "www/debian"),
+                    dirs_exist_ok=True)
+    lab.virsh("define", os.path.join(HERE, "debian-guest/domain.xml"))
+    lab.GUEST = DEBIAN
+    os.environ["LAB_GUEST_MAC"] = "52:54:00:1a:b0:02"
+    started = time.monotonic()
+    lab.virsh("start", DEBIAN)
+    lab.wait_for("the Debian guest's agent", lab.agent_answers, 300, interval=1)
+    return time.monotonic() - started
+
+
+@check("D1-debian-guest")
+def debian_guest():
+    """A Debian 13 guest whose only NetworkManager profile is bound to ens3
+    while its card is enp1s0: found, fixed with the guide's kvm-dhcp through
+    nmcli, proven with apt update from the lab's repository, broken IPv6
+    shown and fixed with ForceIPv4, and every fix reverted."""
+    booted = start_debian()
+    step(f"the Debian 13 guest booted; its agent answered after {booted:.1f} s")
+    code, events = verify(DEBIAN, expect_exit=1)
+    guest = guest_event(events)
+    if guest["os"].get("id") != "debian" or guest["network"]["stacks"] != ["NetworkManager"]:
+        raise lab.LabError(f"not seen as Debian with NetworkManager: {guest['os']} {guest['network']['stacks']}")
+    if [f["id"] for f in guest["findings"]] != ["guest-profile-interface-missing"]:
+        raise lab.LabError(f"verify does not show the profile bound to ens3: {guest['findings']}")
+    expect_steps(events, {"address": "fail", "gateway": "fail"})
+    step("verify: Debian GNU/Linux 13, NetworkManager; “Wired connection 1” bound to ens3; "
+         "enp1s0 has no IPv4 address, no gateway (exit 1)")
+    found = findings(DEBIAN, "guest-profile-interface-missing")
+    if not found or found[0]["severity"] != "error" or \
+            found[0]["fix"] != {"kind": "create-guest-dhcp-profile", "vm": DEBIAN, "interface": "enp1s0"}:
+        raise lab.LabError(f"check --vm does not offer kvm-dhcp for enp1s0: {found}")
+    step("check --vm: guest-profile-interface-missing (error) with the fix kvm-dhcp for enp1s0")
+
+    result, transactions = fix(DEBIAN, "guest-profile-interface-missing")
+    argvs = [s.get("argv") for s in result["results"][0]["plan"]["steps"]]
+    wanted = ["nmcli", "connection", "add", "type", "ethernet", "ifname", "enp1s0", "con-name", "kvm-dhcp",
+              "ipv4.method", "auto", "ipv6.method", "ignore"]
+    if argvs[0] != wanted or result["results"][0]["status"] != "fixed":
+        raise lab.LabError(f"the plan is not the guide's nmcli command, or it did not fix it: {result}")
+    profile_transaction = transactions[0]
+    step(f"fix: the guide's nmcli commands through guest-exec, finding gone ({profile_transaction})")
+    started = time.monotonic()
+    code, events = verify(DEBIAN, expect_exit=0)
+    found = expect_steps(events, {"address": "pass", "gateway": "pass", "ping": "pass", "dns": "pass",
+                                  "http": "pass", "packages": "pass"})
+    step(f"verify passes, apt-get update from the lab's repository in {found['packages']['seconds']:.1f} s "
+         f"(whole checklist {time.monotonic() - started:.1f} s)")
+
+    break_ipv6("enp1s0")
+    started = time.monotonic()
+    code, events = verify(DEBIAN)
+    found = steps_of(events)["packages"]
+    step(f"broken IPv6: apt-get update {found['status']} in {found['seconds']:.1f} s ({found['detail']})")
+    if not findings(DEBIAN, "guest-ipv6-unrouted"):
+        raise lab.LabError("check --vm does not report guest-ipv6-unrouted")
+    result, transactions = fix(DEBIAN, "--alternative", "guest-ipv6-unrouted")
+    code, events = verify(DEBIAN, expect_exit=0)
+    found = steps_of(events)["packages"]
+    step(f"fix --alternative (APT ForceIPv4): apt-get update passes in {found['seconds']:.1f} s")
+    revert(transactions[0])
+    if guest_file("/etc/apt/apt.conf.d/99force-ipv4") is not None:
+        raise lab.LabError("revert left 99force-ipv4")
+    result, transactions = fix(DEBIAN, "guest-ipv6-unrouted")
+    if guest_file("/proc/sys/net/ipv6/conf/all/disable_ipv6") != "1\n":
+        raise lab.LabError("IPv6 is not off after the sysctl fix")
+    revert(transactions[0])
+    if guest_file("/proc/sys/net/ipv6/conf/all/disable_ipv6") != "0\n" or \
+            guest_file("/etc/sysctl.d/99-disable-ipv6.conf") is not None:
+        raise lab.LabError("the sysctl fix's revert left IPv6 off or the file in place")
+    step("ForceIPv4 reverted (file removed); sysctl fix applied and reverted (IPv6 on, file removed)")
+
+    revert(profile_transaction)
+    code, out = lab.guest_run("nmcli -t -f NAME connection show")
+    if "kvm-dhcp" in out:
+        raise lab.LabError(f"kvm-dhcp is still there after the revert: {out}")
+    lab.wait_for("enp1s0 to lose its address",
+                 lambda: not lab.guest_interface(os.environ["LAB_GUEST_MAC"])[1], 30)
+    if not findings(DEBIAN, "guest-profile-interface-missing"):
+        raise lab.LabError("after removing kvm-dhcp check --vm does not report the stale profile again")
+    step("kvm-dhcp reverted (nmcli connection delete): enp1s0 has no address, the finding is back")
+
+
+def inside(name):
+    print(f"  {name}", flush=True)
+    try:
+        CHECKS[name]()
+    except (lab.LabError, subprocess.TimeoutExpired) as error:
+        print(f"  FAILED {name}: {error}", flush=True)
+        subprocess.run(["bash", "-c", "tail -n 15 /var/log/libvirt/qemu/lab-*-console.log 2>/dev/null"],
+                       check=False)
+        return 1
+    return 0
+
+
+def main(args):
+    if args[:1] == ["--list"]:
+        print("\n".join(CHECKS))
+        return 0
+    if args[:1] == ["--inside"]:
+        return inside(args[1])
+    if args[:1] == ["--slow"]:
+        names = [name for name in CHECKS if name in SLOW]
+    else:
+        names = args or [name for name in CHECKS if name not in SLOW]
+    unknown = [n for n in names if n not in CHECKS]
+    if unknown:
+        print(f"unknown check(s): {', '.join(unknown)}; --list names them", file=sys.stderr)
+        return 2
+    timings = []
+    started_all = time.monotonic()
+    for name in names:
+        started = time.monotonic()
+        status = subprocess.run([os.path.join(HERE, "lab.sh"), "python3", os.path.abspath(__file__),
+                                 "--inside", name]).returncode
+        timings.append((name, time.monotonic() - started, status))
+    print("\n  Guest check times")
+    for name, seconds, status in timings:
+        print(f"    {name:34} {seconds:6.1f} s  {'ok' if status == 0 else 'FAILED'}")
+    print(f"    {'total':34} {time.monotonic() - started_all:6.1f} s")
+    return 1 if any(status != 0 for _, _, status in timings) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
