@@ -5,11 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_dir=_build
-run_lab=1
+run_lab=1 run_slow=0
 for arg in "$@"; do
     case "$arg" in
         --no-lab) run_lab=0 ;; # quick local runs; .ci/run never passes it
-        *) echo "test-all.sh: unknown argument $arg (known: --no-lab)" >&2; exit 2 ;;
+        --slow) run_slow=1 ;;  # also the full Debian 13 guest (image built once, ~2 min more)
+        *) echo "test-all.sh: unknown argument $arg (known: --no-lab, --slow)" >&2; exit 2 ;;
     esac
 done
 declare -a timings=()
@@ -80,6 +81,10 @@ if [[ $run_lab -eq 0 ]]; then
     timings+=("lab scenarios                      SKIPPED")
 elif [[ $(id -u) -eq 0 && -n "$libvirtd" && -x /usr/bin/qemu-system-x86_64 ]] && compgen -G '/boot/vmlinuz-*' >/dev/null; then
     phase "lab: scenarios and event latency" tests/lab/run.sh
+    phase "lab: guest checks (verify, guest fixes)" tests/lab/guest-checks.sh
+    if [[ $run_slow -eq 1 ]]; then
+        phase "lab: full Debian 13 guest (--slow)" tests/lab/guest-checks.sh --slow
+    fi
 else
     printf '\n\033[1;33m==> SKIPPED the lab: needs root, libvirtd, qemu-system-x86 and a kernel in /boot (./dev test provides them)\033[0m\n'
     timings+=("lab scenarios                      SKIPPED")
