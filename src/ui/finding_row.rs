@@ -1,5 +1,5 @@
 //! One finding as an expandable row: severity icon, title and explanation,
-//! with the evidence and the fix inside.
+//! with the evidence and the fix inside, and a Fix… button when it has one.
 
 use gettextrs::gettext;
 use relm4::adw;
@@ -9,8 +9,10 @@ use relm4::gtk::glib;
 use vmnet_doctor_core::{Finding, Severity};
 
 use crate::describe;
+use crate::i18n::fill;
 
-pub fn build(finding: &Finding) -> adw::ExpanderRow {
+/// The row for `finding`; its Fix… button sends the finding to `on_fix`.
+pub fn build(finding: &Finding, on_fix: &relm4::Sender<Finding>) -> adw::ExpanderRow {
     // An expander row's subtitle is always markup (use-markup reaches only
     // its title), and findings quote XML like <interface>: escape both.
     let row = adw::ExpanderRow::builder()
@@ -34,6 +36,20 @@ pub fn build(finding: &Finding) -> adw::ExpanderRow {
             .build();
         line.add_css_class("property");
         row.add_row(&line);
+    }
+    if finding.fix.is_some() {
+        let button = gtk::Button::builder()
+            .label(gettext("_Fix…"))
+            .use_underline(true)
+            .valign(gtk::Align::Center)
+            .css_classes(["flat"])
+            .build();
+        let label = fill(&gettext("Fix: {title}"), &[("title", &finding.title)]);
+        button.update_property(&[gtk::accessible::Property::Label(&label)]);
+        button.set_tooltip_text(Some(&gettext("See what the fix would change, then apply it")));
+        let (on_fix, finding) = (on_fix.clone(), finding.clone());
+        button.connect_clicked(move |_| on_fix.emit(finding.clone()));
+        row.add_suffix(&button);
     }
     if let Some(fix) = &finding.fix {
         let line = adw::ActionRow::builder()

@@ -49,7 +49,8 @@ pub enum HostPageMsg {
 impl SimpleComponent for HostPage {
     type Init = ();
     type Input = HostPageMsg;
-    type Output = ();
+    /// A finding's Fix… button was pressed.
+    type Output = Finding;
 
     view! {
         gtk::Stack {
@@ -86,7 +87,7 @@ impl SimpleComponent for HostPage {
         ComponentParts { model, widgets }
     }
 
-    fn update(&mut self, msg: HostPageMsg, _sender: ComponentSender<Self>) {
+    fn update(&mut self, msg: HostPageMsg, sender: ComponentSender<Self>) {
         match msg {
             HostPageMsg::Show(view) => {
                 let HostView { snapshot, findings, connection } = *view;
@@ -104,7 +105,7 @@ impl SimpleComponent for HostPage {
                 self.network_rows = network_rows;
                 self.groups = vec![
                     overview(&snapshot, &connection),
-                    problems(&snapshot, &findings),
+                    problems(&snapshot, &findings, sender.output_sender()),
                     networks,
                     firewall_group::build(&snapshot),
                 ];
@@ -223,11 +224,15 @@ fn default_route(host: &HostFacts) -> (String, Health) {
 }
 
 /// What is wrong with the host and its networks, most severe first.
-fn problems(snapshot: &Snapshot, findings: &[Finding]) -> adw::PreferencesGroup {
+fn problems(
+    snapshot: &Snapshot,
+    findings: &[Finding],
+    on_fix: &relm4::Sender<Finding>,
+) -> adw::PreferencesGroup {
     let group = adw::PreferencesGroup::new();
     group.set_title(&gettext("Problems"));
     for finding in findings {
-        group.add(&finding_row::build(finding));
+        group.add(&finding_row::build(finding, on_fix));
     }
     if findings.is_empty() {
         let (text, health) = match &snapshot.host {

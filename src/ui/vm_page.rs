@@ -31,7 +31,8 @@ pub enum VmPageMsg {
 impl SimpleComponent for VmPage {
     type Init = ();
     type Input = VmPageMsg;
-    type Output = ();
+    /// A finding's Fix… button was pressed.
+    type Output = Finding;
 
     view! {
         gtk::Stack {
@@ -69,12 +70,12 @@ impl SimpleComponent for VmPage {
         ComponentParts { model, widgets }
     }
 
-    fn update(&mut self, msg: VmPageMsg, _sender: ComponentSender<Self>) {
+    fn update(&mut self, msg: VmPageMsg, sender: ComponentSender<Self>) {
         match msg {
             VmPageMsg::Show(shown) => {
                 let (domain, snapshot, findings) = *shown;
                 self.groups = std::iter::once(overview(&domain))
-                    .chain(problems(&findings))
+                    .chain(problems(&findings, sender.output_sender()))
                     .chain(nic_groups(&domain, &snapshot))
                     .collect();
                 self.has_vm = true;
@@ -122,14 +123,14 @@ fn overview(domain: &DomainSnapshot) -> adw::PreferencesGroup {
 
 /// What is wrong along this VM's path, most severe first; nothing when
 /// all is well (the overview then says so).
-fn problems(findings: &[Finding]) -> Option<adw::PreferencesGroup> {
+fn problems(findings: &[Finding], on_fix: &relm4::Sender<Finding>) -> Option<adw::PreferencesGroup> {
     if findings.is_empty() {
         return None;
     }
     let group = adw::PreferencesGroup::new();
     group.set_title(&gettext("Problems"));
     for finding in findings {
-        group.add(&finding_row::build(finding));
+        group.add(&finding_row::build(finding, on_fix));
     }
     Some(group)
 }

@@ -18,6 +18,7 @@ use crate::cli::GuiOptions;
 use crate::connections::{self, Connection};
 use crate::i18n::fill;
 use crate::ui::error_page::{self, ErrorText};
+use crate::ui::fix_dialog::{FixDialog, FixDialogInit, FixDialogOutput};
 use crate::ui::host_page::{HostPage, HostPageMsg, HostView};
 use crate::ui::host_row::HostRow;
 use crate::ui::live::{self, Live};
@@ -84,6 +85,8 @@ pub struct Window {
     /// virt-manager, when it is installed.
     virt_manager: Option<Launcher>,
     toasts: adw::ToastOverlay,
+    /// The open Fix dialog.
+    fix_dialog: Option<Controller<FixDialog>>,
 }
 
 #[derive(Debug)]
@@ -99,6 +102,9 @@ pub enum WindowMsg {
     About,
     SaveWindowState,
     OpenInVirtManager,
+    /// A finding's Fix… button.
+    Fix(Box<Finding>),
+    FixDialog(FixDialogOutput),
 }
 
 /// A connection's handle, its events since just before the first
@@ -354,8 +360,9 @@ impl Component for Window {
             move |_| sender.input(WindowMsg::SelectionChanged)
         });
 
-        let vm_page = VmPage::builder().launch(()).detach();
-        let host_page = HostPage::builder().launch(()).detach();
+        let fix = |finding| WindowMsg::Fix(Box::new(finding));
+        let vm_page = VmPage::builder().launch(()).forward(sender.input_sender(), fix);
+        let host_page = HostPage::builder().launch(()).forward(sender.input_sender(), fix);
         let host_row = HostRow::new({
             let sender = sender.clone();
             move || sender.input(WindowMsg::ShowHost)
@@ -381,6 +388,7 @@ impl Component for Window {
             settings,
             virt_manager: Launcher::find(),
             toasts: adw::ToastOverlay::new(),
+            fix_dialog: None,
         };
         let split_view = &model.split_view;
         let vm_list_view = &model.vm_list.view;
@@ -445,6 +453,12 @@ impl Component for Window {
             WindowMsg::About => about::show(root),
             WindowMsg::SaveWindowState => save_window_state(root, self.settings.as_ref()),
             WindowMsg::OpenInVirtManager => self.open_in_virt_manager(),
+            WindowMsg::Fix(finding) => self.open_fix_dialog(*finding, &sender, root),
+            WindowMsg::FixDialog(FixDialogOutput::Refresh) => sender.input(WindowMsg::Refresh),
+            WindowMsg::FixDialog(FixDialogOutput::Fixed(message)) => {
+                self.toasts.add_toast(adw::Toast::new(&message));
+            }
+            WindowMsg::FixDialog(FixDialogOutput::Closed) => self.fix_dialog = None,
         }
     }
 
@@ -649,6 +663,23 @@ impl Window {
         self.phase = Phase::Failed { uri, text: error_page::describe(error) };
     }
 
+    /// Plans `finding`'s fix in a dialog, which applies it on request.
+    fn open_fix_dialog(
+        &mut self,
+        finding: Finding,
+        sender: &ComponentSender<Self>,
+        root: &adw::ApplicationWindow,
+    ) {
+        let (Some(hypervisor), Some(fix)) = (self.hypervisor.clone(), finding.fix.clone()) else {
+            return;
+        };
+        let dialog = FixDialog::builder()
+            .launch(FixDialogInit { hypervisor, finding, fix })
+            .forward(sender.input_sender(), WindowMsg::FixDialog);
+        dialog.widget().present(Some(root));
+        self.fix_dialog = Some(dialog);
+    }
+
     /// Starts virt-manager on the selected VM; says so when it cannot.
     fn open_in_virt_manager(&self) {
         let (Some(launcher), Some(hypervisor), Some(vm)) =
@@ -745,7 +776,7 @@ impl Window {
 
 /// Adds the host's network facts; reading them blocks, so on a blocking
 /// thread.
-async fn with_host_facts(mut snapshot: Snapshot) -> Snapshot {
+pub async fn with_host_facts(mut snapshot: Snapshot) -> Snapshot {
     let uri = snapshot.uri.clone();
     let names: Vec<String> = snapshot.networks.iter().map(|n| n.name().to_owned()).collect();
     snapshot.host = tokio::task::spawn_blocking(move || crate::probe::host_facts(&uri, &names))

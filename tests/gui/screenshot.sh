@@ -4,28 +4,33 @@
 #
 #   screenshot.sh BINARY OUTPUT.png [--width N] [--height N] [--dark]
 #                 [--expect vm-list-populated|connection-failed]
-#                 [--keys "COMBO…" [--then-expect EVENT]] [-- APP ARGS…]
+#                 [--keys "COMBO…" [--then-expect EVENT]]… [-- APP ARGS…]
 #
 # APP ARGS default to --demo. The app must settle into the expected state
 # (it reports it on stderr with VMNET_DOCTOR_REPORT_STARTUP=1). --keys then
 # types key combinations into the window as a user would (e.g. "ctrl+h",
 # the Host page), through the X server (press-keys.py), and --then-expect
-# waits for the app to report what they did (e.g. host-page-shown).
+# waits for the app to report what they did (e.g. host-page-shown); more
+# pairs follow in order, each typed once the one before was reported (e.g.
+# open the Fix dialog, wait for its plan, press Apply, wait for the result).
 # Each run gets its own X server, session bus, HOME and settings, so nothing
 # of the user's desktop leaks in and nothing outlives the test.
 set -euo pipefail
 
 binary=$(realpath "$1") output=$2
 shift 2
-width=1100 height=720 scheme=default expect=vm-list-populated keys="" then_expect=""
+width=1100 height=720 scheme=default expect=vm-list-populated
+keys=() then_expect=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --width) width=$2; shift 2 ;;
         --height) height=$2; shift 2 ;;
         --dark) scheme=prefer-dark; shift ;;
         --expect) expect=$2; shift 2 ;;
-        --keys) keys=$2; shift 2 ;;
-        --then-expect) then_expect=$2; shift 2 ;;
+        --keys) keys+=("$2"); then_expect+=(""); shift 2 ;;
+        --then-expect)
+            [[ ${#keys[@]} -gt 0 ]] || { echo "screenshot.sh: --then-expect needs --keys before it" >&2; exit 2; }
+            then_expect[${#keys[@]}-1]=$2; shift 2 ;;
         --) shift; break ;;
         *) echo "screenshot.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -83,19 +88,19 @@ grep -E "$settled" "$work/app.log" >&2
 grep -q "vmnet-doctor: $expect " "$work/app.log" || { echo "expected the app to report $expect" >&2; exit 1; }
 window=$(DISPLAY=$display xwininfo -root -tree | awk '/"VM Network Doctor"/ { print $1; exit }')
 [[ -n "$window" ]] || { echo "no window titled VM Network Doctor" >&2; exit 1; }
-if [[ -n "$keys" ]]; then
-    sleep 0.5 # the window maps before it takes input
+[[ ${#keys[@]} -eq 0 ]] || sleep 0.5 # the window maps before it takes input
+for i in "${!keys[@]}"; do
     # shellcheck disable=SC2086 # one argument per combo
-    DISPLAY=$display python3 "$(dirname "$0")/press-keys.py" "$window" $keys
-fi
-if [[ -n "$then_expect" ]]; then
+    DISPLAY=$display python3 "$(dirname "$0")/press-keys.py" "$window" ${keys[i]}
+    event=${then_expect[i]}
+    [[ -n "$event" ]] || continue
     for _ in $(seq 100); do
-        grep -q "vmnet-doctor: $then_expect" "$work/app.log" && break
+        grep -q "vmnet-doctor: $event" "$work/app.log" && break
         sleep 0.1
     done
-    grep "vmnet-doctor: $then_expect" "$work/app.log" >&2 ||
-        { echo "expected the app to report $then_expect after the keys ${keys}:" >&2; cat "$work/app.log" >&2; exit 1; }
-fi
+    grep "vmnet-doctor: $event" "$work/app.log" >&2 ||
+        { echo "expected the app to report $event after the keys ${keys[i]}:" >&2; cat "$work/app.log" >&2; exit 1; }
+done
 # Let the first frames finish before capturing.
 sleep 1.5
 mkdir -p "$(dirname "$output")"
