@@ -50,6 +50,10 @@ fn main() -> ExitCode {
 
 fn run_gui(options: cli::GuiOptions) -> ExitCode {
     // Without a display GTK cannot start; say so instead of panicking.
+    // GTK first: it takes GLib's default main context for this thread, and
+    // libvirt's event loop (started with the first connection) iterates that
+    // same context; started first, libvirt's thread would hold it and GTK
+    // would refuse to initialise.
     if gtk::init().is_err() {
         eprintln!(
             "vmnet-doctor: {}",
@@ -59,6 +63,10 @@ fn run_gui(options: cli::GuiOptions) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
+    // libvirt connects and reads every VM while the window is built
+    // (ui::first_connection); only once there is a display to show them on,
+    // so a start that fails touches no libvirt.
+    ui::first_connection::start(ui::window::first_uri(&options, settings::app_settings().as_ref()));
     if adw::init().is_err() {
         eprintln!("vmnet-doctor: {}", gettext("libadwaita could not be initialised."));
         return ExitCode::FAILURE;

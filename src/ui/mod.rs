@@ -7,6 +7,7 @@ pub mod error_page;
 pub mod fact_row;
 pub mod finding_row;
 pub mod firewall_group;
+pub mod first_connection;
 pub mod fix_dialog;
 pub mod host_page;
 pub mod host_row;

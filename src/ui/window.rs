@@ -18,6 +18,7 @@ use crate::cli::GuiOptions;
 use crate::connections::{self, Connection};
 use crate::i18n::fill;
 use crate::ui::error_page::{self, ErrorText};
+use crate::ui::first_connection;
 use crate::ui::fix_dialog::{FixDialog, FixDialogInit, FixDialogOutput};
 use crate::ui::host_page::{HostPage, HostPageMsg, HostView};
 use crate::ui::host_row::HostRow;
@@ -109,7 +110,7 @@ pub enum WindowMsg {
 
 /// A connection's handle, its events since just before the first
 /// snapshot, and that snapshot.
-type OpenedConnection = (Arc<Hypervisor>, broadcast::Receiver<LibvirtEvent>, Snapshot);
+pub type OpenedConnection = (Arc<Hypervisor>, broadcast::Receiver<LibvirtEvent>, Snapshot);
 
 /// Besides the answers to connecting and refreshing: `Event`, libvirt
 /// announced a change (`None`: announcements were missed); `Settled`, the
@@ -348,7 +349,8 @@ impl Component for Window {
 
     fn init(options: GuiOptions, root: Self::Root, sender: ComponentSender<Self>) -> ComponentParts<Self> {
         let settings = settings::app_settings();
-        let explicit = if options.demo { Some(connections::demo_uri()) } else { options.connect.clone() };
+        let explicit = explicit_uri(&options);
+        let first = first_uri(&options, settings.as_ref());
         let connections = connections::known(explicit.as_deref(), &connections::from_virt_manager());
         let connection_menu = build_connection_menu(&connections);
 
@@ -404,11 +406,6 @@ impl Component for Window {
         install_window_actions(&root, &sender);
         restore_window_state(&root, model.settings.as_ref());
 
-        let first = explicit
-            .or_else(|| {
-                model.settings.as_ref().map(|s| s.string("last-uri").to_string()).filter(|u| !u.is_empty())
-            })
-            .unwrap_or_else(|| vmnet_doctor_libvirt::SYSTEM_URI.to_owned());
         sender.input(WindowMsg::Connect(first));
 
         ComponentParts { model, widgets }
@@ -565,7 +562,13 @@ impl Window {
         // The open connection stays until the new one answers, so
         // cancelling returns to it unchanged.
         self.phase = Phase::Connecting { uri: uri.clone() };
+        // Opened while GTK started, when this is the first connection.
+        let started = first_connection::take(&uri);
         sender.oneshot_command(async move {
+            if let Some(started) = started {
+                let result = started.await.unwrap_or(Err(LibvirtError::Disconnected));
+                return WindowCmd::Opened { attempt, result };
+            }
             let result = async {
                 let hypervisor = Hypervisor::open(&uri).await?;
                 // Subscribed before the first snapshot, so no change after it is missed.
@@ -772,6 +775,19 @@ impl Window {
             }
         }
     }
+}
+
+/// The URI given on the command line (`--connect`, `--demo`), if any.
+fn explicit_uri(options: &GuiOptions) -> Option<String> {
+    if options.demo { Some(connections::demo_uri()) } else { options.connect.clone() }
+}
+
+/// The connection the window opens first: the one asked for on the command
+/// line, else the last one used, else the system's.
+pub fn first_uri(options: &GuiOptions, settings: Option<&gio::Settings>) -> String {
+    explicit_uri(options)
+        .or_else(|| settings.map(|s| s.string("last-uri").to_string()).filter(|uri| !uri.is_empty()))
+        .unwrap_or_else(|| vmnet_doctor_libvirt::SYSTEM_URI.to_owned())
 }
 
 /// Adds the host's network facts; reading them blocks, so on a blocking

@@ -1,0 +1,53 @@
+//! The first connection is opened and read while GTK starts.
+//!
+//! Start-up is two long waits: GTK, libadwaita and the window on the main
+//! thread, and libvirt (connecting, then every VM and network) on the
+//! worker. One after the other they add up; begun together in `main`, the
+//! shorter one hides inside the longer. The window takes the answer when
+//! it connects to the same URI, and otherwise drops it, which closes that
+//! connection.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
+
+use crate::ui::window::OpenedConnection;
+
+type Answer = Result<OpenedConnection, LibvirtError>;
+
+static FIRST: Mutex<Option<(String, oneshot::Receiver<Answer>)>> = Mutex::new(None);
+
+/// Opens `uri` and takes its first snapshot on a thread of its own.
+pub fn start(uri: String) {
+    let (answer, receiver) = oneshot::channel();
+    let opening = uri.clone();
+    let spawned = std::thread::Builder::new().name("first-connection".into()).spawn(move || {
+        // The window may have moved on; then nobody listens, which is fine.
+        let _ = answer.send(open_and_read(&opening));
+    });
+    // Without the thread the window simply connects as for any other URI.
+    if spawned.is_err() {
+        return;
+    }
+    if let Ok(mut first) = FIRST.lock() {
+        *first = Some((uri, receiver));
+    }
+}
+
+/// The answer for `uri`, when [`start`] was asked for that URI. Called
+/// once: whatever was started is forgotten afterwards.
+pub fn take(uri: &str) -> Option<oneshot::Receiver<Answer>> {
+    let started = FIRST.lock().ok()?.take()?;
+    (started.0 == uri).then_some(started.1)
+}
+
+/// What the window does for a connection, in the same order: events are
+/// subscribed before the snapshot so that no change after it is missed.
+fn open_and_read(uri: &str) -> Answer {
+    let hypervisor = Hypervisor::open_blocking(uri)?;
+    let events = hypervisor.events();
+    let mut snapshot = hypervisor.snapshot_blocking()?;
+    crate::probe::attach_host_facts(&mut snapshot);
+    Ok((Arc::new(hypervisor), events, snapshot))
+}
