@@ -1,11 +1,11 @@
-//! The first connection is opened and read while GTK starts.
+//! The first connection is opened and read while the window is built.
 //!
-//! Start-up is two long waits: GTK, libadwaita and the window on the main
-//! thread, and libvirt (connecting, then every VM and network) on the
-//! worker. One after the other they add up; begun together in `main`, the
-//! shorter one hides inside the longer. The window takes the answer when
-//! it connects to the same URI, and otherwise drops it, which closes that
-//! connection.
+//! Start-up is two long waits: libadwaita, the resources and the window on
+//! the main thread, and libvirt (connecting, then every VM and network) on
+//! the worker. One after the other they add up; begun together in `main`
+//! (right after `gtk::init`, see there), the shorter one hides inside the
+//! longer. The window takes the answer when it connects to the same URI,
+//! and otherwise drops it, which closes that connection.
 
 use std::sync::{Arc, Mutex};
 

@@ -562,7 +562,7 @@ impl Window {
         // The open connection stays until the new one answers, so
         // cancelling returns to it unchanged.
         self.phase = Phase::Connecting { uri: uri.clone() };
-        // Opened while GTK started, when this is the first connection.
+        // Already under way since start-up, when this is the first connection.
         let started = first_connection::take(&uri);
         sender.oneshot_command(async move {
             if let Some(started) = started {
