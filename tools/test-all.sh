@@ -116,6 +116,15 @@ phase "GUI: daemon not running" gui target/gui/daemon-not-running.png --expect c
 phase "GUI: Host page (Xvfb)" gui data/screenshots/host-page.png --keys ctrl+h --then-expect host-page-shown
 phase "GUI: Host page, 360 px, dark" gui target/gui/host-page-narrow-dark.png --width 360 --height 640 --dark \
     --keys ctrl+h --then-expect host-page-shown
+phase "GUI: Fix dialog (Xvfb)" gui data/screenshots/fix-dialog.png --keys "ctrl+h alt+f enter" \
+    --then-expect "fix-dialog-shown network-inactive"
+phase "GUI: Fix applied, finding gone" gui target/gui/fix-applied.png --keys "ctrl+h alt+f enter" \
+    --then-expect "fix-dialog-shown network-inactive" --keys enter --then-expect "fix-applied network-inactive gone"
+phase "GUI: Fix at next boot" gui target/gui/fix-next-boot.png --keys alt+f \
+    --then-expect "fix-dialog-shown nic-model-not-virtio" --keys enter \
+    --then-expect "fix-applied nic-model-not-virtio next-boot" -- --demo --vm win11
+phase "GUI: Fix dialog, 360 px, dark" gui target/gui/fix-dialog-narrow-dark.png --width 360 --height 640 --dark \
+    --keys "ctrl+h alt+f enter" --then-expect "fix-dialog-shown network-inactive"
 if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
     phase "GUI: Host page on a real libvirtd" tests/libvirtd/with-libvirtd.sh \
         env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
