@@ -2,7 +2,10 @@
 //! network cards in the content pane, and status pages while connecting or
 //! when the connection fails.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use gettextrs::gettext;
 use relm4::adw;
@@ -743,7 +746,7 @@ impl Window {
             None => self.vm_list.selection_model.set_selected(gtk::INVALID_LIST_POSITION),
         }
         self.show_selected();
-        startup::report_vm_list_populated(count);
+        report_populated_when_painted(&self.toasts, count);
     }
 
     fn show_selected(&mut self) {
@@ -775,6 +778,31 @@ impl Window {
             }
         }
     }
+}
+
+/// With `VMNET_DOCTOR_REPORT_STARTUP=1`, reports the VM list as populated
+/// once a frame showing it has been painted: that is when a user sees it,
+/// which can be well after its model was filled (the first connection is
+/// read while the window is still being built). Once per process.
+fn report_populated_when_painted(widget: &impl IsA<gtk::Widget>, count: usize) {
+    static WATCHING: AtomicBool = AtomicBool::new(false);
+    if !startup::reporting() || WATCHING.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let Some(clock) = widget.frame_clock() else {
+        // Not realized: nothing will be painted to wait for.
+        startup::report_vm_list_populated(count);
+        return;
+    };
+    let handler = Rc::new(Cell::new(None));
+    let own_handler = Rc::clone(&handler);
+    handler.set(Some(clock.connect_after_paint(move |clock| {
+        startup::report_vm_list_populated(count);
+        if let Some(id) = own_handler.take() {
+            clock.disconnect(id);
+        }
+    })));
+    widget.queue_draw();
 }
 
 /// The URI given on the command line (`--connect`, `--demo`), if any.

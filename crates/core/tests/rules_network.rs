@@ -268,6 +268,25 @@ fn network_not_autostarted() -> TestResult {
 }
 
 #[test]
+fn a_long_used_by_list_names_twenty_nics_and_counts_the_rest() -> TestResult {
+    let users = (0..25)
+        .map(|i| {
+            Ok(vm(
+                renamed(domain_xml("debian13-virt-manager.xml")?, &format!("vm{i:02}")),
+                DomainState::ShutOff,
+            ))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let findings = diagnose(&system(users, vec![net(network_xml("default-guide.xml")?, true, false)]));
+    let finding = find(&findings, "network-not-autostarted")?;
+    let used_by = finding.evidence.iter().find(|e| e.what == "used by").ok_or("no used-by evidence")?;
+    assert!(used_by.value.starts_with("vm00 (") && used_by.value.contains("vm19 ("), "{}", used_by.value);
+    assert!(!used_by.value.contains("vm20"), "{}", used_by.value);
+    assert!(used_by.value.ends_with(", and 5 more"), "{}", used_by.value);
+    Ok(())
+}
+
+#[test]
 fn network_no_dhcp() -> TestResult {
     let on = |network: &str| -> Result<vmnet_doctor_core::DomainSnapshot, Error> {
         Ok(vm(plugged_into(domain_xml("debian13-virt-manager.xml")?, network), DomainState::ShutOff))

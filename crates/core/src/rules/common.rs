@@ -2,8 +2,11 @@
 
 use std::net::Ipv4Addr;
 
+use gettextrs::ngettext;
+
 use crate::finding::{Evidence, Subject};
 use crate::host::HostFacts;
+use crate::i18n::fill;
 use crate::interface::Interface;
 use crate::network::{ForwardMode, NetworkConfig};
 use crate::snapshot::{DomainSnapshot, DomainState, Snapshot};
@@ -55,9 +58,22 @@ pub(super) fn users<'s>(snapshot: &'s Snapshot, network: &str) -> Vec<NicRef<'s>
 
 /// "used by: vm1 (mac), vm2 (mac)".
 pub(super) fn users_evidence(users: &[NicRef<'_>]) -> Evidence {
-    let list: Vec<String> = users.iter().map(NicRef::describe).collect();
+    let mut list: Vec<String> = users.iter().take(USERS_NAMED).map(NicRef::describe).collect();
+    let more = users.len().saturating_sub(USERS_NAMED);
+    if more > 0 {
+        let count = u32::try_from(more).unwrap_or(u32::MAX);
+        list.push(fill(
+            &ngettext("and {count} more", "and {count} more", count),
+            &[("count", &more.to_string())],
+        ));
+    }
     Evidence::new("used by", list.join(", "))
 }
+
+/// How many NICs a "used by" list names. A network with a thousand users
+/// would otherwise carry a line of tens of kilobytes that nobody reads and
+/// that GTK takes most of a second to lay out.
+pub(super) const USERS_NAMED: usize = 20;
 
 /// Whether the guest is executing (its NICs carry traffic now).
 pub(super) fn is_running(domain: &DomainSnapshot) -> bool {
