@@ -111,6 +111,7 @@ phase "GUI: main window (Xvfb)" gui data/screenshots/main-window.png -- --demo -
 # Also at the narrowest supported width in dark style, and on the error page
 # of a daemon that is not running; kept in target/gui/ for review.
 phase "GUI: 360 px, dark" gui target/gui/narrow-dark.png --width 360 --height 640 --dark
+phase "GUI: a VM at 360 px" gui target/gui/narrow-vm.png --width 360 --height 640 -- --demo --vm kali-linux
 phase "GUI: daemon not running" gui target/gui/daemon-not-running.png --expect connection-failed \
     -- --connect "qemu:///system?socket=/nonexistent/libvirt-sock"
 phase "GUI: Host page (Xvfb)" gui data/screenshots/host-page.png --keys ctrl+h --then-expect host-page-shown

@@ -320,7 +320,14 @@ impl Component for Window {
                         set_child = &adw::ToolbarView {
                             add_top_bar = &adw::HeaderBar {
                                 pack_end = &gtk::Button {
-                                    set_label: &gettext("Open in virt-manager"),
+                                    // The label gives way (ellipsised) before the
+                                    // window does: it must fit in 360 px.
+                                    #[wrap(Some)]
+                                    set_child = &adw::ButtonContent {
+                                        set_icon_name: "document-edit-symbolic",
+                                        set_label: &gettext("Open in virt-manager"),
+                                        set_can_shrink: true,
+                                    },
                                     set_tooltip_text: Some(&gettext("Edit this VM's hardware in Virtual Machine Manager")),
                                     #[watch]
                                     set_visible: model.virt_manager.is_some() && model.selected.is_some() && !model.showing_host,
