@@ -39,31 +39,8 @@ shift
 state=$(mktemp -d /tmp/vmnd-helper-test.XXXXXX)
 chmod 0755 "$state"
 
-# A writable copy of PATH (a directory or a file), mounted over it.
-private_copy() {
-    local path=$1 copy
-    copy="$state/copy$(tr / _ <<<"$path")"
-    cp -a "$path" "$copy"
-    mount --bind "$copy" "$path"
-}
-# DIR as a tmpfs holding bind mounts of its entries: new entries can be
-# created in it without touching the root.
-writable_view() {
-    local dir=$1 original="$state/original$(tr / _ <<<"$1")" entry name
-    mkdir -p "$original"
-    mount --rbind "$dir" "$original"
-    mount -t tmpfs -o mode=0755 tmpfs "$dir"
-    for entry in "$original"/* "$original"/.[!.]*; do
-        [[ -e "$entry" || -L "$entry" ]] || continue
-        name=$(basename "$entry")
-        if [[ -d "$entry" && ! -L "$entry" ]]; then
-            mkdir "$dir/$name"
-            mount --rbind "$entry" "$dir/$name"
-        else
-            cp -a "$entry" "$dir/$name"
-        fi
-    done
-}
+PRIVATE_MOUNTS_STATE=$state
+source "$here/../lib/private-mounts.sh"
 
 private_copy /etc/ufw
 private_copy /etc/default/ufw

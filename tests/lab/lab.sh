@@ -57,30 +57,8 @@ ip link set lo up
 export LAB_STATE=/run/lab
 mkdir -p "$LAB_STATE"
 
-# A writable copy of PATH (a directory or a file), mounted over it.
-private_copy() {
-    local copy="$LAB_STATE/copy$(tr / _ <<<"$1")"
-    cp -a "$1" "$copy"
-    mount --bind "$copy" "$1"
-}
-# DIR as a tmpfs holding bind mounts of its entries, so that new entries
-# can be created in it without touching the root.
-writable_view() {
-    local dir=$1 original="$LAB_STATE/original$(tr / _ <<<"$1")" entry name
-    mkdir -p "$original"
-    mount --rbind "$dir" "$original"
-    mount -t tmpfs -o mode=0755 tmpfs "$dir"
-    for entry in "$original"/* "$original"/.[!.]*; do
-        [[ -e "$entry" || -L "$entry" ]] || continue
-        name=$(basename "$entry")
-        if [[ -d "$entry" && ! -L "$entry" ]]; then
-            mkdir "$dir/$name"
-            mount --rbind "$entry" "$dir/$name"
-        else
-            cp -a "$entry" "$dir/$name"
-        fi
-    done
-}
+PRIVATE_MOUNTS_STATE=$LAB_STATE
+source "$here/../lib/private-mounts.sh"
 
 for path in /etc/libvirt /etc/ufw /etc/default/ufw /etc/sysctl.d /etc/passwd /etc/group \
     /usr/share/polkit-1/actions; do
