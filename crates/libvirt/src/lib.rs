@@ -12,6 +12,7 @@ mod events;
 mod fixes;
 mod guest;
 mod leases;
+mod power;
 mod snapshot;
 mod worker;
 
@@ -22,6 +23,7 @@ pub use fixes::{
     Effect, FORCE_IPV4_CONTENTS, FORCE_IPV4_PATH, FixFailure, FixPreview, FixReport, FixStep, LibvirtFix,
     XmlChange,
 };
+pub use power::{PowerAction, Seen, StopWatch};
 pub use worker::Hypervisor;
 
 /// The URIs every libvirt host offers, in virt-manager's order.

@@ -10,6 +10,7 @@ use vmnet_doctor_core::Snapshot;
 use crate::error::LibvirtError;
 use crate::events::{self, LibvirtEvent, Subscription};
 use crate::fixes::{self, DomainXml, FixFailure, FixPreview, FixReport, LibvirtFix};
+use crate::power::{self, PowerAction, StopWatch};
 use crate::snapshot::take_snapshot;
 
 /// A job for the worker: runs with the connection, answers on its own channel.
@@ -185,5 +186,47 @@ impl Hypervisor {
     pub fn domain_xml_blocking(&self, vm: &str, which: DomainXml) -> Result<String, LibvirtError> {
         let vm = vm.to_owned();
         self.call_blocking(move |conn| fixes::domain_xml(conn, &vm, which))
+    }
+
+    /// Shuts `vm` down gracefully, forces it off or starts it (see
+    /// [`PowerAction`]). A shutdown returns once the guest was asked.
+    pub async fn power(&self, vm: &str, action: PowerAction) -> Result<(), LibvirtError> {
+        let vm = vm.to_owned();
+        self.call(move |conn| power::run(conn, &vm, action)).await
+    }
+
+    /// [`Self::power`], blocking the calling thread.
+    pub fn power_blocking(&self, vm: &str, action: PowerAction) -> Result<(), LibvirtError> {
+        let vm = vm.to_owned();
+        self.call_blocking(move |conn| power::run(conn, &vm, action))
+    }
+
+    /// Whether `vm` is running (or paused) now.
+    pub async fn is_running(&self, vm: &str) -> Result<bool, LibvirtError> {
+        let vm = vm.to_owned();
+        self.call(move |conn| power::is_running(conn, &vm)).await
+    }
+
+    /// [`Self::is_running`], blocking the calling thread.
+    pub fn is_running_blocking(&self, vm: &str) -> Result<bool, LibvirtError> {
+        let vm = vm.to_owned();
+        self.call_blocking(move |conn| power::is_running(conn, &vm))
+    }
+
+    /// Starts watching `vm`'s lifecycle; take it before asking for a
+    /// shutdown, then wait with [`Self::wait_until_stopped`].
+    pub fn watch_for_stop(&self, vm: &str) -> StopWatch {
+        StopWatch { vm: vm.to_owned(), events: self.events.subscribe() }
+    }
+
+    /// Returns once libvirt says the watched VM is shut off: at once when it
+    /// already is, else at its "stopped" event. No timeout: wrap it in one.
+    pub async fn wait_until_stopped(&self, watch: &mut StopWatch) -> Result<(), LibvirtError> {
+        // The state is asked after subscribing, so a stop in between is
+        // still seen as an event.
+        while self.is_running(&watch.vm).await? {
+            watch.next().await?;
+        }
+        Ok(())
     }
 }

@@ -13,6 +13,9 @@ use vmnet_doctor_libvirt::{Hypervisor, LibvirtError, SESSION_URI, SYSTEM_URI};
 // Every libvirt fix, made for real on this daemon.
 #[path = "system_daemon/fixes.rs"]
 mod fixes;
+// A VM's shutdown, force off and start.
+#[path = "system_daemon/power.rs"]
+mod power;
 // DHCP leases from a real client on the `default` network.
 #[path = "system_daemon/leases.rs"]
 mod leases;

@@ -24,6 +24,19 @@ pub fn with_link_up(interface: &Element) -> Element {
     edited
 }
 
+/// The NIC with `<link state='down'/>`: the virtual cable unplugged, as
+/// virt-manager's unticked "Link state: active" writes it.
+pub fn with_link_down(interface: &Element) -> Element {
+    let mut edited = interface.clone();
+    if let Some(link) = edited.child_mut("link") {
+        link.set_attr("state", "down");
+    } else {
+        let link = Element::new("link", &[("state", "down")]);
+        insert_after(&mut edited, &["model", "source", "mac"], link);
+    }
+    edited
+}
+
 /// The NIC with `<model type=MODEL/>`.
 pub fn with_model(interface: &Element, model: &str) -> Element {
     let mut edited = interface.clone();
@@ -116,6 +129,22 @@ mod tests {
         assert_eq!(after.to_xml(), before.to_xml().replace("state='down'", "state='up'"));
         let already = nic("52:54:00:aa:00:02")?;
         assert_eq!(with_link_up(&already).to_xml(), already.to_xml());
+        Ok(())
+    }
+
+    #[test]
+    fn link_down_unplugs_only_the_link() -> TestResult {
+        let down = nic("52:54:00:aa:00:01")?;
+        assert_eq!(with_link_down(&down).to_xml(), down.to_xml());
+        let up = with_link_up(&down);
+        assert_eq!(with_link_down(&up).to_xml(), down.to_xml());
+        let without_link = nic("52:54:00:aa:00:03")?;
+        assert_eq!(
+            with_link_down(&without_link).to_xml(),
+            without_link
+                .to_xml()
+                .replace("<model type='virtio'/>", "<model type='virtio'/>\n  <link state='down'/>")
+        );
         Ok(())
     }
 

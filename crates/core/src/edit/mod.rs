@@ -6,7 +6,7 @@ mod guest_agent;
 mod interface;
 
 pub use guest_agent::guest_agent_channel;
-pub use interface::{interface_by_mac, moved_to_network, with_link_up, with_model};
+pub use interface::{interface_by_mac, moved_to_network, with_link_down, with_link_up, with_model};
 
 use crate::xml::Element;
 

@@ -41,6 +41,12 @@ pub enum LibvirtFix {
         vm: String,
         mac: String,
     },
+    /// `<link state='down'/>` (the virtual cable unplugged), in the running
+    /// VM and its persistent configuration: a user's choice, not a fix.
+    SetLinkDown {
+        vm: String,
+        mac: String,
+    },
     /// The NIC's device model, in the persistent configuration.
     SetNicModel {
         vm: String,
@@ -99,6 +105,7 @@ impl LibvirtFix {
         match self {
             Self::DefineNetwork { .. } | Self::StartNetwork { .. } | Self::AutostartNetwork { .. } => None,
             Self::SetLinkUp { vm, .. }
+            | Self::SetLinkDown { vm, .. }
             | Self::SetNicModel { vm, .. }
             | Self::MoveNicToNetwork { vm, .. }
             | Self::AddGuestAgentChannel { vm }
@@ -273,6 +280,7 @@ pub(crate) fn preview(conn: &Connect, fix: &LibvirtFix) -> Result<FixPreview, Li
         LibvirtFix::StartNetwork { name } => network::plan_start(conn, &uri, name),
         LibvirtFix::AutostartNetwork { name } => network::plan_autostart(conn, &uri, name),
         LibvirtFix::SetLinkUp { .. }
+        | LibvirtFix::SetLinkDown { .. }
         | LibvirtFix::SetNicModel { .. }
         | LibvirtFix::MoveNicToNetwork { .. }
         | LibvirtFix::AddGuestAgentChannel { .. } => vm::plan(conn, &uri, fix).map(|plan| plan.preview()),
@@ -295,6 +303,7 @@ pub(crate) fn apply(conn: &Connect, fix: &LibvirtFix) -> Result<FixReport, Box<F
             network::run(conn, &uri, preview, fix)
         }
         LibvirtFix::SetLinkUp { .. }
+        | LibvirtFix::SetLinkDown { .. }
         | LibvirtFix::SetNicModel { .. }
         | LibvirtFix::MoveNicToNetwork { .. }
         | LibvirtFix::AddGuestAgentChannel { .. } => {

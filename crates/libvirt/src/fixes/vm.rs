@@ -1,4 +1,4 @@
-//! VM fixes: one NIC's link state, model or network, or the guest agent
+//! VM changes: one NIC's link state (up or down), model or network, or the guest agent
 //! channel.
 //!
 //! The persistent configuration is changed by redefining it with libvirt's
@@ -13,7 +13,7 @@ use virt::domain::Domain;
 use virt::sys;
 use vmnet_doctor_core::edit::{
     EditError, append_child, guest_agent_channel, interface_by_mac, moved_to_network, replace_element,
-    with_link_up, with_model,
+    with_link_down, with_link_up, with_model,
 };
 use vmnet_doctor_core::parse_domain_xml;
 use vmnet_doctor_core::xml::Element;
@@ -31,6 +31,7 @@ enum Edit<'a> {
 #[derive(Debug, Clone, Copy)]
 enum NicChange<'a> {
     LinkUp,
+    LinkDown,
     Model(&'a str),
     Network(&'a str),
 }
@@ -39,6 +40,7 @@ impl NicChange<'_> {
     fn apply(self, nic: &Element) -> Element {
         match self {
             Self::LinkUp => with_link_up(nic),
+            Self::LinkDown => with_link_down(nic),
             Self::Model(model) => with_model(nic, model),
             Self::Network(network) => moved_to_network(nic, network),
         }
@@ -50,7 +52,7 @@ impl NicChange<'_> {
     /// bridge (`network` or `bridge`), and refuses it for the other types.
     fn also_running(self, running_nic: &Element) -> bool {
         match self {
-            Self::LinkUp => true,
+            Self::LinkUp | Self::LinkDown => true,
             Self::Model(_) => false,
             Self::Network(_) => matches!(running_nic.attr("type"), Some("network" | "bridge")),
         }
@@ -77,6 +79,7 @@ pub(super) struct VmPlan {
 pub(super) fn plan(conn: &Connect, uri: &str, fix: &LibvirtFix) -> Result<VmPlan, LibvirtError> {
     let (vm, edit) = match fix {
         LibvirtFix::SetLinkUp { vm, mac } => (vm, Edit::Nic { mac, change: NicChange::LinkUp }),
+        LibvirtFix::SetLinkDown { vm, mac } => (vm, Edit::Nic { mac, change: NicChange::LinkDown }),
         LibvirtFix::SetNicModel { vm, mac, model } => {
             (vm, Edit::Nic { mac, change: NicChange::Model(model) })
         }

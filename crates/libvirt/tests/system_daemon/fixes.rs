@@ -16,7 +16,7 @@ use vmnet_doctor_libvirt::{ChangedDefinition, Effect, FixStep, Hypervisor, Libvi
 type TestResult = Result<(), Box<dyn Error>>;
 
 /// `virsh -c qemu:///system ARGS…`; its standard output, or its error.
-fn virsh(args: &[&str]) -> Result<String, Box<dyn Error>> {
+pub(super) fn virsh(args: &[&str]) -> Result<String, Box<dyn Error>> {
     let output = Command::new("virsh").args(["-q", "-c", SYSTEM_URI]).args(args).output()?;
     if !output.status.success() {
         return Err(format!("virsh {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr)).into());
@@ -26,7 +26,7 @@ fn virsh(args: &[&str]) -> Result<String, Box<dyn Error>> {
 
 /// The networks and VMs a test made; removed when it ends, however it ends.
 #[derive(Default)]
-struct Scratch {
+pub(super) struct Scratch {
     vms: Vec<String>,
     networks: Vec<String>,
     files: Vec<PathBuf>,
@@ -42,7 +42,7 @@ impl Scratch {
         Ok(shown)
     }
 
-    fn define_vm(&mut self, name: &str, devices: &str) -> TestResult {
+    pub(super) fn define_vm(&mut self, name: &str, devices: &str) -> TestResult {
         let xml = format!(
             "<domain type='qemu'>\n  <name>{name}</name>\n  <memory unit='KiB'>131072</memory>\n  <vcpu>1</vcpu>\n  \
              <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n  <devices>\n    \
