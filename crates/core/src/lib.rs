@@ -4,6 +4,7 @@
 //! a connection. No GTK, no libvirt calls, no I/O — so it is fast to test
 //! against fixtures captured from real systems.
 
+pub mod datapath;
 pub mod domain;
 pub mod edit;
 pub mod finding;
