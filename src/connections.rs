@@ -1,8 +1,12 @@
 //! The libvirt connections the user can pick: the one asked for on the
-//! command line, those saved by virt-manager, the two local QEMU/KVM ones
-//! and the demo hypervisor.
+//! command line, those saved by virt-manager (the host's package in the
+//! host's GSettings, Flathub's in its sandbox's keyfile), the two local
+//! QEMU/KVM ones and the demo hypervisor.
+
+use std::path::{Path, PathBuf};
 
 use gettextrs::gettext;
+use relm4::gtk::glib;
 
 use crate::config;
 use crate::i18n::fill;
@@ -47,9 +51,77 @@ pub fn known(explicit: Option<&str>, virt_manager: &[String]) -> Vec<Connection>
     uris.into_iter().map(|uri| Connection { label: label(&uri), uri }).collect()
 }
 
-/// The connections virt-manager saved, when virt-manager is installed.
+/// The keyfile group of virt-manager's connection list: GSettings'
+/// keyfile backend names a group after the schema's path,
+/// `/org/virt-manager/virt-manager/connections/`.
+const VIRT_MANAGER_GROUP: &str = "org/virt-manager/virt-manager/connections";
+
+/// The connections virt-manager saved: the host package's (host GSettings)
+/// first, then those of Flathub's virt-manager, without duplicates.
 pub fn from_virt_manager() -> Vec<String> {
-    crate::settings::foreign_strv(VIRT_MANAGER_SCHEMA, VIRT_MANAGER_KEY)
+    merged(
+        crate::settings::foreign_strv(VIRT_MANAGER_SCHEMA, VIRT_MANAGER_KEY),
+        flatpak_keyfile_uris(&flatpak_keyfile()),
+    )
+}
+
+/// The host's list, then the Flatpak's URIs it lacks.
+fn merged(mut uris: Vec<String>, flatpak: Result<Vec<String>, KeyfileError>) -> Vec<String> {
+    match flatpak {
+        Ok(flatpak) => {
+            for uri in flatpak {
+                if !uris.contains(&uri) {
+                    uris.push(uri);
+                }
+            }
+        }
+        // Another app's file: a broken one costs its connections, nothing more.
+        Err(error) => glib::g_message!("vmnet-doctor", "{error}"),
+    }
+    uris
+}
+
+/// Flathub's virt-manager keeps its settings in GLib's keyfile backend,
+/// inside its per-app data directory.
+fn flatpak_keyfile() -> PathBuf {
+    glib::home_dir()
+        .join(".var/app")
+        .join(crate::virt_manager::FLATPAK_ID)
+        .join("config/glib-2.0/settings/keyfile")
+}
+
+/// Why Flathub virt-manager's connection list was skipped.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyfileError {
+    #[error("skipped the Flatpak virt-manager's connections: {path} is not a readable key file: {error}")]
+    Unreadable { path: String, error: glib::Error },
+    #[error(
+        "skipped the Flatpak virt-manager's connections: the uris key of {path} is not a list of strings: {error}"
+    )]
+    NotAList { path: String, error: String },
+}
+
+/// The URIs in a virt-manager keyfile (`uris` in
+/// `[org/virt-manager/virt-manager/connections]`, a GVariant text like
+/// `['qemu:///system']`); none when the file, group or key is absent, as
+/// when Flathub's virt-manager is not installed or never saved a list.
+pub fn flatpak_keyfile_uris(path: &Path) -> Result<Vec<String>, KeyfileError> {
+    let shown = path.display().to_string();
+    let keyfile = glib::KeyFile::new();
+    if let Err(error) = keyfile.load_from_file(path, glib::KeyFileFlags::NONE) {
+        if error.matches(glib::FileError::Noent) {
+            return Ok(Vec::new());
+        }
+        return Err(KeyfileError::Unreadable { path: shown, error });
+    }
+    let Ok(text) = keyfile.value(VIRT_MANAGER_GROUP, VIRT_MANAGER_KEY) else {
+        return Ok(Vec::new());
+    };
+    let variant = glib::Variant::parse(Some(glib::VariantTy::STRING_ARRAY), &text)
+        .map_err(|error| KeyfileError::NotAList { path: shown.clone(), error: error.message().to_owned() })?;
+    variant
+        .get::<Vec<String>>()
+        .ok_or_else(|| KeyfileError::NotAList { path: shown, error: variant.type_().to_string() })
 }
 
 /// Where Debian, Fedora and Arch install virt-manager's schema.
@@ -138,6 +210,55 @@ mod tests {
         // A schema that does not exist gives nothing, not a crash.
         assert!(crate::settings::strv_from(&source, Some(&backend), "org.example.none", "uris").is_empty());
         Ok(())
+    }
+
+    /// Fixtures written by GLib's own keyfile backend with virt-manager's
+    /// schema (see tests/fixtures/virt-manager-flatpak/README.md).
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/virt-manager-flatpak").join(name)
+    }
+
+    #[test]
+    fn reads_the_flatpak_virt_managers_keyfile() -> Result<(), KeyfileError> {
+        assert_eq!(
+            flatpak_keyfile_uris(&fixture("keyfile"))?,
+            ["qemu+ssh://root@server.lan/system", "qemu:///system", "qemu:///session"]
+        );
+        // Not installed, or nothing saved yet: no connections, no complaint.
+        assert!(flatpak_keyfile_uris(&fixture("absent"))?.is_empty());
+        assert!(
+            flatpak_keyfile()
+                .ends_with(".var/app/org.virt_manager.virt-manager/config/glib-2.0/settings/keyfile")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_broken_keyfile_is_skipped_with_its_reason() {
+        for (name, why) in [
+            ("keyfile-truncated", "not a list of strings"),
+            ("keyfile-wrong-type", "not a list of strings"),
+            ("keyfile-not-a-keyfile", "not a readable key file"),
+        ] {
+            match flatpak_keyfile_uris(&fixture(name)) {
+                Err(error) => {
+                    let message = error.to_string();
+                    assert!(message.contains(why) && message.contains(name), "{name}: {message}");
+                }
+                Ok(uris) => panic!("{name} was read as {uris:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_flatpak_list_merges_after_the_hosts_without_duplicates() {
+        let host = vec!["qemu:///system".to_owned()];
+        assert_eq!(
+            merged(host.clone(), flatpak_keyfile_uris(&fixture("keyfile"))),
+            ["qemu:///system", "qemu+ssh://root@server.lan/system", "qemu:///session"]
+        );
+        // A broken Flatpak file leaves the host's list as it is.
+        assert_eq!(merged(host.clone(), flatpak_keyfile_uris(&fixture("keyfile-truncated"))), host);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use relm4::gtk::glib;
 
 /// The Flatpak id of virt-manager on Flathub.
-const FLATPAK_ID: &str = "org.virt_manager.virt-manager";
+pub const FLATPAK_ID: &str = "org.virt_manager.virt-manager";
 
 /// How virt-manager can be started here.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,11 +25,22 @@ impl Launcher {
         if Path::new("/.flatpak-info").exists() {
             return None;
         }
-        if let Some(path) = glib::find_program_in_path("virt-manager") {
+        let installations = [glib::user_data_dir().join("flatpak"), PathBuf::from("/var/lib/flatpak")];
+        Self::find_in(
+            glib::find_program_in_path("virt-manager"),
+            glib::find_program_in_path("flatpak"),
+            &installations,
+        )
+    }
+
+    /// [`Self::find`] from what is on `PATH` and the Flatpak installations
+    /// (user, system) to look in: an installed app has `app/ID/current`
+    /// there, the link to its active version (a removed app's is gone).
+    fn find_in(native: Option<PathBuf>, flatpak: Option<PathBuf>, installations: &[PathBuf]) -> Option<Self> {
+        if let Some(path) = native {
             return Some(Self::Native(path));
         }
-        let flatpak = glib::find_program_in_path("flatpak")?;
-        let installations = [glib::user_data_dir().join("flatpak"), PathBuf::from("/var/lib/flatpak")];
+        let flatpak = flatpak?;
         installations
             .iter()
             .any(|installation| installation.join("app").join(FLATPAK_ID).join("current").exists())
@@ -79,6 +90,31 @@ mod tests {
                 "a vm"
             ]
         );
+    }
+
+    #[test]
+    fn only_flathubs_virt_manager_is_run_through_flatpak() -> Result<(), Box<dyn std::error::Error>> {
+        let flatpak = PathBuf::from("/usr/bin/flatpak");
+        let user = tempfile::tempdir()?;
+        let installations = [user.path().to_path_buf(), PathBuf::from("/nonexistent/flatpak")];
+        // Not installed (or removed: no `current` link).
+        std::fs::create_dir_all(user.path().join("app").join(FLATPAK_ID))?;
+        assert_eq!(Launcher::find_in(None, Some(flatpak.clone()), &installations), None);
+        std::os::unix::fs::symlink(
+            "x86_64/stable/active",
+            user.path().join("app").join(FLATPAK_ID).join("current"),
+        )?;
+        std::fs::create_dir_all(user.path().join("app").join(FLATPAK_ID).join("x86_64/stable/active"))?;
+        let found = Launcher::find_in(None, Some(flatpak.clone()), &installations);
+        assert_eq!(found, Some(Launcher::Flatpak(flatpak.clone())));
+        // The host's package wins when both are there; no flatpak command, no Flatpak.
+        let native = PathBuf::from("/usr/bin/virt-manager");
+        assert_eq!(
+            Launcher::find_in(Some(native.clone()), Some(flatpak), &installations),
+            Some(Launcher::Native(native))
+        );
+        assert_eq!(Launcher::find_in(None, None, &installations), None);
+        Ok(())
     }
 
     /// The dev environment installs virt-manager (Debian's package).
