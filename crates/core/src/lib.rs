@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod interface;
 pub mod netfilter;
 pub mod network;
+pub mod posture;
 pub mod rules;
 pub mod snapshot;
 pub mod text_diff;

@@ -1,11 +1,13 @@
 //! The client side: calls the helper and sorts its failures into what the
 //! user interface has to say about them.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use zbus::fdo;
 use zbus::proxy::MethodFlags;
 
+use crate::conntrack::{ConnectionsReport, MAX_CONNECTION_ADDRESSES};
 use crate::error::HelperError;
 use crate::fix::{FixRequest, FixWire};
 use crate::proxy::Helper1Proxy;
@@ -183,6 +185,29 @@ impl HelperClient {
 
     pub async fn inspect(&self) -> Result<InspectReport, ClientError> {
         self.call("Inspect", &()).await
+    }
+
+    /// The NAT translation table of a guest: the kernel's connection-tracking
+    /// entries whose original source (connections the guest opened) or
+    /// reply source (connections forwarded to the guest) is one of
+    /// `addresses`. Read-only (polkit action
+    /// [`crate::actions::INSPECT_CONNECTIONS`], allowed to active local
+    /// users); call it again to refresh. At most
+    /// [`MAX_CONNECTION_ADDRESSES`] addresses; none gives an empty table.
+    pub async fn connections(&self, addresses: &[IpAddr]) -> Result<ConnectionsReport, ClientError> {
+        if addresses.len() > MAX_CONNECTION_ADDRESSES {
+            return Err(ClientError::Rejected(format!(
+                "at most {MAX_CONNECTION_ADDRESSES} addresses can be asked about at once"
+            )));
+        }
+        let addresses: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+        self.call("Connections", &(addresses,)).await
+    }
+
+    /// Calls `Connections` with raw strings, for tests of the helper's
+    /// checks.
+    pub async fn connections_wire(&self, addresses: &[String]) -> Result<ConnectionsReport, ClientError> {
+        self.call("Connections", &(addresses,)).await
     }
 
     pub async fn plan(&self, fix: &FixRequest) -> Result<Plan, ClientError> {

@@ -9,6 +9,7 @@
 //! helper plans the exact commands itself and shows them before it runs them.
 
 mod client;
+mod conntrack;
 mod error;
 mod fix;
 mod names;
@@ -16,6 +17,10 @@ mod proxy;
 mod types;
 
 pub use client::{ClientError, FixFailure, HelperClient};
+pub use conntrack::{
+    ConnectionsReport, ConntrackEntry, Endpoint, MAX_CONNECTION_ADDRESSES, MAX_CONNECTION_ENTRIES,
+    ParsedConntrack, Tuple, parse_conntrack,
+};
 pub use error::HelperError;
 pub use fix::{FixKind, FixRequest, FixWire, LibvirtFirewallBackend};
 pub use names::{IfaceName, NameError, is_valid_iface_name};
@@ -43,6 +48,11 @@ pub mod actions {
     /// Read-only host facts (`GetCapabilities`, `Inspect`, `Plan`,
     /// `Transactions`).
     pub const INSPECT: &str = "io.github.vmnetdoctor.inspect";
+    /// Read-only: the connection-tracking (NAT) entries of given guest
+    /// addresses (`Connections`). Its own action, not `INSPECT`: it shows
+    /// whom a VM talks to, not how the firewall is set up, so an
+    /// administrator may grant one without the other.
+    pub const INSPECT_CONNECTIONS: &str = "io.github.vmnetdoctor.inspect-connections";
     /// UFW and iptables rules; libvirt's firewall backend (with a restart of
     /// its network driver).
     pub const MODIFY_FIREWALL: &str = "io.github.vmnetdoctor.modify-firewall";

@@ -3,6 +3,7 @@
 //! Its methods send calls without the ALLOW_INTERACTIVE_AUTHORIZATION flag;
 //! [`crate::HelperClient`] sets it when the user may be asked for a password.
 
+use crate::conntrack::ConnectionsReport;
 use crate::fix::FixWire;
 use crate::types::{ApplyResult, Capabilities, InspectReport, Plan, TransactionInfo};
 
@@ -19,6 +20,11 @@ pub trait Helper1 {
     /// Root-only host facts: UFW's status and rules, the nftables ruleset,
     /// iptables-nft and legacy rules, IPv4 forwarding.
     fn inspect(&self) -> zbus::Result<InspectReport>;
+
+    /// The connection-tracking entries of the given guest addresses (IPv4
+    /// or IPv6 literals, at most `MAX_CONNECTION_ADDRESSES`): the NAT
+    /// translation table. Read-only.
+    fn connections(&self, addresses: &[&str]) -> zbus::Result<ConnectionsReport>;
 
     /// The exact steps applying `fix` would run now (none when it is in
     /// place). Changes nothing.

@@ -13,6 +13,7 @@
 
 mod audit;
 mod changes;
+mod connections;
 mod engine;
 mod exec;
 mod host;

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use vmnet_doctor_helper_api::{
-    ApplyResult, Capabilities, FixKind, FixRequest, FixWire, HelperError, InspectReport, MAX_REQUEST_BYTES,
-    Plan, TransactionInfo, actions,
+    ApplyResult, Capabilities, ConnectionsReport, FixKind, FixRequest, FixWire, HelperError, InspectReport,
+    MAX_REQUEST_BYTES, Plan, TransactionInfo, actions,
 };
 use zbus::message::Header;
 use zbus::names::{BusName, ErrorName, WellKnownName};
@@ -23,7 +23,7 @@ use crate::exec::Ran;
 use crate::host::Host;
 use crate::plan::{self, PlanError};
 use crate::polkit::{self, Denial};
-use crate::{inspect, journal};
+use crate::{connections, inspect, journal};
 
 /// When the helper last finished a request, and how many are running.
 #[derive(Debug)]
@@ -294,6 +294,34 @@ impl Helper {
         let host = self.shared.host.clone();
         let report = request.blocking(move |ran| inspect::inspect(&host, ran)).await?;
         request.audit.outcome = "ok".to_owned();
+        Ok((report,))
+    }
+
+    #[zbus(out_args("report"))]
+    async fn connections(
+        &self,
+        addresses: Vec<String>,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+    ) -> Result<(ConnectionsReport,), ReplyError> {
+        let mut request = Request::begin(&self.shared, "Connections", &header, connection).await;
+        request.audit.request = addresses
+            .iter()
+            .take(4)
+            .map(|a| a.chars().take(50).collect::<String>())
+            .collect::<Vec<_>>()
+            .join(" ");
+        request.check_size(&header)?;
+        request.authorize(connection, &header, actions::INSPECT_CONNECTIONS).await?;
+        let addresses = connections::parse_addresses(&addresses).map_err(|why| request.invalid(why))?;
+        let host = self.shared.host.clone();
+        let checked = addresses.clone();
+        let check = request.blocking(move |_| connections::check_addresses(&host, &checked)).await?;
+        if let Err(why) = check {
+            return Err(request.engine_error(EngineError::HostCheck(why)));
+        }
+        let report = request.blocking(move |ran| connections::connections(&addresses, ran)).await?;
+        request.audit.outcome = format!("{:?}: {} entries", report.status, report.entries.len());
         Ok((report,))
     }
 

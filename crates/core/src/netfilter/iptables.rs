@@ -6,7 +6,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::ir::{Action, Base, Chain, Cond, Family, IfName, Net, Origin, Rule, Table, Test};
+use super::ir::{Action, Base, Chain, Cond, Family, IfName, Net, Origin, PortForward, Rule, Table, Test};
 use super::packet::{
     AddrType, CtState, Hook, PROTO_ICMP, PktType, ct_status, icmp_type_from_name, proto_from_name,
 };
@@ -210,7 +210,35 @@ fn parse_rule(words: &[String], chains: &[String], line: &str) -> Rule {
         }
         index += 1;
     }
-    Rule { conds, action, text: line.to_owned(), sets_mark }
+    let port_forward = port_forward(words);
+    Rule { conds, action, text: line.to_owned(), sets_mark, port_forward }
+}
+
+/// `-j DNAT --to-destination ADDR[:PORT]` and `-j REDIRECT`: where the
+/// rule forwards to. A range or anything unreadable is `To(None)`.
+fn port_forward(words: &[String]) -> Option<PortForward> {
+    let target = words.iter().position(|word| word == "-j" || word == "-g")?;
+    match words.get(target + 1)?.as_str() {
+        "REDIRECT" => Some(PortForward::Redirect),
+        "DNAT" => {
+            let to = words
+                .iter()
+                .skip(target)
+                .position(|word| word == "--to-destination")
+                .and_then(|at| words.get(target + at + 1))
+                .and_then(|value| {
+                    // ADDR, ADDR:PORT, [ADDR6]:PORT; ranges are not read.
+                    let address = match value.strip_prefix('[') {
+                        Some(rest) => rest.split(']').next()?,
+                        None if value.matches(':').count() > 1 => value.as_str(),
+                        None => value.split(':').next()?,
+                    };
+                    address.parse().ok()
+                });
+            Some(PortForward::To(to))
+        }
+        _ => None,
+    }
 }
 
 /// The action of a non-chain target, and whether it sets the mark.

@@ -125,6 +125,19 @@ pub(crate) struct Rule {
     /// The rule changes the firewall mark (then later `mark` matches on
     /// this path are undecidable).
     pub(crate) sets_mark: Option<Option<u32>>,
+    /// The rule rewrites the destination (`dnat`, `-j DNAT`, `redirect`):
+    /// a port forward.
+    pub(crate) port_forward: Option<PortForward>,
+}
+
+/// Where a destination rewrite sends the packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PortForward {
+    /// DNAT to this address (`None`: an address the rule computes, a map,
+    /// a range — not read).
+    To(Option<std::net::IpAddr>),
+    /// REDIRECT: to the host itself.
+    Redirect,
 }
 
 /// A condition of a rule.

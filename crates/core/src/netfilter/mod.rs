@@ -28,6 +28,7 @@
 //! as `xt` names without arguments. Their tables are read from
 //! `iptables-nft-save` instead when that text is given.
 
+mod exposure;
 mod iptables;
 mod ir;
 mod nft;
@@ -36,6 +37,8 @@ mod packet;
 use std::net::Ipv4Addr;
 
 use crate::host::{FirewallBackend, Netfilter};
+
+pub use exposure::{FIX_RULE_COMMENT, FixRuleCheck, Opening, PortForwardRule};
 
 use ir::{ChainVerdict, DropAt, Evaluator, Family, Origin, Table, base_chains};
 use packet::{AddrType, CtState, Hook, Mark, PROTO_ICMP, PROTO_TCP, PROTO_UDP, Packet, PktType, ct_status};

@@ -12,7 +12,7 @@ use std::net::Ipv4Addr;
 
 use serde_json::Value;
 
-use super::ir::{Action, Base, Chain, Cond, Family, IfName, Net, Origin, Rule, Table, Test};
+use super::ir::{Action, Base, Chain, Cond, Family, IfName, Net, Origin, PortForward, Rule, Table, Test};
 use super::packet::{
     AddrType, CtState, Hook, PROTO_TCP, PROTO_UDP, PktType, ct_status, icmp_type_from_name, proto_from_name,
 };
@@ -124,6 +124,7 @@ fn parse_rule<'s>(rule: &Value, sets: &SetLookup<'s>) -> Rule {
     let mut conds = Vec::new();
     let mut action = Action::Continue;
     let mut sets_mark = None;
+    let mut port_forward = None;
     let mut words = Vec::new();
     for expr in &exprs {
         let Some((key, body)) = expr.as_object().and_then(|object| object.iter().next()) else { continue };
@@ -147,7 +148,16 @@ fn parse_rule<'s>(rule: &Value, sets: &SetLookup<'s>) -> Rule {
                 action = if key == "jump" { Action::Jump(target) } else { Action::Goto(target) };
             }
             "queue" => action = Action::Unknown("queued to a userspace program, which decides".to_owned()),
-            "masquerade" | "snat" | "dnat" | "redirect" => action = Action::Accept,
+            "masquerade" | "snat" => action = Action::Accept,
+            "dnat" => {
+                action = Action::Accept;
+                let to = body.get("addr").and_then(Value::as_str).and_then(|addr| addr.parse().ok());
+                port_forward = Some(PortForward::To(to));
+            }
+            "redirect" => {
+                action = Action::Accept;
+                port_forward = Some(PortForward::Redirect);
+            }
             "vmap" => action = parse_vmap(body, sets),
             "xt" => match xt(body) {
                 XtKind::Match(name) => conds.push(Cond::Opaque(format!(
@@ -160,7 +170,7 @@ fn parse_rule<'s>(rule: &Value, sets: &SetLookup<'s>) -> Rule {
             other => conds.push(Cond::Opaque(format!("the statement `{other}`, which this checker does not model"))),
         }
     }
-    Rule { conds, action, text: words.join(" "), sets_mark }
+    Rule { conds, action, text: words.join(" "), sets_mark, port_forward }
 }
 
 enum XtKind {
