@@ -103,6 +103,25 @@ def debian():
     capture("debian13", source + ", its profile “Wired connection 1” bound to ens3, the card enp1s0", [
         ("probe-stale-profile", ["/bin/sh", "-c", PROBE]),
     ])
+    # The same mistake under systemd-networkd, then under netplan rendering
+    # for networkd (Ubuntu server's way): both configure ens3.
+    run(["/bin/sh", "-c", "systemctl stop NetworkManager && mkdir -p /etc/systemd/network && "
+         "printf '[Match]\\nName=ens3\\n\\n[Network]\\nDHCP=yes\\n' >/etc/systemd/network/20-wired.network && "
+         "systemctl start systemd-networkd"])
+    capture("debian13", source + ", NetworkManager stopped, systemd-networkd running with "
+            "/etc/systemd/network/20-wired.network matching Name=ens3", [
+        ("probe-networkd-stale", ["/bin/sh", "-c", PROBE]),
+    ])
+    run(["/bin/sh", "-c", "rm /etc/systemd/network/20-wired.network && mkdir -p /etc/netplan && "
+         "printf 'network:\\n  version: 2\\n  renderer: networkd\\n  ethernets:\\n    ens3:\\n      dhcp4: true\\n'"
+         " >/etc/netplan/01-netcfg.yaml && chmod 600 /etc/netplan/01-netcfg.yaml && netplan generate && "
+         "networkctl reload"])
+    capture("debian13", source + ", NetworkManager stopped, netplan's /etc/netplan/01-netcfg.yaml (renderer "
+            "networkd) configuring ens3, rendered by `netplan generate`", [
+        ("probe-netplan-stale", ["/bin/sh", "-c", PROBE]),
+    ])
+    run(["/bin/sh", "-c", "rm /etc/netplan/01-netcfg.yaml && netplan generate && "
+         "systemctl stop systemd-networkd.socket systemd-networkd && systemctl start NetworkManager"])
     run(["nmcli", "connection", "add", "type", "ethernet", "ifname", "enp1s0", "con-name", "kvm-dhcp",
          "ipv4.method", "auto", "ipv6.method", "ignore"])
     run(["nmcli", "-w", "30", "connection", "up", "kvm-dhcp"])

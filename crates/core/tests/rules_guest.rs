@@ -1,6 +1,7 @@
 //! The guest-side rules on the lab's real guests (tests/fixtures/guest/):
 //! guest-profile-interface-missing (NetworkManager's profile bound to ens3
-//! on a guest whose card is enp1s0; ifupdown's stanza for ens3) and
+//! on a guest whose card is enp1s0; ifupdown's stanza, a systemd-networkd
+//! file and netplan's configuration for ens3) and
 //! guest-ipv6-unrouted with the guest's own IPv6 default route and its two
 //! remedies. Each VM is the lab's own domain XML, running with its agent
 //! connected (set by hand: QEMU's live XML), on the guide's `default`.
@@ -93,6 +94,59 @@ fn an_ifupdown_stanza_for_a_missing_name_is_flagged_without_an_automatic_fix() -
     let finding = find(&findings, PROFILE)?;
     assert_eq!(finding.fix, None, "no NetworkManager: the explanation says what to edit");
     assert!(finding.explanation.contains("sudo ifup enp1s0"), "{finding:#?}");
+    Ok(())
+}
+
+#[test]
+fn a_networkd_file_matching_a_missing_name_is_flagged_with_what_to_edit() -> Result<(), Error> {
+    // NetworkManager stopped, systemd-networkd running with
+    // /etc/systemd/network/20-wired.network for ens3; the card (enp1s0)
+    // has no address, as the agent reported with the stale NM profile.
+    let snapshot = system(
+        vec![debian("debian13-interfaces-unconfigured", "debian13-probe-networkd-stale")?],
+        vec![healthy_default()?],
+    );
+    let findings = diagnose(&snapshot);
+    assert_eq!(of(&findings, PROFILE), [(Severity::Error, nic("lab-debian", DEBIAN_MAC))]);
+    let finding = find(&findings, PROFILE)?;
+    assert!(finding.title.contains("systemd-networkd") && finding.title.contains("ens3"), "{finding:#?}");
+    assert!(
+        finding.explanation.contains("/etc/systemd/network/20-wired.network")
+            && finding.explanation.contains("Name=enp1s0")
+            && finding.explanation.contains("networkctl reload"),
+        "{finding:#?}"
+    );
+    assert_eq!(finding.fix, None, "no automatic fix for networkd: the explanation says what to edit");
+    Ok(())
+}
+
+#[test]
+fn netplan_rendered_for_networkd_is_flagged_as_netplan() -> Result<(), Error> {
+    // /etc/netplan/01-netcfg.yaml for ens3, rendered by `netplan generate`
+    // into /run/systemd/network/10-netplan-ens3.network.
+    let snapshot = system(
+        vec![debian("debian13-interfaces-unconfigured", "debian13-probe-netplan-stale")?],
+        vec![healthy_default()?],
+    );
+    let findings = diagnose(&snapshot);
+    assert_eq!(of(&findings, PROFILE), [(Severity::Error, nic("lab-debian", DEBIAN_MAC))]);
+    let finding = find(&findings, PROFILE)?;
+    assert!(finding.title.starts_with("netplan") && finding.title.contains("ens3"), "{finding:#?}");
+    assert!(finding.explanation.contains("sudo netplan apply"), "{finding:#?}");
+    assert!(
+        finding.evidence.iter().any(|e| e.what.contains("/run/systemd/network/10-netplan-ens3.network")),
+        "{finding:#?}"
+    );
+    // Once the guest's card matches, nothing is left to say.
+    let mut matching = debian("debian13-interfaces", "debian13-probe-netplan-stale")?;
+    for (_, result) in &mut matching.addresses {
+        if let Ok(interfaces) = result {
+            for iface in interfaces.iter_mut().filter(|iface| iface.name == "enp1s0") {
+                iface.name = "ens3".into();
+            }
+        }
+    }
+    assert_eq!(of(&diagnose(&system(vec![matching], vec![healthy_default()?])), PROFILE), []);
     Ok(())
 }
 

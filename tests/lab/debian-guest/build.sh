@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the lab's full guest: Debian 13 made with mmdebstrap (systemd,
-# NetworkManager, qemu-guest-agent, the Debian kernel), as an ext4 disk
+# NetworkManager, qemu-guest-agent, the Debian kernel; netplan.io, unused
+# until a capture writes a YAML file, for Ubuntu-style guests), as an ext4 disk
 # image booted directly with its own kernel and initrd, plus the small APT
 # repository the lab's internet host serves to it. Rebuilt only when this
 # directory changes.
@@ -37,7 +38,7 @@ root=$work/root
 # apt-daily would take APT's lock in the middle of a test; nothing here
 # needs a clock or a firmware update.
 mmdebstrap --variant=apt \
-    --include=systemd-sysv,udev,dbus,network-manager,qemu-guest-agent,linux-image-amd64,iproute2,iputils-ping,curl,procps \
+    --include=systemd-sysv,udev,dbus,network-manager,qemu-guest-agent,linux-image-amd64,iproute2,iputils-ping,curl,procps,netplan.io \
     --aptopt='APT::Install-Recommends "false"' \
     --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-exclude=/usr/share/man/*' \

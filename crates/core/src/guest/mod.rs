@@ -93,6 +93,79 @@ pub struct IfupdownIface {
     pub method: String,
 }
 
+/// A systemd-networkd `.network` file and what its `[Match]` section binds
+/// it to. netplan's networkd renderer writes these too
+/// (`/run/systemd/network/10-netplan-ID.network`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkdFile {
+    pub path: String,
+    /// `Name=` patterns (shell globs; a leading `!` inverts the list).
+    pub names: Vec<String>,
+    /// `MACAddress=` / `PermanentMACAddress=`, lower-case.
+    pub macs: Vec<String>,
+    /// `[Match]` has other conditions (Type=, Driver=, Path=, …): whether
+    /// it binds to a card is not for us to judge.
+    pub other_conditions: bool,
+}
+
+impl NetworkdFile {
+    /// Written by netplan rather than by hand.
+    pub fn is_netplan(&self) -> bool {
+        self.path.rsplit('/').next().is_some_and(|name| name.starts_with("10-netplan-"))
+    }
+
+    /// Whether `Name=` would match an interface called `name` (a list
+    /// starting with `!` matches the names it does not list).
+    pub fn matches_name(&self, name: &str) -> bool {
+        let inverted = self.names.first().is_some_and(|first| first.starts_with('!'));
+        let listed = self.names.iter().any(|pattern| glob_matches(pattern.trim_start_matches('!'), name));
+        listed != inverted
+    }
+}
+
+/// fnmatch(3) without flags, as networkd matches names: `*`, `?` and
+/// `[…]` classes (with `!` or `^` negation and ranges).
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    glob_at(&pattern, &text)
+}
+
+fn glob_at(pattern: &[char], text: &[char]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some(('*', rest)) => (0..=text.len()).any(|skip| glob_at(rest, &text[skip..])),
+        Some(('?', rest)) => !text.is_empty() && glob_at(rest, &text[1..]),
+        Some(('[', rest)) => {
+            let Some((&c, text_rest)) = text.split_first() else {
+                return false;
+            };
+            let Some(close) = rest.iter().skip(1).position(|&p| p == ']').map(|i| i + 1) else {
+                // No closing bracket: a literal '['.
+                return c == '[' && glob_at(rest, text_rest);
+            };
+            let (class, after) = (&rest[..close], &rest[close + 1..]);
+            let (negated, class) = match class.split_first() {
+                Some(('!' | '^', inner)) => (true, inner),
+                _ => (false, class),
+            };
+            let mut hit = false;
+            let mut i = 0;
+            while i < class.len() {
+                if i + 2 < class.len() && class[i + 1] == '-' {
+                    hit |= class[i] <= c && c <= class[i + 2];
+                    i += 3;
+                } else {
+                    hit |= class[i] == c;
+                    i += 1;
+                }
+            }
+            hit != negated && glob_at(after, text_rest)
+        }
+        Some((&p, rest)) => text.first() == Some(&p) && glob_at(rest, &text[1..]),
+    }
+}
+
 /// A default route of the guest's main table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuestRoute {
@@ -116,6 +189,9 @@ pub struct GuestNetwork {
     pub netplan: Vec<String>,
     /// ifupdown's stanzas for interfaces other than loopback.
     pub ifupdown: Vec<IfupdownIface>,
+    /// systemd-networkd's `.network` files in effect (those in /etc mask
+    /// /run's of the same name).
+    pub networkd_files: Vec<NetworkdFile>,
     /// NetworkManager's profiles; unknown unless it runs.
     pub profiles: Fact<Vec<NmProfile>>,
     pub default_routes: Vec<GuestRoute>,
@@ -161,5 +237,37 @@ impl GuestNetwork {
 
     pub fn ipv6_default_routes(&self) -> impl Iterator<Item = &GuestRoute> {
         self.default_routes.iter().filter(|route| route.ipv6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_as_fnmatch_does() {
+        assert!(glob_matches("en*", "enp1s0"));
+        assert!(glob_matches("ens?", "ens3"));
+        assert!(!glob_matches("ens?", "ens33"));
+        assert!(glob_matches("eth[0-3]", "eth2"));
+        assert!(!glob_matches("eth[!0-3]", "eth2"));
+        assert!(glob_matches("eth[!0-3]", "eth7"));
+        assert!(glob_matches("enp1s0", "enp1s0"));
+        assert!(!glob_matches("enp1s0", "enp1s00"));
+        assert!(glob_matches("a[b", "a[b"));
+    }
+
+    #[test]
+    fn an_inverted_name_list_matches_what_it_does_not_list() {
+        let file = |names: &[&str]| NetworkdFile {
+            path: "/etc/systemd/network/x.network".into(),
+            names: names.iter().map(|n| (*n).to_owned()).collect(),
+            macs: Vec::new(),
+            other_conditions: false,
+        };
+        assert!(file(&["!eth0"]).matches_name("enp1s0"));
+        assert!(!file(&["!eth0", "ens*"]).matches_name("ens3"));
+        assert!(file(&["ens3", "enp*"]).matches_name("enp1s0"));
+        assert!(!file(&["ens3"]).matches_name("enp1s0"));
     }
 }

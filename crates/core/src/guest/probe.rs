@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::{GuestNetwork, GuestRoute, IfupdownIface, NmProfile, ServiceState};
+use super::{GuestNetwork, GuestRoute, IfupdownIface, NetworkdFile, NmProfile, ServiceState};
 use crate::host::Fact;
 
 /// Run as `/bin/sh -c PROBE_SCRIPT`; it takes no arguments.
@@ -123,6 +123,7 @@ pub fn parse_probe(output: &str) -> GuestNetwork {
             .filter(|l| !l.is_empty())
             .collect(),
         ifupdown: ifupdown_stanzas(&lines("ifupdown")),
+        networkd_files: networkd_files(&lines("networkd")),
         profiles,
         default_routes,
         ipv6_disabled,
@@ -223,6 +224,51 @@ fn ifupdown_stanzas(lines: &[&str]) -> Vec<IfupdownIface> {
         .collect()
 }
 
+/// The "networkd" section: `file PATH` then the file's lines without
+/// comments, or `masked PATH`. /etc comes first in the probe's glob order
+/// and masks /run's file of the same name, as networkd itself does.
+fn networkd_files(lines: &[&str]) -> Vec<NetworkdFile> {
+    let file_name = |path: &str| path.rsplit('/').next().unwrap_or(path).to_owned();
+    let mut masked: Vec<String> = Vec::new();
+    let mut files: Vec<NetworkdFile> = Vec::new();
+    let mut in_match = false;
+    for line in lines {
+        let line = line.trim();
+        if let Some(path) = line.strip_prefix("masked ") {
+            masked.push(file_name(path));
+        } else if let Some(path) = line.strip_prefix("file ") {
+            in_match = false;
+            files.push(NetworkdFile {
+                path: path.to_owned(),
+                names: Vec::new(),
+                macs: Vec::new(),
+                other_conditions: false,
+            });
+        } else if line.starts_with('[') {
+            in_match = line == "[Match]";
+        } else if let (true, Some(file), Some((key, value))) =
+            (in_match, files.last_mut(), line.split_once('='))
+        {
+            let words = value.split_whitespace().map(str::to_owned);
+            match key.trim() {
+                "Name" => file.names.extend(words),
+                "MACAddress" | "PermanentMACAddress" => {
+                    file.macs.extend(words.map(|mac| mac.to_ascii_lowercase()));
+                }
+                _ => file.other_conditions = true,
+            }
+        }
+    }
+    let mut effective: Vec<NetworkdFile> = Vec::new();
+    for file in files {
+        let name = file_name(&file.path);
+        if !masked.contains(&name) && !effective.iter().any(|seen| file_name(&seen.path) == name) {
+            effective.push(file);
+        }
+    }
+    effective
+}
+
 // Route flags (linux/route.h).
 const RTF_UP: u32 = 0x0001;
 const RTF_REJECT: u32 = 0x0200;
@@ -292,6 +338,56 @@ mod tests {
     #[test]
     fn terse_fields_unescape_colons_and_backslashes() {
         assert_eq!(nm_terse_fields(r"a\:b:c\\d:"), ["a:b", r"c\d", ""]);
+    }
+
+    #[test]
+    fn networkd_files_in_etc_mask_runs() {
+        let lines = [
+            "file /etc/systemd/network/10-netplan-ens3.network",
+            "[Match]",
+            "Name=enp1s0",
+            "file /etc/systemd/network/20-wired.network",
+            "[Match]",
+            "Name=en* !enp9s0",
+            "MACAddress=52:54:00:AA:BB:CC",
+            "[Network]",
+            "Name=not-a-match-key",
+            "masked /etc/systemd/network/30-gone.network",
+            "file /run/systemd/network/10-netplan-ens3.network",
+            "[Match]",
+            "Name=ens3",
+            "file /run/systemd/network/30-gone.network",
+            "[Match]",
+            "Name=eth0",
+            "file /run/systemd/network/40-typed.network",
+            "[Match]",
+            "Type=ether",
+        ];
+        let files = networkd_files(&lines);
+        let summary: Vec<(&str, Vec<&str>, Vec<&str>, bool)> = files
+            .iter()
+            .map(|f| {
+                (
+                    f.path.as_str(),
+                    f.names.iter().map(String::as_str).collect(),
+                    f.macs.iter().map(String::as_str).collect(),
+                    f.other_conditions,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("/etc/systemd/network/10-netplan-ens3.network", vec!["enp1s0"], vec![], false),
+                (
+                    "/etc/systemd/network/20-wired.network",
+                    vec!["en*", "!enp9s0"],
+                    vec!["52:54:00:aa:bb:cc"],
+                    false
+                ),
+                ("/run/systemd/network/40-typed.network", vec![], vec![], true),
+            ]
+        );
     }
 
     #[test]

@@ -42,6 +42,18 @@ echo "@@ netplan"
 for file in /etc/netplan/*.yaml /run/netplan/*.yaml /lib/netplan/*.yaml; do
     [ -f "$file" ] && echo "$file"
 done
+echo "@@ networkd"
+# systemd-networkd's .network files written by an admin (/etc) or by netplan
+# (/run); vendor files in /usr/lib only match what they were made for. A
+# file in /etc masks the one of the same name in /run; /dev/null masks it.
+for file in /etc/systemd/network/*.network /run/systemd/network/*.network; do
+    if [ "$(readlink -f "$file" 2>/dev/null)" = /dev/null ]; then
+        echo "masked $file"
+    elif [ -f "$file" ]; then
+        echo "file $file"
+        grep -v -E '^[[:space:]]*([#;]|$)' "$file" 2>/dev/null
+    fi
+done
 echo "@@ ifupdown"
 cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null
 if have apt-config; then

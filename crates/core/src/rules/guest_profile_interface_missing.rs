@@ -19,13 +19,23 @@ use crate::i18n::fill;
 use crate::interface::InterfaceType;
 use crate::snapshot::{AddressSource, DomainSnapshot, GuestInterface, Snapshot};
 
+/// Which program holds the stale configuration; each is mended its own way.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    NetworkManager,
+    Ifupdown,
+    Networkd,
+    Netplan,
+}
+
 /// A configuration bound to something the guest does not have.
 struct Stale {
     /// "NetworkManager profile “Wired connection 1”", for evidence.
     what: String,
     /// The interface name (or MAC) it is bound to.
     bound: String,
-    network_manager: bool,
+    holder: Holder,
+    /// The profile's name, or the file that holds the binding.
     name: String,
 }
 
@@ -47,7 +57,7 @@ fn stale_bindings(facts: &GuestFacts, interfaces: &[GuestInterface]) -> Vec<Stal
         stale.push(Stale {
             what: format!("NetworkManager profile “{}”", profile.name),
             bound,
-            network_manager: true,
+            holder: Holder::NetworkManager,
             name: profile.name.clone(),
         });
     }
@@ -61,8 +71,34 @@ fn stale_bindings(facts: &GuestFacts, interfaces: &[GuestInterface]) -> Vec<Stal
                     iface.name, iface.family, iface.method
                 ),
                 bound: iface.name.clone(),
-                network_manager: false,
+                holder: Holder::Ifupdown,
                 name: iface.name.clone(),
+            });
+        }
+    }
+    if network.networkd == ServiceState::Running {
+        let real: Vec<&GuestInterface> = interfaces.iter().filter(|iface| iface.name != "lo").collect();
+        for file in network.networkd_files.iter().filter(|file| !file.other_conditions) {
+            let bound = if !file.names.is_empty() && !real.iter().any(|iface| file.matches_name(&iface.name))
+            {
+                file.names.join(" ")
+            } else if let Some(mac) = file.macs.iter().find(|mac| !has_mac(mac)).filter(|_| {
+                // Every listed MAC missing: a list matches any one of them.
+                file.macs.iter().all(|mac| !has_mac(mac))
+            }) {
+                mac.clone()
+            } else {
+                continue;
+            };
+            let holder = if file.is_netplan() { Holder::Netplan } else { Holder::Networkd };
+            stale.push(Stale {
+                what: match holder {
+                    Holder::Netplan => format!("netplan (rendered for systemd-networkd as {})", file.path),
+                    _ => format!("systemd-networkd {}", file.path),
+                },
+                bound,
+                holder,
+                name: file.path.clone(),
             });
         }
     }
@@ -132,7 +168,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
         let (subject, severity, interface, fix) = match broken.first() {
             Some((nic, interface)) => {
                 evidence.push(Evidence::new(format!("{interface} IPv4 address"), "none"));
-                let fix = (network_manager_runs && first.network_manager).then(|| {
+                let fix = (network_manager_runs && first.holder == Holder::NetworkManager).then(|| {
                     Fix::CreateGuestDhcpProfile { vm: vm.to_owned(), interface: (*interface).to_owned() }
                 });
                 (nic.subject(), Severity::Error, Some(*interface), fix)
@@ -147,35 +183,53 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             ("bound", first.bound.as_str()),
             ("interface", interface),
         ];
-        let title = if first.network_manager {
-            fill(
+        let title = match first.holder {
+            Holder::NetworkManager => fill(
                 &gettext("A network profile in “{vm}” is bound to {bound}, which the guest does not have"),
                 &values,
-            )
-        } else {
-            fill(
+            ),
+            Holder::Ifupdown => fill(
                 &gettext(
                     "/etc/network/interfaces in “{vm}” configures {bound}, which the guest does not have",
                 ),
                 &values,
-            )
+            ),
+            Holder::Networkd => fill(
+                &gettext("systemd-networkd in “{vm}” is set up for {bound}, which the guest does not have"),
+                &values,
+            ),
+            Holder::Netplan => {
+                fill(&gettext("netplan in “{vm}” configures {bound}, which the guest does not have"), &values)
+            }
         };
-        let explanation = match (interface.is_empty(), first.network_manager) {
+        let explanation = match (interface.is_empty(), first.holder) {
             (true, _) => fill(
                 &gettext(
-                    "Inside “{vm}”, “{profile}” is bound to {bound}, an interface the guest does not have, so it never activates. Every card has an address anyway; the profile is only left over (“sudo nmcli connection delete” removes it).",
+                    "Inside “{vm}”, “{profile}” is bound to {bound}, an interface the guest does not have, so it never applies. Every card has an address anyway; the configuration is only left over.",
                 ),
                 &values,
             ),
-            (false, true) => fill(
+            (false, Holder::NetworkManager) => fill(
                 &gettext(
                     "Inside “{vm}”, NetworkManager's profile “{profile}” is bound to {bound}, but the guest calls this card {interface}: interface names depend on the distribution and on the card's model and slot (eth0, enp1s0, ens3), so a profile made elsewhere never activates here and {interface} gets no address. The guide's fix is a DHCP profile for the real name: “sudo nmcli connection add type ethernet ifname {interface} con-name kvm-dhcp ipv4.method auto ipv6.method ignore”, then “sudo nmcli connection up kvm-dhcp”.",
                 ),
                 &values,
             ),
-            (false, false) => fill(
+            (false, Holder::Ifupdown) => fill(
                 &gettext(
                     "Inside “{vm}”, /etc/network/interfaces configures {bound}, but the guest calls this card {interface}: interface names depend on the distribution and on the card's model and slot (eth0, enp1s0, ens3), so {interface} gets no address. Replace {bound} with {interface} in /etc/network/interfaces, then run “sudo ifup {interface}”.",
+                ),
+                &values,
+            ),
+            (false, Holder::Networkd) => fill(
+                &gettext(
+                    "Inside “{vm}”, systemd-networkd's {profile} matches Name={bound}, but the guest calls this card {interface}: interface names depend on the distribution and on the card's model and slot (eth0, enp1s0, ens3), so the file never applies and {interface} gets no address. Change its [Match] line to “Name={interface}”, then run “sudo networkctl reload”.",
+                ),
+                &values,
+            ),
+            (false, Holder::Netplan) => fill(
+                &gettext(
+                    "Inside “{vm}”, netplan configures {bound} (it wrote {profile} for systemd-networkd), but the guest calls this card {interface}: interface names depend on the distribution and on the card's model and slot (eth0, enp1s0, ens3), so {interface} gets no address. In the YAML file under /etc/netplan that names {bound}, replace it with {interface} (or match the card by “macaddress”), then run “sudo netplan apply”.",
                 ),
                 &values,
             ),
