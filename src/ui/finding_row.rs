@@ -20,6 +20,8 @@ pub fn build(finding: &Finding, on_fix: &relm4::Sender<Finding>) -> adw::Expande
         .subtitle(glib::markup_escape_text(&finding.explanation))
         .build();
     row.set_title_selectable(true);
+    // Named for screen readers (libadwaita leaves the row itself unnamed).
+    row.upcast_ref::<gtk::Widget>().update_property(&[gtk::accessible::Property::Label(&finding.title)]);
     let (icon, style, label) = severity_look(finding.severity);
     let image = gtk::Image::from_icon_name(icon);
     image.add_css_class(style);
@@ -45,6 +47,8 @@ pub fn build(finding: &Finding, on_fix: &relm4::Sender<Finding>) -> adw::Expande
             .css_classes(["flat"])
             .build();
         let label = fill(&gettext("Fix: {title}"), &[("title", &finding.title)]);
+        // The button's own label relation would outrank this longer name.
+        button.reset_relation(gtk::AccessibleRelation::LabelledBy);
         button.update_property(&[gtk::accessible::Property::Label(&label)]);
         button.set_tooltip_text(Some(&gettext("See what the fix would change, then apply it")));
         let (on_fix, finding) = (on_fix.clone(), finding.clone());

@@ -12,6 +12,7 @@ pub mod fix_dialog;
 pub mod host_page;
 pub mod host_row;
 pub mod live;
+pub mod menu_names;
 pub mod network_row;
 pub mod nic_group;
 pub mod vm_list_item;

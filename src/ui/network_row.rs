@@ -26,6 +26,8 @@ pub fn build(network: &NetworkSnapshot, findings: &[Finding], now: i64) -> adw::
         .subtitle(glib::markup_escape_text(&summary(network)))
         .build();
     row.set_title_selectable(true);
+    row.upcast_ref::<relm4::gtk::Widget>()
+        .update_property(&[relm4::gtk::accessible::Property::Label(network.name())]);
     let worst = findings.iter().filter(|f| f.severity != Severity::Info).map(|f| f.severity).min();
     if let Some(severity) = worst {
         let (icon, style, label) = finding_row::severity_look(severity);

@@ -2,7 +2,7 @@
 //! so a host with a thousand VMs costs only the rows on screen.
 
 use relm4::gtk::prelude::*;
-use relm4::gtk::{self, pango};
+use relm4::gtk::{self, glib, pango};
 use relm4::typed_view::list::RelmListItem;
 use vmnet_doctor_core::{DomainSnapshot, Finding, Severity, Subject};
 
@@ -42,6 +42,8 @@ impl VmListItem {
 
 #[derive(Debug)]
 pub struct VmListItemWidgets {
+    /// The list's row, which screen readers name (weak: it owns these widgets).
+    item: glib::WeakRef<gtk::ListItem>,
     icon: gtk::Image,
     name: gtk::Label,
     summary: gtk::Label,
@@ -52,7 +54,7 @@ impl RelmListItem for VmListItem {
     type Root = gtk::Box;
     type Widgets = VmListItemWidgets;
 
-    fn setup(_item: &gtk::ListItem) -> (gtk::Box, VmListItemWidgets) {
+    fn setup(item: &gtk::ListItem) -> (gtk::Box, VmListItemWidgets) {
         relm4::view! {
             root = gtk::Box {
                 set_spacing: 12,
@@ -88,7 +90,7 @@ impl RelmListItem for VmListItem {
                 },
             }
         }
-        (root, VmListItemWidgets { icon, name, summary, problem })
+        (root, VmListItemWidgets { item: item.downgrade(), icon, name, summary, problem })
     }
 
     fn bind(&mut self, widgets: &mut Self::Widgets, _root: &mut Self::Root) {
@@ -100,9 +102,11 @@ impl RelmListItem for VmListItem {
         // Recycled rows: reset what a previous item may have set.
         widgets.problem.remove_css_class("error");
         widgets.problem.remove_css_class("warning");
+        let mut spoken = format!("{}, {}", self.name, self.summary);
         match self.worst {
             Some(severity) => {
                 let (icon, style, label) = finding_row::severity_look(severity);
+                spoken = format!("{spoken}, {label}");
                 widgets.problem.set_icon_name(Some(icon));
                 widgets.problem.add_css_class(style);
                 widgets.problem.set_tooltip_text(Some(&label));
@@ -110,6 +114,10 @@ impl RelmListItem for VmListItem {
                 widgets.problem.set_visible(true);
             }
             None => widgets.problem.set_visible(false),
+        }
+        // Screen readers hear the row as one sentence, as the Host row.
+        if let Some(item) = widgets.item.upgrade() {
+            item.set_accessible_label(&spoken);
         }
     }
 }

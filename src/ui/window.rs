@@ -28,7 +28,7 @@ use crate::ui::host_row::HostRow;
 use crate::ui::live::{self, Live};
 use crate::ui::vm_list_item::VmListItem;
 use crate::ui::vm_page::{VmPage, VmPageMsg};
-use crate::ui::{about, actions};
+use crate::ui::{about, actions, menu_names};
 use crate::virt_manager::Launcher;
 use crate::{settings, startup};
 
@@ -872,11 +872,13 @@ fn fill_connection_menu(menu: &gio::Menu, connections: &[Connection]) {
 }
 
 fn connection_button(menu: &gio::Menu) -> gtk::MenuButton {
-    gtk::MenuButton::builder()
+    let button = gtk::MenuButton::builder()
         .icon_name("network-server-symbolic")
         .tooltip_text(gettext("Connection"))
         .menu_model(menu)
-        .build()
+        .build();
+    menu_names::name_items_when_shown(&button);
+    button
 }
 
 fn main_menu_button() -> gtk::MenuButton {
@@ -888,12 +890,14 @@ fn main_menu_button() -> gtk::MenuButton {
     let about = gio::Menu::new();
     about.append(Some(&gettext("_About VM Network Doctor")), Some(actions::ABOUT));
     menu.append_section(None, &about);
-    gtk::MenuButton::builder()
+    let button = gtk::MenuButton::builder()
         .icon_name("open-menu-symbolic")
         .tooltip_text(gettext("Main Menu"))
         .primary(true)
         .menu_model(&menu)
-        .build()
+        .build();
+    menu_names::name_items_when_shown(&button);
+    button
 }
 
 fn breakpoint(split_view: &adw::NavigationSplitView) -> adw::Breakpoint {

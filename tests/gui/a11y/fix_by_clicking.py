@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Fixes findings in the real app by acting on its accessibility tree, as a
+screen reader user would: the Host row (reached with Tab, opened with
+Enter: GTK 4 rows offer no AT-SPI action), a finding's "Fix: <title>" button (clicked through its
+AT-SPI action), the Fix dialog's Apply (clicked), then the app must report
+the finding gone, say so, and no longer list it.
+
+    fix_by_clicking.py [--shots DIR] FINDING_ID… [-- APP ARGS…]
+
+APP ARGS default to --demo (the demo hypervisor, libvirt's test driver);
+the lab passes --connect qemu:///system. The findings' titles come from
+`vmnet-doctor check --json` on the same connection, run before the app.
+Screenshots: the Host page before, each Fix dialog's plan, the Host page
+after (DIR, default target/gui/a11y).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from session import Desktop, SessionError  # noqa: E402
+
+STARTED = time.monotonic()
+
+
+def step(text):
+    print(f"    {time.monotonic() - STARTED:5.1f} s  {text}", flush=True)
+
+
+def finding_titles(binary, app_args):
+    """{id: [title, …]} from `vmnet-doctor check --json` on APP_ARGS' connection."""
+    connection = [a for a in app_args if a == "--demo"]
+    if "--connect" in app_args:
+        connection = ["--connect", app_args[app_args.index("--connect") + 1]]
+    done = subprocess.run([binary, "check", *connection, "--json"], capture_output=True, text=True, timeout=120)
+    try:
+        report = json.loads(done.stdout)
+    except ValueError:
+        raise SessionError(f"check printed no JSON (exit {done.returncode}): {done.stderr.strip()}") from None
+    titles = {}
+    for finding in report.get("findings", []):
+        titles.setdefault(finding["id"], []).append(finding["title"])
+    return titles
+
+
+def open_host_page(app, window, tree, keyboard):
+    """Tabs to the Host row and presses Enter (GTK 4 list rows offer no
+    AT-SPI action, and GTK 4 does not take focus requests through AT-SPI)."""
+    tree.tab_to(window, keyboard, "the Host row", lambda n: tree.role(n) == "list item"
+                and tree.role(n.get_parent()) == "list" and tree.name(n.get_parent()) == "Host")
+    keyboard.press("enter")
+    app.wait_for_event("host-page-shown")
+
+
+def fix(app, window, tree, finding_id, titles, shots):
+    """Clicks FINDING_ID's Fix button and Apply; returns once it is gone."""
+    buttons = [f"Fix: {title}" for title in titles]
+    button = tree.find_one(window, f"a button named {' or '.join(repr(b) for b in buttons)}",
+                           lambda n: tree.role(n) == "button" and tree.name(n) in buttons)
+    title = tree.name(button).removeprefix("Fix: ")
+    tree.click(button)
+    app.wait_for_event(f"fix-dialog-shown {finding_id}", timeout=60)
+    dialog = tree.wait_for(window, "the Fix dialog", lambda n: tree.role(n) == "dialog")
+    step(f"{finding_id}: the Fix dialog shows its plan")
+    app.screenshot(f"{shots}/fix-{finding_id}-plan.png")
+    tree.click(tree.find_one(dialog, "the dialog's Apply button", tree.matcher("button", "Apply")))
+    line = app.wait_for_event(f"fix-applied {finding_id}", timeout=120)
+    if not line.endswith(f"fix-applied {finding_id} gone"):
+        failed = tree.find_all(window, lambda n: tree.role(n) == "dialog")
+        raise SessionError(f"{finding_id} was applied, but the app reports “{line}”; the dialog showed:\n"
+                           + (tree.dump(failed[0]) if failed else "(closed)"))
+    tree.wait_for(window, f"the toast “Fixed: {title}”", tree.matcher(name_contains=f"Fixed: {title}"))
+    tree.wait_until_gone(window, f"the button “Fix: {title}”", tree.matcher("button", f"Fix: {title}"))
+    step(f"{finding_id}: applied; the app says “Fixed: {title}” and lists it no more")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shots", default="target/gui/a11y")
+    parser.add_argument("findings", nargs="+", metavar="FINDING_ID")
+    argv = sys.argv[1:]
+    app_args = ["--demo"]
+    if "--" in argv:
+        app_args = argv[argv.index("--") + 1:]
+        argv = argv[:argv.index("--")]
+    options = parser.parse_args(argv)
+    binary = os.path.abspath(os.environ.get("VMNET_DOCTOR", "target/debug/vmnet-doctor"))
+    titles = finding_titles(binary, app_args)
+    missing = [f for f in options.findings if f not in titles]
+    if missing:
+        raise SessionError(f"check does not report {missing}; it reports {sorted(titles)}")
+    step(f"check reports {', '.join(options.findings)}")
+    with Desktop() as desktop:
+        import tree  # after the desktop exists: libatspi joins its session bus
+        from keyboard import Keyboard
+        keyboard = Keyboard(desktop.display)
+        app = desktop.launch(app_args, height=900)
+        window = tree.window(tree.application(app.proc.pid), "VM Network Doctor")
+        keyboard.focus_window(app.window_id())
+        open_host_page(app, window, tree, keyboard)
+        step("the Host page is shown")
+        app.screenshot(f"{options.shots}/fixes-before.png")
+        for finding_id in options.findings:
+            fix(app, window, tree, finding_id, titles[finding_id], options.shots)
+        app.screenshot(f"{options.shots}/fixes-after.png")
+        warnings = app.warnings()
+        app.stop()
+        if warnings:
+            raise SessionError("the app logged warnings:\n" + "\n".join(warnings))
+    step("done")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except SessionError as error:
+        sys.exit(f"FAILED: {error}")
+    except Exception as error:  # tree.TreeError, from a module imported late
+        if type(error).__name__ != "TreeError":
+            raise
+        sys.exit(f"FAILED: {error}")

@@ -1,0 +1,227 @@
+"""The app's accessibility tree, read and acted on as a screen reader does.
+
+Built on libatspi through GObject introspection (gi.repository.Atspi, the
+library pyatspi wraps). dogtail (PyPI, 2.1) finds GTK 4 nodes too, but its
+click() computes screen coordinates from Mutter's D-Bus API or python-xlib
+and GTK 4 reports window-relative ones, and it needs GTK 3's typelibs and a
+network install; the few calls below are all these tests need, and they act
+through the controls' own AT-SPI Action interface ("click", "activate").
+
+Waits poll the tree with a timeout; every failure prints the part of the
+tree it looked at.
+"""
+
+import time
+
+import gi
+
+gi.require_version("Atspi", "2.0")
+from gi.repository import Atspi  # noqa: E402
+
+Atspi.init()
+
+State = Atspi.StateType
+
+
+class TreeError(Exception):
+    pass
+
+
+def application(pid, timeout=20):
+    """The AT-SPI application object of the process PID."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        desktop = Atspi.get_desktop(0)
+        for index in range(desktop.get_child_count()):
+            app = desktop.get_child_at_index(index)
+            try:
+                if app is not None and app.get_process_id() == pid:
+                    return app
+            except gi.repository.GLib.Error:
+                continue  # an application that just left the bus
+        time.sleep(0.1)
+    raise TreeError(f"no application with pid {pid} on the accessibility bus within {timeout} s")
+
+
+def role(node):
+    return node.get_role_name()
+
+
+def name(node):
+    return node.get_name() or ""
+
+
+def has(node, state):
+    return node.get_state_set().contains(state)
+
+
+def showing(node):
+    states = node.get_state_set()
+    return states.contains(State.SHOWING) and states.contains(State.VISIBLE)
+
+
+def children(node):
+    try:
+        count = node.get_child_count()
+    except gi.repository.GLib.Error:
+        return []
+    return [child for child in (node.get_child_at_index(i) for i in range(count)) if child is not None]
+
+
+def walk(node, showing_only=True):
+    """NODE's descendants, depth first; hidden subtrees skipped unless asked."""
+    for child in children(node):
+        try:
+            if showing_only and not showing(child):
+                continue
+        except gi.repository.GLib.Error:
+            continue
+        yield child
+        yield from walk(child, showing_only)
+
+
+def actions(node):
+    """The names of NODE's AT-SPI actions (e.g. click, activate)."""
+    action = node.get_action_iface()
+    if action is None:
+        return []
+    return [action.get_action_name(i) for i in range(action.get_n_actions())]
+
+
+def describe(node):
+    try:
+        text = f"[{role(node)}] {name(node)!r}"
+        states = node.get_state_set()
+        flags = [label for label, state in (("focusable", State.FOCUSABLE), ("focused", State.FOCUSED),
+                                            ("checked", State.CHECKED))
+                 if states.contains(state)]
+        if not states.contains(State.SENSITIVE):
+            flags.append("insensitive")
+        acts = [a for a in actions(node) if a in ("click", "activate", "press", "toggle")]
+        return text + (f" {{{', '.join(flags)}}}" if flags else "") + (f" actions={acts}" if acts else "")
+    except gi.repository.GLib.Error as error:
+        return f"[gone: {error.message}]"
+
+
+def dump(root, limit=250, showing_only=True):
+    """The showing part of ROOT's tree as indented text (for failure messages)."""
+    lines = []
+
+    def visit(node, depth):
+        if len(lines) >= limit:
+            return
+        # Unnamed panels only nest; they would drown the rest.
+        if role(node) not in ("panel", "filler") or name(node):
+            lines.append("  " * depth + describe(node))
+            depth += 1
+        for child in children(node):
+            if not showing_only or showing(child):
+                visit(child, depth)
+
+    visit(root, 0)
+    if len(lines) >= limit:
+        lines.append(f"… (cut at {limit} lines)")
+    return "\n".join(lines)
+
+
+def find_all(root, predicate, showing_only=True):
+    return [node for node in walk(root, showing_only) if predicate(node)]
+
+
+def matcher(role_name=None, name_is=None, name_contains=None):
+    def matches(node):
+        return ((role_name is None or role(node) == role_name)
+                and (name_is is None or name(node) == name_is)
+                and (name_contains is None or name_contains in name(node)))
+    return matches
+
+
+def wait_for(root, what, predicate, timeout=15, showing_only=True):
+    """The first showing node under ROOT for which PREDICATE holds, polled until TIMEOUT."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = find_all(root, predicate, showing_only)
+        if found:
+            return found[0]
+        if time.monotonic() > deadline:
+            raise TreeError(f"no {what} appeared within {timeout} s; the tree showed:\n{dump(root)}")
+        time.sleep(0.1)
+
+
+def wait_until_gone(root, what, predicate, timeout=15):
+    deadline = time.monotonic() + timeout
+    while find_all(root, predicate):
+        if time.monotonic() > deadline:
+            raise TreeError(f"{what} was still shown after {timeout} s; the tree showed:\n{dump(root)}")
+        time.sleep(0.1)
+
+
+def find_one(root, what, predicate, timeout=15):
+    return wait_for(root, what, predicate, timeout)
+
+
+def do(node, *names):
+    """Runs NODE's first action among NAMES, the way a screen reader's user would."""
+    action = node.get_action_iface()
+    available = actions(node)
+    for wanted in names:
+        if wanted in available:
+            if not action.do_action(available.index(wanted)):
+                raise TreeError(f"{describe(node)} refused its action {wanted!r}")
+            return
+    raise TreeError(f"{describe(node)} has none of the actions {names} (it has {available})")
+
+
+def click(node):
+    do(node, "click", "activate", "press", "toggle")
+
+
+def window(app, title=None, timeout=15):
+    """A showing top-level window (or dialog) of APP, by title when given."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for child in children(app):
+            if showing(child) and (title is None or name(child) == title):
+                return child
+        if time.monotonic() > deadline:
+            shown = [describe(c) for c in children(app)]
+            raise TreeError(f"no window {title or ''} within {timeout} s; the app has {shown}")
+        time.sleep(0.1)
+
+
+def tab_to(root, keyboard, what, predicate, key="tab", limit=100):
+    """Presses KEY until the focused node satisfies PREDICATE: how a keyboard
+    user reaches a control GTK 4 offers no AT-SPI action or focus call for."""
+    for _ in range(limit):
+        node = focused(root)
+        if node is not None and predicate(node):
+            return node
+        keyboard.press(key)
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and focused(root) in (None, node):
+            time.sleep(0.03)
+    raise TreeError(f"{limit} presses of {key} never focused {what}; the tree showed:\n{dump(root)}")
+
+
+def focused(root):
+    """The node under ROOT that has the keyboard focus, or None."""
+    for node in walk(root):
+        if has(node, State.FOCUSED):
+            return node
+    return None
+
+
+def size(node):
+    """NODE's (width, height) in pixels, as GTK lays it out."""
+    extent = node.get_component_iface().get_size()
+    return extent.x, extent.y
+
+
+def path(node):
+    """NODE's place in the tree, e.g. window 'X' > list 'Problems' > button 'Fix…'."""
+    parts = []
+    while node is not None and role(node) != "application":
+        if role(node) not in ("panel", "filler") or name(node):
+            parts.append(f"{role(node)} {name(node)!r}")
+        node = node.get_parent()
+    return " > ".join(reversed(parts))
