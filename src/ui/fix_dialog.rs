@@ -282,7 +282,7 @@ fn step_texts(plan: &FixPlan) -> Vec<String> {
     }
 }
 
-fn page_box() -> gtk::Box {
+pub(crate) fn page_box() -> gtk::Box {
     gtk::Box::builder()
         .orientation(gtk::Orientation::Vertical)
         .spacing(12)
@@ -293,7 +293,7 @@ fn page_box() -> gtk::Box {
         .build()
 }
 
-fn text(label: &str) -> gtk::Label {
+pub(crate) fn text(label: &str) -> gtk::Label {
     gtk::Label::builder()
         .label(label)
         .wrap(true)
@@ -302,14 +302,14 @@ fn text(label: &str) -> gtk::Label {
         .build()
 }
 
-fn heading(label: &str) -> gtk::Label {
+pub(crate) fn heading(label: &str) -> gtk::Label {
     let heading = text(label);
     heading.add_css_class("heading");
     heading
 }
 
 /// Text to read and copy exactly (XML, commands, file contents).
-fn code(contents: &str) -> gtk::Widget {
+pub(crate) fn code(contents: &str) -> gtk::Widget {
     let buffer = gtk::TextBuffer::new(None);
     buffer.set_text(contents);
     let view = gtk::TextView::builder()
@@ -341,7 +341,7 @@ fn button(
 }
 
 /// The buttons at the bottom of a page.
-fn button_row(buttons: &[&gtk::Button]) -> gtk::Box {
+pub(crate) fn button_row(buttons: &[&gtk::Button]) -> gtk::Box {
     let row = gtk::Box::builder().spacing(12).halign(gtk::Align::End).margin_top(6).build();
     for button in buttons {
         button.add_css_class("pill");
@@ -351,7 +351,7 @@ fn button_row(buttons: &[&gtk::Button]) -> gtk::Box {
 }
 
 /// A scrolled body above a row of buttons.
-fn with_buttons(body: &gtk::Box, buttons: &gtk::Box) -> gtk::Widget {
+pub(crate) fn with_buttons(body: &gtk::Box, buttons: &gtk::Box) -> gtk::Widget {
     let scrolled = gtk::ScrolledWindow::builder()
         .hscrollbar_policy(gtk::PolicyType::Never)
         .propagate_natural_height(true)
@@ -424,7 +424,7 @@ fn plan_page(fix: &Fix, plan: &FixPlan, sender: &ComponentSender<FixDialog>) -> 
     Page { widget: with_buttons(&body, &button_row(&[&cancel, &apply])), focus: Some(apply) }
 }
 
-fn libvirt_plan(body: &gtk::Box, preview: &FixPreview) {
+pub(crate) fn libvirt_plan(body: &gtk::Box, preview: &FixPreview) {
     if preview.is_nothing_to_do() {
         body.append(&text(&gettext("libvirt already has this change: nothing to do.")));
         return;

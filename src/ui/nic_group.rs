@@ -11,18 +11,24 @@ use vmnet_doctor_core::{DomainSnapshot, Interface, LinkState, Snapshot};
 
 use crate::describe;
 use crate::i18n::fill;
+use crate::ui::nic_actions::{self, ActionSink};
 
-/// Builds the group for the NIC at `index` (0-based) of `domain`.
+/// Builds the group for the NIC at `index` (0-based) of `domain`, with
+/// the menu of what the user can change about it.
 pub fn build(
     index: usize,
     nic: &Interface,
     domain: &DomainSnapshot,
     snapshot: &Snapshot,
+    on_action: &ActionSink,
 ) -> adw::PreferencesGroup {
     let group = adw::PreferencesGroup::new();
     group.set_title(&fill(&gettext("Network Card {n}"), &[("n", &(index + 1).to_string())]));
     if let Some(alias) = &nic.alias {
         group.set_description(Some(alias));
+    }
+    if let Some(menu) = nic_actions::nic_menu(index, nic, domain, snapshot, on_action) {
+        group.set_header_suffix(Some(&menu));
     }
 
     let source = property_row(&gettext("Network source"), &describe::interface_source(nic, snapshot));

@@ -11,6 +11,7 @@ use vmnet_doctor_core::{DomainSnapshot, Finding, Snapshot};
 
 use crate::describe;
 use crate::i18n::fill;
+use crate::ui::nic_actions::{self, ActionSink};
 use crate::ui::{finding_row, nic_group};
 
 #[derive(Debug)]
@@ -18,6 +19,8 @@ pub struct VmPage {
     /// The groups currently shown, removed when another VM is shown.
     groups: Vec<adw::PreferencesGroup>,
     has_vm: bool,
+    /// Where the VM's and the cards' menus send what the user picked.
+    on_action: ActionSink,
 }
 
 #[derive(Debug)]
@@ -29,7 +32,7 @@ pub enum VmPageMsg {
 
 #[relm4::component(pub)]
 impl SimpleComponent for VmPage {
-    type Init = ();
+    type Init = ActionSink;
     type Input = VmPageMsg;
     /// A finding's Fix… button was pressed.
     type Output = Finding;
@@ -64,8 +67,8 @@ impl SimpleComponent for VmPage {
         }
     }
 
-    fn init(_: (), root: Self::Root, _sender: ComponentSender<Self>) -> ComponentParts<Self> {
-        let model = VmPage { groups: Vec::new(), has_vm: false };
+    fn init(on_action: ActionSink, root: Self::Root, _sender: ComponentSender<Self>) -> ComponentParts<Self> {
+        let model = VmPage { groups: Vec::new(), has_vm: false, on_action };
         let widgets = view_output!();
         ComponentParts { model, widgets }
     }
@@ -74,9 +77,9 @@ impl SimpleComponent for VmPage {
         match msg {
             VmPageMsg::Show(shown) => {
                 let (domain, snapshot, findings) = *shown;
-                self.groups = std::iter::once(overview(&domain))
+                self.groups = std::iter::once(overview(&domain, &self.on_action))
                     .chain(problems(&findings, sender.output_sender()))
-                    .chain(nic_groups(&domain, &snapshot))
+                    .chain(nic_groups(&domain, &snapshot, &self.on_action))
                     .collect();
                 self.has_vm = true;
             }
@@ -98,9 +101,11 @@ impl SimpleComponent for VmPage {
     }
 }
 
-/// The VM itself: state and guest agent.
-fn overview(domain: &DomainSnapshot) -> adw::PreferencesGroup {
+/// The VM itself: state and guest agent, and its menu (guest agent
+/// channel, restart).
+fn overview(domain: &DomainSnapshot, on_action: &ActionSink) -> adw::PreferencesGroup {
     let group = adw::PreferencesGroup::new();
+    group.set_header_suffix(Some(&nic_actions::vm_menu(domain, on_action)));
     group.set_title(&fill(&gettext("Virtual Machine “{name}”"), &[("name", domain.name())]));
     if let Some(title) = &domain.config.title {
         group.set_description(Some(title));
@@ -135,7 +140,11 @@ fn problems(findings: &[Finding], on_fix: &relm4::Sender<Finding>) -> Option<adw
     Some(group)
 }
 
-fn nic_groups(domain: &DomainSnapshot, snapshot: &Snapshot) -> Vec<adw::PreferencesGroup> {
+fn nic_groups(
+    domain: &DomainSnapshot,
+    snapshot: &Snapshot,
+    on_action: &ActionSink,
+) -> Vec<adw::PreferencesGroup> {
     if domain.interfaces().is_empty() {
         return vec![nic_group::no_cards()];
     }
@@ -143,6 +152,6 @@ fn nic_groups(domain: &DomainSnapshot, snapshot: &Snapshot) -> Vec<adw::Preferen
         .interfaces()
         .iter()
         .enumerate()
-        .map(|(i, nic)| nic_group::build(i, nic, domain, snapshot))
+        .map(|(i, nic)| nic_group::build(i, nic, domain, snapshot, on_action))
         .collect()
 }

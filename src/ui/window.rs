@@ -26,6 +26,8 @@ use crate::ui::fix_dialog::{FixDialog, FixDialogInit, FixDialogOutput};
 use crate::ui::host_page::{HostPage, HostPageMsg, HostView};
 use crate::ui::host_row::HostRow;
 use crate::ui::live::{self, Live};
+use crate::ui::nic_actions::{ActionSink, VmActionRequest};
+use crate::ui::vm_action_dialog::{VmActionDialog, VmActionInit, VmActionOutput};
 use crate::ui::vm_list_item::VmListItem;
 use crate::ui::vm_page::{VmPage, VmPageMsg};
 use crate::ui::{about, actions, menu_names};
@@ -91,6 +93,8 @@ pub struct Window {
     toasts: adw::ToastOverlay,
     /// The open Fix dialog.
     fix_dialog: Option<Controller<FixDialog>>,
+    /// The open dialog of a change picked on the VM page.
+    vm_action_dialog: Option<Controller<VmActionDialog>>,
 }
 
 #[derive(Debug)]
@@ -109,6 +113,10 @@ pub enum WindowMsg {
     /// A finding's Fix… button.
     Fix(Box<Finding>),
     FixDialog(FixDialogOutput),
+    /// A VM page menu's item (a card's link, model, network; the VM's
+    /// agent channel, restart).
+    VmAction(Box<VmActionRequest>),
+    VmActionDialog(VmActionOutput),
 }
 
 /// A connection's handle, its events since just before the first
@@ -373,7 +381,11 @@ impl Component for Window {
         });
 
         let fix = |finding| WindowMsg::Fix(Box::new(finding));
-        let vm_page = VmPage::builder().launch(()).forward(sender.input_sender(), fix);
+        let on_action = ActionSink::new({
+            let sender = sender.clone();
+            move |request| sender.input(WindowMsg::VmAction(Box::new(request)))
+        });
+        let vm_page = VmPage::builder().launch(on_action).forward(sender.input_sender(), fix);
         let host_page = HostPage::builder().launch(()).forward(sender.input_sender(), fix);
         let host_row = HostRow::new({
             let sender = sender.clone();
@@ -401,6 +413,7 @@ impl Component for Window {
             virt_manager: Launcher::find(),
             toasts: adw::ToastOverlay::new(),
             fix_dialog: None,
+            vm_action_dialog: None,
         };
         let split_view = &model.split_view;
         let vm_list_view = &model.vm_list.view;
@@ -466,6 +479,12 @@ impl Component for Window {
                 self.toasts.add_toast(adw::Toast::new(&message));
             }
             WindowMsg::FixDialog(FixDialogOutput::Closed) => self.fix_dialog = None,
+            WindowMsg::VmAction(request) => self.open_vm_action_dialog(*request, &sender, root),
+            WindowMsg::VmActionDialog(VmActionOutput::Refresh) => sender.input(WindowMsg::Refresh),
+            WindowMsg::VmActionDialog(VmActionOutput::Done(message)) => {
+                self.toasts.add_toast(adw::Toast::new(&message));
+            }
+            WindowMsg::VmActionDialog(VmActionOutput::Closed) => self.vm_action_dialog = None,
         }
     }
 
@@ -691,6 +710,24 @@ impl Window {
             .forward(sender.input_sender(), WindowMsg::FixDialog);
         dialog.widget().present(Some(root));
         self.fix_dialog = Some(dialog);
+    }
+
+    /// Plans a change picked on the VM page in a dialog, which applies it
+    /// (and restarts the VM) on request.
+    fn open_vm_action_dialog(
+        &mut self,
+        request: VmActionRequest,
+        sender: &ComponentSender<Self>,
+        root: &adw::ApplicationWindow,
+    ) {
+        let Some(hypervisor) = self.hypervisor.clone() else {
+            return;
+        };
+        let dialog = VmActionDialog::builder()
+            .launch(VmActionInit { hypervisor, request })
+            .forward(sender.input_sender(), WindowMsg::VmActionDialog);
+        dialog.widget().present(Some(root));
+        self.vm_action_dialog = Some(dialog);
     }
 
     /// Starts virt-manager on the selected VM; says so when it cannot.

@@ -214,6 +214,7 @@ def main():
         app.screenshot(f"{options.shots}/narrow-vm.png")
         audit("360 px, VM kali-linux", window, tree, keyboard)
         stop_clean(app)
+        keyboard.close()
     print(f"  accessibility audit passed in {time.monotonic() - started:.1f} s")
 
 

@@ -1,0 +1,94 @@
+//! Connect to Network…: the connection's virtual networks with their
+//! state, the card's current one marked; picking one plans the move. What
+//! leaving the current network, or joining one that is not running, means
+//! is said before anything changes.
+
+use gettextrs::gettext;
+use relm4::ComponentSender;
+use relm4::adw;
+use relm4::adw::prelude::*;
+use relm4::gtk;
+use vmnet_doctor_libvirt::LibvirtFix;
+
+use crate::i18n::fill;
+use crate::ui::fix_dialog::{button_row, heading, page_box, text, with_buttons};
+use crate::ui::nic_actions::NetworkChoice;
+use crate::ui::vm_action_dialog::{Page, VmActionDialog, VmActionMsg, button};
+
+/// The chooser for the card `choice.mac` of `vm`.
+pub fn page(choice: &NetworkChoice, vm: &str, sender: &ComponentSender<VmActionDialog>) -> Page {
+    let body = page_box();
+    body.append(&heading(&fill(&gettext("Choose a virtual network for {card}"), &[("card", &choice.card)])));
+    body.append(&text(&fill(&gettext("Now: {source}"), &[("source", &choice.current_source)])));
+    if let Some(current) = &choice.current_network {
+        body.append(&text(&fill(
+            &gettext(
+                "Moving the card off “{network}” disconnects the guest from it: its address there goes away, connections in progress break, and the guest asks the new network for an address (DHCP).",
+            ),
+            &[("network", current)],
+        )));
+    }
+    let close = button(&gettext("_Cancel"), sender, || VmActionMsg::Close);
+    if choice.networks.is_empty() {
+        body.append(&text(&gettext(
+            "This connection has no virtual network. Define one first: the Host page offers the guide's “default” network.",
+        )));
+        return Page { widget: with_buttons(&body, &button_row(&[&close])), focus: Some(close) };
+    }
+
+    let group = adw::PreferencesGroup::new();
+    group.set_title(&gettext("Virtual Networks"));
+    let mut first = None;
+    for network in &choice.networks {
+        let row = adw::ActionRow::builder().use_markup(false).title(&network.name).build();
+        if choice.current_network.as_deref() == Some(network.name.as_str()) {
+            row.set_subtitle(&fill(
+                &gettext("{mode} · The card's current network"),
+                &[("mode", &network.mode)],
+            ));
+            let icon = gtk::Image::from_icon_name("object-select-symbolic");
+            icon.update_property(&[gtk::accessible::Property::Label(&gettext("Current network"))]);
+            row.add_suffix(&icon);
+        } else {
+            let state = if network.active {
+                gettext("Running")
+            } else {
+                gettext("Not running: the card gets no address from it until it is started")
+            };
+            row.set_subtitle(&format!("{} · {state}", network.mode));
+            row.set_activatable(true);
+            row.add_suffix(&gtk::Image::from_icon_name("go-next-symbolic"));
+            let fix = LibvirtFix::MoveNicToNetwork {
+                vm: vm.to_owned(),
+                mac: choice.mac.clone(),
+                network: network.name.clone(),
+            };
+            let note = (!network.active).then(|| {
+                fill(
+                    &gettext(
+                        "The network “{network}” is not running: the card gets no address from it until it is started (Host page, or virsh net-start {network}).",
+                    ),
+                    &[("network", &network.name)],
+                )
+            });
+            let sender = sender.clone();
+            row.connect_activated(move |_| {
+                sender.input(VmActionMsg::Plan { fix: fix.clone(), note: note.clone() });
+            });
+            first.get_or_insert_with(|| row.clone());
+        }
+        group.add(&row);
+    }
+    body.append(&group);
+    let page = with_buttons(&body, &button_row(&[&close]));
+    // The first network one can pick takes the focus; Enter picks it.
+    match first {
+        Some(row) => {
+            row.connect_map(|row| {
+                row.grab_focus();
+            });
+            Page { widget: page, focus: None }
+        }
+        None => Page { widget: page, focus: Some(close) },
+    }
+}

@@ -1,0 +1,262 @@
+//! The changes a user can make from the VM page, beyond fixing findings:
+//! each network card's link, model and network, and the VM's guest agent
+//! channel and restart. Menus in the groups' headers (they fit in 360 px,
+//! unlike rows of buttons); each item asks the VM action dialog
+//! (`vm_action_dialog`) to plan, show and apply the change through libvirt.
+
+use std::rc::Rc;
+
+use gettextrs::gettext;
+use relm4::adw::prelude::*;
+use relm4::gtk::{self, gio};
+use vmnet_doctor_core::{DomainSnapshot, Interface, LinkState, Snapshot};
+use vmnet_doctor_libvirt::LibvirtFix;
+
+use crate::describe;
+use crate::i18n::fill;
+
+/// Where the VM page's menus send what the user picked (to the window,
+/// which opens the dialog).
+#[derive(Clone)]
+pub struct ActionSink(Rc<dyn Fn(VmActionRequest)>);
+
+impl ActionSink {
+    pub fn new(deliver: impl Fn(VmActionRequest) + 'static) -> Self {
+        Self(Rc::new(deliver))
+    }
+
+    fn emit(&self, request: VmActionRequest) {
+        (self.0)(request);
+    }
+}
+
+impl std::fmt::Debug for ActionSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ActionSink")
+    }
+}
+
+/// What the user picked, for one VM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmActionRequest {
+    pub vm: String,
+    pub action: VmAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VmAction {
+    /// A change of the VM's definition, planned and shown before it is made.
+    Change(LibvirtFix),
+    /// Pick a virtual network for the card `mac`, then move it there.
+    ChooseNetwork(Box<NetworkChoice>),
+    /// Shut the VM down and start it again (a change waiting for the next
+    /// boot then takes effect).
+    Restart,
+    /// Start the shut-off VM.
+    Start,
+}
+
+/// What the network chooser shows: the card, where it is now, and every
+/// virtual network of the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkChoice {
+    pub mac: String,
+    /// "Network Card 1".
+    pub card: String,
+    /// The virtual network the card is on now, if it is on one.
+    pub current_network: Option<String>,
+    /// Where it is connected now, in words (virt-manager's "Network source").
+    pub current_source: String,
+    pub networks: Vec<NetworkOption>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkOption {
+    pub name: String,
+    pub active: bool,
+    /// Its forward mode in words ("NAT", "Isolated network"…).
+    pub mode: String,
+}
+
+/// The header menu of the card at `index`; `None` for a card without a
+/// MAC address (libvirt always writes one, so only a hand-made XML lacks it).
+pub fn nic_menu(
+    index: usize,
+    nic: &Interface,
+    domain: &DomainSnapshot,
+    snapshot: &Snapshot,
+    on_action: &ActionSink,
+) -> Option<gtk::MenuButton> {
+    let mac = nic.mac.clone()?;
+    let vm = domain.name().to_owned();
+    let card = fill(&gettext("Network Card {n}"), &[("n", &(index + 1).to_string())]);
+    let menu = ActionMenu::new("nic", &vm, on_action);
+
+    // virt-manager's "Link state: active" checkbox, as a cable.
+    if nic.link_state == LinkState::Down {
+        let fix = LibvirtFix::SetLinkUp { vm: vm.clone(), mac: mac.clone() };
+        menu.add("link-up", &gettext("_Connect Cable"), VmAction::Change(fix));
+    } else {
+        let fix = LibvirtFix::SetLinkDown { vm: vm.clone(), mac: mac.clone() };
+        menu.add("link-down", &gettext("_Disconnect Cable"), VmAction::Change(fix));
+    }
+    if nic.model.as_deref() != Some("virtio") {
+        let fix = LibvirtFix::SetNicModel { vm, mac: mac.clone(), model: "virtio".to_owned() };
+        menu.add("model-virtio", &gettext("Use _virtio Model"), VmAction::Change(fix));
+    }
+    let choice = NetworkChoice {
+        mac,
+        card: card.clone(),
+        current_network: nic.network_name().map(str::to_owned),
+        current_source: describe::interface_source(nic, snapshot),
+        networks: snapshot
+            .networks
+            .iter()
+            .map(|network| NetworkOption {
+                name: network.name().to_owned(),
+                active: network.active,
+                mode: describe::forward_mode(&network.config.forward),
+            })
+            .collect(),
+    };
+    menu.add("choose-network", &gettext("Connect to _Network…"), VmAction::ChooseNetwork(Box::new(choice)));
+    Some(menu.button(&gettext("C_hange"), &fill(&gettext("Change {card}"), &[("card", &card)])))
+}
+
+/// The VM's own header menu: the guest agent channel when it lacks one,
+/// and a restart (or a start when it is shut off).
+pub fn vm_menu(domain: &DomainSnapshot, on_action: &ActionSink) -> gtk::MenuButton {
+    let vm = domain.name();
+    let menu = ActionMenu::new("vm", vm, on_action);
+    if domain.config.guest_agent_channel.is_none() {
+        let fix = LibvirtFix::AddGuestAgentChannel { vm: vm.to_owned() };
+        menu.add("add-agent-channel", &gettext("Add _Guest Agent Channel"), VmAction::Change(fix));
+    }
+    if domain.state.is_active() {
+        menu.add("restart", &gettext("_Restart…"), VmAction::Restart);
+    } else {
+        menu.add("start", &gettext("_Start"), VmAction::Start);
+    }
+    menu.button(&gettext("_Actions"), &fill(&gettext("Actions for “{vm}”"), &[("vm", vm)]))
+}
+
+/// A menu whose items are actions of its own group (`PREFIX.NAME`), each
+/// sending one request about one VM.
+struct ActionMenu {
+    prefix: &'static str,
+    vm: String,
+    actions: gio::SimpleActionGroup,
+    menu: gio::Menu,
+    on_action: ActionSink,
+}
+
+impl ActionMenu {
+    fn new(prefix: &'static str, vm: &str, on_action: &ActionSink) -> Self {
+        Self {
+            prefix,
+            vm: vm.to_owned(),
+            actions: gio::SimpleActionGroup::new(),
+            menu: gio::Menu::new(),
+            on_action: on_action.clone(),
+        }
+    }
+
+    fn add(&self, name: &str, label: &str, action: VmAction) {
+        let entry = gio::SimpleAction::new(name, None);
+        let (sink, vm) = (self.on_action.clone(), self.vm.clone());
+        entry.connect_activate(move |_, _| {
+            sink.emit(VmActionRequest { vm: vm.clone(), action: action.clone() });
+        });
+        self.actions.add_action(&entry);
+        self.menu.append(Some(label), Some(&format!("{}.{name}", self.prefix)));
+    }
+
+    /// A flat button with a text label (its mnemonic reaches it from the
+    /// keyboard) and the menu's arrow; `name` says what it acts on, for
+    /// screen readers and as its tooltip.
+    fn button(self, label: &str, name: &str) -> gtk::MenuButton {
+        let button = gtk::MenuButton::builder()
+            .label(label)
+            .use_underline(true)
+            .always_show_arrow(true)
+            .menu_model(&self.menu)
+            .valign(gtk::Align::Center)
+            .tooltip_text(name)
+            .build();
+        button.add_css_class("flat");
+        button.update_property(&[gtk::accessible::Property::Label(name)]);
+        button.insert_action_group(self.prefix, Some(&self.actions));
+        button
+    }
+}
+
+/// What a change does, in words, before its libvirt details.
+pub fn change_text(fix: &LibvirtFix) -> String {
+    match fix {
+        LibvirtFix::SetLinkDown { mac, .. } => fill(
+            &gettext(
+                "Disconnect the virtual cable of the network card {mac}: the guest sees its link go down (no carrier), as if the cable were pulled. The card and its settings stay; Connect Cable plugs it back in.",
+            ),
+            &[("mac", mac)],
+        ),
+        LibvirtFix::SetLinkUp { mac, .. } => fill(
+            &gettext("Connect the virtual cable of the network card {mac} (link state active)."),
+            &[("mac", mac)],
+        ),
+        LibvirtFix::SetNicModel { mac, model, .. } => fill(
+            &gettext(
+                "Give the network card {mac} the {model} model: the fastest one, which Linux guests support out of the box. A Windows guest needs the virtio drivers (virtio-win) installed first, or it loses this card.",
+            ),
+            &[("mac", mac), ("model", model)],
+        ),
+        LibvirtFix::MoveNicToNetwork { mac, network, .. } => fill(
+            &gettext(
+                "Connect the network card {mac} to the virtual network “{network}”, keeping its MAC address and model.",
+            ),
+            &[("mac", mac), ("network", network)],
+        ),
+        LibvirtFix::AddGuestAgentChannel { vm } => fill(
+            &gettext(
+                "Add the guest agent channel (org.qemu.guest_agent.0) to “{vm}”. Inside the guest, the qemu-guest-agent package must be installed and running to answer on it.",
+            ),
+            &[("vm", vm)],
+        ),
+        other => describe_other(other),
+    }
+}
+
+/// Changes not offered on the VM page; said plainly should one come here.
+fn describe_other(fix: &LibvirtFix) -> String {
+    fill(&gettext("Change “{vm}”"), &[("vm", fix.vm().unwrap_or_default())])
+}
+
+/// The dialog's title for a request.
+pub fn title(request: &VmActionRequest) -> String {
+    match &request.action {
+        VmAction::Change(LibvirtFix::SetLinkDown { .. }) => gettext("Disconnect Cable"),
+        VmAction::Change(LibvirtFix::SetLinkUp { .. }) => gettext("Connect Cable"),
+        VmAction::Change(LibvirtFix::SetNicModel { .. }) => gettext("Use virtio Model"),
+        VmAction::Change(LibvirtFix::MoveNicToNetwork { .. }) | VmAction::ChooseNetwork(_) => {
+            gettext("Connect to Network")
+        }
+        VmAction::Change(LibvirtFix::AddGuestAgentChannel { .. }) => gettext("Add Guest Agent Channel"),
+        VmAction::Change(_) => gettext("Change the VM"),
+        VmAction::Restart => fill(&gettext("Restart “{vm}”"), &[("vm", &request.vm)]),
+        VmAction::Start => fill(&gettext("Start “{vm}”"), &[("vm", &request.vm)]),
+    }
+}
+
+/// A short stable name for the GUI tests' reports (`vm-action-shown KIND`).
+pub fn kind(action: &VmAction) -> &'static str {
+    match action {
+        VmAction::Change(LibvirtFix::SetLinkDown { .. }) => "link-down",
+        VmAction::Change(LibvirtFix::SetLinkUp { .. }) => "link-up",
+        VmAction::Change(LibvirtFix::SetNicModel { .. }) => "model",
+        VmAction::Change(LibvirtFix::MoveNicToNetwork { .. }) => "network",
+        VmAction::Change(LibvirtFix::AddGuestAgentChannel { .. }) => "agent-channel",
+        VmAction::Change(_) => "change",
+        VmAction::ChooseNetwork(_) => "choose-network",
+        VmAction::Restart => "restart",
+        VmAction::Start => "start",
+    }
+}
