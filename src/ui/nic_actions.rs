@@ -78,35 +78,49 @@ pub struct NetworkOption {
     pub mode: String,
 }
 
-/// The header menu of the card at `index`; `None` for a card without a
-/// MAC address (libvirt always writes one, so only a hand-made XML lacks it).
-pub fn nic_menu(
+/// One menu item: its action's name, its label, what it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MenuItem {
+    pub name: &'static str,
+    pub label: String,
+    pub action: VmAction,
+}
+
+impl MenuItem {
+    fn new(name: &'static str, label: String, action: VmAction) -> Self {
+        Self { name, label, action }
+    }
+}
+
+/// What can be changed about the card at `index` (0-based); nothing for a
+/// card without a MAC address (libvirt always writes one, so only a
+/// hand-made XML lacks it).
+pub fn nic_items(
     index: usize,
     nic: &Interface,
     domain: &DomainSnapshot,
     snapshot: &Snapshot,
-    on_action: &ActionSink,
-) -> Option<gtk::MenuButton> {
-    let mac = nic.mac.clone()?;
+) -> Vec<MenuItem> {
+    let Some(mac) = nic.mac.clone() else {
+        return Vec::new();
+    };
     let vm = domain.name().to_owned();
-    let card = fill(&gettext("Network Card {n}"), &[("n", &(index + 1).to_string())]);
-    let menu = ActionMenu::new("nic", &vm, on_action);
-
+    let mut items = Vec::new();
     // virt-manager's "Link state: active" checkbox, as a cable.
     if nic.link_state == LinkState::Down {
         let fix = LibvirtFix::SetLinkUp { vm: vm.clone(), mac: mac.clone() };
-        menu.add("link-up", &gettext("_Connect Cable"), VmAction::Change(fix));
+        items.push(MenuItem::new("link-up", gettext("_Connect Cable"), VmAction::Change(fix)));
     } else {
         let fix = LibvirtFix::SetLinkDown { vm: vm.clone(), mac: mac.clone() };
-        menu.add("link-down", &gettext("_Disconnect Cable"), VmAction::Change(fix));
+        items.push(MenuItem::new("link-down", gettext("_Disconnect Cable"), VmAction::Change(fix)));
     }
     if nic.model.as_deref() != Some("virtio") {
         let fix = LibvirtFix::SetNicModel { vm, mac: mac.clone(), model: "virtio".to_owned() };
-        menu.add("model-virtio", &gettext("Use _virtio Model"), VmAction::Change(fix));
+        items.push(MenuItem::new("model-virtio", gettext("Use _virtio Model"), VmAction::Change(fix)));
     }
     let choice = NetworkChoice {
         mac,
-        card: card.clone(),
+        card: card_name(index),
         current_network: nic.network_name().map(str::to_owned),
         current_source: describe::interface_source(nic, snapshot),
         networks: snapshot
@@ -119,24 +133,56 @@ pub fn nic_menu(
             })
             .collect(),
     };
-    menu.add("choose-network", &gettext("Connect to _Network…"), VmAction::ChooseNetwork(Box::new(choice)));
-    Some(menu.button(&gettext("C_hange"), &fill(&gettext("Change {card}"), &[("card", &card)])))
+    let choose = VmAction::ChooseNetwork(Box::new(choice));
+    items.push(MenuItem::new("choose-network", gettext("Connect to _Network…"), choose));
+    items
 }
 
-/// The VM's own header menu: the guest agent channel when it lacks one,
-/// and a restart (or a start when it is shut off).
-pub fn vm_menu(domain: &DomainSnapshot, on_action: &ActionSink) -> gtk::MenuButton {
-    let vm = domain.name();
-    let menu = ActionMenu::new("vm", vm, on_action);
+/// What can be done with the VM itself: the guest agent channel when it
+/// lacks one, and a restart (or a start when it is shut off).
+pub fn vm_items(domain: &DomainSnapshot) -> Vec<MenuItem> {
+    let mut items = Vec::new();
     if domain.config.guest_agent_channel.is_none() {
-        let fix = LibvirtFix::AddGuestAgentChannel { vm: vm.to_owned() };
-        menu.add("add-agent-channel", &gettext("Add _Guest Agent Channel"), VmAction::Change(fix));
+        let fix = LibvirtFix::AddGuestAgentChannel { vm: domain.name().to_owned() };
+        items.push(MenuItem::new(
+            "add-agent-channel",
+            gettext("Add _Guest Agent Channel"),
+            VmAction::Change(fix),
+        ));
     }
     if domain.state.is_active() {
-        menu.add("restart", &gettext("_Restart…"), VmAction::Restart);
+        items.push(MenuItem::new("restart", gettext("_Restart…"), VmAction::Restart));
     } else {
-        menu.add("start", &gettext("_Start"), VmAction::Start);
+        items.push(MenuItem::new("start", gettext("_Start"), VmAction::Start));
     }
+    items
+}
+
+fn card_name(index: usize) -> String {
+    fill(&gettext("Network Card {n}"), &[("n", &(index + 1).to_string())])
+}
+
+/// The header menu of the card at `index`; `None` when nothing can be
+/// changed (see [`nic_items`]).
+pub fn nic_menu(
+    index: usize,
+    nic: &Interface,
+    domain: &DomainSnapshot,
+    snapshot: &Snapshot,
+    on_action: &ActionSink,
+) -> Option<gtk::MenuButton> {
+    let items = nic_items(index, nic, domain, snapshot);
+    if items.is_empty() {
+        return None;
+    }
+    let name = fill(&gettext("Change {card}"), &[("card", &card_name(index))]);
+    Some(ActionMenu::new("nic", domain.name(), on_action, items).button(&gettext("C_hange"), &name))
+}
+
+/// The VM's own header menu (see [`vm_items`]).
+pub fn vm_menu(domain: &DomainSnapshot, on_action: &ActionSink) -> gtk::MenuButton {
+    let vm = domain.name();
+    let menu = ActionMenu::new("vm", vm, on_action, vm_items(domain));
     menu.button(&gettext("_Actions"), &fill(&gettext("Actions for “{vm}”"), &[("vm", vm)]))
 }
 
@@ -151,24 +197,29 @@ struct ActionMenu {
 }
 
 impl ActionMenu {
-    fn new(prefix: &'static str, vm: &str, on_action: &ActionSink) -> Self {
-        Self {
+    fn new(prefix: &'static str, vm: &str, on_action: &ActionSink, items: Vec<MenuItem>) -> Self {
+        let menu = Self {
             prefix,
             vm: vm.to_owned(),
             actions: gio::SimpleActionGroup::new(),
             menu: gio::Menu::new(),
             on_action: on_action.clone(),
+        };
+        for item in items {
+            menu.add(item);
         }
+        menu
     }
 
-    fn add(&self, name: &str, label: &str, action: VmAction) {
+    fn add(&self, item: MenuItem) {
+        let MenuItem { name, label, action } = item;
         let entry = gio::SimpleAction::new(name, None);
         let (sink, vm) = (self.on_action.clone(), self.vm.clone());
         entry.connect_activate(move |_, _| {
             sink.emit(VmActionRequest { vm: vm.clone(), action: action.clone() });
         });
         self.actions.add_action(&entry);
-        self.menu.append(Some(label), Some(&format!("{}.{name}", self.prefix)));
+        self.menu.append(Some(&label), Some(&format!("{}.{name}", self.prefix)));
     }
 
     /// A flat button with a text label (its mnemonic reaches it from the
@@ -186,6 +237,7 @@ impl ActionMenu {
         button.add_css_class("flat");
         button.update_property(&[gtk::accessible::Property::Label(name)]);
         button.insert_action_group(self.prefix, Some(&self.actions));
+        crate::ui::menu_names::name_items_when_shown(&button);
         button
     }
 }
@@ -258,5 +310,76 @@ pub fn kind(action: &VmAction) -> &'static str {
         VmAction::ChooseNetwork(_) => "choose-network",
         VmAction::Restart => "restart",
         VmAction::Start => "start",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vmnet_doctor_libvirt::Hypervisor;
+
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// The demo hypervisor through libvirt's test driver, as the app shows it.
+    fn demo() -> Result<Snapshot, Box<dyn std::error::Error>> {
+        Ok(Hypervisor::open_blocking(&crate::connections::demo_uri())?.snapshot_blocking()?)
+    }
+
+    fn names(items: &[MenuItem]) -> Vec<&str> {
+        items.iter().map(|item| item.name).collect()
+    }
+
+    #[test]
+    fn a_cards_menu_offers_what_would_change_it() -> TestResult {
+        let snapshot = demo()?;
+        let win11 = snapshot.domain("win11").ok_or("no win11")?;
+        let nic = win11.interfaces().first().ok_or("no NIC")?;
+        // e1000, cable connected.
+        let items = nic_items(0, nic, win11, &snapshot);
+        assert_eq!(names(&items), ["link-down", "model-virtio", "choose-network"]);
+        let mac = nic.mac.clone().ok_or("no MAC")?;
+        let want = LibvirtFix::SetNicModel { vm: "win11".into(), mac, model: "virtio".into() };
+        assert_eq!(items.get(1).map(|item| &item.action), Some(&VmAction::Change(want)));
+
+        // virtio, cable disconnected: plug it in; no model change.
+        let ubuntu = snapshot.domain("ubuntu-server").ok_or("no ubuntu-server")?;
+        let nic = ubuntu.interfaces().first().ok_or("no NIC")?;
+        assert_eq!(names(&nic_items(0, nic, ubuntu, &snapshot)), ["link-up", "choose-network"]);
+        Ok(())
+    }
+
+    #[test]
+    fn the_network_chooser_lists_every_network_with_its_state() -> TestResult {
+        let snapshot = demo()?;
+        let win11 = snapshot.domain("win11").ok_or("no win11")?;
+        let nic = win11.interfaces().first().ok_or("no NIC")?;
+        let items = nic_items(0, nic, win11, &snapshot);
+        let Some(VmAction::ChooseNetwork(choice)) = items.last().map(|item| &item.action) else {
+            return Err("no network chooser".into());
+        };
+        assert_eq!(choice.current_network.as_deref(), Some("default"));
+        let listed: Vec<(&str, bool)> =
+            choice.networks.iter().map(|network| (network.name.as_str(), network.active)).collect();
+        let want: Vec<(&str, bool)> =
+            snapshot.networks.iter().map(|network| (network.name(), network.active)).collect();
+        assert_eq!(listed, want);
+        assert!(
+            listed.contains(&("lab-nat", false)),
+            "the demo's stopped network is offered, marked: {listed:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_vm_menu_adds_the_agent_channel_only_when_missing() -> TestResult {
+        let snapshot = demo()?;
+        let rocky = snapshot.domain("rocky9").ok_or("no rocky9")?;
+        assert_eq!(names(&vm_items(rocky)), ["add-agent-channel", "restart"]);
+        let win11 = snapshot.domain("win11").ok_or("no win11")?;
+        assert_eq!(names(&vm_items(win11)), ["restart"]);
+        let off = snapshot.domain("opensuse-tumbleweed").ok_or("no opensuse-tumbleweed")?;
+        assert_eq!(names(&vm_items(off)), ["start"]);
+        Ok(())
     }
 }
