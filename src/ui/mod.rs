@@ -3,6 +3,9 @@
 
 pub mod about;
 pub mod actions;
+pub mod connections_dialog;
+pub mod data_path_group;
+pub mod data_path_view;
 pub mod error_page;
 pub mod fact_row;
 pub mod finding_row;
@@ -17,6 +20,7 @@ pub mod network_chooser;
 pub mod network_row;
 pub mod nic_actions;
 pub mod nic_group;
+pub mod posture_group;
 pub mod vm_action_dialog;
 pub mod vm_list_item;
 pub mod vm_page;

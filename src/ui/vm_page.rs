@@ -12,7 +12,7 @@ use vmnet_doctor_core::{DomainSnapshot, Finding, Snapshot};
 use crate::describe;
 use crate::i18n::fill;
 use crate::ui::nic_actions::{self, ActionSink};
-use crate::ui::{finding_row, nic_group};
+use crate::ui::{data_path_group, finding_row, nic_group};
 
 #[derive(Debug)]
 pub struct VmPage {
@@ -79,6 +79,9 @@ impl SimpleComponent for VmPage {
                 let (domain, snapshot, findings) = *shown;
                 self.groups = std::iter::once(overview(&domain, &self.on_action))
                     .chain(problems(&findings, sender.output_sender()))
+                    .chain(domain.interfaces().iter().enumerate().map(|(i, nic)| {
+                        data_path_group::build(i, nic, &domain, &snapshot, &findings, sender.output_sender())
+                    }))
                     .chain(nic_groups(&domain, &snapshot, &self.on_action))
                     .collect();
                 self.has_vm = true;

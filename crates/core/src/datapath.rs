@@ -79,6 +79,8 @@ pub struct Hop {
     pub kind: HopKind,
     /// What the hop is, e.g. "Bridge".
     pub title: String,
+    /// A word for the drawing, where six hops share a row: "Guest", "NAT".
+    pub short_title: String,
     /// Its name on this path, e.g. "virbr0"; `None` when not known.
     pub name: Option<String>,
     /// Short facts, e.g. "192.168.122.0/24", "DHCP 192.168.122.2–254".
@@ -92,9 +94,18 @@ pub struct Hop {
 
 impl Hop {
     fn new(kind: HopKind, title: String) -> Self {
+        let short_title = match kind {
+            HopKind::Guest => gettext("Guest"),
+            HopKind::Card => gettext("Virtual NIC"),
+            HopKind::Bridge => gettext("Bridge"),
+            HopKind::Forwarding => gettext("NAT"),
+            HopKind::Uplink => gettext("Uplink"),
+            HopKind::Internet => gettext("Internet"),
+        };
         Self {
             kind,
             title,
+            short_title,
             name: None,
             details: Vec::new(),
             status: HopStatus::Good,
@@ -371,10 +382,13 @@ fn host_links_check(snapshot: &Snapshot, hop: &mut Hop) {
 
 fn forwarding_hop(snapshot: &Snapshot, network: &NetworkSnapshot) -> Hop {
     let mut hop = Hop::new(HopKind::Forwarding, gettext("NAT and forwarding"));
-    hop.name = Some(match network.config.forward {
-        ForwardMode::Nat => "NAT".to_owned(),
-        _ => gettext("routing, no NAT"),
-    });
+    // libvirt's NAT is masquerading to the uplink's address.
+    if network.config.forward == ForwardMode::Nat {
+        hop.name = Some("masquerade".to_owned());
+    } else {
+        hop.short_title = gettext("Routing");
+        hop.name = Some(gettext("no NAT"));
+    }
     let host = match &snapshot.host {
         Fact::Known(host) => host,
         Fact::Unknown(why) => {
@@ -459,6 +473,11 @@ fn internet_hop() -> Hop {
 
 fn first_ipv4(config: &NetworkConfig) -> Option<&IpDef> {
     config.ips.iter().find(|ip| !ip.is_ipv6())
+}
+
+/// The network's IPv4 subnet as "192.168.122.0/24", when it has one.
+pub fn ipv4_subnet(config: &NetworkConfig) -> Option<String> {
+    first_ipv4(config).and_then(subnet)
 }
 
 /// The subnet of `ip` as "192.168.122.0/24".
