@@ -56,11 +56,24 @@ def is_window_control(node, tree):
                for s in siblings)
 
 
+def inside_combo_box(node, tree):
+    """Whether NODE is part of a combo box (the item it shows as its
+    value): the combo box is the control, named and focused as one."""
+    parent = node.get_parent()
+    while parent is not None and tree.role(parent) != "application":
+        if tree.role(parent) == "combo box":
+            return True
+        parent = parent.get_parent()
+    return False
+
+
 def actionable(root, tree):
     """The actionable controls showing under ROOT."""
     found = []
     for node in tree.walk(root):
         role = tree.role(node)
+        if inside_combo_box(node, tree):
+            continue
         if role == "text" and tree.has(node, tree.State.EDITABLE):
             found.append(node)
         elif role not in ACTIONABLE_ROLES:

@@ -63,8 +63,11 @@ class Desktop:
         # The bus's activation environment is this one: the accessibility
         # bus it starts must see the display and the runtime dir.
         env = dict(os.environ, DISPLAY=self.display, XDG_RUNTIME_DIR=self.work)
+        # Its log (services it activates) stays in the work dir.
+        log = open(os.path.join(self.work, "session-bus.log"), "w", encoding="utf-8")
         bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
-                               env=env, stdout=subprocess.PIPE, text=True)
+                               env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+        log.close()
         self.procs.append(bus)
         address = bus.stdout.readline().strip()
         if not address:
@@ -105,7 +108,35 @@ class Desktop:
         app.wait_for_line("the app to settle (VM list populated or error page)", SETTLED.search, settle_timeout)
         return app
 
+    def _bus_descendants(self):
+        """PIDs the session bus activated, and theirs (the accessibility
+        bus, its own dbus-daemon, the registry), so they end before the X
+        server they talk to."""
+        parents = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat", encoding="utf-8") as file:
+                        parents[int(entry)] = int(file.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+        found, frontier = [], [self.procs[1].pid]
+        while frontier:
+            children = [pid for pid, parent in parents.items() if parent in frontier]
+            found += children
+            frontier = children
+        return found
+
     def close(self):
+        descendants = self._bus_descendants()
+        for pid in reversed(descendants):
+            try:
+                os.kill(pid, 15)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and any(os.path.exists(f"/proc/{pid}") for pid in descendants):
+            time.sleep(0.05)
         for proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.terminate()
@@ -134,6 +165,7 @@ class App:
             raise SessionError(f"no app binary at {self.binary} (cargo build, or set VMNET_DOCTOR)")
         self.lines = queue.Queue()
         self.log = []
+        self.matched = set()  # indexes in log of lines a wait returned
         self.proc = subprocess.Popen([self.binary, *args], env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         desktop.procs.append(self.proc)
@@ -148,9 +180,15 @@ class App:
         return "\n".join(self.log)
 
     def wait_for_line(self, what, matches, timeout=30):
-        """The first new stderr line for which MATCHES is true."""
+        """The first stderr line not matched before for which MATCHES is
+        true, including lines read while waiting for something else (the
+        wizard may report its first page before the VM list is painted)."""
         deadline = time.monotonic() + timeout
         while True:
+            for index, line in enumerate(self.log):
+                if index not in self.matched and matches(line):
+                    self.matched.add(index)
+                    return line
             left = deadline - time.monotonic()
             if left <= 0:
                 raise SessionError(f"waited {timeout} s for {what}; the app printed:\n{self.text()}")
@@ -159,10 +197,9 @@ class App:
             except queue.Empty:
                 continue
             if line is None:
+                self.lines.put(None)
                 raise SessionError(f"the app exited ({self.proc.wait()}) while waiting for {what}:\n{self.text()}")
             self.log.append(line)
-            if matches(line):
-                return line
 
     def wait_for_event(self, event, timeout=30):
         """Waits for `vmnet-doctor: EVENT…` (a prefix), e.g. `fix-applied network-inactive gone`."""
