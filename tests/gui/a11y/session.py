@@ -179,14 +179,20 @@ class App:
     def text(self):
         return "\n".join(self.log)
 
-    def wait_for_line(self, what, matches, timeout=30):
+    def mark(self):
+        """A point in the app's output: waits given it as AFTER see only
+        what the app printed later (e.g. after a click)."""
+        self.reported("")
+        return len(self.log)
+
+    def wait_for_line(self, what, matches, timeout=30, after=0):
         """The first stderr line not matched before for which MATCHES is
         true, including lines read while waiting for something else (the
         wizard may report its first page before the VM list is painted)."""
         deadline = time.monotonic() + timeout
         while True:
             for index, line in enumerate(self.log):
-                if index not in self.matched and matches(line):
+                if index >= after and index not in self.matched and matches(line):
                     self.matched.add(index)
                     return line
             left = deadline - time.monotonic()
@@ -201,10 +207,11 @@ class App:
                 raise SessionError(f"the app exited ({self.proc.wait()}) while waiting for {what}:\n{self.text()}")
             self.log.append(line)
 
-    def wait_for_event(self, event, timeout=30):
+    def wait_for_event(self, event, timeout=30, after=0):
         """Waits for `vmnet-doctor: EVENT…` (a prefix), e.g. `fix-applied network-inactive gone`."""
         prefix = f"vmnet-doctor: {event}"
-        return self.wait_for_line(f"the app to report “{event}”", lambda line: line.startswith(prefix), timeout)
+        return self.wait_for_line(f"the app to report “{event}”", lambda line: line.startswith(prefix), timeout,
+                                  after)
 
     def reported(self, event):
         """Whether `vmnet-doctor: EVENT…` was read so far (drains what is queued)."""

@@ -2,7 +2,7 @@
 """The setup wizard completed in the real app through its accessibility
 tree, on the demo hypervisor (libvirt's test driver), as a first run.
 
-    tests/gui/a11y/wizard.py [--shots DIR] [--readme-shots DIR]
+    tests/gui/a11y/wizard.py [--shots DIR] [--readme-shots DIR] [--width N --height N]
 
 The wizard opens by itself on a first run. On every page it waits for the
 app's `wizard-step-shown STEP`, audits the page (names, focus, Tab reach:
@@ -13,7 +13,8 @@ with Next — or Skip where the demo cannot pass (no guest agent behind the
 test driver) — until Done's Close reports `wizard-done`.
 
 Screenshots: every page in --shots (default target/gui/wizard); the pages
-README.md and the metainfo show in --readme-shots (default data/screenshots).
+README.md and the metainfo show in --readme-shots (default data/screenshots),
+at the default width only. At --width 360 the window must stay that narrow.
 """
 
 import argparse
@@ -22,12 +23,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from audit import AuditError, audit  # noqa: E402
+from audit import AuditError, audit, expect_width_at_most  # noqa: E402
 from session import Desktop, SessionError  # noqa: E402
 
 STEPS = ["connection", "host-network", "firewall", "vm-nic", "guest", "verify", "done"]
 # The pages worth showing in README.md and the metainfo.
-README_SHOTS = {"vm-nic": "wizard-vm-nic.png", "done": "wizard-done.png"}
+README_SHOTS = {"host-network-problems": "wizard-host-network.png", "done": "wizard-done.png"}
 WIZARD = "Set Up Networking"
 STARTED = time.monotonic()
 
@@ -40,20 +41,44 @@ def wizard_dialog(window, tree):
     return tree.wait_for(window, "the setup wizard", tree.matcher("dialog", WIZARD))
 
 
+def is_fix_button(tree):
+    return lambda n: tree.role(n) == "button" and tree.name(n).startswith("Fix: ")
+
+
+def shoot(app, name, path, options):
+    """The window as PNG at PATH, and in README's folder if NAME is one of its."""
+    if name in README_SHOTS:
+        app.screenshot(f"{options.readme_shots}/{README_SHOTS[name]}")
+    return app.screenshot(path)
+
+
+def run_checks(app, wizard, tree):
+    """Clicks Run Checks; the demo's test driver has no guest agent, so the
+    checklist must end at once with the commands to run by hand."""
+    run = tree.find_one(wizard, "the Run Checks button", tree.matcher("button", "Run Checks"))
+    since = app.mark()
+    tree.click(run)
+    outcome = app.wait_for_line("the checklist's outcome", lambda line: line.startswith(
+        "vmnet-doctor: wizard-check verify ") and not line.endswith(" running"), timeout=60, after=since)
+    # The page is rebuilt with the outcome; Run Checks comes back with it.
+    tree.wait_for(wizard, "Run Checks again", lambda n: tree.role(n) == "button"
+                  and tree.name(n) == "Run Checks" and tree.has(n, tree.State.SENSITIVE))
+    step(f"verify: Run Checks clicked; the app reports “{outcome.split(': ', 1)[1]}”")
+
+
 def fix_offered(app, window, tree, page):
     """Clicks each Fix on the page and Apply in its dialog; the finding must
     leave the page."""
     fixed = 0
     while True:
         wizard = wizard_dialog(window, tree)
-        buttons = [b for b in tree.find_all(wizard, lambda n: tree.role(n) == "button"
-                                            and tree.name(n).startswith("Fix: "))
-                   if tree.has(b, tree.State.SENSITIVE)]
+        buttons = [b for b in tree.find_all(wizard, is_fix_button(tree)) if tree.has(b, tree.State.SENSITIVE)]
         if not buttons:
             return fixed
         name = tree.name(buttons[0])
+        since = app.mark()
         tree.click(buttons[0])
-        shown = app.wait_for_event("fix-dialog-shown", timeout=30)
+        shown = app.wait_for_event("fix-dialog-shown", timeout=30, after=since)
         finding_id = shown.split()[2]
         dialog = tree.wait_for(window, "the Fix dialog", lambda n: tree.role(n) == "dialog"
                                and tree.name(n) != WIZARD)
@@ -80,13 +105,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shots", default="target/gui/wizard")
     parser.add_argument("--readme-shots", default="data/screenshots")
+    parser.add_argument("--width", type=int, default=1100, help="window width (README shots only at 1100)")
+    parser.add_argument("--height", type=int, default=800)
     options = parser.parse_args()
+    if options.width != 1100:
+        README_SHOTS.clear()
     with Desktop() as desktop:
         import tree  # after the desktop exists: libatspi joins its session bus
         from keyboard import Keyboard
         keyboard = Keyboard(desktop.display)
         # kali-linux: its card sits on a stopped network, which the VM page fixes.
-        app = desktop.launch(["--demo", "--vm", "kali-linux"], first_run=True, height=800)
+        app = desktop.launch(["--demo", "--vm", "kali-linux"], first_run=True, width=options.width,
+                             height=options.height)
         window = tree.window(tree.application(app.proc.pid), "VM Network Doctor")
         keyboard.focus_window(app.window_id())
         for number, page in enumerate(STEPS, 1):
@@ -94,16 +124,14 @@ def main():
             wizard = wizard_dialog(window, tree)
             tree.wait_for(wizard, f"the heading of step {number}",
                           lambda n: tree.role(n) == "label" and tree.name(n).startswith(f"Step {number} of 7"))
+            if tree.find_all(wizard, is_fix_button(tree)):
+                # The page with its problems, before they are fixed.
+                shoot(app, f"{page}-problems", f"{options.shots}/{number}-{page}-problems.png", options)
             fix_offered(app, window, tree, page)
+            expect_width_at_most(options.width, window, tree)
             if page == "verify":
-                run = tree.find_all(wizard, tree.matcher("button", "Run Checks"))
-                if run and tree.has(run[0], tree.State.SENSITIVE):
-                    tree.click(run[0])
-                    outcome = app.wait_for_event("wizard-check verify ", timeout=60)
-                    step(f"verify: Run Checks clicked; the app reports “{outcome.split(': ', 1)[1]}”")
-            shot = app.screenshot(f"{options.shots}/{number}-{page}.png")
-            if page in README_SHOTS:
-                app.screenshot(f"{options.readme_shots}/{README_SHOTS[page]}")
+                run_checks(app, wizard, tree)
+            shot = shoot(app, page, f"{options.shots}/{number}-{page}.png", options)
             audit(f"wizard page {number}, {page}", wizard_dialog(window, tree), tree, keyboard)
             if page == "done":
                 tree.click(tree.find_one(wizard, "the wizard's Close", tree.matcher("button", "Close")))
