@@ -264,11 +264,19 @@ impl TableView {
         let example = report_.entries.iter().find(|entry| entry.source_translated());
         self.show_flow(example);
         if crate::startup::reporting() {
+            // The addresses NAT gave the connections: the lab checks its uplink's.
+            let mut via: Vec<String> = Vec::new();
+            for entry in report_.entries.iter().filter(|entry| entry.source_translated()) {
+                let address = entry.translated_source().address.to_string();
+                if !via.contains(&address) {
+                    via.push(address);
+                }
+            }
+            let via = if via.is_empty() { "-".to_owned() } else { via.join(",") };
             eprintln!(
-                "vmnet-doctor: connections-shown {} entries={} translated={}",
+                "vmnet-doctor: connections-shown {} via={via} entries={}",
                 self.card.vm,
-                report_.entries.len(),
-                report_.entries.iter().filter(|entry| entry.source_translated()).count()
+                report_.entries.len()
             );
         }
     }
@@ -315,14 +323,12 @@ fn entry_row(entry: &ConntrackEntry) -> adw::ActionRow {
     if !entry.replied() {
         facts.push(gettext("no answer yet"));
     }
-    let row = adw::ActionRow::builder()
+    adw::ActionRow::builder()
         .use_markup(false)
         .title(&title)
         .subtitle(facts.join(" · "))
         .title_selectable(true)
-        .build();
-    row.add_css_class("property");
-    row
+        .build()
 }
 
 fn plain_row(title: &str, subtitle: &str) -> adw::ActionRow {
@@ -416,5 +422,63 @@ pub fn packet_flow(card: &CardTraffic, example: Option<&ConntrackEntry>) -> Vec<
 fn report(card: &CardTraffic, why: &str) {
     if crate::startup::reporting() {
         eprintln!("vmnet-doctor: connections-unavailable {} {why}", card.vm);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vmnet_doctor_core::posture::Posture;
+    use vmnet_doctor_host::helper_api::parse_conntrack;
+
+    use super::{CardTraffic, packet_flow};
+
+    /// The guide's example connection, as `conntrack -L -o extended` prints it.
+    const GUIDE: &str = "ipv4     2 tcp      6 431999 ESTABLISHED src=192.168.122.50 dst=93.184.216.34 sport=54321 dport=80 src=93.184.216.34 dst=192.168.0.42 sport=80 dport=49152 [ASSURED] mark=0 use=1";
+
+    fn card() -> Result<CardTraffic, std::net::AddrParseError> {
+        Ok(CardTraffic {
+            vm: "vm".to_owned(),
+            running: true,
+            addresses: vec!["192.168.122.50".parse()?],
+            guest_interface: Some("enp1s0".to_owned()),
+            bridge: Some("virbr0".to_owned()),
+            subnet: Some("192.168.122.0/24".to_owned()),
+            uplink: Some(("wlan0".to_owned(), Some("192.168.0.42".parse()?))),
+            posture: Posture { statements: Vec::new() },
+        })
+    }
+
+    #[test]
+    fn the_guides_steps_carry_the_entrys_addresses_and_ports() -> Result<(), Box<dyn std::error::Error>> {
+        let parsed = parse_conntrack(GUIDE);
+        let entry = parsed.entries.first().ok_or("the guide's line parses")?;
+        let steps = packet_flow(&card()?, Some(entry));
+        assert_eq!(steps.len(), 7);
+        assert_eq!(
+            steps[0],
+            "The VM sends a packet from 192.168.122.50:54321 to 93.184.216.34:80, out of enp1s0."
+        );
+        assert!(steps[2].contains("192.168.122.50:54321 with 192.168.0.42:49152"), "{}", steps[2]);
+        assert!(steps[3].contains("wlan0"), "{}", steps[3]);
+        assert!(steps[5].contains("192.168.0.42:49152") && steps[5].ends_with("192.168.122.50:54321."));
+        Ok(())
+    }
+
+    #[test]
+    fn without_an_entry_the_steps_use_the_cards_own_addresses() -> Result<(), Box<dyn std::error::Error>> {
+        let steps = packet_flow(&card()?, None);
+        assert!(
+            steps[0].starts_with("The VM sends a packet from 192.168.122.50 to a server"),
+            "{}",
+            steps[0]
+        );
+        assert!(steps[2].contains("with 192.168.0.42 "), "{}", steps[2]);
+        let mut unknown = card()?;
+        unknown.uplink = None;
+        unknown.guest_interface = None;
+        let steps = packet_flow(&unknown, None);
+        assert!(steps[2].contains("the host's address"), "{}", steps[2]);
+        assert!(steps[0].ends_with("out of its network card."), "{}", steps[0]);
+        Ok(())
     }
 }

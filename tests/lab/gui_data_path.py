@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""The data path and the NAT translation table in the real app, on the lab's
+real guest (issue #10).
+
+Runs inside tests/lab/lab.sh (root); tests/lab/gui-data-path.sh starts it.
+The guest is started and proves its network from inside (lease, DNS, HTTP
+to the lab's internet host), which leaves real connection-tracking entries
+behind. Then the app runs as the lab's desktop user under its own Xvfb
+(tests/gui/screenshot.sh) on the guest: Ctrl+D must report every hop the
+host can check as good, read through the helper as a desktop user reads
+them; the NAT Table button (Alt+T) must show the guest's connections with
+their source translated to the uplink's address — read through the
+helper's Connections, over the lab's system bus, with polkit. Then UFW is
+turned on (its routed deny under the nftables backend, the lab's S3) and
+the same view must turn the forwarding hop red. Screenshots land in
+target/gui/lab/data-path-*.png.
+
+    tests/lab/gui-data-path.sh [--shots DIR]
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import labkit as lab  # noqa: E402
+from scenarios import set_firewall_backend, step  # noqa: E402
+
+ENV = lab.ENV
+SOURCE_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SCREENSHOT = os.path.join(SOURCE_ROOT, "tests", "gui", "screenshot.sh")
+
+
+def shoot(shots, name, *pairs, width=1100, height=720):
+    """The app as the desktop user on the guest; PAIRS are (keys, expected
+    report) as screenshot.sh takes them. The capture lands in SHOTS/NAME."""
+    uid = ENV["LAB_UID"]
+    user_dir = tempfile.mkdtemp(prefix="data-path-")
+    os.chown(user_dir, int(uid), int(uid))
+    args = []
+    for keys, expected in pairs:
+        args += ["--keys", keys, "--then-expect", expected]
+    env = [
+        "env", "-i", f"HOME={ENV['LAB_STATE']}/home", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
+        f"GSETTINGS_SCHEMA_DIR={ENV['GSETTINGS_SCHEMA_DIR']}",
+    ]
+    output = os.path.join(user_dir, name)
+    done = subprocess.run(
+        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *env, SCREENSHOT, ENV["LAB_DOCTOR"],
+         output, "--width", str(width), "--height", str(height), *args,
+         "--", "--connect", ENV["LAB_URI"], "--vm", lab.GUEST],
+        cwd=SOURCE_ROOT, timeout=300)
+    if done.returncode != 0:
+        raise lab.LabError(f"the app did not show what was expected for {name} (exit {done.returncode}; above)")
+    os.makedirs(shots, exist_ok=True)
+    shutil.copy(output, os.path.join(shots, name))
+    step(f"{name}: the app reported {', '.join(expected for _, expected in pairs)}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shots", default=os.path.join(SOURCE_ROOT, "target", "gui", "lab"))
+    options = parser.parse_args()
+    # The backend under which UFW's routed deny reaches the guests (S3).
+    set_firewall_backend("nftables")
+    try:
+        lab.start_guest()
+        steps = lab.expect_network_works()
+        step(f"the guest's network works: {steps['lease'][1]}; its connections are in the host's table")
+        vm = lab.GUEST
+        healthy = (f"data-path-shown {vm} guest=good card=good bridge=good forwarding=good uplink=good "
+                   "internet=unknown")
+        # Real masquerading: the guest's connections leave from the uplink's address.
+        translated = f"connections-shown {vm} via={ENV['LAB_UPLINK_ADDRESS']} entries="
+        shoot(options.shots, "data-path.png", ("ctrl+d", healthy))
+        shoot(options.shots, "data-path-nat-table.png", ("ctrl+d", healthy), ("alt+t", translated))
+        lab.sh("ufw --force enable")
+        lab.expect_network_broken("http")
+        step("UFW enabled: the guest cannot fetch from the internet")
+        broken = f"data-path-shown {vm} guest=good card=good bridge=error forwarding=error uplink=good"
+        # The README's and the metainfo's screenshot: tall enough for the
+        # problems, the path and the selected hop's findings.
+        shoot(options.shots, "data-path-ufw.png", ("ctrl+d", broken), height=1000)
+        shoot(options.shots, "data-path-ufw-narrow.png", ("ctrl+d", broken), width=360, height=640)
+    except lab.LabError as error:
+        print(f"  FAILED: {error}", flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
