@@ -15,6 +15,8 @@ pub struct GuiOptions {
     pub demo: bool,
     /// Select this VM once the connection is open.
     pub vm: Option<String>,
+    /// Open the setup wizard once the connection is open.
+    pub setup: bool,
 }
 
 /// `vmnet-doctor check`: the diagnosis without a window.
@@ -108,6 +110,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
             "--demo" => options.demo = true,
+            "--setup" => options.setup = true,
             "-c" | "--connect" => match args.next() {
                 Some(uri) if !uri.trim().is_empty() => options.connect = Some(uri),
                 _ => return Err(gettext("--connect needs a libvirt URI, e.g. qemu:///system")),
@@ -310,7 +313,7 @@ fn parse_verify(mut args: impl Iterator<Item = String>) -> Result<Command, Strin
 
 pub fn help_text() -> String {
     format!(
-        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME]\n  vmnet-doctor check [--connect URI | --demo] [--vm NAME] [--json]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--alternative] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert TRANSACTION-ID [--json]\n  vmnet-doctor verify [--connect URI | --demo] VM [--json] [--gateway IP] [--ping ADDRESS] [--dns NAME] [--http URL]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --json         {}\n      --dry-run      {}\n      --all          {}\n      --alternative  {}\n      --gateway IP   {}\n      --ping ADDRESS {}\n      --dns NAME     {}\n      --http URL     {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n{}\n",
+        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME] [--setup]\n  vmnet-doctor check [--connect URI | --demo] [--vm NAME] [--json]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--alternative] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert TRANSACTION-ID [--json]\n  vmnet-doctor verify [--connect URI | --demo] VM [--json] [--gateway IP] [--ping ADDRESS] [--dns NAME] [--http URL]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --setup        {}\n      --json         {}\n      --dry-run      {}\n      --all          {}\n      --alternative  {}\n      --gateway IP   {}\n      --ping ADDRESS {}\n      --dns NAME     {}\n      --http URL     {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n{}\n",
         gettext("VM Network Doctor — find and fix why a virtual machine has no network."),
         gettext("Usage:"),
         gettext("Options:"),
@@ -319,6 +322,7 @@ pub fn help_text() -> String {
         gettext(
             "select this virtual machine (check, fix: only its findings; check also looks inside its guest)"
         ),
+        gettext("open the setup wizard once connected (also in the main menu: Set Up Networking…)"),
         gettext(
             "check, fix, revert, verify: print JSON (see docs/check-json.md, docs/fix-json.md, docs/verify-json.md)"
         ),
@@ -377,6 +381,12 @@ mod tests {
         assert_eq!(run(&["--demo", "--vm", "win11"]), Ok(want.clone()));
         assert_eq!(run(&["--demo", "--vm=win11"]), Ok(want));
         assert!(run(&["--vm"]).is_err());
+    }
+
+    #[test]
+    fn setup_opens_the_wizard() {
+        let want = Command::Gui(GuiOptions { demo: true, setup: true, ..GuiOptions::default() });
+        assert_eq!(run(&["--demo", "--setup"]), Ok(want));
     }
 
     #[test]

@@ -25,3 +25,4 @@ pub mod vm_action_dialog;
 pub mod vm_list_item;
 pub mod vm_page;
 pub mod window;
+pub mod wizard;

@@ -210,6 +210,7 @@ impl Component for VmActionDialog {
                 let Stage::Planning(fix) = std::mem::replace(&mut self.stage, Stage::Done) else {
                     return;
                 };
+                let kind = nic_actions::kind(&VmAction::Change(fix.clone()));
                 match result {
                     Ok(preview) => {
                         self.show(root, &plan_page(&fix, &preview, self.note.as_deref(), &sender));
@@ -220,7 +221,7 @@ impl Component for VmActionDialog {
                         self.show(root, &failure_page(&title, &fix_text::libvirt_error(&error), &sender));
                     }
                 }
-                self.report_shown();
+                report_event(&format!("vm-action-shown {kind}"));
             }
             VmActionCmd::Applied(result) => {
                 root.set_can_close(true);
@@ -336,11 +337,28 @@ impl VmActionDialog {
             return;
         }
         self.stage = Stage::ShuttingDown;
+        root.set_title(&fill(&gettext("Restart “{vm}”"), &[("vm", &self.request.vm)]));
         self.wait += 1;
         let wait = self.wait;
         let vm = self.request.vm.clone();
         let what = fill(&gettext("Waiting for “{vm}” to shut down…"), &[("vm", &vm)]);
         let page = working_page(&what, Some(sender));
+        let detail = text(&fill(
+            &gettext(
+                "The guest was asked to shut down, as its power button would. If it has not stopped after {seconds} seconds, you can force it off.",
+            ),
+            &[("seconds", &SHUTDOWN_PATIENCE.as_secs().to_string())],
+        ));
+        detail.add_css_class("dim-label");
+        detail.set_justify(gtk::Justification::Center);
+        detail.set_xalign(0.5);
+        if let Some(body) = page.widget.downcast_ref::<gtk::Box>() {
+            // Under the heading, above Cancel.
+            body.insert_child_after(
+                &detail,
+                body.first_child().and_then(|spinner| spinner.next_sibling()).as_ref(),
+            );
+        }
         self.show(root, &page);
         let hypervisor = Arc::clone(&self.hypervisor);
         sender.oneshot_command(async move {

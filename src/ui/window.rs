@@ -30,6 +30,7 @@ use crate::ui::nic_actions::{ActionSink, VmActionRequest};
 use crate::ui::vm_action_dialog::{VmActionDialog, VmActionInit, VmActionOutput};
 use crate::ui::vm_list_item::VmListItem;
 use crate::ui::vm_page::{VmPage, VmPageMsg};
+use crate::ui::wizard::{self, Wizard, WizardInit, WizardMsg, WizardOutput};
 use crate::ui::{about, actions, menu_names};
 use crate::virt_manager::Launcher;
 use crate::{settings, startup};
@@ -95,6 +96,10 @@ pub struct Window {
     fix_dialog: Option<Controller<FixDialog>>,
     /// The open dialog of a change picked on the VM page.
     vm_action_dialog: Option<Controller<VmActionDialog>>,
+    /// The open setup wizard.
+    wizard: Option<Controller<Wizard>>,
+    /// `--setup`: open the wizard once connected.
+    setup_requested: bool,
 }
 
 #[derive(Debug)]
@@ -117,6 +122,9 @@ pub enum WindowMsg {
     /// agent channel, restart).
     VmAction(Box<VmActionRequest>),
     VmActionDialog(VmActionOutput),
+    /// Set Up Networking… (main menu, first run, `--setup`).
+    Setup,
+    Wizard(WizardOutput),
 }
 
 /// A connection's handle, its events since just before the first
@@ -414,6 +422,8 @@ impl Component for Window {
             toasts: adw::ToastOverlay::new(),
             fix_dialog: None,
             vm_action_dialog: None,
+            wizard: None,
+            setup_requested: options.setup,
         };
         let split_view = &model.split_view;
         let vm_list_view = &model.vm_list.view;
@@ -485,6 +495,9 @@ impl Component for Window {
                 self.toasts.add_toast(adw::Toast::new(&message));
             }
             WindowMsg::VmActionDialog(VmActionOutput::Closed) => self.vm_action_dialog = None,
+            WindowMsg::Setup => self.open_wizard(&sender, root),
+            WindowMsg::Wizard(WizardOutput::Fix(finding)) => self.open_fix_dialog(*finding, &sender, root),
+            WindowMsg::Wizard(WizardOutput::Closed) => self.wizard = None,
         }
     }
 
@@ -504,6 +517,10 @@ impl Component for Window {
                     self.phase = Phase::Connected;
                     self.show_snapshot(snapshot);
                     self.follow(events, &sender);
+                    if std::mem::take(&mut self.setup_requested) || wizard::first_run(self.settings.as_ref())
+                    {
+                        sender.input(WindowMsg::Setup);
+                    }
                 }
                 Err(error) => {
                     let uri = match &self.phase {
@@ -712,6 +729,27 @@ impl Window {
         self.fix_dialog = Some(dialog);
     }
 
+    /// The setup wizard on the open connection (one at a time).
+    fn open_wizard(&mut self, sender: &ComponentSender<Self>, root: &adw::ApplicationWindow) {
+        let (Some(hypervisor), Some(snapshot)) = (self.hypervisor.clone(), self.snapshot.clone()) else {
+            return;
+        };
+        if self.wizard.is_some() {
+            return;
+        }
+        let init = WizardInit {
+            hypervisor,
+            snapshot,
+            findings: self.findings.clone(),
+            vm: self.selected.clone(),
+            connection: self.connection_label(),
+            settings: self.settings.clone(),
+        };
+        let wizard = Wizard::builder().launch(init).forward(sender.input_sender(), WindowMsg::Wizard);
+        wizard.widget().present(Some(root));
+        self.wizard = Some(wizard);
+    }
+
     /// Plans a change picked on the VM page in a dialog, which applies it
     /// (and restarts the VM) on request.
     fn open_vm_action_dialog(
@@ -748,6 +786,10 @@ impl Window {
 
     /// Forgets the open connection and everything shown from it.
     fn drop_connection(&mut self) {
+        if let Some(wizard) = self.wizard.take() {
+            // It works on this connection only.
+            wizard.widget().force_close();
+        }
         self.hypervisor = None;
         self.live = Live::default();
         self.snapshot = None;
@@ -772,6 +814,9 @@ impl Window {
         self.snapshot = Some(Arc::clone(&snapshot));
         let connection = self.connection_label();
         self.host_row.show(&snapshot, &connection, &self.findings);
+        if let Some(wizard) = &self.wizard {
+            wizard.emit(WizardMsg::Snapshot(Arc::clone(&snapshot), self.findings.clone()));
+        }
         let view = HostView { snapshot, findings: self.findings.clone(), connection };
         self.host_page.emit(HostPageMsg::Show(Box::new(view)));
 
@@ -922,6 +967,7 @@ fn main_menu_button() -> gtk::MenuButton {
     let menu = gio::Menu::new();
     let section = gio::Menu::new();
     section.append(Some(&gettext("_Refresh")), Some(actions::REFRESH));
+    section.append(Some(&gettext("_Set Up Networking…")), Some(actions::SETUP));
     section.append(Some(&gettext("_Other Connection…")), Some(actions::OTHER_CONNECTION));
     menu.append_section(None, &section);
     let about = gio::Menu::new();
@@ -960,6 +1006,7 @@ fn install_window_actions(window: &adw::ApplicationWindow, sender: &ComponentSen
     simple("show-host", || WindowMsg::ShowHost);
     simple("other-connection", || WindowMsg::AskForUri);
     simple("about", || WindowMsg::About);
+    simple("setup", || WindowMsg::Setup);
     let connect = gio::SimpleAction::new("connect", Some(glib::VariantTy::STRING));
     connect.connect_activate({
         let sender = sender.clone();

@@ -13,11 +13,12 @@
 //! cannot run the checklist. JSON: `docs/verify-json.md`.
 
 mod json;
-mod report;
+pub mod report;
 
 use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use gettextrs::gettext;
@@ -98,7 +99,7 @@ impl Unavailable {
 }
 
 /// What the guest said about itself, shown before the checklist.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Discovery {
     pub facts: GuestFacts,
     /// Each card of the VM: MAC, libvirt network (if any), the guest's name.
@@ -200,6 +201,24 @@ fn verify(options: &VerifyOptions, sink: &mut dyn Sink) -> Summary {
         }
     };
     sink.started(hypervisor.uri(), vm);
+    verify_vm(&hypervisor, vm, &targets(options), sink, &AtomicBool::new(false))
+}
+
+/// The checklist on `vm` of an open connection, each event told to `sink`
+/// as it happens (the CLI's report, or the setup wizard's page). Once
+/// `cancel` is set it stops before the next step: a step already running
+/// in the guest ends by its own timeout.
+pub fn verify_vm(
+    hypervisor: &Hypervisor,
+    vm: &str,
+    targets: &Targets,
+    sink: &mut dyn Sink,
+    cancel: &AtomicBool,
+) -> Summary {
+    let failed = |sink: &mut dyn Sink, message: String| {
+        sink.failed(&message);
+        finish(sink, Summary { exit: 2, ..Summary::default() })
+    };
     let mut snapshot = match hypervisor.snapshot_blocking() {
         Ok(snapshot) => snapshot,
         Err(error) => return failed(sink, error.to_string()),
@@ -213,11 +232,9 @@ fn verify(options: &VerifyOptions, sink: &mut dyn Sink) -> Summary {
     if !snapshot.domains[index].state.is_active() {
         return failed(sink, fill(&gettext("“{vm}” is not running: start it, then verify."), &[("vm", vm)]));
     }
-    let targets = targets(options);
-
-    let facts = match agent_facts(&hypervisor, &snapshot.domains[index]) {
+    let facts = match agent_facts(hypervisor, &snapshot.domains[index]) {
         Ok(facts) => facts,
-        Err(why) => return by_hand(sink, &snapshot, index, &why, None, &targets),
+        Err(why) => return by_hand(sink, &snapshot, index, &why, None, targets),
     };
     let network = facts.network.known().cloned();
     let exec = facts.agent.known().is_some_and(|info| info.allows_exec());
@@ -225,14 +242,14 @@ fn verify(options: &VerifyOptions, sink: &mut dyn Sink) -> Summary {
     let discovery = discover(&snapshot, index);
     sink.discovered(&discovery);
     if !exec {
-        return by_hand(sink, &snapshot, index, &Unavailable::ExecDisabled, network.as_ref(), &targets);
+        return by_hand(sink, &snapshot, index, &Unavailable::ExecDisabled, network.as_ref(), targets);
     }
     let Some(network) = network else {
         let reason = match &discovery.facts.network {
             Fact::Unknown(reason) => reason.clone(),
             Fact::Known(_) => String::new(),
         };
-        return by_hand(sink, &snapshot, index, &Unavailable::Other(reason), None, &targets);
+        return by_hand(sink, &snapshot, index, &Unavailable::Other(reason), None, targets);
     };
 
     let mut summary = Summary::default();
@@ -245,13 +262,34 @@ fn verify(options: &VerifyOptions, sink: &mut dyn Sink) -> Summary {
         sink.step(&result);
     };
     for (mac, _, _) in &discovery.cards {
-        count(sink, address_step(&hypervisor, vm, mac));
+        if cancel.load(Ordering::Relaxed) {
+            return finish(sink, Summary { exit: 2, ..summary });
+        }
+        count(sink, address_step(hypervisor, vm, mac));
     }
-    for step in checklist::plan(&network, &targets) {
-        count(sink, run_step(&hypervisor, vm, &step));
+    for step in checklist::plan(&network, targets) {
+        if cancel.load(Ordering::Relaxed) {
+            return finish(sink, Summary { exit: 2, ..summary });
+        }
+        count(sink, run_step(hypervisor, vm, &step));
     }
     summary.exit = u8::from(summary.failed > 0);
     finish(sink, summary)
+}
+
+/// What the guest says about itself through its agent (the setup wizard's
+/// Guest step): the account `verify` prints before its checklist.
+pub fn inspect(hypervisor: &Hypervisor, snapshot: &Snapshot, vm: &str) -> Result<Discovery, Unavailable> {
+    let Some(index) = snapshot.domains.iter().position(|domain| domain.name() == vm) else {
+        return Err(Unavailable::Other(fill(
+            &gettext("There is no VM named “{vm}” on this connection."),
+            &[("vm", vm)],
+        )));
+    };
+    let facts = agent_facts(hypervisor, &snapshot.domains[index])?;
+    let mut snapshot = snapshot.clone();
+    snapshot.domains[index].guest = Fact::Known(Box::new(facts));
+    Ok(discover(&snapshot, index))
 }
 
 /// The agent's own account of the guest; the error says why it cannot run

@@ -2,7 +2,7 @@
 # Runs the real app under Xvfb on the demo hypervisor and captures its
 # window as PNG — the screenshot README.md and the metainfo show.
 #
-#   screenshot.sh BINARY OUTPUT.png [--width N] [--height N] [--dark]
+#   screenshot.sh BINARY OUTPUT.png [--width N] [--height N] [--dark] [--first-run]
 #                 [--expect vm-list-populated|connection-failed]
 #                 [--keys "COMBO…" [--then-expect EVENT]]… [-- APP ARGS…]
 #
@@ -14,18 +14,21 @@
 # pairs follow in order, each typed once the one before was reported (e.g.
 # open the Fix dialog, wait for its plan, press Apply, wait for the result).
 # Each run gets its own X server, session bus, HOME and settings, so nothing
-# of the user's desktop leaks in and nothing outlives the test.
+# of the user's desktop leaks in and nothing outlives the test. The setup
+# wizard, which opens by itself on a first run, is marked dismissed unless
+# --first-run asks for a first run (`--setup` in APP ARGS opens it anyway).
 set -euo pipefail
 
 binary=$(realpath "$1") output=$2
 shift 2
-width=1100 height=720 scheme=default expect=vm-list-populated
+width=1100 height=720 scheme=default expect=vm-list-populated setup_state="setup-state='dismissed'"
 keys=() then_expect=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --width) width=$2; shift 2 ;;
         --height) height=$2; shift 2 ;;
         --dark) scheme=prefer-dark; shift ;;
+        --first-run) setup_state=""; shift ;;
         --expect) expect=$2; shift 2 ;;
         --keys) keys+=("$2"); then_expect+=(""); shift 2 ;;
         --then-expect)
@@ -59,8 +62,8 @@ display=":$(head -n1 "$work/display")"
 
 # The window size comes from GSettings, as for a user.
 mkdir -p "$work/home/.config/glib-2.0/settings"
-printf '[io/github/vmnetdoctor/VmNetDoctor]\nwindow-width=%s\nwindow-height=%s\n' "$width" "$height" \
-    >"$work/home/.config/glib-2.0/settings/keyfile"
+printf '[io/github/vmnetdoctor/VmNetDoctor]\nwindow-width=%s\nwindow-height=%s\n%s\n' "$width" "$height" \
+    "$setup_state" >"$work/home/.config/glib-2.0/settings/keyfile"
 # No animations: a page slide on Xvfb's software renderer stalls for
 # seconds, and a capture must show the page, not the way there.
 mkdir -p "$work/home/.config/gtk-4.0"
