@@ -89,3 +89,77 @@ impl Progress {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::process::Command;
+
+    use super::*;
+    use crate::config::SCHEMA_ID;
+
+    /// The app's real schema (or `xml` in its place), compiled by GLib's
+    /// own compiler, with settings kept in memory.
+    fn settings(xml: Option<&str>) -> Result<(tempfile::TempDir, gio::Settings), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let source_dir = match xml {
+            Some(xml) => {
+                std::fs::write(dir.path().join(format!("{SCHEMA_ID}.gschema.xml")), xml)?;
+                dir.path().to_path_buf()
+            }
+            None => Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
+        };
+        let status = Command::new("glib-compile-schemas")
+            .arg("--strict")
+            .arg("--targetdir")
+            .arg(dir.path())
+            .arg(&source_dir)
+            .status()?;
+        assert!(status.success(), "glib-compile-schemas failed on {}", source_dir.display());
+        let source = gio::SettingsSchemaSource::from_directory(dir.path(), None, false)?;
+        let schema = source.lookup(SCHEMA_ID, false).ok_or("the schema was not compiled")?;
+        let backend = gio::memory_settings_backend_new();
+        Ok((dir, gio::Settings::new_full(&schema, Some(&backend), None)))
+    }
+
+    #[test]
+    fn the_wizard_opens_by_itself_until_it_is_dismissed_or_done() -> Result<(), Box<dyn std::error::Error>> {
+        let (_dir, settings) = settings(None)?;
+        let progress = Progress::new(Some(settings.clone()));
+        assert!(progress.first_run());
+        assert_eq!(progress.step(), None);
+        progress.set_state(SetupState::Dismissed);
+        assert!(!progress.first_run());
+        progress.set_state(SetupState::Done);
+        assert_eq!(progress.state(), Some(SetupState::Done));
+        assert_eq!(settings.string("setup-state"), "done");
+        Ok(())
+    }
+
+    #[test]
+    fn the_step_and_the_skipped_steps_are_kept() -> Result<(), Box<dyn std::error::Error>> {
+        let (_dir, settings) = settings(None)?;
+        let progress = Progress::new(Some(settings));
+        progress.set_step(StepId::Guest);
+        progress.set_skipped(&[StepId::Firewall, StepId::Verify]);
+        assert_eq!(progress.step(), Some(StepId::Guest));
+        assert_eq!(progress.skipped(), [StepId::Firewall, StepId::Verify]);
+        Ok(())
+    }
+
+    #[test]
+    fn an_older_schema_without_the_keys_remembers_nothing_and_does_not_abort()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let xml = format!(
+            "<schemalist><schema id='{SCHEMA_ID}' path='/io/github/vmnetdoctor/VmNetDoctor/'>\
+             <key name='window-width' type='i'><default>960</default></key></schema></schemalist>"
+        );
+        let (_dir, settings) = settings(Some(&xml))?;
+        let progress = Progress::new(Some(settings));
+        assert_eq!(progress.state(), None);
+        assert!(!progress.first_run());
+        progress.set_step(StepId::Guest);
+        assert_eq!(progress.step(), None);
+        Ok(())
+    }
+}
