@@ -274,6 +274,11 @@ impl Component for Wizard {
     fn update(&mut self, msg: WizardMsg, sender: ComponentSender<Self>, root: &adw::Dialog) {
         match msg {
             WizardMsg::Snapshot(snapshot, findings) => {
+                // Rebuilding the page closes what the user opened (an
+                // expanded finding, a list): only when something changed.
+                if *snapshot == *self.snapshot && findings == self.findings {
+                    return;
+                }
                 self.snapshot = snapshot;
                 self.findings = findings;
                 if self.vm.as_deref().is_some_and(|vm| self.snapshot.domain(vm).is_none()) {
@@ -460,7 +465,14 @@ impl Wizard {
                     if evaluation.state != StepState::Problem {
                         evaluation.state = StepState::Problem;
                     }
-                    evaluation.note = format!("{}\n{}", trouble.message, trouble.advice);
+                    // The commands to type come with the Verify step.
+                    let advice = match trouble.reason {
+                        "no-channel" | "not-running" => trouble.advice.clone(),
+                        _ => {
+                            gettext("The next step, Verify, lists the commands to type in the guest instead.")
+                        }
+                    };
+                    evaluation.note = format!("{}\n{advice}", trouble.message);
                 }
             }
             StepId::Verify => evaluation = self.checklist_state(),
@@ -561,6 +573,14 @@ impl Wizard {
                 report(&format!("wizard-check {} {}", step.as_str(), state.as_str()));
             }
         }
+        if step == StepId::VmNic {
+            // What the problems below are about.
+            self.vm_picker(&page, sender);
+        }
+        // The problems first, right under the status that counts them.
+        if let Some(group) = pages::findings_group(&evaluation.findings, &self.on_fix) {
+            page.append(&group);
+        }
         match step {
             StepId::Connection => page.append(&pages::connection_facts(&self.snapshot, &self.connection)),
             StepId::HostNetwork => {
@@ -569,12 +589,9 @@ impl Wizard {
                 }
             }
             StepId::Firewall | StepId::Done => {}
-            StepId::VmNic => self.vm_nic_page(&page, sender),
+            StepId::VmNic => self.vm_nic_page(&page),
             StepId::Guest => self.guest_page(&page, sender),
             StepId::Verify => self.verify_page(&page, sender),
-        }
-        if let Some(group) = pages::findings_group(&evaluation.findings, &self.on_fix) {
-            page.append(&group);
         }
         if step == StepId::Done {
             let outcomes = self.outcomes();
@@ -600,7 +617,7 @@ impl Wizard {
         }
     }
 
-    fn vm_nic_page(&self, page: &gtk::Box, sender: &ComponentSender<Self>) {
+    fn vm_picker(&self, page: &gtk::Box, sender: &ComponentSender<Self>) {
         let (on_vm, on_card) = (sender.input_sender().clone(), sender.input_sender().clone());
         page.append(&pages::vm_picker(
             &self.snapshot,
@@ -609,6 +626,10 @@ impl Wizard {
             move |vm| on_vm.emit(WizardMsg::PickVm(vm)),
             move |mac| on_card.emit(WizardMsg::PickCard(mac)),
         ));
+    }
+
+    /// The picked card's (or every card's) source, model and link.
+    fn vm_nic_page(&self, page: &gtk::Box) {
         let Some(domain) = self.vm.as_deref().and_then(|vm| self.snapshot.domain(vm)) else { return };
         for nic in domain.interfaces() {
             let picked = self
