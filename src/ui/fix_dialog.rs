@@ -310,22 +310,23 @@ pub(crate) fn heading(label: &str) -> gtk::Label {
 
 /// Text to read and copy exactly (XML, commands, file contents).
 pub(crate) fn code(contents: &str) -> gtk::Widget {
-    let buffer = gtk::TextBuffer::new(None);
-    buffer.set_text(contents);
-    let view = gtk::TextView::builder()
-        .buffer(&buffer)
-        .editable(false)
-        .cursor_visible(false)
-        .monospace(true)
-        .wrap_mode(gtk::WrapMode::WordChar)
-        .top_margin(6)
-        .bottom_margin(6)
-        .left_margin(6)
-        .right_margin(6)
+    // A label, not a text view: a wrapping text view measured before its
+    // text was laid out kept a zero height here (a long command showed as
+    // a 12 px strip); a label measures its height for the width it gets.
+    let label = gtk::Label::builder()
+        .label(contents.trim_end_matches('\n'))
+        .selectable(true)
+        .wrap(true)
+        .wrap_mode(gtk::pango::WrapMode::WordChar)
+        .xalign(0.0)
+        .css_classes(["monospace"])
+        .margin_top(6)
+        .margin_bottom(6)
+        .margin_start(6)
+        .margin_end(6)
         .build();
-    view.update_property(&[gtk::accessible::Property::Label(&gettext("Details"))]);
     let frame = gtk::Frame::new(None);
-    frame.set_child(Some(&view));
+    frame.set_child(Some(&label));
     frame.upcast()
 }
 

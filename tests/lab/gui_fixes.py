@@ -11,7 +11,8 @@ the app sends it — libvirt's API for S1, the helper over D-Bus with polkit
 for S3. The result is proven from inside the guest the way scenarios.py
 does: a DHCP lease, a DNS lookup and an HTTP fetch through the agent.
 
-    tests/lab/gui-fixes.sh [--shots DIR]
+    tests/lab/gui-fixes.sh     (screenshots: target/gui/lab/, and the UFW
+                               fix's plan as data/screenshots/fix-helper-plan.png)
 """
 
 import argparse
@@ -97,6 +98,7 @@ def ufw_routed_deny(shots):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shots", default=os.path.join(SOURCE_ROOT, "target", "gui", "lab"))
+    parser.add_argument("--readme-shots", default=os.path.join(SOURCE_ROOT, "data", "screenshots"))
     options = parser.parse_args()
     # S3 needs the nftables backend, where UFW's policy does reach the
     # guests; it is chosen first, so S1's fix starts `default` under it.
@@ -105,6 +107,9 @@ def main():
     try:
         default_missing(options.shots)
         ufw_routed_deny(options.shots)
+        # README's picture of a fix through the helper: the exact commands.
+        shutil.copy(os.path.join(options.shots, "s3-fix-ufw-routed-deny-plan.png"),
+                    os.path.join(options.readme_shots, "fix-helper-plan.png"))
     except lab.LabError as error:
         print(f"  FAILED: {error}", flush=True)
         subprocess.run(["bash", "-c", "tail -n 20 $LAB_STATE/helper.log 2>/dev/null"], check=False)

@@ -56,6 +56,20 @@ def open_host_page(app, window, tree, keyboard):
     app.wait_for_event("host-page-shown")
 
 
+# Shorter than one line of text: whatever it holds is cut off (a wrapped
+# text view once kept a 12 px height: its margins, no text).
+MIN_LINE_HEIGHT = 14
+
+
+def expect_plan_readable(dialog, tree):
+    """Every text of the plan (words, commands, XML) is at least a line tall."""
+    for node in tree.find_all(dialog, lambda n: tree.role(n) in ("label", "text")):
+        _, height = tree.size(node)
+        if height < MIN_LINE_HEIGHT:
+            raise SessionError(f"a text of the Fix dialog is {height} px tall, less than a line: it is cut off "
+                               f"({tree.describe(node)} at {tree.path(node)})")
+
+
 def fix(app, window, tree, finding_id, titles, shots, still_reported):
     """Clicks FINDING_ID's Fix button and Apply; returns once it is gone."""
     buttons = [f"Fix: {title}" for title in titles]
@@ -70,6 +84,7 @@ def fix(app, window, tree, finding_id, titles, shots, still_reported):
     tree.click(button)
     app.wait_for_event(f"fix-dialog-shown {finding_id}", timeout=60)
     dialog = tree.wait_for(window, "the Fix dialog", lambda n: tree.role(n) == "dialog")
+    expect_plan_readable(dialog, tree)
     step(f"{finding_id}: the Fix dialog shows its plan")
     app.screenshot(f"{shots}/fix-{finding_id}-plan.png")
     tree.click(tree.find_one(dialog, "the dialog's Apply button", tree.matcher("button", "Apply")))

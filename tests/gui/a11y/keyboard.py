@@ -28,9 +28,14 @@ class Keyboard:
         x11.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
         x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
         xtest.XTestFakeKeyEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
+        # A just-started X server may not take connections yet: retry a while.
+        deadline = time.monotonic() + 10
         self.display = x11.XOpenDisplay(display_name.encode())
+        while not self.display and time.monotonic() < deadline:
+            time.sleep(0.1)
+            self.display = x11.XOpenDisplay(display_name.encode())
         if not self.display:
-            raise RuntimeError(f"cannot open the X display {display_name}")
+            raise RuntimeError(f"cannot open the X display {display_name} (waited 10 s)")
 
     def focus_window(self, window_id):
         """Gives WINDOW_ID the X input focus, as a window manager would on a click."""
