@@ -77,6 +77,8 @@ pub enum Command {
     Fix(FixOptions),
     Revert(RevertOptions),
     Verify(VerifyOptions),
+    Nat(crate::nat_cli::NatOptions),
+    Posture(CheckOptions),
     Help,
     Version,
 }
@@ -97,6 +99,17 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         Some("revert") => {
             args.next();
             return parse_revert(args);
+        }
+        Some("nat") => {
+            args.next();
+            return crate::nat_cli::parse(args);
+        }
+        Some("posture") => {
+            args.next();
+            return parse_check(args).map(|command| match command {
+                Command::Check(options) => Command::Posture(options),
+                other => other,
+            });
         }
         Some("verify") => {
             args.next();
@@ -313,7 +326,7 @@ fn parse_verify(mut args: impl Iterator<Item = String>) -> Result<Command, Strin
 
 pub fn help_text() -> String {
     format!(
-        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME] [--setup]\n  vmnet-doctor check [--connect URI | --demo] [--vm NAME] [--json]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--alternative] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert TRANSACTION-ID [--json]\n  vmnet-doctor verify [--connect URI | --demo] VM [--json] [--gateway IP] [--ping ADDRESS] [--dns NAME] [--http URL]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --setup        {}\n      --json         {}\n      --dry-run      {}\n      --all          {}\n      --alternative  {}\n      --gateway IP   {}\n      --ping ADDRESS {}\n      --dns NAME     {}\n      --http URL     {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n{}\n",
+        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME] [--setup]\n  vmnet-doctor check [--connect URI | --demo] [--vm NAME] [--json]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--alternative] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert TRANSACTION-ID [--json]\n  vmnet-doctor verify [--connect URI | --demo] VM [--json] [--gateway IP] [--ping ADDRESS] [--dns NAME] [--http URL]\n  vmnet-doctor nat [--connect URI | --demo] VM [--json]\n  vmnet-doctor posture [--connect URI | --demo] [--json]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --setup        {}\n      --json         {}\n      --dry-run      {}\n      --all          {}\n      --alternative  {}\n      --gateway IP   {}\n      --ping ADDRESS {}\n      --dns NAME     {}\n      --http URL     {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n{}\n",
         gettext("VM Network Doctor — find and fix why a virtual machine has no network."),
         gettext("Usage:"),
         gettext("Options:"),
@@ -324,7 +337,7 @@ pub fn help_text() -> String {
         ),
         gettext("open the setup wizard once connected (also in the main menu: Set Up Networking…)"),
         gettext(
-            "check, fix, revert, verify: print JSON (see docs/check-json.md, docs/fix-json.md, docs/verify-json.md)"
+            "check, fix, revert, verify, nat, posture: print JSON (see docs/check-json.md, docs/fix-json.md, docs/verify-json.md, docs/nat-json.md, docs/posture-json.md)"
         ),
         gettext("fix: show what would change, change nothing"),
         gettext("fix: every finding that has a fix"),

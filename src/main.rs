@@ -8,6 +8,8 @@ mod describe;
 mod fix_cli;
 mod fixes;
 mod i18n;
+mod nat_cli;
+mod posture_cli;
 mod probe;
 mod settings;
 mod startup;
@@ -40,6 +42,8 @@ fn main() -> ExitCode {
         Ok(Command::Fix(options)) => fix_cli::run(&options),
         Ok(Command::Revert(options)) => fix_cli::run_revert(&options),
         Ok(Command::Verify(options)) => verify::run(&options),
+        Ok(Command::Nat(options)) => nat_cli::run(&options),
+        Ok(Command::Posture(options)) => posture_cli::run(&options),
         Err(message) => {
             eprintln!("vmnet-doctor: {message}");
             eprintln!("{}", gettext("Run “vmnet-doctor --help” to see the options."));

@@ -248,10 +248,11 @@ impl Ruleset {
     }
 
     /// The fate of a new TCP connection from the internet, arriving on
-    /// `uplink`, to a guest of `network` (as if the internet routed the
-    /// VM subnet to this host).
-    pub fn inbound_verdict(&self, network: &VmNetwork, uplink: &str) -> Verdict {
-        let packet = probe_packet(uplink, Some(&network.bridge), network.guest_address, PROTO_TCP);
+    /// `uplink`, to `guest` port `port` on `network`'s bridge (as if the
+    /// internet routed the VM subnet to this host).
+    pub fn inbound_verdict(&self, network: &VmNetwork, uplink: &str, guest: Ipv4Addr, port: u16) -> Verdict {
+        let mut packet = probe_packet(uplink, Some(&network.bridge), guest, PROTO_TCP);
+        packet.dport = port;
         self.verdict(&packet, &[Hook::Prerouting, Hook::Forward, Hook::Postrouting])
     }
 }

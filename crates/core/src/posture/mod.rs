@@ -138,6 +138,31 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The guest addresses the snapshot knows in `network`'s IPv4 subnet
+    /// (agent, DHCP leases, ARP); its representative address when none is.
+    fn guests_on(&self, network: &VmNetwork) -> Vec<Ipv4Addr> {
+        let subnet = (std::net::IpAddr::V4(network.host_address), network.prefix);
+        let mut guests: Vec<Ipv4Addr> = Vec::new();
+        for domain in &self.snapshot.domains {
+            for nic in domain.interfaces() {
+                let Some(mac) = &nic.mac else { continue };
+                for (_, address) in domain.addresses_for(mac) {
+                    if let std::net::IpAddr::V4(v4) = address.ip
+                        && port_forwarding::in_subnet(address.ip, subnet.0, subnet.1)
+                        && v4 != network.host_address
+                        && !guests.contains(&v4)
+                    {
+                        guests.push(v4);
+                    }
+                }
+            }
+        }
+        if guests.is_empty() {
+            guests.push(network.guest_address);
+        }
+        guests
+    }
+
     fn bridges(&self) -> Vec<&str> {
         self.networks.iter().map(|network| network.bridge.as_str()).collect()
     }

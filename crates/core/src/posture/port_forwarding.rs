@@ -27,6 +27,23 @@ pub(super) fn in_subnet(address: IpAddr, network: IpAddr, prefix: u8) -> bool {
     }
 }
 
+/// `192.168.122.0/24` for the host address `192.168.122.1` and prefix 24.
+pub(super) fn network_address(address: IpAddr, prefix: u8) -> String {
+    let network = match address {
+        IpAddr::V4(v4) => {
+            let bits = u32::from(prefix.min(32));
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            IpAddr::V4((u32::from(v4) & mask).into())
+        }
+        IpAddr::V6(v6) => {
+            let bits = u32::from(prefix.min(128));
+            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            IpAddr::V6((u128::from(v6) & mask).into())
+        }
+    };
+    format!("{network}/{prefix}")
+}
+
 pub(super) fn check(context: &Context<'_>) -> Statement {
     let id = PostureId::NoPortForwarding;
     let ruleset = match &context.ruleset {
@@ -65,7 +82,7 @@ pub(super) fn check(context: &Context<'_>) -> Statement {
                         values[1],
                         ("to", &to.to_string()),
                         ("name", name),
-                        ("subnet", &format!("{network}/{prefix}")),
+                        ("subnet", &network_address(*network, *prefix)),
                     ],
                 )),
                 None => elsewhere.push(fill(
