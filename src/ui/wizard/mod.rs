@@ -665,6 +665,10 @@ impl Wizard {
         let targets = adw::PreferencesGroup::new();
         let expander = adw::ExpanderRow::builder().title(gettext("Targets")).build();
         expander.set_subtitle(&gettext("Where the checks point; only contacted when you run them"));
+        // libadwaita leaves the expander row itself unnamed for screen readers.
+        expander
+            .upcast_ref::<gtk::Widget>()
+            .update_property(&[gtk::accessible::Property::Label(&gettext("Targets"))]);
         for entry in &self.targets {
             if let Some(parent) = entry.parent() {
                 // Kept across pages: take it out of the last page built.

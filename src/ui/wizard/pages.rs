@@ -85,6 +85,8 @@ fn alternative_row(finding: &Finding, on_fix: &relm4::Sender<Finding>) -> adw::A
         .css_classes(["flat"])
         .build();
     let label = fill(&gettext("Fix instead: {what}"), &[("what", &what)]);
+    // The button's own label relation would outrank this longer name.
+    button.reset_relation(gtk::AccessibleRelation::LabelledBy);
     button.update_property(&[gtk::accessible::Property::Label(&label)]);
     let (on_fix, finding) = (on_fix.clone(), finding.clone());
     button.connect_clicked(move |_| on_fix.emit(finding.clone()));
