@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gettextrs::gettext;
+use gettextrs::{gettext, ngettext};
 use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk;
@@ -26,6 +26,17 @@ use crate::ui::nic_actions::{self, VmAction, VmActionRequest};
 /// How long a guest may take to shut down before Force Off is offered
 /// (and again after Keep Waiting).
 const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Shortens [`SHUTDOWN_PATIENCE`] for the GUI test on a real daemon
+/// (tests/gui/restart-libvirtd.sh), whose guest never shuts down.
+const PATIENCE_VARIABLE: &str = "VMNET_DOCTOR_SHUTDOWN_PATIENCE_SECONDS";
+
+fn shutdown_patience() -> Duration {
+    std::env::var(PATIENCE_VARIABLE)
+        .ok()
+        .and_then(|seconds| seconds.parse().ok())
+        .map_or(SHUTDOWN_PATIENCE, Duration::from_secs)
+}
 
 pub struct VmActionInit {
     pub hypervisor: Arc<Hypervisor>,
@@ -62,7 +73,7 @@ pub enum VmActionOutput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shutdown {
     Stopped,
-    /// The guest did not stop within [`SHUTDOWN_PATIENCE`].
+    /// The guest did not stop within [`shutdown_patience`].
     TimedOut,
 }
 
@@ -329,7 +340,7 @@ impl VmActionDialog {
     }
 
     /// Asks the guest to shut down and waits for libvirt to say it stopped,
-    /// at most [`SHUTDOWN_PATIENCE`]; a VM already off goes straight on to
+    /// at most [`shutdown_patience`]; a VM already off goes straight on to
     /// the start.
     fn shut_down(&mut self, root: &adw::Dialog, sender: &ComponentSender<Self>) {
         let again = matches!(self.stage, Stage::NotStopped);
@@ -343,11 +354,14 @@ impl VmActionDialog {
         let vm = self.request.vm.clone();
         let what = fill(&gettext("Waiting for “{vm}” to shut down…"), &[("vm", &vm)]);
         let page = working_page(&what, Some(sender));
+        let seconds = shutdown_patience().as_secs();
         let detail = text(&fill(
-            &gettext(
+            &ngettext(
+                "The guest was asked to shut down, as its power button would. If it has not stopped after {seconds} second, you can force it off.",
                 "The guest was asked to shut down, as its power button would. If it has not stopped after {seconds} seconds, you can force it off.",
+                u32::try_from(seconds).unwrap_or(u32::MAX),
             ),
-            &[("seconds", &SHUTDOWN_PATIENCE.as_secs().to_string())],
+            &[("seconds", &seconds.to_string())],
         ));
         detail.add_css_class("dim-label");
         detail.set_justify(gtk::Justification::Center);
@@ -361,6 +375,7 @@ impl VmActionDialog {
         }
         self.show(root, &page);
         let hypervisor = Arc::clone(&self.hypervisor);
+        let patience = shutdown_patience();
         sender.oneshot_command(async move {
             let result = async {
                 // Subscribed before asking, so a guest that stops at once is seen.
@@ -368,8 +383,7 @@ impl VmActionDialog {
                 if !again && hypervisor.is_running(&vm).await? {
                     hypervisor.power(&vm, PowerAction::Shutdown).await?;
                 }
-                match tokio::time::timeout(SHUTDOWN_PATIENCE, hypervisor.wait_until_stopped(&mut watch)).await
-                {
+                match tokio::time::timeout(patience, hypervisor.wait_until_stopped(&mut watch)).await {
                     Ok(stopped) => stopped.map(|()| Shutdown::Stopped),
                     Err(_) => Ok(Shutdown::TimedOut),
                 }
@@ -525,14 +539,17 @@ fn restart_page(vm: &str, sender: &ComponentSender<VmActionDialog>) -> Page {
 /// The guest ignored the shutdown: keep waiting, or force it off knowing
 /// what that costs.
 fn not_stopped_page(vm: &str, sender: &ComponentSender<VmActionDialog>) -> Page {
+    let seconds = shutdown_patience().as_secs();
     let body = result_body(
         "dialog-warning-symbolic",
         &fill(&gettext("“{vm}” Did Not Shut Down"), &[("vm", vm)]),
         &fill(
-            &gettext(
+            &ngettext(
+                "The guest did not stop within {seconds} second of the shutdown request. It may still be busy (updates, a program asking to save), or it does not react to the power button (no ACPI support, or a guest that hangs).",
                 "The guest did not stop within {seconds} seconds of the shutdown request. It may still be busy (updates, a program asking to save), or it does not react to the power button (no ACPI support, or a guest that hangs).",
+                u32::try_from(seconds).unwrap_or(u32::MAX),
             ),
-            &[("seconds", &SHUTDOWN_PATIENCE.as_secs().to_string())],
+            &[("seconds", &seconds.to_string())],
         ),
         None,
     );
