@@ -1611,3 +1611,154 @@ fn without_ufw_limit_chains(ruleset: &str) -> String {
     }
     kept.join("\n")
 }
+
+/// `conntrack` with arguments, as root; its own output.
+fn conntrack(args: &[&str]) -> TestResult<String> {
+    let mut argv = vec!["/usr/sbin/conntrack"];
+    argv.extend_from_slice(args);
+    run(&argv)
+}
+
+/// The guide's translation (`192.168.122.50:54321 → 192.168.0.42:49152`),
+/// put into this namespace's real conntrack table, and a connection of the
+/// host's own that is none of a guest's business.
+fn insert_nat_entries() -> TestResult {
+    let _ = delete_nat_entries();
+    conntrack(&[
+        "-I",
+        "-p",
+        "tcp",
+        "--src",
+        "192.168.122.50",
+        "--dst",
+        "93.184.216.34",
+        "--sport",
+        "54321",
+        "--dport",
+        "80",
+        "--reply-src",
+        "93.184.216.34",
+        "--reply-dst",
+        "192.168.0.42",
+        "--reply-port-src",
+        "80",
+        "--reply-port-dst",
+        "49152",
+        "--state",
+        "ESTABLISHED",
+        "--timeout",
+        "300",
+        "-u",
+        "SEEN_REPLY,ASSURED",
+    ])?;
+    conntrack(&[
+        "-I",
+        "-p",
+        "tcp",
+        "--src",
+        "198.51.100.2",
+        "--dst",
+        "93.184.216.34",
+        "--sport",
+        "40000",
+        "--dport",
+        "443",
+        "--reply-src",
+        "93.184.216.34",
+        "--reply-dst",
+        "198.51.100.2",
+        "--reply-port-src",
+        "443",
+        "--reply-port-dst",
+        "40000",
+        "--state",
+        "ESTABLISHED",
+        "--timeout",
+        "300",
+    ])?;
+    Ok(())
+}
+
+fn delete_nat_entries() -> TestResult {
+    for source in ["192.168.122.50", "198.51.100.2"] {
+        // conntrack exits 1 when nothing matched.
+        let _ = Command::new("/usr/sbin/conntrack").args(["-D", "--src", source]).output()?;
+    }
+    Ok(())
+}
+
+/// The NAT table (`Connections`): an allowed user reads a guest's entries
+/// from the real conntrack table — only the guest's — and typed; bad,
+/// foreign and too many addresses are refused before conntrack runs; a
+/// denied user gets nothing; one audit line each.
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn the_nat_table_is_read_for_guest_addresses_only() -> TestResult {
+    let Some(uid) = running_as() else {
+        insert_nat_entries()?;
+        let log = helper_log()?.len();
+        let allowed = rerun_as(ALLOWED, "the_nat_table_is_read_for_guest_addresses_only");
+        let denied = rerun_as(DENIED, "the_nat_table_is_read_for_guest_addresses_only");
+        delete_nat_entries()?;
+        allowed?;
+        denied?;
+        let audit = audit_since(log)?;
+        let calls: Vec<&String> = audit.iter().filter(|line| line.contains("method=Connections ")).collect();
+        assert_eq!(calls.len(), 6, "{audit:#?}");
+        let read = calls.first().ok_or("no audit line")?;
+        assert!(read.contains(&format!("uid={ALLOWED} ")), "{read}");
+        assert!(
+            read.contains("action=io.github.vmnetdoctor.inspect-connections decision=\"allowed\""),
+            "{read}"
+        );
+        assert!(
+            read.contains(
+                "\"/usr/sbin/conntrack -L -o extended -f ipv4 --orig-src 192.168.122.50\" exit=0, \
+                 \"/usr/sbin/conntrack -L -o extended -f ipv4 --reply-src 192.168.122.50\" exit=0]"
+            ),
+            "{read}"
+        );
+        for refused in &calls[1..5] {
+            assert!(refused.ends_with("ran=[]"), "refused before conntrack ran: {refused}");
+        }
+        let denied = calls[5];
+        assert!(denied.contains(&format!("uid={DENIED} ")) && denied.contains("denied"), "{denied}");
+        assert!(denied.ends_with("ran=[]"), "{denied}");
+        return Ok(());
+    };
+    let client = client().await?;
+    let guest: std::net::IpAddr = "192.168.122.50".parse()?;
+    if uid == DENIED {
+        return expect_not_authorized(client.connections(&[guest]).await, "Connections");
+    }
+    assert_eq!(uid, ALLOWED);
+    let report = client.connections(&[guest]).await?;
+    assert_eq!(report.status, ToolStatus::Ok, "{report:?}");
+    assert!(report.unparsed.is_empty(), "{:?}", report.unparsed);
+    let [entry] = report.entries.as_slice() else {
+        return Err(format!("expected the guest's one entry, got {:#?}", report.entries).into());
+    };
+    assert_eq!(entry.original.source.to_string(), "192.168.122.50:54321");
+    assert_eq!(entry.original.destination.to_string(), "93.184.216.34:80");
+    assert_eq!(entry.translated_source().to_string(), "192.168.0.42:49152");
+    assert!(entry.source_translated() && !entry.destination_translated());
+    assert_eq!(entry.state.as_deref(), Some("ESTABLISHED"));
+    assert!(entry.flags.iter().any(|flag| flag == "ASSURED"), "{:?}", entry.flags);
+
+    let rejected = |result: Result<_, ClientError>, what: &str| -> TestResult {
+        match result {
+            Err(ClientError::Rejected(message)) => {
+                assert!(!message.is_empty());
+                Ok(())
+            }
+            other => Err(format!("{what}: expected Rejected, got {other:?}").into()),
+        }
+    };
+    rejected(client.connections_wire(&strings(&["192.168.122.50; id"])).await, "not an address")?;
+    rejected(client.connections_wire(&strings(&["192.168.122.0/24"])).await, "a subnet")?;
+    // The host's own uplink address is not a guest's.
+    rejected(client.connections(&["198.51.100.2".parse()?]).await, "outside every libvirt network")?;
+    let many: Vec<String> = (1..=17).map(|host| format!("192.168.122.{host}")).collect();
+    rejected(client.connections_wire(&many).await, "17 addresses")?;
+    Ok(())
+}
