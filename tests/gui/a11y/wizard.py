@@ -134,7 +134,9 @@ def main():
             shot = shoot(app, page, f"{options.shots}/{number}-{page}.png", options)
             audit(f"wizard page {number}, {page}", wizard_dialog(window, tree), tree, keyboard)
             if page == "done":
-                tree.click(tree.find_one(wizard, "the wizard's Close", tree.matcher("button", "Close")))
+                # The page's Close (a text button), not the title bar's icon.
+                tree.click(tree.find_one(wizard, "the Done page's Close button", lambda n: tree.role(n) == "button"
+                                         and tree.name(n) == "Close" and tree.children(n)))
                 app.wait_for_event("wizard-done", timeout=10)
                 tree.wait_until_gone(window, "the wizard", tree.matcher("dialog", WIZARD))
                 step(f"done: Close clicked; wizard-done reported, the wizard closed ({shot})")
