@@ -206,7 +206,13 @@ def nat_table(guest, directory):
     if entry["translated_source"]["address"] != uplink or not entry["source_translated"]:
         raise lab.LabError(f"the fetch's translated source is {entry['translated_source']}, not {uplink}: {entry}")
     step(f"nat lists {entry['summary']} ({len(document['entries'])} entries)")
+    text = lab.as_user([ENV["LAB_DOCTOR"], "nat", "--connect", ENV["LAB_URI"], "lab-guest"])
+    if text.returncode != 0 or entry["summary"] not in text.stdout:
+        raise lab.LabError(f"nat's text does not list {entry['summary']} (exit {text.returncode}): {text.stdout}")
     if directory:
+        # A ping and a datagram nobody answers: ICMP and UNREPLIED entries
+        # for the parser's fixture.
+        lab.guest_run(f"ping -c 1 -W 2 {www}; echo probe | nc -u -w 1 {www} 9", timeout=10)
         raw = lab.sh(f"conntrack -L -o extended -f ipv4 --orig-src {guest} 2>/dev/null")
         os.makedirs(directory, exist_ok=True)
         with open(os.path.join(directory, "conntrack-lab-guest.txt"), "w", encoding="utf-8") as out:
@@ -214,7 +220,9 @@ def nat_table(guest, directory):
                       f"{lab.sh('conntrack --version 2>&1').strip()}) on {time.strftime('%Y-%m-%d')}:\n"
                       f"# `conntrack -L -o extended -f ipv4 --orig-src {guest}` on the lab host right after the\n"
                       f"# busybox guest ({guest}, NAT network default on virbr0) looked up {ENV['LAB_WWW_NAME']}\n"
-                      f"# through dnsmasq and fetched http://{www}/ through NAT (uplink {uplink}).\n")
+                      f"# through dnsmasq and fetched http://{www}/ through NAT (uplink {uplink}), then pinged\n"
+                      f"# {www} once and sent one UDP datagram to its port 9 with busybox nc (nothing listens\n"
+                      f"# there).\n")
             out.write(raw)
 
 

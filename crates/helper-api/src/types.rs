@@ -202,7 +202,7 @@ pub struct InspectReport {
 /// One firewall tool on the host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct ToolInfo {
-    /// `ufw`, `nft`, `iptables-nft`, `iptables-legacy`, `sysctl`.
+    /// `ufw`, `nft`, `iptables-nft`, `iptables-legacy`, `conntrack`, `sysctl`.
     pub name: String,
     /// Its absolute path; empty when not installed.
     pub path: String,

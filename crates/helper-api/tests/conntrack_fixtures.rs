@@ -51,6 +51,15 @@ fn the_lab_guests_fetch_through_nat_is_read() -> TestResult {
         assert!(fetch.summary().contains("seen outside as 203.0.113.2:"), "{}", fetch.summary());
     }
 
+    // The ping: ICMP has no ports; its source address is translated too.
+    let pings: Vec<_> = parsed.entries.iter().filter(|entry| entry.protocol == "icmp").collect();
+    assert_eq!(pings.len(), 1, "{:?}", parsed.entries);
+    let ping = pings[0];
+    assert_eq!(ping.original.destination.address, www);
+    assert_eq!((ping.original.source.port, ping.original.destination.port), (None, None));
+    assert_eq!(ping.translated_source().to_string(), "203.0.113.2");
+    assert!(ping.source_translated() && ping.state.is_none());
+
     // DNS to libvirt's dnsmasq on the bridge stays on the host: no NAT.
     let bridge: IpAddr = "192.168.122.1".parse()?;
     let lookups: Vec<_> = parsed

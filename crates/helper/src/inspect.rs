@@ -87,6 +87,14 @@ pub fn capabilities(host: &Host, ran: &Ran) -> Capabilities {
         legacy,
         if legacy { "legacy tables exist" } else { "no legacy tables" }.to_owned(),
     ));
+    // The NAT table (`Connections`) needs conntrack-tools.
+    let conntrack = exec::find_program("conntrack").is_some();
+    tools.push(info(
+        "conntrack",
+        conntrack,
+        if conntrack { "reads the NAT table" } else { "not installed: the NAT table cannot be read" }
+            .to_owned(),
+    ));
     let forward = host.ip_forward().unwrap_or_else(|why| why);
     tools.push(info("sysctl", true, format!("net.ipv4.ip_forward = {forward}")));
     Capabilities {

@@ -7,7 +7,9 @@
 //! Docker's chains) ahead of Docker's FORWARD policy, libvirt's firewall
 //! backend in network.conf with a restart of its network driver through
 //! systemd — after polkit allowed the caller, and undoes them on request.
-//! It exits when idle.
+//! It also reads, without changing anything, the host's firewall state
+//! (`Inspect`) and the connection-tracking (NAT) entries of guest addresses
+//! (`Connections`). It exits when idle.
 //!
 //!     vmnet-doctor-helper [--idle-timeout SECONDS]
 
