@@ -180,10 +180,30 @@ pub fn nic_menu(
 }
 
 /// The VM's own header menu (see [`vm_items`]).
-pub fn vm_menu(domain: &DomainSnapshot, on_action: &ActionSink) -> gtk::MenuButton {
+/// A single action is a plain button: in a one-item popover menu, Down
+/// takes the keyboard focus away from the item (GTK 4.18), and Enter then
+/// does nothing.
+pub fn vm_menu(domain: &DomainSnapshot, on_action: &ActionSink) -> gtk::Widget {
     let vm = domain.name();
-    let menu = ActionMenu::new("vm", vm, on_action, vm_items(domain));
-    menu.button(&gettext("_Actions"), &fill(&gettext("Actions for “{vm}”"), &[("vm", vm)]))
+    let mut items = vm_items(domain);
+    if items.len() == 1 {
+        if let Some(MenuItem { label, action, .. }) = items.pop() {
+            let button =
+                gtk::Button::builder().label(&label).use_underline(true).valign(gtk::Align::Center).build();
+            button.add_css_class("flat");
+            let request = VmActionRequest { vm: vm.to_owned(), action };
+            let name = title(&request);
+            button.set_tooltip_text(Some(&name));
+            // The label's relation would outrank the name that says which VM.
+            button.reset_relation(gtk::AccessibleRelation::LabelledBy);
+            button.update_property(&[gtk::accessible::Property::Label(&name)]);
+            let sink = on_action.clone();
+            button.connect_clicked(move |_| sink.emit(request.clone()));
+            return button.upcast();
+        }
+    }
+    let menu = ActionMenu::new("vm", vm, on_action, items);
+    menu.button(&gettext("_Actions"), &fill(&gettext("Actions for “{vm}”"), &[("vm", vm)])).upcast()
 }
 
 /// A menu whose items are actions of its own group (`PREFIX.NAME`), each
