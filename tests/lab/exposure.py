@@ -17,7 +17,7 @@ One fresh lab (tests/lab/lab.sh), one guest boot:
 3. For each helper fix the lab scenarios apply (UFW routed allow for the
    bridge, Docker FORWARD accept, ip_forward on): break, TCP connect scan
    (nmap -sT, all 65535 ports) from the internet against the host's uplink
-   address and the guest, fix through the helper as the desktop user, scan
+   addresses (IPv4 and IPv6) and the guest, fix through the helper as the desktop user, scan
    again: the open ports after must be a subset of those before. Then
    `vmnet-doctor posture --json` must say every statement holds; the fix is
    reverted and the break undone.
@@ -32,7 +32,7 @@ One fresh lab (tests/lab/lab.sh), one guest boot:
     exposure.py --inside [DIR]   (what lab.sh runs)
 
 Lab traffic stays in the lab's namespaces: the scans only target the lab
-host's uplink address and the guest, from the lab's internet namespace.
+host's uplink addresses and the guest, from the lab's internet namespace.
 """
 
 import json
@@ -72,7 +72,8 @@ NMAP = ["nmap", "-sT", "-Pn", "-n", "-p-", "-T5", "--max-retries", "1", "--min-r
 
 
 def start_scan(target):
-    return subprocess.Popen(["nsenter", "--net=/run/netns/internet", *NMAP, target],
+    family = ["-6"] if ":" in target else []
+    return subprocess.Popen(["nsenter", "--net=/run/netns/internet", *NMAP, *family, target],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -104,16 +105,21 @@ def scan(target):
     return finish_scan(target, start_scan(target), time.monotonic())
 
 
+# The uplink's IPv6 address (lab.sh): UFW's rules have IPv6 twins.
+HOST_ADDRESS6 = "2001:db8:100::2"
+
+
 def scan_both(guest):
-    """The host's uplink address and the guest, scanned at the same time."""
+    """The host's uplink addresses (IPv4, IPv6) and the guest, scanned at
+    the same time."""
     started = time.monotonic()
-    host_address = ENV["LAB_UPLINK_ADDRESS"]
-    host, guest_scan = start_scan(host_address), start_scan(guest)
-    return {"host": finish_scan(host_address, host, started), "guest": finish_scan(guest, guest_scan, started)}
+    targets = {"host": ENV["LAB_UPLINK_ADDRESS"], "host6": HOST_ADDRESS6, "guest": guest}
+    scans = {name: start_scan(target) for name, target in targets.items()}
+    return {name: finish_scan(targets[name], scans[name], started) for name in targets}
 
 
 def expect_subset(before, after, what):
-    for target in ("host", "guest"):
+    for target in before:
         opened = after[target] - before[target]
         if opened:
             raise lab.LabError(f"{what} opened TCP ports {sorted(opened)} on the {target} "
@@ -235,13 +241,13 @@ def fix_cycle(name, guest, break_command, finding_ids, undo_command, directory):
         raise lab.LabError(f"{name}: check did not report {finding_ids}; it reported {ids}")
     before = scan_both(guest)
     step(f"{name}: broken, check reports {', '.join(wanted)}; open before: "
-         f"host {sorted(before['host'])}, guest {sorted(before['guest'])}")
+         f"host {sorted(before['host'])}, host IPv6 {sorted(before['host6'])}, guest {sorted(before['guest'])}")
     result = lab.fix(*wanted)
     lab.expect_network_works()
     after = scan_both(guest)
     expect_subset(before, after, f"the fix of {', '.join(wanted)}")
     step(f"{name}: fixed through the helper, the guest's network works; open after: "
-         f"host {sorted(after['host'])}, guest {sorted(after['guest'])}")
+         f"host {sorted(after['host'])}, host IPv6 {sorted(after['host6'])}, guest {sorted(after['guest'])}")
     expect_posture_holds(f"after the fix of {name}")
     capture(directory, f"lab-{name}-fixed", f"After `{break_command}` and `vmnet-doctor fix {' '.join(wanted)}` "
             "as the lab user through the helper.")
@@ -309,7 +315,7 @@ def inside(directory):
         raise lab.LabError(f"the guest's httpd did not start: {out}")
     listener = subprocess.Popen(["python3", "-c", f"""
 import socket
-server = socket.create_server(("0.0.0.0", {HOST_PORT}))
+server = socket.create_server(("::", {HOST_PORT}), family=socket.AF_INET6, dualstack_ipv6=True)
 while True:
     server.accept()[0].close()
 """])
@@ -322,11 +328,12 @@ while True:
         step(f"guest {guest} serves {GUEST_PORT}, the host serves {HOST_PORT}; the internet routes "
              f"192.168.122.0/24 to {uplink_address}")
         baseline = scan_both(guest)
-        if HOST_PORT not in baseline["host"]:
+        if HOST_PORT not in baseline["host"] or HOST_PORT not in baseline["host6"]:
             raise lab.LabError(f"control: the scan does not see the host's open port {HOST_PORT}: {baseline}")
         if baseline["guest"]:
             raise lab.LabError(f"the guest is reachable from the internet before any fix: {baseline}")
-        step(f"baseline: host {sorted(baseline['host'])}, guest {sorted(baseline['guest'])} (nothing)")
+        step(f"baseline: host {sorted(baseline['host'])}, host IPv6 {sorted(baseline['host6'])}, "
+             f"guest {sorted(baseline['guest'])} (nothing)")
         expect_posture_holds("in the fresh lab")
         nat_table(guest, directory)
         fix_cycle("docker", guest,
