@@ -2,7 +2,7 @@
 # The lab's S1 and S3 fixed by clicking in the real app (tests/lab/gui_fixes.py),
 # in a fresh lab (tests/lab/lab.sh); screenshots in target/gui/lab/.
 #
-#   tests/lab/gui-fixes.sh
+#   tests/lab/gui-fixes.sh [--via wizard|host-page]   (default: the setup wizard)
 #
 # Needs root (namespaces, libvirtd) and a meson build's compiled schemas
 # (_build/data); ./dev test runs it in the Debian 13 root.
@@ -23,5 +23,5 @@ export GSETTINGS_SCHEMA_DIR=${GSETTINGS_SCHEMA_DIR:-$PWD/_build/data}
 tests/lab/build-guest.sh "$LAB_GUEST_DIR"
 
 started=$SECONDS
-tests/lab/lab.sh python3 tests/lab/gui_fixes.py --shots "$target_dir/gui/lab"
-echo "  S1 and S3 fixed by clicking: $((SECONDS - started)) s"
+tests/lab/lab.sh python3 tests/lab/gui_fixes.py --shots "$target_dir/gui/lab" "$@"
+echo "  S1 and S3 fixed by clicking ${*:-(wizard)}: $((SECONDS - started)) s"

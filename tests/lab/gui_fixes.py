@@ -4,15 +4,19 @@
 Runs inside tests/lab/lab.sh (root); tests/lab/gui-fixes.sh starts it. The
 breaks are scenarios.py's: S1 removes libvirt's `default` network, S3 turns
 UFW on under libvirt's nftables backend (routed traffic denied). Each time
-the app runs as the lab's desktop user under its own Xvfb and session, is
-driven through its accessibility tree (tests/gui/a11y/fix_by_clicking.py:
-Host page, "Fix: <title>", Apply, the finding gone) and the fix goes where
-the app sends it — libvirt's API for S1, the helper over D-Bus with polkit
-for S3. The result is proven from inside the guest the way scenarios.py
-does: a DHCP lease, a DNS lookup and an HTTP fetch through the agent.
+the app runs as the lab's desktop user under its own Xvfb and session and is
+driven through its accessibility tree: by default through the setup wizard
+as on a first run (tests/gui/a11y/wizard.py: every step, the break's
+"Fix: <title>" on its step, Apply, on to Done), with --via host-page on the
+Host page (tests/gui/a11y/fix_by_clicking.py). The fix goes where the app
+sends it — libvirt's API for S1, the helper over D-Bus with polkit for S3
+(its audit line names the desktop user). The result is proven from inside
+the guest the way scenarios.py does: a DHCP lease, a DNS lookup and an
+HTTP fetch through the agent; then check is clean.
 
-    tests/lab/gui-fixes.sh     (screenshots: target/gui/lab/, and the UFW
-                               fix's plan as data/screenshots/fix-helper-plan.png)
+    tests/lab/gui-fixes.sh [--via wizard|host-page]
+        screenshots in target/gui/lab/; --via host-page also writes the
+        UFW fix's plan as data/screenshots/fix-helper-plan.png
 """
 
 import argparse
@@ -28,11 +32,13 @@ from scenarios import set_firewall_backend, step  # noqa: E402
 
 ENV = lab.ENV
 SOURCE_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-DRIVER = os.path.join(SOURCE_ROOT, "tests", "gui", "a11y", "fix_by_clicking.py")
+HOST_PAGE = os.path.join(SOURCE_ROOT, "tests", "gui", "a11y", "fix_by_clicking.py")
+WIZARD = os.path.join(SOURCE_ROOT, "tests", "gui", "a11y", "wizard.py")
 
 
-def fix_by_clicking(finding_ids, shots, name):
-    """The app as the desktop user, its findings fixed by clicking; the
+def fix_by_clicking(finding_ids, shots, name, via):
+    """The app as the desktop user, its findings fixed by clicking (in the
+    setup wizard, or on the Host page with --via host-page); the
     screenshots land in SHOTS as NAME-*.png."""
     uid = ENV["LAB_UID"]
     user_shots = tempfile.mkdtemp(prefix="shots-")
@@ -42,9 +48,15 @@ def fix_by_clicking(finding_ids, shots, name):
         "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket", f"VMNET_DOCTOR={ENV['LAB_DOCTOR']}",
         f"GSETTINGS_SCHEMA_DIR={ENV['GSETTINGS_SCHEMA_DIR']}", "PYTHONDONTWRITEBYTECODE=1",
     ]
+    if via == "wizard":
+        # The lab's internet is not the public one the checklist's default
+        # targets name: the guest is proven below, through labkit.
+        driver = [WIZARD, "--no-checks", *[f"--fix={f}" for f in finding_ids], "--shots", user_shots,
+                  "--", "--connect", ENV["LAB_URI"], "--vm", lab.GUEST]
+    else:
+        driver = [HOST_PAGE, "--shots", user_shots, *finding_ids, "--", "--connect", ENV["LAB_URI"]]
     done = subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *env,
-                           "python3", DRIVER, "--shots", user_shots, *finding_ids, "--", "--connect", ENV["LAB_URI"]],
-                          cwd=SOURCE_ROOT, timeout=600)
+                           "python3", *driver], cwd=SOURCE_ROOT, timeout=600)
     os.makedirs(shots, exist_ok=True)
     for shot in sorted(os.listdir(user_shots)):
         shutil.copy(os.path.join(user_shots, shot), os.path.join(shots, f"{name}-{shot}"))
@@ -59,7 +71,7 @@ def helper_applies_by(uid):
         return [line.strip() for line in log if f"audit: method=Apply uid={uid} " in line]
 
 
-def default_missing(shots):
+def default_missing(shots, via):
     """S1: no `default` network; the guest cannot start until it is back."""
     lab.virsh("net-destroy", "default")
     lab.virsh("net-undefine", "default")
@@ -68,13 +80,13 @@ def default_missing(shots):
         raise lab.LabError("the guest started without its network")
     step(f"S1: the guest cannot start: {started.stderr.strip()}")
     lab.expect_finding("default-network-missing")
-    fix_by_clicking(["default-network-missing"], shots, "s1")
+    fix_by_clicking(["default-network-missing"], shots, "s1", via)
     lab.start_guest()
     lab.expect_network_works()
     step("S1: fixed by clicking; the guest's lease, DNS lookup and HTTP fetch work")
 
 
-def ufw_routed_deny(shots):
+def ufw_routed_deny(shots, via):
     """S3: UFW's deny-routed policy drops the guests' forwarded traffic."""
     lab.sh("ufw --force enable")
     lab.expect_network_broken("http")
@@ -82,9 +94,10 @@ def ufw_routed_deny(shots):
     ids = [i for i in lab.finding_ids() if i.startswith("ufw-")]
     if "ufw-routed-deny" not in ids:
         raise lab.LabError(f"check does not report ufw-routed-deny; its UFW findings: {ids}")
-    # S3's own finding first; any other UFW finding after it, if still there.
+    # S3's own finding first; any other UFW finding after it, if still there
+    # (the wizard fixes whatever its Firewall step offers; check proves all gone).
     ids.sort(key=lambda i: i != "ufw-routed-deny")
-    fix_by_clicking(ids, shots, "s3")
+    fix_by_clicking(ids if via == "host-page" else ["ufw-routed-deny"], shots, "s3", via)
     applied = helper_applies_by(ENV["LAB_UID"])
     if not applied:
         raise lab.LabError(f"the helper logged no Apply by uid {ENV['LAB_UID']} (the app's user)")
@@ -99,17 +112,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shots", default=os.path.join(SOURCE_ROOT, "target", "gui", "lab"))
     parser.add_argument("--readme-shots", default=os.path.join(SOURCE_ROOT, "data", "screenshots"))
+    parser.add_argument("--via", choices=("wizard", "host-page"), default="wizard",
+                        help="where the Fix buttons are clicked: the setup wizard's steps or the Host page")
     options = parser.parse_args()
     # S3 needs the nftables backend, where UFW's policy does reach the
     # guests; it is chosen first, so S1's fix starts `default` under it.
     set_firewall_backend("nftables")
     step("libvirt's firewall backend is nftables")
     try:
-        default_missing(options.shots)
-        ufw_routed_deny(options.shots)
-        # README's picture of a fix through the helper: the exact commands.
-        shutil.copy(os.path.join(options.shots, "s3-fix-ufw-routed-deny-plan.png"),
-                    os.path.join(options.readme_shots, "fix-helper-plan.png"))
+        default_missing(options.shots, options.via)
+        ufw_routed_deny(options.shots, options.via)
+        if options.via == "host-page":
+            # README's picture of a fix through the helper: the exact commands.
+            shutil.copy(os.path.join(options.shots, "s3-fix-ufw-routed-deny-plan.png"),
+                        os.path.join(options.readme_shots, "fix-helper-plan.png"))
     except lab.LabError as error:
         print(f"  FAILED: {error}", flush=True)
         subprocess.run(["bash", "-c", "tail -n 20 $LAB_STATE/helper.log 2>/dev/null"], check=False)

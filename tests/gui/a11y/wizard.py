@@ -3,6 +3,11 @@
 tree, on the demo hypervisor (libvirt's test driver), as a first run.
 
     tests/gui/a11y/wizard.py [--shots DIR] [--readme-shots DIR] [--width N --height N]
+                             [--fix FINDING_ID]… [--no-checks] [-- APP ARGS…]
+
+APP ARGS default to --demo --vm kali-linux (README shots come only from
+that); the lab passes its connection and guest, and the findings it broke
+as --fix: the wizard must offer and fix each.
 
 The wizard opens by itself on a first run. On every page it waits for the
 app's `wizard-step-shown STEP`, audits the page (names, focus, Tab reach:
@@ -24,6 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from audit import AuditError, audit, expect_width_at_most  # noqa: E402
+from fix_by_clicking import expect_plan_readable, finding_titles  # noqa: E402
 from session import Desktop, SessionError  # noqa: E402
 
 STEPS = ["connection", "host-network", "firewall", "vm-nic", "guest", "verify", "done"]
@@ -56,6 +62,9 @@ def run_checks(app, wizard, tree):
     """Clicks Run Checks; the demo's test driver has no guest agent, so the
     checklist must end at once with the commands to run by hand."""
     run = tree.find_one(wizard, "the Run Checks button", tree.matcher("button", "Run Checks"))
+    if not tree.has(run, tree.State.SENSITIVE):
+        step("verify: Run Checks is not offered (the VM is not running)")
+        return
     since = app.mark()
     tree.click(run)
     outcome = app.wait_for_line("the checklist's outcome", lambda line: line.startswith(
@@ -66,13 +75,15 @@ def run_checks(app, wizard, tree):
     step(f"verify: Run Checks clicked; the app reports “{outcome.split(': ', 1)[1]}”")
 
 
-def fix_offered(app, window, tree, page):
+def fix_offered(app, window, tree, page, first=()):
     """Clicks each Fix on the page and Apply in its dialog; the finding must
-    leave the page."""
-    fixed = 0
+    leave the page. Returns the ids of the findings fixed."""
+    fixed = []
     while True:
         wizard = wizard_dialog(window, tree)
         buttons = [b for b in tree.find_all(wizard, is_fix_button(tree)) if tree.has(b, tree.State.SENSITIVE)]
+        # The findings asked for first: one fix may end others with it.
+        buttons.sort(key=lambda b: tree.name(b) not in first)
         if not buttons:
             return fixed
         name = tree.name(buttons[0])
@@ -82,13 +93,14 @@ def fix_offered(app, window, tree, page):
         finding_id = shown.split()[2]
         dialog = tree.wait_for(window, "the Fix dialog", lambda n: tree.role(n) == "dialog"
                                and tree.name(n) != WIZARD)
+        expect_plan_readable(dialog, tree)
         tree.click(tree.find_one(dialog, "the Fix dialog's Apply", tree.matcher("button", "Apply")))
         line = app.wait_for_event(f"fix-applied {finding_id}", timeout=60)
         if not line.endswith(" gone"):
             raise SessionError(f"on the wizard's {page} page, {name!r} did not end the finding: “{line}”")
         tree.wait_until_gone(window, f"the button {name!r}", tree.matcher("button", name))
         step(f"{page}: clicked {name!r}, applied; the finding left the page")
-        fixed += 1
+        fixed.append(finding_id)
 
 
 def go_on(wizard, tree):
@@ -107,16 +119,28 @@ def main():
     parser.add_argument("--readme-shots", default="data/screenshots")
     parser.add_argument("--width", type=int, default=1100, help="window width (README shots only at 1100)")
     parser.add_argument("--height", type=int, default=800)
-    options = parser.parse_args()
+    parser.add_argument("--fix", action="append", default=[], metavar="FINDING_ID",
+                        help="a finding the wizard must offer to fix, and fix (repeatable)")
+    parser.add_argument("--no-checks", action="store_true",
+                        help="do not run the guest checklist (its default targets are public addresses)")
+    argv = sys.argv[1:]
+    app_args = ["--demo", "--vm", "kali-linux"]  # its card sits on a stopped network
+    if "--" in argv:
+        app_args = argv[argv.index("--") + 1:]
+        argv = argv[:argv.index("--")]
+        README_SHOTS.clear()  # README shows the demo
+    options = parser.parse_args(argv)
     if options.width != 1100:
         README_SHOTS.clear()
+    fixed = []
+    binary = os.path.abspath(os.environ.get("VMNET_DOCTOR", "target/debug/vmnet-doctor"))
+    titles = finding_titles(binary, app_args) if options.fix else {}
+    first = {f"Fix: {title}" for finding in options.fix for title in titles.get(finding, [])}
     with Desktop() as desktop:
         import tree  # after the desktop exists: libatspi joins its session bus
         from keyboard import Keyboard
         keyboard = Keyboard(desktop.display)
-        # kali-linux: its card sits on a stopped network, which the VM page fixes.
-        app = desktop.launch(["--demo", "--vm", "kali-linux"], first_run=True, width=options.width,
-                             height=options.height)
+        app = desktop.launch(app_args, first_run=True, width=options.width, height=options.height)
         window = tree.window(tree.application(app.proc.pid), "VM Network Doctor")
         keyboard.focus_window(app.window_id())
         for number, page in enumerate(STEPS, 1):
@@ -127,9 +151,9 @@ def main():
             if tree.find_all(wizard, is_fix_button(tree)):
                 # The page with its problems, before they are fixed.
                 shoot(app, f"{page}-problems", f"{options.shots}/{number}-{page}-problems.png", options)
-            fix_offered(app, window, tree, page)
+            fixed += fix_offered(app, window, tree, page, first)
             expect_width_at_most(options.width, window, tree)
-            if page == "verify":
+            if page == "verify" and not options.no_checks:
                 run_checks(app, wizard, tree)
             shot = shoot(app, page, f"{options.shots}/{number}-{page}.png", options)
             audit(f"wizard page {number}, {page}", wizard_dialog(window, tree), tree, keyboard)
@@ -148,7 +172,10 @@ def main():
         keyboard.close()
         if warnings:
             raise SessionError("the app logged warnings:\n" + "\n".join(warnings))
-    step("the wizard was completed through the accessibility tree")
+    missing = [f for f in options.fix if f not in fixed]
+    if missing:
+        raise SessionError(f"the wizard did not offer to fix {missing}; it fixed {fixed or 'nothing'}")
+    step(f"the wizard was completed through the accessibility tree; fixed: {', '.join(fixed) or 'nothing'}")
 
 
 if __name__ == "__main__":
