@@ -3,6 +3,7 @@
 # window as PNG — the screenshot README.md and the metainfo show.
 #
 #   screenshot.sh BINARY OUTPUT.png [--width N] [--height N] [--dark] [--first-run]
+#                 [--setting "KEY=GVARIANT"]… [--event-timeout SECONDS]
 #                 [--expect vm-list-populated|connection-failed]
 #                 [--keys "COMBO…" [--then-expect EVENT]]… [-- APP ARGS…]
 #
@@ -17,18 +18,22 @@
 # of the user's desktop leaks in and nothing outlives the test. The setup
 # wizard, which opens by itself on a first run, is marked dismissed unless
 # --first-run asks for a first run (`--setup` in APP ARGS opens it anyway).
+# --setting adds a key to those settings, e.g. "verify-targets=['', 'www.lab']".
+# Each --then-expect waits --event-timeout seconds (10) for its event.
 set -euo pipefail
 
 binary=$(realpath "$1") output=$2
 shift 2
 width=1100 height=720 scheme=default expect=vm-list-populated setup_state="setup-state='dismissed'"
-keys=() then_expect=()
+keys=() then_expect=() settings=() event_timeout=10
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --width) width=$2; shift 2 ;;
         --height) height=$2; shift 2 ;;
         --dark) scheme=prefer-dark; shift ;;
         --first-run) setup_state=""; shift ;;
+        --setting) settings+=("$2"); shift 2 ;;
+        --event-timeout) event_timeout=$2; shift 2 ;;
         --expect) expect=$2; shift 2 ;;
         --keys) keys+=("$2"); then_expect+=(""); shift 2 ;;
         --then-expect)
@@ -64,6 +69,7 @@ display=":$(head -n1 "$work/display")"
 mkdir -p "$work/home/.config/glib-2.0/settings"
 printf '[io/github/vmnetdoctor/VmNetDoctor]\nwindow-width=%s\nwindow-height=%s\n%s\n' "$width" "$height" \
     "$setup_state" >"$work/home/.config/glib-2.0/settings/keyfile"
+[[ ${#settings[@]} -eq 0 ]] || printf '%s\n' "${settings[@]}" >>"$work/home/.config/glib-2.0/settings/keyfile"
 # No animations: a page slide on Xvfb's software renderer stalls for
 # seconds, and a capture must show the page, not the way there.
 mkdir -p "$work/home/.config/gtk-4.0"
@@ -97,7 +103,7 @@ for i in "${!keys[@]}"; do
     DISPLAY=$display python3 "$(dirname "$0")/press-keys.py" "$window" ${keys[i]}
     event=${then_expect[i]}
     [[ -n "$event" ]] || continue
-    for _ in $(seq 100); do
+    for _ in $(seq $((event_timeout * 10))); do
         grep -q "vmnet-doctor: $event" "$work/app.log" && break
         sleep 0.1
     done

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use gettextrs::gettext;
+use gettextrs::{gettext, ngettext};
 use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk::{gio, glib};
@@ -215,20 +215,22 @@ impl Component for Wizard {
             }
         });
 
-        let entry = |title: &str, placeholder: &str| {
+        let progress = Progress::new(init.settings);
+        // The targets typed last, else the guide's own.
+        let defaults = vmnet_doctor_core::guest::checklist::Targets::default();
+        let [gateway, ping, dns, http] = progress.targets();
+        let entry = |title: &str, saved: String, default: &str| {
             let row = adw::EntryRow::builder().title(title).build();
-            row.set_text(placeholder);
+            row.set_text(if saved.is_empty() { default } else { &saved });
             row
         };
-        let defaults = vmnet_doctor_core::guest::checklist::Targets::default();
         let targets = [
-            entry(&gettext("Gateway (empty: the guest's own)"), ""),
-            entry(&gettext("Public address to ping"), &defaults.ping),
-            entry(&gettext("Name to resolve"), &defaults.dns),
-            entry(&gettext("Web page to fetch"), &defaults.http),
+            entry(&gettext("Gateway (empty: the guest's own)"), gateway, ""),
+            entry(&gettext("Public address to ping"), ping, &defaults.ping),
+            entry(&gettext("Name to resolve"), dns, &defaults.dns),
+            entry(&gettext("Web page to fetch"), http, &defaults.http),
         ];
 
-        let progress = Progress::new(init.settings);
         let vm = init
             .vm
             .filter(|vm| init.snapshot.domain(vm).is_some())
@@ -434,8 +436,9 @@ impl Wizard {
         self.cancel = Arc::new(AtomicBool::new(false));
         self.checklist = Checklist { running: true, ..Checklist::default() };
         report("wizard-check verify running");
-        let [gateway, ping, dns, http] = &self.targets;
-        let targets = checks::targets(&gateway.text(), &ping.text(), &dns.text(), &http.text());
+        let [gateway, ping, dns, http] = &self.targets.clone().map(|row| row.text());
+        self.progress.set_targets(&[gateway, ping, dns, http]);
+        let targets = checks::targets(gateway, ping, dns, http);
         let (hypervisor, cancel) = (Arc::clone(&self.hypervisor), Arc::clone(&self.cancel));
         sender.spawn_command(move |out| {
             checks::run_checklist(&hypervisor, &vm, &targets, &cancel, |event| {
@@ -492,10 +495,7 @@ impl Wizard {
         } else if let Some(summary) = &list.summary {
             match summary.exit {
                 0 => (StepState::Ok, gettext("Every step passed.")),
-                1 => (
-                    StepState::Problem,
-                    fill(&gettext("{failed} steps failed."), &[("failed", &summary.failed.to_string())]),
-                ),
+                1 => (StepState::Problem, self.failed_note(summary)),
                 _ => (StepState::NotChecked, gettext("The checklist was stopped.")),
             }
         } else if self
@@ -509,6 +509,36 @@ impl Wizard {
             (StepState::NotChecked, gettext("Run the checks to test the network from inside the guest."))
         };
         Evaluation { state, findings: Vec::new(), note }
+    }
+
+    /// How many steps failed, and the earlier steps' problems that may be why.
+    fn failed_note(&self, summary: &Summary) -> String {
+        let failed = fill(
+            &ngettext(
+                "One step failed.",
+                "{failed} steps failed.",
+                u32::try_from(summary.failed).unwrap_or(u32::MAX),
+            ),
+            &[("failed", &summary.failed.to_string())],
+        );
+        let causes: Vec<String> = [StepId::HostNetwork, StepId::Firewall, StepId::VmNic, StepId::Guest]
+            .into_iter()
+            .filter(|step| self.evaluate(*step).state == StepState::Problem)
+            .map(StepId::title)
+            .collect();
+        if causes.is_empty() {
+            return failed;
+        }
+        let steps = causes.join(", ");
+        format!(
+            "{failed}\n{}",
+            fill(
+                &gettext(
+                    "These steps still have problems that can explain it: {steps}. Fix them, then run the checks again."
+                ),
+                &[("steps", &steps)],
+            )
+        )
     }
 
     /// The state shown for `step`: its evaluation, or Skipped.
@@ -694,9 +724,6 @@ impl Wizard {
             button.set_sensitive(running);
             page.append(&button);
         }
-        if let Some(discovery) = &list.discovery {
-            page.append(&pages::discovery_group(discovery));
-        }
         if !list.results.is_empty() {
             let group = adw::PreferencesGroup::new();
             group.set_title(&gettext("Checklist"));
@@ -708,6 +735,10 @@ impl Wizard {
         if let Some((_, commands)) = &list.by_hand {
             let copy = sender.input_sender().clone();
             page.append(&pages::commands_group(commands, move |text| copy.emit(WizardMsg::Copy(text))));
+        }
+        // What the guest said about itself, under the results it explains.
+        if let Some(discovery) = &list.discovery {
+            page.append(&pages::discovery_group(discovery));
         }
     }
 }

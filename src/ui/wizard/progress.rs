@@ -12,6 +12,7 @@ use super::steps::StepId;
 const STATE: &str = "setup-state";
 const STEP: &str = "setup-step";
 const SKIPPED: &str = "setup-skipped";
+const TARGETS: &str = "verify-targets";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetupState {
@@ -41,7 +42,7 @@ impl Progress {
         let settings = settings.filter(|settings| {
             settings
                 .settings_schema()
-                .is_some_and(|schema| [STATE, STEP, SKIPPED].iter().all(|key| schema.has_key(key)))
+                .is_some_and(|schema| [STATE, STEP, SKIPPED, TARGETS].iter().all(|key| schema.has_key(key)))
         });
         Self { settings }
     }
@@ -80,6 +81,24 @@ impl Progress {
     pub fn skipped(&self) -> Vec<StepId> {
         let Some(settings) = &self.settings else { return Vec::new() };
         settings.strv(SKIPPED).iter().filter_map(|name| StepId::parse(name.as_str())).collect()
+    }
+
+    /// The checklist's targets as typed last: gateway, ping, DNS, HTTP
+    /// (empty where the guide's own apply).
+    pub fn targets(&self) -> [String; 4] {
+        let mut targets: [String; 4] = Default::default();
+        if let Some(settings) = &self.settings {
+            for (target, value) in targets.iter_mut().zip(settings.strv(TARGETS).iter()) {
+                *target = value.to_string();
+            }
+        }
+        targets
+    }
+
+    pub fn set_targets(&self, targets: &[&str; 4]) {
+        if let Some(settings) = &self.settings {
+            let _ = settings.set_strv(TARGETS, targets.as_slice());
+        }
     }
 
     pub fn set_skipped(&self, skipped: &[StepId]) {
@@ -144,6 +163,9 @@ mod tests {
         progress.set_skipped(&[StepId::Firewall, StepId::Verify]);
         assert_eq!(progress.step(), Some(StepId::Guest));
         assert_eq!(progress.skipped(), [StepId::Firewall, StepId::Verify]);
+        assert_eq!(progress.targets(), [""; 4]);
+        progress.set_targets(&["", "192.0.2.1", "www.lab", "http://www.lab/"]);
+        assert_eq!(progress.targets(), ["", "192.0.2.1", "www.lab", "http://www.lab/"]);
         Ok(())
     }
 

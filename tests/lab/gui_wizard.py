@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""The setup wizard's Guest and Verify steps in the real app, on the lab's
+real guest (issues #6 and #7).
+
+Runs inside tests/lab/lab.sh (root); tests/lab/gui-wizard.sh starts it.
+The guest is started and proves its network from inside. Then the app runs
+as the lab's desktop user under its own Xvfb (tests/gui/screenshot.sh) with
+--setup, its checklist targets pointed at the lab's internet host through
+GSettings (verify-targets), and is driven by keyboard: Next through the
+steps, Inspect Guest (Alt+I) on the Guest step — the guest's interface
+found by MAC, no guest-side problem — and Run Checks (Alt+R) on Verify:
+each step of the guide's checklist must be reported as it completes, all
+passing. Then UFW is turned on (its routed deny, the lab's S3): the
+Firewall step must show the problem and the checklist must fail where the
+guest's traffic leaves the host. Screenshots land in target/gui/lab/.
+
+    tests/lab/gui-wizard.sh [--shots DIR]
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import labkit as lab  # noqa: E402
+from scenarios import set_firewall_backend, step  # noqa: E402
+
+ENV = lab.ENV
+SOURCE_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SCREENSHOT = os.path.join(SOURCE_ROOT, "tests", "gui", "screenshot.sh")
+# How long screenshot.sh waits for each event: a failing step of the
+# checklist takes its whole timeout in the guest (15 s for DNS and HTTP).
+EVENT_TIMEOUT = 40
+
+
+def waiting(event):
+    """A pair that waits for EVENT (Shift, pressed alone, does nothing)."""
+    return ("shift", event)
+
+
+def shoot(shots, name, pairs, settings=(), width=1100, height=720):
+    """The app as the desktop user on the guest, its wizard open; PAIRS are
+    (keys, expected report) as screenshot.sh takes them."""
+    uid = ENV["LAB_UID"]
+    user_dir = tempfile.mkdtemp(prefix="wizard-")
+    os.chown(user_dir, int(uid), int(uid))
+    args = []
+    for keys, expected in pairs:
+        args += ["--keys", keys, "--then-expect", expected]
+    for setting in settings:
+        args += ["--setting", setting]
+    env = [
+        "env", "-i", f"HOME={ENV['LAB_STATE']}/home", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
+        f"GSETTINGS_SCHEMA_DIR={ENV['GSETTINGS_SCHEMA_DIR']}",
+    ]
+    output = os.path.join(user_dir, name)
+    done = subprocess.run(
+        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *env, SCREENSHOT, ENV["LAB_DOCTOR"],
+         output, "--width", str(width), "--height", str(height), "--event-timeout", str(EVENT_TIMEOUT), *args,
+         "--", "--connect", ENV["LAB_URI"], "--vm", lab.GUEST, "--setup"],
+        cwd=SOURCE_ROOT, timeout=300)
+    if done.returncode != 0:
+        raise lab.LabError(f"the app did not show what was expected for {name} (exit {done.returncode}; above)")
+    os.makedirs(shots, exist_ok=True)
+    shutil.copy(output, os.path.join(shots, name))
+    step(f"{name}: the app reported {', '.join(dict.fromkeys(expected for _, expected in pairs))}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shots", default=os.path.join(SOURCE_ROOT, "target", "gui", "lab"))
+    options = parser.parse_args()
+    # The backend under which UFW's routed deny reaches the guests (S3).
+    set_firewall_backend("nftables")
+    www, name = ENV["LAB_WWW"], ENV["LAB_WWW_NAME"]
+    # Only the lab's internet host is contacted: never the guide's public targets.
+    targets = [f"verify-targets=['', '{www}', '{name}', 'http://{name}/']"]
+    try:
+        lab.start_guest()
+        steps = lab.expect_network_works()
+        step(f"the guest's network works: {steps['lease'][1]}")
+        to_guest = [("enter", "wizard-step-shown host-network"), ("enter", "wizard-check firewall ok"),
+                    ("enter", "wizard-step-shown vm-nic"), ("enter", "wizard-step-shown guest")]
+        shoot(options.shots, "wizard-guest.png",
+              to_guest + [("alt+i", "wizard-check guest running"), waiting("wizard-check guest ok")],
+              settings=targets)
+        passed = [("enter", "wizard-step-shown verify"), ("alt+r", "wizard-verify-step address pass")]
+        for kind in ("gateway", "ping", "dns", "http"):
+            passed.append(waiting(f"wizard-verify-step {kind} pass"))
+        passed.append(waiting("wizard-check verify ok"))
+        shoot(options.shots, "wizard-verify.png", to_guest + passed, settings=targets, height=1000)
+
+        lab.sh("ufw --force enable")
+        lab.expect_network_broken("http")
+        step("UFW enabled: the guest cannot fetch from the internet")
+        to_verify = [("enter", "wizard-step-shown host-network"), ("enter", "wizard-check firewall problem"),
+                     ("enter", "wizard-step-shown vm-nic"), ("enter", "wizard-step-shown guest"),
+                     ("enter", "wizard-step-shown verify")]
+        # The way out is blocked: DNS and the web page fail, each after its timeout.
+        broken = [("alt+r", "wizard-verify-step address pass"), waiting("wizard-verify-step dns fail"),
+                  waiting("wizard-verify-step http fail"), waiting("wizard-check verify problem")]
+        shoot(options.shots, "wizard-verify-ufw.png", to_verify + broken, settings=targets, height=1000)
+    except lab.LabError as error:
+        print(f"  FAILED: {error}", flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
