@@ -180,6 +180,28 @@ fn a_port_forward_to_the_guest_is_named_and_lets_the_internet_in() -> TestResult
 }
 
 #[test]
+fn nftables_own_port_forwards_are_read_with_their_targets() -> TestResult {
+    let posture = lab("posture/nft-port-forwards")?;
+    assert_eq!(status(&posture, PostureId::NoPortForwarding)?, PostureStatus::DoesNotHold);
+    let text = evidence(&posture, PostureId::NoPortForwarding)?;
+    assert!(
+        text.contains(
+            "table ip vmnd_forward, chain prerouting: `meta iifname \"enp3s0\" tcp dport 8080 dnat"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("forwards connections to 192.168.122.155, in network “default” (192.168.122.0/24)"),
+        "{text}"
+    );
+    // `dnat ip to` in an inet table.
+    assert!(text.contains("forwards connections to 192.168.122.77, in network “default”"), "{text}");
+    assert!(text.contains("forwards to 172.17.0.2, outside the VM networks"), "{text}");
+    assert!(text.contains("redirects to the host itself"), "{text}");
+    Ok(())
+}
+
+#[test]
 fn an_inbound_accept_carrying_our_comment_is_refuted() -> TestResult {
     let posture = lab("posture/lab-rogue-accept")?;
     assert_eq!(status(&posture, PostureId::FixesOpenNothingInbound)?, PostureStatus::DoesNotHold);
