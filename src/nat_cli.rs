@@ -19,9 +19,9 @@ use vmnet_doctor_core::network::ForwardMode;
 use vmnet_doctor_core::{Snapshot, snapshot::DomainState};
 use vmnet_doctor_host::helper_api::{ConnectionsReport, ConntrackEntry, Endpoint, HelperClient, ToolStatus};
 
-use crate::check;
 use crate::cli::Command;
 use crate::i18n::fill;
+use crate::{check, probe};
 
 /// Bumped on any incompatible change of the JSON document.
 pub const SCHEMA: &str = "vmnet-doctor-nat/1";
@@ -164,6 +164,20 @@ fn read(options: &NatOptions) -> Table {
         }
     };
     table.uri = hypervisor.uri().to_owned();
+    // The helper reads this machine's table: only right for a libvirt here.
+    if table.uri.starts_with("test:") {
+        table.failure = Some(gettext("The demo hypervisor has no NAT table of its own."));
+        return table;
+    }
+    if !probe::is_local(&table.uri) {
+        table.failure = Some(fill(
+            &gettext(
+                "The NAT table is kept by the host libvirt runs on ({uri}); run “vmnet-doctor nat” there.",
+            ),
+            &[("uri", &table.uri)],
+        ));
+        return table;
+    }
     let snapshot = match hypervisor.snapshot_blocking() {
         Ok(snapshot) => snapshot,
         Err(error) => {
