@@ -97,25 +97,25 @@ def key_of(node):
 
 def walk_focus(root, tree, keyboard, key="tab", limit=200):
     """Presses KEY until the focus returns to a place it has been; returns
-    the keys of the focused nodes in order."""
+    the keys of the focused nodes in order. Each press is followed by the
+    focus event it causes (the tree is searched only when none comes)."""
     start = tree.focused(root)
     visited = [key_of(start)] if start is not None else []
-    for _ in range(limit):
-        keyboard.press(key)
-        previous = visited[-1] if visited else None
-        node, deadline = None, time.monotonic() + 3
-        while time.monotonic() < deadline:
-            node = tree.focused(root)
-            if node is not None and key_of(node) != previous:
-                break
-            time.sleep(0.03)
-        if node is None:
-            raise AuditError(f"after {key}, nothing under {tree.describe(root)} has the focus; "
-                             f"the tree showed:\n{tree.dump(root)}")
-        place = key_of(node)
-        if place in visited:
-            return visited
-        visited.append(place)
+    events = tree.FocusEvents()
+    try:
+        events.clear()
+        for _ in range(limit):
+            keyboard.press(key)
+            node = events.next(timeout=3) or tree.focused(root)
+            if node is None:
+                raise AuditError(f"after {key}, nothing under {tree.describe(root)} has the focus; "
+                                 f"the tree showed:\n{tree.dump(root)}")
+            place = key_of(node)
+            if place in visited:
+                return visited
+            visited.append(place)
+    finally:
+        events.close()
     raise AuditError(f"{limit} presses of {key} never brought the focus back to where it started")
 
 

@@ -16,7 +16,7 @@ import time
 import gi
 
 gi.require_version("Atspi", "2.0")
-from gi.repository import Atspi  # noqa: E402
+from gi.repository import Atspi, GLib  # noqa: E402
 
 Atspi.init()
 
@@ -201,6 +201,44 @@ def tab_to(root, keyboard, what, predicate, key="tab", limit=100):
         while time.monotonic() < deadline and focused(root) in (None, node):
             time.sleep(0.03)
     raise TreeError(f"{limit} presses of {key} never focused {what}; the tree showed:\n{dump(root)}")
+
+
+class FocusEvents:
+    """The nodes that gained the keyboard focus, from AT-SPI's focus events
+    as they arrive: a Tab walk then costs one event per press instead of a
+    search of the whole tree."""
+
+    def __init__(self):
+        self.gained = []
+        self.listener = Atspi.EventListener.new(self._on_event)
+        self.listener.register("object:state-changed:focused")
+
+    def _on_event(self, event):
+        if event.detail1 == 1:
+            self.gained.append(event.source)
+
+    def clear(self):
+        self._pump()
+        self.gained.clear()
+
+    def _pump(self):
+        context = GLib.MainContext.default()
+        while context.iteration(False):
+            pass
+
+    def next(self, timeout):
+        """The next node that gained the focus, or None after TIMEOUT."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._pump()
+            if self.gained:
+                return self.gained.pop(0)
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.01)
+
+    def close(self):
+        self.listener.deregister("object:state-changed:focused")
 
 
 def focused(root):
