@@ -87,6 +87,10 @@ binary=$stage$libexec/$package
 stray=$(cd "$stage" && find . -mindepth 1 -not -path ./usr -not -path './usr/*' | head -n 5)
 [[ -z $stray ]] || die "files outside /usr in the staged tree: $stray"
 
+# Debian policy 12.5: every package carries its copyright file; GPL-3's
+# text is in base-files' common-licenses.
+install -D -m 0644 "$here/copyright" "$stage/usr/share/doc/$package/copyright"
+
 case " ${DEB_BUILD_OPTIONS:-} " in
     *" nostrip "*) say "not stripping (DEB_BUILD_OPTIONS=nostrip)" ;;
     *)
