@@ -82,6 +82,9 @@ if [[ $run_lab -eq 0 ]]; then
 elif [[ $(id -u) -eq 0 && -n "$libvirtd" && -x /usr/bin/qemu-system-x86_64 ]] && compgen -G '/boot/vmlinuz-*' >/dev/null; then
     phase "lab: scenarios and event latency" tests/lab/run.sh
     phase "lab: guest checks (verify, guest fixes)" tests/lab/guest-checks.sh
+    # Port scans from the lab's internet before and after every helper fix,
+    # the NAT table through the helper, the security posture.
+    phase "lab: exposure scans, NAT table, posture" tests/lab/exposure.sh
     if [[ $run_slow -eq 1 ]]; then
         phase "lab: full Debian 13 guest (--slow)" tests/lab/guest-checks.sh --slow
     fi
