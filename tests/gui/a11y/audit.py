@@ -4,9 +4,10 @@ AT-SPI as a screen reader sees it, with real key presses (XTEST).
 
     tests/gui/a11y/audit.py [--shots DIR]
 
-For each view — the main window with a VM selected, the Host page, the
-main menu, the Fix dialog, the About dialog, and at 360 px the VM list and
-a VM page — it asserts that:
+For each view — the main window with a VM selected, each of its menus
+(connections, main menu, the VM's and its cards' actions), the Host page,
+the Fix dialog, the About dialog, and at 360 px the VM list and a VM
+page — it asserts that:
 
   * every actionable control on screen (buttons, toggle and menu buttons,
     check boxes, switches, entries, menu items, list items) has a non-empty
@@ -149,6 +150,23 @@ def audit(view, root, tree, keyboard, key="tab"):
           f"in {len(visited)} stops", flush=True)
 
 
+def menu_buttons(root, tree):
+    """The showing toggle buttons under ROOT that open a menu (GtkMenuButton:
+    a button holding the toggle, and its menu once opened)."""
+    return tree.find_all(root, lambda n: tree.role(n) == "toggle button" and tree.role(n.get_parent()) == "button")
+
+
+def audit_menu(button, window, tree, keyboard):
+    """Opens BUTTON's menu, audits it with the arrow keys, closes it."""
+    name = tree.name(button)
+    tree.click(button)
+    menu = tree.wait_for(button.get_parent(), f"the menu of {name!r}", lambda n: tree.role(n) == "menu")
+    tree.wait_for(menu, f"a focused item in the menu of {name!r}", lambda n: tree.has(n, tree.State.FOCUSED))
+    audit(f"menu {name!r}", menu, tree, keyboard, key="down")
+    keyboard.press("esc")
+    tree.wait_until_gone(button.get_parent(), f"the menu of {name!r}", lambda n: tree.role(n) == "menu")
+
+
 def expect_width_at_most(width, window, tree):
     actual, _ = tree.size(window)
     if actual > width:
@@ -186,6 +204,13 @@ def main():
         tree.wait_for(window, "the VM page of kali-linux", tree.matcher("list", "Virtual Machine “kali-linux”"))
         app.screenshot(f"{options.shots}/vm-page.png")
         audit("main window, VM kali-linux selected", window, tree, keyboard)
+
+        # Every other menu of the window (connections, the VM's and its
+        # cards' actions), opened by its button and closed with Escape.
+        for button in menu_buttons(window, tree):
+            if tree.name(button) == "Main Menu":
+                continue
+            audit_menu(button, window, tree, keyboard)
 
         # The main menu, opened by its button; arrow keys move through menus.
         tree.click(tree.find_one(window, "the main menu button", tree.matcher("toggle button", "Main Menu")))
