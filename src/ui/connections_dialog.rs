@@ -97,11 +97,32 @@ pub fn present(parent: &impl IsA<gtk::Widget>, card: CardTraffic) {
     flow_rows.update_property(&[gtk::accessible::Property::Label(&gettext("Packet flow, step by step"))]);
     flow_group.add(&flow_rows);
     page.add(&flow_group);
-    page.add(&posture_group::build(&card.posture));
+    let security = adw::PreferencesPage::new();
+    security.add(&posture_group::build(&card.posture));
+
+    // Two pages: what this card's traffic does, and what the host lets in.
+    let stack = adw::ViewStack::new();
+    let traffic_page = stack.add_titled_with_icon(
+        &page,
+        Some("connections"),
+        &gettext("_Connections"),
+        "network-transmit-receive-symbolic",
+    );
+    traffic_page.set_use_underline(true);
+    let security_page = stack.add_titled_with_icon(
+        &security,
+        Some("security"),
+        &gettext("_Security"),
+        "security-high-symbolic",
+    );
+    security_page.set_use_underline(true);
+    let switcher = adw::ViewSwitcher::builder().stack(&stack).policy(adw::ViewSwitcherPolicy::Wide).build();
+    let header = adw::HeaderBar::new();
+    header.set_title_widget(Some(&switcher));
 
     let toolbar = adw::ToolbarView::new();
-    toolbar.add_top_bar(&adw::HeaderBar::new());
-    toolbar.set_content(Some(&page));
+    toolbar.add_top_bar(&header);
+    toolbar.set_content(Some(&stack));
     dialog.set_child(Some(&toolbar));
 
     let view = Rc::new(TableView {
@@ -129,7 +150,49 @@ pub fn present(parent: &impl IsA<gtk::Widget>, card: CardTraffic) {
         dialog.connect_closed(move |_| view.cancel());
     }
     TableView::read(&view);
-    dialog.present(Some(parent));
+    // On the window, not the button: the VM page rebuilds its groups (and
+    // this button) whenever libvirt reports a change.
+    dialog.present(parent.as_ref().root().as_ref());
+    if crate::startup::reporting() {
+        report_when_shown(&toolbar, posture_line(&view.card));
+    }
+}
+
+/// Prints `line` (a report for the GUI tests) once a frame showing
+/// `widget` has been painted: that is when a user, and a test's screenshot,
+/// sees it. Frames painted before it is laid out do not count; on a
+/// software renderer the dialog's first frame can take a second.
+fn report_when_shown(widget: &impl IsA<gtk::Widget>, line: String) {
+    let Some(clock) = widget.frame_clock() else {
+        eprintln!("vmnet-doctor: {line}");
+        return;
+    };
+    let handler = Rc::new(Cell::new(None));
+    let own_handler = Rc::clone(&handler);
+    let line = RefCell::new(Some(line));
+    let widget = widget.as_ref().downgrade();
+    handler.set(Some(clock.connect_after_paint(move |clock| {
+        if !widget.upgrade().is_some_and(|widget| widget.is_drawable() && widget.width() > 0) {
+            return;
+        }
+        if let Some(line) = line.take() {
+            eprintln!("vmnet-doctor: {line}");
+        }
+        if let Some(id) = own_handler.take() {
+            clock.disconnect(id);
+        }
+    })));
+}
+
+/// `posture-shown VM ID=STATUS…`.
+fn posture_line(card: &CardTraffic) -> String {
+    let statements: Vec<String> = card
+        .posture
+        .statements
+        .iter()
+        .map(|statement| format!("{}={}", statement.id.as_str(), statement.status.as_str()))
+        .collect();
+    format!("posture-shown {} {}", card.vm, statements.join(" "))
 }
 
 #[derive(Debug)]
@@ -152,7 +215,7 @@ impl TableView {
         let card = &view.card;
         if !card.running {
             view.show_message(&gettext("The VM is not running, so it has no connections."), None);
-            report(card, "not-running");
+            report(&view.rows, card, "not-running");
             return;
         }
         if card.addresses.is_empty() {
@@ -162,7 +225,7 @@ impl TableView {
                     "The address comes from the guest agent, the network's DHCP leases or the host's ARP table; once the guest has one, refresh.",
                 )),
             );
-            report(card, "no-address");
+            report(&view.rows, card, "no-address");
             return;
         }
         view.cancel();
@@ -213,12 +276,12 @@ impl TableView {
                     &gettext("Cancelled: the table was not read."),
                     Some(&gettext("Press Refresh to read it.")),
                 );
-                report(&self.card, "cancelled");
+                report(&self.rows, &self.card, "cancelled");
             }
             Table::Failed(error) => {
                 let (message, hint) = failure_text(error, &self.card.addresses);
                 self.show_message(&message, Some(&hint));
-                report(&self.card, "failed");
+                report(&self.rows, &self.card, "failed");
             }
             Table::Loaded(report_) => self.show_report(report_),
         }
@@ -234,14 +297,14 @@ impl TableView {
                     &gettext("The host has no conntrack tool to read the table with."),
                     Some(&hint),
                 );
-                report(&self.card, "no-conntrack");
+                report(&self.rows, &self.card, "no-conntrack");
                 return;
             }
             ToolStatus::NotRun | ToolStatus::Failed => {
                 let message =
                     fill(&gettext("conntrack failed: {error}"), &[("error", report_.message.trim())]);
                 self.show_message(&message, None);
-                report(&self.card, "failed");
+                report(&self.rows, &self.card, "failed");
                 return;
             }
         }
@@ -273,11 +336,9 @@ impl TableView {
                 }
             }
             let via = if via.is_empty() { "-".to_owned() } else { via.join(",") };
-            eprintln!(
-                "vmnet-doctor: connections-shown {} via={via} entries={}",
-                self.card.vm,
-                report_.entries.len()
-            );
+            let line =
+                format!("connections-shown {} via={via} entries={}", self.card.vm, report_.entries.len());
+            report_when_shown(&self.rows, line);
         }
     }
 
@@ -418,10 +479,10 @@ pub fn packet_flow(card: &CardTraffic, example: Option<&ConntrackEntry>) -> Vec<
     .collect()
 }
 
-/// `connections-unavailable VM WHY` for the GUI tests.
-fn report(card: &CardTraffic, why: &str) {
+/// `connections-unavailable VM WHY` for the GUI tests, once `rows` show it.
+fn report(rows: &gtk::ListBox, card: &CardTraffic, why: &str) {
     if crate::startup::reporting() {
-        eprintln!("vmnet-doctor: connections-unavailable {} {why}", card.vm);
+        report_when_shown(rows, format!("connections-unavailable {} {why}", card.vm));
     }
 }
 

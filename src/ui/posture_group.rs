@@ -50,6 +50,8 @@ fn statement_row(statement: &Statement) -> adw::ExpanderRow {
     if statement.evidence.is_empty() {
         row.set_enable_expansion(false);
     }
+    // What breaks the guide's promise is shown with its evidence at once.
+    row.set_expanded(statement.status == PostureStatus::DoesNotHold);
     row
 }
 

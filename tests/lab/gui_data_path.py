@@ -12,7 +12,9 @@ them; the NAT Table button (Alt+T) must show the guest's connections with
 their source translated to the uplink's address — read through the
 helper's Connections, over the lab's system bus, with polkit. Then UFW is
 turned on (its routed deny under the nftables backend, the lab's S3) and
-the same view must turn the forwarding hop red. Screenshots land in
+the same view must turn the forwarding hop red. The Security page must
+say the guide's four promises hold, and that "no port forwarding" does not
+once a DNAT rule into the guest is added. Screenshots land in
 target/gui/lab/data-path-*.png.
 
     tests/lab/gui-data-path.sh [--shots DIR]
@@ -77,6 +79,20 @@ def main():
         translated = f"connections-shown {vm} via={ENV['LAB_UPLINK_ADDRESS']} entries="
         shoot(options.shots, "data-path.png", ("ctrl+d", healthy))
         shoot(options.shots, "data-path-nat-table.png", ("ctrl+d", healthy), ("alt+t", translated))
+        # The guide's safety claims, checked on the lab host's real rules.
+        safe = (f"posture-shown {vm} no-port-forwarding=holds fixes-open-nothing-inbound=holds "
+                "no-inbound-to-vms=holds private-address-space=holds")
+        shoot(options.shots, "data-path-posture.png", ("alt+t", safe), ("alt+s", safe))
+        # A port forward from the uplink into the guest, as a user would add
+        # one by hand: the posture must say the guide's promise is broken.
+        # (A rule only: no packet is sent.)
+        address = steps["lease"][1].split()[1]
+        forward = (f"PREROUTING -i {ENV['LAB_UPLINK']} -p tcp --dport 2222 -j DNAT "
+                   f"--to-destination {address}:22")
+        lab.sh(f"iptables -t nat -A {forward}")
+        exposed = f"posture-shown {vm} no-port-forwarding=does-not-hold "
+        shoot(options.shots, "data-path-port-forward.png", ("alt+t", exposed), ("alt+s", exposed))
+        lab.sh(f"iptables -t nat -D {forward}")
         lab.sh("ufw --force enable")
         lab.expect_network_broken("http")
         step("UFW enabled: the guest cannot fetch from the internet")
