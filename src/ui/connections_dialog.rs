@@ -25,6 +25,9 @@ use crate::ui::posture_group;
 #[derive(Debug, Clone)]
 pub struct CardTraffic {
     pub vm: String,
+    /// Why this machine's connection tracking is not the VM's host's (the
+    /// demo hypervisor, a remote connection); `None` when it is.
+    pub elsewhere: Option<String>,
     pub running: bool,
     /// The card's IPv4 addresses, as the guest, its leases or ARP report them.
     pub addresses: Vec<IpAddr>,
@@ -213,6 +216,11 @@ impl TableView {
     /// Asks the helper for the table; says plainly when it cannot be asked.
     fn read(view: &Rc<Self>) {
         let card = &view.card;
+        if let Some(why) = &card.elsewhere {
+            view.show_message(why, None);
+            report(&view.rows, card, "not-local");
+            return;
+        }
         if !card.running {
             view.show_message(&gettext("The VM is not running, so it has no connections."), None);
             report(&view.rows, card, "not-running");
@@ -499,6 +507,7 @@ mod tests {
     fn card() -> Result<CardTraffic, std::net::AddrParseError> {
         Ok(CardTraffic {
             vm: "vm".to_owned(),
+            elsewhere: None,
             running: true,
             addresses: vec!["192.168.122.50".parse()?],
             guest_interface: Some("enp1s0".to_owned()),

@@ -16,6 +16,7 @@ use relm4::gtk::glib;
 use vmnet_doctor_core::datapath::{DataPath, Hop, HopKind, HopStatus, data_path, ipv4_subnet};
 use vmnet_doctor_core::{DomainSnapshot, Finding, ForwardMode, Interface, Snapshot, posture};
 
+use crate::connections;
 use crate::i18n::fill;
 use crate::ui::connections_dialog::{self, CardTraffic};
 use crate::ui::data_path_view::{DataPathView, HopWidgets};
@@ -105,6 +106,7 @@ fn card_traffic(nic: &Interface, domain: &DomainSnapshot, snapshot: &Snapshot) -
     });
     Some(CardTraffic {
         vm: domain.name().to_owned(),
+        elsewhere: table_elsewhere(&snapshot.uri),
         running: domain.state.is_active(),
         addresses: domain
             .addresses_for(mac)
@@ -118,6 +120,25 @@ fn card_traffic(nic: &Interface, domain: &DomainSnapshot, snapshot: &Snapshot) -
         uplink,
         posture: posture::evaluate(snapshot),
     })
+}
+
+/// Why the helper on this machine cannot read the NAT table of the
+/// connection `uri`'s host, if it cannot.
+fn table_elsewhere(uri: &str) -> Option<String> {
+    if connections::is_demo(uri) || uri.starts_with("test:") {
+        Some(gettext(
+            "The demo hypervisor has no host network of its own, so it has no connection-tracking table to show.",
+        ))
+    } else if !crate::probe::is_local(uri) {
+        Some(fill(
+            &gettext(
+                "libvirt runs on another machine ({uri}): its NAT table is there. Run “sudo conntrack -L -o extended” on it.",
+            ),
+            &[("uri", uri)],
+        ))
+    } else {
+        None
+    }
 }
 
 /// Opens the card's NAT table, packet flow and the host's posture.
@@ -295,5 +316,19 @@ fn kind_name(kind: HopKind) -> &'static str {
         HopKind::Forwarding => "forwarding",
         HopKind::Uplink => "uplink",
         HopKind::Internet => "internet",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table_elsewhere;
+
+    #[test]
+    fn the_nat_table_is_read_only_for_libvirt_on_this_machine() {
+        assert_eq!(table_elsewhere("qemu:///system"), None);
+        assert_eq!(table_elsewhere("qemu+unix:///system?socket=/run/libvirt/libvirt-sock"), None);
+        assert!(table_elsewhere("test:///default").is_some());
+        let remote = table_elsewhere("qemu+ssh://root@server.lan/system").unwrap_or_default();
+        assert!(remote.contains("qemu+ssh://root@server.lan/system"), "{remote}");
     }
 }
