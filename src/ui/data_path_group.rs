@@ -7,6 +7,7 @@
 //! once. Ctrl+D moves the keyboard focus to the first card's path.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use gettextrs::gettext;
 use relm4::adw;
@@ -14,7 +15,8 @@ use relm4::adw::prelude::*;
 use relm4::gtk;
 use relm4::gtk::glib;
 use vmnet_doctor_core::datapath::{DataPath, Hop, HopKind, HopStatus, data_path, ipv4_subnet};
-use vmnet_doctor_core::{DomainSnapshot, Finding, ForwardMode, Interface, Snapshot, posture};
+use vmnet_doctor_core::posture::{self, Posture};
+use vmnet_doctor_core::{DomainSnapshot, Finding, ForwardMode, Interface, Snapshot};
 
 use crate::connections;
 use crate::i18n::fill;
@@ -28,7 +30,7 @@ pub fn build(
     index: usize,
     nic: &Interface,
     domain: &DomainSnapshot,
-    snapshot: &Snapshot,
+    snapshot: &Arc<Snapshot>,
     findings: &[Finding],
     on_fix: &relm4::Sender<Finding>,
 ) -> adw::PreferencesGroup {
@@ -80,7 +82,7 @@ pub fn build(
     content.append(&details);
     group.add(&content);
     if let Some(card) = card_traffic(nic, domain, snapshot) {
-        group.set_header_suffix(Some(&traffic_button(card)));
+        group.set_header_suffix(Some(&traffic_button(card, Arc::clone(snapshot))));
     }
     if index == 0 {
         focus_shortcut(&group, &view, &path);
@@ -118,7 +120,8 @@ fn card_traffic(nic: &Interface, domain: &DomainSnapshot, snapshot: &Snapshot) -
         bridge: network.config.bridge_name().map(str::to_owned),
         subnet: ipv4_subnet(&network.config),
         uplink,
-        posture: posture::evaluate(snapshot),
+        // Evaluated when the dialog opens, not for every page shown.
+        posture: Posture { statements: Vec::new() },
     })
 }
 
@@ -142,7 +145,7 @@ fn table_elsewhere(uri: &str) -> Option<String> {
 }
 
 /// Opens the card's NAT table, packet flow and the host's posture.
-fn traffic_button(card: CardTraffic) -> gtk::Button {
+fn traffic_button(card: CardTraffic, snapshot: Arc<Snapshot>) -> gtk::Button {
     let content = adw::ButtonContent::builder()
         .icon_name("network-transmit-receive-symbolic")
         .label(gettext("NAT _Table"))
@@ -154,7 +157,10 @@ fn traffic_button(card: CardTraffic) -> gtk::Button {
     button.set_tooltip_text(Some(&gettext(
         "This card's connections through NAT, the packet flow with its addresses, and the host's security posture",
     )));
-    button.connect_clicked(move |button| connections_dialog::present(button, card.clone()));
+    button.connect_clicked(move |button| {
+        let card = CardTraffic { posture: posture::evaluate(&snapshot), ..card.clone() };
+        connections_dialog::present(button, card);
+    });
     button
 }
 
