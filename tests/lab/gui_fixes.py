@@ -7,16 +7,18 @@ UFW on under libvirt's nftables backend (routed traffic denied). Each time
 the app runs as the lab's desktop user under its own Xvfb and session and is
 driven through its accessibility tree: by default through the setup wizard
 as on a first run (tests/gui/a11y/wizard.py: every step, the break's
-"Fix: <title>" on its step, Apply, on to Done), with --via host-page on the
-Host page (tests/gui/a11y/fix_by_clicking.py). The fix goes where the app
+"Fix: <title>" on its step, Apply, on to Done; after S3 the Verify page's
+checklist, pointed at the lab's internet host, must pass in the guest),
+with --via host-page on the Host page (tests/gui/a11y/fix_by_clicking.py). The fix goes where the app
 sends it — libvirt's API for S1, the helper over D-Bus with polkit for S3
 (its audit line names the desktop user). The result is proven from inside
 the guest the way scenarios.py does: a DHCP lease, a DNS lookup and an
 HTTP fetch through the agent; then check is clean.
 
     tests/lab/gui-fixes.sh [--via wizard|host-page]
-        screenshots in target/gui/lab/; --via host-page also writes the
-        UFW fix's plan as data/screenshots/fix-helper-plan.png
+        screenshots in target/gui/lab/; for README, the wizard's passing
+        checklist as data/screenshots/wizard-verify.png (--via host-page:
+        the UFW fix's plan as data/screenshots/fix-helper-plan.png)
 """
 
 import argparse
@@ -36,7 +38,7 @@ HOST_PAGE = os.path.join(SOURCE_ROOT, "tests", "gui", "a11y", "fix_by_clicking.p
 WIZARD = os.path.join(SOURCE_ROOT, "tests", "gui", "a11y", "wizard.py")
 
 
-def fix_by_clicking(finding_ids, shots, name, via):
+def fix_by_clicking(finding_ids, shots, name, via, guest_running=False):
     """The app as the desktop user, its findings fixed by clicking (in the
     setup wizard, or on the Host page with --via host-page); the
     screenshots land in SHOTS as NAME-*.png."""
@@ -49,9 +51,11 @@ def fix_by_clicking(finding_ids, shots, name, via):
         f"GSETTINGS_SCHEMA_DIR={ENV['GSETTINGS_SCHEMA_DIR']}", "PYTHONDONTWRITEBYTECODE=1",
     ]
     if via == "wizard":
-        # The lab's internet is not the public one the checklist's default
-        # targets name: the guest is proven below, through labkit.
-        driver = [WIZARD, "--no-checks", *[f"--fix={f}" for f in finding_ids], "--shots", user_shots,
+        # The checklist points at the lab's internet host, not the public
+        # ones it names by default; it runs once the guest is up (S3).
+        checks = (["--targets", ENV["LAB_WWW"], ENV["LAB_WWW_NAME"], f"http://{ENV['LAB_WWW_NAME']}/",
+                   "--expect-verify", "ok"] if guest_running else ["--no-checks"])
+        driver = [WIZARD, *checks, *[f"--fix={f}" for f in finding_ids], "--shots", user_shots,
                   "--", "--connect", ENV["LAB_URI"], "--vm", lab.GUEST]
     else:
         driver = [HOST_PAGE, "--shots", user_shots, *finding_ids, "--", "--connect", ENV["LAB_URI"]]
@@ -97,7 +101,7 @@ def ufw_routed_deny(shots, via):
     # S3's own finding first; any other UFW finding after it, if still there
     # (the wizard fixes whatever its Firewall step offers; check proves all gone).
     ids.sort(key=lambda i: i != "ufw-routed-deny")
-    fix_by_clicking(ids if via == "host-page" else ["ufw-routed-deny"], shots, "s3", via)
+    fix_by_clicking(ids if via == "host-page" else ["ufw-routed-deny"], shots, "s3", via, guest_running=True)
     applied = helper_applies_by(ENV["LAB_UID"])
     if not applied:
         raise lab.LabError(f"the helper logged no Apply by uid {ENV['LAB_UID']} (the app's user)")
@@ -122,10 +126,11 @@ def main():
     try:
         default_missing(options.shots, options.via)
         ufw_routed_deny(options.shots, options.via)
-        if options.via == "host-page":
-            # README's picture of a fix through the helper: the exact commands.
-            shutil.copy(os.path.join(options.shots, "s3-fix-ufw-routed-deny-plan.png"),
-                        os.path.join(options.readme_shots, "fix-helper-plan.png"))
+        # README's pictures: a fix through the helper (its exact commands),
+        # and the wizard's checklist passing inside the real guest.
+        readme = {"host-page": ("s3-fix-ufw-routed-deny-plan.png", "fix-helper-plan.png"),
+                  "wizard": ("s3-6-verify.png", "wizard-verify.png")}[options.via]
+        shutil.copy(os.path.join(options.shots, readme[0]), os.path.join(options.readme_shots, readme[1]))
     except lab.LabError as error:
         print(f"  FAILED: {error}", flush=True)
         subprocess.run(["bash", "-c", "tail -n 20 $LAB_STATE/helper.log 2>/dev/null"], check=False)

@@ -172,6 +172,16 @@ def do(node, *names):
     raise TreeError(f"{describe(node)} has none of the actions {names} (it has {available})")
 
 
+def set_text(node, text):
+    """Replaces an editable text's contents, as a screen reader's user can."""
+    editable = node.get_editable_text_iface()
+    if editable is None or not Atspi.EditableText.set_text_contents(editable, text):
+        raise TreeError(f"{describe(node)} does not take text through AT-SPI")
+    shown = Atspi.Text.get_text(node.get_text_iface(), 0, -1)
+    if shown != text:
+        raise TreeError(f"{describe(node)} shows {shown!r} after being given {text!r}")
+
+
 def click(node):
     do(node, "click", "activate", "press", "toggle")
 
@@ -190,16 +200,23 @@ def window(app, title=None, timeout=15):
 
 
 def tab_to(root, keyboard, what, predicate, key="tab", limit=100):
-    """Presses KEY until the focused node satisfies PREDICATE: how a keyboard
-    user reaches a control GTK 4 offers no AT-SPI action or focus call for."""
-    for _ in range(limit):
-        node = focused(root)
-        if node is not None and predicate(node):
-            return node
-        keyboard.press(key)
-        deadline = time.monotonic() + 2
-        while time.monotonic() < deadline and focused(root) in (None, node):
-            time.sleep(0.03)
+    """Presses KEY until the node that gains the focus satisfies PREDICATE:
+    how a keyboard user reaches a control GTK 4 offers no AT-SPI action or
+    focus call for. Follows focus events: a selectable label can keep a
+    stale focused state in the tree after the focus left it."""
+    node = focused(root)
+    if node is not None and predicate(node):
+        return node
+    events = FocusEvents()
+    try:
+        events.clear()
+        for _ in range(limit):
+            keyboard.press(key)
+            node = events.next(timeout=2)
+            if node is not None and predicate(node):
+                return node
+    finally:
+        events.close()
     raise TreeError(f"{limit} presses of {key} never focused {what}; the tree showed:\n{dump(root)}")
 
 

@@ -3,11 +3,13 @@
 tree, on the demo hypervisor (libvirt's test driver), as a first run.
 
     tests/gui/a11y/wizard.py [--shots DIR] [--readme-shots DIR] [--width N --height N]
-                             [--fix FINDING_ID]… [--no-checks] [-- APP ARGS…]
+                             [--fix FINDING_ID]… [--no-checks]
+                             [--targets PING DNS HTTP --expect-verify STATE] [-- APP ARGS…]
 
 APP ARGS default to --demo --vm kali-linux (README shots come only from
-that); the lab passes its connection and guest, and the findings it broke
-as --fix: the wizard must offer and fix each.
+that); the lab passes its connection and guest, the findings it broke as
+--fix (the wizard must offer and fix each), and its internet host as the
+checklist's --targets, typed into the Verify page's entries.
 
 The wizard opens by itself on a first run. On every page it waits for the
 app's `wizard-step-shown STEP`, audits the page (names, focus, Tab reach:
@@ -58,20 +60,43 @@ def shoot(app, name, path, options):
     return app.screenshot(path)
 
 
-def run_checks(app, wizard, tree):
-    """Clicks Run Checks; the demo's test driver has no guest agent, so the
-    checklist must end at once with the commands to run by hand."""
+# The Verify page's target entries, by their accessible names.
+TARGET_ENTRIES = ("Public address to ping", "Name to resolve", "Web page to fetch")
+
+
+def set_targets(wizard, tree, keyboard, targets):
+    """Opens the Targets row (Tab to it, Enter) and types TARGETS (ping,
+    DNS, HTTP) into its entries through AT-SPI's EditableText."""
+    tree.tab_to(wizard, keyboard, "the Targets row", lambda n: tree.role(n) == "list item"
+                and tree.name(n) == "Targets" and tree.role(n.get_parent()) != "list")
+    keyboard.press("enter")
+    for entry_name, value in zip(TARGET_ENTRIES, targets):
+        entry = tree.wait_for(wizard, f"the entry {entry_name!r}", tree.matcher("text", entry_name))
+        tree.set_text(entry, value)
+    step(f"verify: targets set to {', '.join(targets)}")
+
+
+def run_checks(app, wizard, tree, keyboard, targets=None, expect=None):
+    """Clicks Run Checks (at TARGETS, if given): on the demo, whose test
+    driver has no guest agent, the checklist must end at once with the
+    commands to run by hand; with EXPECT, the outcome must be that state."""
     run = tree.find_one(wizard, "the Run Checks button", tree.matcher("button", "Run Checks"))
     if not tree.has(run, tree.State.SENSITIVE):
         step("verify: Run Checks is not offered (the VM is not running)")
         return
+    if targets:
+        set_targets(wizard, tree, keyboard, targets)
     since = app.mark()
     tree.click(run)
     outcome = app.wait_for_line("the checklist's outcome", lambda line: line.startswith(
-        "vmnet-doctor: wizard-check verify ") and not line.endswith(" running"), timeout=60, after=since)
+        "vmnet-doctor: wizard-check verify ") and not line.endswith(" running"), timeout=180, after=since)
     # The page is rebuilt with the outcome; Run Checks comes back with it.
     tree.wait_for(wizard, "Run Checks again", lambda n: tree.role(n) == "button"
                   and tree.name(n) == "Run Checks" and tree.has(n, tree.State.SENSITIVE))
+    state = outcome.split("wizard-check verify ", 1)[1]
+    if expect is not None and state != expect:
+        raise SessionError(f"the checklist in the guest ended “{state}”, not “{expect}”; the page showed:\n"
+                           + tree.dump(wizard))
     step(f"verify: Run Checks clicked; the app reports “{outcome.split(': ', 1)[1]}”")
 
 
@@ -123,6 +148,9 @@ def main():
                         help="a finding the wizard must offer to fix, and fix (repeatable)")
     parser.add_argument("--no-checks", action="store_true",
                         help="do not run the guest checklist (its default targets are public addresses)")
+    parser.add_argument("--targets", nargs=3, metavar=("PING", "DNS", "HTTP"),
+                        help="where the guest checklist points (the lab's internet host)")
+    parser.add_argument("--expect-verify", metavar="STATE", help="the checklist's outcome, e.g. ok")
     argv = sys.argv[1:]
     app_args = ["--demo", "--vm", "kali-linux"]  # its card sits on a stopped network
     if "--" in argv:
@@ -154,7 +182,7 @@ def main():
             fixed += fix_offered(app, window, tree, page, first)
             expect_width_at_most(options.width, window, tree)
             if page == "verify" and not options.no_checks:
-                run_checks(app, wizard, tree)
+                run_checks(app, wizard, tree, keyboard, options.targets, options.expect_verify)
             shot = shoot(app, page, f"{options.shots}/{number}-{page}.png", options)
             audit(f"wizard page {number}, {page}", wizard_dialog(window, tree), tree, keyboard)
             if page == "done":
