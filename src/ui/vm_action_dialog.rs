@@ -5,6 +5,8 @@
 //! Now shuts the guest down gracefully, waits for libvirt's "stopped"
 //! event, offers Force Off when the guest does not react, and starts it.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -156,13 +158,13 @@ impl Component for VmActionDialog {
             VmAction::Change(fix) => model.plan(fix, None, &root, &sender),
             VmAction::ChooseNetwork(choice) => {
                 model.stage = Stage::Choosing;
-                model.show(&root, &network_chooser::page(&choice, &model.request.vm, &sender));
-                model.report_shown();
+                let page = network_chooser::page(&choice, &model.request.vm, &sender);
+                model.show_reporting(&root, &page, model.shown_event());
             }
             VmAction::Restart => {
                 model.stage = Stage::Confirming;
-                model.show(&root, &restart_page(&model.request.vm, &sender));
-                model.report_shown();
+                let page = restart_page(&model.request.vm, &sender);
+                model.show_reporting(&root, &page, model.shown_event());
             }
             VmAction::Start => model.start(&root, &sender),
         }
@@ -221,18 +223,19 @@ impl Component for VmActionDialog {
                 let Stage::Planning(fix) = std::mem::replace(&mut self.stage, Stage::Done) else {
                     return;
                 };
-                let kind = nic_actions::kind(&VmAction::Change(fix.clone()));
+                let shown = format!("vm-action-shown {}", nic_actions::kind(&VmAction::Change(fix.clone())));
                 match result {
                     Ok(preview) => {
-                        self.show(root, &plan_page(&fix, &preview, self.note.as_deref(), &sender));
+                        let page = plan_page(&fix, &preview, self.note.as_deref(), &sender);
+                        self.show_reporting(root, &page, shown);
                         self.stage = Stage::Planned(fix);
                     }
                     Err(error) => {
                         let title = gettext("The Change Could Not Be Planned");
-                        self.show(root, &failure_page(&title, &fix_text::libvirt_error(&error), &sender));
+                        let page = failure_page(&title, &fix_text::libvirt_error(&error), &sender);
+                        self.show_reporting(root, &page, shown);
                     }
                 }
-                report_event(&format!("vm-action-shown {kind}"));
             }
             VmActionCmd::Applied(result) => {
                 root.set_can_close(true);
@@ -244,8 +247,8 @@ impl Component for VmActionDialog {
                 match result {
                     Ok(report) if report.effect == Effect::NextBoot => {
                         self.change_waiting = true;
-                        self.show(root, &next_boot_page(&self.request.vm, &report, &sender));
-                        report_event(&format!("vm-action-applied {kind} next-boot"));
+                        let page = next_boot_page(&self.request.vm, &report, &sender);
+                        self.show_reporting(root, &page, format!("vm-action-applied {kind} next-boot"));
                     }
                     Ok(_) => {
                         let message = fill(
@@ -258,8 +261,8 @@ impl Component for VmActionDialog {
                     }
                     Err(failure) => {
                         let title = gettext("The Change Failed");
-                        self.show(root, &failure_page(&title, &fix_text::libvirt_failure(&failure), &sender));
-                        report_event(&format!("vm-action-applied {kind} failed"));
+                        let page = failure_page(&title, &fix_text::libvirt_failure(&failure), &sender);
+                        self.show_reporting(root, &page, format!("vm-action-applied {kind} failed"));
                     }
                 }
             }
@@ -271,8 +274,8 @@ impl Component for VmActionDialog {
                     Ok(Shutdown::Stopped) => self.start(root, &sender),
                     Ok(Shutdown::TimedOut) => {
                         self.stage = Stage::NotStopped;
-                        self.show(root, &not_stopped_page(&self.request.vm, &sender));
-                        report_event(&format!("vm-not-stopped {}", self.request.vm));
+                        let page = not_stopped_page(&self.request.vm, &sender);
+                        self.show_reporting(root, &page, format!("vm-not-stopped {}", self.request.vm));
                     }
                     Err(error) => self.fail(root, &gettext("The VM Could Not Be Shut Down"), &error, &sender),
                 }
@@ -314,15 +317,57 @@ impl Component for VmActionDialog {
 impl VmActionDialog {
     /// Puts `page` in the dialog, its main button focused and the default.
     fn show(&self, root: &adw::Dialog, page: &Page) {
+        self.show_then(root, page, None);
+    }
+
+    /// [`Self::show`], then reports `event` for the GUI tests once the page
+    /// takes keys.
+    fn show_reporting(&self, root: &adw::Dialog, page: &Page, event: String) {
+        self.show_then(root, page, Some(event));
+    }
+
+    fn show_then(&self, root: &adw::Dialog, page: &Page, event: Option<String>) {
+        let Some(focus) = page.focus.clone() else {
+            self.toolbar.set_content(Some(&page.widget));
+            root.set_default_widget(None::<&gtk::Widget>);
+            if let Some(event) = event {
+                report_event(&event);
+            }
+            return;
+        };
+        // A page that replaces one whose focused button went away gets no
+        // focus from set_focus, nor from a grab while it maps (GTK clears
+        // the lost focus after): its button grabs it once mapped, on the
+        // next idle turn, and only then does Enter press it.
+        let pending = Rc::new(Cell::new(Some(event)));
+        let grab_when_idle = {
+            let pending = Rc::clone(&pending);
+            move |focus: &gtk::Button| {
+                let Some(event) = pending.take() else { return };
+                let focus = focus.clone();
+                gtk::glib::idle_add_local_once(move || {
+                    focus.grab_focus();
+                    if let Some(event) = event {
+                        report_event(&event);
+                    }
+                });
+            }
+        };
+        // Mapped now when the dialog shows, later when it is yet to be presented.
+        focus.connect_map({
+            let grab_when_idle = grab_when_idle.clone();
+            move |focus| grab_when_idle(focus)
+        });
         self.toolbar.set_content(Some(&page.widget));
-        root.set_default_widget(page.focus.as_ref());
-        if let Some(focus) = &page.focus {
-            root.set_focus(Some(focus));
+        root.set_default_widget(Some(&focus));
+        root.set_focus(Some(&focus));
+        if focus.is_mapped() {
+            grab_when_idle(&focus);
         }
     }
 
-    fn report_shown(&self) {
-        report_event(&format!("vm-action-shown {}", nic_actions::kind(&self.request.action)));
+    fn shown_event(&self) -> String {
+        format!("vm-action-shown {}", nic_actions::kind(&self.request.action))
     }
 
     fn plan(
