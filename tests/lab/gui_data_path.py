@@ -66,9 +66,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shots", default=os.path.join(SOURCE_ROOT, "target", "gui", "lab"))
     options = parser.parse_args()
-    # The backend under which UFW's routed deny reaches the guests (S3).
-    set_firewall_backend("nftables")
     try:
+        # The backend under which UFW's routed deny reaches the guests (S3).
+        set_firewall_backend("nftables")
         lab.start_guest()
         steps = lab.expect_network_works()
         step(f"the guest's network works: {steps['lease'][1]}; its connections are in the host's table")
