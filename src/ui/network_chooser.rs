@@ -33,7 +33,7 @@ pub fn page(choice: &NetworkChoice, vm: &str, sender: &ComponentSender<VmActionD
         body.append(&text(&gettext(
             "This connection has no virtual network. Define one first: the Host page offers the guide's “default” network.",
         )));
-        return Page { widget: with_buttons(&body, &button_row(&[&close])), focus: Some(close) };
+        return Page { widget: with_buttons(&body, &button_row(&[&close])), focus: Some(close.upcast()) };
     }
 
     let group = adw::PreferencesGroup::new();
@@ -82,13 +82,6 @@ pub fn page(choice: &NetworkChoice, vm: &str, sender: &ComponentSender<VmActionD
     body.append(&group);
     let page = with_buttons(&body, &button_row(&[&close]));
     // The first network one can pick takes the focus; Enter picks it.
-    match first {
-        Some(row) => {
-            row.connect_map(|row| {
-                row.grab_focus();
-            });
-            Page { widget: page, focus: None }
-        }
-        None => Page { widget: page, focus: Some(close) },
-    }
+    let focus = first.map_or_else(|| close.upcast(), Cast::upcast);
+    Page { widget: page, focus: Some(focus) }
 }

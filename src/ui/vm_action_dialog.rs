@@ -342,7 +342,7 @@ impl VmActionDialog {
         let pending = Rc::new(Cell::new(Some(event)));
         let grab_when_idle = {
             let pending = Rc::clone(&pending);
-            move |focus: &gtk::Button| {
+            move |focus: &gtk::Widget| {
                 let Some(event) = pending.take() else { return };
                 let focus = focus.clone();
                 gtk::glib::idle_add_local_once(move || {
@@ -359,7 +359,8 @@ impl VmActionDialog {
             move |focus| grab_when_idle(focus)
         });
         self.toolbar.set_content(Some(&page.widget));
-        root.set_default_widget(Some(&focus));
+        // A button is also the default (Enter); a chosen row activates itself.
+        root.set_default_widget(focus.downcast_ref::<gtk::Button>());
         root.set_focus(Some(&focus));
         if focus.is_mapped() {
             grab_when_idle(&focus);
@@ -463,10 +464,11 @@ impl VmActionDialog {
     }
 }
 
-/// A stage's content, and the button that takes the keyboard focus.
+/// A stage's content, and the widget that takes the keyboard focus (its
+/// main button, or the first choice).
 pub(crate) struct Page {
     pub(crate) widget: gtk::Widget,
-    pub(crate) focus: Option<gtk::Button>,
+    pub(crate) focus: Option<gtk::Widget>,
 }
 
 /// Says on stderr what the dialog did, for the GUI tests
@@ -505,7 +507,7 @@ fn working_page(what: &str, cancel: Option<&ComponentSender<VmActionDialog>>) ->
         body.append(&cancel);
         cancel
     });
-    Page { widget: body.upcast(), focus }
+    Page { widget: body.upcast(), focus: focus.map(Cast::upcast) }
 }
 
 /// The change in words, libvirt's calls and XML diff, when it takes effect;
@@ -528,14 +530,14 @@ fn plan_page(
     let cancel = button(&gettext("_Cancel"), sender, || VmActionMsg::Close);
     if preview.is_nothing_to_do() {
         cancel.set_label(&gettext("_Close"));
-        return Page { widget: with_buttons(&body, &button_row(&[&cancel])), focus: Some(cancel) };
+        return Page { widget: with_buttons(&body, &button_row(&[&cancel])), focus: Some(cancel.upcast()) };
     }
     if preview.effect == Effect::NextBoot {
         body.append(&text(&gettext("Once it is applied, you can restart the VM from here.")));
     }
     let apply = button(&gettext("_Apply"), sender, || VmActionMsg::Apply);
     apply.add_css_class("suggested-action");
-    Page { widget: with_buttons(&body, &button_row(&[&cancel, &apply])), focus: Some(apply) }
+    Page { widget: with_buttons(&body, &button_row(&[&cancel, &apply])), focus: Some(apply.upcast()) }
 }
 
 /// Applied, waiting for the next boot: Later, or Restart Now.
@@ -562,7 +564,7 @@ fn next_boot_page(vm: &str, report: &FixReport, sender: &ComponentSender<VmActio
     let later = button(&gettext("_Later"), sender, || VmActionMsg::Close);
     let restart = button(&gettext("_Restart Now"), sender, || VmActionMsg::Restart);
     restart.add_css_class("suggested-action");
-    Page { widget: with_buttons(&body, &button_row(&[&later, &restart])), focus: Some(restart) }
+    Page { widget: with_buttons(&body, &button_row(&[&later, &restart])), focus: Some(restart.upcast()) }
 }
 
 /// Restart… from the VM's menu: what it does, before it does it.
@@ -578,7 +580,7 @@ fn restart_page(vm: &str, sender: &ComponentSender<VmActionDialog>) -> Page {
     let cancel = button(&gettext("_Cancel"), sender, || VmActionMsg::Close);
     let restart = button(&gettext("_Restart"), sender, || VmActionMsg::Restart);
     restart.add_css_class("suggested-action");
-    Page { widget: with_buttons(&body, &button_row(&[&cancel, &restart])), focus: Some(restart) }
+    Page { widget: with_buttons(&body, &button_row(&[&cancel, &restart])), focus: Some(restart.upcast()) }
 }
 
 /// The guest ignored the shutdown: keep waiting, or force it off knowing
@@ -611,13 +613,13 @@ fn not_stopped_page(vm: &str, sender: &ComponentSender<VmActionDialog>) -> Page 
     // Three buttons do not fit side by side in 360 px.
     buttons.set_orientation(gtk::Orientation::Vertical);
     buttons.set_halign(gtk::Align::Fill);
-    Page { widget: with_buttons(&body, &buttons), focus: Some(wait) }
+    Page { widget: with_buttons(&body, &buttons), focus: Some(wait.upcast()) }
 }
 
 fn failure_page(title: &str, advice: &Advice, sender: &ComponentSender<VmActionDialog>) -> Page {
     let body = result_body("dialog-error-symbolic", title, &advice.message, advice.hint.as_deref());
     let close = button(&gettext("_Close"), sender, || VmActionMsg::Close);
-    Page { widget: with_buttons(&body, &button_row(&[&close])), focus: Some(close) }
+    Page { widget: with_buttons(&body, &button_row(&[&close])), focus: Some(close.upcast()) }
 }
 
 /// An icon, a title, what happened and what to do.
