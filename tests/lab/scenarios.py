@@ -50,7 +50,7 @@ def define_guest(edit):
 def restart_libvirtd():
     """As a host's init system would after network.conf changed."""
     lab.sh("kill $(cat /run/libvirtd.pid)")
-    lab.wait_for("libvirtd to stop", lambda: lab.sh("pgrep -x libvirtd", check=False) == "", 20)
+    lab.wait_for("libvirtd to stop", lambda: lab.sh("pgrep -x libvirtd", check=False) == "", 60)
     lab.sh("start_libvirtd")
 
 
