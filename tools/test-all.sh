@@ -85,6 +85,8 @@ elif [[ $(id -u) -eq 0 && -n "$libvirtd" && -x /usr/bin/qemu-system-x86_64 ]] &&
     # Port scans from the lab's internet before and after every helper fix,
     # the NAT table through the helper, the security posture.
     phase "lab: exposure scans, NAT table, posture" tests/lab/exposure.sh
+    # Writes data/screenshots/data-path.png: the lab with UFW's routed deny.
+    phase "lab: data path and NAT table in the app" tests/lab/gui-data-path.sh
     if [[ $run_slow -eq 1 ]]; then
         phase "lab: full Debian 13 guest (--slow)" tests/lab/guest-checks.sh --slow
     fi
@@ -129,6 +131,22 @@ phase "GUI: Fix at next boot" gui target/gui/fix-next-boot.png --keys alt+f \
     --then-expect "fix-applied nic-model-not-virtio next-boot" -- --demo --vm win11
 phase "GUI: Fix dialog, 360 px, dark" gui target/gui/fix-dialog-narrow-dark.png --width 360 --height 640 --dark \
     --keys "ctrl+h alt+f enter" --then-expect "fix-dialog-shown network-inactive"
+# The data path per card (issue #10): colours from the findings, what
+# could not be checked dashed; the NAT table and the security posture.
+phase "GUI: data path, demo VM with problems" gui target/gui/data-path-problems.png --keys ctrl+d \
+    --then-expect "data-path-shown ubuntu-server guest=good card=error bridge=unknown" -- --demo --vm ubuntu-server
+phase "GUI: data path, healthy demo VM" gui target/gui/data-path-healthy.png --keys ctrl+d \
+    --then-expect "data-path-shown fedora-workstation guest=good card=good bridge=unknown forwarding=unknown uplink=unknown internet=unknown" \
+    -- --demo --vm fedora-workstation
+phase "GUI: data path, 360 px, dark" gui target/gui/data-path-narrow-dark.png --width 360 --height 640 --dark \
+    --keys ctrl+d --then-expect "data-path-shown kali-linux guest=good card=good bridge=error" -- --demo --vm kali-linux
+phase "GUI: NAT table on the demo" gui target/gui/nat-table-demo.png --keys alt+t \
+    --then-expect "connections-unavailable fedora-workstation not-local" -- --demo --vm fedora-workstation
+phase "GUI: security posture, 360 px, dark" gui target/gui/security-narrow-dark.png --width 360 --height 640 --dark \
+    --keys alt+t --then-expect "posture-shown fedora-workstation" \
+    --keys alt+s --then-expect "posture-shown fedora-workstation private-address-space=holds" \
+    -- --demo --vm fedora-workstation
+phase "GUI: data path through AT-SPI" env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" python3 tests/gui/data_path_a11y.py
 if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
     phase "GUI: Host page on a real libvirtd" tests/libvirtd/with-libvirtd.sh \
         env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
