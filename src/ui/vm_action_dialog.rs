@@ -60,6 +60,8 @@ pub enum VmActionMsg {
     Restart,
     KeepWaiting,
     ForceOff,
+    /// From a network's plan back to the network chooser.
+    Back,
 }
 
 #[derive(Debug)]
@@ -119,6 +121,8 @@ pub struct VmActionDialog {
     /// A change waits for this restart to take effect.
     change_waiting: bool,
     toolbar: adw::ToolbarView,
+    /// Back to the network chooser, shown on the plan of a chosen network.
+    back: gtk::Button,
 }
 
 impl Component for VmActionDialog {
@@ -137,7 +141,17 @@ impl Component for VmActionDialog {
         let VmActionInit { hypervisor, request } = init;
         root.set_title(&nic_actions::title(&request));
         let toolbar = adw::ToolbarView::new();
-        toolbar.add_top_bar(&adw::HeaderBar::new());
+        let header = adw::HeaderBar::new();
+        let back = gtk::Button::builder().icon_name("go-previous-symbolic").visible(false).build();
+        let back_name = gettext("Back to the Networks");
+        back.set_tooltip_text(Some(&back_name));
+        back.update_property(&[gtk::accessible::Property::Label(&back_name)]);
+        back.connect_clicked({
+            let sender = sender.clone();
+            move |_| sender.input(VmActionMsg::Back)
+        });
+        header.pack_start(&back);
+        toolbar.add_top_bar(&header);
         root.set_child(Some(&toolbar));
         root.connect_closed({
             let sender = sender.clone();
@@ -153,6 +167,7 @@ impl Component for VmActionDialog {
             wait: 0,
             change_waiting: false,
             toolbar,
+            back,
         };
         match model.request.action.clone() {
             VmAction::Change(fix) => model.plan(fix, None, &root, &sender),
@@ -173,6 +188,16 @@ impl Component for VmActionDialog {
 
     fn update(&mut self, msg: VmActionMsg, sender: ComponentSender<Self>, root: &adw::Dialog) {
         match msg {
+            VmActionMsg::Back => {
+                let (Stage::Planned(_), VmAction::ChooseNetwork(choice)) =
+                    (&self.stage, &self.request.action)
+                else {
+                    return;
+                };
+                let page = network_chooser::page(choice, &self.request.vm, &sender);
+                self.stage = Stage::Choosing;
+                self.show_reporting(root, &page, self.shown_event());
+            }
             VmActionMsg::Close => {
                 if matches!(self.stage, Stage::ShuttingDown | Stage::NotStopped) {
                     // The guest was asked already and may still stop.
@@ -228,6 +253,7 @@ impl Component for VmActionDialog {
                     Ok(preview) => {
                         let page = plan_page(&fix, &preview, self.note.as_deref(), &sender);
                         self.show_reporting(root, &page, shown);
+                        self.back.set_visible(matches!(self.request.action, VmAction::ChooseNetwork(_)));
                         self.stage = Stage::Planned(fix);
                     }
                     Err(error) => {
@@ -327,6 +353,7 @@ impl VmActionDialog {
     }
 
     fn show_then(&self, root: &adw::Dialog, page: &Page, event: Option<String>) {
+        self.back.set_visible(false);
         let Some(focus) = page.focus.clone() else {
             self.toolbar.set_content(Some(&page.widget));
             root.set_default_widget(None::<&gtk::Widget>);

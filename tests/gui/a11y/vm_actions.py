@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The VM page's actions as a screen reader user meets them, through AT-SPI
 with real key presses (XTEST), on the demo hypervisor: a network card's
-Change menu, the plan of Use virtio Model, the Connect to Network chooser,
+Change menu, the plan of Use virtio Model, the Connect to Network chooser
+and the plan of a move to a stopped network (and Back),
 the VM's Restart button, its confirmation and the restart itself, and the
 Actions menu of a VM without a guest agent channel with that plan. Every control must be named, focusable and reached by the
 keyboard (audit.py's checks), at full width and at 360 px.
@@ -78,6 +79,19 @@ def main():
             for network in ("isolated", "lab-nat", "routed-lab"):
                 tree.find_one(dialog, f"the network {network}", tree.matcher("list item", name_contains=network))
             audit(f"{label}the network chooser", dialog, tree, keyboard)
+            # The first choice has the focus: the next one is the stopped
+            # network, whose plan says so; Back returns to the choices.
+            tree.wait_for(dialog, "the focused first choice",
+                          lambda n: tree.role(n) == "list item" and tree.has(n, tree.State.FOCUSED)
+                          and "isolated" in tree.name(n))
+            keyboard.press("down")
+            keyboard.press("enter")
+            app.wait_for_event("vm-action-shown network")
+            tree.find_one(dialog, "the warning that lab-nat is not running",
+                          tree.matcher("label", name_contains="“lab-nat” is not running"))
+            audit(f"{label}the plan of a move to a stopped network", dialog, tree, keyboard)
+            tree.click(tree.find_one(dialog, "the Back button", tree.matcher("button", "Back to the Networks")))
+            app.wait_for_event("vm-action-shown choose-network")
             close_dialog(window)
 
             # A single action is a button of its own (no one-item menu).
