@@ -131,6 +131,22 @@ phase "GUI: Fix at next boot" gui target/gui/fix-next-boot.png --keys alt+f \
     --then-expect "fix-applied nic-model-not-virtio next-boot" -- --demo --vm win11
 phase "GUI: Fix dialog, 360 px, dark" gui target/gui/fix-dialog-narrow-dark.png --width 360 --height 640 --dark \
     --keys "ctrl+h alt+f enter" --then-expect "fix-dialog-shown network-inactive"
+# NIC and VM actions through libvirt: planned, applied, Restart Now.
+phase "GUI: NIC action plan (Xvfb)" gui target/gui/nic-action.png --keys "alt+h v" \
+    --then-expect "vm-action-shown model" -- --demo --vm win11
+phase "GUI: NIC action, Restart Now" gui target/gui/nic-action-restarted.png --keys "alt+h v" \
+    --then-expect "vm-action-shown model" --keys enter --then-expect "vm-action-applied model next-boot" \
+    --keys enter --then-expect "vm-started win11" -- --demo --vm win11
+phase "GUI: Connect to Network, 360 px, dark" gui target/gui/nic-network-narrow-dark.png --width 360 --height 640 --dark \
+    --keys "alt+h n" --then-expect "vm-action-shown choose-network" --keys "down enter" \
+    --then-expect "vm-action-shown network" -- --demo --vm win11
+phase "GUI: Disconnect Cable, 360 px, dark" gui target/gui/nic-link-down-narrow-dark.png --width 360 --height 640 --dark \
+    --keys "alt+h d" --then-expect "vm-action-shown link-down" --keys enter \
+    --then-expect "vm-action-applied link-down next-boot" -- --demo --vm kali-linux
+phase "GUI: Add Guest Agent Channel, restart" gui target/gui/vm-agent-channel.png --keys "alt+a g" \
+    --then-expect "vm-action-shown agent-channel" --keys enter --then-expect "vm-action-applied agent-channel next-boot" \
+    --keys enter --then-expect "vm-started rocky9" -- --demo --vm rocky9
+phase "GUI: VM actions through AT-SPI" env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" python3 tests/gui/a11y/vm_actions.py
 # The data path per card (issue #10): colours from the findings, what
 # could not be checked dashed; the NAT table and the security posture.
 phase "GUI: data path, demo VM with problems" gui target/gui/data-path-problems.png --keys ctrl+d \
@@ -151,4 +167,11 @@ if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
     phase "GUI: Host page on a real libvirtd" tests/libvirtd/with-libvirtd.sh \
         env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
         tests/gui/host-page-libvirtd.sh target/debug/vmnet-doctor target/gui/host-page-libvirtd.png --height 1000
+    phase "GUI: Restart Now, Force Off on a real libvirtd" tests/libvirtd/with-libvirtd.sh \
+        env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
+        tests/gui/restart-libvirtd.sh target/debug/vmnet-doctor target/gui/restart-libvirtd.png
+    phase "GUI: Force Off offered, 360 px, dark" tests/libvirtd/with-libvirtd.sh \
+        env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
+        tests/gui/restart-libvirtd.sh target/debug/vmnet-doctor target/gui/restart-not-stopped-narrow-dark.png \
+        --until not-stopped --width 360 --height 640 --dark
 fi
