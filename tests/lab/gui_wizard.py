@@ -12,7 +12,8 @@ found by MAC, no guest-side problem — and Run Checks (Alt+R) on Verify:
 each step of the guide's checklist must be reported as it completes, all
 passing. Then UFW is turned on (its routed deny, the lab's S3): the
 Firewall step must show the problem and the checklist must fail where the
-guest's traffic leaves the host. Screenshots land in target/gui/lab/.
+guest's traffic leaves the host; Cancel stops a run that waits.
+Screenshots land in target/gui/lab/.
 
     tests/lab/gui-wizard.sh [--shots DIR]
 """
@@ -103,6 +104,11 @@ def main():
         broken = [("alt+r", "wizard-verify-step address pass"), waiting("wizard-verify-step dns fail"),
                   waiting("wizard-verify-step http fail"), waiting("wizard-check verify problem")]
         shoot(options.shots, "wizard-verify-ufw.png", to_verify + broken, settings=targets, height=1000)
+        # Cancel while the checklist runs: Run Checks hands the focus to its
+        # Cancel, so Enter stops it (where Alt+C would be ambiguous with the
+        # main window's own C mnemonics).
+        cancelled = [("alt+r", "wizard-verify-step address pass"), ("enter", "wizard-check verify cancelled")]
+        shoot(options.shots, "wizard-verify-cancelled.png", to_verify + cancelled, settings=targets)
     except lab.LabError as error:
         print(f"  FAILED: {error}", flush=True)
         return 1

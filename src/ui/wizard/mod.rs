@@ -87,6 +87,8 @@ enum Inspection {
 #[derive(Debug, Default)]
 struct Checklist {
     running: bool,
+    /// Stopped by Cancel before its end.
+    cancelled: bool,
     discovery: Option<Box<Discovery>>,
     results: Vec<StepResult>,
     by_hand: Option<(AgentTrouble, Vec<(StepKind, String)>)>,
@@ -122,6 +124,10 @@ pub struct Wizard {
     skip: gtk::Button,
     next: gtk::Button,
     close: gtk::Button,
+    /// While the checklist runs on the Verify page: that page and its
+    /// results group, which each result is added to (rebuilding the page
+    /// would take Cancel away from under a key press).
+    live: Option<(gtk::Box, adw::PreferencesGroup)>,
     /// The checklist's targets, kept across pages so typed text survives.
     targets: [adw::EntryRow; 4],
 }
@@ -267,6 +273,7 @@ impl Component for Wizard {
             skip,
             next,
             close,
+            live: None,
             targets,
         };
         model.show_step(&sender, root.upcast_ref());
@@ -324,6 +331,7 @@ impl Component for Wizard {
                 }
                 if self.checklist.running {
                     self.checklist.running = false;
+                    self.checklist.cancelled = true;
                     report("wizard-check verify cancelled");
                 }
                 self.render(&sender);
@@ -356,13 +364,26 @@ impl Component for Wizard {
             }
             WizardCmd::Check { run, event } if run == self.run => {
                 match event {
-                    CheckEvent::Discovered(discovery) => self.checklist.discovery = Some(discovery),
+                    CheckEvent::Discovered(discovery) => {
+                        if let Some((page, _)) = &self.live {
+                            page.append(&pages::discovery_group(&discovery));
+                            self.checklist.discovery = Some(discovery);
+                            return;
+                        }
+                        self.checklist.discovery = Some(discovery);
+                    }
                     CheckEvent::Step(result) => {
                         report(&format!(
                             "wizard-verify-step {} {}",
                             result.kind.as_str(),
                             result.verdict.status.as_str()
                         ));
+                        if let Some((_, group)) = &self.live {
+                            group.add(&pages::result_row(&result));
+                            group.set_visible(true);
+                            self.checklist.results.push(result);
+                            return;
+                        }
                         self.checklist.results.push(result);
                     }
                     CheckEvent::ByHand { trouble, commands } => {
@@ -427,6 +448,8 @@ impl Wizard {
             result: checks::inspect_guest(&hypervisor, &snapshot, &vm).map(Box::new),
         });
         self.render(sender);
+        // Next and Back wait meanwhile: the keyboard goes to Cancel.
+        self.focus_primary();
     }
 
     fn run_checks(&mut self, sender: &ComponentSender<Self>) {
@@ -447,6 +470,7 @@ impl Wizard {
             });
         });
         self.render(sender);
+        self.focus_primary();
     }
 
     fn evaluate(&self, step: StepId) -> Evaluation {
@@ -490,6 +514,8 @@ impl Wizard {
             (StepState::NotChecked, gettext("Running the checklist in the guest…"))
         } else if let Some((trouble, _)) = &list.by_hand {
             (StepState::Problem, format!("{}\n{}", trouble.message, trouble.advice))
+        } else if list.cancelled {
+            (StepState::NotChecked, gettext("The checklist was stopped. Run the checks again to finish it."))
         } else if let Some(failure) = &list.failure {
             (StepState::Problem, failure.clone())
         } else if let Some(summary) = &list.summary {
@@ -593,6 +619,7 @@ impl Wizard {
         self.back.set_sensitive(!busy && step.previous().is_some());
 
         let page = pages::page_box();
+        self.live = None;
         let evaluation = self.evaluate(step);
         self.first_seen.entry(step).or_insert(evaluation.state);
         let state = self.state_of(step);
@@ -621,7 +648,7 @@ impl Wizard {
             StepId::Firewall | StepId::Done => {}
             StepId::VmNic => self.vm_nic_page(&page),
             StepId::Guest => self.guest_page(&page, sender),
-            StepId::Verify => self.verify_page(&page, sender),
+            StepId::Verify => self.live = self.verify_page(&page, sender).map(|group| (page.clone(), group)),
         }
         if step == StepId::Done {
             let outcomes = self.outcomes();
@@ -639,12 +666,26 @@ impl Wizard {
         let clamp = adw::Clamp::builder().maximum_size(600).child(&page).build();
         self.scroller.set_child(Some(&clamp));
         if focus_was_here {
-            let primary = find_primary(page.upcast_ref());
-            match primary {
-                Some(button) => button.grab_focus(),
-                None => self.next.grab_focus(),
-            };
+            self.focus_primary();
         }
+    }
+
+    /// Focuses the page's own action (Cancel while something runs). After
+    /// the page is idle: the focus the replaced page held is let go of
+    /// only then.
+    fn focus_primary(&self) {
+        let target = self
+            .scroller
+            .child()
+            .and_then(|child| find_primary(&child))
+            .unwrap_or(self.next.clone().upcast());
+        let dialog = self.dialog.clone();
+        glib::idle_add_local_once(move || {
+            // Still on screen: the page may have been rebuilt meanwhile.
+            if target.is_ancestor(&dialog) {
+                target.grab_focus();
+            }
+        });
     }
 
     fn vm_picker(&self, page: &gtk::Box, sender: &ComponentSender<Self>) {
@@ -690,7 +731,8 @@ impl Wizard {
         }
     }
 
-    fn verify_page(&self, page: &gtk::Box, sender: &ComponentSender<Self>) {
+    /// The Verify page; while the checklist runs, its results group.
+    fn verify_page(&self, page: &gtk::Box, sender: &ComponentSender<Self>) -> Option<adw::PreferencesGroup> {
         let list = &self.checklist;
         let targets = adw::PreferencesGroup::new();
         let expander = adw::ExpanderRow::builder().title(gettext("Targets")).build();
@@ -724,14 +766,13 @@ impl Wizard {
             button.set_sensitive(running);
             page.append(&button);
         }
-        if !list.results.is_empty() {
-            let group = adw::PreferencesGroup::new();
-            group.set_title(&gettext("Checklist"));
-            for result in &list.results {
-                group.add(&pages::result_row(result));
-            }
-            page.append(&group);
+        let group = adw::PreferencesGroup::new();
+        group.set_title(&gettext("Checklist"));
+        for result in &list.results {
+            group.add(&pages::result_row(result));
         }
+        group.set_visible(!list.results.is_empty());
+        page.append(&group);
         if let Some((_, commands)) = &list.by_hand {
             let copy = sender.input_sender().clone();
             page.append(&pages::commands_group(commands, move |text| copy.emit(WizardMsg::Copy(text))));
@@ -740,6 +781,7 @@ impl Wizard {
         if let Some(discovery) = &list.discovery {
             page.append(&pages::discovery_group(discovery));
         }
+        list.running.then_some(group)
     }
 }
 
