@@ -85,6 +85,9 @@ elif [[ $(id -u) -eq 0 && -n "$libvirtd" && -x /usr/bin/qemu-system-x86_64 ]] &&
     # Port scans from the lab's internet before and after every helper fix,
     # the NAT table through the helper, the security posture.
     phase "lab: exposure scans, NAT table, posture" tests/lab/exposure.sh
+    # S1 and S3 fixed by clicking in the setup wizard as the desktop user
+    # (`tests/lab/gui-fixes.sh --via host-page` does it on the Host page).
+    phase "lab: S1 and S3 fixed in the setup wizard (GUI)" tests/lab/gui-fixes.sh
     # Writes data/screenshots/data-path.png: the lab with UFW's routed deny.
     phase "lab: data path and NAT table in the app" tests/lab/gui-data-path.sh
     if [[ $run_slow -eq 1 ]]; then
@@ -124,13 +127,18 @@ phase "GUI: Host page, 360 px, dark" gui target/gui/host-page-narrow-dark.png --
     --keys ctrl+h --then-expect host-page-shown
 phase "GUI: Fix dialog (Xvfb)" gui data/screenshots/fix-dialog.png --keys "ctrl+h alt+f enter" \
     --then-expect "fix-dialog-shown network-inactive"
-phase "GUI: Fix applied, finding gone" gui target/gui/fix-applied.png --keys "ctrl+h alt+f enter" \
-    --then-expect "fix-dialog-shown network-inactive" --keys enter --then-expect "fix-applied network-inactive gone"
 phase "GUI: Fix at next boot" gui target/gui/fix-next-boot.png --keys alt+f \
     --then-expect "fix-dialog-shown nic-model-not-virtio" --keys enter \
     --then-expect "fix-applied nic-model-not-virtio next-boot" -- --demo --vm win11
 phase "GUI: Fix dialog, 360 px, dark" gui target/gui/fix-dialog-narrow-dark.png --width 360 --height 640 --dark \
     --keys "ctrl+h alt+f enter" --then-expect "fix-dialog-shown network-inactive"
+# The real app through its accessibility tree (AT-SPI) and real key presses,
+# as a screen reader user drives it.
+a11y() { env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" python3 "tests/gui/a11y/$1" "${@:2}"; }
+phase "GUI a11y: audit (names, focus, Tab, 360 px)" a11y audit.py
+phase "GUI a11y: Fix by clicking, finding gone (demo)" a11y fix_by_clicking.py network-inactive network-not-autostarted
+phase "GUI a11y: setup wizard (demo)" a11y wizard.py
+phase "GUI a11y: setup wizard at 360 px" a11y wizard.py --width 360 --height 720 --shots target/gui/wizard-narrow
 # NIC and VM actions through libvirt: planned, applied, Restart Now.
 phase "GUI: NIC action plan (Xvfb)" gui target/gui/nic-action.png --keys "alt+h v" \
     --then-expect "vm-action-shown model" -- --demo --vm win11
