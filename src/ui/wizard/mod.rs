@@ -350,6 +350,11 @@ impl Component for Wizard {
         }
     }
 
+    fn shutdown(&mut self, _widgets: &mut (), _output: relm4::Sender<WizardOutput>) {
+        // Closed while the checklist runs: it stops after the step under way.
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
     fn update_cmd(&mut self, cmd: WizardCmd, sender: ComponentSender<Self>, _root: &adw::Dialog) {
         match cmd {
             WizardCmd::Inspected { run, result } if run == self.run => {
