@@ -5,11 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_dir=_build
-run_lab=1 run_slow=0
+run_lab=1 run_slow=0 lab_lane_only=0
 for arg in "$@"; do
     case "$arg" in
         --no-lab) run_lab=0 ;; # quick local runs; .ci/run never passes it
         --slow) run_slow=1 ;;  # also the full Debian 13 guest (image built once, ~2 min more)
+        --lab-lane) lab_lane_only=1 ;; # internal: the lab's phases alone, beside the others (below)
         *) echo "test-all.sh: unknown argument $arg (known: --no-lab, --slow)" >&2; exit 2 ;;
     esac
 done
@@ -22,20 +23,73 @@ phase() {
     "$@"
     timings+=("$(printf '%-34s %4d s' "$name" $((SECONDS - started)))")
 }
+lab_lane_pid=
 summary() {
+    # A failure here ends the lab's phases too (their own process group).
+    if [[ -n $lab_lane_pid ]]; then kill -- "-$lab_lane_pid" 2>/dev/null || true; fi
     printf '\n\033[1m==> Phase times\033[0m\n'
     printf '  %s\n' "${timings[@]}"
 }
 trap summary EXIT
 
+libvirtd=$(command -v libvirtd || true)
+if [[ -z "$libvirtd" && -x /usr/sbin/libvirtd ]]; then libvirtd=/usr/sbin/libvirtd; fi
+# The lab: a real guest on a real libvirtd, each of the guide's failure
+# modes broken, diagnosed, fixed and proven from inside the guest.
+lab_phases() {
+    phase "lab: scenarios and event latency" tests/lab/run.sh
+    phase "lab: guest checks (verify, guest fixes)" tests/lab/guest-checks.sh
+    # Port scans from the lab's internet before and after every helper fix,
+    # the NAT table through the helper, the security posture.
+    phase "lab: exposure scans, NAT table, posture" tests/lab/exposure.sh
+    # S1 and S3 fixed by clicking in the setup wizard as the desktop user
+    # (`tests/lab/gui-fixes.sh --via host-page` does it on the Host page).
+    phase "lab: S1 and S3 fixed in the setup wizard (GUI)" tests/lab/gui-fixes.sh
+    # Writes data/screenshots/data-path.png: the lab with UFW's routed deny.
+    phase "lab: data path and NAT table in the app" tests/lab/gui-data-path.sh
+    if [[ $run_slow -eq 1 ]]; then
+        phase "lab: full Debian 13 guest (--slow)" tests/lab/guest-checks.sh --slow
+    fi
+}
+lab_possible() {
+    [[ $(id -u) -eq 0 && -n "$libvirtd" && -x /usr/bin/qemu-system-x86_64 ]] && compgen -G '/boot/vmlinuz-*' >/dev/null
+}
+if [[ $lab_lane_only -eq 1 ]]; then
+    lab_phases
+    exit 0
+fi
+
 phase "cargo fmt --check" cargo fmt --all --check
 phase "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 phase "cargo test" cargo test --workspace --locked
 phase "cargo build" cargo build --workspace --locked
+if [[ ! -f "$build_dir/build.ninja" ]]; then
+    phase "meson setup" meson setup "$build_dir" -Dprofile=development -Dbuildtype=debug
+fi
+phase "meson compile" meson compile -C "$build_dir"
+phase "meson test" meson test -C "$build_dir" --print-errorlogs
+# The lab's phases run beside the ones below, in their own process group
+# (ended by the EXIT trap if the others fail): the lab waits on a guest
+# much of the time, which leaves a core to the daemons' and the GUI's
+# tests. Its output is printed when it is done.
+lab_log=target/test-logs/lab.log
+if [[ $run_lab -eq 0 ]]; then
+    printf '\n\033[1;33m==> SKIPPED the lab (--no-lab)\033[0m\n'
+    timings+=("lab scenarios                      SKIPPED")
+elif lab_possible; then
+    mkdir -p "$(dirname "$lab_log")"
+    lab_args=(--lab-lane)
+    [[ $run_slow -eq 1 ]] && lab_args+=(--slow)
+    lab_started=$SECONDS
+    setsid tools/test-all.sh "${lab_args[@]}" >"$lab_log" 2>&1 &
+    lab_lane_pid=$!
+    printf '\n\033[1m==> the lab started beside the next phases (output: %s)\033[0m\n' "$lab_log"
+else
+    printf '\n\033[1;33m==> SKIPPED the lab: needs root, libvirtd, qemu-system-x86 and a kernel in /boot (./dev test provides them)\033[0m\n'
+    timings+=("lab scenarios                      SKIPPED")
+fi
 # A real libvirtd in private namespaces for qemu:///system and qemu:///session.
 # It needs root, or unprivileged user namespaces; CI runs as root.
-libvirtd=$(command -v libvirtd || true)
-if [[ -z "$libvirtd" && -x /usr/sbin/libvirtd ]]; then libvirtd=/usr/sbin/libvirtd; fi
 if [[ -z "$libvirtd" ]]; then
     printf '\n\033[1;33m==> SKIPPED libvirtd (real daemon): libvirtd is not installed (e.g. libvirt-daemon-system)\033[0m\n'
     timings+=("libvirtd (real daemon)             SKIPPED")
@@ -68,34 +122,6 @@ if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
 else
     printf '\n\033[1;33m==> SKIPPED helper tests: they need root and libvirtd\033[0m\n'
     timings+=("helper (polkitd, D-Bus, UFW, iptables)  SKIPPED")
-fi
-if [[ ! -f "$build_dir/build.ninja" ]]; then
-    phase "meson setup" meson setup "$build_dir" -Dprofile=development -Dbuildtype=debug
-fi
-phase "meson compile" meson compile -C "$build_dir"
-phase "meson test" meson test -C "$build_dir" --print-errorlogs
-# The lab: a real guest on a real libvirtd, each of the guide's failure
-# modes broken, diagnosed, fixed and proven from inside the guest.
-if [[ $run_lab -eq 0 ]]; then
-    printf '\n\033[1;33m==> SKIPPED the lab (--no-lab)\033[0m\n'
-    timings+=("lab scenarios                      SKIPPED")
-elif [[ $(id -u) -eq 0 && -n "$libvirtd" && -x /usr/bin/qemu-system-x86_64 ]] && compgen -G '/boot/vmlinuz-*' >/dev/null; then
-    phase "lab: scenarios and event latency" tests/lab/run.sh
-    phase "lab: guest checks (verify, guest fixes)" tests/lab/guest-checks.sh
-    # Port scans from the lab's internet before and after every helper fix,
-    # the NAT table through the helper, the security posture.
-    phase "lab: exposure scans, NAT table, posture" tests/lab/exposure.sh
-    # S1 and S3 fixed by clicking in the setup wizard as the desktop user
-    # (`tests/lab/gui-fixes.sh --via host-page` does it on the Host page).
-    phase "lab: S1 and S3 fixed in the setup wizard (GUI)" tests/lab/gui-fixes.sh
-    # Writes data/screenshots/data-path.png: the lab with UFW's routed deny.
-    phase "lab: data path and NAT table in the app" tests/lab/gui-data-path.sh
-    if [[ $run_slow -eq 1 ]]; then
-        phase "lab: full Debian 13 guest (--slow)" tests/lab/guest-checks.sh --slow
-    fi
-else
-    printf '\n\033[1;33m==> SKIPPED the lab: needs root, libvirtd, qemu-system-x86 and a kernel in /boot (./dev test provides them)\033[0m\n'
-    timings+=("lab scenarios                      SKIPPED")
 fi
 phase "Flatpak manifests" python3 tests/flatpak/check-manifests.py --self-test
 phase "meson install (DESTDIR)" tests/install/check-install.sh "$build_dir"
@@ -182,4 +208,17 @@ if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
         env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
         tests/gui/restart-libvirtd.sh target/debug/vmnet-doctor target/gui/restart-not-stopped-narrow-dark.png \
         --until not-stopped --width 360 --height 640 --dark
+fi
+if [[ -n $lab_lane_pid ]]; then
+    printf '\n\033[1m==> waiting for the lab\033[0m\n'
+    lab_status=0
+    wait "$lab_lane_pid" || lab_status=$?
+    lab_lane_pid=
+    printf '\n\033[1m==> the lab (%s)\033[0m\n' "$lab_log"
+    cat "$lab_log"
+    timings+=("$(printf '%-34s %4d s' "the lab, beside the above" $((SECONDS - lab_started)))")
+    if [[ $lab_status -ne 0 ]]; then
+        printf '\n\033[1;31m==> the lab failed (exit %d); see above\033[0m\n' "$lab_status"
+        exit "$lab_status"
+    fi
 fi
