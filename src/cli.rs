@@ -117,118 +117,182 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         }
         _ => {}
     }
-    let mut options = GuiOptions::default();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
+    let mut setup = false;
+    let parsed = parse_options(args, Takes { vm: true, json: false }, |arg, _| match arg.name.as_str() {
+        "-V" | "--version" => Ok(Some(Command::Version)),
+        "--setup" => {
+            setup = true;
+            Ok(None)
+        }
+        _ => Err(unknown_argument(&arg.whole)),
+    })?;
+    let shared = match parsed {
+        Parsed::Options(shared) => shared,
+        Parsed::Answer(command) => return Ok(command),
+    };
+    shared.refuse_demo_with_connect()?;
+    Ok(Command::Gui(GuiOptions { connect: shared.connect, demo: shared.demo, vm: shared.vm, setup }))
+}
+
+/// One argument, `--name=value` split into its name and inline value.
+pub(crate) struct Arg {
+    /// As typed, for error messages and positional arguments.
+    pub whole: String,
+    pub name: String,
+    inline: Option<String>,
+}
+
+/// The arguments of one command, read one by one.
+pub(crate) struct Args<I> {
+    rest: I,
+}
+
+impl<I: Iterator<Item = String>> Args<I> {
+    fn next_arg(&mut self) -> Option<Arg> {
+        let whole = self.rest.next()?;
+        let (name, inline) = match whole.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
+            _ => (whole.clone(), None),
+        };
+        Some(Arg { whole, name, inline })
+    }
+
+    /// An option's value: its inline `=value` or else the next argument;
+    /// `missing` when there is none or it is blank.
+    fn value(&mut self, arg: &Arg, missing: impl FnOnce() -> String) -> Result<String, String> {
+        match arg.inline.clone().or_else(|| self.rest.next()) {
+            Some(value) if !value.trim().is_empty() => Ok(value),
+            _ => Err(missing()),
+        }
+    }
+}
+
+/// Which shared options a command takes besides `--connect`, `--demo` and `--help`.
+#[derive(Clone, Copy)]
+pub(crate) struct Takes {
+    pub vm: bool,
+    pub json: bool,
+}
+
+/// The options the commands that open a connection share.
+#[derive(Debug, Default)]
+pub(crate) struct SharedOptions {
+    pub connect: Option<String>,
+    pub demo: bool,
+    pub vm: Option<String>,
+    pub json: bool,
+}
+
+/// What [`parse_options`] found.
+pub(crate) enum Parsed {
+    Options(SharedOptions),
+    /// An argument that is answered at once (`--help`, `--version`).
+    Answer(Command),
+}
+
+/// Reads the shared options of a command and hands every other argument
+/// to `own`, which returns a command when that argument is answered at once.
+pub(crate) fn parse_options<I: Iterator<Item = String>>(
+    args: I,
+    takes: Takes,
+    mut own: impl FnMut(Arg, &mut Args<I>) -> Result<Option<Command>, String>,
+) -> Result<Parsed, String> {
+    let mut args = Args { rest: args };
+    let mut options = SharedOptions::default();
+    while let Some(arg) = args.next_arg() {
+        match arg.name.as_str() {
+            "-h" | "--help" => return Ok(Parsed::Answer(Command::Help)),
             "--demo" => options.demo = true,
-            "--setup" => options.setup = true,
-            "-c" | "--connect" => match args.next() {
-                Some(uri) if !uri.trim().is_empty() => options.connect = Some(uri),
-                _ => return Err(gettext("--connect needs a libvirt URI, e.g. qemu:///system")),
-            },
-            "--vm" => match args.next() {
-                Some(name) if !name.trim().is_empty() => options.vm = Some(name),
-                _ => return Err(gettext("--vm needs the name of a virtual machine")),
-            },
-            other => {
-                if let Some(uri) = other.strip_prefix("--connect=") {
-                    options.connect = Some(uri.to_owned());
-                } else if let Some(name) = other.strip_prefix("--vm=") {
-                    options.vm = Some(name.to_owned());
-                } else {
-                    return Err(fill(&gettext("unknown argument “{arg}”"), &[("arg", other)]));
+            "--json" if takes.json => options.json = true,
+            "-c" | "--connect" => {
+                options.connect =
+                    Some(args.value(&arg, || gettext("--connect needs a libvirt URI, e.g. qemu:///system"))?);
+            }
+            "--vm" if takes.vm => {
+                options.vm = Some(args.value(&arg, || gettext("--vm needs the name of a virtual machine"))?);
+            }
+            _ => {
+                if let Some(command) = own(arg, &mut args)? {
+                    return Ok(Parsed::Answer(command));
                 }
             }
         }
     }
-    if options.demo && options.connect.is_some() {
-        return Err(gettext("--demo and --connect cannot be used together"));
-    }
-    Ok(Command::Gui(options))
+    Ok(Parsed::Options(options))
 }
 
-fn parse_check(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
-    let mut options = CheckOptions::default();
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        match name.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--demo" => options.demo = true,
-            "--json" => options.json = true,
-            "-c" | "--connect" => match inline.or_else(|| args.next()) {
-                Some(uri) if !uri.trim().is_empty() => options.connect = Some(uri),
-                _ => return Err(gettext("--connect needs a libvirt URI, e.g. qemu:///system")),
-            },
-            "--vm" => match inline.or_else(|| args.next()) {
-                Some(vm) if !vm.trim().is_empty() => options.vm = Some(vm),
-                _ => return Err(gettext("--vm needs the name of a virtual machine")),
-            },
-            _ => return Err(fill(&gettext("unknown argument “{arg}”"), &[("arg", &arg)])),
+impl SharedOptions {
+    /// The demo hypervisor is a connection of its own.
+    pub fn refuse_demo_with_connect(&self) -> Result<(), String> {
+        if self.demo && self.connect.is_some() {
+            return Err(gettext("--demo and --connect cannot be used together"));
         }
-    }
-    if options.demo && options.connect.is_some() {
-        return Err(gettext("--demo and --connect cannot be used together"));
-    }
-    Ok(Command::Check(options))
-}
-
-/// Splits `--name=value` into the name and its inline value.
-fn split_inline(arg: &str) -> (String, Option<String>) {
-    match arg.split_once('=') {
-        Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
-        _ => (arg.to_owned(), None),
+        Ok(())
     }
 }
 
-fn parse_fix(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
-    let mut options = FixOptions::default();
-    while let Some(arg) = args.next() {
-        let (name, inline) = split_inline(&arg);
-        match name.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--demo" => options.demo = true,
-            "--json" => options.json = true,
-            "--dry-run" => options.dry_run = true,
-            "--all" => options.all = true,
-            "--alternative" => options.alternative = true,
-            "-c" | "--connect" => match inline.or_else(|| args.next()) {
-                Some(uri) if !uri.trim().is_empty() => options.connect = Some(uri),
-                _ => return Err(gettext("--connect needs a libvirt URI, e.g. qemu:///system")),
-            },
-            "--vm" => match inline.or_else(|| args.next()) {
-                Some(vm) if !vm.trim().is_empty() => options.vm = Some(vm),
-                _ => return Err(gettext("--vm needs the name of a virtual machine")),
-            },
-            _ if arg.starts_with('-') => {
-                return Err(fill(&gettext("unknown argument “{arg}”"), &[("arg", &arg)]));
-            }
-            _ if !is_known_finding_id(&arg) => {
+pub(crate) fn unknown_argument(arg: &str) -> String {
+    fill(&gettext("unknown argument “{arg}”"), &[("arg", arg)])
+}
+
+fn parse_check(args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let parsed =
+        parse_options(args, Takes { vm: true, json: true }, |arg, _| Err(unknown_argument(&arg.whole)))?;
+    let shared = match parsed {
+        Parsed::Options(shared) => shared,
+        Parsed::Answer(command) => return Ok(command),
+    };
+    shared.refuse_demo_with_connect()?;
+    Ok(Command::Check(CheckOptions {
+        connect: shared.connect,
+        demo: shared.demo,
+        vm: shared.vm,
+        json: shared.json,
+    }))
+}
+
+fn parse_fix(args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let (mut dry_run, mut all, mut alternative, mut ids) = (false, false, false, Vec::<String>::new());
+    let parsed = parse_options(args, Takes { vm: true, json: true }, |arg, _| {
+        match arg.name.as_str() {
+            "--dry-run" => dry_run = true,
+            "--all" => all = true,
+            "--alternative" => alternative = true,
+            _ if arg.whole.starts_with('-') => return Err(unknown_argument(&arg.whole)),
+            _ if !is_known_finding_id(&arg.whole) => {
                 return Err(fill(
                     &gettext(
                         "“{id}” is not a finding id; “vmnet-doctor check” shows each finding's id in brackets at its end",
                     ),
-                    &[("id", &arg)],
+                    &[("id", &arg.whole)],
                 ));
             }
             _ => {
-                if !options.ids.contains(&arg) {
-                    options.ids.push(arg);
+                if !ids.contains(&arg.whole) {
+                    ids.push(arg.whole);
                 }
             }
         }
-    }
-    if options.demo && options.connect.is_some() {
-        return Err(gettext("--demo and --connect cannot be used together"));
-    }
-    if options.all != options.ids.is_empty() {
+        Ok(None)
+    })?;
+    let shared = match parsed {
+        Parsed::Options(shared) => shared,
+        Parsed::Answer(command) => return Ok(command),
+    };
+    shared.refuse_demo_with_connect()?;
+    if all != ids.is_empty() {
         return Err(gettext("fix needs the ids of the findings to fix, or --all"));
     }
-    Ok(Command::Fix(options))
+    Ok(Command::Fix(FixOptions {
+        connect: shared.connect,
+        demo: shared.demo,
+        vm: shared.vm,
+        dry_run,
+        json: shared.json,
+        all,
+        alternative,
+        ids,
+    }))
 }
 
 /// Whether any rule can report this id.
@@ -245,7 +309,7 @@ fn parse_revert(args: impl Iterator<Item = String>) -> Result<Command, String> {
             "-h" | "--help" => return Ok(Command::Help),
             "--json" => options.json = true,
             _ if arg.starts_with('-') || !options.transaction.is_empty() => {
-                return Err(fill(&gettext("unknown argument “{arg}”"), &[("arg", &arg)]));
+                return Err(unknown_argument(&arg));
             }
             _ => options.transaction = arg,
         }
@@ -265,40 +329,31 @@ fn is_host(text: &str) -> bool {
         && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
 }
 
-fn parse_verify(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
-    let mut options = VerifyOptions::default();
-    while let Some(arg) = args.next() {
-        let (name, inline) = split_inline(&arg);
-        let mut value = |what: String| match inline.clone().or_else(|| args.next()) {
-            Some(value) if !value.trim().is_empty() => Ok(value),
-            _ => Err(what),
-        };
-        match name.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--demo" => options.demo = true,
-            "--json" => options.json = true,
-            "-c" | "--connect" => {
-                options.connect = Some(value(gettext("--connect needs a libvirt URI, e.g. qemu:///system"))?);
-            }
+fn parse_verify(args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let mut verify = VerifyOptions::default();
+    let parsed = parse_options(args, Takes { vm: false, json: true }, |arg, args| {
+        let name = arg.name.as_str();
+        match name {
             "--gateway" => {
-                let text = value(gettext("--gateway needs an IP address"))?;
-                options.gateway = Some(text.parse().map_err(|_| {
+                let text = args.value(&arg, || gettext("--gateway needs an IP address"))?;
+                verify.gateway = Some(text.parse().map_err(|_| {
                     fill(&gettext("--gateway needs an IP address, not “{value}”"), &[("value", &text)])
                 })?);
             }
             "--ping" | "--dns" => {
-                let text =
-                    value(fill(&gettext("{option} needs a host name or address"), &[("option", &name)]))?;
+                let text = args.value(&arg, || {
+                    fill(&gettext("{option} needs a host name or address"), &[("option", name)])
+                })?;
                 if !is_host(&text) {
                     return Err(fill(
                         &gettext("{option} needs a host name or address, not “{value}”"),
-                        &[("option", &name), ("value", &text)],
+                        &[("option", name), ("value", &text)],
                     ));
                 }
-                if name == "--ping" { options.ping = Some(text) } else { options.dns = Some(text) }
+                if name == "--ping" { verify.ping = Some(text) } else { verify.dns = Some(text) }
             }
             "--http" => {
-                let text = value(gettext("--http needs an http:// or https:// URL"))?;
+                let text = args.value(&arg, || gettext("--http needs an http:// or https:// URL"))?;
                 let valid = (text.starts_with("http://") || text.starts_with("https://"))
                     && !text.chars().any(char::is_whitespace);
                 if !valid {
@@ -307,21 +362,29 @@ fn parse_verify(mut args: impl Iterator<Item = String>) -> Result<Command, Strin
                         &[("value", &text)],
                     ));
                 }
-                options.http = Some(text);
+                verify.http = Some(text);
             }
-            _ if arg.starts_with('-') || !options.vm.is_empty() => {
-                return Err(fill(&gettext("unknown argument “{arg}”"), &[("arg", &arg)]));
+            _ if arg.whole.starts_with('-') || !verify.vm.is_empty() => {
+                return Err(unknown_argument(&arg.whole));
             }
-            _ => options.vm = arg,
+            _ => verify.vm = arg.whole,
         }
-    }
-    if options.demo && options.connect.is_some() {
-        return Err(gettext("--demo and --connect cannot be used together"));
-    }
-    if options.vm.is_empty() {
+        Ok(None)
+    })?;
+    let shared = match parsed {
+        Parsed::Options(shared) => shared,
+        Parsed::Answer(command) => return Ok(command),
+    };
+    shared.refuse_demo_with_connect()?;
+    if verify.vm.is_empty() {
         return Err(gettext("verify needs the name of a virtual machine"));
     }
-    Ok(Command::Verify(options))
+    Ok(Command::Verify(VerifyOptions {
+        connect: shared.connect,
+        demo: shared.demo,
+        json: shared.json,
+        ..verify
+    }))
 }
 
 pub fn help_text() -> String {
@@ -500,6 +563,18 @@ mod tests {
         assert!(run(&["verify", "vm", "--dns", "a b"]).is_err());
         assert!(run(&["verify", "vm", "--http", "file:///etc/shadow"]).is_err());
         assert!(run(&["verify", "vm", "--gateway", "router"]).is_err());
+    }
+
+    #[test]
+    fn shared_options_are_spelled_alike_and_only_where_they_apply() {
+        for command in ["check", "fix", "verify", "nat", "posture"] {
+            assert_eq!(run(&[command, "--demo", "--help"]), Ok(Command::Help), "{command}");
+            assert!(run(&[command, "--connect="]).is_err(), "{command}");
+        }
+        assert!(run(&["--connect="]).is_err());
+        assert!(run(&["--json"]).is_err());
+        assert!(run(&["verify", "--vm", "a", "b"]).is_err());
+        assert!(run(&["nat", "--vm=a"]).is_err());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use vmnet_doctor_core::network::ForwardMode;
 use vmnet_doctor_core::{Snapshot, snapshot::DomainState};
 use vmnet_doctor_host::helper_api::{ConnectionsReport, ConntrackEntry, Endpoint, HelperClient, ToolStatus};
 
-use crate::cli::Command;
+use crate::cli::{Command, Parsed, Takes, parse_options, unknown_argument};
 use crate::i18n::fill;
 use crate::{check, probe};
 
@@ -36,31 +36,22 @@ pub struct NatOptions {
 
 /// The arguments after `nat`.
 pub fn parse(args: impl Iterator<Item = String>) -> Result<Command, String> {
-    let mut options = NatOptions::default();
-    let mut args = args.peekable();
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        match name.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--demo" => options.demo = true,
-            "--json" => options.json = true,
-            "-c" | "--connect" => match inline.or_else(|| args.next()) {
-                Some(uri) if !uri.trim().is_empty() => options.connect = Some(uri),
-                _ => return Err(gettext("--connect needs a libvirt URI, e.g. qemu:///system")),
-            },
-            _ if arg.starts_with('-') || !options.vm.is_empty() => {
-                return Err(fill(&gettext("unknown argument “{arg}”"), &[("arg", &arg)]));
-            }
-            _ => options.vm = arg,
+    let mut vm = String::new();
+    let parsed = parse_options(args, Takes { vm: false, json: true }, |arg, _| {
+        if arg.whole.starts_with('-') || !vm.is_empty() {
+            return Err(unknown_argument(&arg.whole));
         }
-    }
-    if options.vm.is_empty() {
+        vm = arg.whole;
+        Ok(None)
+    })?;
+    let shared = match parsed {
+        Parsed::Options(shared) => shared,
+        Parsed::Answer(command) => return Ok(command),
+    };
+    if vm.is_empty() {
         return Err(gettext("nat needs the name of a running virtual machine"));
     }
-    Ok(Command::Nat(options))
+    Ok(Command::Nat(NatOptions { connect: shared.connect, demo: shared.demo, vm, json: shared.json }))
 }
 
 /// What was found, before it is printed.
