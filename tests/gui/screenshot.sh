@@ -50,7 +50,8 @@ schema_dir=${GSETTINGS_SCHEMA_DIR:-}
 work=$(mktemp -d)
 pids=()
 cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # The app first, the session bus and X server it uses after it.
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$work"
 }
@@ -75,19 +76,31 @@ printf '[io/github/vmnetdoctor/VmNetDoctor]\nwindow-width=%s\nwindow-height=%s\n
 mkdir -p "$work/home/.config/gtk-4.0"
 printf '[Settings]\ngtk-enable-animations=false\n' >"$work/home/.config/gtk-4.0/settings.ini"
 
-touch "$work/app.log"
-env -i PATH="$PATH" HOME="$work/home" DISPLAY="$display" XDG_RUNTIME_DIR="$work" \
-    GSETTINGS_BACKEND=keyfile ${schema_dir:+GSETTINGS_SCHEMA_DIR="$schema_dir"} \
-    ADW_DEBUG_COLOR_SCHEME="$scheme" GTK_A11Y=none NO_AT_BRIDGE=1 LANG=C.UTF-8 \
-    VMNET_DOCTOR_REPORT_STARTUP=1 GDK_BACKEND=x11 \
-    dbus-run-session -- "$binary" "${app_args[@]}" 2>"$work/app.log" &
+session_env=(PATH="$PATH" HOME="$work/home" DISPLAY="$display" XDG_RUNTIME_DIR="$work"
+    GSETTINGS_BACKEND=keyfile ${schema_dir:+GSETTINGS_SCHEMA_DIR="$schema_dir"}
+    ADW_DEBUG_COLOR_SCHEME="$scheme" GTK_A11Y=none NO_AT_BRIDGE=1 LANG=C.UTF-8)
+# A session bus started here rather than by dbus-run-session, so that
+# cleanup ends it by its PID: killing dbus-run-session leaves its daemon
+# running, holding the caller's output open.
+env -i "${session_env[@]}" dbus-daemon --session --nofork --print-address=1 \
+    >"$work/bus-address" 2>"$work/bus.log" &
 pids+=($!)
+for _ in $(seq 100); do [[ -s "$work/bus-address" ]] && break; sleep 0.05; done
+bus_address=$(head -n1 "$work/bus-address")
+[[ -n "$bus_address" ]] || { echo "the session bus did not start:" >&2; cat "$work/bus.log" >&2; exit 1; }
+
+touch "$work/app.log"
+env -i "${session_env[@]}" DBUS_SESSION_BUS_ADDRESS="$bus_address" \
+    VMNET_DOCTOR_REPORT_STARTUP=1 GDK_BACKEND=x11 \
+    "$binary" "${app_args[@]}" 2>"$work/app.log" &
+app_pid=$!
+pids+=("$app_pid")
 
 # Wait for the app to say it has settled: VM list populated, or error page.
 settled='vm-list-populated|connection-failed'
 for _ in $(seq 600); do
     grep -Eq "$settled" "$work/app.log" && break
-    if ! kill -0 "${pids[1]}" 2>/dev/null; then
+    if ! kill -0 "$app_pid" 2>/dev/null; then
         echo "the app exited early:" >&2; cat "$work/app.log" >&2; exit 1
     fi
     sleep 0.1
