@@ -3,8 +3,10 @@
 # real guest (tests/lab/gui_wizard.py), in a fresh lab (tests/lab/lab.sh);
 # screenshots in target/gui/lab/.
 #
-#   tests/lab/gui-wizard.sh
+#   tests/lab/gui-wizard.sh [--slow]
 #
+# --slow: also the full Debian 13 guest's stale NetworkManager profile, in
+# a second lab (its image built once by tests/lab/debian-guest/build.sh).
 # Needs root (namespaces, libvirtd) and a meson build's compiled schemas
 # (_build/data); ./dev test runs it in the Debian 13 root.
 set -euo pipefail
@@ -26,3 +28,10 @@ tests/lab/build-guest.sh "$LAB_GUEST_DIR"
 started=$SECONDS
 tests/lab/lab.sh python3 tests/lab/gui_wizard.py --shots "$target_dir/gui/lab"
 echo "  the setup wizard's Guest and Verify steps on the lab's guest: $((SECONDS - started)) s"
+if [[ "${1:-}" == --slow ]]; then
+    export LAB_DEBIAN_DIR=$target_dir/lab/debian13
+    tests/lab/debian-guest/build.sh "$LAB_DEBIAN_DIR"
+    started=$SECONDS
+    tests/lab/lab.sh python3 tests/lab/gui_wizard.py --debian --shots "$target_dir/gui/lab"
+    echo "  the setup wizard's Guest step on the Debian 13 guest: $((SECONDS - started)) s"
+fi

@@ -13,9 +13,12 @@ each step of the guide's checklist must be reported as it completes, all
 passing. Then UFW is turned on (its routed deny, the lab's S3): the
 Firewall step must show the problem and the checklist must fail where the
 guest's traffic leaves the host; Cancel stops a run that waits.
-Screenshots land in target/gui/lab/.
+With --debian, instead, the full Debian 13 guest (tests/lab/debian-guest),
+whose only NetworkManager profile is bound to ens3 while its card is
+enp1s0: Inspect Guest must show the problem with its fix (the guide's
+kvm-dhcp profile). Screenshots land in target/gui/lab/.
 
-    tests/lab/gui-wizard.sh [--shots DIR]
+    tests/lab/gui-wizard.sh [--slow] [--shots DIR]
 """
 
 import argparse
@@ -73,7 +76,10 @@ def shoot(shots, name, pairs, settings=(), width=1100, height=720):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shots", default=os.path.join(SOURCE_ROOT, "target", "gui", "lab"))
+    parser.add_argument("--debian", action="store_true", help="the full Debian 13 guest instead")
     options = parser.parse_args()
+    if options.debian:
+        return debian(options.shots)
     # The backend under which UFW's routed deny reaches the guests (S3).
     set_firewall_backend("nftables")
     www, name = ENV["LAB_WWW"], ENV["LAB_WWW_NAME"]
@@ -109,6 +115,24 @@ def main():
         # main window's own C mnemonics).
         cancelled = [("alt+r", "wizard-verify-step address pass"), ("enter", "wizard-check verify cancelled")]
         shoot(options.shots, "wizard-verify-cancelled.png", to_verify + cancelled, settings=targets)
+    except lab.LabError as error:
+        print(f"  FAILED: {error}", flush=True)
+        return 1
+    return 0
+
+
+def debian(shots):
+    """The Debian 13 guest's stale profile, found by the Guest step."""
+    from guest_checks import start_debian  # noqa: PLC0415 (needs the lab's environment)
+    try:
+        booted = start_debian()
+        step(f"the Debian 13 guest's agent answered after {booted:.0f} s")
+        to_guest = [("enter", "wizard-step-shown host-network"), ("enter", "wizard-step-shown firewall"),
+                    ("enter", "wizard-step-shown vm-nic"), ("enter", "wizard-step-shown guest")]
+        # No address (vm-no-ip) because of the profile bound to ens3.
+        stale = "wizard-check guest problem vm-no-ip guest-profile-interface-missing"
+        shoot(shots, "wizard-guest-debian.png", to_guest + [("alt+i", "wizard-check guest running"),
+                                                            waiting(stale)], height=1000)
     except lab.LabError as error:
         print(f"  FAILED: {error}", flush=True)
         return 1

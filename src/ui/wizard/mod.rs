@@ -630,14 +630,20 @@ impl Wizard {
         let state = self.state_of(step);
         if step != StepId::Done {
             page.append(&pages::status_group(&step.purpose(), state, &evaluation.note));
-            if self.reported.get(&step).map(String::as_str) != Some(state.as_str()) {
-                self.reported.insert(step, state.as_str().to_owned());
-                report(&format!("wizard-check {} {}", step.as_str(), state.as_str()));
+            // The state, then the ids of the step's findings.
+            let words: Vec<&str> =
+                std::iter::once(state.as_str()).chain(evaluation.findings.iter().map(|f| f.id)).collect();
+            let words = words.join(" ");
+            if self.reported.get(&step) != Some(&words) {
+                report(&format!("wizard-check {} {words}", step.as_str()));
+                self.reported.insert(step, words);
             }
         }
-        if step == StepId::VmNic {
-            // What the problems below are about.
-            self.vm_picker(&page, sender);
+        // What the problems below are about, or what finds them.
+        match step {
+            StepId::VmNic => self.vm_picker(&page, sender),
+            StepId::Guest => self.inspect_action(&page, sender),
+            _ => {}
         }
         // The problems first, right under the status that counts them.
         if let Some(group) = pages::findings_group(&evaluation.findings, &self.on_fix) {
@@ -652,7 +658,7 @@ impl Wizard {
             }
             StepId::Firewall | StepId::Done => {}
             StepId::VmNic => self.vm_nic_page(&page),
-            StepId::Guest => self.guest_page(&page, sender),
+            StepId::Guest => self.guest_page(&page),
             StepId::Verify => self.live = self.verify_page(&page, sender).map(|group| (page.clone(), group)),
         }
         if step == StepId::Done {
@@ -718,21 +724,26 @@ impl Wizard {
         }
     }
 
-    fn guest_page(&self, page: &gtk::Box, sender: &ComponentSender<Self>) {
+    /// Inspect Guest, or Cancel while the inspection runs.
+    fn inspect_action(&self, page: &gtk::Box, sender: &ComponentSender<Self>) {
+        if matches!(self.inspection, Inspection::Running) {
+            page.append(&working(&gettext("Looking inside the guest…"), sender));
+            return;
+        }
         let running =
             self.vm.as_deref().and_then(|vm| self.snapshot.domain(vm)).is_some_and(|d| d.state.is_active());
-        match &self.inspection {
-            Inspection::Running => page.append(&working(&gettext("Looking inside the guest…"), sender)),
-            Inspection::Done(discovery) => page.append(&pages::discovery_group(discovery)),
-            Inspection::Idle | Inspection::Failed(_) => {}
+        let button = action_button(&gettext("_Inspect Guest"), sender, || WizardMsg::Inspect);
+        button.set_sensitive(running);
+        if !running {
+            button.set_tooltip_text(Some(&gettext("Start the VM first")));
         }
-        if !matches!(self.inspection, Inspection::Running) {
-            let button = action_button(&gettext("_Inspect Guest"), sender, || WizardMsg::Inspect);
-            button.set_sensitive(running);
-            if !running {
-                button.set_tooltip_text(Some(&gettext("Start the VM first")));
-            }
-            page.append(&button);
+        page.append(&button);
+    }
+
+    /// What the guest said about itself.
+    fn guest_page(&self, page: &gtk::Box) {
+        if let Inspection::Done(discovery) = &self.inspection {
+            page.append(&pages::discovery_group(discovery));
         }
     }
 
