@@ -12,12 +12,15 @@ use relm4::{Component, ComponentParts, ComponentSender};
 use vmnet_doctor_core::{Finding, Fix, diagnose};
 use vmnet_doctor_host::firewalld_zone::ZonePlan;
 use vmnet_doctor_host::helper_api::{Action, Plan};
-use vmnet_doctor_libvirt::{Effect, FixPreview, Hypervisor, LibvirtError};
+use vmnet_doctor_libvirt::{Effect, Hypervisor, LibvirtError};
 
 use crate::describe;
 use crate::fixes::describe::{self as fix_text, Advice};
 use crate::fixes::{FixApplied, FixError, FixPlan, Fixer};
 use crate::i18n::fill;
+use crate::ui::dialog_page::{
+    self, Page, button, button_row, code, heading, libvirt_plan, page_box, report_event, text, with_buttons,
+};
 
 /// The connection the fix is made on, the finding it is for and its fix.
 pub struct FixDialogInit {
@@ -140,15 +143,15 @@ impl Component for FixDialog {
                 }
                 match result {
                     Ok(plan) => {
-                        self.show(root, &plan_page(&self.fix, &plan, &sender));
+                        let page = plan_page(&self.fix, &plan, &sender);
+                        self.show_reporting(root, &page, format!("fix-dialog-shown {}", self.finding.id));
                         self.stage = Stage::Planned(plan);
-                        report(&format!("fix-dialog-shown {}", self.finding.id));
                     }
                     Err(error) => {
                         self.stage = Stage::Done;
                         let title = gettext("The Fix Could Not Be Planned");
-                        self.show(root, &failure_page(&title, &fix_text::fix_error(&error), &sender));
-                        report(&format!("fix-dialog-shown {}", self.finding.id));
+                        let page = failure_page(&title, &fix_text::fix_error(&error), &sender);
+                        self.show_reporting(root, &page, format!("fix-dialog-shown {}", self.finding.id));
                     }
                 }
             }
@@ -182,8 +185,8 @@ impl Component for FixDialog {
                         } else {
                             gettext("The Fix Failed")
                         };
-                        self.show(root, &failure_page(&title, &advice, &sender));
-                        report(&format!("fix-applied {} failed", self.finding.id));
+                        let page = failure_page(&title, &advice, &sender);
+                        self.show_reporting(root, &page, format!("fix-applied {} failed", self.finding.id));
                     }
                 }
             }
@@ -201,7 +204,7 @@ impl Component for FixDialog {
                     (Ok(_), false, _) => {
                         let message = fill(&gettext("Fixed: {title}"), &[("title", &self.finding.title)]);
                         let _ = sender.output(FixDialogOutput::Fixed(message));
-                        report(&format!("fix-applied {} gone", self.finding.id));
+                        report_event(&format!("fix-applied {} gone", self.finding.id));
                         root.force_close();
                         return;
                     }
@@ -238,8 +241,7 @@ impl Component for FixDialog {
                         ),
                     ),
                 };
-                self.show(root, &page);
-                report(&format!("fix-applied {} {outcome}", self.finding.id));
+                self.show_reporting(root, &page, format!("fix-applied {} {outcome}", self.finding.id));
             }
         }
     }
@@ -248,26 +250,21 @@ impl Component for FixDialog {
 impl FixDialog {
     /// Puts `page` in the dialog, its main button focused and the default.
     fn show(&self, root: &adw::Dialog, page: &Page) {
-        self.toolbar.set_content(Some(&page.widget));
-        root.set_default_widget(page.focus.as_ref());
-        if let Some(focus) = &page.focus {
-            root.set_focus(Some(focus));
-        }
+        dialog_page::show(root, &self.toolbar, page, None);
+    }
+
+    /// [`Self::show`], then reports `event` for the GUI tests once the page
+    /// takes keys.
+    fn show_reporting(&self, root: &adw::Dialog, page: &Page, event: String) {
+        dialog_page::show(root, &self.toolbar, page, Some(event));
     }
 }
 
-/// A stage's content, and the button that takes the keyboard focus.
-struct Page {
-    widget: gtk::Widget,
-    focus: Option<gtk::Button>,
-}
-
-/// Says on stderr what the dialog did, for the GUI tests
-/// (`VMNET_DOCTOR_REPORT_STARTUP=1`, as `crate::startup` reports).
-fn report(event: &str) {
-    if crate::startup::reporting() {
-        eprintln!("vmnet-doctor: {event}");
-    }
+/// A spinner, what is happening, the steps under way; Cancel while
+/// nothing has been changed yet (`cancel`).
+fn working_page(what: &str, steps: &[String], cancel: Option<&ComponentSender<FixDialog>>) -> Page {
+    let cancel = cancel.map(|sender| button(&gettext("_Cancel"), sender, || FixDialogMsg::Close));
+    dialog_page::working_page(what, steps, cancel)
 }
 
 /// The calls a plan makes, in words, shown while they run.
@@ -280,117 +277,6 @@ fn step_texts(plan: &FixPlan) -> Vec<String> {
         }
         FixPlan::Manual { .. } => Vec::new(),
     }
-}
-
-pub(crate) fn page_box() -> gtk::Box {
-    gtk::Box::builder()
-        .orientation(gtk::Orientation::Vertical)
-        .spacing(12)
-        .margin_top(12)
-        .margin_bottom(18)
-        .margin_start(18)
-        .margin_end(18)
-        .build()
-}
-
-pub(crate) fn text(label: &str) -> gtk::Label {
-    gtk::Label::builder()
-        .label(label)
-        .wrap(true)
-        .wrap_mode(gtk::pango::WrapMode::WordChar)
-        .xalign(0.0)
-        .build()
-}
-
-pub(crate) fn heading(label: &str) -> gtk::Label {
-    let heading = text(label);
-    heading.add_css_class("heading");
-    heading
-}
-
-/// Text to read and copy exactly (XML, commands, file contents).
-pub(crate) fn code(contents: &str) -> gtk::Widget {
-    // A label, not a text view: a wrapping text view measured before its
-    // text was laid out kept a zero height here (a long command showed as
-    // a 12 px strip); a label measures its height for the width it gets.
-    let label = gtk::Label::builder()
-        .label(contents.trim_end_matches('\n'))
-        .selectable(true)
-        .wrap(true)
-        .wrap_mode(gtk::pango::WrapMode::WordChar)
-        .xalign(0.0)
-        .css_classes(["monospace"])
-        .margin_top(6)
-        .margin_bottom(6)
-        .margin_start(6)
-        .margin_end(6)
-        .build();
-    let frame = gtk::Frame::new(None);
-    frame.set_child(Some(&label));
-    frame.upcast()
-}
-
-fn button(
-    label: &str,
-    sender: &ComponentSender<FixDialog>,
-    msg: impl Fn() -> FixDialogMsg + 'static,
-) -> gtk::Button {
-    let button = gtk::Button::with_mnemonic(label);
-    let sender = sender.clone();
-    button.connect_clicked(move |_| sender.input(msg()));
-    button
-}
-
-/// The buttons at the bottom of a page.
-pub(crate) fn button_row(buttons: &[&gtk::Button]) -> gtk::Box {
-    let row = gtk::Box::builder().spacing(12).halign(gtk::Align::End).margin_top(6).build();
-    for button in buttons {
-        button.add_css_class("pill");
-        row.append(*button);
-    }
-    row
-}
-
-/// A scrolled body above a row of buttons.
-pub(crate) fn with_buttons(body: &gtk::Box, buttons: &gtk::Box) -> gtk::Widget {
-    let scrolled = gtk::ScrolledWindow::builder()
-        .hscrollbar_policy(gtk::PolicyType::Never)
-        .propagate_natural_height(true)
-        .vexpand(true)
-        .child(body)
-        .build();
-    let page = gtk::Box::new(gtk::Orientation::Vertical, 0);
-    page.append(&scrolled);
-    buttons.set_margin_start(18);
-    buttons.set_margin_end(18);
-    buttons.set_margin_bottom(18);
-    page.append(buttons);
-    page.upcast()
-}
-
-/// A spinner, what is happening, the steps under way; Cancel while
-/// nothing has been changed yet (`cancel`).
-fn working_page(what: &str, steps: &[String], cancel: Option<&ComponentSender<FixDialog>>) -> Page {
-    let body = page_box();
-    body.set_valign(gtk::Align::Center);
-    let spinner = gtk::Spinner::builder().spinning(true).width_request(32).height_request(32).build();
-    body.append(&spinner);
-    let label = heading(what);
-    label.set_xalign(0.5);
-    body.append(&label);
-    for step in steps {
-        let line = text(step);
-        line.add_css_class("dim-label");
-        body.append(&line);
-    }
-    let focus = cancel.map(|sender| {
-        let cancel = button(&gettext("_Cancel"), sender, || FixDialogMsg::Close);
-        cancel.set_halign(gtk::Align::Center);
-        cancel.add_css_class("pill");
-        body.append(&cancel);
-        cancel
-    });
-    Page { widget: body.upcast(), focus }
 }
 
 /// What applying would change, with Cancel and Apply.
@@ -417,30 +303,15 @@ fn plan_page(fix: &Fix, plan: &FixPlan, sender: &ComponentSender<FixDialog>) -> 
                 body.append(&text(hint));
             }
             cancel.set_label(&gettext("_Close"));
-            return Page { widget: with_buttons(&body, &button_row(&[&cancel])), focus: Some(cancel) };
+            return Page {
+                widget: with_buttons(&body, &button_row(&[&cancel])),
+                focus: Some(cancel.upcast()),
+            };
         }
     }
     let apply = button(&gettext("_Apply"), sender, || FixDialogMsg::Apply);
     apply.add_css_class("suggested-action");
-    Page { widget: with_buttons(&body, &button_row(&[&cancel, &apply])), focus: Some(apply) }
-}
-
-pub(crate) fn libvirt_plan(body: &gtk::Box, preview: &FixPreview) {
-    if preview.is_nothing_to_do() {
-        body.append(&text(&gettext("libvirt already has this change: nothing to do.")));
-        return;
-    }
-    body.append(&heading(&gettext("libvirt calls")));
-    for (number, step) in preview.steps.iter().enumerate() {
-        body.append(&text(&format!("{}. {}", number + 1, fix_text::step(step))));
-    }
-    let (now, after) = fix_text::diff_labels();
-    for change in &preview.changes {
-        body.append(&heading(&fix_text::definition(&change.definition)));
-        body.append(&code(&change.diff(&now, &after)));
-    }
-    body.append(&heading(&gettext("When it takes effect")));
-    body.append(&text(&fix_text::planned_effect(preview.effect)));
+    Page { widget: with_buttons(&body, &button_row(&[&cancel, &apply])), focus: Some(apply.upcast()) }
 }
 
 fn helper_plan(body: &gtk::Box, plan: &Plan) {
@@ -491,23 +362,6 @@ fn result_page(
     hint: Option<&str>,
     sender: &ComponentSender<FixDialog>,
 ) -> Page {
-    let body = page_box();
-    let image = gtk::Image::builder().icon_name(icon).pixel_size(48).build();
-    body.append(&image);
-    let title = text(title);
-    title.set_xalign(0.5);
-    title.set_justify(gtk::Justification::Center);
-    title.add_css_class("title-2");
-    body.append(&title);
-    let message = text(message);
-    message.set_selectable(true);
-    body.append(&message);
-    if let Some(hint) = hint {
-        let hint = text(hint);
-        hint.set_selectable(true);
-        hint.add_css_class("dim-label");
-        body.append(&hint);
-    }
     let close = button(&gettext("_Close"), sender, || FixDialogMsg::Close);
-    Page { widget: with_buttons(&body, &button_row(&[&close])), focus: Some(close) }
+    dialog_page::result_page(icon, title, message, hint, close)
 }

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod connections_dialog;
 pub mod data_path_group;
 pub mod data_path_view;
+pub mod dialog_page;
 pub mod error_page;
 pub mod fact_row;
 pub mod finding_row;

@@ -11,9 +11,9 @@ use relm4::gtk;
 use vmnet_doctor_libvirt::LibvirtFix;
 
 use crate::i18n::fill;
-use crate::ui::fix_dialog::{button_row, heading, page_box, text, with_buttons};
+use crate::ui::dialog_page::{Page, button, button_row, heading, page_box, text, with_buttons};
 use crate::ui::nic_actions::NetworkChoice;
-use crate::ui::vm_action_dialog::{Page, VmActionDialog, VmActionMsg, button};
+use crate::ui::vm_action_dialog::{VmActionDialog, VmActionMsg};
 
 /// The chooser for the card `choice.mac` of `vm`.
 pub fn page(choice: &NetworkChoice, vm: &str, sender: &ComponentSender<VmActionDialog>) -> Page {

@@ -5,8 +5,6 @@
 //! Now shuts the guest down gracefully, waits for libvirt's "stopped"
 //! event, offers Force Off when the guest does not react, and starts it.
 
-use std::cell::Cell;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +19,10 @@ use vmnet_doctor_libvirt::{
 
 use crate::fixes::describe::{self as fix_text, Advice};
 use crate::i18n::fill;
-use crate::ui::fix_dialog::{button_row, heading, libvirt_plan, page_box, text, with_buttons};
+use crate::ui::dialog_page::{
+    self, Page, button, button_row, heading, libvirt_plan, page_box, report_event, result_body, text,
+    with_buttons,
+};
 use crate::ui::network_chooser;
 use crate::ui::nic_actions::{self, VmAction, VmActionRequest};
 
@@ -354,44 +355,7 @@ impl VmActionDialog {
 
     fn show_then(&self, root: &adw::Dialog, page: &Page, event: Option<String>) {
         self.back.set_visible(false);
-        let Some(focus) = page.focus.clone() else {
-            self.toolbar.set_content(Some(&page.widget));
-            root.set_default_widget(None::<&gtk::Widget>);
-            if let Some(event) = event {
-                report_event(&event);
-            }
-            return;
-        };
-        // A page that replaces one whose focused button went away gets no
-        // focus from set_focus, nor from a grab while it maps (GTK clears
-        // the lost focus after): its button grabs it once mapped, on the
-        // next idle turn, and only then does Enter press it.
-        let pending = Rc::new(Cell::new(Some(event)));
-        let grab_when_idle = {
-            let pending = Rc::clone(&pending);
-            move |focus: &gtk::Widget| {
-                let Some(event) = pending.take() else { return };
-                let focus = focus.clone();
-                gtk::glib::idle_add_local_once(move || {
-                    focus.grab_focus();
-                    if let Some(event) = event {
-                        report_event(&event);
-                    }
-                });
-            }
-        };
-        // Mapped now when the dialog shows, later when it is yet to be presented.
-        focus.connect_map({
-            let grab_when_idle = grab_when_idle.clone();
-            move |focus| grab_when_idle(focus)
-        });
-        self.toolbar.set_content(Some(&page.widget));
-        // A button is also the default (Enter); a chosen row activates itself.
-        root.set_default_widget(focus.downcast_ref::<gtk::Button>());
-        root.set_focus(Some(&focus));
-        if focus.is_mapped() {
-            grab_when_idle(&focus);
-        }
+        dialog_page::show(root, &self.toolbar, page, event);
     }
 
     fn shown_event(&self) -> String {
@@ -491,50 +455,10 @@ impl VmActionDialog {
     }
 }
 
-/// A stage's content, and the widget that takes the keyboard focus (its
-/// main button, or the first choice).
-pub(crate) struct Page {
-    pub(crate) widget: gtk::Widget,
-    pub(crate) focus: Option<gtk::Widget>,
-}
-
-/// Says on stderr what the dialog did, for the GUI tests
-/// (`VMNET_DOCTOR_REPORT_STARTUP=1`, as `crate::startup` reports).
-fn report_event(event: &str) {
-    if crate::startup::reporting() {
-        eprintln!("vmnet-doctor: {event}");
-    }
-}
-
-pub(crate) fn button(
-    label: &str,
-    sender: &ComponentSender<VmActionDialog>,
-    msg: impl Fn() -> VmActionMsg + 'static,
-) -> gtk::Button {
-    let button = gtk::Button::with_mnemonic(label);
-    let sender = sender.clone();
-    button.connect_clicked(move |_| sender.input(msg()));
-    button
-}
-
 /// A spinner and what is happening; Cancel when leaving is safe.
 fn working_page(what: &str, cancel: Option<&ComponentSender<VmActionDialog>>) -> Page {
-    let body = page_box();
-    body.set_valign(gtk::Align::Center);
-    let spinner = gtk::Spinner::builder().spinning(true).width_request(32).height_request(32).build();
-    body.append(&spinner);
-    let label = heading(what);
-    label.set_xalign(0.5);
-    label.set_justify(gtk::Justification::Center);
-    body.append(&label);
-    let focus = cancel.map(|sender| {
-        let cancel = button(&gettext("_Cancel"), sender, || VmActionMsg::Close);
-        cancel.set_halign(gtk::Align::Center);
-        cancel.add_css_class("pill");
-        body.append(&cancel);
-        cancel
-    });
-    Page { widget: body.upcast(), focus: focus.map(Cast::upcast) }
+    let cancel = cancel.map(|sender| button(&gettext("_Cancel"), sender, || VmActionMsg::Close));
+    dialog_page::working_page(what, &[], cancel)
 }
 
 /// The change in words, libvirt's calls and XML diff, when it takes effect;
@@ -644,28 +568,6 @@ fn not_stopped_page(vm: &str, sender: &ComponentSender<VmActionDialog>) -> Page 
 }
 
 fn failure_page(title: &str, advice: &Advice, sender: &ComponentSender<VmActionDialog>) -> Page {
-    let body = result_body("dialog-error-symbolic", title, &advice.message, advice.hint.as_deref());
     let close = button(&gettext("_Close"), sender, || VmActionMsg::Close);
-    Page { widget: with_buttons(&body, &button_row(&[&close])), focus: Some(close.upcast()) }
-}
-
-/// An icon, a title, what happened and what to do.
-fn result_body(icon: &str, title: &str, message: &str, hint: Option<&str>) -> gtk::Box {
-    let body = page_box();
-    body.append(&gtk::Image::builder().icon_name(icon).pixel_size(48).build());
-    let title = text(title);
-    title.set_xalign(0.5);
-    title.set_justify(gtk::Justification::Center);
-    title.add_css_class("title-2");
-    body.append(&title);
-    let message = text(message);
-    message.set_selectable(true);
-    body.append(&message);
-    if let Some(hint) = hint {
-        let hint = text(hint);
-        hint.set_selectable(true);
-        hint.add_css_class("dim-label");
-        body.append(&hint);
-    }
-    body
+    dialog_page::result_page("dialog-error-symbolic", title, &advice.message, advice.hint.as_deref(), close)
 }
