@@ -56,9 +56,11 @@ impl Progress {
         })
     }
 
-    /// Whether the wizard should open by itself (never completed nor dismissed).
+    /// Whether the wizard should open by itself: never completed nor
+    /// dismissed, and settings that will remember it was shown (GLib's
+    /// memory backend forgets at exit: every start would be a first run).
     pub fn first_run(&self) -> bool {
-        self.state() == Some(SetupState::New)
+        self.state() == Some(SetupState::New) && self.settings.as_ref().is_some_and(remembers)
     }
 
     pub fn set_state(&self, state: SetupState) {
@@ -109,6 +111,10 @@ impl Progress {
     }
 }
 
+fn remembers(settings: &gio::Settings) -> bool {
+    settings.property::<gio::SettingsBackend>("backend").type_().name() != "GMemorySettingsBackend"
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -118,7 +124,8 @@ mod tests {
     use crate::config::SCHEMA_ID;
 
     /// The app's real schema (or `xml` in its place), compiled by GLib's
-    /// own compiler, with settings kept in memory.
+    /// own compiler, with settings kept in a keyfile as GLib's keyfile
+    /// backend writes it.
     fn settings(xml: Option<&str>) -> Result<(tempfile::TempDir, gio::Settings), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let source_dir = match xml {
@@ -137,7 +144,8 @@ mod tests {
         assert!(status.success(), "glib-compile-schemas failed on {}", source_dir.display());
         let source = gio::SettingsSchemaSource::from_directory(dir.path(), None, false)?;
         let schema = source.lookup(SCHEMA_ID, false).ok_or("the schema was not compiled")?;
-        let backend = gio::memory_settings_backend_new();
+        let keyfile = dir.path().join("keyfile");
+        let backend = gio::keyfile_settings_backend_new(&keyfile.to_string_lossy(), "/", None);
         Ok((dir, gio::Settings::new_full(&schema, Some(&backend), None)))
     }
 
@@ -152,6 +160,17 @@ mod tests {
         progress.set_state(SetupState::Done);
         assert_eq!(progress.state(), Some(SetupState::Done));
         assert_eq!(settings.string("setup-state"), "done");
+        Ok(())
+    }
+
+    #[test]
+    fn settings_that_forget_at_exit_never_open_it_by_themselves() -> Result<(), Box<dyn std::error::Error>> {
+        let (_dir, settings) = settings(None)?;
+        let schema = settings.settings_schema().ok_or("no schema")?;
+        let memory = gio::memory_settings_backend_new();
+        let progress = Progress::new(Some(gio::Settings::new_full(&schema, Some(&memory), None)));
+        assert_eq!(progress.state(), Some(SetupState::New));
+        assert!(!progress.first_run());
         Ok(())
     }
 
