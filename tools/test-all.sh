@@ -45,6 +45,13 @@ lab_phases() {
     # S1 and S3 fixed by clicking in the setup wizard as the desktop user
     # (`tests/lab/gui-fixes.sh --via host-page` does it on the Host page).
     phase "lab: S1 and S3 fixed in the setup wizard (GUI)" tests/lab/gui-fixes.sh
+    # The wizard's Guest and Verify steps on the real guest: the checklist
+    # step by step, UFW's routed deny seen there, Cancel.
+    if [[ $run_slow -eq 1 ]]; then
+        phase "lab: setup wizard, guest and checklist, Debian 13 (GUI, --slow)" tests/lab/gui-wizard.sh --slow
+    else
+        phase "lab: setup wizard, guest and checklist (GUI)" tests/lab/gui-wizard.sh
+    fi
     # Writes data/screenshots/data-path.png: the lab with UFW's routed deny.
     phase "lab: data path and NAT table in the app" tests/lab/gui-data-path.sh
     if [[ $run_slow -eq 1 ]]; then
@@ -164,7 +171,21 @@ a11y() { env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" python3 "tests/gui/a11y
 phase "GUI a11y: audit (names, focus, Tab, 360 px)" a11y audit.py
 phase "GUI a11y: Fix by clicking, finding gone (demo)" a11y fix_by_clicking.py network-inactive network-not-autostarted
 phase "GUI a11y: setup wizard (demo)" a11y wizard.py
-phase "GUI a11y: setup wizard at 360 px" a11y wizard.py --width 360 --height 720 --shots target/gui/wizard-narrow
+# The setup wizard by its keyboard mnemonics: opening by itself on a first
+# run, the Verify step without a guest agent, the Done summary, 360 px dark.
+to_verify=(--keys enter --then-expect "wizard-step-shown host-network" --keys enter --then-expect "wizard-step-shown firewall"
+    --keys enter --then-expect "wizard-step-shown vm-nic" --keys enter --then-expect "wizard-step-shown guest"
+    --keys enter --then-expect "wizard-step-shown verify")
+phase "GUI: setup wizard, first run" gui target/gui/wizard-first-run.png --first-run \
+    --keys enter --then-expect "wizard-step-shown host-network" -- --demo --vm kali-linux
+phase "GUI: setup wizard, Verify without agent" gui target/gui/wizard-verify.png "${to_verify[@]}" \
+    --keys alt+r --then-expect "wizard-check verify problem" -- --demo --vm kali-linux --setup
+phase "GUI: setup wizard, Done" gui target/gui/wizard-done.png "${to_verify[@]}" --keys alt+r \
+    --then-expect "wizard-check verify problem" --keys "tab alt+n" --then-expect \
+    "wizard-summary connection=ok host-network=problem firewall=not-checked vm-nic=problem guest=not-checked verify=problem" \
+    -- --demo --vm kali-linux --setup
+phase "GUI: setup wizard, 360 px, dark" gui target/gui/wizard-narrow-dark.png --width 360 --height 640 --dark \
+    "${to_verify[@]}" --keys alt+r --then-expect "wizard-check verify problem" -- --demo --vm kali-linux --setup
 # NIC and VM actions through libvirt: planned, applied, Restart Now.
 phase "GUI: NIC action plan (Xvfb)" gui target/gui/nic-action.png --keys "alt+h v" \
     --then-expect "vm-action-shown model" -- --demo --vm win11
