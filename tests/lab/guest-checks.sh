@@ -13,15 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 [[ $(id -u) -eq 0 ]] || { echo "tests/lab/guest-checks.sh: needs root" >&2; exit 2; }
 
-cargo build --locked -p vmnet-doctor -p vmnet-doctor-helper --bins
-target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-export LAB_DOCTOR=$target_dir/debug/vmnet-doctor
-export LAB_HELPER=$target_dir/debug/vmnet-doctor-helper
-export LAB_GUEST_DIR=$target_dir/lab/guest
-export LAB_CACHE_DIR=$target_dir/lab/cache
+source tests/lab/env.sh --cli
 export LAB_DEBIAN_DIR=$target_dir/lab/debian13
-tests/lab/build-guest.sh "$LAB_GUEST_DIR"
 if [[ "${1:-}" == --slow || "${1:-}" == --capture || " $* " == *" D1-"* ]]; then
     started=$SECONDS
     tests/lab/debian-guest/build.sh "$LAB_DEBIAN_DIR"

@@ -1,0 +1,31 @@
+# Sourced by the lab's runners (tests/lab/*.sh), from the repository's root
+# and as root: builds the app and the helper, exports what tests/lab/lab.sh
+# needs (LAB_DOCTOR, LAB_HELPER, LAB_GUEST_DIR, LAB_CACHE_DIR) and builds
+# the tiny guest. Sets target_dir, Cargo's target directory.
+#
+#   source tests/lab/env.sh --cli    for the command-line tests
+#   source tests/lab/env.sh --gui    also the app's compiled GSettings schema
+#                                    (GSETTINGS_SCHEMA_DIR, a meson build's)
+#
+# The mode is required: sourced without arguments, this file would see the
+# runner's own.
+# A LAB_DOCTOR set by the caller wins (an app built elsewhere).
+# shellcheck shell=bash
+case "${1:-}" in
+    --cli | --gui) ;;
+    *) echo "tests/lab/env.sh: source it with --cli or --gui" >&2; exit 2 ;;
+esac
+
+cargo build --locked -p vmnet-doctor -p vmnet-doctor-helper --bins
+target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+export LAB_DOCTOR=${LAB_DOCTOR:-$target_dir/debug/vmnet-doctor}
+export LAB_HELPER=$target_dir/debug/vmnet-doctor-helper
+export LAB_GUEST_DIR=$target_dir/lab/guest
+export LAB_CACHE_DIR=$target_dir/lab/cache
+if [[ "${1:-}" == --gui ]]; then
+    export GSETTINGS_SCHEMA_DIR=${GSETTINGS_SCHEMA_DIR:-$PWD/_build/data}
+    [[ -f "$GSETTINGS_SCHEMA_DIR/gschemas.compiled" ]] ||
+        { echo "no compiled schema in $GSETTINGS_SCHEMA_DIR (meson compile -C _build)" >&2; exit 2; }
+fi
+tests/lab/build-guest.sh "$LAB_GUEST_DIR"
