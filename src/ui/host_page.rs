@@ -18,16 +18,15 @@ use vmnet_doctor_core::{Fact, Finding, ForwardMode, Snapshot, Subject};
 use crate::connections;
 use crate::i18n::fill;
 use crate::ui::fact_row::{self, Health};
+use crate::ui::groups_page::GroupsPage;
 use crate::ui::{finding_row, firewall_group, network_row};
 
 #[derive(Debug)]
 pub struct HostPage {
-    /// The groups currently shown, replaced on every snapshot.
-    groups: Vec<adw::PreferencesGroup>,
+    page: GroupsPage,
     /// Each network's row, so a row the user opened stays open when the
     /// next snapshot (a refresh, a libvirt event) rebuilds the page.
     network_rows: Vec<(String, adw::ExpanderRow)>,
-    has_host: bool,
 }
 
 /// What the page shows: the snapshot, its findings (all of them; the page
@@ -45,46 +44,22 @@ pub enum HostPageMsg {
     Clear,
 }
 
-#[relm4::component(pub)]
 impl SimpleComponent for HostPage {
     type Init = ();
     type Input = HostPageMsg;
     /// A finding's Fix… button was pressed.
     type Output = Finding;
+    type Root = gtk::Stack;
+    type Widgets = ();
 
-    view! {
-        gtk::Stack {
-            set_transition_type: gtk::StackTransitionType::Crossfade,
-
-            add_named[Some("none")] = &adw::StatusPage {
-                set_icon_name: Some("network-server-symbolic"),
-                set_title: &gettext("No Connection"),
-            },
-            add_named[Some("host")] = &gtk::ScrolledWindow {
-                set_hscrollbar_policy: gtk::PolicyType::Never,
-                adw::Clamp {
-                    set_maximum_size: 720,
-                    #[name = "groups_box"]
-                    gtk::Box {
-                        set_orientation: gtk::Orientation::Vertical,
-                        set_spacing: 24,
-                        set_margin_top: 24,
-                        set_margin_bottom: 24,
-                        set_margin_start: 12,
-                        set_margin_end: 12,
-                    },
-                },
-            },
-            // After the children, so the first call finds its page.
-            #[watch]
-            set_visible_child_name: if model.has_host { "host" } else { "none" },
-        }
+    fn init_root() -> gtk::Stack {
+        gtk::Stack::new()
     }
 
-    fn init(_: (), root: Self::Root, _sender: ComponentSender<Self>) -> ComponentParts<Self> {
-        let model = HostPage { groups: Vec::new(), network_rows: Vec::new(), has_host: false };
-        let widgets = view_output!();
-        ComponentParts { model, widgets }
+    fn init(_: (), root: gtk::Stack, _sender: ComponentSender<Self>) -> ComponentParts<Self> {
+        let status = GroupsPage::status("network-server-symbolic", &gettext("No Connection"), None);
+        let model = HostPage { page: GroupsPage::new(&root, &status), network_rows: Vec::new() };
+        ComponentParts { model, widgets: () }
     }
 
     fn update(&mut self, msg: HostPageMsg, sender: ComponentSender<Self>) {
@@ -103,29 +78,17 @@ impl SimpleComponent for HostPage {
                     .collect();
                 let (networks, network_rows) = networks(&snapshot, &findings, now, &open);
                 self.network_rows = network_rows;
-                self.groups = vec![
+                self.page.show(&[
                     overview(&snapshot, &connection),
                     problems(&snapshot, &findings, sender.output_sender()),
                     networks,
                     firewall_group::build(&snapshot),
-                ];
-                self.has_host = true;
+                ]);
             }
             HostPageMsg::Clear => {
-                self.groups.clear();
+                self.page.clear();
                 self.network_rows.clear();
-                self.has_host = false;
             }
-        }
-    }
-
-    fn post_view() {
-        // Swap the groups for the ones of the snapshot now shown.
-        while let Some(child) = groups_box.first_child() {
-            groups_box.remove(&child);
-        }
-        for group in &model.groups {
-            groups_box.append(group);
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod finding_row;
 pub mod firewall_group;
 pub mod first_connection;
 pub mod fix_dialog;
+pub mod groups_page;
 pub mod host_page;
 pub mod host_row;
 pub mod live;

@@ -11,14 +11,13 @@ use vmnet_doctor_core::{DomainSnapshot, Finding, Snapshot};
 
 use crate::describe;
 use crate::i18n::fill;
+use crate::ui::groups_page::GroupsPage;
 use crate::ui::nic_actions::{self, ActionSink};
 use crate::ui::{data_path_group, finding_row, nic_group};
 
 #[derive(Debug)]
 pub struct VmPage {
-    /// The groups currently shown, removed when another VM is shown.
-    groups: Vec<adw::PreferencesGroup>,
-    has_vm: bool,
+    page: GroupsPage,
     /// Where the VM's and the cards' menus send what the user picked.
     on_action: ActionSink,
 }
@@ -30,76 +29,42 @@ pub enum VmPageMsg {
     Clear,
 }
 
-#[relm4::component(pub)]
 impl SimpleComponent for VmPage {
     type Init = ActionSink;
     type Input = VmPageMsg;
     /// A finding's Fix… button was pressed.
     type Output = Finding;
+    type Root = gtk::Stack;
+    type Widgets = ();
 
-    view! {
-        gtk::Stack {
-            set_transition_type: gtk::StackTransitionType::Crossfade,
-
-            add_named[Some("none")] = &adw::StatusPage {
-                set_icon_name: Some("computer-symbolic"),
-                set_title: &gettext("No VM Selected"),
-                set_description: Some(&gettext("Choose a virtual machine to see its network cards.")),
-            },
-            add_named[Some("vm")] = &gtk::ScrolledWindow {
-                set_hscrollbar_policy: gtk::PolicyType::Never,
-                adw::Clamp {
-                    set_maximum_size: 720,
-                    #[name = "groups_box"]
-                    gtk::Box {
-                        set_orientation: gtk::Orientation::Vertical,
-                        set_spacing: 24,
-                        set_margin_top: 24,
-                        set_margin_bottom: 24,
-                        set_margin_start: 12,
-                        set_margin_end: 12,
-                    },
-                },
-            },
-            // After the children, so the first call finds its page.
-            #[watch]
-            set_visible_child_name: if model.has_vm { "vm" } else { "none" },
-        }
+    fn init_root() -> gtk::Stack {
+        gtk::Stack::new()
     }
 
-    fn init(on_action: ActionSink, root: Self::Root, _sender: ComponentSender<Self>) -> ComponentParts<Self> {
-        let model = VmPage { groups: Vec::new(), has_vm: false, on_action };
-        let widgets = view_output!();
-        ComponentParts { model, widgets }
+    fn init(on_action: ActionSink, root: gtk::Stack, _sender: ComponentSender<Self>) -> ComponentParts<Self> {
+        let status = GroupsPage::status(
+            "computer-symbolic",
+            &gettext("No VM Selected"),
+            Some(&gettext("Choose a virtual machine to see its network cards.")),
+        );
+        let model = VmPage { page: GroupsPage::new(&root, &status), on_action };
+        ComponentParts { model, widgets: () }
     }
 
     fn update(&mut self, msg: VmPageMsg, sender: ComponentSender<Self>) {
         match msg {
             VmPageMsg::Show(shown) => {
                 let (domain, snapshot, findings) = *shown;
-                self.groups = std::iter::once(overview(&domain, &self.on_action))
+                let groups: Vec<_> = std::iter::once(overview(&domain, &self.on_action))
                     .chain(problems(&findings, sender.output_sender()))
                     .chain(domain.interfaces().iter().enumerate().map(|(i, nic)| {
                         data_path_group::build(i, nic, &domain, &snapshot, &findings, sender.output_sender())
                     }))
                     .chain(nic_groups(&domain, &snapshot, &self.on_action))
                     .collect();
-                self.has_vm = true;
+                self.page.show(&groups);
             }
-            VmPageMsg::Clear => {
-                self.groups.clear();
-                self.has_vm = false;
-            }
-        }
-    }
-
-    fn post_view() {
-        // Swap the groups for the ones of the VM now shown.
-        while let Some(child) = groups_box.first_child() {
-            groups_box.remove(&child);
-        }
-        for group in &model.groups {
-            groups_box.append(group);
+            VmPageMsg::Clear => self.page.clear(),
         }
     }
 }
