@@ -21,6 +21,29 @@ pub(crate) struct Page {
     pub(crate) focus: Option<gtk::Widget>,
 }
 
+/// A dialog with room for a plan's XML diff.
+pub(crate) fn dialog() -> adw::Dialog {
+    adw::Dialog::builder().content_width(640).content_height(560).build()
+}
+
+/// Puts a toolbar view under `header` in the dialog, for [`show`] to fill,
+/// and has the dialog send `closed` once it is closed.
+pub(crate) fn frame<C: Component>(
+    root: &adw::Dialog,
+    header: &adw::HeaderBar,
+    sender: &ComponentSender<C>,
+    closed: impl Fn() -> C::Output + 'static,
+) -> adw::ToolbarView {
+    let toolbar = adw::ToolbarView::new();
+    toolbar.add_top_bar(header);
+    root.set_child(Some(&toolbar));
+    let sender = sender.clone();
+    root.connect_closed(move |_| {
+        let _ = sender.output(closed());
+    });
+    toolbar
+}
+
 /// Puts `page` in the dialog, its focus widget focused and, when it is a
 /// button, the default; then reports `event` for the GUI tests once the
 /// page takes keys.

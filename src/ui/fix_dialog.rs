@@ -83,21 +83,13 @@ impl Component for FixDialog {
     type Widgets = ();
 
     fn init_root() -> adw::Dialog {
-        adw::Dialog::builder().content_width(640).content_height(560).build()
+        dialog_page::dialog()
     }
 
     fn init(init: FixDialogInit, root: adw::Dialog, sender: ComponentSender<Self>) -> ComponentParts<Self> {
         let FixDialogInit { hypervisor, finding, fix } = init;
         root.set_title(&fill(&gettext("Fix: {title}"), &[("title", &finding.title)]));
-        let toolbar = adw::ToolbarView::new();
-        toolbar.add_top_bar(&adw::HeaderBar::new());
-        root.set_child(Some(&toolbar));
-        root.connect_closed({
-            let sender = sender.clone();
-            move |_| {
-                let _ = sender.output(FixDialogOutput::Closed);
-            }
-        });
+        let toolbar = dialog_page::frame(&root, &adw::HeaderBar::new(), &sender, || FixDialogOutput::Closed);
         let model = FixDialog { hypervisor, finding, fix, stage: Stage::Planning, applied: None, toolbar };
         model.show(
             &root,

@@ -135,13 +135,12 @@ impl Component for VmActionDialog {
     type Widgets = ();
 
     fn init_root() -> adw::Dialog {
-        adw::Dialog::builder().content_width(640).content_height(560).build()
+        dialog_page::dialog()
     }
 
     fn init(init: VmActionInit, root: adw::Dialog, sender: ComponentSender<Self>) -> ComponentParts<Self> {
         let VmActionInit { hypervisor, request } = init;
         root.set_title(&nic_actions::title(&request));
-        let toolbar = adw::ToolbarView::new();
         let header = adw::HeaderBar::new();
         let back = gtk::Button::builder().icon_name("go-previous-symbolic").visible(false).build();
         let back_name = gettext("Back to the Networks");
@@ -152,14 +151,7 @@ impl Component for VmActionDialog {
             move |_| sender.input(VmActionMsg::Back)
         });
         header.pack_start(&back);
-        toolbar.add_top_bar(&header);
-        root.set_child(Some(&toolbar));
-        root.connect_closed({
-            let sender = sender.clone();
-            move |_| {
-                let _ = sender.output(VmActionOutput::Closed);
-            }
-        });
+        let toolbar = dialog_page::frame(&root, &header, &sender, || VmActionOutput::Closed);
         let mut model = VmActionDialog {
             hypervisor,
             request,
