@@ -160,7 +160,8 @@ phase "GUI: Host page, 360 px, dark" gui target/gui/host-page-narrow-dark.png --
     --keys ctrl+h --then-expect host-page-shown
 phase "GUI: Fix dialog (Xvfb)" gui data/screenshots/fix-dialog.png --keys "ctrl+h alt+f enter" \
     --then-expect "fix-dialog-shown network-inactive"
-phase "GUI: Fix at next boot" gui target/gui/fix-next-boot.png --keys alt+f \
+# Alt+F focuses the first Fix… (the data path's hop has another), Enter opens it.
+phase "GUI: Fix at next boot" gui target/gui/fix-next-boot.png --keys "alt+f enter" \
     --then-expect "fix-dialog-shown nic-model-not-virtio" --keys enter \
     --then-expect "fix-applied nic-model-not-virtio next-boot" -- --demo --vm win11
 phase "GUI: Fix dialog, 360 px, dark" gui target/gui/fix-dialog-narrow-dark.png --width 360 --height 640 --dark \

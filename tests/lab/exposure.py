@@ -302,7 +302,7 @@ def inside(directory):
     lab.sh("sed -i '/^firewall_backend/d' /etc/libvirt/network.conf && "
            "echo 'firewall_backend = \"nftables\"' >>/etc/libvirt/network.conf")
     lab.sh("kill $(cat /run/libvirtd.pid)")
-    lab.wait_for("libvirtd to stop", lambda: lab.sh("pgrep -x libvirtd", check=False) == "", 20)
+    lab.wait_for("libvirtd to stop", lambda: lab.sh("pgrep -x libvirtd", check=False) == "", 60)
     lab.sh("start_libvirtd")
     lab.start_guest()
     lab.expect_network_works()

@@ -13,17 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 [[ $(id -u) -eq 0 ]] || { echo "tests/lab/gui-wizard.sh: needs root" >&2; exit 2; }
 
-cargo build --locked -p vmnet-doctor -p vmnet-doctor-helper --bins
-target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-export LAB_DOCTOR=${LAB_DOCTOR:-$target_dir/debug/vmnet-doctor}
-export LAB_HELPER=$target_dir/debug/vmnet-doctor-helper
-export LAB_GUEST_DIR=$target_dir/lab/guest
-export LAB_CACHE_DIR=$target_dir/lab/cache
-export GSETTINGS_SCHEMA_DIR=${GSETTINGS_SCHEMA_DIR:-$PWD/_build/data}
-[[ -f "$GSETTINGS_SCHEMA_DIR/gschemas.compiled" ]] ||
-    { echo "no compiled schema in $GSETTINGS_SCHEMA_DIR (meson compile -C _build)" >&2; exit 2; }
-tests/lab/build-guest.sh "$LAB_GUEST_DIR"
+source tests/lab/env.sh --gui
 
 started=$SECONDS
 tests/lab/lab.sh python3 tests/lab/gui_wizard.py --shots "$target_dir/gui/lab"
