@@ -595,7 +595,11 @@ impl Wizard {
                     Outcome::Problem | Outcome::Skipped if !now.findings.is_empty() => {
                         now.findings.iter().map(|f| f.title.as_str()).collect::<Vec<_>>().join("; ")
                     }
-                    Outcome::Problem | Outcome::NotChecked => now.note,
+                    // The note's first line says what stands; the rest is
+                    // advice for the step's own page ("the commands below").
+                    Outcome::Problem | Outcome::NotChecked => {
+                        now.note.lines().next().unwrap_or_default().to_owned()
+                    }
                     Outcome::Ok | Outcome::Fixed | Outcome::Skipped => String::new(),
                 };
                 (step, outcome, detail)
