@@ -216,7 +216,7 @@ phase "GUI: NAT table on the demo" gui target/gui/nat-table-demo.png --keys alt+
     --then-expect "connections-unavailable fedora-workstation not-local" -- --demo --vm fedora-workstation
 phase "GUI: security posture, 360 px, dark" gui target/gui/security-narrow-dark.png --width 360 --height 640 --dark \
     --keys alt+t --then-expect "posture-shown fedora-workstation" \
-    --keys alt+s --then-expect "posture-shown fedora-workstation private-address-space=holds" \
+    --keys alt+s --then-expect "security-page-shown fedora-workstation no-port-forwarding=unknown fixes-open-nothing-inbound=unknown no-inbound-to-vms=unknown private-address-space=holds" \
     -- --demo --vm fedora-workstation
 phase "GUI: data path through AT-SPI" env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" python3 tests/gui/data_path_a11y.py
 if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then

@@ -127,6 +127,15 @@ pub fn present(parent: &impl IsA<gtk::Widget>, card: CardTraffic) {
     toolbar.add_top_bar(&header);
     toolbar.set_content(Some(&stack));
     dialog.set_child(Some(&toolbar));
+    if crate::startup::reporting() {
+        // `security-page-shown VM ID=STATUS…` once the Security page is on screen.
+        let line = posture_line(&card).replacen("posture-shown", "security-page-shown", 1);
+        stack.connect_visible_child_name_notify(move |stack| {
+            if stack.visible_child_name().as_deref() == Some("security") {
+                report_when_shown(&security, line.clone());
+            }
+        });
+    }
 
     let view = Rc::new(TableView {
         card,
