@@ -8,6 +8,7 @@ mod describe;
 mod fix_cli;
 mod fixes;
 mod i18n;
+mod memory;
 mod nat_cli;
 mod posture_cli;
 mod probe;

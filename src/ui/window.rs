@@ -804,6 +804,12 @@ impl Window {
 
     /// Fills the sidebar, keeping the selected VM when it still exists.
     fn show_snapshot(&mut self, snapshot: Snapshot) {
+        // Once the pages have dropped the previous snapshot and the list
+        // is painted: give what the refresh freed back (src/memory.rs).
+        glib::idle_add_local_full(glib::Priority::LOW, || {
+            crate::memory::release_freed_heap();
+            glib::ControlFlow::Break
+        });
         let keep = self.selected.take().or_else(|| self.initial_vm.take());
         self.findings = diagnose(&snapshot);
         let findings = &self.findings;
