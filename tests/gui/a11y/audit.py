@@ -28,7 +28,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from session import Desktop, SessionError  # noqa: E402
+from session import Desktop, run_test  # noqa: E402
 
 # Roles a user acts on. A "button" that only wraps the toggle button of a
 # GtkMenuButton is checked for its name; the toggle inside takes the focus.
@@ -257,11 +257,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (AuditError, SessionError) as error:
-        sys.exit(f"FAILED: {error}")
-    except Exception as error:  # tree.TreeError, from a module imported late
-        if type(error).__name__ != "TreeError":
-            raise
-        sys.exit(f"FAILED: {error}")
+    run_test(main, AuditError)

@@ -22,7 +22,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from session import Desktop, SessionError  # noqa: E402
+from session import Desktop, SessionError, run_test  # noqa: E402
 
 STARTED = time.monotonic()
 
@@ -139,11 +139,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except SessionError as error:
-        sys.exit(f"FAILED: {error}")
-    except Exception as error:  # tree.TreeError, from a module imported late
-        if type(error).__name__ != "TreeError":
-            raise
-        sys.exit(f"FAILED: {error}")
+    run_test(main)

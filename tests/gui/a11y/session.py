@@ -19,6 +19,7 @@ import queue
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -31,6 +32,20 @@ WARNINGS = re.compile(r"CRITICAL|Gtk-WARNING|Adwaita-WARNING")
 
 class SessionError(Exception):
     pass
+
+
+def run_test(main, *failures):
+    """Runs a test's MAIN: a SessionError, tree's TreeError or one of
+    FAILURES ends it with "FAILED: …" and exit status 1; anything else is a
+    bug in the test and keeps its traceback."""
+    try:
+        main()
+    except (SessionError, *failures) as error:
+        sys.exit(f"FAILED: {error}")
+    except Exception as error:  # tree.TreeError, from a module imported late
+        if type(error).__name__ != "TreeError":
+            raise
+        sys.exit(f"FAILED: {error}")
 
 
 class Desktop:

@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from audit import AuditError, audit, expect_width_at_most, stop_clean  # noqa: E402
-from session import Desktop, SessionError  # noqa: E402
+from session import Desktop, run_test  # noqa: E402
 
 
 def main():
@@ -120,11 +120,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (AuditError, SessionError) as error:
-        sys.exit(f"FAILED: {error}")
-    except Exception as error:  # tree.TreeError, from a module imported late
-        if type(error).__name__ != "TreeError":
-            raise
-        sys.exit(f"FAILED: {error}")
+    run_test(main, AuditError)

@@ -32,7 +32,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from audit import AuditError, audit, expect_width_at_most  # noqa: E402
 from fix_by_clicking import expect_plan_readable, finding_titles  # noqa: E402
-from session import Desktop, SessionError  # noqa: E402
+from session import Desktop, SessionError, run_test  # noqa: E402
 
 STEPS = ["connection", "host-network", "firewall", "vm-nic", "guest", "verify", "done"]
 # The pages worth showing in README.md and the metainfo.
@@ -207,11 +207,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (AuditError, SessionError) as error:
-        sys.exit(f"FAILED: {error}")
-    except Exception as error:  # tree.TreeError, from a module imported late
-        if type(error).__name__ != "TreeError":
-            raise
-        sys.exit(f"FAILED: {error}")
+    run_test(main, AuditError)
