@@ -22,44 +22,21 @@ target/gui/lab/data-path-*.png.
 
 import argparse
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import app_shot  # noqa: E402
 import labkit as lab  # noqa: E402
 from scenarios import set_firewall_backend, step  # noqa: E402
 
 ENV = lab.ENV
 SOURCE_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SCREENSHOT = os.path.join(SOURCE_ROOT, "tests", "gui", "screenshot.sh")
 
 
 def shoot(shots, name, *pairs, width=1100, height=720):
-    """The app as the desktop user on the guest; PAIRS are (keys, expected
-    report) as screenshot.sh takes them. The capture lands in SHOTS/NAME."""
-    uid = ENV["LAB_UID"]
-    user_dir = tempfile.mkdtemp(prefix="data-path-")
-    os.chown(user_dir, int(uid), int(uid))
-    args = []
-    for keys, expected in pairs:
-        args += ["--keys", keys, "--then-expect", expected]
-    env = [
-        "env", "-i", f"HOME={ENV['LAB_STATE']}/home", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
-        f"GSETTINGS_SCHEMA_DIR={ENV['GSETTINGS_SCHEMA_DIR']}",
-    ]
-    output = os.path.join(user_dir, name)
-    done = subprocess.run(
-        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *env, SCREENSHOT, ENV["LAB_DOCTOR"],
-         output, "--width", str(width), "--height", str(height), *args,
-         "--", "--connect", ENV["LAB_URI"], "--vm", lab.GUEST],
-        cwd=SOURCE_ROOT, timeout=300)
-    if done.returncode != 0:
-        raise lab.LabError(f"the app did not show what was expected for {name} (exit {done.returncode}; above)")
-    os.makedirs(shots, exist_ok=True)
-    shutil.copy(output, os.path.join(shots, name))
-    step(f"{name}: the app reported {', '.join(expected for _, expected in pairs)}")
+    """The app as the desktop user on the guest's page; PAIRS are (keys,
+    expected report) as screenshot.sh takes them."""
+    app_shot.shoot(shots, name, pairs, ["--vm", lab.GUEST], width=width, height=height)
 
 
 def main():
