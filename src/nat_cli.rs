@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use gettextrs::gettext;
 use serde_json::{Value, json};
-use vmnet_doctor_core::network::ForwardMode;
+use vmnet_doctor_core::network::{ForwardMode, in_subnet};
 use vmnet_doctor_core::{Snapshot, snapshot::DomainState};
 use vmnet_doctor_host::helper_api::{ConnectionsReport, ConntrackEntry, Endpoint, HelperClient, ToolStatus};
 
@@ -119,22 +119,6 @@ fn guest_addresses(snapshot: &Snapshot, vm: &str) -> Result<(Vec<IpAddr>, Vec<Ip
         }
     }
     Ok((asked, others))
-}
-
-fn in_subnet(address: IpAddr, network: IpAddr, prefix: u8) -> bool {
-    match (address, network) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let bits = u32::from(prefix.min(32));
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let bits = u32::from(prefix.min(128));
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
-    }
 }
 
 fn read(options: &NatOptions) -> Table {

@@ -112,6 +112,24 @@ impl NetworkConfig {
     }
 }
 
+/// Whether `address` lies in `network/prefix` (same family; a prefix longer
+/// than the family's counts as the whole address).
+pub fn in_subnet(address: IpAddr, network: IpAddr, prefix: u8) -> bool {
+    match (address, network) {
+        (IpAddr::V4(address), IpAddr::V4(network)) => {
+            let prefix = u32::from(prefix.min(32));
+            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+            u32::from(address) & mask == u32::from(network) & mask
+        }
+        (IpAddr::V6(address), IpAddr::V6(network)) => {
+            let prefix = u32::from(prefix.min(128));
+            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
+            u128::from(address) & mask == u128::from(network) & mask
+        }
+        _ => false,
+    }
+}
+
 /// Reads network XML as `virsh net-dumpxml` (or `virNetworkGetXMLDesc`)
 /// prints it.
 ///

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::net::IpAddr;
 
+use vmnet_doctor_core::network::in_subnet;
 use vmnet_doctor_core::xml::Element;
 use vmnet_doctor_helper_api::{
     ConnectionsReport, ConntrackEntry, MAX_CONNECTION_ADDRESSES, MAX_CONNECTION_ENTRIES, ToolStatus,
@@ -83,28 +84,11 @@ fn status_subnets(text: &str) -> Vec<(IpAddr, u8)> {
         .collect()
 }
 
-/// Whether `address` lies in `network/prefix` (same family).
-pub fn in_subnet(address: IpAddr, (network, prefix): (IpAddr, u8)) -> bool {
-    match (address, network) {
-        (IpAddr::V4(address), IpAddr::V4(network)) => {
-            let prefix = u32::from(prefix.min(32));
-            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
-            u32::from(address) & mask == u32::from(network) & mask
-        }
-        (IpAddr::V6(address), IpAddr::V6(network)) => {
-            let prefix = u32::from(prefix.min(128));
-            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
-            u128::from(address) & mask == u128::from(network) & mask
-        }
-        _ => false,
-    }
-}
-
 /// Checks every address against the active libvirt networks.
 pub fn check_addresses(host: &Host, addresses: &[IpAddr]) -> Result<(), String> {
     let subnets = libvirt_subnets(host)?;
     for address in addresses {
-        if !subnets.iter().any(|subnet| in_subnet(*address, *subnet)) {
+        if !subnets.iter().any(|subnet| in_subnet(*address, subnet.0, subnet.1)) {
             return Err(format!("{address} is not in the subnet of an active libvirt network"));
         }
     }
@@ -190,7 +174,7 @@ mod tests {
         assert_eq!(subnets.len(), 2);
         let inside = |text: &str| {
             let address: IpAddr = text.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
-            subnets.iter().any(|subnet| in_subnet(address, *subnet))
+            subnets.iter().any(|subnet| in_subnet(address, subnet.0, subnet.1))
         };
         assert!(inside("192.168.122.77"));
         assert!(inside("fd00:122::99"));

@@ -9,23 +9,7 @@ use gettextrs::gettext;
 
 use super::{Context, PostureId, PostureStatus, Statement, routes_through_host};
 use crate::i18n::fill;
-
-/// Whether `address` lies in `network/prefix` (same family).
-pub(super) fn in_subnet(address: IpAddr, network: IpAddr, prefix: u8) -> bool {
-    match (address, network) {
-        (IpAddr::V4(address), IpAddr::V4(network)) => {
-            let prefix = u32::from(prefix.min(32));
-            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
-            u32::from(address) & mask == u32::from(network) & mask
-        }
-        (IpAddr::V6(address), IpAddr::V6(network)) => {
-            let prefix = u32::from(prefix.min(128));
-            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
-            u128::from(address) & mask == u128::from(network) & mask
-        }
-        _ => false,
-    }
-}
+pub(super) use crate::network::in_subnet;
 
 /// `192.168.122.0/24` for the host address `192.168.122.1` and prefix 24.
 pub(super) fn network_address(address: IpAddr, prefix: u8) -> String {
