@@ -2,12 +2,11 @@
 //! at a glance what it is (forward mode, bridge, subnet, running or not)
 //! and, opened, the rest in virt-manager's terms, with its DHCP leases.
 
-use std::net::IpAddr;
-
 use gettextrs::{gettext, ngettext};
 use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk::glib;
+use vmnet_doctor_core::network::subnet_of;
 use vmnet_doctor_core::{
     DhcpLease, Fact, Finding, ForwardMode, IpDef, NetworkConfig, NetworkSnapshot, Severity,
 };
@@ -88,18 +87,7 @@ pub fn forwarding(config: &NetworkConfig) -> String {
 
 /// "192.168.122.0/24", from the host's address and prefix.
 pub fn network_address(ip: &IpDef) -> String {
-    let Some(prefix) = ip.prefix else { return ip.address.to_string() };
-    let network = match ip.address {
-        IpAddr::V4(address) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(prefix.min(32))).unwrap_or(0);
-            IpAddr::from((u32::from(address) & mask).to_be_bytes())
-        }
-        IpAddr::V6(address) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(prefix.min(128))).unwrap_or(0);
-            IpAddr::from((u128::from(address) & mask).to_be_bytes())
-        }
-    };
-    format!("{network}/{prefix}")
+    ip.prefix.map_or_else(|| ip.address.to_string(), |prefix| subnet_of(ip.address, prefix))
 }
 
 /// "192.168.122.0/24, host 192.168.122.1".

@@ -482,9 +482,8 @@ pub fn ipv4_subnet(config: &NetworkConfig) -> Option<String> {
 
 /// The subnet of `ip` as "192.168.122.0/24".
 fn subnet(ip: &IpDef) -> Option<String> {
-    let (IpAddr::V4(address), Some(prefix)) = (ip.address, ip.prefix) else { return None };
-    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix.min(32))) };
-    Some(format!("{}/{prefix}", std::net::Ipv4Addr::from(u32::from(address) & mask)))
+    let (IpAddr::V4(_), Some(prefix)) = (ip.address, ip.prefix) else { return None };
+    Some(crate::network::subnet_of(ip.address, prefix))
 }
 
 /// "192.168.122.2–254" when start and end share the first three octets,

@@ -112,6 +112,24 @@ impl NetworkConfig {
     }
 }
 
+/// The subnet as text, e.g. `192.168.122.0/24` for the host address
+/// `192.168.122.1` and prefix 24 (`fd00:1234:5678::/64` likewise).
+pub fn subnet_of(address: IpAddr, prefix: u8) -> String {
+    let network = match address {
+        IpAddr::V4(v4) => {
+            let bits = u32::from(prefix.min(32));
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            IpAddr::V4((u32::from(v4) & mask).into())
+        }
+        IpAddr::V6(v6) => {
+            let bits = u32::from(prefix.min(128));
+            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            IpAddr::V6((u128::from(v6) & mask).into())
+        }
+    };
+    format!("{network}/{prefix}")
+}
+
 /// Whether `address` lies in `network/prefix` (same family; a prefix longer
 /// than the family's counts as the whole address).
 pub fn in_subnet(address: IpAddr, network: IpAddr, prefix: u8) -> bool {

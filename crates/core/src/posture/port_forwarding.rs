@@ -9,24 +9,7 @@ use gettextrs::gettext;
 
 use super::{Context, PostureId, PostureStatus, Statement, routes_through_host};
 use crate::i18n::fill;
-pub(super) use crate::network::in_subnet;
-
-/// `192.168.122.0/24` for the host address `192.168.122.1` and prefix 24.
-pub(super) fn network_address(address: IpAddr, prefix: u8) -> String {
-    let network = match address {
-        IpAddr::V4(v4) => {
-            let bits = u32::from(prefix.min(32));
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
-            IpAddr::V4((u32::from(v4) & mask).into())
-        }
-        IpAddr::V6(v6) => {
-            let bits = u32::from(prefix.min(128));
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
-            IpAddr::V6((u128::from(v6) & mask).into())
-        }
-    };
-    format!("{network}/{prefix}")
-}
+pub(super) use crate::network::{in_subnet, subnet_of};
 
 pub(super) fn check(context: &Context<'_>) -> Statement {
     let id = PostureId::NoPortForwarding;
@@ -66,7 +49,7 @@ pub(super) fn check(context: &Context<'_>) -> Statement {
                         values[1],
                         ("to", &to.to_string()),
                         ("name", name),
-                        ("subnet", &network_address(*network, *prefix)),
+                        ("subnet", &subnet_of(*network, *prefix)),
                     ],
                 )),
                 None => elsewhere.push(fill(

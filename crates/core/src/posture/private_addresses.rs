@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use gettextrs::gettext;
 
-use super::port_forwarding::{in_subnet, network_address};
+use super::port_forwarding::{in_subnet, subnet_of};
 use super::{Context, PostureId, PostureStatus, Statement, routes_through_host};
 use crate::i18n::fill;
 
@@ -44,7 +44,7 @@ pub(super) fn check(context: &Context<'_>) -> Statement {
     for network in context.snapshot.networks.iter().filter(|network| routes_through_host(network)) {
         for ip in &network.config.ips {
             let prefix = ip.prefix.unwrap_or(if ip.is_ipv6() { 64 } else { 24 });
-            let subnet = network_address(ip.address, prefix);
+            let subnet = subnet_of(ip.address, prefix);
             let values = [("name", network.name()), ("subnet", subnet.as_str())];
             match classify(ip.address) {
                 Space::Private(standard) => private.push(fill(
