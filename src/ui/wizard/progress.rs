@@ -119,9 +119,20 @@ fn remembers(settings: &gio::Settings) -> bool {
 mod tests {
     use std::path::Path;
     use std::process::Command;
+    use std::sync::{Mutex, MutexGuard, PoisonError};
 
     use super::*;
     use crate::config::SCHEMA_ID;
+
+    /// GSettings and its keyfile backend share GIO's global state (the
+    /// backends' first initialisation, the keyfile's file monitor); the
+    /// test threads crashed (SIGSEGV, about one run in five) using them at
+    /// once, so these tests take turns.
+    static GIO: Mutex<()> = Mutex::new(());
+
+    fn gio_turn() -> MutexGuard<'static, ()> {
+        GIO.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 
     /// The app's real schema (or `xml` in its place), compiled by GLib's
     /// own compiler, with settings kept in a keyfile as GLib's keyfile
@@ -151,6 +162,7 @@ mod tests {
 
     #[test]
     fn the_wizard_opens_by_itself_until_it_is_dismissed_or_done() -> Result<(), Box<dyn std::error::Error>> {
+        let _turn = gio_turn();
         let (_dir, settings) = settings(None)?;
         let progress = Progress::new(Some(settings.clone()));
         assert!(progress.first_run());
@@ -165,6 +177,7 @@ mod tests {
 
     #[test]
     fn settings_that_forget_at_exit_never_open_it_by_themselves() -> Result<(), Box<dyn std::error::Error>> {
+        let _turn = gio_turn();
         let (_dir, settings) = settings(None)?;
         let schema = settings.settings_schema().ok_or("no schema")?;
         let memory = gio::memory_settings_backend_new();
@@ -176,6 +189,7 @@ mod tests {
 
     #[test]
     fn the_step_and_the_skipped_steps_are_kept() -> Result<(), Box<dyn std::error::Error>> {
+        let _turn = gio_turn();
         let (_dir, settings) = settings(None)?;
         let progress = Progress::new(Some(settings));
         progress.set_step(StepId::Guest);
@@ -195,6 +209,7 @@ mod tests {
             "<schemalist><schema id='{SCHEMA_ID}' path='/io/github/vmnetdoctor/VmNetDoctor/'>\
              <key name='window-width' type='i'><default>960</default></key></schema></schemalist>"
         );
+        let _turn = gio_turn();
         let (_dir, settings) = settings(Some(&xml))?;
         let progress = Progress::new(Some(settings));
         assert_eq!(progress.state(), None);
