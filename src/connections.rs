@@ -23,7 +23,7 @@ pub struct Connection {
 }
 
 pub fn demo_uri() -> String {
-    format!("test://{}", config::demo_hypervisor_path().display())
+    vmnet_doctor_libvirt::test_driver_uri(&config::demo_hypervisor_path())
 }
 
 pub fn is_demo(uri: &str) -> bool {

@@ -43,3 +43,37 @@ fn intended_state(network: &Network) -> Option<(bool, bool)> {
     let yes = |name: &str| state.attr(name) == Some("yes");
     Some((yes("active"), yes("autostart")))
 }
+
+/// The test driver's URI for the host file at `path`
+/// (`test:///abs/path/host.xml`). libvirt parses URIs with libxml2, which
+/// refuses a space or a `#` in a path and unescapes `%XX`: every byte but
+/// RFC 3986's unreserved ones and `/` is percent-encoded (a checkout or
+/// prefix like `/home/ann/VM tools/` must still open).
+pub fn test_driver_uri(path: &std::path::Path) -> String {
+    use std::fmt::Write as _;
+    use std::os::unix::ffi::OsStrExt as _;
+    let mut uri = String::from("test://");
+    for &byte in path.as_os_str().as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            uri.push(char::from(byte));
+        } else {
+            let _ = write!(uri, "%{byte:02X}");
+        }
+    }
+    uri
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_driver_uri;
+    use std::path::Path;
+
+    #[test]
+    fn test_driver_uris_escape_what_libvirt_cannot_parse() {
+        assert_eq!(test_driver_uri(Path::new("/usr/share/x/demo.xml")), "test:///usr/share/x/demo.xml");
+        assert_eq!(
+            test_driver_uri(Path::new("/home/ann/VM tools/#1/ünï.xml")),
+            "test:///home/ann/VM%20tools/%231/%C3%BCn%C3%AF.xml"
+        );
+    }
+}

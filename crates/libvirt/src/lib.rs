@@ -16,6 +16,7 @@ mod power;
 mod snapshot;
 mod worker;
 
+pub use demo::test_driver_uri;
 pub use error::LibvirtError;
 pub use events::{DomainEvent, EventKind, LibvirtEvent, NetworkEvent};
 pub use fixes::{

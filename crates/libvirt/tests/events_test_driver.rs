@@ -13,6 +13,8 @@ use tokio::sync::broadcast::error::RecvError;
 use virt::connect::Connect;
 use vmnet_doctor_libvirt::{DomainEvent, EventKind, Hypervisor, LibvirtEvent, LibvirtFix, NetworkEvent};
 
+mod support;
+
 type TestResult = Result<(), Box<dyn Error>>;
 
 /// Far above the test driver's delivery (a timer of 0 on the event loop).
@@ -62,7 +64,7 @@ async fn another_connections_changes_arrive_as_events() -> TestResult {
 
 #[tokio::test]
 async fn a_change_made_through_the_hypervisor_is_announced_too() -> TestResult {
-    let uri = format!("test://{}/../../data/demo/demo-hypervisor.xml", env!("CARGO_MANIFEST_DIR"));
+    let uri = support::demo_uri();
     let hypervisor = Hypervisor::open(&uri).await?;
     let mut events = hypervisor.events();
     // `lab-nat` is the demo's network that is not running.

@@ -10,13 +10,15 @@ use std::error::Error;
 use vmnet_doctor_core::xml::Element;
 use vmnet_doctor_core::{LinkState, parse_domain_xml};
 use vmnet_doctor_libvirt::{
+
+mod support;
     ChangedDefinition, DomainXml, Effect, FixStep, Hypervisor, LibvirtError, LibvirtFix,
 };
 
 type TestResult = Result<(), Box<dyn Error>>;
 
 fn demo() -> Result<Hypervisor, LibvirtError> {
-    let uri = format!("test://{}/../../data/demo/demo-hypervisor.xml", env!("CARGO_MANIFEST_DIR"));
+    let uri = support::demo_uri();
     Hypervisor::open_blocking(&uri)
 }
 

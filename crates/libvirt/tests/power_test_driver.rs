@@ -10,13 +10,15 @@ use std::time::Duration;
 use vmnet_doctor_core::{LinkState, parse_domain_xml};
 use vmnet_doctor_libvirt::{DomainXml, Effect, FixStep, Hypervisor, LibvirtError, LibvirtFix, PowerAction};
 
+mod support;
+
 type TestResult = Result<(), Box<dyn Error>>;
 
 /// Far above the test driver's event delivery.
 const PATIENCE: Duration = Duration::from_secs(5);
 
 async fn demo() -> Result<Hypervisor, LibvirtError> {
-    let uri = format!("test://{}/../../data/demo/demo-hypervisor.xml", env!("CARGO_MANIFEST_DIR"));
+    let uri = support::demo_uri();
     Hypervisor::open(&uri).await
 }
 
@@ -61,7 +63,7 @@ async fn waiting_for_a_running_vm_that_nobody_stops_does_not_return() -> TestRes
 
 #[test]
 fn force_off_stops_at_once_and_start_boots_the_persistent_configuration() -> TestResult {
-    let uri = format!("test://{}/../../data/demo/demo-hypervisor.xml", env!("CARGO_MANIFEST_DIR"));
+    let uri = support::demo_uri();
     let hypervisor = Hypervisor::open_blocking(&uri)?;
     let fix = LibvirtFix::SetNicModel {
         vm: "win11".into(),
@@ -83,7 +85,7 @@ fn force_off_stops_at_once_and_start_boots_the_persistent_configuration() -> Tes
 
 #[test]
 fn power_errors_say_what_is_wrong() -> TestResult {
-    let uri = format!("test://{}/../../data/demo/demo-hypervisor.xml", env!("CARGO_MANIFEST_DIR"));
+    let uri = support::demo_uri();
     let hypervisor = Hypervisor::open_blocking(&uri)?;
     let missing = hypervisor.power_blocking("no-such-vm", PowerAction::Shutdown);
     assert!(matches!(missing, Err(LibvirtError::NotFound { .. })), "{missing:?}");
@@ -98,7 +100,7 @@ fn power_errors_say_what_is_wrong() -> TestResult {
 
 #[test]
 fn disconnecting_the_cable_of_a_shut_off_vm_is_in_effect_now() -> TestResult {
-    let uri = format!("test://{}/../../data/demo/demo-hypervisor.xml", env!("CARGO_MANIFEST_DIR"));
+    let uri = support::demo_uri();
     let hypervisor = Hypervisor::open_blocking(&uri)?;
     let vm = "opensuse-tumbleweed";
     let before = hypervisor.domain_xml_blocking(vm, DomainXml::Persistent)?;

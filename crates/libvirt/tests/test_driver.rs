@@ -9,14 +9,12 @@ use vmnet_doctor_core::{
 };
 use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
 
+mod support;
+
 type TestResult = Result<(), Box<dyn Error>>;
 
-fn demo_uri() -> String {
-    format!("test://{}/../../data/demo/demo-hypervisor.xml", env!("CARGO_MANIFEST_DIR"))
-}
-
 fn demo() -> Result<Snapshot, LibvirtError> {
-    Hypervisor::open_blocking(&demo_uri())?.snapshot_blocking()
+    Hypervisor::open_blocking(&support::demo_uri())?.snapshot_blocking()
 }
 
 #[test]
@@ -33,7 +31,7 @@ fn test_default_lists_its_running_domain_and_network() -> TestResult {
 
 #[tokio::test]
 async fn the_async_api_answers_from_the_worker_thread() -> TestResult {
-    let hypervisor = Hypervisor::open(&demo_uri()).await?;
+    let hypervisor = Hypervisor::open(&support::demo_uri()).await?;
     let (first, second) = tokio::join!(hypervisor.snapshot(), hypervisor.snapshot());
     assert_eq!(first?.domains.len(), second?.domains.len());
     Ok(())

@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn without_an_agent_the_checklist_comes_as_commands() {
         // rocky9 in the demo has no guest agent channel.
-        let uri = format!("test://{}/data/demo/demo-hypervisor.xml", env!("CARGO_MANIFEST_DIR"));
+        let uri = crate::connections::demo_uri();
         let hypervisor = Hypervisor::open_blocking(&uri)
             .unwrap_or_else(|error| panic!("the demo hypervisor did not open: {error}"));
         let mut events = Vec::new();

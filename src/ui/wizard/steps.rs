@@ -358,7 +358,7 @@ mod tests {
 
     /// The demo hypervisor through libvirt's test driver, as `--demo` opens it.
     fn demo() -> (Snapshot, Vec<Finding>) {
-        let uri = format!("test://{}/data/demo/demo-hypervisor.xml", env!("CARGO_MANIFEST_DIR"));
+        let uri = crate::connections::demo_uri();
         let snapshot = Hypervisor::open_blocking(&uri)
             .and_then(|hypervisor| hypervisor.snapshot_blocking())
             .unwrap_or_else(|error| panic!("the demo hypervisor did not open: {error}"));
