@@ -11,8 +11,7 @@ import labkit as lab
 from scenarios import step
 
 ENV = lab.ENV
-SOURCE_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SCREENSHOT = os.path.join(SOURCE_ROOT, "tests", "gui", "screenshot.sh")
+SCREENSHOT = os.path.join(lab.USER_SOURCE, "tests", "gui", "screenshot.sh")
 
 
 def shoot(shots, name, pairs, app_args, settings=(), width=1100, height=720, event_timeout=None):
@@ -39,7 +38,7 @@ def shoot(shots, name, pairs, app_args, settings=(), width=1100, height=720, eve
         ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *env, SCREENSHOT, ENV["LAB_DOCTOR"],
          output, "--width", str(width), "--height", str(height), *args,
          "--", "--connect", ENV["LAB_URI"], *app_args],
-        cwd=SOURCE_ROOT, timeout=300)
+        cwd=lab.USER_SOURCE, timeout=300)
     if done.returncode != 0:
         raise lab.LabError(f"the app did not show what was expected for {name} (exit {done.returncode}; above)")
     os.makedirs(shots, exist_ok=True)

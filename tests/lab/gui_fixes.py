@@ -34,8 +34,8 @@ from scenarios import set_firewall_backend, step  # noqa: E402
 
 ENV = lab.ENV
 SOURCE_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-HOST_PAGE = os.path.join(SOURCE_ROOT, "tests", "gui", "a11y", "fix_by_clicking.py")
-WIZARD = os.path.join(SOURCE_ROOT, "tests", "gui", "a11y", "wizard.py")
+HOST_PAGE = os.path.join(lab.USER_SOURCE, "tests", "gui", "a11y", "fix_by_clicking.py")
+WIZARD = os.path.join(lab.USER_SOURCE, "tests", "gui", "a11y", "wizard.py")
 
 
 def fix_by_clicking(finding_ids, shots, name, via, guest_running=False):
@@ -60,7 +60,7 @@ def fix_by_clicking(finding_ids, shots, name, via, guest_running=False):
     else:
         driver = [HOST_PAGE, "--shots", user_shots, *finding_ids, "--", "--connect", ENV["LAB_URI"]]
     done = subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *env,
-                           "python3", *driver], cwd=SOURCE_ROOT, timeout=600)
+                           "python3", *driver], cwd=lab.USER_SOURCE, timeout=600)
     os.makedirs(shots, exist_ok=True)
     for shot in sorted(os.listdir(user_shots)):
         shutil.copy(os.path.join(user_shots, shot), os.path.join(shots, f"{name}-{shot}"))

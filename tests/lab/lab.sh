@@ -52,10 +52,48 @@ export LIBVIRT_DEFAULT_URI=qemu:///system
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys # this namespace's links, not the host's
 mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs tmpfs /tmp
-ip link set lo up
 export LAB_STATE=/run/lab
 mkdir -p "$LAB_STATE"
+
+# What the lab's users run, at paths of the lab's own. The checkout may sit
+# where they cannot go (a 0700 home: the desktop user runs the app, and
+# dbus-daemon splits the helper's Exec= line at spaces), so the binaries,
+# the compiled schemas and the checkout are bind-mounted under $LAB_STATE
+# (read-only, its permissions unchanged) and LAB_DOCTOR, LAB_HELPER,
+# GSETTINGS_SCHEMA_DIR and LAB_SOURCE name those views.
+lab_view() { # lab_view SOURCE TARGET
+    if [[ -d "$1" ]]; then mkdir -p "$2"; else mkdir -p "$(dirname "$2")"; touch "$2"; fi
+    mount --bind "$1" "$2"
+    mount -o remount,bind,ro "$2"
+}
+lab_view "$source_root" "$LAB_STATE/src"
+lab_view "$LAB_DOCTOR" "$LAB_STATE/bin/vmnet-doctor"
+lab_view "$LAB_HELPER" "$LAB_STATE/bin/vmnet-doctor-helper"
+export LAB_SOURCE=$LAB_STATE/src LAB_DOCTOR=$LAB_STATE/bin/vmnet-doctor LAB_HELPER=$LAB_STATE/bin/vmnet-doctor-helper
+if [[ -n "${GSETTINGS_SCHEMA_DIR:-}" ]]; then
+    lab_view "$GSETTINGS_SCHEMA_DIR" "$LAB_STATE/schemas"
+    export GSETTINGS_SCHEMA_DIR=$LAB_STATE/schemas
+fi
+
+# A private /tmp. Whatever the lab still names under the old one (a
+# checkout cloned under /tmp: these scripts, the command's arguments, the
+# guest's files, the cargo target) is mounted back at the same path.
+declare -A kept=()
+for path in "$source_root" "$PWD" "${LAB_GUEST_DIR:-}" "${LAB_CACHE_DIR:-}" "$@"; do
+    [[ "$path" == /tmp/?* ]] || continue
+    top=${path#/tmp/}
+    top=/tmp/${top%%/*}
+    [[ -e "$top" && -z "${kept[$top]:-}" ]] || continue
+    kept[$top]=$LAB_STATE/kept/${#kept[@]}
+    if [[ -d "$top" ]]; then mkdir -p "${kept[$top]}"; else mkdir -p "$LAB_STATE/kept"; touch "${kept[$top]}"; fi
+    mount --rbind "$top" "${kept[$top]}"
+done
+mount -t tmpfs tmpfs /tmp
+for top in "${!kept[@]}"; do
+    if [[ -d "${kept[$top]}" ]]; then mkdir -p "$top"; else touch "$top"; fi
+    mount --rbind "${kept[$top]}" "$top"
+done
+ip link set lo up
 
 PRIVATE_MOUNTS_STATE=$LAB_STATE
 source "$here/../lib/private-mounts.sh"

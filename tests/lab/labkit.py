@@ -12,6 +12,9 @@ import subprocess
 import time
 
 ENV = os.environ
+# The checkout as the lab's desktop user sees it (tests/lab/lab.sh mounts
+# it there: the real one may be in a directory that user cannot enter).
+USER_SOURCE = ENV.get("LAB_SOURCE", "")
 
 
 class LabError(Exception):
