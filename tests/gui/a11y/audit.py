@@ -49,7 +49,7 @@ class AuditError(Exception):
 
 
 def is_window_control(node, tree):
-    parent = node.get_parent()
+    parent = tree.parent(node)
     siblings = tree.children(parent) if parent is not None else []
     # Icon-only buttons, alone in their box with each other; a dialog's
     # "Close" button with a text label is an ordinary control.
@@ -60,11 +60,11 @@ def is_window_control(node, tree):
 def inside_combo_box(node, tree):
     """Whether NODE is part of a combo box (the item it shows as its
     value): the combo box is the control, named and focused as one."""
-    parent = node.get_parent()
+    parent = tree.parent(node)
     while parent is not None and tree.role(parent) != "application":
         if tree.role(parent) == "combo box":
             return True
-        parent = parent.get_parent()
+        parent = tree.parent(parent)
     return False
 
 

@@ -9,6 +9,13 @@ through the controls' own AT-SPI Action interface ("click", "activate").
 
 Waits poll the tree with a timeout; every failure prints the part of the
 tree it looked at.
+
+The tree is a live view of another process: a node can leave it between
+two calls (GTK drops a widget's accessible when the widget is destroyed:
+"No such interface … on object at path"), and a busy app can answer late.
+A query on such a node counts as "not there" (no role, no name, no state)
+and the waits walk the tree again until their deadline, instead of
+crashing the test on a node that was going away anyway.
 """
 
 import time
@@ -19,12 +26,20 @@ gi.require_version("Atspi", "2.0")
 from gi.repository import Atspi, GLib  # noqa: E402
 
 Atspi.init()
+# libatspi gives up on a call after 0.8 s by default ("Did not receive a
+# reply"): too short for an app that is laying out a dialog on a busy
+# two-core machine. The waits below have their own deadlines.
+Atspi.set_timeout(10_000, 30_000)
 
 State = Atspi.StateType
 
 
 class TreeError(Exception):
     pass
+
+
+class Gone(TreeError):
+    """A node left the tree (or stopped answering) before it could be acted on."""
 
 
 def application(pid, timeout=20):
@@ -37,44 +52,56 @@ def application(pid, timeout=20):
             try:
                 if app is not None and app.get_process_id() == pid:
                     return app
-            except gi.repository.GLib.Error:
+            except GLib.Error:
                 continue  # an application that just left the bus
         time.sleep(0.1)
     raise TreeError(f"no application with pid {pid} on the accessibility bus within {timeout} s")
 
 
+def _ask(query, gone):
+    """QUERY's answer, or GONE when the node left the tree or did not answer."""
+    try:
+        return query()
+    except GLib.Error:
+        return gone
+
+
 def role(node):
-    return node.get_role_name()
+    return _ask(node.get_role_name, "")
 
 
 def name(node):
-    return node.get_name() or ""
+    return _ask(node.get_name, None) or ""
+
+
+def parent(node):
+    return _ask(node.get_parent, None)
+
+
+def _states(node):
+    return _ask(node.get_state_set, None)
 
 
 def has(node, state):
-    return node.get_state_set().contains(state)
+    states = _states(node)
+    return states is not None and states.contains(state)
 
 
 def showing(node):
-    states = node.get_state_set()
-    return states.contains(State.SHOWING) and states.contains(State.VISIBLE)
+    states = _states(node)
+    return states is not None and states.contains(State.SHOWING) and states.contains(State.VISIBLE)
 
 
 def children(node):
-    try:
-        count = node.get_child_count()
-    except gi.repository.GLib.Error:
-        return []
-    return [child for child in (node.get_child_at_index(i) for i in range(count)) if child is not None]
+    count = _ask(node.get_child_count, 0)
+    found = (_ask(lambda i=i: node.get_child_at_index(i), None) for i in range(count))
+    return [child for child in found if child is not None]
 
 
 def walk(node, showing_only=True):
     """NODE's descendants, depth first; hidden subtrees skipped unless asked."""
     for child in children(node):
-        try:
-            if showing_only and not showing(child):
-                continue
-        except gi.repository.GLib.Error:
+        if showing_only and not showing(child):
             continue
         yield child
         yield from walk(child, showing_only)
@@ -85,7 +112,7 @@ def actions(node):
     action = node.get_action_iface()
     if action is None:
         return []
-    return [action.get_action_name(i) for i in range(action.get_n_actions())]
+    return _ask(lambda: [action.get_action_name(i) for i in range(action.get_n_actions())], [])
 
 
 def describe(node):
@@ -99,7 +126,7 @@ def describe(node):
             flags.append("insensitive")
         acts = [a for a in actions(node) if a in ("click", "activate", "press", "toggle")]
         return text + (f" {{{', '.join(flags)}}}" if flags else "") + (f" actions={acts}" if acts else "")
-    except gi.repository.GLib.Error as error:
+    except GLib.Error as error:
         return f"[gone: {error.message}]"
 
 
@@ -125,7 +152,7 @@ def dump(root, limit=250, showing_only=True):
 
 
 def find_all(root, predicate, showing_only=True):
-    return [node for node in walk(root, showing_only) if predicate(node)]
+    return [node for node in walk(root, showing_only) if _ask(lambda node=node: predicate(node), False)]
 
 
 def matcher(role_name=None, name_is=None, name_contains=None):
@@ -166,9 +193,15 @@ def do(node, *names):
     available = actions(node)
     for wanted in names:
         if wanted in available:
-            if not action.do_action(available.index(wanted)):
+            try:
+                done = action.do_action(available.index(wanted))
+            except GLib.Error as error:
+                raise Gone(f"{describe(node)} could not be asked to {wanted}: {error.message}") from error
+            if not done:
                 raise TreeError(f"{describe(node)} refused its action {wanted!r}")
             return
+    if not available and not showing(node):
+        raise Gone(f"{describe(node)} is no longer shown")
     raise TreeError(f"{describe(node)} has none of the actions {names} (it has {available})")
 
 
@@ -278,5 +311,5 @@ def path(node):
     while node is not None and role(node) != "application":
         if role(node) not in ("panel", "filler") or name(node):
             parts.append(f"{role(node)} {name(node)!r}")
-        node = node.get_parent()
+        node = parent(node)
     return " > ".join(reversed(parts))

@@ -113,7 +113,10 @@ def fix_offered(app, window, tree, page, first=()):
             return fixed
         name = tree.name(buttons[0])
         since = app.mark()
-        tree.click(buttons[0])
+        try:
+            tree.click(buttons[0])
+        except tree.Gone:
+            continue  # the page was rebuilt (a new snapshot) under the click: find it again
         shown = app.wait_for_event("fix-dialog-shown", timeout=30, after=since)
         finding_id = shown.split()[2]
         dialog = tree.wait_for(window, "the Fix dialog", lambda n: tree.role(n) == "dialog"
