@@ -75,6 +75,7 @@ if [[ ! -f "$build_dir/build.ninja" ]]; then
 fi
 phase "meson compile" meson compile -C "$build_dir"
 phase "meson test" meson test -C "$build_dir" --print-errorlogs
+phase "./dev run without a display" tests/dev/no-display.sh
 # The lab's phases run beside the ones below, in their own process group
 # (ended by the EXIT trap if the others fail): the lab waits on a guest
 # much of the time, which leaves a core to the daemons' and the GUI's
