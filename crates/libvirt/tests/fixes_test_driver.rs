@@ -10,10 +10,10 @@ use std::error::Error;
 use vmnet_doctor_core::xml::Element;
 use vmnet_doctor_core::{LinkState, parse_domain_xml};
 use vmnet_doctor_libvirt::{
-
-mod support;
     ChangedDefinition, DomainXml, Effect, FixStep, Hypervisor, LibvirtError, LibvirtFix,
 };
+
+mod support;
 
 type TestResult = Result<(), Box<dyn Error>>;
 
