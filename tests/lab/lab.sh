@@ -22,7 +22,11 @@
 # Environment: LAB_HELPER and LAB_DOCTOR (absolute paths of the helper and
 # app binaries), LAB_GUEST_DIR (from build-guest.sh); optional LAB_RESOLVER
 # (default 203.0.113.53), LAB_UPLINK (default enp3s0) and LAB_CACHE_DIR
-# (kept between labs: libvirt's probe of QEMU's capabilities).
+# (kept between labs: libvirt's probe of QEMU's capabilities). Inside, the
+# checkout may be anywhere (a 0700 home, /tmp, a path with a space):
+# LAB_DOCTOR, LAB_HELPER and GSETTINGS_SCHEMA_DIR name read-only views of
+# their own under /run/lab, and LAB_SOURCE the checkout as the lab's
+# desktop user reaches it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source_root=$(cd "$here/../.." && pwd)
