@@ -38,6 +38,10 @@ shift
 
 state=$(mktemp -d /tmp/vmnd-helper-test.XXXXXX)
 chmod 0755 "$state"
+# dbus-daemon splits an activation file's Exec= line at spaces: the helper
+# by a path without any (the checkout's may have one).
+ln -s "$helper" "$state/vmnet-doctor-helper"
+helper=$state/vmnet-doctor-helper
 
 PRIVATE_MOUNTS_STATE=$state
 source "$here/../lib/private-mounts.sh"
