@@ -178,15 +178,15 @@ phase "GUI a11y: setup wizard (demo)" a11y wizard.py
 to_verify=(--keys enter --then-expect "wizard-step-shown host-network" --keys enter --then-expect "wizard-step-shown firewall"
     --keys enter --then-expect "wizard-step-shown vm-nic" --keys enter --then-expect "wizard-step-shown guest"
     --keys enter --then-expect "wizard-step-shown verify")
-phase "GUI: setup wizard, first run" gui target/gui/wizard-first-run.png --first-run \
+phase "GUI: setup wizard, first run" gui target/gui/wizard-first-run.png --first-run --expect wizard-shown \
     --keys enter --then-expect "wizard-step-shown host-network" -- --demo --vm kali-linux
-phase "GUI: setup wizard, Verify without agent" gui target/gui/wizard-verify.png "${to_verify[@]}" \
+phase "GUI: setup wizard, Verify without agent" gui target/gui/wizard-verify.png --expect wizard-shown "${to_verify[@]}" \
     --keys alt+r --then-expect "wizard-check verify problem" -- --demo --vm kali-linux --setup
-phase "GUI: setup wizard, Done" gui target/gui/wizard-done.png "${to_verify[@]}" --keys alt+r \
+phase "GUI: setup wizard, Done" gui target/gui/wizard-done.png --expect wizard-shown "${to_verify[@]}" --keys alt+r \
     --then-expect "wizard-check verify problem" --keys "tab alt+n" --then-expect \
     "wizard-summary connection=ok host-network=problem firewall=not-checked vm-nic=problem guest=not-checked verify=problem" \
     -- --demo --vm kali-linux --setup
-phase "GUI: setup wizard, 360 px, dark" gui target/gui/wizard-narrow-dark.png --width 360 --height 640 --dark \
+phase "GUI: setup wizard, 360 px, dark" gui target/gui/wizard-narrow-dark.png --width 360 --height 640 --dark --expect wizard-shown \
     "${to_verify[@]}" --keys alt+r --then-expect "wizard-check verify problem" -- --demo --vm kali-linux --setup
 # NIC and VM actions through libvirt: planned, applied, Restart Now.
 phase "GUI: NIC action plan (Xvfb)" gui target/gui/nic-action.png --keys "alt+h v" \

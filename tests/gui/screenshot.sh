@@ -4,7 +4,7 @@
 #
 #   screenshot.sh BINARY OUTPUT.png [--width N] [--height N] [--dark] [--first-run]
 #                 [--setting "KEY=GVARIANT"]… [--event-timeout SECONDS]
-#                 [--expect vm-list-populated|connection-failed]
+#                 [--expect vm-list-populated|connection-failed|wizard-shown]
 #                 [--keys "COMBO…" [--then-expect EVENT]]… [-- APP ARGS…]
 #
 # APP ARGS default to --demo. The app must settle into the expected state
@@ -107,7 +107,14 @@ for _ in $(seq 600); do
 done
 grep -Eq "$settled" "$work/app.log" || { echo "the app did not settle in 60 s:" >&2; cat "$work/app.log" >&2; exit 1; }
 grep -E "$settled" "$work/app.log" >&2
-grep -q "vmnet-doctor: $expect " "$work/app.log" || { echo "expected the app to report $expect" >&2; exit 1; }
+# The expected state may come after settling (wizard-shown: the setup
+# wizard on screen with its focus, ready for keys).
+for _ in $(seq $((event_timeout * 10))); do
+    grep -Eq "vmnet-doctor: $expect( |$)" "$work/app.log" && break
+    sleep 0.1
+done
+grep -Eq "vmnet-doctor: $expect( |$)" "$work/app.log" ||
+    { echo "expected the app to report $expect:" >&2; cat "$work/app.log" >&2; exit 1; }
 window=$(DISPLAY=$display xwininfo -root -tree | awk '/"VM Network Doctor"/ { print $1; exit }')
 [[ -n "$window" ]] || { echo "no window titled VM Network Doctor" >&2; exit 1; }
 [[ ${#keys[@]} -eq 0 ]] || sleep 0.5 # the window maps before it takes input

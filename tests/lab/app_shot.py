@@ -14,7 +14,7 @@ ENV = lab.ENV
 SCREENSHOT = os.path.join(lab.USER_SOURCE, "tests", "gui", "screenshot.sh")
 
 
-def shoot(shots, name, pairs, app_args, settings=(), width=1100, height=720, event_timeout=None):
+def shoot(shots, name, pairs, app_args, settings=(), width=1100, height=720, event_timeout=None, expect=None):
     """Runs the app as LAB_UID on the lab's connection with APP_ARGS after
     `--connect URI`; PAIRS are (keys, expected report) as screenshot.sh
     takes them, SETTINGS its --setting KEY=VALUE. The capture lands in
@@ -29,6 +29,8 @@ def shoot(shots, name, pairs, app_args, settings=(), width=1100, height=720, eve
         args += ["--setting", setting]
     if event_timeout is not None:
         args += ["--event-timeout", str(event_timeout)]
+    if expect is not None:  # what to wait for before the first keys (e.g. wizard-shown)
+        args += ["--expect", expect]
     env = [
         "env", "-i", f"HOME={ENV['LAB_STATE']}/home", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
         f"GSETTINGS_SCHEMA_DIR={ENV['GSETTINGS_SCHEMA_DIR']}",

@@ -45,8 +45,8 @@ def waiting(event):
 def shoot(shots, name, pairs, settings=(), width=1100, height=720):
     """The app as the desktop user on the guest, its wizard open; PAIRS are
     (keys, expected report) as screenshot.sh takes them."""
-    app_shot.shoot(shots, name, pairs, ["--vm", lab.GUEST, "--setup"], settings=settings, width=width,
-                   height=height, event_timeout=EVENT_TIMEOUT)
+    app_shot.shoot(shots, name, pairs, ["--vm", lab.GUEST, "--setup"], settings=settings, expect="wizard-shown",
+                   width=width, height=height, event_timeout=EVENT_TIMEOUT)
 
 
 def main():

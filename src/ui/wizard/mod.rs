@@ -202,6 +202,8 @@ impl Component for Wizard {
                     if next.is_visible() {
                         dialog.set_focus(Some(&next));
                     }
+                    // On screen with its focus: keys typed now reach it.
+                    report("wizard-shown");
                 });
             }
         });
