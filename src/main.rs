@@ -7,6 +7,7 @@ mod connections;
 mod describe;
 mod fix_cli;
 mod fixes;
+mod helper_install;
 mod i18n;
 mod memory;
 mod nat_cli;

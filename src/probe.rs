@@ -5,6 +5,7 @@ use gettextrs::gettext;
 use vmnet_doctor_core::{Fact, HostFacts, Snapshot};
 
 use crate::connections;
+use crate::helper_install;
 use crate::i18n::fill;
 
 /// Whether `uri` names a libvirt on this machine (so our host facts are
@@ -31,22 +32,28 @@ pub fn attach_host_facts(snapshot: &mut Snapshot) {
 pub fn host_facts(uri: &str, network_names: &[String]) -> Fact<Box<HostFacts>> {
     if connections::is_demo(uri) || uri.starts_with("test:") {
         Fact::Unknown(gettext("The demo hypervisor has no host network of its own."))
-    } else if std::path::Path::new("/.flatpak-info").exists() {
-        // The sandbox has its own network namespace: its /proc/sys/net,
-        // links and routes are not the host's, and reading them would give
-        // false findings.
-        Fact::Unknown(gettext(
-            "Inside the Flatpak sandbox the host's network cannot be seen; run “vmnet-doctor check” on the host to check it.",
-        ))
-    } else if is_local(uri) {
-        Fact::Known(Box::new(vmnet_doctor_host::read_host_facts(network_names)))
-    } else {
+    } else if !is_local(uri) {
         Fact::Unknown(fill(
             &gettext(
                 "libvirt runs on another machine ({uri}); run “vmnet-doctor check” there to check its host network.",
             ),
             &[("uri", uri)],
         ))
+    } else if helper_install::sandboxed() {
+        // The sandbox has its own network namespace, /sys and /run: what it
+        // reads of them is not the host's and would give false findings.
+        // The helper reads the host for it, as root, with the same reader.
+        match vmnet_doctor_host::helper::inspect_host(network_names) {
+            Ok(facts) => Fact::Known(Box::new(facts)),
+            Err(why) => Fact::Unknown(fill(
+                &gettext(
+                    "Inside the Flatpak sandbox the host's network cannot be seen without the helper ({why}). {advice}",
+                ),
+                &[("why", &why), ("advice", &helper_install::advice())],
+            )),
+        }
+    } else {
+        Fact::Known(Box::new(vmnet_doctor_host::read_host_facts(network_names)))
     }
 }
 

@@ -338,6 +338,15 @@ pub fn helper_error(error: &ClientError) -> Advice {
             ),
             None,
         ),
+        ClientError::Outdated(detail) => Advice::new(
+            fill(
+                &gettext(
+                    "The installed helper does not match this version of the app; nothing was changed: {detail}",
+                ),
+                &[("detail", detail)],
+            ),
+            Some(crate::helper_install::advice()),
+        ),
         ClientError::PlanChanged(_) => Advice::new(
             gettext("The host changed since the plan was made; nothing was changed."),
             Some(gettext("Run the command again to see the new plan.")),

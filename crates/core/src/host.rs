@@ -1,11 +1,15 @@
 //! Facts about the host's network stack and firewall, as `vmnet-doctor-host`
 //! reads them. Pure data: every fact that could not be read says why, and
-//! the rules then say "unknown" rather than guess.
+//! the rules then say "unknown" rather than guess. Serializable: the root
+//! helper reads them for an app that cannot see the host (the Flatpak
+//! sandbox) and sends them as they are, so both diagnose from the same data.
 
 use std::net::IpAddr;
 
+use serde::{Deserialize, Serialize};
+
 /// A fact, or why it is not known (e.g. "needs the helper or root").
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Fact<T> {
     Known(T),
     Unknown(String),
@@ -21,7 +25,7 @@ impl<T> Fact<T> {
 }
 
 /// A network interface of the host (`/sys/class/net`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     pub name: String,
     /// `bridge`, `veth`, `tun`, `vlan`, … (from sysfs `uevent` DEVTYPE /
@@ -38,7 +42,7 @@ pub struct Link {
 }
 
 /// An IPv4 or IPv6 route of the main table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Route {
     pub destination: IpAddr,
     pub prefix: u8,
@@ -54,7 +58,7 @@ impl Route {
 
 /// UFW as its configuration files and (with privileges) `ufw status
 /// verbose` describe it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ufw {
     /// `/etc/ufw/ufw.conf` `ENABLED=yes`.
     pub enabled_in_config: bool,
@@ -64,7 +68,7 @@ pub struct Ufw {
     pub status: Fact<UfwStatus>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UfwStatus {
     pub active: bool,
     /// "deny", "allow", "reject" or "disabled" for incoming/outgoing/routed.
@@ -75,7 +79,7 @@ pub struct UfwStatus {
 }
 
 /// One line of `ufw status verbose`'s rule table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UfwRule {
     /// "ALLOW IN", "ALLOW OUT", "ALLOW FWD", "DENY IN", …
     pub action: String,
@@ -88,7 +92,7 @@ pub struct UfwRule {
 }
 
 /// libvirt's `firewall_backend` in `/etc/libvirt/network.conf`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FirewallBackend {
     Nftables,
     Iptables,
@@ -97,7 +101,7 @@ pub enum FirewallBackend {
 }
 
 /// firewalld, asked over D-Bus.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Firewalld {
     pub running: bool,
     /// Interface → zone, for the interfaces firewalld has a zone for.
@@ -105,7 +109,7 @@ pub struct Firewalld {
 }
 
 /// The raw netfilter state; evaluated by `crate::netfilter`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Netfilter {
     /// `nft -j list ruleset` (covers nftables and iptables-nft).
     pub nft_json: Option<String>,
@@ -118,14 +122,14 @@ pub struct Netfilter {
 }
 
 /// dnsmasq for one libvirt network (`/run/libvirt/network/NAME.pid`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dnsmasq {
     pub network: String,
     pub running: bool,
 }
 
 /// One line of a libvirt dnsmasq lease/status file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaseEntry {
     pub bridge: String,
     pub mac: String,
@@ -135,7 +139,7 @@ pub struct LeaseEntry {
     pub expiry: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostFacts {
     /// `/proc/sys/net/ipv4/ip_forward`.
     pub ipv4_forward: Fact<bool>,

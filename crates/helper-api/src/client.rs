@@ -11,7 +11,10 @@ use crate::conntrack::{ConnectionsReport, MAX_CONNECTION_ADDRESSES};
 use crate::error::HelperError;
 use crate::fix::{FixRequest, FixWire};
 use crate::proxy::Helper1Proxy;
-use crate::types::{ApplyResult, Capabilities, InspectReport, Outcome, Plan, StepResult, TransactionInfo};
+use crate::types::{
+    ApplyResult, Capabilities, HOST_FACTS_FORMAT, HostReport, InspectReport, MAX_HOST_NETWORKS,
+    MAX_HOST_REPORT_BYTES, Outcome, Plan, StepResult, TransactionInfo,
+};
 
 /// Why a call to the helper did not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +52,12 @@ pub enum ClientError {
     FixFailed(Box<FixFailure>),
     #[error("no such transaction: {0}")]
     UnknownTransaction(String),
+    /// The installed helper is older (or newer) than this app and lacks a
+    /// call it needs: the helper package wants updating.
+    #[error(
+        "the installed VM Network Doctor helper does not match this version of the app ({0}); update the helper package"
+    )]
+    Outdated(String),
     /// The helper did not answer in time.
     #[error("the helper did not answer within {} s", .0.as_secs())]
     Timeout(Duration),
@@ -118,6 +127,8 @@ impl ClientError {
                 Self::NotInstalled(format!("the system bus refused the call ({message})"))
             }
             fdo::Error::InteractiveAuthorizationRequired(_) => Self::InteractionRequired,
+            // A helper from before the call existed.
+            fdo::Error::UnknownMethod(message) => Self::Outdated(message.clone()),
             other => Self::Other(other.to_string()),
         }
     }
@@ -185,6 +196,32 @@ impl HelperClient {
 
     pub async fn inspect(&self) -> Result<InspectReport, ClientError> {
         self.call("Inspect", &()).await
+    }
+
+    /// Every host fact the diagnosis reads, as the helper reads them as
+    /// root; `networks` are the libvirt networks whose dnsmasq is checked.
+    /// The answer's format and size are checked here; its JSON is
+    /// `vmnet_doctor_core::host::HostFacts`.
+    pub async fn inspect_host(&self, networks: &[String]) -> Result<HostReport, ClientError> {
+        if networks.len() > MAX_HOST_NETWORKS {
+            return Err(ClientError::Rejected(format!(
+                "at most {MAX_HOST_NETWORKS} networks can be asked about at once"
+            )));
+        }
+        let report: HostReport = self.call("InspectHost", &(networks,)).await?;
+        if report.format != HOST_FACTS_FORMAT {
+            return Err(ClientError::Outdated(format!(
+                "its host facts are in format {}, this app reads format {HOST_FACTS_FORMAT}",
+                report.format
+            )));
+        }
+        if report.facts.len() > MAX_HOST_REPORT_BYTES {
+            return Err(ClientError::Other(format!(
+                "its host facts are {} bytes, more than the {MAX_HOST_REPORT_BYTES} this app accepts",
+                report.facts.len()
+            )));
+        }
+        Ok(report)
     }
 
     /// The NAT translation table of a guest: the kernel's connection-tracking
@@ -303,6 +340,9 @@ mod tests {
             ),
             (method_error("io.github.vmnetdoctor.Helper1.Error.PlanChanged", "x"), |e| {
                 matches!(e, ClientError::PlanChanged(_))
+            }),
+            (method_error("org.freedesktop.DBus.Error.UnknownMethod", "no InspectHost"), |e| {
+                matches!(e, ClientError::Outdated(_)) && e.to_string().contains("update the helper package")
             }),
         ];
         for (error, expected) in cases {

@@ -26,8 +26,9 @@ pub use fix::{FixKind, FixRequest, FixWire, LibvirtFirewallBackend};
 pub use names::{IfaceName, NameError, is_valid_iface_name};
 pub use proxy::Helper1Proxy;
 pub use types::{
-    Action, ApplyResult, Capabilities, InspectReport, Outcome, Plan, Step, StepResult, ToolInfo, ToolOutput,
-    ToolStatus, TransactionInfo,
+    Action, ApplyResult, Capabilities, HOST_FACTS_FORMAT, HostReport, InspectReport, MAX_HOST_NETWORKS,
+    MAX_HOST_REPORT_BYTES, Outcome, Plan, Step, StepResult, ToolInfo, ToolOutput, ToolStatus,
+    TransactionInfo, is_valid_network_name,
 };
 
 /// The helper's well-known name on the system bus.
@@ -37,16 +38,16 @@ pub const OBJECT_PATH: &str = "/io/github/vmnetdoctor/Helper1";
 /// Its interface.
 pub const INTERFACE: &str = "io.github.vmnetdoctor.Helper1";
 /// The version of this interface `GetCapabilities` reports; raised when a
-/// method or a type changes incompatibly.
-pub const API_VERSION: u32 = 1;
+/// method or a type changes incompatibly. 2: `InspectHost`.
+pub const API_VERSION: u32 = 2;
 /// The prefix of the helper's own D-Bus error names.
 pub const ERROR_PREFIX: &str = "io.github.vmnetdoctor.Helper1.Error";
 
 /// The polkit actions, as `data/helper/io.github.vmnetdoctor.policy`
 /// declares them.
 pub mod actions {
-    /// Read-only host facts (`GetCapabilities`, `Inspect`, `Plan`,
-    /// `Transactions`).
+    /// Read-only host facts (`GetCapabilities`, `Inspect`, `InspectHost`,
+    /// `Plan`, `Transactions`).
     pub const INSPECT: &str = "io.github.vmnetdoctor.inspect";
     /// Read-only: the connection-tracking (NAT) entries of given guest
     /// addresses (`Connections`). Its own action, not `INSPECT`: it shows

@@ -5,7 +5,7 @@
 
 use crate::conntrack::ConnectionsReport;
 use crate::fix::FixWire;
-use crate::types::{ApplyResult, Capabilities, InspectReport, Plan, TransactionInfo};
+use crate::types::{ApplyResult, Capabilities, HostReport, InspectReport, Plan, TransactionInfo};
 
 #[zbus::proxy(
     interface = "io.github.vmnetdoctor.Helper1",
@@ -20,6 +20,12 @@ pub trait Helper1 {
     /// Root-only host facts: UFW's status and rules, the nftables ruleset,
     /// iptables-nft and legacy rules, IPv4 forwarding.
     fn inspect(&self) -> zbus::Result<InspectReport>;
+
+    /// Every host fact the diagnosis reads (links, routes, sysctls, UFW,
+    /// firewalld, the rulesets, libvirt's backend, and the dnsmasq of the
+    /// named libvirt networks), read as root: the sandboxed app's view of
+    /// the host. Read-only.
+    fn inspect_host(&self, networks: &[&str]) -> zbus::Result<HostReport>;
 
     /// The connection-tracking entries of the given guest addresses (IPv4
     /// or IPv6 literals, at most `MAX_CONNECTION_ADDRESSES`): the NAT

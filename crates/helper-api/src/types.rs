@@ -199,6 +199,36 @@ pub struct InspectReport {
     pub iptables_legacy_save: ToolOutput,
 }
 
+/// Every host fact the diagnosis reads, as the helper reads them as root
+/// (`InspectHost`): for an app that cannot see the host itself (inside the
+/// Flatpak sandbox it has a network namespace, /proc/sys, /sys and /run of
+/// its own). `facts` is `vmnet_doctor_core::host::HostFacts` as JSON in
+/// format [`HOST_FACTS_FORMAT`], so both sides diagnose from the same data
+/// through the same parsers; at most [`MAX_HOST_REPORT_BYTES`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct HostReport {
+    pub format: u32,
+    pub facts: String,
+}
+
+/// The format of [`HostReport::facts`]; raised when `HostFacts` changes
+/// incompatibly (a client refuses another with "update the helper").
+pub const HOST_FACTS_FORMAT: u32 = 1;
+/// The largest [`HostReport::facts`] either side accepts: the rulesets of a
+/// host with Docker and a few hundred rules are well under 1 MiB.
+pub const MAX_HOST_REPORT_BYTES: usize = 8 * 1024 * 1024;
+/// The most libvirt networks one `InspectHost` asks about.
+pub const MAX_HOST_NETWORKS: usize = 64;
+
+/// Whether `name` can be a libvirt network's name as `InspectHost` takes
+/// it: the helper joins it into `/run/libvirt/network/NAME.pid`, so no
+/// `/`, no leading dot, printable ASCII only, at most 64 bytes.
+pub fn is_valid_network_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && !name.starts_with('.')
+        && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"_.+-".contains(&byte))
+}
+
 /// One firewall tool on the host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct ToolInfo {
@@ -253,6 +283,16 @@ mod tests {
     use zbus::wire::{LE, to_bytes};
 
     use super::*;
+
+    #[test]
+    fn network_names_cannot_leave_libvirts_directory() {
+        for good in ["default", "lab-nat", "net_2", "a.b", "x+y"] {
+            assert!(is_valid_network_name(good), "{good}");
+        }
+        for bad in ["", "..", ".hidden", "a/b", "../etc", "a b", "é", &"n".repeat(65)] {
+            assert!(!is_valid_network_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn signatures_are_plain_dbus_structures() {

@@ -19,6 +19,7 @@ mod connections;
 mod engine;
 mod exec;
 mod host;
+mod host_facts;
 mod inspect;
 mod journal;
 mod plan;

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use vmnet_doctor_helper_api::{
-    ApplyResult, Capabilities, ConnectionsReport, FixKind, FixRequest, FixWire, HelperError, InspectReport,
-    MAX_REQUEST_BYTES, Plan, TransactionInfo, actions,
+    ApplyResult, Capabilities, ConnectionsReport, FixKind, FixRequest, FixWire, HelperError, HostReport,
+    InspectReport, MAX_REQUEST_BYTES, Plan, TransactionInfo, actions,
 };
 use zbus::message::Header;
 use zbus::names::{BusName, ErrorName, WellKnownName};
@@ -23,7 +23,7 @@ use crate::exec::Ran;
 use crate::host::Host;
 use crate::plan::{self, PlanError};
 use crate::polkit::{self, Denial};
-use crate::{connections, inspect, journal};
+use crate::{connections, host_facts, inspect, journal};
 
 /// When the helper last finished a request, and how many are running.
 #[derive(Debug)]
@@ -295,6 +295,33 @@ impl Helper {
         let report = request.blocking(move |ran| inspect::inspect(&host, ran)).await?;
         request.audit.outcome = "ok".to_owned();
         Ok((report,))
+    }
+
+    #[zbus(out_args("report"))]
+    async fn inspect_host(
+        &self,
+        networks: Vec<String>,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+    ) -> Result<(HostReport,), ReplyError> {
+        let mut request = Request::begin(&self.shared, "InspectHost", &header, connection).await;
+        request.audit.request = networks
+            .iter()
+            .take(8)
+            .map(|n| n.chars().take(70).collect::<String>())
+            .collect::<Vec<_>>()
+            .join(" ");
+        request.check_size(&header)?;
+        request.authorize(connection, &header, actions::INSPECT).await?;
+        let networks = host_facts::parse_networks(&networks).map_err(|why| request.invalid(why))?;
+        let host = self.shared.host.clone();
+        match request.blocking(move |_| host_facts::read(&host, &networks)).await? {
+            Ok(report) => {
+                request.audit.outcome = format!("ok: {} bytes of host facts", report.facts.len());
+                Ok((report,))
+            }
+            Err(why) => Err(request.engine_error(EngineError::Failed(why))),
+        }
     }
 
     #[zbus(out_args("report"))]

@@ -171,7 +171,7 @@ fn expect_not_authorized<T: std::fmt::Debug>(result: Result<T, ClientError>, wha
 async fn root_may_read_and_the_answers_are_the_tools_own() -> TestResult {
     let client = client().await?;
     let capabilities = client.capabilities().await?;
-    assert_eq!(capabilities.api_version, 1);
+    assert_eq!(capabilities.api_version, 2);
     assert_eq!(
         capabilities.fixes,
         ["enable-ipv4-forwarding", "ufw-allow-bridge", "accept-forward", "set-libvirt-firewall-backend"]
@@ -203,6 +203,69 @@ async fn root_may_read_and_the_answers_are_the_tools_own() -> TestResult {
         assert_eq!(report.iptables_legacy_save.status, ToolStatus::NotRun);
     }
     client.transactions().await?;
+    Ok(())
+}
+
+/// Where the run as vmnd-allowed leaves what `InspectHost` answered it.
+fn host_report_path() -> std::path::PathBuf {
+    std::env::temp_dir().join("vmnd-inspect-host").join("facts.json")
+}
+
+/// The sandboxed app's view of the host (DESIGN.md: the helper is the
+/// sandbox's eyes): `InspectHost` as a desktop user gives exactly the
+/// facts root reads itself, through the same reader.
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn inspect_host_gives_a_user_the_facts_root_reads() -> TestResult {
+    let networks = vec!["default".to_owned()];
+    let Some(uid) = running_as() else {
+        let dir = host_report_path().parent().ok_or("no directory")?.to_owned();
+        std::fs::create_dir_all(&dir)?;
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777))?;
+        let _ = std::fs::remove_file(host_report_path());
+        let log = helper_log()?.len();
+        rerun_as(ALLOWED, "inspect_host_gives_a_user_the_facts_root_reads")?;
+        let seen: vmnet_doctor_core::host::HostFacts =
+            serde_json::from_str(&std::fs::read_to_string(host_report_path())?)?;
+        let direct = tokio::task::spawn_blocking(move || {
+            vmnet_doctor_host::read_host_facts_with(&vmnet_doctor_host::Sources::system(), &networks)
+        })
+        .await?;
+        assert!(
+            direct.netfilter.known().is_some_and(|netfilter| netfilter.nft_json.is_some()),
+            "root reads the ruleset: {:?}",
+            direct.netfilter
+        );
+        assert!(
+            direct
+                .ufw
+                .known()
+                .is_some_and(|ufw| ufw.as_ref().is_some_and(|ufw| ufw.status.known().is_some())),
+            "root reads UFW's status: {:?}",
+            direct.ufw
+        );
+        assert_eq!(seen, direct, "what InspectHost gave vmnd-allowed is what root reads");
+        let audit = audit_since(log)?;
+        let line = audit.iter().find(|line| line.contains("method=InspectHost ")).ok_or("no audit line")?;
+        assert!(line.contains(&format!("uid={ALLOWED} ")) && line.contains("decision=\"allowed\""), "{line}");
+        assert!(line.contains("request=\"default\""), "{line}");
+
+        // Names become file names under /run/libvirt/network: checked first.
+        let client = client().await?;
+        for bad in ["../../etc/shadow", ".hidden", "a b"] {
+            match client.inspect_host(&[bad.to_owned()]).await {
+                Err(ClientError::Rejected(message)) => {
+                    assert!(message.contains("not a libvirt network name"));
+                }
+                other => return Err(format!("{bad:?}: expected Rejected, got {other:?}").into()),
+            }
+        }
+        return Ok(());
+    };
+    assert_eq!(uid, ALLOWED);
+    let report = client().await?.inspect_host(&networks).await?;
+    assert_eq!(report.format, vmnet_doctor_helper_api::HOST_FACTS_FORMAT);
+    std::fs::write(host_report_path(), report.facts)?;
     Ok(())
 }
 
@@ -250,7 +313,7 @@ async fn an_unauthorized_user_is_denied_before_anything_happens() -> TestResult 
         rerun_as(DENIED, "an_unauthorized_user_is_denied_before_anything_happens")?;
         assert_eq!((ruleset()?, ufw_added()?, ip_forward()?), (rules, added, forward), "nothing changed");
         let audit = audit_since(log)?;
-        assert_eq!(audit.len(), 7, "one line per request: {audit:#?}");
+        assert_eq!(audit.len(), 8, "one line per request: {audit:#?}");
         for line in &audit {
             assert!(line.contains(&format!("uid={DENIED} ")), "{line}");
             assert!(line.contains("decision=\"denied (polkit does not allow "), "{line}");
@@ -263,6 +326,7 @@ async fn an_unauthorized_user_is_denied_before_anything_happens() -> TestResult 
     let fix = ufw_fix()?;
     expect_not_authorized(client.capabilities().await, "GetCapabilities")?;
     expect_not_authorized(client.inspect().await, "Inspect")?;
+    expect_not_authorized(client.inspect_host(&["default".to_owned()]).await, "InspectHost")?;
     expect_not_authorized(client.plan(&fix).await, "Plan")?;
     expect_not_authorized(client.transactions().await, "Transactions")?;
     // Whatever the plan id: polkit is asked first.
@@ -946,7 +1010,7 @@ async fn the_helper_exits_when_idle_and_comes_back() -> TestResult {
     }
     assert!(started.elapsed() >= Duration::from_secs(2), "it left early: {:?}", started.elapsed());
     assert!(helper_log()?.contains("vmnet-doctor-helper: idle for 3 s, exiting"));
-    assert_eq!(client.capabilities().await?.api_version, 1);
+    assert_eq!(client.capabilities().await?.api_version, vmnet_doctor_helper_api::API_VERSION);
     assert!(has_owner().await?);
     Ok(())
 }

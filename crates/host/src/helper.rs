@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use vmnet_doctor_core::host::HostFacts;
 use vmnet_doctor_helper_api::{ClientError, HelperClient, InspectReport};
 
 use crate::NEEDS_ROOT;
@@ -36,6 +37,40 @@ async fn ask() -> Result<InspectReport, ClientError> {
     HelperClient::connect().await?.inspect().await
 }
 
+/// How long `InspectHost` may take: it runs the rulesets' tools and asks
+/// firewalld, each bounded on the helper's side.
+pub const HOST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Every host fact, read by the helper as root (`InspectHost`): what an app
+/// that cannot see the host (the Flatpak sandbox) diagnoses from.
+/// `network_names` are the libvirt networks whose dnsmasq is checked.
+/// Blocking, like [`inspect`]; the error is the `Unknown` text.
+pub fn inspect_host(network_names: &[String]) -> Result<HostFacts, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start a runtime to ask the helper: {error}"))?;
+    let report = runtime.block_on(async {
+        match tokio::time::timeout(HOST_TIMEOUT, async {
+            HelperClient::connect().await?.inspect_host(network_names).await
+        })
+        .await
+        {
+            Ok(result) => result.map_err(|error| host_unavailable(&error)),
+            Err(_) => Err(host_unavailable(&ClientError::Timeout(HOST_TIMEOUT))),
+        }
+    })?;
+    serde_json::from_str(&report.facts).map_err(|error| {
+        host_unavailable(&ClientError::Outdated(format!("its host facts do not read as this app's: {error}")))
+    })
+}
+
+/// Why the helper could not give the host facts, in the words of
+/// [`unavailable`] but about the whole host.
+fn host_unavailable(error: &ClientError) -> String {
+    unavailable(error).replacen(NEEDS_ROOT, "the host cannot be seen from here without the helper", 1)
+}
+
 /// The `Unknown` text when the helper could not supply the outputs.
 pub fn unavailable(error: &ClientError) -> String {
     let why = match error {
@@ -51,6 +86,7 @@ pub fn unavailable(error: &ClientError) -> String {
                 .to_owned()
         }
         ClientError::Timeout(limit) => format!("the helper did not answer within {} s", limit.as_secs()),
+        ClientError::Outdated(_) => error.to_string(),
         other => format!("the helper failed: {other}"),
     };
     format!("{NEEDS_ROOT}: {why}")
