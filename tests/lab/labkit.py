@@ -164,24 +164,86 @@ def expect_network_broken(step="http", **kwargs):
 
 # --- The app, as the lab's desktop user ---------------------------------------
 
-def as_user(args, timeout=120):
+def user_argv(args, home=None):
+    """ARGS as the desktop user would run them: its uid, no groups, a clean
+    environment with the system bus at its standard address."""
     uid = ENV["LAB_UID"]
-    env = ["env", "-i", f"HOME={ENV['LAB_STATE']}/home", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+    env = ["env", "-i", f"HOME={home or ENV['LAB_STATE'] + '/home'}", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
            "LANG=C.UTF-8", "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket"]
-    return subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *env, *args],
-                          capture_output=True, text=True, timeout=timeout)
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *env, *args]
 
 
-def check():
-    """`vmnet-doctor check --json` as the desktop user: the parsed report."""
-    done = as_user([ENV["LAB_DOCTOR"], "check", "--connect", ENV["LAB_URI"], "--json"])
+def as_user(args, timeout=120):
+    return subprocess.run(user_argv(args), capture_output=True, text=True, timeout=timeout)
+
+
+def sandboxed(args, system_bus=True, timeout=120):
+    """ARGS as the desktop user inside a sandbox shaped like the Flatpak's
+    (flatpak/io.github.vmnetdoctor.VmNetDoctor.json): bubblewrap with a
+    network namespace of its own (only lo), a tmpfs root holding /usr,
+    /etc, libvirt's sockets (/run/libvirt, read-only), the system bus (where
+    the helper is; without SYSTEM_BUS, none), the host's os-release at
+    /run/host/os-release and a /.flatpak-info, and the app at /app/bin. Not
+    flatpak itself (the Flatpak's own test builds and runs that): the
+    app's view of the host is what is tested here. bubblewrap runs as root
+    and the desktop user is taken on inside it: the kernel refuses a user
+    namespace to any process in a chroot, which the build root is."""
+    info = os.path.join(ENV["LAB_STATE"], "flatpak-info")
+    if not os.path.exists(info):
+        with open(info, "w", encoding="utf-8") as file:
+            file.write("[Application]\nname=io.github.vmnetdoctor.VmNetDoctor\n")
+    bus = ["--bind", "/run/dbus", "/run/dbus"] if system_bus else []
+    app = ["/app/bin/vmnet-doctor" if arg == ENV["LAB_DOCTOR"] else arg for arg in args]
+    return subprocess.run(["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent",
+                    "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+                    "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin", "--ro-bind", "/etc", "/etc",
+                    "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+                    # bubblewrap, as root, makes the parents of what it mounts 0700.
+                    "--perms", "0755", "--dir", "/run", "--perms", "0755", "--dir", "/run/host",
+                    "--perms", "0755", "--dir", "/app",
+                    # As in flatpak: libvirt's client looks for /var/run/libvirt.
+                    "--perms", "0755", "--dir", "/var", "--symlink", "../run", "/var/run",
+                    "--ro-bind", "/etc/os-release", "/run/host/os-release",
+                    "--ro-bind", "/run/libvirt", "/run/libvirt", *bus,
+                    "--ro-bind", os.path.dirname(ENV["LAB_DOCTOR"]), "/app/bin", "--ro-bind", info, "/.flatpak-info",
+                    "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", *user_argv(app, home="/tmp")],
+                   capture_output=True, text=True, timeout=timeout)
+
+
+def parse_report(done, where=""):
     try:
         report = json.loads(done.stdout)
     except ValueError as error:
-        raise LabError(f"check printed no JSON (exit {done.returncode}): {done.stderr.strip()}") from error
+        raise LabError(f"check{where} printed no JSON (exit {done.returncode}): {done.stderr.strip()}") from error
     if not report.get("checked"):
-        raise LabError(f"check could not run: {report.get('failure')}")
+        raise LabError(f"check{where} could not run: {report.get('failure')}")
     return report
+
+
+def comparable(report):
+    """What both shapes of the app must agree on: each finding's id,
+    severity, subject and fix (the data path's colours follow from them),
+    and whether the host was checked."""
+    findings = sorted(json.dumps({key: f.get(key) for key in ("id", "severity", "subject", "fix")}, sort_keys=True)
+                      for f in report["findings"])
+    return {"host": report["host"], "findings": findings}
+
+
+def check():
+    """`vmnet-doctor check --json` as the desktop user: the parsed report.
+    The same check inside the Flatpak-shaped sandbox (which sees the host
+    only through the helper's InspectHost) must agree with it."""
+    command = [ENV["LAB_DOCTOR"], "check", "--connect", ENV["LAB_URI"], "--json"]
+    # The lab may move between the two reads (a guest taking its lease):
+    # both are read again until they agree, or three times.
+    for _ in range(3):
+        report = parse_report(as_user(command))
+        inside = comparable(parse_report(sandboxed(command), " in the sandbox"))
+        if inside == comparable(report):
+            return report
+    raise LabError("the sandboxed app and the host's disagree:\n"
+                   f"  host:    {json.dumps(comparable(report), indent=1)}\n"
+                   f"  sandbox: {json.dumps(inside, indent=1)}")
 
 
 def finding_ids(report=None):

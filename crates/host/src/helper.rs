@@ -65,10 +65,11 @@ pub fn inspect_host(network_names: &[String]) -> Result<HostFacts, String> {
     })
 }
 
-/// Why the helper could not give the host facts, in the words of
-/// [`unavailable`] but about the whole host.
+/// Why the helper could not give the host facts: [`unavailable`]'s reason
+/// without its "needs the helper or root", which the caller says its way.
 fn host_unavailable(error: &ClientError) -> String {
-    unavailable(error).replacen(NEEDS_ROOT, "the host cannot be seen from here without the helper", 1)
+    let text = unavailable(error);
+    text.strip_prefix(NEEDS_ROOT).map_or(text.clone(), |why| why.trim_start_matches(": ").to_owned())
 }
 
 /// The `Unknown` text when the helper could not supply the outputs.
