@@ -68,13 +68,6 @@ def fix_by_clicking(finding_ids, shots, name, via, guest_running=False):
         raise lab.LabError(f"fixing {' '.join(finding_ids)} by clicking failed (exit {done.returncode}; above)")
 
 
-def helper_applies_by(uid):
-    """The helper's audit lines (its stderr, in the lab's helper.log) of
-    Apply requests from UID."""
-    with open(os.path.join(ENV["LAB_STATE"], "helper.log"), encoding="utf-8", errors="replace") as log:
-        return [line.strip() for line in log if f"audit: method=Apply uid={uid} " in line]
-
-
 def default_missing(shots, via):
     """S1: no `default` network; the guest cannot start until it is back."""
     lab.virsh("net-destroy", "default")
@@ -102,7 +95,7 @@ def ufw_routed_deny(shots, via):
     # (the wizard fixes whatever its Firewall step offers; check proves all gone).
     ids.sort(key=lambda i: i != "ufw-routed-deny")
     fix_by_clicking(ids if via == "host-page" else ["ufw-routed-deny"], shots, "s3", via, guest_running=True)
-    applied = helper_applies_by(ENV["LAB_UID"])
+    applied = lab.helper_applies_by(ENV["LAB_UID"])
     if not applied:
         raise lab.LabError(f"the helper logged no Apply by uid {ENV['LAB_UID']} (the app's user)")
     step(f"S3: the helper applied it for the app's user: {applied[-1][:160]}…")

@@ -269,9 +269,11 @@ def expect_clean(allowed=()):
     return report
 
 
-def fix(*finding_ids):
-    """`vmnet-doctor fix --json ID…` as the desktop user; the parsed result."""
-    done = as_user([ENV["LAB_DOCTOR"], "fix", "--connect", ENV["LAB_URI"], "--json", *finding_ids])
+def fix(*finding_ids, in_sandbox=False):
+    """`vmnet-doctor fix --json ID…` as the desktop user (IN_SANDBOX: from
+    the Flatpak-shaped sandbox); the parsed result."""
+    run = sandboxed if in_sandbox else as_user
+    done = run([ENV["LAB_DOCTOR"], "fix", "--connect", ENV["LAB_URI"], "--json", *finding_ids])
     try:
         result = json.loads(done.stdout)
     except ValueError as error:
@@ -282,8 +284,16 @@ def fix(*finding_ids):
     return result
 
 
-def revert(transaction):
-    done = as_user([ENV["LAB_DOCTOR"], "revert", transaction, "--json"])
+def helper_applies_by(uid):
+    """The helper's audit lines (its stderr, in the lab's helper.log) of
+    Apply requests from UID."""
+    with open(os.path.join(ENV["LAB_STATE"], "helper.log"), encoding="utf-8", errors="replace") as log:
+        return [line.strip() for line in log if f"audit: method=Apply uid={uid} " in line]
+
+
+def revert(transaction, in_sandbox=False):
+    run = sandboxed if in_sandbox else as_user
+    done = run([ENV["LAB_DOCTOR"], "revert", transaction, "--json"])
     if done.returncode != 0:
         raise LabError(f"revert {transaction} failed (exit {done.returncode}): {done.stdout} {done.stderr}")
     return done.stdout

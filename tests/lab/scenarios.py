@@ -79,9 +79,13 @@ def helper_transactions(result):
     return found
 
 
-def fix_prove_revert(*finding_ids, broken_step="http"):
-    step(f"fix {' '.join(finding_ids)} through the helper, as the desktop user")
-    result = lab.fix(*finding_ids)
+def fix_prove_revert(*finding_ids, broken_step="http", in_sandbox=False):
+    where = "from the Flatpak-shaped sandbox" if in_sandbox else "as the desktop user"
+    step(f"fix {' '.join(finding_ids)} through the helper, {where}")
+    applied_before = len(lab.helper_applies_by(lab.ENV["LAB_UID"]))
+    result = lab.fix(*finding_ids, in_sandbox=in_sandbox)
+    if len(lab.helper_applies_by(lab.ENV["LAB_UID"])) <= applied_before:
+        raise lab.LabError(f"the helper logged no Apply from uid {lab.ENV['LAB_UID']} for {finding_ids}")
     lab.expect_network_works()
     step("the guest's lease, DNS lookup and HTTP fetch work")
     lab.expect_clean()
@@ -90,7 +94,7 @@ def fix_prove_revert(*finding_ids, broken_step="http"):
     if not transactions:
         raise lab.LabError(f"the fix returned no helper transaction to revert: {result}")
     for transaction in reversed(transactions):
-        lab.revert(transaction)
+        lab.revert(transaction, in_sandbox=in_sandbox)
     lab.expect_network_broken(broken_step)
     step(f"reverted ({', '.join(transactions)}): {broken_step} fails in the guest again")
 
@@ -123,10 +127,10 @@ def default_missing():
     step(f"the guest cannot start: {started.stderr.strip()}")
     lab.expect_finding("default-network-missing")
     step("check reports default-network-missing")
-    lab.fix("default-network-missing")
+    lab.fix("default-network-missing", in_sandbox=True)
     lab.start_guest()
     lab.expect_network_works()
-    step("fixed through libvirt; the guest's lease, DNS lookup and HTTP fetch work")
+    step("fixed through libvirt from the Flatpak-shaped sandbox; the guest's lease, DNS lookup and HTTP fetch work")
     lab.expect_clean()
     step("check is clean")
 
@@ -207,7 +211,7 @@ def docker_forward_drop():
     step("the guest cannot fetch from the internet")
     lab.expect_finding("forward-dropped")
     step("check reports forward-dropped")
-    fix_prove_revert("forward-dropped")
+    fix_prove_revert("forward-dropped", in_sandbox=True)
 
 
 @scenario("S5-ip-forwarding-off")
@@ -220,7 +224,7 @@ def ip_forwarding_off():
     step("the guest cannot fetch from the internet")
     lab.expect_finding("ipv4-forwarding-off")
     step("check reports ipv4-forwarding-off")
-    fix_prove_revert("ipv4-forwarding-off")
+    fix_prove_revert("ipv4-forwarding-off", in_sandbox=True)
 
 
 @scenario("S6-link-down")
