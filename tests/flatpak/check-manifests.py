@@ -54,24 +54,29 @@ RUST_PATH = "/usr/lib/sdk/rust-stable/bin"
 APP_MODULE = "vmnet-doctor"
 COMMAND = "vmnet-doctor"
 
-# The whole sandbox. /run/libvirt (system daemons) and
-# $XDG_RUNTIME_DIR/libvirt (session daemons) hold the sockets the libvirt
-# client connects to; connect(2) works through a read-only mount, and the
-# app never writes there, so both are read-only. The helper is reached on
-# the system bus by its one name.
-FINISH_ARGS = [
-    "--share=ipc",
-    "--socket=fallback-x11",
-    "--socket=wayland",
-    "--device=dri",
-    "--filesystem=/run/libvirt:ro",
-    "--filesystem=xdg-run/libvirt:ro",
-    "--system-talk-name=io.github.vmnetdoctor.Helper1",
-]
+# The whole sandbox, each permission with why it is there. A permission
+# is added here only with its reason.
+FINISH_ARGS = {
+    "--share=ipc": "GTK's X11 shared memory",
+    "--socket=fallback-x11": "a window where there is no Wayland",
+    "--socket=wayland": "a window",
+    "--device=dri": "GTK 4's GL renderer",
+    # connect(2) works through a read-only mount, and the app never writes
+    # there, so both are read-only.
+    "--filesystem=/run/libvirt:ro": "the system daemons' sockets (qemu:///system)",
+    "--filesystem=xdg-run/libvirt:ro": "the session daemons' sockets (qemu:///session)",
+    "--system-talk-name=io.github.vmnetdoctor.Helper1":
+        "the host helper: the host's facts (InspectHost) and the fixes that have no API of their own",
+    # DESIGN.md: changes go to firewalld's own D-Bus API, not through our
+    # helper; firewalld asks polkit itself (its config actions need an
+    # administrator), as it does for a host install.
+    "--system-talk-name=org.fedoraproject.FirewallD1":
+        "firewalld's own D-Bus API for the zone fix (a libvirt bridge into the libvirt zone)",
+}
 # Reasons for the permissions most likely to creep in.
 FORBIDDEN = {
     "--socket=session-bus": "the whole session bus; talk to named services instead",
-    "--socket=system-bus": "the whole system bus; only --system-talk-name=io.github.vmnetdoctor.Helper1",
+    "--socket=system-bus": "the whole system bus; only the named services (--system-talk-name)",
     "--talk-name=org.freedesktop.Flatpak": "lets the app run commands on the host, outside the sandbox",
     "--filesystem=host": "the whole host file system",
     "--filesystem=home": "the user's whole home directory",
