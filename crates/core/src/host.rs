@@ -39,6 +39,9 @@ pub struct Link {
     /// The bridge this link is enslaved to, if any.
     pub master: Option<String>,
     pub addresses: Vec<(IpAddr, u8)>,
+    /// Its MTU in bytes (sysfs `mtu`), when readable.
+    #[serde(default)]
+    pub mtu: Option<u32>,
 }
 
 /// An IPv4 or IPv6 route of the main table.

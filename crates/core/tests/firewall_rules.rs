@@ -57,6 +57,7 @@ fn link(name: &str, kind: &str, address: Option<(Ipv4Addr, u8)>) -> Link {
         mac: Some("52:54:00:12:34:56".to_owned()),
         master: None,
         addresses: address.map(|(ip, prefix)| (IpAddr::V4(ip), prefix)).into_iter().collect(),
+        mtu: Some(1500),
     }
 }
 

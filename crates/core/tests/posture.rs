@@ -41,6 +41,7 @@ fn link(name: &str, kind: &str, address: Ipv4Addr) -> Link {
         mac: None,
         master: None,
         addresses: vec![(IpAddr::V4(address), 24)],
+        mtu: Some(1500),
     }
 }
 

@@ -69,6 +69,7 @@ fn read_link(path: &Path, name: &str, ip: Option<&IpLink>) -> Option<Link> {
         mac,
         master,
         addresses: ip.map(|ip| ip.addresses.clone()).unwrap_or_default(),
+        mtu: read_trimmed(&path.join("mtu")).and_then(|mtu| mtu.parse().ok()),
     })
 }
 

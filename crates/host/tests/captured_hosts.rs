@@ -125,6 +125,8 @@ fn reads_links_routes_and_sysctls() -> TestResult {
         assert_eq!(vnet0.kind, "veth");
         let uplink = facts.link("enp3s0").ok_or_else(|| format!("{scenario}: no enp3s0"))?;
         assert!(uplink.addresses.contains(&(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 2)), 24)));
+        assert_eq!(uplink.mtu, Some(1500), "{scenario}");
+        assert_eq!(facts.link("lo").and_then(|lo| lo.mtu), Some(65536), "{scenario}");
         let expected_uplinks: &[&str] = if scenario == "nft-no-uplink" { &[] } else { &["enp3s0"] };
         assert_eq!(facts.uplinks(), expected_uplinks, "{scenario}");
         if scenario.contains("docker") {

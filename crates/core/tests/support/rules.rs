@@ -155,6 +155,7 @@ pub fn link(name: &str, kind: &str, up: bool, operstate: &str, addresses: &[&str
         mac: None,
         master: None,
         addresses: parsed,
+        mtu: Some(1500),
     })
 }
 
