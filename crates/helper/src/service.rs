@@ -239,6 +239,17 @@ impl Request {
     }
 }
 
+/// The first `count` of a request's strings, each cut at `width`
+/// characters, for its audit line (before they are checked).
+fn shortened(items: &[String], count: usize, width: usize) -> String {
+    items
+        .iter()
+        .take(count)
+        .map(|item| item.chars().take(width).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A request as it arrived, shortened, for the audit line of a request
 /// that is refused before it is parsed.
 fn describe_wire(wire: &FixWire) -> String {
@@ -305,12 +316,7 @@ impl Helper {
         #[zbus(connection)] connection: &zbus::Connection,
     ) -> Result<(HostReport,), ReplyError> {
         let mut request = Request::begin(&self.shared, "InspectHost", &header, connection).await;
-        request.audit.request = networks
-            .iter()
-            .take(8)
-            .map(|n| n.chars().take(70).collect::<String>())
-            .collect::<Vec<_>>()
-            .join(" ");
+        request.audit.request = shortened(&networks, 8, 70);
         request.check_size(&header)?;
         request.authorize(connection, &header, actions::INSPECT).await?;
         let networks = host_facts::parse_networks(&networks).map_err(|why| request.invalid(why))?;
@@ -332,12 +338,7 @@ impl Helper {
         #[zbus(connection)] connection: &zbus::Connection,
     ) -> Result<(ConnectionsReport,), ReplyError> {
         let mut request = Request::begin(&self.shared, "Connections", &header, connection).await;
-        request.audit.request = addresses
-            .iter()
-            .take(4)
-            .map(|a| a.chars().take(50).collect::<String>())
-            .collect::<Vec<_>>()
-            .join(" ");
+        request.audit.request = shortened(&addresses, 4, 50);
         request.check_size(&header)?;
         request.authorize(connection, &header, actions::INSPECT_CONNECTIONS).await?;
         let addresses = connections::parse_addresses(&addresses).map_err(|why| request.invalid(why))?;
