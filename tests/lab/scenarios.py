@@ -167,7 +167,7 @@ def ufw_routed_deny(backend):
     report = lab.expect_finding("ufw-routed-deny")
     ids = lab.finding_ids(report)
     step(f"check reports {', '.join(i for i in ids if i.startswith('ufw'))}")
-    fix_prove_revert(*[i for i in ids if i.startswith("ufw-")])
+    fix_prove_revert(*[i for i in ids if i.startswith("ufw-")], in_sandbox=True)
 
 
 @scenario("S3-ufw-nftables")
