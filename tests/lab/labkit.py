@@ -186,8 +186,8 @@ def sandboxed(args, system_bus=True, timeout=120):
     /run/host/os-release and a /.flatpak-info, and the app at /app/bin. Not
     flatpak itself (the Flatpak's own test builds and runs that): the
     app's view of the host is what is tested here. bubblewrap runs as root
-    and the desktop user is taken on inside it: the kernel refuses a user
-    namespace to any process in a chroot, which the build root is."""
+    and the desktop user is taken on inside it, so no user namespace is
+    needed."""
     info = os.path.join(ENV["LAB_STATE"], "flatpak-info")
     if not os.path.exists(info):
         with open(info, "w", encoding="utf-8") as file:
