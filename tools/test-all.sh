@@ -37,6 +37,11 @@ if [[ -z "$libvirtd" && -x /usr/sbin/libvirtd ]]; then libvirtd=/usr/sbin/libvir
 # The lab: a real guest on a real libvirtd, each of the guide's failure
 # modes broken, diagnosed, fixed and proven from inside the guest.
 lab_phases() {
+    # The real Flatpak, built offline from the manifest (runtime made from
+    # Debian 13 packages, cached); the lab runs it as its sandboxed app.
+    phase "Flatpak: flatpak-builder, local runtime" tests/flatpak/build.sh
+    phase "Flatpak: what was built (self-test)" python3 tests/flatpak/check-build.py --self-test \
+        flatpak/io.github.vmnetdoctor.VmNetDoctor.json target/flatpak/build
     phase "lab: scenarios and event latency" tests/lab/run.sh
     phase "lab: guest checks (verify, guest fixes)" tests/lab/guest-checks.sh
     # Port scans from the lab's internet before and after every helper fix,
@@ -54,6 +59,11 @@ lab_phases() {
     fi
     # Writes data/screenshots/data-path.png: the lab with UFW's routed deny.
     phase "lab: data path and NAT table in the app" tests/lab/gui-data-path.sh
+    # The Flatpak as a user has it: S3 fixed by clicking in `flatpak run`
+    # (its plan is data/screenshots/flatpak-fix-helper-plan.png), and the
+    # app started from its launcher as a desktop's menu starts it.
+    phase "lab: S3 fixed in the Flatpak (GUI)" tests/lab/gui-fixes.sh --flatpak --via host-page
+    phase "lab: the Flatpak started from the app menu" tests/lab/flatpak-launch.sh
     if [[ $run_slow -eq 1 ]]; then
         phase "lab: full Debian 13 guest (--slow)" tests/lab/guest-checks.sh --slow
     fi

@@ -28,4 +28,17 @@ if [[ "${1:-}" == --gui ]]; then
     [[ -f "$GSETTINGS_SCHEMA_DIR/gschemas.compiled" ]] ||
         { echo "no compiled schema in $GSETTINGS_SCHEMA_DIR (meson compile -C _build)" >&2; exit 2; }
 fi
+# The Flatpak the lab runs as its sandboxed app (tests/flatpak/build.sh
+# builds it; ./dev test does, before the lab). Without it the lab's
+# sandboxed checks use bubblewrap shaped like it; in CI it must be there.
+if [[ -f target/flatpak/repo/config && -f target/flatpak/installation ]]; then
+    export LAB_FLATPAK_REPO=$PWD/target/flatpak/repo
+    LAB_FLATPAK_INSTALLATION=$(cat target/flatpak/installation)
+    export LAB_FLATPAK_INSTALLATION
+elif [[ ${CI:-} == true ]]; then
+    echo "tests/lab/env.sh: no Flatpak in target/flatpak (tests/flatpak/build.sh); CI runs the lab with it" >&2
+    exit 2
+else
+    echo "tests/lab/env.sh: no Flatpak built (tests/flatpak/build.sh): the sandboxed app is emulated with bubblewrap" >&2
+fi
 tests/lab/build-guest.sh "$LAB_GUEST_DIR"

@@ -19,6 +19,9 @@ HTTP fetch through the agent; then check is clean.
         screenshots in target/gui/lab/; for README, the wizard's passing
         checklist as data/screenshots/wizard-verify.png (--via host-page:
         the UFW fix's plan as data/screenshots/fix-helper-plan.png)
+    tests/lab/gui-fixes.sh --flatpak --via host-page
+        S3 only, clicked in the installed Flatpak run by the desktop user
+        (`flatpak run`); its plan as data/screenshots/flatpak-fix-helper-plan.png
 """
 
 import argparse
@@ -38,6 +41,9 @@ HOST_PAGE = os.path.join(lab.USER_SOURCE, "tests", "gui", "a11y", "fix_by_clicki
 WIZARD = os.path.join(lab.USER_SOURCE, "tests", "gui", "a11y", "wizard.py")
 
 
+FLATPAK = False  # --flatpak: the installed Flatpak instead of LAB_DOCTOR
+
+
 def fix_by_clicking(finding_ids, shots, name, via, guest_running=False):
     """The app as the desktop user, its findings fixed by clicking (in the
     setup wizard, or on the Host page with --via host-page); the
@@ -48,8 +54,14 @@ def fix_by_clicking(finding_ids, shots, name, via, guest_running=False):
     env = [
         "env", "-i", f"HOME={ENV['LAB_STATE']}/home", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
         "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket", f"VMNET_DOCTOR={ENV['LAB_DOCTOR']}",
-        f"GSETTINGS_SCHEMA_DIR={ENV['GSETTINGS_SCHEMA_DIR']}", "PYTHONDONTWRITEBYTECODE=1",
+        "PYTHONDONTWRITEBYTECODE=1",
     ]
+    if not FLATPAK:
+        env.append(f"GSETTINGS_SCHEMA_DIR={ENV['GSETTINGS_SCHEMA_DIR']}")
+    else:  # the Flatpak has its own compiled schemas
+        lab.flatpak_installed()
+        env += [f"VMNET_DOCTOR_FLATPAK={lab.FLATPAK_APP}",
+                f"FLATPAK_USER_DIR={ENV['LAB_STATE']}/home/.local/share/flatpak"]
     if via == "wizard":
         # The checklist points at the lab's internet host, not the public
         # ones it names by default; it runs once the guest is up (S3).
@@ -111,18 +123,28 @@ def main():
     parser.add_argument("--readme-shots", default=os.path.join(SOURCE_ROOT, "data", "screenshots"))
     parser.add_argument("--via", choices=("wizard", "host-page"), default="wizard",
                         help="where the Fix buttons are clicked: the setup wizard's steps or the Host page")
+    parser.add_argument("--flatpak", action="store_true",
+                        help="S3 only, in the installed Flatpak (flatpak run) as the desktop user")
     options = parser.parse_args()
+    global FLATPAK
+    FLATPAK = options.flatpak
     # S3 needs the nftables backend, where UFW's policy does reach the
     # guests; it is chosen first, so S1's fix starts `default` under it.
     set_firewall_backend("nftables")
     step("libvirt's firewall backend is nftables")
     try:
-        default_missing(options.shots, options.via)
+        if FLATPAK:
+            lab.start_guest()
+        else:
+            default_missing(options.shots, options.via)
         ufw_routed_deny(options.shots, options.via)
         # README's pictures: a fix through the helper (its exact commands),
-        # and the wizard's checklist passing inside the real guest.
-        readme = {"host-page": ("s3-fix-ufw-routed-deny-plan.png", "fix-helper-plan.png"),
-                  "wizard": ("s3-6-verify.png", "wizard-verify.png")}[options.via]
+        # the wizard's checklist passing inside the real guest, and the
+        # Flatpak's plan for the same fix.
+        readme = {("host-page", False): ("s3-fix-ufw-routed-deny-plan.png", "fix-helper-plan.png"),
+                  ("wizard", False): ("s3-6-verify.png", "wizard-verify.png"),
+                  ("host-page", True): ("s3-fix-ufw-routed-deny-plan.png", "flatpak-fix-helper-plan.png"),
+                  ("wizard", True): ("s3-6-verify.png", "flatpak-wizard-verify.png")}[options.via, FLATPAK]
         shutil.copy(os.path.join(options.shots, readme[0]), os.path.join(options.readme_shots, readme[1]))
     except lab.LabError as error:
         print(f"  FAILED: {error}", flush=True)

@@ -21,8 +21,10 @@
 #
 # Environment: LAB_HELPER and LAB_DOCTOR (absolute paths of the helper and
 # app binaries), LAB_GUEST_DIR (from build-guest.sh); optional LAB_RESOLVER
-# (default 203.0.113.53), LAB_UPLINK (default enp3s0) and LAB_CACHE_DIR
-# (kept between labs: libvirt's probe of QEMU's capabilities). Inside, the
+# (default 203.0.113.53), LAB_UPLINK (default enp3s0), LAB_CACHE_DIR
+# (kept between labs: libvirt's probe of QEMU's capabilities) and
+# LAB_FLATPAK_REPO with LAB_FLATPAK_INSTALLATION (the built Flatpak and its
+# runtime's installation, from tests/flatpak/build.sh). Inside, the
 # checkout may be anywhere (a 0700 home, /tmp, a path with a space):
 # LAB_DOCTOR, LAB_HELPER and GSETTINGS_SCHEMA_DIR name read-only views of
 # their own under /run/lab, and LAB_SOURCE the checkout as the lab's
@@ -78,6 +80,14 @@ if [[ -n "${GSETTINGS_SCHEMA_DIR:-}" ]]; then
     lab_view "$GSETTINGS_SCHEMA_DIR" "$LAB_STATE/schemas"
     export GSETTINGS_SCHEMA_DIR=$LAB_STATE/schemas
 fi
+# The Flatpak (tests/flatpak/build.sh): its repository, which the desktop
+# user installs the app from, and the installation holding the runtime,
+# which becomes the lab's system installation (/var/lib/flatpak, below).
+if [[ -n "${LAB_FLATPAK_REPO:-}" ]]; then
+    lab_view "$LAB_FLATPAK_REPO" "$LAB_STATE/flatpak/repo"
+    lab_view "$LAB_FLATPAK_INSTALLATION" "$LAB_STATE/flatpak/system"
+    export LAB_FLATPAK_REPO=$LAB_STATE/flatpak/repo
+fi
 
 # A private /tmp. Whatever the lab still names under the old one (a
 # checkout cloned under /tmp: these scripts, the command's arguments, the
@@ -93,6 +103,9 @@ for path in "$source_root" "$PWD" "${LAB_GUEST_DIR:-}" "${LAB_CACHE_DIR:-}" "$@"
     mount --rbind "$top" "${kept[$top]}"
 done
 mount -t tmpfs tmpfs /tmp
+# Where X servers put their sockets, as a desktop has it (a Flatpak reaches
+# X through these only).
+mkdir -m 1777 /tmp/.X11-unix
 for top in "${!kept[@]}"; do
     if [[ -d "${kept[$top]}" ]]; then mkdir -p "$top"; else touch "$top"; fi
     mount --rbind "${kept[$top]}" "$top"
@@ -114,6 +127,10 @@ for dir in /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
     mount -t tmpfs tmpfs "$dir"
 done
 mkdir -p /var/log/libvirt/qemu /var/lib/libvirt/qemu /var/lib/libvirt/dnsmasq /var/lib/libvirt/boot
+if [[ -n "${LAB_FLATPAK_REPO:-}" ]]; then
+    mkdir -p /var/lib/flatpak
+    mount --bind "$LAB_STATE/flatpak/system" /var/lib/flatpak
+fi
 mount -t tmpfs -o mode=0755 tmpfs /etc/polkit-1/rules.d
 cp "$here/lab.rules" /etc/polkit-1/rules.d/50-vmnet-doctor-lab.rules
 cp "$source_root/data/helper/io.github.vmnetdoctor.policy.in" \
@@ -122,6 +139,10 @@ echo "$LAB_USER:x:$LAB_UID:$LAB_UID:lab desktop user:$LAB_STATE/home:/bin/bash" 
 echo "$LAB_USER:x:$LAB_UID:" >>/etc/group
 mkdir -p "$LAB_STATE/home"
 chown "$LAB_UID:$LAB_UID" "$LAB_STATE/home"
+# The runtime directory a desktop session gives its user (flatpak run
+# keeps its instances there).
+mkdir -p -m 0700 "/run/user/$LAB_UID"
+chown "$LAB_UID:$LAB_UID" "/run/user/$LAB_UID"
 # libvirt's dnsmasq forwards the guests' queries to the host's resolver.
 echo "nameserver $LAB_RESOLVER" >"$LAB_STATE/resolv.conf"
 touch /etc/resolv.conf 2>/dev/null || true

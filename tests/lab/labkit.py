@@ -169,7 +169,8 @@ def user_argv(args, home=None):
     environment with the system bus at its standard address."""
     uid = ENV["LAB_UID"]
     env = ["env", "-i", f"HOME={home or ENV['LAB_STATE'] + '/home'}", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-           "LANG=C.UTF-8", "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket"]
+           "LANG=C.UTF-8", "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket",
+           f"XDG_RUNTIME_DIR=/run/user/{uid}"]
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *env, *args]
 
 
@@ -177,7 +178,51 @@ def as_user(args, timeout=120):
     return subprocess.run(user_argv(args), capture_output=True, text=True, timeout=timeout)
 
 
+FLATPAK_APP = "io.github.vmnetdoctor.VmNetDoctor"
+# What the scenarios' steps call the sandboxed app.
+SANDBOX = ("the installed Flatpak (flatpak run)" if ENV.get("LAB_FLATPAK_REPO")
+           else "the Flatpak-shaped bubblewrap sandbox")
+
+
+def flatpak_installed():
+    """Installs the built Flatpak into the desktop user's own installation
+    (once per lab), as that user would: a remote for the repository
+    tests/flatpak/build.sh exported, then `flatpak --user install`. The
+    runtime comes from the lab's system installation."""
+    marker = os.path.join(ENV["LAB_STATE"], "flatpak-installed")
+    if os.path.exists(marker):
+        return
+    for command in (["flatpak", "--user", "remote-add", "--if-not-exists", "--no-gpg-verify", "lab-build",
+                     ENV["LAB_FLATPAK_REPO"]],
+                    ["flatpak", "--user", "install", "-y", "--noninteractive", "lab-build", FLATPAK_APP]):
+        done = as_user(command, timeout=300)
+        if done.returncode != 0:
+            raise LabError(f"`{' '.join(command)}` as the desktop user failed: {done.stderr.strip()}")
+    open(marker, "w", encoding="utf-8").close()
+
+
+def flatpak_run(args, system_bus=True, timeout=120):
+    """ARGS (the app's arguments after LAB_DOCTOR) through `flatpak run` of
+    the installed Flatpak, as the desktop user. Without SYSTEM_BUS the
+    helper's name is taken out of the sandbox's bus policy."""
+    flatpak_installed()
+    hide = [] if system_bus else ["--system-no-talk-name=io.github.vmnetdoctor.Helper1"]
+    command = ["flatpak", "run", "--command=vmnet-doctor", *hide, FLATPAK_APP, *args]
+    return subprocess.run(user_argv(command), capture_output=True, text=True, timeout=timeout)
+
+
 def sandboxed(args, system_bus=True, timeout=120):
+    """ARGS (LAB_DOCTOR and its arguments) as the desktop user in the
+    Flatpak: the real one (flatpak_run) when the lab has it
+    (LAB_FLATPAK_REPO), else bubblewrap shaped like it (emulated_sandbox)."""
+    if ENV.get("LAB_FLATPAK_REPO"):
+        if args[:1] != [ENV["LAB_DOCTOR"]]:
+            raise LabError(f"only the app runs in the Flatpak, not {args[:1]}")
+        return flatpak_run(args[1:], system_bus=system_bus, timeout=timeout)
+    return emulated_sandbox(args, system_bus=system_bus, timeout=timeout)
+
+
+def emulated_sandbox(args, system_bus=True, timeout=120):
     """ARGS as the desktop user inside a sandbox shaped like the Flatpak's
     (flatpak/io.github.vmnetdoctor.VmNetDoctor.json): bubblewrap with a
     network namespace of its own (only lo), a tmpfs root holding /usr,

@@ -80,7 +80,7 @@ def helper_transactions(result):
 
 
 def fix_prove_revert(*finding_ids, broken_step="http", in_sandbox=False):
-    where = "from the Flatpak-shaped sandbox" if in_sandbox else "as the desktop user"
+    where = f"from {lab.SANDBOX}" if in_sandbox else "as the desktop user"
     step(f"fix {' '.join(finding_ids)} through the helper, {where}")
     applied_before = len(lab.helper_applies_by(lab.ENV["LAB_UID"]))
     result = lab.fix(*finding_ids, in_sandbox=in_sandbox)
@@ -106,7 +106,7 @@ def healthy():
     lab.expect_network_works()
     step("the guest's lease, DNS lookup and HTTP fetch work")
     lab.expect_clean()
-    step("check is clean, and the same in the Flatpak-shaped sandbox (through the helper's InspectHost)")
+    step(f"check is clean, and the same in {lab.SANDBOX}, which sees the host through the helper's InspectHost")
     # Without the helper (no system bus in the sandbox), the host is not
     # called healthy: it is "not checked", with the command that installs it.
     done = lab.sandboxed([lab.ENV["LAB_DOCTOR"], "check", "--connect", lab.ENV["LAB_URI"], "--json"], system_bus=False)
@@ -130,7 +130,7 @@ def default_missing():
     lab.fix("default-network-missing", in_sandbox=True)
     lab.start_guest()
     lab.expect_network_works()
-    step("fixed through libvirt from the Flatpak-shaped sandbox; the guest's lease, DNS lookup and HTTP fetch work")
+    step(f"fixed through libvirt from {lab.SANDBOX}; the guest's lease, DNS lookup and HTTP fetch work")
     lab.expect_clean()
     step("check is clean")
 

@@ -119,7 +119,7 @@ def main():
         from keyboard import Keyboard
         keyboard = Keyboard(desktop.display)
         app = desktop.launch(app_args, height=900)
-        window = tree.window(tree.application(app.proc.pid), "VM Network Doctor")
+        window = tree.window(tree.application(app.accessible_pids), "VM Network Doctor")
         keyboard.focus_window(app.window_id())
         open_host_page(app, window, tree, keyboard)
         step("the Host page is shown")

@@ -8,7 +8,11 @@ XDG_RUNTIME_DIR. The test process itself joins that session bus, so
 
 `Desktop.launch()` starts the real app (with VMNET_DOCTOR_REPORT_STARTUP=1,
 so it reports on stderr what it did) and returns an `App`; several apps may
-run one after the other in the same desktop (e.g. at another width).
+run one after the other in the same desktop (e.g. at another width). The
+app is $VMNET_DOCTOR (default target/debug/vmnet-doctor), or with
+VMNET_DOCTOR_FLATPAK=APP-ID the installed Flatpak through `flatpak run`
+(its settings in ~/.var/app/APP-ID; FLATPAK_USER_DIR names the
+installation when HOME, fresh here, does not hold it).
 
 Nothing of the caller's desktop leaks in, and everything started here is
 ended by its PID when the desktop closes.
@@ -25,6 +29,7 @@ import threading
 import time
 
 APP_ID = "io.github.vmnetdoctor.VmNetDoctor"
+FLATPAK = os.environ.get("VMNET_DOCTOR_FLATPAK", "")
 SETTLED = re.compile(r"vmnet-doctor: (vm-list-populated|connection-failed) ")
 # GTK and libadwaita complain through these; a clean run prints none.
 WARNINGS = re.compile(r"CRITICAL|Gtk-WARNING|Adwaita-WARNING")
@@ -63,8 +68,11 @@ class Desktop:
 
     def _start_xvfb(self, screen):
         read, write = os.pipe()
+        # A Flatpak reaches X only through the socket in /tmp/.X11-unix
+        # (its sandbox has no abstract sockets of the host's).
+        unix = [] if FLATPAK else ["-nolisten", "unix"]
         xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", screen,
-                                 "-nolisten", "tcp", "-nolisten", "unix"],
+                                 "-nolisten", "tcp", *unix],
                                 pass_fds=(write,), stderr=subprocess.DEVNULL)
         self.procs.append(xvfb)
         os.close(write)
@@ -95,16 +103,18 @@ class Desktop:
         The setup wizard opens by itself on a first run; unless FIRST_RUN,
         the settings say it was dismissed once (`--setup` opens it anyway)."""
         home = tempfile.mkdtemp(prefix="home-", dir=self.work)
+        # A Flatpak reads its settings from its own ~/.var/app/ID/config.
+        config = f"{home}/.var/app/{FLATPAK}/config" if FLATPAK else f"{home}/.config"
         # The window size comes from GSettings, as for a user.
-        os.makedirs(f"{home}/.config/glib-2.0/settings")
-        with open(f"{home}/.config/glib-2.0/settings/keyfile", "w", encoding="utf-8") as keyfile:
+        os.makedirs(f"{config}/glib-2.0/settings")
+        with open(f"{config}/glib-2.0/settings/keyfile", "w", encoding="utf-8") as keyfile:
             keyfile.write(f"[io/github/vmnetdoctor/VmNetDoctor]\nwindow-width={width}\nwindow-height={height}\n")
             if not first_run:
                 keyfile.write("setup-state='dismissed'\n")
         # No animations: a page slide on Xvfb's software renderer stalls,
         # and a test must see the page, not the way there.
-        os.makedirs(f"{home}/.config/gtk-4.0")
-        with open(f"{home}/.config/gtk-4.0/settings.ini", "w", encoding="utf-8") as settings:
+        os.makedirs(f"{config}/gtk-4.0")
+        with open(f"{config}/gtk-4.0/settings.ini", "w", encoding="utf-8") as settings:
             settings.write("[Settings]\ngtk-enable-animations=false\n")
         env = {
             "PATH": os.environ["PATH"], "HOME": home, "DISPLAY": self.display, "XDG_RUNTIME_DIR": self.work,
@@ -115,7 +125,7 @@ class Desktop:
         schema_dir = schema_dir or os.environ.get("GSETTINGS_SCHEMA_DIR")
         if schema_dir:
             env["GSETTINGS_SCHEMA_DIR"] = schema_dir
-        for name in ("LIBVIRT_DEFAULT_URI", "DBUS_SYSTEM_BUS_ADDRESS"):
+        for name in ("LIBVIRT_DEFAULT_URI", "DBUS_SYSTEM_BUS_ADDRESS", "FLATPAK_USER_DIR"):
             if name in os.environ:
                 env[name] = os.environ[name]
         env.update(extra_env or {})
@@ -175,16 +185,49 @@ class App:
 
     def __init__(self, desktop, args, env):
         self.desktop = desktop
-        self.binary = os.path.abspath(os.environ.get("VMNET_DOCTOR", "target/debug/vmnet-doctor"))
-        if not os.access(self.binary, os.X_OK):
-            raise SessionError(f"no app binary at {self.binary} (cargo build, or set VMNET_DOCTOR)")
+        if FLATPAK:
+            command = ["flatpak", "run", FLATPAK]
+        else:
+            binary = os.path.abspath(os.environ.get("VMNET_DOCTOR", "target/debug/vmnet-doctor"))
+            if not os.access(binary, os.X_OK):
+                raise SessionError(f"no app binary at {binary} (cargo build, or set VMNET_DOCTOR)")
+            command = [binary]
         self.lines = queue.Queue()
         self.log = []
         self.matched = set()  # indexes in log of lines a wait returned
-        self.proc = subprocess.Popen([self.binary, *args], env=env, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([*command, *args], env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         desktop.procs.append(self.proc)
         threading.Thread(target=self._read, daemon=True).start()
+
+    def accessible_pids(self):
+        """The processes the accessibility bus may see as the app's: the app
+        itself; for a Flatpak, every process `flatpak run` started (the app
+        in its sandbox) and the xdg-dbus-proxy it talks to the bus through,
+        which flatpak detaches and hands its arguments through a pipe (it is
+        known by its name and by starting after the app; the desktop runs
+        one app at a time)."""
+        pids = {self.proc.pid}
+        if not FLATPAK:
+            return pids
+        processes = {}  # pid -> (parent, start time, command line)
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    args = cmdline.read().split(b"\0")
+                processes[int(entry)] = (int(fields[1]), int(fields[19]), args)
+            except (OSError, IndexError, ValueError):
+                continue  # not a process, or one that just ended
+        started = processes.get(self.proc.pid, (0, 0, []))[1]
+        frontier = {self.proc.pid}
+        while frontier:
+            frontier = {pid for pid, (parent, _, _) in processes.items() if parent in frontier} - pids
+            pids |= frontier
+        pids |= {pid for pid, (_, start, args) in processes.items()
+                 if start >= started and args[0].endswith(b"xdg-dbus-proxy")}
+        return pids
 
     def _read(self):
         for line in self.proc.stderr:

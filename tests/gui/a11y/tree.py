@@ -43,19 +43,33 @@ class Gone(TreeError):
 
 
 def application(pid, timeout=20):
-    """The AT-SPI application object of the process PID."""
+    """The AT-SPI application object of the process PID, or of one of the
+    processes a function PID returns (asked again each time: a Flatpak's
+    app reaches the bus through flatpak's xdg-dbus-proxy, which the bus
+    sees instead of the app)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        pids = set(pid()) if callable(pid) else {pid}
         desktop = Atspi.get_desktop(0)
         for index in range(desktop.get_child_count()):
             app = desktop.get_child_at_index(index)
             try:
-                if app is not None and app.get_process_id() == pid:
+                if app is not None and app.get_process_id() in pids:
                     return app
             except GLib.Error:
                 continue  # an application that just left the bus
         time.sleep(0.1)
-    raise TreeError(f"no application with pid {pid} on the accessibility bus within {timeout} s")
+    seen = []
+    desktop = Atspi.get_desktop(0)
+    for index in range(desktop.get_child_count()):
+        try:
+            app = desktop.get_child_at_index(index)
+            seen.append(f"{app.get_name()!r} (pid {app.get_process_id()})")
+        except GLib.Error:
+            continue
+    wanted = sorted(pid()) if callable(pid) else pid
+    raise TreeError(f"no application with pid {wanted} on the accessibility bus within {timeout} s; "
+                    f"there: {', '.join(seen) or 'none'}")
 
 
 def _ask(query, gone):

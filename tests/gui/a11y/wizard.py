@@ -172,7 +172,7 @@ def main():
         from keyboard import Keyboard
         keyboard = Keyboard(desktop.display)
         app = desktop.launch(app_args, first_run=True, width=options.width, height=options.height)
-        window = tree.window(tree.application(app.proc.pid), "VM Network Doctor")
+        window = tree.window(tree.application(app.accessible_pids), "VM Network Doctor")
         keyboard.focus_window(app.window_id())
         for number, page in enumerate(STEPS, 1):
             app.wait_for_event(f"wizard-step-shown {page}", timeout=30)
