@@ -38,6 +38,10 @@ say "Runtime and sources ready in $((SECONDS - started)) s"
 # by each module's definition and sources: libtirpc, libnl and libvirt are
 # built once, the app whenever the checkout changed.
 build_started=$SECONDS
+# One flatpak-builder at a time per state directory (two checkouts' runs).
+mkdir -p "$cache/builder-state"
+exec 9>"$cache/builder-state.lock"
+flock 9
 flatpak-builder --disable-rofiles-fuse --force-clean --disable-updates --disable-download \
     --state-dir="$cache/builder-state" --extra-sources="$cache/sources" \
     --repo="$out/repo" "$out/build" "$manifest" >&2 ||

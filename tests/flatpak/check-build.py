@@ -5,6 +5,10 @@ What `flatpak run` will do is decided by the build's `metadata` (runtime,
 command, sandbox) and its `export/` tree (what the desktop sees), not by
 the manifest, so both are read back here:
 
+- the manifest flatpak-builder recorded as built (files/manifest.json):
+  the repository's, sources from files read in; only runtime,
+  runtime-version, sdk and sdk-extensions may differ (none do: the local
+  runtime takes the names the manifest asks for);
 - [Application]: the id, command, runtime and SDK the manifest names;
 - the sandbox: exactly the manifest's finish-args, nothing more or less;
 - the app: an executable vmnet-doctor, libvirt's client library, no root
@@ -61,6 +65,63 @@ def expected_context(finish_args: list[str]) -> dict[str, dict[str, str]]:
     return sections
 
 
+# Keys flatpak-builder adds to the manifest it records (files/manifest.json).
+RECORDED_ONLY = {"runtime-commit", "sdk-commit", "source-date-epoch"}
+# What a build may change: the runtime it builds on (none differ here, as
+# the local runtime takes the names the manifest asks for).
+MAY_DIFFER = {"runtime", "runtime-version", "sdk", "sdk-extensions"}
+
+
+def normalised(value, base: Path):
+    """VALUE as flatpak-builder records it: sources named by file read in."""
+    if isinstance(value, dict):
+        return {key: normalised(item, base) for key, item in value.items()}
+    if isinstance(value, list):
+        out = []
+        for item in value:
+            if isinstance(item, str) and item.endswith(".json") and (base / item).is_file():
+                out.extend(normalised(json.loads((base / item).read_text()), base))
+            else:
+                out.append(normalised(item, base))
+        return out
+    return value
+
+
+def first_difference(want, have, path="") -> str | None:
+    if isinstance(want, dict) and isinstance(have, dict):
+        for key in sorted(set(want) | set(have)):
+            if key not in have:
+                return f"{path}/{key}: missing from what was built"
+            if key not in want:
+                return f"{path}/{key}: built, but not in the manifest"
+            found = first_difference(want[key], have[key], f"{path}/{key}")
+            if found:
+                return found
+        return None
+    if isinstance(want, list) and isinstance(have, list):
+        if len(want) != len(have):
+            return f"{path}: {len(want)} entries in the manifest, {len(have)} built"
+        for index, (a, b) in enumerate(zip(want, have)):
+            found = first_difference(a, b, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    return None if want == have else f"{path}: manifest {want!r}, built {have!r}"
+
+
+def recorded_manifest_problems(manifest: dict, manifest_dir: Path, build: Path) -> list[str]:
+    """The manifest flatpak-builder recorded as built must be the
+    repository's, but for MAY_DIFFER."""
+    recorded_path = build / "files" / "manifest.json"
+    if not recorded_path.is_file():
+        return [f"{recorded_path} is missing: flatpak-builder records the manifest it built there"]
+    recorded = json.loads(recorded_path.read_text())
+    want = {key: value for key, value in normalised(manifest, manifest_dir).items() if key not in MAY_DIFFER}
+    have = {key: value for key, value in recorded.items() if key not in MAY_DIFFER | RECORDED_ONLY}
+    found = first_difference(want, have)
+    return [f"what was built is not the manifest: {found}"] if found else []
+
+
 def read_ini(path: Path) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     parser.optionxform = str  # keys are case-sensitive (bus names)
@@ -68,8 +129,8 @@ def read_ini(path: Path) -> configparser.ConfigParser:
     return parser
 
 
-def problems(manifest: dict, build: Path) -> list[str]:
-    found: list[str] = []
+def problems(manifest: dict, build: Path, manifest_dir: Path) -> list[str]:
+    found: list[str] = recorded_manifest_problems(manifest, manifest_dir, build)
     app_id = manifest["id"]
     metadata_path = build / "metadata"
     if not metadata_path.is_file():
@@ -132,8 +193,8 @@ def problems(manifest: dict, build: Path) -> list[str]:
     return found
 
 
-def self_test(manifest: dict, build: Path) -> int:
-    base = problems(manifest, build)
+def self_test(manifest: dict, build: Path, manifest_dir: Path) -> int:
+    base = problems(manifest, build, manifest_dir)
     if base:
         print("check-build --self-test: the real build already fails:\n  " + "\n  ".join(base), file=sys.stderr)
         return 1
@@ -167,7 +228,17 @@ def self_test(manifest: dict, build: Path) -> int:
     def headers_left(copy: Path) -> None:
         (copy / "files" / "include").mkdir(exist_ok=True)
 
-    mistakes = [extra_permission, session_bus, other_runtime, lost_system_talk, no_icon, helper_inside,
+    def other_config(copy: Path) -> None:
+        recorded = json.loads((copy / "files" / "manifest.json").read_text())
+        recorded["modules"][-1]["config-opts"].append("-Dhelper=true")
+        (copy / "files" / "manifest.json").write_text(json.dumps(recorded))
+
+    def crate_left_out(copy: Path) -> None:
+        recorded = json.loads((copy / "files" / "manifest.json").read_text())
+        recorded["modules"][-1]["sources"].pop()
+        (copy / "files" / "manifest.json").write_text(json.dumps(recorded))
+
+    mistakes = [other_config, crate_left_out, extra_permission, session_bus, other_runtime, lost_system_talk, no_icon, helper_inside,
                 headers_left]
     failed = 0
     for mistake in mistakes:
@@ -180,11 +251,13 @@ def self_test(manifest: dict, build: Path) -> int:
             (copy / "files").mkdir()
             for child in (build / "files").iterdir():
                 (copy / "files" / child.name).symlink_to(child)
+            (copy / "files" / "manifest.json").unlink()
+            shutil.copy2(build / "files" / "manifest.json", copy / "files" / "manifest.json")
             for name in ("libexec", "include"):
                 if (copy / "files" / name).is_symlink():
                     (copy / "files" / name).unlink()
             mistake(copy)
-            if problems(manifest, copy):
+            if problems(manifest, copy, manifest_dir):
                 print(f"  caught: {mistake.__name__}")
             else:
                 failed += 1
@@ -200,10 +273,11 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     manifest = json.loads(Path(args[0]).read_text())
+    manifest_dir = Path(args[0]).resolve().parent
     build = Path(args[1])
     if test:
-        return self_test(manifest, build)
-    found = problems(manifest, build)
+        return self_test(manifest, build, manifest_dir)
+    found = problems(manifest, build, manifest_dir)
     for problem in found:
         print(f"check-build: {problem}", file=sys.stderr)
     if not found:
