@@ -42,6 +42,9 @@ lab_phases() {
     phase "Flatpak: flatpak-builder, local runtime" tests/flatpak/build.sh
     phase "Flatpak: what was built (self-test)" python3 tests/flatpak/check-build.py --self-test \
         flatpak/io.github.vmnetdoctor.VmNetDoctor.json target/flatpak/build
+    # The lab runs the app and helper the other lane builds, and the GUI's
+    # compiled schemas: it waits until that lane lets go of this lock.
+    phase "lab: waiting for the app's build" flock --shared "$main_ready_lock" true
     phase "lab: scenarios and event latency" tests/lab/run.sh
     phase "lab: guest checks (verify, guest fixes)" tests/lab/guest-checks.sh
     # Port scans from the lab's internet before and after every helper fix,
@@ -71,9 +74,35 @@ lab_phases() {
 lab_possible() {
     [[ $(id -u) -eq 0 && -n "$libvirtd" && -x /usr/bin/qemu-system-x86_64 ]] && compgen -G '/boot/vmlinuz-*' >/dev/null
 }
+main_ready_lock=target/test-logs/main-ready.lock
 if [[ $lab_lane_only -eq 1 ]]; then
     lab_phases
     exit 0
+fi
+
+# The lab's lane starts now, with the Flatpak's build, and runs beside the
+# phases below in its own process group (ended by the EXIT trap if they
+# fail): the build needs nothing from them, and the lab mostly waits on its
+# guest, which leaves a core to the daemons' and the GUI's tests. It waits
+# for the app's build (the lock below) before its first lab. Its output is
+# printed when it is done.
+lab_log=target/test-logs/lab.log
+mkdir -p "$(dirname "$lab_log")"
+exec 7>"$main_ready_lock"
+flock 7
+if [[ $run_lab -eq 0 ]]; then
+    printf '\n\033[1;33m==> SKIPPED the lab and the Flatpak'"'"'s build (--no-lab)\033[0m\n'
+    timings+=("lab scenarios                      SKIPPED")
+elif lab_possible; then
+    lab_args=(--lab-lane)
+    [[ $run_slow -eq 1 ]] && lab_args+=(--slow)
+    lab_started=$SECONDS
+    setsid tools/test-all.sh "${lab_args[@]}" >"$lab_log" 2>&1 7>&- &
+    lab_lane_pid=$!
+    printf '\n\033[1m==> the Flatpak'"'"'s build and the lab started beside the next phases (output: %s)\033[0m\n' "$lab_log"
+else
+    printf '\n\033[1;33m==> SKIPPED the lab and the Flatpak'"'"'s build: needs root, libvirtd, qemu-system-x86 and a kernel in /boot (./dev test provides them)\033[0m\n'
+    timings+=("lab scenarios                      SKIPPED")
 fi
 
 phase "cargo fmt --check" cargo fmt --all --check
@@ -86,26 +115,9 @@ fi
 phase "meson compile" meson compile -C "$build_dir"
 phase "meson test" meson test -C "$build_dir" --print-errorlogs
 phase "./dev run without a display" tests/dev/no-display.sh
-# The lab's phases run beside the ones below, in their own process group
-# (ended by the EXIT trap if the others fail): the lab waits on a guest
-# much of the time, which leaves a core to the daemons' and the GUI's
-# tests. Its output is printed when it is done.
-lab_log=target/test-logs/lab.log
-if [[ $run_lab -eq 0 ]]; then
-    printf '\n\033[1;33m==> SKIPPED the lab (--no-lab)\033[0m\n'
-    timings+=("lab scenarios                      SKIPPED")
-elif lab_possible; then
-    mkdir -p "$(dirname "$lab_log")"
-    lab_args=(--lab-lane)
-    [[ $run_slow -eq 1 ]] && lab_args+=(--slow)
-    lab_started=$SECONDS
-    setsid tools/test-all.sh "${lab_args[@]}" >"$lab_log" 2>&1 &
-    lab_lane_pid=$!
-    printf '\n\033[1m==> the lab started beside the next phases (output: %s)\033[0m\n' "$lab_log"
-else
-    printf '\n\033[1;33m==> SKIPPED the lab: needs root, libvirtd, qemu-system-x86 and a kernel in /boot (./dev test provides them)\033[0m\n'
-    timings+=("lab scenarios                      SKIPPED")
-fi
+# The app, the helper and the schemas are built: the lab may start.
+flock --unlock 7
+exec 7>&-
 # A real libvirtd in private namespaces for qemu:///system and qemu:///session.
 # It needs root, or unprivileged user namespaces; CI runs as root.
 if [[ -z "$libvirtd" ]]; then

@@ -21,6 +21,8 @@ die() { printf 'flatpak build: %s\n' "$*" >&2; exit 1; }
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 manifest=${1:-flatpak/io.github.vmnetdoctor.VmNetDoctor.json}
 [[ -f $manifest ]] || die "no manifest $manifest"
+manifest=$(realpath --relative-to="$PWD" "$manifest")
+[[ $manifest != ../* ]] || die "the manifest must be in this checkout (its app module builds the checkout)"
 cache=${VMNET_DOCTOR_FLATPAK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmnet-doctor/flatpak}
 out=$PWD/target/flatpak
 
@@ -42,9 +44,17 @@ build_started=$SECONDS
 mkdir -p "$cache/builder-state"
 exec 9>"$cache/builder-state.lock"
 flock 9
-flatpak-builder --disable-rofiles-fuse --force-clean --disable-updates --disable-download \
+# flatpak-builder names its cache after the manifest's path: the checkout
+# is bound at one fixed path, so that every checkout (CI's fresh clones)
+# finds the modules another one built.
+stable=/run/vmnet-doctor-flatpak/checkout
+unshare --mount --propagation private -- bash -euo pipefail -c '
+    mkdir -p "$1" && mount --bind "$2" "$1"
+    shift 2
+    exec flatpak-builder "$@"' build "$stable" "$PWD" \
+    --disable-rofiles-fuse --force-clean --disable-updates --disable-download \
     --state-dir="$cache/builder-state" --extra-sources="$cache/sources" \
-    --repo="$out/repo" "$out/build" "$manifest" >&2 ||
+    --repo="$out/repo" "$out/build" "$stable/$manifest" >&2 ||
     die "flatpak-builder failed (the module's log is above)"
 say "flatpak-builder done in $((SECONDS - build_started)) s"
 python3 tests/flatpak/check-build.py "$manifest" "$out/build"
