@@ -42,8 +42,8 @@ lab_phases() {
     phase "Flatpak: flatpak-builder, local runtime" tests/flatpak/build.sh
     phase "Flatpak: what was built (self-test)" python3 tests/flatpak/check-build.py --self-test \
         flatpak/io.github.vmnetdoctor.VmNetDoctor.json target/flatpak/build
-    # The lab runs the app and helper the other lane builds, and the GUI's
-    # compiled schemas: it waits until that lane lets go of this lock.
+    # The lab runs the app, the helper's .deb and the GUI's compiled schemas
+    # the other lane builds: it waits until that lane lets go of this lock.
     phase "lab: waiting for the app's build" flock --shared "$main_ready_lock" true
     phase "lab: scenarios and event latency" tests/lab/run.sh
     phase "lab: guest checks (verify, guest fixes)" tests/lab/guest-checks.sh
@@ -115,7 +115,15 @@ fi
 phase "meson compile" meson compile -C "$build_dir"
 phase "meson test" meson test -C "$build_dir" --print-errorlogs
 phase "./dev run without a display" tests/dev/no-display.sh
-# The app, the helper and the schemas are built: the lab may start.
+# The helper's .deb, installed with dpkg into a throwaway overlay of this
+# root; kept in target/packages, where the lab installs it on its host.
+if [[ $(id -u) -eq 0 ]] && command -v dpkg-deb >/dev/null; then
+    phase "helper .deb (dpkg, throwaway root)" tests/packaging/check-deb.sh "$build_dir" --keep target/packages
+else
+    printf '\n\033[1;33m==> SKIPPED helper .deb: needs root and dpkg\033[0m\n'
+    timings+=("helper .deb                        SKIPPED")
+fi
+# The app, the helper, its .deb and the schemas are built: the lab may start.
 flock --unlock 7
 exec 7>&-
 # A real libvirtd in private namespaces for qemu:///system and qemu:///session.
@@ -160,13 +168,6 @@ if command -v rpmspec >/dev/null; then
 else
     printf '\n\033[1;33m==> SKIPPED packaging recipes: rpmspec (rpm) is not installed\033[0m\n'
     timings+=("packaging recipes                  SKIPPED")
-fi
-# The helper's .deb, installed with dpkg into a throwaway overlay of this root.
-if [[ $(id -u) -eq 0 ]] && command -v dpkg-deb >/dev/null; then
-    phase "helper .deb (dpkg, throwaway root)" tests/packaging/check-deb.sh "$build_dir"
-else
-    printf '\n\033[1;33m==> SKIPPED helper .deb: needs root and dpkg\033[0m\n'
-    timings+=("helper .deb                        SKIPPED")
 fi
 # The real app under Xvfb, as `./dev run` builds it; the capture is the
 # screenshot README.md and the metainfo show.

@@ -1,7 +1,7 @@
 # Sourced by the lab's runners (tests/lab/*.sh), from the repository's root
 # and as root: builds the app and the helper, exports what tests/lab/lab.sh
-# needs (LAB_DOCTOR, LAB_HELPER, LAB_GUEST_DIR, LAB_CACHE_DIR) and builds
-# the tiny guest. Sets target_dir, Cargo's target directory.
+# needs (LAB_DOCTOR, LAB_HELPER, LAB_HELPER_DEB, LAB_GUEST_DIR,
+# LAB_CACHE_DIR) and builds the tiny guest. Sets target_dir, Cargo's target directory.
 #
 #   source tests/lab/env.sh --cli    for the command-line tests
 #   source tests/lab/env.sh --gui    also the app's compiled GSettings schema
@@ -40,5 +40,19 @@ elif [[ ${CI:-} == true ]]; then
     exit 2
 else
     echo "tests/lab/env.sh: no Flatpak built (tests/flatpak/build.sh): the sandboxed app is emulated with bubblewrap" >&2
+fi
+# The helper's own .deb, which the lab's host installs with dpkg as a user
+# would (tests/packaging/check-deb.sh --keep target/packages builds and
+# tests it; ./dev test does, before the lab). It must be at least as new as
+# the helper just built. Without it the lab D-Bus-activates the helper
+# binary above; in CI it must be there.
+deb=$(compgen -G "$PWD/target/packages/vmnet-doctor-helper_*.deb" | head -n 1 || true)
+if [[ -n $deb && ! $deb -ot $LAB_HELPER ]]; then
+    export LAB_HELPER_DEB=$deb
+elif [[ ${CI:-} == true ]]; then
+    echo "tests/lab/env.sh: no helper .deb as new as $LAB_HELPER in target/packages (tests/packaging/check-deb.sh _build --keep target/packages); CI installs it on the lab's host" >&2
+    exit 2
+else
+    echo "tests/lab/env.sh: no up-to-date helper .deb in target/packages (tests/packaging/check-deb.sh _build --keep target/packages): the lab D-Bus-activates $LAB_HELPER" >&2
 fi
 tests/lab/build-guest.sh "$LAB_GUEST_DIR"

@@ -7,9 +7,11 @@
 #   lab.sh COMMAND [ARGS…]
 #
 # Inside:
-#   - a system bus (at the standard address) with polkitd, the lab's polkit
-#     rules (tests/lab/lab.rules) and the helper, D-Bus-activated from
-#     $LAB_HELPER as it would be when installed;
+#   - a system bus (at the standard address) with Debian's bus policies,
+#     polkitd, the lab's polkit rules (tests/lab/lab.rules) and the helper,
+#     D-Bus-activated: installed with dpkg from $LAB_HELPER_DEB (the
+#     project's .deb) when given, else from $LAB_HELPER with the checkout's
+#     activation file and policies;
 #   - virtlogd and libvirtd (qemu and network drivers), the guide's
 #     `default` NAT network defined, started and autostarted;
 #   - the uplink $LAB_UPLINK (a veth, default route) to the namespace
@@ -24,7 +26,8 @@
 # (default 203.0.113.53), LAB_UPLINK (default enp3s0), LAB_CACHE_DIR
 # (kept between labs: libvirt's probe of QEMU's capabilities) and
 # LAB_FLATPAK_REPO with LAB_FLATPAK_INSTALLATION (the built Flatpak and its
-# runtime's installation, from tests/flatpak/build.sh). Inside, the
+# runtime's installation, from tests/flatpak/build.sh), LAB_HELPER_DEB (the
+# helper's .deb, from tests/packaging/check-deb.sh --keep). Inside, the
 # checkout may be anywhere (a 0700 home, /tmp, a path with a space):
 # LAB_DOCTOR, LAB_HELPER and GSETTINGS_SCHEMA_DIR name read-only views of
 # their own under /run/lab, and LAB_SOURCE the checkout as the lab's
@@ -89,6 +92,11 @@ if [[ -n "${LAB_FLATPAK_REPO:-}" ]]; then
     export LAB_FLATPAK_REPO=$LAB_STATE/flatpak/repo
 fi
 
+if [[ -n "${LAB_HELPER_DEB:-}" ]]; then
+    lab_view "$LAB_HELPER_DEB" "$LAB_STATE/pkg/$(basename "$LAB_HELPER_DEB")"
+    LAB_HELPER_DEB=$LAB_STATE/pkg/$(basename "$LAB_HELPER_DEB")
+fi
+
 # A private /tmp. Whatever the lab still names under the old one (a
 # checkout cloned under /tmp: these scripts, the command's arguments, the
 # guest's files, the cargo target) is mounted back at the same path.
@@ -115,6 +123,15 @@ ip link set lo up
 PRIVATE_MOUNTS_STATE=$LAB_STATE
 source "$here/../lib/private-mounts.sh"
 
+# With the helper's .deb, /usr becomes writable for dpkg: an overlay whose
+# upper layer is in the lab's tmpfs (before the private copies below, which
+# it would hide). The root's /usr stays untouched.
+if [[ -n "${LAB_HELPER_DEB:-}" ]]; then
+    mkdir -p "$LAB_STATE/usr-layer/upper" "$LAB_STATE/usr-layer/work"
+    mount -t overlay overlay \
+        -o "lowerdir=/usr,upperdir=$LAB_STATE/usr-layer/upper,workdir=$LAB_STATE/usr-layer/work" /usr
+fi
+
 for path in /etc/libvirt /etc/ufw /etc/default/ufw /etc/sysctl.d /etc/passwd /etc/group \
     /usr/share/polkit-1/actions; do
     private_copy "$path"
@@ -133,8 +150,10 @@ if [[ -n "${LAB_FLATPAK_REPO:-}" ]]; then
 fi
 mount -t tmpfs -o mode=0755 tmpfs /etc/polkit-1/rules.d
 cp "$here/lab.rules" /etc/polkit-1/rules.d/50-vmnet-doctor-lab.rules
-cp "$source_root/data/helper/io.github.vmnetdoctor.policy.in" \
-    /usr/share/polkit-1/actions/io.github.vmnetdoctor.policy
+if [[ -z "${LAB_HELPER_DEB:-}" ]]; then
+    cp "$source_root/data/helper/io.github.vmnetdoctor.policy.in" \
+        /usr/share/polkit-1/actions/io.github.vmnetdoctor.policy
+fi
 echo "$LAB_USER:x:$LAB_UID:$LAB_UID:lab desktop user:$LAB_STATE/home:/bin/bash" >>/etc/passwd
 echo "$LAB_USER:x:$LAB_UID:" >>/etc/group
 mkdir -p "$LAB_STATE/home"
@@ -188,15 +207,27 @@ in_internet python3 -m http.server --bind "$LAB_WWW" --directory "$LAB_STATE/www
 in_internet python3 -m http.server --bind "$LAB_WWW6" --directory "$LAB_STATE/www" 80 \
     >"$LAB_STATE/internet-http6.log" 2>&1 &
 
-# The system bus at its standard address: Debian's default policy,
-# polkit's, and the helper's own policy and activation file.
-mkdir -p /run/dbus "$LAB_STATE/dbus-services"
-sed "s|@LIBEXECDIR@/vmnet-doctor-helper|$LAB_HELPER|" \
-    "$source_root/data/helper/io.github.vmnetdoctor.Helper1.service.in" \
-    >"$LAB_STATE/dbus-services/io.github.vmnetdoctor.Helper1.service"
-sed -e "s|@SOCKET@|/run/dbus/system_bus_socket|" -e "s|@SERVICEDIR@|$LAB_STATE/dbus-services|" \
-    -e "s|@HELPER_POLICY@|$source_root/data/helper/io.github.vmnetdoctor.Helper1.conf|" \
+# The system bus at its standard address: Debian's default policy and the
+# services' policies in /usr/share/dbus-1/system.d (polkit's, firewalld's).
+# With the .deb, the helper's policy and activation file are the ones dpkg
+# installs below, in the standard places, which the bus reloads as on any
+# system; without it, the checkout's, from a directory of the lab's own.
+mkdir -p /run/dbus
+if [[ -n "${LAB_HELPER_DEB:-}" ]]; then
+    service_dir=/usr/share/dbus-1/system-services helper_policy=
+else
+    service_dir=$LAB_STATE/dbus-services
+    helper_policy="<include>$source_root/data/helper/io.github.vmnetdoctor.Helper1.conf</include>"
+    mkdir -p "$service_dir"
+    sed "s|@LIBEXECDIR@/vmnet-doctor-helper|$LAB_HELPER|" \
+        "$source_root/data/helper/io.github.vmnetdoctor.Helper1.service.in" \
+        >"$service_dir/io.github.vmnetdoctor.Helper1.service"
+fi
+sed -e "s|@SOCKET@|/run/dbus/system_bus_socket|" -e "s|@SERVICEDIR@|$service_dir|" \
+    -e "s|<include>@HELPER_POLICY@</include>|<includedir>/usr/share/dbus-1/system.d</includedir>$helper_policy|" \
     "$source_root/tests/helper/system-bus.conf.in" >"$LAB_STATE/system-bus.conf"
+grep -q '<includedir>/usr/share/dbus-1/system.d</includedir>' "$LAB_STATE/system-bus.conf" ||
+    die "tests/helper/system-bus.conf.in has no <include>@HELPER_POLICY@</include> line to extend"
 dbus-daemon --config-file="$LAB_STATE/system-bus.conf" --nofork --nopidfile --nosyslog \
     2>>"$LAB_STATE/helper.log" &
 for _ in $(seq 100); do [[ -S /run/dbus/system_bus_socket ]] && break; sleep 0.05; done
@@ -207,6 +238,29 @@ has_owner() {
 }
 for _ in $(seq 100); do has_owner org.freedesktop.PolicyKit1 && break; sleep 0.1; done
 has_owner org.freedesktop.PolicyKit1 || { cat "$LAB_STATE/polkitd.log" >&2; die "polkitd did not start"; }
+
+# The helper as a user installs it: `dpkg -i` of the project's .deb on the
+# running system (dpkg's database a private copy, its log discarded). dbus'
+# trigger reloads the bus, which then activates the installed helper.
+if [[ -n "${LAB_HELPER_DEB:-}" ]]; then
+    private_copy /var/lib/dpkg
+    dpkg --log=/dev/null -i "$LAB_HELPER_DEB" >"$LAB_STATE/dpkg.log" 2>&1 ||
+        { cat "$LAB_STATE/dpkg.log" >&2; die "dpkg -i $(basename "$LAB_HELPER_DEB") failed"; }
+    [[ $(dpkg-query -W -f '${Status}' vmnet-doctor-helper) == "install ok installed" ]] ||
+        die "dpkg does not list vmnet-doctor-helper as installed"
+    LAB_HELPER=$(dpkg -L vmnet-doctor-helper | grep -m1 '/vmnet-doctor-helper$') ||
+        die "the .deb installed no vmnet-doctor-helper binary"
+    export LAB_HELPER
+    # The first call activates it: it must answer from the package's path.
+    busctl --system call io.github.vmnetdoctor.Helper1 /io/github/vmnetdoctor/Helper1 \
+        org.freedesktop.DBus.Peer Ping >/dev/null 2>>"$LAB_STATE/helper.log" ||
+        { tail -n 20 "$LAB_STATE/helper.log" >&2; die "the installed helper does not answer on the bus"; }
+    helper_pid=$(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+        GetConnectionUnixProcessID s io.github.vmnetdoctor.Helper1 | awk '{print $2}')
+    [[ $(readlink "/proc/$helper_pid/exe") == "$LAB_HELPER" ]] ||
+        die "the helper on the bus runs $(readlink "/proc/$helper_pid/exe"), not the package's $LAB_HELPER"
+    echo "lab: helper installed from $(basename "$LAB_HELPER_DEB") with dpkg, running as $LAB_HELPER" >&2
+fi
 
 # libvirt's nftables backend needs tc's csum action; see tc-without-act-csum.
 kernel_config=$(zcat /proc/config.gz 2>/dev/null || true)

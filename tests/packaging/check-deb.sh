@@ -4,7 +4,7 @@
 # installed with dpkg into a throwaway copy of this Debian 13 root, where
 # the helper must answer on that root's own system bus.
 #
-#   tests/packaging/check-deb.sh BUILD_DIR [--deb FILE]
+#   tests/packaging/check-deb.sh BUILD_DIR [--deb FILE | --keep DIR]
 #
 # BUILD_DIR is an existing meson build directory (./dev test uses _build).
 # A package needs --prefix=/usr, so a build directory of its own is set up
@@ -12,6 +12,8 @@
 # BUILD_DIR's cargo target directory (the helper does not read the install
 # paths, so cargo rebuilds nothing for it). With --deb FILE that package is
 # checked instead of a freshly built one (e.g. a deliberately broken one).
+# With --keep DIR the package, once it passed, is kept there as the only
+# vmnet-doctor-helper_*.deb (the lab installs it on its host).
 #
 # The throwaway root: in new mount, PID and network namespaces, an overlay
 # whose lower layer is / (this root, read-only) and whose upper layer is a
@@ -68,13 +70,16 @@ EOF
 fi
 
 # --- Outside -------------------------------------------------------------------------
-usage="usage: tests/packaging/check-deb.sh BUILD_DIR [--deb FILE]"
-[[ $# -eq 1 || ($# -eq 3 && $2 == --deb) ]] || die "$usage"
+usage="usage: tests/packaging/check-deb.sh BUILD_DIR [--deb FILE | --keep DIR]"
+[[ $# -eq 1 || ($# -eq 3 && ($2 == --deb || $2 == --keep)) ]] || die "$usage"
 [[ $(id -u) -eq 0 ]] || die "needs root (dpkg -i into a throwaway root, namespaces, mounts)"
 [[ -f $1/build.ninja ]] || die "$1 is not a configured meson build directory (run meson setup first)"
 build=$(cd "$1" && pwd)
-given_deb=
-if [[ $# -eq 3 ]]; then
+given_deb= keep_dir=
+if [[ $# -eq 3 && $2 == --keep ]]; then
+    mkdir -p "$3"
+    keep_dir=$(cd "$3" && pwd)
+elif [[ $# -eq 3 ]]; then
     [[ -f $3 ]] || die "$3 does not exist"
     given_deb=$(cd "$(dirname "$3")" && pwd)/$(basename "$3")
 fi
@@ -127,5 +132,10 @@ fi
 unshare --mount --pid --net --fork --kill-child --propagation "$propagation" -- \
     "$0" --in-namespaces "$tmp" "$deb" || status=$?
 
+if [[ $status -eq 0 && -n $keep_dir ]]; then
+    rm -f "$keep_dir"/vmnet-doctor-helper_*.deb
+    cp "$deb" "$keep_dir/"
+    say "kept $keep_dir/$(basename "$deb")"
+fi
 say "package test: $((SECONDS - started)) s"
 exit "$status"
