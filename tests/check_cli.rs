@@ -106,6 +106,47 @@ fn a_vm_filter_keeps_only_that_vm_and_its_networks() -> TestResult {
     Ok(())
 }
 
+/// Every card's data path, as the app colours it: a finding lands on its
+/// hop, which takes its severity; the host is unknown on the demo.
+#[test]
+fn the_json_has_every_cards_data_path_with_its_colours() -> TestResult {
+    let document = json(&check(&["--demo", "--json"])?)?;
+    let paths = document["data_paths"].as_array().ok_or("no data_paths array")?;
+    let cards: usize = document["vms"].as_u64().ok_or("no vms")? as usize;
+    assert!(paths.len() >= cards, "{} paths for {cards} VMs", paths.len());
+    let hops = |mac: &str| -> Result<Vec<(String, String)>, String> {
+        let path = paths.iter().find(|path| path["mac"] == mac).ok_or(format!("no path for {mac}"))?;
+        Ok(path["hops"]
+            .as_array()
+            .ok_or("no hops")?
+            .iter()
+            .map(|hop| {
+                (
+                    hop["hop"].as_str().unwrap_or("").to_owned(),
+                    hop["status"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect())
+    };
+    let status = |mac: &str, kind: &str| -> Result<String, String> {
+        hops(mac)?
+            .into_iter()
+            .find(|(hop, _)| hop == kind)
+            .map(|(_, status)| status)
+            .ok_or(format!("{mac} has no {kind} hop"))
+    };
+    // ubuntu-server's cable is unplugged: its card is red.
+    assert_eq!(status("52:54:00:cb:19:71", "card")?, "error");
+    assert_eq!(status("52:54:00:cb:19:71", "guest")?, "good");
+    // kali-linux's network is inactive: its bridge is red.
+    assert_eq!(status("52:54:00:9d:5c:34", "bridge")?, "error");
+    // The demo has no host to read: forwarding is not checked.
+    assert_eq!(status("52:54:00:cb:19:71", "forwarding")?, "unknown");
+    let kinds: Vec<String> = hops("52:54:00:cb:19:71")?.into_iter().map(|(hop, _)| hop).collect();
+    assert_eq!(kinds, ["guest", "card", "bridge", "forwarding", "uplink", "internet"]);
+    Ok(())
+}
+
 #[test]
 fn an_unknown_vm_cannot_be_checked() -> TestResult {
     let output = check(&["--demo", "--vm", "no-such-vm"])?;

@@ -4,7 +4,8 @@
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
-use vmnet_doctor_core::{Fact, Finding, Fix, Severity, Subject};
+use vmnet_doctor_core::datapath::{DataPath, data_path};
+use vmnet_doctor_core::{Fact, Finding, Fix, Severity, Snapshot, Subject};
 
 use super::Outcome;
 
@@ -38,6 +39,35 @@ pub fn document(outcome: &Outcome) -> Value {
             "info": count(Severity::Info),
         },
         "findings": outcome.findings.iter().map(finding).collect::<Vec<_>>(),
+        "data_paths": outcome.snapshot.as_ref().map(|snapshot| data_paths(snapshot, &outcome.findings)),
+    })
+}
+
+/// Every card's data path, as the app draws it: each hop's status is the
+/// colour it gets.
+fn data_paths(snapshot: &Snapshot, findings: &[Finding]) -> Vec<Value> {
+    let mut paths = Vec::new();
+    for domain in &snapshot.domains {
+        for nic in domain.interfaces() {
+            paths.push(path(&data_path(snapshot, domain, nic, findings)));
+        }
+    }
+    paths
+}
+
+fn path(path: &DataPath) -> Value {
+    json!({
+        "vm": path.vm,
+        "mac": path.mac,
+        "hops": path.hops.iter().map(|hop| json!({
+            "hop": hop.kind.as_str(),
+            "name": hop.name,
+            "status": hop.status.as_str(),
+            "details": hop.details,
+            "unknown": hop.unknown,
+            "findings": hop.findings.iter().map(|finding| finding.id).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "ends": path.ends,
     })
 }
 

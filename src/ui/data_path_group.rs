@@ -309,19 +309,8 @@ fn focus_shortcut(group: &adw::PreferencesGroup, view: &DataPathView, path: &Rc<
 fn report_shown(path: &DataPath) {
     if crate::startup::reporting() {
         let hops: Vec<String> =
-            path.hops.iter().map(|hop| format!("{}={}", kind_name(hop.kind), hop.status.as_str())).collect();
+            path.hops.iter().map(|hop| format!("{}={}", hop.kind.as_str(), hop.status.as_str())).collect();
         eprintln!("vmnet-doctor: data-path-shown {} {}", path.vm, hops.join(" "));
-    }
-}
-
-fn kind_name(kind: HopKind) -> &'static str {
-    match kind {
-        HopKind::Guest => "guest",
-        HopKind::Card => "card",
-        HopKind::Bridge => "bridge",
-        HopKind::Forwarding => "forwarding",
-        HopKind::Uplink => "uplink",
-        HopKind::Internet => "internet",
     }
 }
 

@@ -267,11 +267,14 @@ def parse_report(done, where=""):
 
 def comparable(report):
     """What both shapes of the app must agree on: each finding's id,
-    severity, subject and fix (the data path's colours follow from them),
-    and whether the host was checked."""
+    severity, subject and fix, every card's data path (each hop's colour,
+    name, facts and findings), and whether the host was checked."""
     findings = sorted(json.dumps({key: f.get(key) for key in ("id", "severity", "subject", "fix")}, sort_keys=True)
                       for f in report["findings"])
-    return {"host": report["host"], "findings": findings}
+    if not isinstance(report.get("data_paths"), list):
+        raise LabError(f"check's report has no data paths: {sorted(report)}")
+    paths = sorted(json.dumps(path, sort_keys=True) for path in report["data_paths"])
+    return {"host": report["host"], "findings": findings, "data_paths": paths}
 
 
 def check():

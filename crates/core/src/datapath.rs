@@ -39,6 +39,21 @@ pub enum HopKind {
     Internet,
 }
 
+impl HopKind {
+    /// Stable name for tests and the CLI: guest, card, bridge, forwarding,
+    /// uplink, internet.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Guest => "guest",
+            Self::Card => "card",
+            Self::Bridge => "bridge",
+            Self::Forwarding => "forwarding",
+            Self::Uplink => "uplink",
+            Self::Internet => "internet",
+        }
+    }
+}
+
 /// How a hop stands. Ordered from best to worst, so `max` is the worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum HopStatus {
