@@ -255,6 +255,14 @@ if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
         tests/gui/restart-libvirtd.sh target/debug/vmnet-doctor target/gui/restart-not-stopped-narrow-dark.png \
         --until not-stopped --width 360 --height 640 --dark
 fi
+# The development manifest (the .Devel app id, a debug build) is a real
+# manifest too: built while the lab runs, at low priority so that the lab's
+# timing-sensitive GUI phases keep their CPU; it shares the release
+# build's runtime and, once built, its cached libraries.
+if [[ $run_lab -eq 1 ]] && lab_possible; then
+    phase "Flatpak: the .Devel manifest (flatpak-builder)" nice -n 15 tests/flatpak/build.sh \
+        flatpak/io.github.vmnetdoctor.VmNetDoctor.Devel.json target/flatpak-devel
+fi
 if [[ -n $lab_lane_pid ]]; then
     printf '\n\033[1m==> waiting for the lab\033[0m\n'
     lab_status=0

@@ -9,10 +9,10 @@
 # runtime takes the names it asks for), and tests/flatpak/check-build.py
 # then checks what was built against it.
 #
-#   tests/flatpak/build.sh [MANIFEST]    default: the release manifest
+#   tests/flatpak/build.sh [MANIFEST [OUT_DIR]]
 #
-# Exports the app to target/flatpak/repo (a repository `flatpak install`
-# takes). Everything flatpak keeps goes to private installations: nothing
+# MANIFEST defaults to the release manifest, OUT_DIR to target/flatpak.
+# Exports the app to OUT_DIR/repo (a repository `flatpak install` takes). Everything flatpak keeps goes to private installations: nothing
 # touches the machine's own. Needs root inside ./dev's build root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,7 +24,8 @@ manifest=${1:-flatpak/io.github.vmnetdoctor.VmNetDoctor.json}
 manifest=$(realpath --relative-to="$PWD" "$manifest")
 [[ $manifest != ../* ]] || die "the manifest must be in this checkout (its app module builds the checkout)"
 cache=${VMNET_DOCTOR_FLATPAK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmnet-doctor/flatpak}
-out=$PWD/target/flatpak
+mkdir -p "${2:-target/flatpak}"
+out=$(cd "${2:-target/flatpak}" && pwd)
 
 started=$SECONDS
 installation=$(tests/flatpak/local-runtime.sh "$cache")
