@@ -14,7 +14,20 @@ for arg in "$@"; do
         *) echo "test-all.sh: unknown argument $arg (known: --no-lab, --slow)" >&2; exit 2 ;;
     esac
 done
-declare -a timings=()
+declare -a timings=() skipped=()
+# A phase that cannot run here, and why. In CI (CI=true) nothing is
+# skipped: the run fails and names what is missing. Elsewhere the phase is
+# listed with its reason at the end.
+skip() {
+    local name=$1 why=$2
+    if [[ ${CI:-} == true ]]; then
+        printf '\n\033[1;31m==> %s cannot run: %s. CI skips nothing.\033[0m\n' "$name" "$why" >&2
+        exit 1
+    fi
+    printf '\n\033[1;33m==> SKIPPED %s: %s\033[0m\n' "$name" "$why"
+    timings+=("$(printf '%-34s SKIPPED' "$name")")
+    skipped+=("$name: $why")
+}
 phase() {
     local name=$1
     shift
@@ -29,6 +42,10 @@ summary() {
     if [[ -n $lab_lane_pid ]]; then kill -- "-$lab_lane_pid" 2>/dev/null || true; fi
     printf '\n\033[1m==> Phase times\033[0m\n'
     printf '  %s\n' "${timings[@]}"
+    if [[ ${#skipped[@]} -gt 0 ]]; then
+        printf '\n\033[1;33m==> Skipped here (CI runs them all)\033[0m\n'
+        printf '  %s\n' "${skipped[@]}"
+    fi
 }
 trap summary EXIT
 
@@ -71,9 +88,18 @@ lab_phases() {
         phase "lab: full Debian 13 guest (--slow)" tests/lab/guest-checks.sh --slow
     fi
 }
-lab_possible() {
-    [[ $(id -u) -eq 0 && -n "$libvirtd" && -x /usr/bin/qemu-system-x86_64 ]] && compgen -G '/boot/vmlinuz-*' >/dev/null
+# What the lab lacks here, if anything: root, libvirtd, QEMU, the guest's
+# kernel, flatpak-builder.
+lab_missing() {
+    local missing=()
+    [[ $(id -u) -eq 0 ]] || missing+=("root")
+    [[ -n "$libvirtd" ]] || missing+=("libvirtd")
+    [[ -x /usr/bin/qemu-system-x86_64 ]] || missing+=("qemu-system-x86_64")
+    compgen -G '/boot/vmlinuz-*' >/dev/null || missing+=("a kernel in /boot for the guest")
+    command -v flatpak-builder >/dev/null || missing+=("flatpak-builder")
+    [[ ${#missing[@]} -eq 0 ]] || { local IFS=,; printf 'needs %s' "${missing[*]}"; }
 }
+lab_possible() { [[ -z $(lab_missing) ]]; }
 main_ready_lock=target/test-logs/main-ready.lock
 if [[ $lab_lane_only -eq 1 ]]; then
     lab_phases
@@ -91,8 +117,7 @@ mkdir -p "$(dirname "$lab_log")"
 exec 7>"$main_ready_lock"
 flock 7
 if [[ $run_lab -eq 0 ]]; then
-    printf '\n\033[1;33m==> SKIPPED the lab and the Flatpak'"'"'s build (--no-lab)\033[0m\n'
-    timings+=("lab scenarios                      SKIPPED")
+    skip "the lab and the Flatpak's build" "--no-lab was given"
 elif lab_possible; then
     lab_args=(--lab-lane)
     [[ $run_slow -eq 1 ]] && lab_args+=(--slow)
@@ -101,17 +126,25 @@ elif lab_possible; then
     lab_lane_pid=$!
     printf '\n\033[1m==> the Flatpak'"'"'s build and the lab started beside the next phases (output: %s)\033[0m\n' "$lab_log"
 else
-    printf '\n\033[1;33m==> SKIPPED the lab and the Flatpak'"'"'s build: needs root, libvirtd, qemu-system-x86 and a kernel in /boot (./dev test provides them)\033[0m\n'
-    timings+=("lab scenarios                      SKIPPED")
+    skip "the lab and the Flatpak's build" "$(lab_missing) (./dev test provides them)"
 fi
 
 phase "cargo fmt --check" cargo fmt --all --check
 phase "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 phase "cargo test" cargo test --workspace --locked
 phase "cargo build" cargo build --workspace --locked
+# The desktop file's and the metainfo's validators are tests of their own;
+# in CI a missing validator fails the build instead of dropping its test.
+validators=auto
+[[ ${CI:-} == true ]] && validators=enabled
 if [[ ! -f "$build_dir/build.ninja" ]]; then
-    phase "meson setup" meson setup "$build_dir" -Dprofile=development -Dbuildtype=debug
+    phase "meson setup" meson setup "$build_dir" -Dprofile=development -Dbuildtype=debug -Dvalidators=$validators
+else
+    phase "meson configure" meson configure "$build_dir" -Dvalidators=$validators
 fi
+for validator in desktop-file-validate appstreamcli; do
+    command -v "$validator" >/dev/null || skip "meson test: $validator" "$validator is not installed"
+done
 phase "meson compile" meson compile -C "$build_dir"
 phase "meson test" meson test -C "$build_dir" --print-errorlogs
 phase "./dev run without a display" tests/dev/no-display.sh
@@ -120,8 +153,7 @@ phase "./dev run without a display" tests/dev/no-display.sh
 if [[ $(id -u) -eq 0 ]] && command -v dpkg-deb >/dev/null; then
     phase "helper .deb (dpkg, throwaway root)" tests/packaging/check-deb.sh "$build_dir" --keep target/packages
 else
-    printf '\n\033[1;33m==> SKIPPED helper .deb: needs root and dpkg\033[0m\n'
-    timings+=("helper .deb                        SKIPPED")
+    skip "helper .deb" "needs root and dpkg-deb"
 fi
 # The app, the helper, its .deb and the schemas are built: the lab may start.
 flock --unlock 7
@@ -129,23 +161,20 @@ exec 7>&-
 # A real libvirtd in private namespaces for qemu:///system and qemu:///session.
 # It needs root, or unprivileged user namespaces; CI runs as root.
 if [[ -z "$libvirtd" ]]; then
-    printf '\n\033[1;33m==> SKIPPED libvirtd (real daemon): libvirtd is not installed (e.g. libvirt-daemon-system)\033[0m\n'
-    timings+=("libvirtd (real daemon)             SKIPPED")
+    skip "libvirtd (real daemon)" "libvirtd is not installed (e.g. libvirt-daemon-system)"
 elif [[ $(id -u) -eq 0 ]] || unshare --user --map-root-user --net true 2>/dev/null; then
     phase "libvirtd (real daemon)" tests/libvirtd/with-libvirtd.sh \
         cargo test -p vmnet-doctor-libvirt -p vmnet-doctor --locked --offline \
         --test system_daemon --test check_cli --test events_daemon -- --ignored
 else
-    printf '\n\033[1;33m==> SKIPPED libvirtd (real daemon): needs root or unprivileged user namespaces\033[0m\n'
-    timings+=("libvirtd (real daemon)             SKIPPED")
+    skip "libvirtd (real daemon)" "needs root or unprivileged user namespaces"
 fi
 # firewalld's own D-Bus API for the zone fix, against a real firewalld.
 if [[ $(id -u) -eq 0 ]] && command -v firewalld >/dev/null; then
     phase "firewalld (real daemon)" tests/firewalld/with-firewalld.sh \
         cargo test -p vmnet-doctor-host --locked --offline --test firewalld_zone -- --ignored
 else
-    printf '\n\033[1;33m==> SKIPPED firewalld (real daemon): needs root and firewalld\033[0m\n'
-    timings+=("firewalld (real daemon)            SKIPPED")
+    skip "firewalld (real daemon)" "needs root and firewalld"
 fi
 # The privileged helper: real polkitd and D-Bus on a private bus, real
 # sysctl, UFW and iptables in a private network namespace. It switches
@@ -158,16 +187,14 @@ if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
         "$PWD/tests/helper/with-private-bus.sh" "$PWD/target/debug/vmnet-doctor-helper" \
         cargo test -p vmnet-doctor --locked --offline --test fix_helper -- --ignored --test-threads=1
 else
-    printf '\n\033[1;33m==> SKIPPED helper tests: they need root and libvirtd\033[0m\n'
-    timings+=("helper (polkitd, D-Bus, UFW, iptables)  SKIPPED")
+    skip "helper (polkitd, D-Bus, UFW, iptables)" "needs root and libvirtd"
 fi
 phase "Flatpak manifests" python3 tests/flatpak/check-manifests.py --self-test
 phase "meson install (DESTDIR)" tests/install/check-install.sh "$build_dir"
 if command -v rpmspec >/dev/null; then
     phase "packaging recipes (spec, PKGBUILD)" python3 tests/packaging/check-recipes.py --self-test --package-build "$build_dir"
 else
-    printf '\n\033[1;33m==> SKIPPED packaging recipes: rpmspec (rpm) is not installed\033[0m\n'
-    timings+=("packaging recipes                  SKIPPED")
+    skip "packaging recipes" "rpmspec (rpm) is not installed"
 fi
 # The real app under Xvfb, as `./dev run` builds it; the capture is the
 # screenshot README.md and the metainfo show.
@@ -254,6 +281,8 @@ if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
         env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
         tests/gui/restart-libvirtd.sh target/debug/vmnet-doctor target/gui/restart-not-stopped-narrow-dark.png \
         --until not-stopped --width 360 --height 640 --dark
+else
+    skip "GUI on a real libvirtd (3 phases)" "needs root and libvirtd"
 fi
 # The development manifest (the .Devel app id, a debug build) is a real
 # manifest too: built while the lab runs, at low priority so that the lab's

@@ -1531,6 +1531,10 @@ fn legacy_rules(save: &str) -> TestResult<String> {
 async fn docker_on_legacy_iptables_gets_the_rules_from_the_legacy_tools() -> TestResult {
     for program in ["/usr/sbin/iptables-legacy", "/usr/sbin/ip6tables-legacy"] {
         if let Err(error) = run(&[program, "-w", "10", "-L", "-n"]) {
+            // CI skips nothing: there a kernel without the legacy tables fails the run.
+            if std::env::var("CI").as_deref() == Ok("true") {
+                return Err(format!("{program} does not work in this kernel ({error}); CI needs the legacy test").into());
+            }
             eprintln!(
                 "SKIPPED: {program} does not work in this kernel ({error}); the legacy test cannot run"
             );
