@@ -117,23 +117,46 @@ grep -Eq "vmnet-doctor: $expect( |$)" "$work/app.log" ||
     { echo "expected the app to report $expect:" >&2; cat "$work/app.log" >&2; exit 1; }
 window=$(DISPLAY=$display xwininfo -root -tree | awk '/"VM Network Doctor"/ { print $1; exit }')
 [[ -n "$window" ]] || { echo "no window titled VM Network Doctor" >&2; exit 1; }
-[[ ${#keys[@]} -eq 0 ]] || sleep 0.5 # the window maps before it takes input
+# The window takes input once it is mapped (viewable).
+for _ in $(seq 100); do
+    DISPLAY=$display xwininfo -id "$window" | grep -q 'Map State: IsViewable' && break
+    sleep 0.05
+done
+DISPLAY=$display xwininfo -id "$window" | grep -q 'Map State: IsViewable' ||
+    { echo "the window $window was never mapped" >&2; exit 1; }
 for i in "${!keys[@]}"; do
+    # Only what the app reports after these keys counts: an earlier step's
+    # report must not satisfy this one.
+    mark=$(stat -c %s "$work/app.log")
+    after_keys() { tail -c "+$((mark + 1))" "$work/app.log"; }
     # shellcheck disable=SC2086 # one argument per combo
     DISPLAY=$display python3 "$(dirname "$0")/press-keys.py" "$window" ${keys[i]}
     event=${then_expect[i]}
     [[ -n "$event" ]] || continue
     for _ in $(seq $((event_timeout * 10))); do
-        grep -q "vmnet-doctor: $event" "$work/app.log" && break
+        after_keys | grep -q "vmnet-doctor: $event" && break
         sleep 0.1
     done
-    grep "vmnet-doctor: $event" "$work/app.log" >&2 ||
+    after_keys | grep "vmnet-doctor: $event" >&2 ||
         { echo "expected the app to report $event after the keys ${keys[i]}:" >&2; cat "$work/app.log" >&2; exit 1; }
 done
-# Let the first frames finish before capturing.
-sleep 1.5
+# Capture once the picture has settled: two captures in a row the same
+# (the first frames are drawn, a page transition has ended).
 mkdir -p "$(dirname "$output")"
 DISPLAY=$display import -window "$window" "$work/shot.png"
+settled=0
+for _ in $(seq 50); do
+    sleep 0.1
+    DISPLAY=$display import -window "$window" "$work/again.png"
+    if [[ $(compare -metric AE "$work/shot.png" "$work/again.png" null: 2>&1 || true) == 0 ]]; then
+        settled=1
+        break
+    fi
+    mv "$work/again.png" "$work/shot.png"
+done
+# Something that moves for good (a spinner while an operation runs) never
+# settles: the latest capture is the picture.
+[[ $settled -eq 1 ]] || echo "the window still changes after 5 s (a spinner?): capturing it as it is" >&2
 
 # A blank or tiny capture is a failure, not a screenshot.
 read -r w h spread < <(convert "$work/shot.png" -format '%w %h %[fx:standard_deviation]\n' info:)

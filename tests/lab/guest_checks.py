@@ -263,8 +263,20 @@ def restart_agent(*options):
         start = ("port=$(grep -l org.qemu.guest_agent.0 /sys/class/virtio-ports/*/name); "
                  "port=${port%/name}; setsid qemu-ga --method=virtio-serial --path=/dev/${port##*/} "
                  f"--statedir=/run {' '.join(options)} </dev/null >/dev/null 2>&1 &")
+    before = enabled_commands()
+    # The agent answers this guest-exec before the child (a second later) ends it.
     lab.agent("guest-exec", {"path": "/bin/sh", "arg": ["-c", f"sleep 1; kill $(pidof qemu-ga); {start}"]})
-    time.sleep(3)
+    if options:
+        # The new agent is the one whose enabled commands differ.
+        lab.wait_for("the restarted agent", lambda: lab.agent_answers() and enabled_commands() != before, 30)
+    else:
+        lab.wait_for("the agent to stop", lambda: not lab.agent_answers(), 30)
+
+
+def enabled_commands():
+    """The commands the running agent has enabled (guest-info)."""
+    info = lab.agent("guest-info")
+    return sorted(c["name"] for c in info.get("supported_commands", []) if c.get("enabled"))
 
 
 @check("G4-agent-unavailable")
