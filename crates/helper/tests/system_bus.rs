@@ -8,7 +8,7 @@
 //! host as it found it. Calls as other users re-run one test of this binary
 //! under `setpriv`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::error::Error;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -202,8 +202,35 @@ async fn root_may_read_and_the_answers_are_the_tools_own() -> TestResult {
         // Running iptables-legacy-save would load the legacy tables.
         assert_eq!(report.iptables_legacy_save.status, ToolStatus::NotRun);
     }
-    client.transactions().await?;
+    // The journal as root reads it: every transaction the helper lists is
+    // one of its journal's files (the fix tests add them; none may be
+    // invented or lost).
+    let listed: BTreeSet<String> = client.transactions().await?.into_iter().map(|info| info.id).collect();
+    let on_disk: BTreeSet<String> = journal_ids()?;
+    assert_eq!(listed, on_disk);
     Ok(())
+}
+
+/// The ids of the journal's records, read from its files as root
+/// (`/var/lib/vmnet-doctor-helper/transactions/ID.json`, each naming its id).
+fn journal_ids() -> TestResult<BTreeSet<String>> {
+    let mut ids = BTreeSet::new();
+    let dir = std::path::Path::new("/var/lib/vmnet-doctor-helper/transactions");
+    if !dir.exists() {
+        return Ok(ids);
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|extension| extension == "json") {
+            let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+            let id = record["id"].as_str().ok_or(format!("{} names no id", path.display()))?;
+            if path.file_stem().and_then(|stem| stem.to_str()) != Some(id) {
+                return Err(format!("{} holds the record of {id}", path.display()).into());
+            }
+            ids.insert(id.to_owned());
+        }
+    }
+    Ok(ids)
 }
 
 /// Where the run as vmnd-allowed leaves what `InspectHost` answered it.
@@ -940,10 +967,20 @@ async fn names_must_be_valid_and_belong_to_this_host() -> TestResult {
     }
     assert!(matches!(client.revert("ufw-allow-bridge-1-2-3").await, Err(ClientError::UnknownTransaction(_))));
 
-    // Requests are bounded before anything else looks at them.
+    // Requests are bounded before polkit or the engine sees them: the
+    // audit line of the oversized Plan shows the size refusal and no polkit
+    // action asked. (zbus has decoded the body by then: issue #17.)
+    let log = helper_log()?.len();
     let big: BTreeMap<String, String> = (0..300).map(|n| (format!("key{n}"), "x".repeat(10))).collect();
     let message = refused(client.plan_wire(&FixWire { kind: "ufw-allow-bridge".into(), args: big }).await)?;
     assert!(message.contains("bytes"), "{message}");
+    let audit = audit_since(log)?;
+    let line = audit
+        .iter()
+        .find(|line| line.contains("method=Plan "))
+        .ok_or("no audit line for the oversized Plan")?;
+    assert!(line.contains("outcome=\"invalid request: the request is "), "{line}");
+    assert!(line.contains(" action=- decision=\"none\" "), "polkit was asked first: {line}");
     assert_eq!(ruleset()?, rules);
     Ok(())
 }
@@ -1533,7 +1570,10 @@ async fn docker_on_legacy_iptables_gets_the_rules_from_the_legacy_tools() -> Tes
         if let Err(error) = run(&[program, "-w", "10", "-L", "-n"]) {
             // CI skips nothing: there a kernel without the legacy tables fails the run.
             if std::env::var("CI").as_deref() == Ok("true") {
-                return Err(format!("{program} does not work in this kernel ({error}); CI needs the legacy test").into());
+                return Err(format!(
+                    "{program} does not work in this kernel ({error}); CI needs the legacy test"
+                )
+                .into());
             }
             eprintln!(
                 "SKIPPED: {program} does not work in this kernel ({error}); the legacy test cannot run"
