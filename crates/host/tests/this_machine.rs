@@ -2,7 +2,7 @@
 //! /proc and /sys without failing, whatever this machine is. As root (the
 //! project's dev root), the root-only facts are read too.
 
-use vmnet_doctor_core::host::Fact;
+use vmnet_doctor_core::host::{Fact, FirewallBackend};
 use vmnet_doctor_host::{NEEDS_ROOT, command, read_host_facts};
 
 #[test]
@@ -16,7 +16,18 @@ fn reads_this_machine() {
         // A machine without iproute2 says why instead.
         Fact::Unknown(why) => assert!(why.contains("ip"), "{why}"),
     }
-    assert!(matches!(facts.libvirt_firewall_backend, Fact::Known(_) | Fact::Unknown(_)));
+    // libvirt's network.conf as this machine has it: no file is libvirt's
+    // built-in choice; a file is parsed, and only a bad one is unknown.
+    let expected_backend = match std::fs::read_to_string("/etc/libvirt/network.conf") {
+        Ok(text) => vmnet_doctor_host::libvirt::parse_firewall_backend(&text).ok(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Some(FirewallBackend::Default),
+        Err(_) => None,
+    };
+    match (&facts.libvirt_firewall_backend, expected_backend) {
+        (Fact::Known(backend), Some(expected)) => assert_eq!(*backend, expected),
+        (Fact::Unknown(why), None) => assert!(why.contains("/etc/libvirt/network.conf"), "{why}"),
+        (read, expected) => panic!("read {read:?}, the file says {expected:?}"),
+    }
     // Without a system bus (the dev root has none) firewalld is unknown, with the reason.
     if let Fact::Unknown(why) = &facts.firewalld {
         assert!(!why.is_empty());
@@ -50,8 +61,13 @@ fn asks_the_helper_from_a_tokio_blocking_thread() -> Result<(), Box<dyn std::err
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let answer =
         runtime.block_on(async { tokio::task::spawn_blocking(vmnet_doctor_host::helper::inspect).await })?;
-    if let Err(why) = answer {
-        assert!(why.starts_with(NEEDS_ROOT) && why.len() > NEEDS_ROOT.len(), "{why}");
+    match answer {
+        // A helper answered: its forwarding value is this machine's.
+        Ok(report) => {
+            let here = std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward")?;
+            assert_eq!(report.ipv4_forward.ok(), Some(here.trim()), "{report:?}");
+        }
+        Err(why) => assert!(why.starts_with(NEEDS_ROOT) && why.len() > NEEDS_ROOT.len(), "{why}"),
     }
     Ok(())
 }
