@@ -9,7 +9,7 @@ use super::{Context, backend_evidence, dropped_services, service_label, services
 use crate::finding::{Evidence, Finding, Fix, Severity, Subject};
 use crate::host::{Fact, FirewallBackend};
 use crate::i18n::fill;
-use crate::netfilter::{Owner, Verdict};
+use crate::netfilter::{Owner, Service, Verdict};
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -31,10 +31,20 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Finding> {
         evidence.push(backend_evidence(context.host));
         let mut explanation = fill(
             &gettext(
-                "VMs on {bridge} ask the host itself for an address (DHCP) and for name lookups (DNS): libvirt's dnsmasq answers them on {bridge}. UFW drops incoming traffic that no rule allows, and nothing allows {services} on {bridge}, so VMs get no address or cannot resolve names.",
+                "VMs on {bridge} ask the host itself for an address (DHCP) and for name lookups (DNS): libvirt's dnsmasq answers them on {bridge}. UFW drops incoming traffic that no rule allows, and nothing allows {services} on {bridge}.",
             ),
             &values,
         );
+        // What a user sees, as measured in the lab (S3): the address stays
+        // until the lease runs out; renewing and looking up names fail.
+        if dropped.iter().any(|(service, _)| *service == Service::Dhcp) {
+            explanation.push(' ');
+            explanation.push_str(&gettext("A VM that is already running keeps its address until the lease runs out, but cannot renew it; a VM that starts now gets no address at all."));
+        }
+        if dropped.iter().any(|(service, _)| *service == Service::Dns) {
+            explanation.push(' ');
+            explanation.push_str(&gettext("Name lookups time out, so every program that uses a name fails, while ping to an address still works."));
+        }
         if context.host.libvirt_firewall_backend == Fact::Known(FirewallBackend::Nftables) {
             explanation.push(' ');
             explanation.push_str(&gettext("libvirt's nftables backend adds no rules of its own for these requests (its iptables backend did), so UFW decides."));

@@ -24,7 +24,7 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Finding> {
             let values = [("name", name), ("bridge", bridge), ("uplink", uplink)];
             let mut explanation = fill(
                 &gettext(
-                    "UFW — the silent breaker — drops routed traffic unless a rule allows it, and VM traffic is routed: it comes in on {bridge} and leaves through {uplink}. So ping may still work and DNS may still resolve, while web traffic (HTTP, HTTPS, apt) fails without an error message.",
+                    "UFW — the silent breaker — drops routed traffic unless a rule allows it, and VM traffic is routed: it comes in on {bridge} and leaves through {uplink}. Ping keeps working, because UFW's own rules let ICMP echo through, while every connection a VM opens to the internet (web, HTTPS, apt, a DNS server out there) is dropped without an error message: it only times out.",
                 ),
                 &values,
             );
