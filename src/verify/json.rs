@@ -131,6 +131,7 @@ impl Sink for Lines<'_> {
             "event": "summary",
             "status": summary.status(),
             "passed": summary.passed,
+            "slow": summary.slow,
             "failed": summary.failed,
             "skipped": summary.skipped,
             "exit_code": summary.exit,

@@ -132,6 +132,8 @@ pub trait Sink {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
     pub passed: usize,
+    /// Passed, but slowly: a warning, not a failure (exit status 0).
+    pub slow: usize,
     pub failed: usize,
     pub skipped: usize,
     pub exit: u8,
@@ -140,6 +142,7 @@ pub struct Summary {
 impl Summary {
     pub fn status(&self) -> &'static str {
         match self.exit {
+            0 if self.slow > 0 => "slow",
             0 => "pass",
             1 => "fail",
             3 => "agent-unavailable",
@@ -256,6 +259,7 @@ pub fn verify_vm(
     let mut count = |sink: &mut dyn Sink, result: StepResult| {
         match result.verdict.status {
             Status::Pass => summary.passed += 1,
+            Status::Slow => summary.slow += 1,
             Status::Skip => summary.skipped += 1,
             Status::Fail | Status::Timeout | Status::Error => summary.failed += 1,
         }
@@ -383,13 +387,14 @@ fn run_step(hypervisor: &Hypervisor, vm: &str, step: &Step) -> StepResult {
             Err(error) => Verdict { status: Status::Error, detail: error.to_string() },
         }
     };
+    let elapsed = started.elapsed();
     StepResult {
         kind: step.kind,
         target: step.target.clone(),
         argv: step.argv.clone(),
         timeout: step.timeout,
-        verdict,
-        elapsed: started.elapsed(),
+        verdict: checklist::judge_time(step.kind, verdict, elapsed),
+        elapsed,
     }
 }
 

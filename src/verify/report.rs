@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use gettextrs::gettext;
+use gettextrs::{gettext, ngettext};
 use vmnet_doctor_core::Fact;
 use vmnet_doctor_core::guest::checklist::{Status, StepKind};
 use vmnet_doctor_core::guest::{GuestNetwork, NetworkStack, ServiceState};
@@ -141,6 +141,7 @@ impl Sink for Text<'_> {
         let (mark, code) = match result.verdict.status {
             Status::Pass => ("✓", "32"),
             Status::Skip => ("-", "2"),
+            Status::Slow => ("⚠", "1;33"),
             Status::Fail | Status::Error => ("✗", "1;31"),
             Status::Timeout => ("⏱", "1;31"),
         };
@@ -177,8 +178,19 @@ impl Sink for Text<'_> {
     }
 
     fn finished(&mut self, summary: &Summary) {
-        let total = summary.passed + summary.failed + summary.skipped;
+        let total = summary.passed + summary.slow + summary.failed + summary.skipped;
         let text = match summary.exit {
+            0 if summary.slow > 0 => self.paint(
+                "1;33",
+                &fill(
+                    &ngettext(
+                        "Every step worked, but one only after a delay (see ⚠ above).",
+                        "Every step worked, but {slow} only after a delay (see ⚠ above).",
+                        u32::try_from(summary.slow).unwrap_or(u32::MAX),
+                    ),
+                    &[("slow", &summary.slow.to_string())],
+                ),
+            ),
             0 => self.paint(
                 "1;32",
                 &fill(

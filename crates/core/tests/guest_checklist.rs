@@ -183,3 +183,38 @@ fn by_hand_the_commands_carry_what_is_known() -> Result<(), Error> {
     assert_eq!(unknown[5].1, "sudo apt update");
     Ok(())
 }
+
+/// The guide's "without delay": a step that passes only after its kind's
+/// bound is slow, a warning with the time and the usual cause; a fast pass,
+/// a failure and the address check stay as they were.
+#[test]
+fn a_pass_that_takes_too_long_is_slow_with_its_cause() -> Result<(), Error> {
+    use std::time::Duration;
+    let steps = planned("busybox-probe", &lab_targets())?;
+    let dns = step(&steps, StepKind::Dns)?;
+    let captured = output("busybox-nslookup")?;
+    let passed = checklist::judge(dns, captured.exit, &captured.stdout, &captured.stderr);
+    assert_eq!(passed.status, Status::Pass);
+
+    let fast = checklist::judge_time(StepKind::Dns, passed.clone(), Duration::from_millis(400));
+    assert_eq!(fast, passed);
+    let slow = checklist::judge_time(StepKind::Dns, passed.clone(), Duration::from_millis(4200));
+    assert_eq!(slow.status, Status::Slow);
+    assert!(slow.status.is_ok(), "a slow step did its job");
+    assert!(slow.detail.starts_with("203.0.113.80, 2001:db8:100::80 "), "{}", slow.detail);
+    assert!(slow.detail.contains("only after 4.2 s") && slow.detail.contains("timeout"), "{}", slow.detail);
+
+    let http = checklist::judge_time(StepKind::Http, passed.clone(), Duration::from_secs(7));
+    assert_eq!(http.status, Status::Slow);
+    assert!(http.detail.contains("IPv6"), "{}", http.detail);
+    // ping -c 3 needs 2 s by itself: that is not slow.
+    let ping = checklist::judge_time(StepKind::Ping, passed.clone(), Duration::from_millis(2300));
+    assert_eq!(ping.status, Status::Pass);
+
+    let ping = step(&steps, StepKind::Ping)?;
+    let lost = output("busybox-ping-lost")?;
+    let failed = checklist::judge(ping, lost.exit, &lost.stdout, &lost.stderr);
+    assert_eq!(checklist::judge_time(StepKind::Ping, failed.clone(), Duration::from_secs(30)), failed);
+    assert_eq!(checklist::judge_time(StepKind::Address, passed.clone(), Duration::from_secs(30)), passed);
+    Ok(())
+}

@@ -527,6 +527,18 @@ impl Wizard {
             (StepState::Problem, failure.clone())
         } else if let Some(summary) = &list.summary {
             match summary.exit {
+                // The guide: every step should succeed without delay.
+                0 if summary.slow > 0 => (
+                    StepState::Problem,
+                    fill(
+                        &ngettext(
+                            "Every step worked, but one only after a delay; its row says what usually causes it.",
+                            "Every step worked, but {slow} only after a delay; their rows say what usually causes it.",
+                            u32::try_from(summary.slow).unwrap_or(u32::MAX),
+                        ),
+                        &[("slow", &summary.slow.to_string())],
+                    ),
+                ),
                 0 => (StepState::Ok, gettext("Every step passed.")),
                 1 => (StepState::Problem, self.failed_note(summary)),
                 _ => (StepState::NotChecked, gettext("The checklist was stopped.")),

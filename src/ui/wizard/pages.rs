@@ -250,6 +250,7 @@ pub fn result_row(result: &StepResult) -> adw::ActionRow {
         Status::Fail => ("dialog-error-symbolic", "error", gettext("Failed")),
         Status::Timeout => ("dialog-error-symbolic", "error", gettext("Timed out")),
         Status::Error => ("dialog-warning-symbolic", "warning", gettext("Could not run")),
+        Status::Slow => ("dialog-warning-symbolic", "warning", gettext("Slow")),
     };
     let row = adw::ActionRow::builder()
         .use_markup(false)

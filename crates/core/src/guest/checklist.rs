@@ -45,6 +45,22 @@ impl StepKind {
         }
     }
 
+    /// A step that passes but takes longer than this passed slowly: the
+    /// guide's checklist says every step should succeed without delay.
+    /// Each bound leaves the program its own time (ping -c 3 sends for 2 s)
+    /// and the agent's round trips on a loaded host; a resolver that waits
+    /// out a dead server or an IPv6 attempt takes its whole timeout (5 s
+    /// by default), well above them.
+    pub fn slow_after(self) -> Option<Duration> {
+        match self {
+            Self::Address => None,
+            Self::Gateway | Self::Ping => Some(Duration::from_secs(6)),
+            Self::Dns => Some(Duration::from_secs(3)),
+            Self::Http => Some(Duration::from_secs(5)),
+            Self::Packages => Some(Duration::from_secs(60)),
+        }
+    }
+
     /// How long the step may take inside the guest.
     pub fn timeout(self) -> Duration {
         Duration::from_secs(match self {
@@ -88,6 +104,9 @@ pub enum Status {
     Skip,
     /// The agent could not run it.
     Error,
+    /// It worked, but only after a delay (see [`StepKind::slow_after`]): a
+    /// warning, with its likely cause.
+    Slow,
 }
 
 impl Status {
@@ -98,12 +117,13 @@ impl Status {
             Self::Timeout => "timeout",
             Self::Skip => "skip",
             Self::Error => "error",
+            Self::Slow => "slow",
         }
     }
 
-    /// Whether the checklist still counts as passed.
+    /// Whether the step did its job (a slow step did, with a warning).
     pub fn is_ok(self) -> bool {
-        matches!(self, Self::Pass | Self::Skip)
+        matches!(self, Self::Pass | Self::Skip | Self::Slow)
     }
 }
 
@@ -267,6 +287,29 @@ pub fn judge_address(interface: Option<&str>, addresses: &[GuestAddress]) -> Ver
     } else {
         Verdict::new(Status::Pass, ipv4.join(", "))
     }
+}
+
+/// A passed step that took longer than its kind allows becomes slow, with
+/// the time it took and what usually causes that delay.
+pub fn judge_time(kind: StepKind, verdict: Verdict, elapsed: Duration) -> Verdict {
+    let Some(limit) = kind.slow_after() else { return verdict };
+    if verdict.status != Status::Pass || elapsed <= limit {
+        return verdict;
+    }
+    let seconds = format!("{:.1}", elapsed.as_secs_f64());
+    let cause = match kind {
+        StepKind::Address => return verdict,
+        StepKind::Gateway | StepKind::Ping => gettext(
+            "The replies came, but the step took {seconds} s: the path is congested or the host overloaded.",
+        ),
+        StepKind::Dns => gettext(
+            "The name resolved only after {seconds} s: a DNS server did not answer at first and the resolver waited for its timeout before asking again or asking the next one, or an IPv6 lookup timed out first.",
+        ),
+        StepKind::Http | StepKind::Packages => gettext(
+            "It worked only after {seconds} s: usually a slow name lookup, or IPv6 tried first with no route out, timing out before IPv4 is used.",
+        ),
+    };
+    Verdict::new(Status::Slow, format!("{} {}", verdict.detail, fill(&cause, &[("seconds", &seconds)])))
 }
 
 /// What one step's program said.
