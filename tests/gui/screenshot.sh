@@ -140,15 +140,18 @@ for i in "${!keys[@]}"; do
     after_keys | grep "vmnet-doctor: $event" >&2 ||
         { echo "expected the app to report $event after the keys ${keys[i]}:" >&2; cat "$work/app.log" >&2; exit 1; }
 done
-# Capture once the picture has settled: two captures in a row the same
-# (the first frames are drawn, a page transition has ended).
+# Capture once the picture has settled: drawn (not blank: a mapped window
+# shows nothing until its first frame) and the same in two captures a
+# quarter second apart (a page transition has ended).
 mkdir -p "$(dirname "$output")"
+blank() { awk -v s="$(convert "$1" -format '%[fx:standard_deviation]' info:)" 'BEGIN { exit !(s < 0.02) }'; }
 DISPLAY=$display import -window "$window" "$work/shot.png"
 settled=0
-for _ in $(seq 50); do
-    sleep 0.1
+for _ in $(seq 40); do
+    sleep 0.25
     DISPLAY=$display import -window "$window" "$work/again.png"
-    if [[ $(compare -metric AE "$work/shot.png" "$work/again.png" null: 2>&1 || true) == 0 ]]; then
+    if ! blank "$work/again.png" &&
+        [[ $(compare -metric AE "$work/shot.png" "$work/again.png" null: 2>&1 || true) == 0 ]]; then
         settled=1
         break
     fi
@@ -156,7 +159,7 @@ for _ in $(seq 50); do
 done
 # Something that moves for good (a spinner while an operation runs) never
 # settles: the latest capture is the picture.
-[[ $settled -eq 1 ]] || echo "the window still changes after 5 s (a spinner?): capturing it as it is" >&2
+[[ $settled -eq 1 ]] || echo "the window still changes after 10 s (a spinner?): capturing it as it is" >&2
 
 # A blank or tiny capture is a failure, not a screenshot.
 read -r w h spread < <(convert "$work/shot.png" -format '%w %h %[fx:standard_deviation]\n' info:)
