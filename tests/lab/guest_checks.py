@@ -17,6 +17,7 @@ boots systemd under emulation).
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -203,7 +204,8 @@ def slow_dns():
     the fast resolver, every step passes again."""
     slow = "203.0.113.54"
     lab.sh(f"nsenter --net=/run/netns/internet ip addr add {slow}/32 dev lo && "
-           f"(nsenter --net=/run/netns/internet python3 {HERE}/slow-dns.py {slow} {os.environ['LAB_RESOLVER']} 4 "
+           f"(nsenter --net=/run/netns/internet python3 {shlex.quote(os.path.join(HERE, 'slow-dns.py'))} "
+           f"{slow} {os.environ['LAB_RESOLVER']} 4 "
            f">$LAB_STATE/slow-dns.log 2>&1 &)")
     lab.wait_for("the slow DNS server", lambda: "slow-dns:" in lab.sh("cat $LAB_STATE/slow-dns.log"), 20)
     use_resolver(slow)
