@@ -124,21 +124,27 @@ for _ in $(seq 100); do
 done
 DISPLAY=$display xwininfo -id "$window" | grep -q 'Map State: IsViewable' ||
     { echo "the window $window was never mapped" >&2; exit 1; }
+# Each expected report must come after the one before it (the first may be
+# anywhere): an earlier step's report cannot satisfy a later step, and a
+# chain of reports from one action (the wizard's checklist, stepped with a
+# harmless key) is followed in order.
+mark=0
 for i in "${!keys[@]}"; do
-    # Only what the app reports after these keys counts: an earlier step's
-    # report must not satisfy this one.
-    mark=$(stat -c %s "$work/app.log")
-    after_keys() { tail -c "+$((mark + 1))" "$work/app.log"; }
     # shellcheck disable=SC2086 # one argument per combo
     DISPLAY=$display python3 "$(dirname "$0")/press-keys.py" "$window" ${keys[i]}
     event=${then_expect[i]}
     [[ -n "$event" ]] || continue
+    found=
     for _ in $(seq $((event_timeout * 10))); do
-        after_keys | grep -q "vmnet-doctor: $event" && break
+        found=$(tail -c "+$((mark + 1))" "$work/app.log" | grep -b -m 1 "vmnet-doctor: $event" || true)
+        [[ -n $found ]] && break
         sleep 0.1
     done
-    after_keys | grep "vmnet-doctor: $event" >&2 ||
+    [[ -n $found ]] ||
         { echo "expected the app to report $event after the keys ${keys[i]}:" >&2; cat "$work/app.log" >&2; exit 1; }
+    line=${found#*:}
+    echo "$line" >&2
+    mark=$((mark + ${found%%:*} + $(printf '%s\n' "$line" | wc -c)))
 done
 # Capture once the picture has settled: drawn (not blank: a mapped window
 # shows nothing until its first frame) and the same in two captures a
