@@ -75,6 +75,7 @@ fn host(scenario: &str) -> Result<HostFacts, Box<dyn Error>> {
             route("192.168.122.0", 24, "virbr0")?,
             route("203.0.113.0", 24, "enp3s0")?,
         ]),
+        policy_routing: Fact::Unknown("not read in this test".to_owned()),
         ufw: Fact::Known(None),
         libvirt_firewall_backend: Fact::Known(FirewallBackend::Nftables),
         firewalld: Fact::Known(Firewalld { running: false, interface_zones: Vec::new() }),
@@ -465,6 +466,7 @@ fn firewalld_zone() -> TestResult {
 fn firewall_unknown() -> TestResult {
     let needs_root = HostFacts {
         netfilter: Fact::Unknown("needs the helper or root".to_owned()),
+        policy_routing: Fact::Unknown("not read in this test".to_owned()),
         ufw: Fact::Known(Some(Ufw {
             enabled_in_config: true,
             default_forward_policy: Some("DROP".to_owned()),

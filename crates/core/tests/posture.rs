@@ -58,6 +58,7 @@ fn host(folder: &str) -> Result<Fact<Box<HostFacts>>, Box<dyn Error>> {
             link("virbr0", "bridge", Ipv4Addr::new(192, 168, 122, 1)),
         ]),
         routes: Fact::Known(vec![route("0.0.0.0", 0, "enp3s0")?, route("192.168.122.0", 24, "virbr0")?]),
+        policy_routing: Fact::Unknown("not read in this test".to_owned()),
         ufw: Fact::Known(None),
         libvirt_firewall_backend: Fact::Known(FirewallBackend::Nftables),
         firewalld: Fact::Known(Firewalld { running: false, interface_zones: Vec::new() }),

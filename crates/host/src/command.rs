@@ -31,6 +31,14 @@ pub enum Tool {
     IptablesLegacySave,
     /// `ufw status verbose` (root).
     UfwStatus,
+    /// `ip -j -4 route show table all`: IPv4 routes of every table (unprivileged).
+    IpRoute4,
+    /// `ip -j -6 route show table all`.
+    IpRoute6,
+    /// `ip -j -4 rule show`: the IPv4 policy rules (unprivileged).
+    IpRule4,
+    /// `ip -j -6 rule show`.
+    IpRule6,
 }
 
 impl Tool {
@@ -42,13 +50,17 @@ impl Tool {
             Self::IptablesNftSave => ("iptables-nft-save", &[]),
             Self::IptablesLegacySave => ("iptables-legacy-save", &[]),
             Self::UfwStatus => ("ufw", &["status", "verbose"]),
+            Self::IpRoute4 => ("ip", &["-j", "-4", "route", "show", "table", "all"]),
+            Self::IpRoute6 => ("ip", &["-j", "-6", "route", "show", "table", "all"]),
+            Self::IpRule4 => ("ip", &["-j", "-4", "rule", "show"]),
+            Self::IpRule6 => ("ip", &["-j", "-6", "rule", "show"]),
         }
     }
 
     /// Whether only root may run it (netlink dumps of netfilter need
     /// CAP_NET_ADMIN; `ufw` refuses to run for other users).
     pub fn needs_root(self) -> bool {
-        !matches!(self, Self::IpAddr)
+        !matches!(self, Self::IpAddr | Self::IpRoute4 | Self::IpRoute6 | Self::IpRule4 | Self::IpRule6)
     }
 
     /// The file `tests/firewall-lab/capture.sh` records its output in.
@@ -59,6 +71,10 @@ impl Tool {
             Self::IptablesNftSave => "iptables-nft-save.txt",
             Self::IptablesLegacySave => "iptables-legacy-save.txt",
             Self::UfwStatus => "ufw-status-verbose.txt",
+            Self::IpRoute4 => "ip-route4.json",
+            Self::IpRoute6 => "ip-route6.json",
+            Self::IpRule4 => "ip-rule4.json",
+            Self::IpRule6 => "ip-rule6.json",
         }
     }
 
@@ -173,7 +189,7 @@ impl Tools {
 /// The helper's answer for a root-only tool; `None` for the others.
 fn helper_output(report: &InspectReport, tool: Tool) -> Option<&ToolOutput> {
     match tool {
-        Tool::IpAddr => None,
+        Tool::IpAddr | Tool::IpRoute4 | Tool::IpRoute6 | Tool::IpRule4 | Tool::IpRule6 => None,
         Tool::NftRuleset => Some(&report.nft_ruleset),
         Tool::IptablesNftSave => Some(&report.iptables_nft_save),
         Tool::IptablesLegacySave => Some(&report.iptables_legacy_save),

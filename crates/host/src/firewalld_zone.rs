@@ -176,7 +176,7 @@ impl Firewalld {
         body: &B,
     ) -> Result<R, FirewalldError>
     where
-        B: zbus::export::serde::Serialize + zbus::zvariant::DynamicType,
+        B: serde::Serialize + zbus::zvariant::DynamicType,
         R: for<'d> zbus::zvariant::DynamicDeserialize<'d>,
     {
         let failed = |error: zbus::Error| FirewalldError::Failed(error.to_string());

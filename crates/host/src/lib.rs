@@ -4,7 +4,9 @@
 //! `/proc/sys`, links from `/sys/class/net`, routes from `/proc/net`, UFW's
 //! and libvirt's configuration files, libvirt's dnsmasq pid and lease files,
 //! and firewalld over its D-Bus API. Addresses come from iproute2
-//! (`ip -j -d addr show`), run by absolute path.
+//! (`ip -j -d addr show`), run by absolute path, and so do every routing
+//! table and the policy rules (`ip -j route show table all`, `ip -j rule
+//! show`; see [`policy_routing`]), from which the uplinks follow.
 //!
 //! The netfilter rulesets (`nft -j list ruleset`, `iptables-nft-save`,
 //! `iptables-legacy-save`) and `ufw status verbose` need root. As root (the
@@ -28,6 +30,7 @@ pub mod helper;
 pub mod libvirt;
 pub mod links;
 pub mod netfilter;
+pub mod policy_routing;
 pub mod routes;
 pub mod sysctl;
 pub mod ufw;
@@ -134,6 +137,7 @@ pub fn read_host_facts_with(sources: &Sources, network_names: &[String]) -> Host
         ipv4_forward: sysctl::read_ipv4_forward(&paths.proc),
         links: links::read_links(&paths.sys, &sources.tools),
         routes: routes::read_routes(&paths.proc),
+        policy_routing: policy_routing::read_policy_routing(&sources.tools),
         ufw: ufw::read_ufw(&paths.etc, &sources.tools),
         libvirt_firewall_backend: libvirt::read_firewall_backend(&paths.etc),
         firewalld: firewalld::read_firewalld(&sources.firewalld),

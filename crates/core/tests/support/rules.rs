@@ -186,6 +186,7 @@ pub fn workstation() -> Result<HostFacts, Error> {
             route("192.168.1.0/24", "enp3s0")?,
             route("192.168.122.0/24", "virbr0")?,
         ]),
+        policy_routing: Fact::Unknown("not read in this test".to_owned()),
         ufw: Fact::Unknown("not read in this test".to_owned()),
         libvirt_firewall_backend: Fact::Unknown("not read in this test".to_owned()),
         firewalld: Fact::Unknown("not read in this test".to_owned()),
