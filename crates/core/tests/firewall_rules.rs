@@ -13,7 +13,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use common::{TestResult, fixture};
 use vmnet_doctor_core::host::{
-    Dnsmasq, Fact, FirewallBackend, Firewalld, HostFacts, Link, Netfilter, Route, Ufw, UfwRule, UfwStatus,
+    Dnsmasq, Fact, FirewallBackend, Firewalld, HostFacts, Link, Netfilter, Route, RouteKind, RouteTable,
+    RoutingRule, Ufw, UfwRule, UfwStatus,
 };
 use vmnet_doctor_core::{
     Finding, Fix, NetworkSnapshot, Severity, Snapshot, Subject, diagnose, parse_network_xml,
@@ -45,7 +46,7 @@ fn json_only_netfilter(scenario: &str) -> Result<Netfilter, Box<dyn Error>> {
 }
 
 fn route(destination: &str, prefix: u8, dev: &str) -> Result<Route, Box<dyn Error>> {
-    Ok(Route { destination: destination.parse()?, prefix, gateway: None, dev: dev.to_owned() })
+    Ok(Route::main(destination.parse()?, prefix, None, dev))
 }
 
 fn link(name: &str, kind: &str, address: Option<(Ipv4Addr, u8)>) -> Link {
@@ -75,7 +76,7 @@ fn host(scenario: &str) -> Result<HostFacts, Box<dyn Error>> {
             route("192.168.122.0", 24, "virbr0")?,
             route("203.0.113.0", 24, "enp3s0")?,
         ]),
-        policy_routing: Fact::Unknown("not read in this test".to_owned()),
+        rules: Fact::Unknown("not read in this test".to_owned()),
         ufw: Fact::Known(None),
         libvirt_firewall_backend: Fact::Known(FirewallBackend::Nftables),
         firewalld: Fact::Known(Firewalld { running: false, interface_zones: Vec::new() }),
@@ -219,6 +220,45 @@ fn ipv4_forwarding_off() -> TestResult {
     ])
 }
 
+/// wg-quick's policy routing added to `host`: a default route via `wg0`
+/// (of `kind`) in table 51820, `not fwmark 0xca6c lookup 51820` and
+/// `lookup main suppress_prefixlength 0`, beside the standard rules.
+fn wg_quick(mut host: HostFacts, kind: RouteKind) -> Result<HostFacts, Box<dyn Error>> {
+    if let Fact::Known(routes) = &mut host.routes {
+        routes.push(Route { table: RouteTable(51820), kind, ..route("0.0.0.0", 0, "wg0")? });
+    }
+    let lookup = |priority: u32, table: RouteTable| RoutingRule::lookup(false, priority, table);
+    host.rules = Fact::Known(vec![
+        lookup(0, RouteTable::LOCAL),
+        RoutingRule { suppress_prefixlength: Some(0), ..lookup(32764, RouteTable::MAIN) },
+        RoutingRule { not: true, fwmark: Some((0xca6c, u32::MAX)), ..lookup(32765, RouteTable(51820)) },
+        lookup(32766, RouteTable::MAIN),
+        lookup(32767, RouteTable::DEFAULT),
+    ]);
+    Ok(host)
+}
+
+#[test]
+fn no_uplink_says_which_tables_were_read() -> TestResult {
+    let networks = || network("default-guide", true);
+    // The rules send VM traffic to a table whose default route drops it:
+    // main's default route (enp3s0) is no way out for it.
+    let dropped = wg_quick(host("nft-ufw-off")?, RouteKind::Unreachable)?;
+    let findings = firewall_findings(&snapshot(known(dropped), vec![networks()?]));
+    let finding = findings.iter().find(|finding| finding.id == "no-uplink").ok_or("no no-uplink")?;
+    assert!(finding.explanation.contains("policy rules were read"), "{}", finding.explanation);
+    assert!(!finding.explanation.contains("Only the main"), "{}", finding.explanation);
+    // Without the rules (no iproute2), the main table only, and it says so.
+    let main_only = HostFacts {
+        routes: Fact::Known(vec![route("192.168.122.0", 24, "virbr0")?]),
+        ..host("nft-ufw-off")?
+    };
+    let findings = firewall_findings(&snapshot(known(main_only), vec![networks()?]));
+    let finding = findings.iter().find(|finding| finding.id == "no-uplink").ok_or("no no-uplink")?;
+    assert!(finding.explanation.contains("Only the main routing table"), "{}", finding.explanation);
+    Ok(())
+}
+
 #[test]
 fn no_uplink() -> TestResult {
     let without_default = |host: HostFacts| -> Result<HostFacts, Box<dyn Error>> {
@@ -230,12 +270,7 @@ fn no_uplink() -> TestResult {
             ..host
         })
     };
-    let ipv6_default = Route {
-        destination: IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-        prefix: 0,
-        gateway: Some("fe80::1".parse()?),
-        dev: "enp3s0".to_owned(),
-    };
+    let ipv6_default = Route::main(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0, Some("fe80::1".parse()?), "enp3s0");
     let mut v6_only = without_default(host("nft-no-uplink")?)?;
     if let Fact::Known(routes) = &mut v6_only.routes {
         routes.push(ipv6_default);
@@ -301,6 +336,17 @@ fn ufw_routed_deny() -> TestResult {
                 ("ufw-routed-deny", Severity::Error, fix_ufw("virbr0", "enp3s0")),
                 ("ufw-routed-deny", Severity::Error, fix_ufw("virbr0", "wlan0")),
                 ("ufw-blocks-dhcp-dns", Severity::Error, fix_ufw("virbr0", "enp3s0")),
+            ],
+        },
+        Case {
+            name: "wg-quick: forwarded traffic leaves by the VPN, so UFW must allow it there",
+            snapshot: snapshot(
+                known(wg_quick(ufw_host("nft-ufw-default-legacy")?, RouteKind::Unicast)?),
+                vec![network("default-guide", true)?],
+            ),
+            expected: vec![
+                ("ufw-routed-deny", Severity::Error, fix_ufw("virbr0", "wg0")),
+                ("ufw-blocks-dhcp-dns", Severity::Error, fix_ufw("virbr0", "wg0")),
             ],
         },
         Case {
@@ -466,7 +512,7 @@ fn firewalld_zone() -> TestResult {
 fn firewall_unknown() -> TestResult {
     let needs_root = HostFacts {
         netfilter: Fact::Unknown("needs the helper or root".to_owned()),
-        policy_routing: Fact::Unknown("not read in this test".to_owned()),
+        rules: Fact::Unknown("not read in this test".to_owned()),
         ufw: Fact::Known(Some(Ufw {
             enabled_in_config: true,
             default_forward_policy: Some("DROP".to_owned()),

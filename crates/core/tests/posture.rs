@@ -49,7 +49,7 @@ fn link(name: &str, kind: &str, address: Ipv4Addr) -> Link {
 /// virbr0 192.168.122.1/24, with the rulesets of `folder`.
 fn host(folder: &str) -> Result<Fact<Box<HostFacts>>, Box<dyn Error>> {
     let route = |destination: &str, prefix: u8, dev: &str| -> Result<Route, Box<dyn Error>> {
-        Ok(Route { destination: destination.parse()?, prefix, gateway: None, dev: dev.to_owned() })
+        Ok(Route::main(destination.parse()?, prefix, None, dev))
     };
     Ok(Fact::Known(Box::new(HostFacts {
         ipv4_forward: Fact::Known(true),
@@ -58,7 +58,7 @@ fn host(folder: &str) -> Result<Fact<Box<HostFacts>>, Box<dyn Error>> {
             link("virbr0", "bridge", Ipv4Addr::new(192, 168, 122, 1)),
         ]),
         routes: Fact::Known(vec![route("0.0.0.0", 0, "enp3s0")?, route("192.168.122.0", 24, "virbr0")?]),
-        policy_routing: Fact::Unknown("not read in this test".to_owned()),
+        rules: Fact::Unknown("not read in this test".to_owned()),
         ufw: Fact::Known(None),
         libvirt_firewall_backend: Fact::Known(FirewallBackend::Nftables),
         firewalld: Fact::Known(Firewalld { running: false, interface_zones: Vec::new() }),

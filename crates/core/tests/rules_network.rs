@@ -7,7 +7,7 @@
 mod support;
 
 use support::*;
-use vmnet_doctor_core::host::Dnsmasq;
+use vmnet_doctor_core::host::{Dnsmasq, Route, RouteKind, RouteTable};
 use vmnet_doctor_core::{
     DomainState, Fact, Fix, ForwardMode, HostFacts, NetworkSnapshot, Severity, Snapshot, Unreadable,
     diagnose, parse_network_xml,
@@ -98,19 +98,43 @@ fn default_network_plan_avoids_collisions() -> TestResult {
     let cases: Vec<CollisionCase> = vec![
         (
             "a VPN route over 192.168.122.0/24",
-            Some(host_with(|host| {
-                if let Fact::Known(routes) = &mut host.routes {
-                    routes.retain(|r| r.dev != "virbr0");
-                    routes.extend(route("192.168.122.0/24", "wg0"));
-                }
-                if let Fact::Known(links) = &mut host.links {
-                    links.retain(|l| l.name != "virbr0");
-                }
-            })?),
+            Some(workstation_without_virbr0(vec![route("192.168.122.0/24", "wg0")?])?),
             vec![],
             "virbr0",
             "192.168.123.1",
             vec!["192.168.122.0/24 dev wg0", "192.168.123.0/24"],
+        ),
+        (
+            "a VPN route over 192.168.122.0/24 in a table of its own",
+            Some(workstation_without_virbr0(vec![Route {
+                table: RouteTable(51820),
+                ..route("192.168.122.0/24", "wg0")?
+            }])?),
+            vec![],
+            "virbr0",
+            "192.168.123.1",
+            vec!["192.168.122.0/24 dev wg0 table 51820", "192.168.123.0/24"],
+        ),
+        (
+            // The local table mirrors the links' addresses, checked as
+            // such; what is left of a removed bridge there takes nothing.
+            "the local table's entries",
+            Some(workstation_without_virbr0(vec![
+                Route {
+                    table: RouteTable::LOCAL,
+                    kind: RouteKind::Local,
+                    ..route("192.168.122.1/32", "virbr0")?
+                },
+                Route {
+                    table: RouteTable::LOCAL,
+                    kind: RouteKind::Broadcast,
+                    ..route("192.168.122.255/32", "virbr0")?
+                },
+            ])?),
+            vec![],
+            "virbr0",
+            "192.168.122.1",
+            vec!["192.168.122.0/24"],
         ),
         (
             "a VPN that splits the default route (OpenVPN def1)",

@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use vmnet_doctor_core::Fact;
+use vmnet_doctor_core::host::{RouteTable, devices};
 use vmnet_doctor_core::xml;
 use vmnet_doctor_helper_api::IfaceName;
+use vmnet_doctor_host::Tools;
 
 /// Where the helper reads and writes. Always the real system paths in the
 /// service ([`Host::system`]); other roots exist for unit tests only, so
@@ -23,6 +25,9 @@ pub struct Host {
     pub sysctl_dirs: Vec<PathBuf>,
     /// The transaction journal.
     pub journal: PathBuf,
+    /// Where `ip route`'s and `ip rule`'s output comes from (the uplink
+    /// check reads every routing table).
+    pub tools: Tools,
 }
 
 /// The name of the file that makes IPv4 forwarding persistent.
@@ -86,6 +91,7 @@ impl Host {
             .map(PathBuf::from)
             .collect(),
             journal: PathBuf::from("/var/lib/vmnet-doctor-helper/transactions"),
+            tools: Tools::System { privileged: true },
         }
     }
 
@@ -99,6 +105,8 @@ impl Host {
             etc: root.join("etc"),
             sysctl_dirs: vec![root.join("etc/sysctl.d"), root.join("usr/lib/sysctl.d")],
             journal: root.join("var/lib/vmnet-doctor-helper/transactions"),
+            // Recorded `ip` outputs under `commands/`; none: `/proc/net`.
+            tools: Tools::Recorded { dir: root.join("commands"), privileged: true },
         }
     }
 
@@ -208,14 +216,16 @@ impl Host {
             .ok_or_else(|| format!("{bridge} is not the bridge of an active libvirt network"))
     }
 
-    /// Checks that `uplink` carries a default route (IPv4 or IPv6).
+    /// Checks that `uplink` carries a default route (IPv4 or IPv6) that
+    /// forwards, in any routing table (a VPN keeps its own), or in the
+    /// main table when iproute2 cannot be run.
     pub fn check_uplink(&self, uplink: &IfaceName) -> Result<(), String> {
-        let routes = match vmnet_doctor_host::routes::read_routes(&self.proc) {
+        let routes = match vmnet_doctor_host::routes::read(&self.proc, &self.tools).0 {
             Fact::Known(routes) => routes,
             Fact::Unknown(why) => return Err(format!("cannot read the routing table: {why}")),
         };
-        let defaults: Vec<&str> =
-            routes.iter().filter(|route| route.is_default()).map(|route| route.dev.as_str()).collect();
+        let defaults =
+            devices(routes.iter().filter(|route| route.is_default() && route.table != RouteTable::LOCAL));
         if defaults.contains(&uplink.as_str()) {
             return Ok(());
         }
@@ -362,6 +372,14 @@ mod tests {
         assert!(refused("missing0", "enp3s0")?.contains("not a bridge"));
         assert!(refused("virbr0", "virbr0")?.contains("both"));
         assert!(refused("virbr0", "wlan0")?.contains("not a default-route interface (those are: enp3s0)"));
+        // A VPN's default route in a table of its own (recorded `ip`).
+        assert!(refused("virbr0", "wg0")?.contains("(those are: enp3s0)"));
+        let commands = host.proc.parent().ok_or("no root")?.join("commands");
+        fs::create_dir_all(&commands)?;
+        fs::write(commands.join("ip-route4.json"), r#"[{"dst":"default","dev":"wg0","table":"51820"}]"#)?;
+        fs::write(commands.join("ip-rule4.json"), r#"[{"priority":32766,"src":"all","table":"254"}]"#)?;
+        assert_eq!(host.check_uplink(&name("wg0")?), Ok(()));
+        assert!(refused("virbr0", "enp3s0")?.contains("(those are: wg0)"));
         // A stopped network has no status file.
         fs::remove_file(host.run.join("libvirt/network/default.xml"))?;
         assert!(refused("virbr0", "enp3s0")?.contains("not the bridge of an active libvirt network"));

@@ -31,13 +31,14 @@ pub enum Tool {
     IptablesLegacySave,
     /// `ufw status verbose` (root).
     UfwStatus,
-    /// `ip -j -4 route show table all`: IPv4 routes of every table (unprivileged).
+    /// `ip -N -j -4 route show table all`: the IPv4 routes of every table,
+    /// tables by number (unprivileged).
     IpRoute4,
-    /// `ip -j -6 route show table all`.
+    /// `ip -N -j -6 route show table all`.
     IpRoute6,
-    /// `ip -j -4 rule show`: the IPv4 policy rules (unprivileged).
+    /// `ip -N -j -4 rule show`: the IPv4 policy rules (unprivileged).
     IpRule4,
-    /// `ip -j -6 rule show`.
+    /// `ip -N -j -6 rule show`.
     IpRule6,
 }
 
@@ -50,10 +51,10 @@ impl Tool {
             Self::IptablesNftSave => ("iptables-nft-save", &[]),
             Self::IptablesLegacySave => ("iptables-legacy-save", &[]),
             Self::UfwStatus => ("ufw", &["status", "verbose"]),
-            Self::IpRoute4 => ("ip", &["-j", "-4", "route", "show", "table", "all"]),
-            Self::IpRoute6 => ("ip", &["-j", "-6", "route", "show", "table", "all"]),
-            Self::IpRule4 => ("ip", &["-j", "-4", "rule", "show"]),
-            Self::IpRule6 => ("ip", &["-j", "-6", "rule", "show"]),
+            Self::IpRoute4 => ("ip", &["-N", "-j", "-4", "route", "show", "table", "all"]),
+            Self::IpRoute6 => ("ip", &["-N", "-j", "-6", "route", "show", "table", "all"]),
+            Self::IpRule4 => ("ip", &["-N", "-j", "-4", "rule", "show"]),
+            Self::IpRule6 => ("ip", &["-N", "-j", "-6", "rule", "show"]),
         }
     }
 

@@ -1,12 +1,15 @@
 //! Reads the host's network stack and firewall into [`HostFacts`].
 //!
 //! Everything a normal user may read is read directly: sysctls under
-//! `/proc/sys`, links from `/sys/class/net`, routes from `/proc/net`, UFW's
-//! and libvirt's configuration files, libvirt's dnsmasq pid and lease files,
-//! and firewalld over its D-Bus API. Addresses come from iproute2
-//! (`ip -j -d addr show`), run by absolute path, and so do every routing
-//! table and the policy rules (`ip -j route show table all`, `ip -j rule
-//! show`; see [`policy_routing`]), from which the uplinks follow.
+//! `/proc/sys`, links from `/sys/class/net`, UFW's and libvirt's
+//! configuration files, libvirt's dnsmasq pid and lease files, and
+//! firewalld over its D-Bus API. Addresses come from iproute2
+//! (`ip -j -d addr show`), run by absolute path, and so do the routes of
+//! every table and the policy rules (`ip -N -j -4|-6 route show table all`,
+//! `ip -N -j -4|-6 rule show`; see [`policy_routing`]), which decide the
+//! uplinks VM traffic leaves by. Without iproute2 the routes are the main
+//! table's, from `/proc/net/route` and `/proc/net/ipv6_route`, and the
+//! rules are unknown (see [`routes`]).
 //!
 //! The netfilter rulesets (`nft -j list ruleset`, `iptables-nft-save`,
 //! `iptables-legacy-save`) and `ufw status verbose` need root. As root (the
@@ -133,11 +136,12 @@ pub fn read_host_facts(network_names: &[String]) -> HostFacts {
 /// Reads the facts from the given sources.
 pub fn read_host_facts_with(sources: &Sources, network_names: &[String]) -> HostFacts {
     let paths = &sources.paths;
+    let (routes, rules) = routes::read(&paths.proc, &sources.tools);
     HostFacts {
         ipv4_forward: sysctl::read_ipv4_forward(&paths.proc),
         links: links::read_links(&paths.sys, &sources.tools),
-        routes: routes::read_routes(&paths.proc),
-        policy_routing: policy_routing::read_policy_routing(&sources.tools),
+        routes,
+        rules,
         ufw: ufw::read_ufw(&paths.etc, &sources.tools),
         libvirt_firewall_backend: libvirt::read_firewall_backend(&paths.etc),
         firewalld: firewalld::read_firewalld(&sources.firewalld),

@@ -1,14 +1,22 @@
-//! Routes of the main table, from `/proc/net/route` (IPv4) and
-//! `/proc/net/ipv6_route` (IPv6), both world-readable.
+//! Routes and policy rules.
 //!
-//! `/proc/net/route` lists the main table only: a default route that lives
-//! in another table (policy routing, some VPN setups) is not seen here.
+//! Every table's routes and the rules come from iproute2's JSON (see
+//! [`crate::policy_routing`]), run unprivileged like `ip addr`. When it
+//! cannot be run (not installed, not recorded in a captured tree, failed),
+//! the routes are those of the main table only, from `/proc/net/route`
+//! (IPv4) and `/proc/net/ipv6_route` (IPv6), both world-readable, and the
+//! rules are unknown with the reason: the diagnosis then follows the main
+//! table's default routes, and a default route that lives in another table
+//! (policy routing, wg-quick) is not seen.
 
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
-use vmnet_doctor_core::host::{Fact, Route};
+use vmnet_doctor_core::host::{Fact, Route, RoutingRule};
+
+use crate::command::{Tool, Tools};
+use crate::policy_routing::{parse_routes, parse_rules};
 
 /// `RTF_UP`, `RTF_REJECT` (`include/uapi/linux/route.h`).
 const RTF_UP: u32 = 0x0001;
@@ -17,8 +25,39 @@ const RTF_REJECT: u32 = 0x0200;
 const RTF_CACHE: u32 = 0x0100_0000;
 const RTF_LOCAL: u32 = 0x8000_0000;
 
-/// IPv4 and IPv6 routes; unknown when either file cannot be read or parsed.
-pub fn read_routes(proc: &Path) -> Fact<Vec<Route>> {
+/// The routes (every table) and the policy rules; without iproute2, the
+/// main table from `/proc/net` and rules unknown with why.
+pub fn read(proc: &Path, tools: &Tools) -> (Fact<Vec<Route>>, Fact<Vec<RoutingRule>>) {
+    match read_iproute2(proc, tools) {
+        Ok((routes, rules)) => (Fact::Known(routes), Fact::Known(rules)),
+        Err(why) => (
+            read_main_table(proc),
+            Fact::Unknown(format!(
+                "{why}; so only the main routing table was read (/proc/net/route), and the policy rules are unknown"
+            )),
+        ),
+    }
+}
+
+/// Both families' routes and rules from iproute2; IPv6's only when the
+/// kernel has IPv6 (`/proc/net/ipv6_route` exists).
+fn read_iproute2(proc: &Path, tools: &Tools) -> Result<(Vec<Route>, Vec<RoutingRule>), String> {
+    let mut families = vec![(Tool::IpRoute4, Tool::IpRule4, false)];
+    if proc.join("net/ipv6_route").exists() {
+        families.push((Tool::IpRoute6, Tool::IpRule6, true));
+    }
+    let output = |tool: Tool| tools.output(tool).map_err(|error| error.reason(tool));
+    let (mut routes, mut rules) = (Vec::new(), Vec::new());
+    for (route_tool, rule_tool, ipv6) in families {
+        routes.extend(parse_routes(&output(route_tool)?, ipv6)?);
+        rules.extend(parse_rules(&output(rule_tool)?, ipv6)?);
+    }
+    Ok((routes, rules))
+}
+
+/// IPv4 and IPv6 routes of the main table, from `/proc/net`; unknown when
+/// either file cannot be read or parsed.
+pub fn read_main_table(proc: &Path) -> Fact<Vec<Route>> {
     let v4 = proc.join("net/route");
     let v6 = proc.join("net/ipv6_route");
     let mut routes = match fs::read_to_string(&v4) {
@@ -50,7 +89,7 @@ pub fn parse_ipv4_routes(text: &str) -> Result<Vec<Route>, String> {
         if fields.is_empty() {
             continue;
         }
-        let [dev, destination, gateway, flags, _refcnt, _use, _metric, mask, ..] = fields.as_slice() else {
+        let [dev, destination, gateway, flags, _refcnt, _use, metric, mask, ..] = fields.as_slice() else {
             return Err(format!("line {}: too few fields", number + 1));
         };
         let bad = |what: &str| format!("line {}: bad {what}", number + 1);
@@ -65,12 +104,11 @@ pub fn parse_ipv4_routes(text: &str) -> Result<Vec<Route>, String> {
         if mask.leading_ones() + mask.trailing_zeros() != 32 {
             return Err(bad("mask (not contiguous)"));
         }
-        routes.push(Route {
-            destination: IpAddr::V4(destination),
-            prefix: u8::try_from(mask.leading_ones()).map_err(|_| bad("mask"))?,
-            gateway: (!gateway.is_unspecified()).then_some(IpAddr::V4(gateway)),
-            dev: (*dev).to_owned(),
-        });
+        let prefix = u8::try_from(mask.leading_ones()).map_err(|_| bad("mask"))?;
+        let gateway = (!gateway.is_unspecified()).then_some(IpAddr::V4(gateway));
+        let mut route = Route::main(IpAddr::V4(destination), prefix, gateway, dev);
+        route.metric = metric.parse().map_err(|_| bad("metric"))?;
+        routes.push(route);
     }
     Ok(routes)
 }
@@ -90,7 +128,7 @@ pub fn parse_ipv6_routes(text: &str) -> Result<Vec<Route>, String> {
         if fields.is_empty() {
             continue;
         }
-        let [destination, prefix, _src, _src_prefix, nexthop, _metric, _refcnt, _use, flags, dev] =
+        let [destination, prefix, _src, _src_prefix, nexthop, metric, _refcnt, _use, flags, dev] =
             fields.as_slice()
         else {
             return Err(format!("line {}: expected 10 fields", number + 1));
@@ -107,12 +145,10 @@ pub fn parse_ipv6_routes(text: &str) -> Result<Vec<Route>, String> {
         {
             continue;
         }
-        routes.push(Route {
-            destination: IpAddr::V6(destination),
-            prefix,
-            gateway: (!nexthop.is_unspecified()).then_some(IpAddr::V6(nexthop)),
-            dev: (*dev).to_owned(),
-        });
+        let gateway = (!nexthop.is_unspecified()).then_some(IpAddr::V6(nexthop));
+        let mut route = Route::main(IpAddr::V6(destination), prefix, gateway, dev);
+        route.metric = u32::from_str_radix(metric, 16).map_err(|_| bad("metric"))?;
+        routes.push(route);
     }
     Ok(routes)
 }
@@ -127,6 +163,7 @@ fn hex_ipv6(hex: &str) -> Option<Ipv6Addr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vmnet_doctor_core::host::{RouteKind, RouteTable};
 
     // From the firewall lab (tests/firewall-lab/capture.sh), nft-ufw-guide.
     const ROUTE: &str = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
@@ -162,8 +199,22 @@ ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000
         let routes = parse_ipv6_routes(text)?;
         assert_eq!(routes.len(), 2, "{routes:?}");
         assert_eq!(routes[0].prefix, 64);
+        assert_eq!((routes[0].metric, routes[1].metric), (0x100, 0x400));
         assert!(routes[1].is_default());
         assert_eq!(routes[1].gateway, Some(IpAddr::V6("fe80::1".parse().map_err(|_| "ip")?)));
+        Ok(())
+    }
+
+    #[test]
+    fn reads_the_metric_and_the_main_table() -> Result<(), String> {
+        let text = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
+wlan0\t00000000\t0101A8C0\t0003\t0\t0\t600\t00000000\t0\t0\t0
+";
+        let routes = parse_ipv4_routes(text)?;
+        assert_eq!(
+            (routes[0].metric, routes[0].table, routes[0].kind),
+            (600, RouteTable::MAIN, RouteKind::Unicast)
+        );
         Ok(())
     }
 

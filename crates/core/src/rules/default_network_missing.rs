@@ -14,6 +14,7 @@ use super::common::{
     DEFAULT_NETWORK, NicRef, host, ipv4_subnets, is_session, overlaps, users, users_evidence,
 };
 use crate::finding::{Evidence, Finding, Fix, Severity, Subject};
+use crate::host::{Route, RouteKind, RouteTable};
 use crate::i18n::fill;
 use crate::snapshot::Snapshot;
 
@@ -97,14 +98,30 @@ pub(super) fn plan(snapshot: &Snapshot) -> DefaultPlan {
             }
             match routes.known() {
                 Some(routes) => {
-                    for route in routes {
+                    // The local table (the host's own and broadcast
+                    // addresses, checked above as the links') takes no
+                    // subnet; a route of any other table does, even one
+                    // that drops (its packets would not reach the VMs).
+                    let routed = |route: &&Route| {
+                        route.table != RouteTable::LOCAL
+                            && !matches!(
+                                route.kind,
+                                RouteKind::Local
+                                    | RouteKind::Broadcast
+                                    | RouteKind::Anycast
+                                    | RouteKind::Multicast
+                            )
+                    };
+                    for route in routes.iter().filter(routed) {
                         let IpAddr::V4(destination) = route.destination else { continue };
                         // Shorter than /8 is a default route split in parts
                         // (OpenVPN's 0.0.0.0/1 + 128.0.0.0/1): a /24 route
                         // is more specific and wins, so it takes nothing.
                         if route.prefix >= 8 {
-                            let value = format!("{destination}/{} dev {}", route.prefix, route.dev);
-                            taken.push(((destination, route.prefix), Evidence::new("ip route", value)));
+                            taken.push((
+                                (destination, route.prefix),
+                                Evidence::new("ip route", route.to_string()),
+                            ));
                         }
                     }
                 }

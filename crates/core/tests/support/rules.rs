@@ -165,7 +165,7 @@ pub fn route(destination: &str, dev: &str) -> Result<Route, Error> {
         "default" => ("0.0.0.0", "0"),
         other => other.split_once('/').ok_or("ip/prefix")?,
     };
-    Ok(Route { destination: ip.parse()?, prefix: prefix.parse()?, gateway: None, dev: dev.to_owned() })
+    Ok(Route::main(ip.parse()?, prefix.parse()?, None, dev))
 }
 
 /// A workstation as `vmnet-doctor-host` sees it with the guide's setup:
@@ -186,7 +186,7 @@ pub fn workstation() -> Result<HostFacts, Error> {
             route("192.168.1.0/24", "enp3s0")?,
             route("192.168.122.0/24", "virbr0")?,
         ]),
-        policy_routing: Fact::Unknown("not read in this test".to_owned()),
+        rules: Fact::Unknown("not read in this test".to_owned()),
         ufw: Fact::Unknown("not read in this test".to_owned()),
         libvirt_firewall_backend: Fact::Unknown("not read in this test".to_owned()),
         firewalld: Fact::Unknown("not read in this test".to_owned()),
@@ -194,6 +194,20 @@ pub fn workstation() -> Result<HostFacts, Error> {
         dnsmasq: Fact::Known(vec![Dnsmasq { network: "default".to_owned(), running: true }]),
         leases: Fact::Unknown("not read in this test".to_owned()),
     })
+}
+
+/// [`workstation`] with virbr0 gone (its link and its route) and `routes`
+/// added: whatever else holds 192.168.122.0/24 now.
+pub fn workstation_without_virbr0(routes: Vec<Route>) -> Result<HostFacts, Error> {
+    let mut host = workstation()?;
+    if let Fact::Known(known) = &mut host.routes {
+        known.retain(|route| route.dev != "virbr0");
+        known.extend(routes);
+    }
+    if let Fact::Known(links) = &mut host.links {
+        links.retain(|link| link.name != "virbr0");
+    }
+    Ok(host)
 }
 
 pub fn with_host(mut snapshot: Snapshot, host: HostFacts) -> Snapshot {

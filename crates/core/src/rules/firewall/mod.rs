@@ -20,10 +20,11 @@
 //! be read or followed is reported as `firewall-unknown`, never guessed.
 //!
 //! The forward path is checked for active NAT and route networks, from
-//! their bridge to each uplink (the devices of the IPv4 default routes,
-//! discovered). DHCP and DNS to dnsmasq are checked for every active
-//! network libvirt runs a bridge for. When the host facts are unknown (a
-//! remote connection, the demo hypervisor) these rules say nothing.
+//! their bridge to each uplink (the devices of the IPv4 default routes the
+//! policy rules send forwarded traffic to, [`HostFacts::ipv4_uplinks`]).
+//! DHCP and DNS to dnsmasq are checked for every active network libvirt
+//! runs a bridge for. When the host facts are unknown (a remote
+//! connection, the demo hypervisor) these rules say nothing.
 
 mod dhcp_dns_dropped;
 mod firewall_unknown;
@@ -76,7 +77,8 @@ pub(super) struct Context<'s> {
     pub host: &'s HostFacts,
     /// Active networks libvirt runs a bridge for.
     pub networks: Vec<Checked<'s>>,
-    /// IPv4 default-route devices; `None` when the routes are unknown.
+    /// The devices of the IPv4 default routes forwarded traffic takes
+    /// (following the policy rules); `None` when the routes are unknown.
     pub uplinks: Option<Vec<String>>,
     /// The parsed ruleset, or why there is none.
     pub ruleset: Result<Ruleset, String>,
@@ -104,15 +106,10 @@ pub(super) struct ForwardCheck {
 
 impl<'s> Context<'s> {
     fn new(snapshot: &'s Snapshot, host: &'s HostFacts) -> Self {
-        let uplinks = host.routes.known().map(|routes| {
-            let mut uplinks: Vec<String> = Vec::new();
-            for route in routes.iter().filter(|route| route.is_default() && route.destination.is_ipv4()) {
-                if !uplinks.contains(&route.dev) {
-                    uplinks.push(route.dev.clone());
-                }
-            }
-            uplinks
-        });
+        let uplinks = host
+            .routes
+            .known()
+            .map(|_| host.ipv4_uplinks(None).into_iter().map(str::to_owned).collect::<Vec<_>>());
         let ruleset = match &host.netfilter {
             Fact::Known(netfilter) => Ruleset::from_netfilter(netfilter),
             Fact::Unknown(why) => Err(why.clone()),

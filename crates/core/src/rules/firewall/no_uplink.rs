@@ -11,24 +11,35 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Finding> {
     if !uplinks.is_empty() || context.forwarding_networks().next().is_none() {
         return Vec::new();
     }
-    let routes: Vec<String> = context
-        .host
+    let host = context.host;
+    let routes: Vec<String> = host
         .routes
         .known()
         .into_iter()
         .flatten()
-        .filter(|route| route.destination.is_ipv4())
-        .map(|route| format!("{}/{} dev {}", route.destination, route.prefix, route.dev))
+        .filter(|route| route.destination.is_ipv4() && route.is_way_out())
+        .map(ToString::to_string)
         .collect();
+    let mut explanation = gettext(
+        "This host has no IPv4 default route that VM traffic can take, so the host has no way out to the internet, and neither have the VMs behind its NAT networks: they get addresses and reach the host, but nothing beyond it. Connect the host to a network first.",
+    );
+    explanation.push(' ');
+    explanation.push_str(&if host.routes_main_only() {
+        gettext(
+            "(Only the main routing table could be read: a VPN or policy routing that keeps its default route in another table is not seen here.)",
+        )
+    } else {
+        gettext(
+            "Every routing table and the policy rules were read: the tables the rules send forwarded traffic to have no IPv4 default route, or one that drops it (unreachable, blackhole, prohibit).",
+        )
+    });
     let networks: Vec<&str> = context.forwarding_networks().map(|checked| checked.network.name()).collect();
     vec![Finding {
         id: "no-uplink",
         severity: Severity::Error,
         subject: Subject::Host,
         title: gettext("This host has no default route: VMs cannot reach the internet"),
-        explanation: gettext(
-            "The host's main routing table has no IPv4 default route, so the host has no way out to the internet, and neither have the VMs behind its NAT networks: they get addresses and reach the host, but nothing beyond it. Connect the host to a network first. (Only the main routing table is read: a VPN or policy routing that keeps its default route in another table is not seen here.)",
-        ),
+        explanation,
         evidence: vec![
             Evidence::new("IPv4 default route", "none"),
             Evidence::new(
