@@ -208,20 +208,7 @@ impl HelperClient {
                 "at most {MAX_HOST_NETWORKS} networks can be asked about at once"
             )));
         }
-        let report: HostReport = self.call("InspectHost", &(networks,)).await?;
-        if report.format != HOST_FACTS_FORMAT {
-            return Err(ClientError::Outdated(format!(
-                "its host facts are in format {}, this app reads format {HOST_FACTS_FORMAT}",
-                report.format
-            )));
-        }
-        if report.facts.len() > MAX_HOST_REPORT_BYTES {
-            return Err(ClientError::Other(format!(
-                "its host facts are {} bytes, more than the {MAX_HOST_REPORT_BYTES} this app accepts",
-                report.facts.len()
-            )));
-        }
-        Ok(report)
+        check_host_report(self.call("InspectHost", &(networks,)).await?)
     }
 
     /// The NAT translation table of a guest: the kernel's connection-tracking
@@ -280,6 +267,25 @@ impl HelperClient {
     pub async fn plan_wire(&self, fix: &FixWire) -> Result<Plan, ClientError> {
         self.call("Plan", &(fix,)).await
     }
+}
+
+/// An `InspectHost` answer this app can read: in its format (a helper
+/// older or newer than the app is [`ClientError::Outdated`], "update the
+/// helper package") and not too large.
+fn check_host_report(report: HostReport) -> Result<HostReport, ClientError> {
+    if report.format != HOST_FACTS_FORMAT {
+        return Err(ClientError::Outdated(format!(
+            "its host facts are in format {}, this app reads format {HOST_FACTS_FORMAT}",
+            report.format
+        )));
+    }
+    if report.facts.len() > MAX_HOST_REPORT_BYTES {
+        return Err(ClientError::Other(format!(
+            "its host facts are {} bytes, more than the {MAX_HOST_REPORT_BYTES} this app accepts",
+            report.facts.len()
+        )));
+    }
+    Ok(report)
 }
 
 fn check_outcome(result: ApplyResult) -> Result<ApplyResult, ClientError> {
@@ -350,6 +356,21 @@ mod tests {
             let sorted = ClientError::from_dbus(error);
             assert!(expected(&sorted), "{shown} became {sorted:?}");
         }
+    }
+
+    #[test]
+    fn a_helper_with_older_host_facts_is_told_to_be_updated() {
+        // Format 1: before the routing tables and policy rules.
+        let old = HostReport { format: 1, facts: "{}".to_owned() };
+        let Err(error) = check_host_report(old) else { panic!("format 1 was taken") };
+        let text = error.to_string();
+        assert!(matches!(error, ClientError::Outdated(_)), "{error:?}");
+        assert!(text.contains("update the helper package"), "{text}");
+        assert!(text.contains("format 1, this app reads format 2"), "{text}");
+        let current = HostReport { format: HOST_FACTS_FORMAT, facts: "{}".to_owned() };
+        assert_eq!(check_host_report(current.clone()).ok(), Some(current));
+        let huge = HostReport { format: HOST_FACTS_FORMAT, facts: " ".repeat(MAX_HOST_REPORT_BYTES + 1) };
+        assert!(matches!(check_host_report(huge), Err(ClientError::Other(_))));
     }
 
     #[test]
