@@ -12,7 +12,7 @@ use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk;
 use relm4::{ComponentParts, ComponentSender, SimpleComponent};
-use vmnet_doctor_core::host::HostFacts;
+use vmnet_doctor_core::host::{HostFacts, Route, RouteTable};
 use vmnet_doctor_core::{Fact, Finding, ForwardMode, Snapshot, Subject};
 
 use crate::connections;
@@ -156,34 +156,46 @@ fn ipv4_forwarding(snapshot: &Snapshot, host: &HostFacts) -> (String, Health) {
     }
 }
 
-/// The default routes (the uplinks VM traffic leaves by).
+/// The default routes VM traffic leaves by, as the policy rules choose
+/// them (the one in use first), with the table of one outside the main
+/// table (a VPN's).
 fn default_route(host: &HostFacts) -> (String, Health) {
-    let routes = match &host.routes {
-        Fact::Known(routes) => routes,
-        Fact::Unknown(why) => return (fill(&gettext("Unknown: {why}"), &[("why", why)]), Health::Unknown),
-    };
-    let defaults: Vec<String> = routes
-        .iter()
-        .filter(|route| route.is_default())
-        .map(|route| match route.gateway {
-            Some(gateway) => fill(
-                &gettext("via {gateway} on {device}"),
-                &[("gateway", &gateway.to_string()), ("device", &route.dev)],
-            ),
-            None => fill(&gettext("on {device}"), &[("device", &route.dev)]),
-        })
-        .collect();
-    let has_ipv4 = routes.iter().any(|route| route.is_default() && route.destination.is_ipv4());
-    if defaults.is_empty() {
-        (gettext("None: the host has no way to the internet"), Health::Bad)
-    } else if has_ipv4 {
-        (defaults.join("\n"), Health::Good)
+    if let Fact::Unknown(why) = &host.routes {
+        return (fill(&gettext("Unknown: {why}"), &[("why", why)]), Health::Unknown);
+    }
+    let (v4, v6) = (host.exit_routes(false, None), host.exit_routes(true, None));
+    let defaults: Vec<String> = v4.iter().chain(&v6).map(|route| describe_route(route)).collect();
+    let mut text = if defaults.is_empty() {
+        gettext("None: the host has no way to the internet")
     } else {
-        let mut text = defaults.join("\n");
+        defaults.join("\n")
+    };
+    if !defaults.is_empty() && v4.is_empty() {
         text.push('\n');
         text.push_str(&gettext("No IPv4 default route: NAT networks cannot reach the internet"));
-        (text, Health::Bad)
     }
+    if let Fact::Unknown(why) = &host.rules {
+        text.push('\n');
+        text.push_str(&fill(&gettext("Policy routing unknown: {why}"), &[("why", why)]));
+    }
+    (text, if v4.is_empty() { Health::Bad } else { Health::Good })
+}
+
+fn describe_route(route: &Route) -> String {
+    let text = match route.gateway {
+        Some(gateway) => fill(
+            &gettext("via {gateway} on {device}"),
+            &[("gateway", &gateway.to_string()), ("device", &route.dev)],
+        ),
+        None => fill(&gettext("on {device}"), &[("device", &route.dev)]),
+    };
+    if route.table == RouteTable::MAIN {
+        return text;
+    }
+    fill(
+        &gettext("{route} (routing table {table})"),
+        &[("route", &text), ("table", &route.table.to_string())],
+    )
 }
 
 /// What is wrong with the host and its networks, most severe first.
@@ -247,4 +259,43 @@ fn networks(
         rows.push((network.name().to_owned(), row));
     }
     (group, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use vmnet_doctor_core::host::{RouteKind, RoutingRule};
+
+    use super::*;
+
+    fn facts(routes: Vec<Route>, rules: Fact<Vec<RoutingRule>>) -> HostFacts {
+        HostFacts { routes: Fact::Known(routes), rules, ..HostFacts::unknown("not read in this test") }
+    }
+
+    fn lookup(priority: u32, table: RouteTable) -> RoutingRule {
+        RoutingRule::lookup(false, priority, table)
+    }
+
+    #[test]
+    fn the_default_route_shows_a_vpns_table_and_what_was_not_read() {
+        let any = IpAddr::from([0, 0, 0, 0]);
+        let main = Route::main(any, 0, Some(IpAddr::from([10, 0, 2, 2])), "eth0");
+        let vpn = Route { table: RouteTable(51820), ..Route::main(any, 0, None, "wg0") };
+        let rules = vec![
+            RoutingRule { suppress_prefixlength: Some(0), ..lookup(32764, RouteTable::MAIN) },
+            RoutingRule { not: true, fwmark: Some((0xca6c, u32::MAX)), ..lookup(32765, RouteTable(51820)) },
+            lookup(32766, RouteTable::MAIN),
+        ];
+        let (text, health) = default_route(&facts(vec![main.clone(), vpn], Fact::Known(rules)));
+        assert_eq!((text.as_str(), health), ("on wg0 (routing table 51820)", Health::Good));
+        let (text, health) =
+            default_route(&facts(vec![main.clone()], Fact::Unknown("ip is not installed".to_owned())));
+        assert_eq!(health, Health::Good);
+        assert_eq!(text, "via 10.0.2.2 on eth0\nPolicy routing unknown: ip is not installed");
+        let unreachable = Route { kind: RouteKind::Unreachable, ..main };
+        let (text, health) =
+            default_route(&facts(vec![unreachable], Fact::Known(vec![lookup(1, RouteTable::MAIN)])));
+        assert_eq!((text.as_str(), health), ("None: the host has no way to the internet", Health::Bad));
+    }
 }
