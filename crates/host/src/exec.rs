@@ -1,13 +1,20 @@
 //! Running tools: by absolute path, without a shell, with a cleared
 //! environment, stdin closed, output bounded, and killed at a timeout.
 //! The probe (`command`) and the privileged helper both run tools this way.
+//!
+//! Each tool leads a process group of its own, and its output is read by
+//! polling in the calling thread: at the timeout the whole group is killed
+//! (a child the tool forked cannot keep running, nor keep the output pipe
+//! open), and nothing is left behind — no reader thread, no process.
 
-use std::io::Read;
+use std::io::{ErrorKind, Read};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
+use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::process::{Pid, Signal, kill_process_group};
 
 /// The only directories tools are taken from. Never `$PATH`.
 const SYSTEM_DIRS: &[&str] = &["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
@@ -61,7 +68,7 @@ impl Output {
 }
 
 /// Runs `argv` (an absolute program path, then its arguments) and waits
-/// for it at most `timeout`.
+/// for it, and for the end of its output, at most `timeout`.
 pub fn run_with_timeout(argv: &[String], timeout: Duration) -> Output {
     let Some((program, args)) = argv.split_first() else {
         return Output::failed("empty command".to_owned());
@@ -74,68 +81,181 @@ pub fn run_with_timeout(argv: &[String], timeout: Duration) -> Output {
     for (key, value) in TOOL_ENV {
         command.env(key, value);
     }
+    // Its own process group, so that a timeout can end everything it started.
+    command.process_group(0);
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(error) => return Output::failed(format!("cannot start {program}: {error}")),
     };
-    // Both pipes drain on their own threads, so a chatty tool never blocks.
-    let stdout = child.stdout.take().map(|pipe| reader_thread(pipe, MAX_STDOUT));
-    let stderr = child.stderr.take().map(|pipe| reader_thread(pipe, MAX_STDERR));
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() >= timeout => {
-                // It may have exited meanwhile; either way it is reaped.
-                let _ = child.kill();
-                let _ = child.wait();
-                return Output::failed(format!(
-                    "{program} timed out after {} s and was killed",
-                    timeout.as_secs()
-                ));
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(5)),
-            Err(error) => return Output::failed(format!("cannot wait for {program}: {error}")),
+    let mut running = Running {
+        group: Pid::from_child(&child),
+        stdout: Capture::new(MAX_STDOUT),
+        stderr: Capture::new(MAX_STDERR),
+    };
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let deadline = Instant::now() + timeout;
+    let finished = running.wait(&mut child, stdout, stderr, deadline);
+    let Running { stdout, stderr, .. } = running;
+    let stderr = String::from_utf8_lossy(&stderr.bytes).into_owned();
+    let status = match finished {
+        Finished::Exited(status) => status,
+        Finished::TimedOut => {
+            return Output::failed(format!(
+                "{program} timed out after {} s and was killed",
+                timeout.as_secs()
+            ));
         }
+        Finished::OutputHeldOpen => {
+            return Output::failed(format!(
+                "the output of {program} did not end (a child process kept it open, and was killed)"
+            ));
+        }
+        Finished::Error(error) => return Output::failed(format!("cannot wait for {program}: {error}")),
     };
-    // A grandchild may hold a pipe open after the tool exits: wait for the
-    // rest of the output only until the deadline.
-    let deadline = started + timeout;
-    let collect = |receiver: Option<mpsc::Receiver<(Vec<u8>, bool)>>, wait: Duration| {
-        receiver.and_then(|receiver| receiver.recv_timeout(wait).ok())
-    };
-    let stdout = collect(stdout, deadline.saturating_duration_since(Instant::now()));
-    let stderr = collect(stderr, Duration::from_millis(200)).map(|(bytes, _)| bytes).unwrap_or_default();
-    let stderr = String::from_utf8_lossy(&stderr).into_owned();
-    let Some((stdout, complete)) = stdout else {
-        return Output::failed(format!("the output of {program} did not end (a child process kept it open)"));
-    };
-    if !complete {
+    if stdout.overflowed {
         return Output::failed(format!("{program} printed more than {} MiB", MAX_STDOUT / (1024 * 1024)));
     }
-    let status = status.code().unwrap_or(-1);
-    Output { status, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr }
+    Output {
+        status: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout.bytes).into_owned(),
+        stderr,
+    }
 }
 
-/// Reads up to `limit` bytes; the flag says whether the pipe ended within
-/// them.
-fn reader_thread(pipe: impl Read + Send + 'static, limit: u64) -> mpsc::Receiver<(Vec<u8>, bool)> {
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        let mut buffer = Vec::new();
-        let mut pipe = pipe;
-        // A read error leaves what was read; the exit status decides.
-        let _ = pipe.by_ref().take(limit).read_to_end(&mut buffer);
-        let mut probe = [0u8; 1];
-        let complete = !matches!(pipe.read(&mut probe), Ok(n) if n > 0);
-        // Keep draining so the tool never blocks on a full pipe.
-        if !complete {
-            let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+/// How a tool's run ended.
+enum Finished {
+    Exited(ExitStatus),
+    /// The tool itself ran past the deadline.
+    TimedOut,
+    /// The tool exited, but something it started kept its output open past
+    /// the deadline.
+    OutputHeldOpen,
+    Error(std::io::Error),
+}
+
+/// A started tool: its process group and what it printed so far.
+struct Running {
+    group: Pid,
+    stdout: Capture,
+    stderr: Capture,
+}
+
+impl Running {
+    /// Reads both pipes until they end and the tool exits, or until the
+    /// deadline; whatever is still running then is killed and reaped.
+    fn wait(
+        &mut self,
+        child: &mut Child,
+        mut stdout: Option<ChildStdout>,
+        mut stderr: Option<ChildStderr>,
+        deadline: Instant,
+    ) -> Finished {
+        let mut exited = None;
+        loop {
+            if exited.is_none() {
+                match child.try_wait() {
+                    Ok(status) => exited = status,
+                    Err(error) => {
+                        self.kill(child);
+                        return Finished::Error(error);
+                    }
+                }
+            }
+            if let (Some(status), None, None) = (exited, &stdout, &stderr) {
+                return Finished::Exited(status);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                self.kill(child);
+                return if exited.is_some() { Finished::OutputHeldOpen } else { Finished::TimedOut };
+            }
+            // While the tool runs, look at its status every few
+            // milliseconds; once it has exited, only its output is awaited.
+            let wait = if exited.is_some() { left } else { left.min(Duration::from_millis(10)) };
+            if let Err(error) = self.read_ready(&mut stdout, &mut stderr, wait) {
+                self.kill(child);
+                return Finished::Error(error);
+            }
         }
-        // The receiver is gone when the caller gave up waiting.
-        let _ = sender.send((buffer, complete));
-    });
-    receiver
+    }
+
+    /// Waits up to `wait` for output, reads what is there, and drops a pipe
+    /// that ended.
+    fn read_ready(
+        &mut self,
+        stdout: &mut Option<ChildStdout>,
+        stderr: &mut Option<ChildStderr>,
+        wait: Duration,
+    ) -> std::io::Result<()> {
+        let timeout = Timespec::try_from(wait).unwrap_or(Timespec { tv_sec: 1, tv_nsec: 0 });
+        let ready = {
+            let mut fds = Vec::with_capacity(2);
+            if let Some(pipe) = stdout.as_ref() {
+                fds.push(PollFd::new(pipe, PollFlags::IN));
+            }
+            if let Some(pipe) = stderr.as_ref() {
+                fds.push(PollFd::new(pipe, PollFlags::IN));
+            }
+            if fds.is_empty() {
+                std::thread::sleep(wait);
+                return Ok(());
+            }
+            match poll(&mut fds, Some(&timeout)) {
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => return Ok(()),
+                Err(error) => return Err(error.into()),
+            }
+            fds.iter().map(|fd| !fd.revents().is_empty()).collect::<Vec<bool>>()
+        };
+        let mut ready = ready.into_iter();
+        if stdout.is_some() && ready.next() == Some(true) {
+            self.stdout.read_from(stdout)?;
+        }
+        if stderr.is_some() && ready.next() == Some(true) {
+            self.stderr.read_from(stderr)?;
+        }
+        Ok(())
+    }
+
+    /// Kills the tool's whole process group and reaps the tool.
+    fn kill(&self, child: &mut Child) {
+        // ESRCH: everything in it has exited already.
+        let _ = kill_process_group(self.group, Signal::KILL);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Output read so far, kept up to a limit; the rest is read and dropped so
+/// that a chatty tool never blocks on a full pipe.
+struct Capture {
+    bytes: Vec<u8>,
+    limit: usize,
+    overflowed: bool,
+}
+
+impl Capture {
+    fn new(limit: u64) -> Self {
+        Self { bytes: Vec::new(), limit: usize::try_from(limit).unwrap_or(usize::MAX), overflowed: false }
+    }
+
+    /// One read from a pipe that poll reported ready (so it does not
+    /// block); the pipe is dropped at its end.
+    fn read_from(&mut self, pipe: &mut Option<impl Read>) -> std::io::Result<()> {
+        let Some(reader) = pipe.as_mut() else { return Ok(()) };
+        let mut chunk = [0u8; 64 * 1024];
+        match reader.read(&mut chunk) {
+            Ok(0) => *pipe = None,
+            Ok(count) => {
+                let room = self.limit.saturating_sub(self.bytes.len());
+                self.bytes.extend_from_slice(&chunk[..count.min(room)]);
+                self.overflowed |= count > room;
+            }
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -189,6 +309,80 @@ mod tests {
         assert_eq!(output.status, -1);
         assert!(output.stderr.contains("timed out"), "{output:?}");
         assert!(started.elapsed() < Duration::from_secs(5));
+        Ok(())
+    }
+
+    /// A stand-in tool that forks a child which keeps the output pipe open
+    /// and writes its own PID and the child's to `pids`, then does `then`.
+    fn forking_tool(dir: &Path, then: &str) -> Result<(Vec<String>, PathBuf), String> {
+        let pids = dir.join("pids");
+        let script = dir.join("tool");
+        let text =
+            format!("#!/bin/sh\nsleep 600 &\necho \"$$ $!\" > '{}'\necho started\n{then}\n", pids.display());
+        std::fs::write(&script, text).map_err(|e| e.to_string())?;
+        let shell = find_program("sh").ok_or("no sh program")?;
+        Ok((vec![shell.to_string_lossy().into_owned(), script.to_string_lossy().into_owned()], pids))
+    }
+
+    /// Whether `pid` is gone (or only a zombie its new parent has not reaped).
+    fn ended(pid: &str) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        }
+    }
+
+    fn assert_all_ended(pids: &Path) -> Result<(), String> {
+        let pids = std::fs::read_to_string(pids).map_err(|e| e.to_string())?;
+        let pids: Vec<&str> = pids.split_whitespace().collect();
+        assert_eq!(pids.len(), 2, "{pids:?}");
+        // SIGKILL is delivered before kill() returns; the exit itself is
+        // asynchronous, so look until it shows (bounded).
+        let until = Instant::now() + Duration::from_secs(10);
+        while !pids.iter().all(|pid| ended(pid)) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        for pid in pids {
+            assert!(ended(pid), "process {pid} outlived the tool's timeout");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_tool_and_the_child_it_forked_are_killed_at_the_timeout() -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let (argv, pids) = forking_tool(dir.path(), "sleep 600")?;
+        let started = Instant::now();
+        let output = run_with_timeout(&argv, Duration::from_millis(500));
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert_eq!(output.status, -1);
+        assert!(output.stderr.contains("timed out"), "{output:?}");
+        assert_all_ended(&pids)
+    }
+
+    #[test]
+    fn a_child_holding_the_output_open_after_the_tool_exits_is_killed() -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let (argv, pids) = forking_tool(dir.path(), "exit 0")?;
+        let started = Instant::now();
+        let output = run_with_timeout(&argv, Duration::from_millis(500));
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert_eq!(output.status, -1);
+        assert!(output.stderr.contains("did not end"), "{output:?}");
+        assert_all_ended(&pids)
+    }
+
+    #[test]
+    fn output_beyond_the_limit_is_an_error_and_never_blocks_the_tool() -> Result<(), String> {
+        // 17 MiB of zeros: more than a pipe holds, more than MAX_STDOUT.
+        let output =
+            run_with_timeout(&argv("head", &["-c", "17825792", "/dev/zero"])?, Duration::from_secs(20));
+        assert_eq!(output.status, -1);
+        assert!(output.stderr.contains("more than 16 MiB"), "{output:?}");
+        let output =
+            run_with_timeout(&argv("head", &["-c", "1048576", "/dev/zero"])?, Duration::from_secs(20));
+        assert!(output.success(), "{}", output.stderr);
+        assert_eq!(output.stdout.len(), 1_048_576);
         Ok(())
     }
 
