@@ -6,15 +6,14 @@
 //! command or a path: the commands are built here, from those values, when
 //! a fix is planned and again when it is reverted.
 
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use vmnet_doctor_helper_api::{Action, IfaceName, LibvirtFirewallBackend, RULE_COMMENT, Step, StepResult};
 
+use crate::atomic_file::{self, NewFile};
 use crate::exec::{self, Ran};
+use crate::forwarding;
 use crate::host::{self, Host, NetworkDaemon};
 
 /// What `/etc/sysctl.d/90-vmnet-doctor.conf` holds.
@@ -31,6 +30,10 @@ pub const NETWORK_CONF_NOTE: &str = "\
 # Set by VM Network Doctor (vmnet-doctor-helper). Reverting the fix in VM
 # Network Doctor restores this file as it was before.
 ";
+
+/// A file the helper creates: world-readable, like the rest of
+/// /etc/sysctl.d and /etc/libvirt.
+const NEW_FILE: NewFile = NewFile { mode: 0o644 };
 
 /// Files larger than this are not ours (sysctl.d) or not edited
 /// (network.conf is about 1 KiB).
@@ -412,7 +415,8 @@ impl Change {
     /// The step that undoes this change now, or `None` when there is
     /// nothing (left) to undo: it was undone already, or changed by someone
     /// else since — then it is theirs and stays. Runs read-only checks.
-    pub fn undo_step(&self, host: &Host, ran: &Ran) -> Result<Option<Step>, String> {
+    /// `applied`: when the transaction was made (seconds since the epoch).
+    pub fn undo_step(&self, host: &Host, ran: &Ran, applied: u64) -> Result<Option<Step>, String> {
         Ok(match self {
             Self::SysctlFile { previous } => {
                 let path = host.sysctl_file();
@@ -433,6 +437,10 @@ impl Change {
             }
             Self::Ipv4Forward { previous } => {
                 if previous != "0" || host.ip_forward()? != "1" {
+                    return Ok(None);
+                }
+                if let Some(users) = forwarding::set_again_since(host, applied) {
+                    eprintln!("vmnet-doctor-helper: IPv4 forwarding stays on: {users} started since the fix");
                     return Ok(None);
                 }
                 Some(Step {
@@ -541,11 +549,14 @@ pub fn execute(step: &Step, host: &Host, ran: &Ran) -> StepResult {
             let output = exec::run(argv, ran);
             (output.status, output.message())
         }
-        Action::WriteFile { path, contents } => {
-            record_file(ran, "write", path, file_op(host, path, |path| write_atomically(path, contents)))
-        }
+        Action::WriteFile { path, contents } => record_file(
+            ran,
+            "write",
+            path,
+            file_op(host, path, |path| atomic_file::write(path, contents.as_bytes(), NEW_FILE)),
+        ),
         Action::RemoveFile { path } => {
-            record_file(ran, "remove", path, file_op(host, path, |path| fs::remove_file(path)))
+            record_file(ran, "remove", path, file_op(host, path, atomic_file::remove))
         }
     };
     StepResult { step: step.clone(), exit_status, message }
@@ -569,31 +580,11 @@ fn record_file(ran: &Ran, verb: &str, path: &str, result: Result<(), String>) ->
     (status, message)
 }
 
-/// Writes through a temporary file in the same directory and renames it,
-/// so the file is never half-written. A file that exists keeps its mode; a
-/// new one gets 0644, like the rest of /etc/sysctl.d and /etc/libvirt.
-fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
-    let dir = path.parent().ok_or_else(|| std::io::Error::other("no parent directory"))?;
-    let name = path.file_name().ok_or_else(|| std::io::Error::other("no file name"))?;
-    let mode = match fs::symlink_metadata(path) {
-        Ok(metadata) if metadata.file_type().is_file() => metadata.permissions().mode() & 0o7777,
-        // Renaming over a link would replace the link, not its target.
-        Ok(_) => return Err(std::io::Error::other("not a regular file")),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => 0o644,
-        Err(error) => return Err(error),
-    };
-    let temporary = dir.join(format!(".{}.tmp", name.to_string_lossy()));
-    let mut file =
-        fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temporary)?;
-    file.set_permissions(fs::Permissions::from_mode(mode))?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(&temporary, path)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -698,14 +689,17 @@ mod tests {
         fs::create_dir_all(dir.path().join("etc/sysctl.d"))?;
         let ran = Ran::default();
         let change = Change::SysctlFile { previous: None };
-        assert_eq!(change.undo_step(&host, &ran)?, None, "no file: nothing to undo");
+        assert_eq!(change.undo_step(&host, &ran, 0)?, None, "no file: nothing to undo");
         fs::write(host.sysctl_file(), SYSCTL_CONTENTS)?;
-        let undo = change.undo_step(&host, &ran)?.ok_or("no undo step")?;
+        let undo = change.undo_step(&host, &ran, 0)?.ok_or("no undo step")?;
         assert!(matches!(undo.action, Action::RemoveFile { .. }));
         let restore = Change::SysctlFile { previous: Some("net.ipv4.ip_forward = 1 # mine\n".into()) };
-        assert!(matches!(restore.undo_step(&host, &ran)?.map(|s| s.action), Some(Action::WriteFile { .. })));
+        assert!(matches!(
+            restore.undo_step(&host, &ran, 0)?.map(|s| s.action),
+            Some(Action::WriteFile { .. })
+        ));
         fs::write(host.sysctl_file(), "edited by the admin\n")?;
-        assert_eq!(change.undo_step(&host, &ran)?, None, "changed since: theirs now");
+        assert_eq!(change.undo_step(&host, &ran, 0)?, None, "changed since: theirs now");
         Ok(())
     }
 
@@ -772,12 +766,12 @@ mod tests {
         };
         let step = change.step(&host)?;
         assert!(execute(&step, &host, &ran).succeeded());
-        let undo = change.undo_step(&host, &ran)?.ok_or("no undo step")?;
+        let undo = change.undo_step(&host, &ran, 0)?.ok_or("no undo step")?;
         assert!(execute(&undo, &host, &ran).succeeded());
         assert_eq!(fs::read_to_string(host.libvirt_network_conf())?, DEBIAN_NETWORK_CONF);
-        assert_eq!(change.undo_step(&host, &ran)?, None, "restored: nothing left to undo");
+        assert_eq!(change.undo_step(&host, &ran, 0)?, None, "restored: nothing left to undo");
         fs::write(host.libvirt_network_conf(), "firewall_backend = \"nftables\"\n")?;
-        assert_eq!(change.undo_step(&host, &ran)?, None, "the admin's own file stays");
+        assert_eq!(change.undo_step(&host, &ran, 0)?, None, "the admin's own file stays");
         Ok(())
     }
 

@@ -87,10 +87,11 @@ pub fn apply(host: &Host, fix: &FixRequest, plan_id: &str, ran: &Ran) -> Result<
         });
     }
 
-    // Roll back what was done, newest first; a failed restart too, since it
-    // may have stopped the daemon (undo_all restarts it last).
-    let failed = failed.filter(|change| change.undoes_last());
-    let (rollback, left) = undo_all(done.into_iter().rev().chain(failed), host, ran);
+    // Roll back what was done, newest first, and the step that failed too:
+    // a tool can fail after its change took effect (ufw killed at its
+    // timeout after writing its rules; a restart that stopped the daemon).
+    // Its undo looks whether the change is there (undo_all restarts last).
+    let (rollback, left) = undo_all(done.into_iter().rev().chain(failed), host, ran, record.created);
     if left.is_empty() {
         if let Err(why) = journal::remove(&host.journal, &record.id) {
             eprintln!("vmnet-doctor-helper: {why}");
@@ -117,11 +118,12 @@ fn undo_all<'a>(
     changes: impl Iterator<Item = &'a Change>,
     host: &Host,
     ran: &Ran,
+    applied: u64,
 ) -> (Vec<StepResult>, Vec<Change>) {
     let mut results = Vec::new();
     let mut left = Vec::new();
     for change in undo_order(changes) {
-        match change.undo_step(host, ran) {
+        match change.undo_step(host, ran, applied) {
             Ok(None) => {}
             Ok(Some(step)) => {
                 let result = changes::execute(&step, host, ran);
@@ -169,7 +171,7 @@ pub fn revert(host: &Host, id: &str, ran: &Ran) -> Result<ApplyResult, EngineErr
             rollback: vec![],
         });
     }
-    let (steps, left) = undo_all(record.changes.iter().rev(), host, ran);
+    let (steps, left) = undo_all(record.changes.iter().rev(), host, ran, record.created);
     let outcome = if left.is_empty() {
         record.state = State::Reverted;
         Outcome::Reverted

@@ -45,6 +45,20 @@ pub struct NetworkStatus {
     /// (`<firewall name='fwRemoval' backend='…'>`, libvirt ≥ 10); `None`
     /// when the file does not say.
     pub firewall_backend: Option<String>,
+    /// `<forward mode='…'>` (`None`: an isolated network). libvirt turns
+    /// IPv4 forwarding on when it starts a network of mode nat, route or
+    /// open.
+    pub forward_mode: Option<String>,
+    /// When libvirt last wrote the status file (seconds since the epoch):
+    /// when it started the network, or later when it updated it.
+    pub written: Option<u64>,
+}
+
+impl NetworkStatus {
+    /// Whether libvirt turns IPv4 forwarding on for this network.
+    pub fn needs_forwarding(&self) -> bool {
+        matches!(self.forward_mode.as_deref(), Some("nat" | "route" | "open"))
+    }
 }
 
 /// The libvirt daemon that runs the network driver.
@@ -108,6 +122,12 @@ impl Host {
             // Recorded `ip` outputs under `commands/`; none: `/proc/net`.
             tools: Tools::Recorded { dir: root.join("commands"), privileged: true },
         }
+    }
+
+    /// The helper's state directory (`/var/lib/vmnet-doctor-helper`), which
+    /// holds the journal.
+    pub fn state_dir(&self) -> PathBuf {
+        self.journal.parent().map_or_else(|| self.journal.clone(), Path::to_path_buf)
     }
 
     /// `/etc/sysctl.d/90-vmnet-doctor.conf`.
@@ -192,8 +212,11 @@ impl Host {
         Ok(Some(
             files
                 .iter()
-                .filter_map(|path| read_bounded(path, 1024 * 1024).ok())
-                .filter_map(|text| network_status(&text))
+                .filter_map(|path| {
+                    let mut status = network_status(&read_bounded(path, 1024 * 1024).ok()?)?;
+                    status.written = modified(path);
+                    Some(status)
+                })
                 .collect(),
         ))
     }
@@ -269,7 +292,15 @@ pub fn network_status(text: &str) -> Option<NetworkStatus> {
         .find(|firewall| firewall.attr("name") == Some("fwRemoval"))
         .and_then(|firewall| firewall.attr_nonempty("backend"))
         .map(str::to_owned);
-    Some(NetworkStatus { name, bridge, has_ipv6, firewall_backend })
+    let forward_mode =
+        network.child("forward").map(|forward| forward.attr_nonempty("mode").unwrap_or("nat").to_owned());
+    Some(NetworkStatus { name, bridge, has_ipv6, firewall_backend, forward_mode, written: None })
+}
+
+/// When a file was last modified, in seconds since the epoch.
+pub fn modified(path: &Path) -> Option<u64> {
+    let modified = fs::metadata(path).ok()?.modified().ok()?;
+    Some(modified.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs())
 }
 
 /// A file's contents, refusing files larger than `limit` bytes.
@@ -335,6 +366,8 @@ mod tests {
                 bridge: Some("virbr0".to_owned()),
                 has_ipv6: false,
                 firewall_backend: Some("iptables".to_owned()),
+                forward_mode: Some("nat".to_owned()),
+                written: None,
             })
         );
         assert_eq!(network_status("<network><name>x</name><bridge name='virbr9'/></network>"), None);

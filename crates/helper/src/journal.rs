@@ -3,8 +3,8 @@
 //! that `Revert` undoes exactly what the helper did.
 
 use std::fs;
-use std::io::{ErrorKind, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::io::ErrorKind;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -12,6 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use vmnet_doctor_helper_api::{FixKind, FixWire};
 
+use crate::atomic_file::{self, NewFile};
 use crate::changes::Change;
 use crate::host;
 
@@ -85,15 +86,8 @@ pub fn save(dir: &Path, record: &Record) -> Result<(), String> {
         .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
     let json =
         serde_json::to_vec_pretty(record).map_err(|error| format!("cannot encode the journal: {error}"))?;
-    let temporary = dir.join(format!(".{}.tmp", record.id));
-    let write = || -> std::io::Result<()> {
-        let mut file =
-            fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temporary)?;
-        file.write_all(&json)?;
-        file.sync_all()?;
-        fs::rename(&temporary, &path)
-    };
-    write().map_err(|error| format!("cannot write {}: {error}", path.display()))
+    atomic_file::write(&path, &json, NewFile { mode: 0o600 })
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))
 }
 
 /// Why a record could not be loaded.
@@ -123,7 +117,7 @@ pub fn load(dir: &Path, id: &str) -> Result<Record, LoadError> {
 
 pub fn remove(dir: &Path, id: &str) -> Result<(), String> {
     let path = path_of(dir, id)?;
-    fs::remove_file(&path).map_err(|error| format!("cannot remove {}: {error}", path.display()))
+    atomic_file::remove(&path).map_err(|error| format!("cannot remove {}: {error}", path.display()))
 }
 
 /// Every readable record, oldest first.

@@ -561,6 +561,8 @@ mod tests {
             bridge: Some("virbr0".to_owned()),
             has_ipv6: false,
             firewall_backend: backend.map(str::to_owned),
+            forward_mode: Some("nat".to_owned()),
+            written: None,
         }
     }
 
