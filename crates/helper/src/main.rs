@@ -13,11 +13,13 @@
 //!
 //!     vmnet-doctor-helper [--idle-timeout SECONDS]
 
+mod atomic_file;
 mod audit;
 mod changes;
 mod connections;
 mod engine;
 mod exec;
+mod forwarding;
 mod host;
 mod host_facts;
 mod inspect;
@@ -25,11 +27,13 @@ mod journal;
 mod plan;
 mod polkit;
 mod service;
+mod state_lock;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::signal::unix::{SignalKind, signal};
 use vmnet_doctor_helper_api::{BUS_NAME, OBJECT_PATH};
 
 use crate::host::Host;
@@ -92,6 +96,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Duration>
 }
 
 async fn serve(idle_timeout: Duration) -> Result<(), String> {
+    // Caught, so that a stop (systemd's SIGTERM when the name is released,
+    // or any `systemctl stop`) lets the calls in flight finish first.
+    let mut terminate =
+        signal(SignalKind::terminate()).map_err(|error| format!("cannot catch SIGTERM: {error}"))?;
     let shared = Shared::new(Host::system());
     let connection = zbus::connection::Builder::system()
         .serve_at(OBJECT_PATH, Helper::new(Arc::clone(&shared)))
@@ -101,21 +109,58 @@ async fn serve(idle_timeout: Duration) -> Result<(), String> {
         .map_err(|error| format!("cannot own {BUS_NAME} on the system bus: {error}"))?;
     eprintln!("vmnet-doctor-helper: serving {BUS_NAME}; exits after {} s idle", idle_timeout.as_secs());
 
-    while shared.activity.idle_for() < idle_timeout {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    // Idle means no call running (idle_for is zero while one is), so the
+    // helper only ever leaves between calls.
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => {
+                eprintln!("vmnet-doctor-helper: stopping (SIGTERM)");
+                break;
+            }
+            () = tokio::time::sleep(Duration::from_millis(500)) => {
+                if shared.activity.idle_for() >= idle_timeout {
+                    eprintln!("vmnet-doctor-helper: idle for {} s, exiting", idle_timeout.as_secs());
+                    break;
+                }
+            }
+        }
     }
-    eprintln!("vmnet-doctor-helper: idle for {} s, exiting", idle_timeout.as_secs());
     // Give the name up first, so the bus starts a new helper for the next
-    // call, then finish the calls that reached this one meanwhile.
+    // call (it waits for this one's mutations: state_lock), then finish the
+    // calls that reached this one. Under systemd the release brings a
+    // SIGTERM, which is caught and changes nothing.
     if let Err(error) = connection.release_name(BUS_NAME).await {
         eprintln!("vmnet-doctor-helper: cannot release {BUS_NAME}: {error}");
     }
-    let deadline = Instant::now() + Duration::from_secs(600);
+    drain(&shared, &mut terminate).await;
+    Ok(())
+}
+
+/// How long calls in flight may take to finish once the helper stops: the
+/// longest tool timeout (a network driver restart) and then some; the
+/// unit's TimeoutStopSec= is longer still.
+const DRAIN_LIMIT: Duration = Duration::from_secs(150);
+
+/// Waits until no call is running, at most [`DRAIN_LIMIT`].
+async fn drain(shared: &Shared, terminate: &mut tokio::signal::unix::Signal) {
+    let deadline = Instant::now() + DRAIN_LIMIT;
+    // A call the bus delivered just before the release may not have begun.
     tokio::time::sleep(Duration::from_millis(200)).await;
     while shared.activity.in_flight() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let running = shared.activity.in_flight();
+        tokio::select! {
+            _ = terminate.recv() => {
+                eprintln!("vmnet-doctor-helper: still finishing {running} call(s) before stopping");
+            }
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
     }
-    Ok(())
+    if shared.activity.in_flight() > 0 {
+        eprintln!(
+            "vmnet-doctor-helper: calls still running after {} s; stopping anyway",
+            DRAIN_LIMIT.as_secs()
+        );
+    }
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use crate::exec::Ran;
 use crate::host::Host;
 use crate::plan::{self, PlanError};
 use crate::polkit::{self, Denial};
-use crate::{connections, host_facts, inspect, journal};
+use crate::{connections, host_facts, inspect, journal, state_lock};
 
 /// When the helper last finished a request, and how many are running.
 #[derive(Debug)]
@@ -73,7 +73,8 @@ impl Drop for Busy {
 #[derive(Debug)]
 pub struct Shared {
     pub host: Host,
-    /// Held by `Apply` and `Revert`: one mutation at a time.
+    /// Held by `Apply` and `Revert`: one mutation at a time in this
+    /// process (and [`state_lock`] across processes).
     mutation: tokio::sync::Mutex<()>,
     pub activity: Activity,
 }
@@ -397,7 +398,12 @@ impl Helper {
         }
         let _one_at_a_time = self.shared.mutation.lock().await;
         let host = self.shared.host.clone();
-        let result = request.blocking(move |ran| engine::apply(&host, &fix, &plan_id, ran)).await?;
+        let result = request
+            .blocking(move |ran| {
+                let _other_helpers_wait = state_lock::lock(&host).map_err(EngineError::Failed)?;
+                engine::apply(&host, &fix, &plan_id, ran)
+            })
+            .await?;
         match result {
             Ok(result) => {
                 request.audit.outcome = if result.transaction.is_empty() {
@@ -428,7 +434,12 @@ impl Helper {
         request.authorize(connection, &header, kind.action()).await?;
         let _one_at_a_time = self.shared.mutation.lock().await;
         let host = self.shared.host.clone();
-        let result = request.blocking(move |ran| engine::revert(&host, &transaction, ran)).await?;
+        let result = request
+            .blocking(move |ran| {
+                let _other_helpers_wait = state_lock::lock(&host).map_err(EngineError::Failed)?;
+                engine::revert(&host, &transaction, ran)
+            })
+            .await?;
         match result {
             Ok(result) => {
                 request.audit.outcome = result.outcome.to_string();
