@@ -10,7 +10,8 @@
 #     and actions — bind mounts in this mount namespace, so the root itself
 #     is never modified;
 #   - users vmnd-allowed (4001), vmnd-denied (4002) and vmnd-admin (4003),
-#     whom tests/helper/test.rules allow, deny, and send to authentication;
+#     whom tests/helper/test.rules allow, deny, and send to authentication,
+#     and vmnd-bridge (4004), allowed one fix on one bridge;
 #   - an uplink, vmnd-up (a veth carrying the default route), and br-other,
 #     a bridge no libvirt network uses;
 #   - UFW enabled (deny incoming, deny routed), the guide's starting point;
@@ -52,7 +53,7 @@ private_copy /etc/sysctl.d
 private_copy /etc/passwd
 private_copy /etc/group
 writable_view /var/lib
-for user in vmnd-allowed:4001 vmnd-denied:4002 vmnd-admin:4003; do
+for user in vmnd-allowed:4001 vmnd-denied:4002 vmnd-admin:4003 vmnd-bridge:4004; do
     name=${user%:*} id=${user#*:}
     echo "$name:x:$id:$id:helper test user:/nonexistent:/usr/sbin/nologin" >>/etc/passwd
     echo "$name:x:$id:" >>/etc/group

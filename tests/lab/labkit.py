@@ -334,9 +334,14 @@ def fix(*finding_ids, in_sandbox=False):
 
 def helper_applies_by(uid):
     """The helper's audit lines (its stderr, in the lab's helper.log) of
-    Apply requests from UID."""
+    Apply requests from UID (their final lines, not the "starting" ones
+    written when polkit allowed them)."""
     with open(os.path.join(ENV["LAB_STATE"], "helper.log"), encoding="utf-8", errors="replace") as log:
-        return [line.strip() for line in log if f"audit: method=Apply uid={uid} " in line]
+        return [
+            line.strip()
+            for line in log
+            if f"audit: method=Apply uid={uid} " in line and not line.rstrip().endswith('outcome="starting"')
+        ]
 
 
 def revert(transaction, in_sandbox=False):

@@ -60,6 +60,19 @@ impl Audit {
     }
 }
 
+impl Audit {
+    /// A line for a call polkit allowed, before it works: a long call (a
+    /// restart, a dialog kept open) is on record while it runs. The final
+    /// line follows when it ends.
+    pub fn write_starting(&self) {
+        let mut line = self.line();
+        if let Some(start) = line.find(" outcome=") {
+            line.truncate(start);
+        }
+        eprintln!("{line} outcome=\"starting\"");
+    }
+}
+
 impl Drop for Audit {
     fn drop(&mut self) {
         eprintln!("{}", self.line());

@@ -73,7 +73,16 @@ fn status_subnets(text: &str) -> Vec<(IpAddr, u8)> {
             let prefix = match (ip.attr("prefix"), ip.attr("netmask")) {
                 (Some(prefix), _) => prefix.parse().ok()?,
                 (None, Some(mask)) => match mask.parse::<IpAddr>().ok()? {
-                    IpAddr::V4(mask) => u32::from(mask).count_ones() as u8,
+                    // Only a contiguous mask is a prefix: 255.0.255.0 is refused,
+                    // not read as /16.
+                    IpAddr::V4(mask) => {
+                        let bits = u32::from(mask);
+                        let prefix = bits.leading_ones();
+                        if bits.checked_shl(prefix).unwrap_or(0) != 0 {
+                            return None;
+                        }
+                        u8::try_from(prefix).ok()?
+                    }
                     IpAddr::V6(_) => return None,
                 },
                 (None, None) if address.is_ipv4() => 24,
@@ -91,8 +100,32 @@ pub fn check_addresses(host: &Host, addresses: &[IpAddr]) -> Result<(), String> 
         if !subnets.iter().any(|subnet| in_subnet(*address, subnet.0, subnet.1)) {
             return Err(format!("{address} is not in the subnet of an active libvirt network"));
         }
+        if !is_guest_address(*address, &subnets) {
+            return Err(format!(
+                "{address} is the host's own address on a libvirt network (or its network or broadcast address), not a guest's"
+            ));
+        }
     }
     Ok(())
+}
+
+/// Whether `address` can be a guest's: in an active network's subnet, but
+/// not the network's own address (the host's, the gateway: its NAT entries
+/// are the host's own connections) nor, for IPv4, the subnet's network or
+/// broadcast address.
+fn is_guest_address(address: IpAddr, subnets: &[(IpAddr, u8)]) -> bool {
+    subnets.iter().any(|&(own, prefix)| {
+        in_subnet(address, own, prefix) && address != own && !is_network_or_broadcast(address, prefix)
+    })
+}
+
+fn is_network_or_broadcast(address: IpAddr, prefix: u8) -> bool {
+    let IpAddr::V4(address) = address else { return false };
+    if prefix >= 31 {
+        return false;
+    }
+    let host_bits = u32::from(address) & (u32::MAX >> prefix);
+    host_bits == 0 || host_bits == u32::MAX >> prefix
 }
 
 /// The entries of `addresses`: connections they opened (`--orig-src`) and
@@ -181,5 +214,27 @@ mod tests {
         assert!(!inside("192.168.123.1"));
         assert!(!inside("203.0.113.2"));
         assert!(!inside("fd00:123::1"));
+    }
+
+    #[test]
+    fn the_networks_own_network_and_broadcast_addresses_are_not_guests() {
+        let subnets = status_subnets(STATUS);
+        let guest = |text: &str| text.parse().is_ok_and(|address| is_guest_address(address, &subnets));
+        assert!(guest("192.168.122.77"));
+        assert!(guest("fd00:122::99"));
+        for own in ["192.168.122.1", "192.168.122.0", "192.168.122.255", "fd00:122::1"] {
+            assert!(!guest(own), "{own}");
+        }
+    }
+
+    #[test]
+    fn a_mask_that_is_not_contiguous_is_no_subnet() {
+        let status = STATUS.replace("255.255.255.0", "255.0.255.0");
+        assert_eq!(status_subnets(&status).len(), 1, "only the IPv6 subnet");
+        let status = STATUS.replace("255.255.255.0", "255.255.0.0");
+        assert!(
+            status_subnets(&status)
+                .contains(&("192.168.122.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])), 16))
+        );
     }
 }

@@ -22,7 +22,7 @@ use crate::engine::{self, EngineError};
 use crate::exec::Ran;
 use crate::host::Host;
 use crate::plan::{self, PlanError};
-use crate::polkit::{self, Denial};
+use crate::polkit::{self, Denial, Details};
 use crate::{connections, host_facts, inspect, journal, state_lock};
 
 /// When the helper last finished a request, and how many are running.
@@ -172,11 +172,14 @@ impl Request {
         connection: &zbus::Connection,
         header: &Header<'_>,
         action: &str,
+        details: &Details,
     ) -> Result<(), ReplyError> {
         self.audit.action = action.to_owned();
-        match polkit::authorize(connection, header, action).await {
+        match polkit::authorize(connection, header, action, details).await {
             Ok(()) => {
                 self.audit.decision = "allowed".to_owned();
+                // A line now too: a long call is on record while it runs.
+                self.audit.write_starting();
                 Ok(())
             }
             Err(denial) => {
@@ -251,6 +254,27 @@ fn shortened(items: &[String], count: usize, width: usize) -> String {
         .join(" ")
 }
 
+/// What polkit's rules may look up about a fix: `fix` (its kind), and
+/// `bridge` and `uplink`, or `backend` — only from a request that is valid
+/// (else just the kind, and validation refuses it after the check).
+fn fix_details(wire: &FixWire) -> Details {
+    match FixRequest::from_wire(wire) {
+        Ok(fix) => {
+            let wire = fix.to_wire();
+            let mut details = vec![("fix", wire.kind)];
+            for key in ["bridge", "uplink", "backend"] {
+                if let Some(value) = wire.args.get(key) {
+                    details.push((key, value.clone()));
+                }
+            }
+            details
+        }
+        Err(_) => FixKind::from_name(&wire.kind)
+            .map(|kind| vec![("fix", kind.as_str().to_owned())])
+            .unwrap_or_default(),
+    }
+}
+
 /// A request as it arrived, shortened, for the audit line of a request
 /// that is refused before it is parsed.
 fn describe_wire(wire: &FixWire) -> String {
@@ -270,7 +294,7 @@ impl Helper {
     ) -> Result<(Capabilities,), ReplyError> {
         let mut request = Request::begin(&self.shared, "GetCapabilities", &header, connection).await;
         request.check_size(&header)?;
-        request.authorize(connection, &header, actions::INSPECT).await?;
+        request.authorize(connection, &header, actions::INSPECT, &Details::new()).await?;
         let host = self.shared.host.clone();
         let mut capabilities = request.blocking(move |ran| inspect::capabilities(&host, ran)).await?;
         // firewalld has a D-Bus API of its own; it is only reported here.
@@ -302,7 +326,7 @@ impl Helper {
     ) -> Result<(InspectReport,), ReplyError> {
         let mut request = Request::begin(&self.shared, "Inspect", &header, connection).await;
         request.check_size(&header)?;
-        request.authorize(connection, &header, actions::INSPECT).await?;
+        request.authorize(connection, &header, actions::INSPECT, &Details::new()).await?;
         let host = self.shared.host.clone();
         let report = request.blocking(move |ran| inspect::inspect(&host, ran)).await?;
         request.audit.outcome = "ok".to_owned();
@@ -319,7 +343,7 @@ impl Helper {
         let mut request = Request::begin(&self.shared, "InspectHost", &header, connection).await;
         request.audit.request = shortened(&networks, 8, 70);
         request.check_size(&header)?;
-        request.authorize(connection, &header, actions::INSPECT).await?;
+        request.authorize(connection, &header, actions::INSPECT, &Details::new()).await?;
         let networks = host_facts::parse_networks(&networks).map_err(|why| request.invalid(why))?;
         let host = self.shared.host.clone();
         match request.blocking(move |_| host_facts::read(&host, &networks)).await? {
@@ -341,7 +365,7 @@ impl Helper {
         let mut request = Request::begin(&self.shared, "Connections", &header, connection).await;
         request.audit.request = shortened(&addresses, 4, 50);
         request.check_size(&header)?;
-        request.authorize(connection, &header, actions::INSPECT_CONNECTIONS).await?;
+        request.authorize(connection, &header, actions::INSPECT_CONNECTIONS, &Details::new()).await?;
         let addresses = connections::parse_addresses(&addresses).map_err(|why| request.invalid(why))?;
         let host = self.shared.host.clone();
         let checked = addresses.clone();
@@ -364,7 +388,7 @@ impl Helper {
         let mut request = Request::begin(&self.shared, "Plan", &header, connection).await;
         request.audit.request = describe_wire(&fix);
         request.check_size(&header)?;
-        request.authorize(connection, &header, actions::INSPECT).await?;
+        request.authorize(connection, &header, actions::INSPECT, &fix_details(&fix)).await?;
         let fix = request.fix(&fix)?;
         let host = self.shared.host.clone();
         let planned = request.blocking(move |ran| plan::plan(&fix, &host, ran)).await?;
@@ -391,7 +415,7 @@ impl Helper {
         request.audit.request = describe_wire(&fix);
         request.check_size(&header)?;
         let kind = FixKind::from_name(&fix.kind).ok_or_else(|| request.invalid("unknown fix".to_owned()))?;
-        request.authorize(connection, &header, kind.action()).await?;
+        request.authorize(connection, &header, kind.action(), &fix_details(&fix)).await?;
         let fix = request.fix(&fix)?;
         if plan_id.len() > 64 {
             return Err(request.invalid("the plan id is too long".to_owned()));
@@ -427,11 +451,19 @@ impl Helper {
         let mut request = Request::begin(&self.shared, "Revert", &header, connection).await;
         request.audit.request = transaction.chars().take(100).collect();
         request.check_size(&header)?;
-        // The id names the fix kind, hence the action, without reading the
-        // journal first.
+        // The id names the fix kind, hence the action; the journal, the
+        // details for polkit's rules (which bridge it was for).
         let kind = journal::kind_of_id(&transaction)
             .ok_or_else(|| request.invalid("not a transaction id".to_owned()))?;
-        request.authorize(connection, &header, kind.action()).await?;
+        let (journal_dir, id) = (self.shared.host.journal.clone(), transaction.clone());
+        let recorded =
+            tokio::task::spawn_blocking(move || journal::load(&journal_dir, &id).ok()).await.ok().flatten();
+        let mut details = match recorded {
+            Some(record) => fix_details(&record.fix),
+            None => vec![("fix", kind.as_str().to_owned())],
+        };
+        details.push(("transaction", transaction.clone()));
+        request.authorize(connection, &header, kind.action(), &details).await?;
         let _one_at_a_time = self.shared.mutation.lock().await;
         let host = self.shared.host.clone();
         let result = request
@@ -457,7 +489,7 @@ impl Helper {
     ) -> Result<(Vec<TransactionInfo>,), ReplyError> {
         let mut request = Request::begin(&self.shared, "Transactions", &header, connection).await;
         request.check_size(&header)?;
-        request.authorize(connection, &header, actions::INSPECT).await?;
+        request.authorize(connection, &header, actions::INSPECT, &Details::new()).await?;
         let host = self.shared.host.clone();
         let list = request.blocking(move |_| engine::transactions(&host)).await?;
         request.audit.outcome = format!("{} transactions", list.len());

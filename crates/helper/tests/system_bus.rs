@@ -28,6 +28,9 @@ const AS_USER: &str = "VMND_TEST_AS_USER";
 const ALLOWED: u32 = 4001;
 const DENIED: u32 = 4002;
 const ADMIN: u32 = 4003;
+/// Allowed by an administrator's rule one fix (UFW's rules) on one bridge
+/// (virbr0), by the details the helper passes.
+const BRIDGE_ONLY: u32 = 4004;
 const NOBODY: u32 = 65534;
 
 const SYSCTL_FILE: &str = "/etc/sysctl.d/90-vmnet-doctor.conf";
@@ -111,8 +114,17 @@ fn helper_log() -> TestResult<String> {
     Ok(std::fs::read_to_string(env("VMND_TEST_HELPER_LOG")?)?)
 }
 
-/// The audit lines written since `before` (a length of the log).
+/// The final audit lines (one per request) written since `before` (a
+/// length of the log).
 fn audit_since(before: usize) -> TestResult<Vec<String>> {
+    Ok(all_audit_since(before)?.into_iter().filter(|line| !line.ends_with(STARTING)).collect())
+}
+
+/// How the line a request gets once polkit allowed it ends.
+const STARTING: &str = "outcome=\"starting\"";
+
+/// Every audit line since `before`: the final ones and the "starting" ones.
+fn all_audit_since(before: usize) -> TestResult<Vec<String>> {
     let log = helper_log()?;
     Ok(log
         .get(before..)
@@ -438,6 +450,8 @@ enum Answer {
     Challenge,
     Dismissed,
     Fail,
+    /// No answer until the check is cancelled (a dialog nobody answers).
+    Hang,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -448,10 +462,16 @@ struct Seen {
     flags: u32,
 }
 
-#[derive(Debug, Clone)]
+/// A check's details and its cancellation id.
+type CheckSeen = (BTreeMap<String, String>, String);
+
+#[derive(Debug, Clone, Default)]
 struct FakeAuthority {
     seen: Arc<Mutex<Vec<Seen>>>,
-    answer: Arc<Mutex<Answer>>,
+    answer: Arc<Mutex<Option<Answer>>>,
+    details: Arc<Mutex<Vec<CheckSeen>>>,
+    cancelled: Arc<Mutex<Vec<String>>>,
+    cancel: Arc<tokio::sync::Notify>,
 }
 
 #[zbus::interface(name = "org.freedesktop.PolicyKit1.Authority")]
@@ -460,23 +480,42 @@ impl FakeAuthority {
         &self,
         subject: (String, HashMap<String, zbus::OwnedVariant>),
         action_id: String,
-        _details: HashMap<String, String>,
+        details: HashMap<String, String>,
         flags: u32,
-        _cancellation_id: String,
+        cancellation_id: String,
     ) -> zbus::fdo::Result<((bool, bool, HashMap<String, String>),)> {
         let name =
             subject.1.get("name").and_then(|value| <&str>::try_from(value).ok()).unwrap_or("").to_owned();
         if let Ok(mut seen) = self.seen.lock() {
             seen.push(Seen { kind: subject.0, name, action: action_id, flags });
         }
-        let answer = self.answer.lock().map(|answer| *answer).unwrap_or(Answer::Fail);
+        if let Ok(mut all) = self.details.lock() {
+            all.push((details.into_iter().collect(), cancellation_id.clone()));
+        }
+        let answer = self.answer.lock().ok().and_then(|answer| *answer).unwrap_or(Answer::Fail);
+        if answer == Answer::Hang {
+            // As polkitd does: a cancelled check ends with an error.
+            while !self.cancelled.lock().is_ok_and(|cancelled| cancelled.contains(&cancellation_id)) {
+                self.cancel.notified().await;
+            }
+            return Err(zbus::fdo::Error::Failed("the check was cancelled".to_owned()));
+        }
         let dismissed: HashMap<String, String> = [("polkit.dismissed".to_owned(), "true".to_owned())].into();
         match answer {
             Answer::Yes => Ok(((true, false, HashMap::new()),)),
             Answer::Challenge => Ok(((false, true, HashMap::new()),)),
             Answer::Dismissed => Ok(((false, true, dismissed),)),
-            Answer::Fail => Err(zbus::fdo::Error::Failed("the authority is broken".to_owned())),
+            Answer::Fail | Answer::Hang => {
+                Err(zbus::fdo::Error::Failed("the authority is broken".to_owned()))
+            }
         }
+    }
+
+    async fn cancel_check_authorization(&self, cancellation_id: String) {
+        if let Ok(mut cancelled) = self.cancelled.lock() {
+            cancelled.push(cancellation_id);
+        }
+        self.cancel.notify_waiters();
     }
 }
 
@@ -486,12 +525,13 @@ impl FakeAuthority {
 #[tokio::test]
 #[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
 async fn polkit_sees_the_callers_bus_name_and_only_a_yes_allows() -> TestResult {
-    let authority = FakeAuthority { seen: Arc::default(), answer: Arc::new(Mutex::new(Answer::Yes)) };
+    let authority =
+        FakeAuthority { answer: Arc::new(Mutex::new(Some(Answer::Yes))), ..FakeAuthority::default() };
     let server = connect("VMND_TEST_BUS_NO_POLKIT").await?;
     server.object_server().at("/org/freedesktop/PolicyKit1/Authority", authority.clone()).await?;
     server.request_name("org.freedesktop.PolicyKit1").await?;
     let set = |answer: Answer| -> TestResult {
-        *authority.answer.lock().map_err(|_| "poisoned")? = answer;
+        *authority.answer.lock().map_err(|_| "poisoned")? = Some(answer);
         Ok(())
     };
     let seen = || authority.seen.lock().map(|seen| seen.clone()).unwrap_or_default();
@@ -536,6 +576,63 @@ async fn polkit_sees_the_callers_bus_name_and_only_a_yes_allows() -> TestResult 
         seen().last().map(|call| call.action.clone()).as_deref(),
         Some("io.github.vmnetdoctor.modify-sysctl")
     );
+
+    server.release_name("org.freedesktop.PolicyKit1").await?;
+    Ok(())
+}
+
+/// With a stand-in authority: each check carries the fix's details for
+/// polkit's rules, and a check whose caller left the bus is cancelled
+/// (polkit closes its dialog) rather than left open for minutes.
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn polkit_gets_the_fixs_details_and_a_check_is_cancelled_when_the_caller_leaves() -> TestResult {
+    let authority =
+        FakeAuthority { answer: Arc::new(Mutex::new(Some(Answer::Yes))), ..FakeAuthority::default() };
+    let server = connect("VMND_TEST_BUS_NO_POLKIT").await?;
+    server.object_server().at("/org/freedesktop/PolicyKit1/Authority", authority.clone()).await?;
+    server.request_name("org.freedesktop.PolicyKit1").await?;
+    let checks = || authority.details.lock().map(|all| all.clone()).unwrap_or_default();
+
+    let client = HelperClient::with_connection(&connect("VMND_TEST_BUS_NO_POLKIT").await?).await?;
+    client.plan(&ufw_fix()?).await?;
+    let (details, _) = checks().last().cloned().ok_or("polkit was not asked")?;
+    let expected: BTreeMap<String, String> =
+        [("fix", "ufw-allow-bridge"), ("bridge", "virbr0"), ("uplink", "vmnd-up")]
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect();
+    assert_eq!(details, expected);
+
+    *authority.answer.lock().map_err(|_| "poisoned")? = Some(Answer::Hang);
+    let log_path = env("VMND_TEST_HELPER_LOG_NO_POLKIT")?;
+    let before = std::fs::read_to_string(&log_path)?.len();
+    let asked = checks().len();
+    let leaving = connect("VMND_TEST_BUS_NO_POLKIT").await?;
+    let mut caller = HelperClient::with_connection(&leaving).await?;
+    caller.set_interactive(true);
+    let call =
+        tokio::spawn(
+            async move { caller.apply_wire(&FixRequest::EnableIpv4Forwarding.to_wire(), "x").await },
+        );
+    wait_until("polkit is asked", Duration::from_secs(20), || Ok(checks().len() > asked)).await?;
+    let (_, cancellation_id) = checks().last().cloned().ok_or("no check")?;
+    assert!(!cancellation_id.is_empty(), "the check has no cancellation id");
+    call.abort();
+    leaving.close().await?;
+    let cancelled = || authority.cancelled.lock().map(|all| all.clone()).unwrap_or_default();
+    wait_until("the check is cancelled", Duration::from_secs(20), || {
+        Ok(cancelled().contains(&cancellation_id))
+    })
+    .await?;
+    wait_until("the Apply's audit line", Duration::from_secs(20), || {
+        Ok(std::fs::read_to_string(&log_path)?[before..].contains("method=Apply "))
+    })
+    .await?;
+    let log = std::fs::read_to_string(&log_path)?;
+    let line = log[before..].lines().find(|line| line.contains("method=Apply ")).ok_or("no Apply line")?;
+    assert!(line.contains("decision=\"denied (the caller left before polkit answered)\""), "{line}");
+    assert!(line.ends_with("ran=[]"), "{line}");
 
     server.release_name("org.freedesktop.PolicyKit1").await?;
     Ok(())
@@ -952,6 +1049,17 @@ async fn a_stopped_helper_finishes_its_apply_and_a_second_one_waits_for_it() -> 
     assert!(early.is_err(), "the second helper applied while the first was still applying");
     assert_eq!(ip_forward()?, "0");
     assert!(!process_ended(old_helper), "the stopped helper did not wait for its Apply");
+    // While it runs, its "starting" audit line is there already.
+    let starting: Vec<String> = all_audit_since(log)?
+        .into_iter()
+        .filter(|line| line.contains("method=Apply ") && line.ends_with(STARTING))
+        .collect();
+    assert!(
+        starting
+            .iter()
+            .any(|line| line.contains("action=io.github.vmnetdoctor.modify-firewall decision=\"allowed\"")),
+        "no starting line for the running Apply: {starting:#?}"
+    );
 
     drop(lock);
     let ufw_applied = ufw_apply.await??;
@@ -1643,6 +1751,59 @@ async fn an_unauthorized_user_cannot_change_libvirts_backend() -> TestResult {
     let fix = backend_fix(LibvirtFirewallBackend::Nftables);
     expect_not_authorized(client.plan(&fix).await, "Plan")?;
     expect_not_authorized(client.apply_wire(&fix.to_wire(), "0000000000000000").await, "Apply")?;
+    Ok(())
+}
+
+/// polkit rules see the fix's details: a rule that allows only the UFW fix
+/// on virbr0 lets exactly that through (and its revert), and refuses the
+/// same fix on another libvirt network's bridge and another fix on virbr0.
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn a_rule_can_allow_one_fix_on_one_bridge() -> TestResult {
+    let Some(uid) = running_as() else {
+        // The fix ends with `ufw reload`: compare with a reloaded UFW.
+        run(&["/usr/sbin/ufw", "reload"])?;
+        let (rules, added, log) = (ruleset()?, ufw_added()?, helper_log()?.len());
+        let network = Ipv6Network::new()?;
+        let result = rerun_as(BRIDGE_ONLY, "a_rule_can_allow_one_fix_on_one_bridge");
+        drop(network);
+        result?;
+        assert_eq!((ruleset()?, ufw_added()?), (rules, added), "applied on virbr0 and reverted");
+        let audit = audit_since(log)?;
+        let changes: Vec<&String> = audit
+            .iter()
+            .filter(|line| line.contains("method=Apply ") || line.contains("method=Revert "))
+            .collect();
+        let expected = [
+            ("method=Apply ", "bridge=virbr0", "decision=\"allowed\""),
+            ("method=Revert ", "ufw-allow-bridge-", "decision=\"allowed\""),
+            ("method=Apply ", "virbr6", "decision=\"denied (polkit does not allow "),
+            ("method=Apply ", "accept-forward", "decision=\"denied (polkit does not allow "),
+        ];
+        assert_eq!(changes.len(), expected.len(), "{changes:#?}");
+        for (line, (method, request, decision)) in changes.iter().zip(expected) {
+            assert!(
+                line.contains(&format!("uid={BRIDGE_ONLY} "))
+                    && line.contains(method)
+                    && line.contains(request)
+                    && line.contains(decision),
+                "{line}"
+            );
+        }
+        return Ok(());
+    };
+    assert_eq!(uid, BRIDGE_ONLY);
+    let client = client().await?;
+    let fix = ufw_fix()?;
+    let plan = client.plan(&fix).await?;
+    let applied = client.apply(&fix, &plan).await?;
+    assert_eq!(applied.outcome, Outcome::Applied);
+    assert_eq!(client.revert(&applied.transaction).await?.outcome, Outcome::Reverted);
+
+    let other = FixRequest::UfwAllowBridge { bridge: name(V6_BRIDGE)?, uplink: uplink()? };
+    expect_not_authorized(client.apply_wire(&other.to_wire(), "0000000000000000").await, "UFW on virbr6")?;
+    let forward = forward_fix()?;
+    expect_not_authorized(client.apply_wire(&forward.to_wire(), "0000000000000000").await, "accept-forward")?;
     Ok(())
 }
 
