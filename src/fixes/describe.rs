@@ -4,7 +4,7 @@
 
 use gettextrs::gettext;
 use vmnet_doctor_host::firewalld_zone::{FirewalldError, ZoneStep};
-use vmnet_doctor_host::helper_api::{Action, ClientError};
+use vmnet_doctor_host::helper_api::{Action, ClientError, Pending};
 use vmnet_doctor_libvirt::agent::AgentError;
 use vmnet_doctor_libvirt::{ChangedDefinition, Effect, FixFailure, FixStep, LibvirtError};
 
@@ -371,9 +371,64 @@ pub fn helper_error(error: &ClientError) -> Advice {
             fill(&gettext("The helper has no such transaction: {detail}"), &[("detail", detail)]),
             None,
         ),
+        ClientError::NoAnswer { waited, pending } => no_answer(*waited, pending),
         ClientError::Timeout(_) | ClientError::Other(_) => Advice::new(
             fill(&gettext("The helper failed: {detail}"), &[("detail", &error.to_string())]),
             None,
+        ),
+    }
+}
+
+/// An Apply or Revert the app stopped waiting for: not "failed", since the
+/// helper goes on with it; what its journal says, and what to do.
+fn no_answer(waited: std::time::Duration, pending: &Pending) -> Advice {
+    let seconds = waited.as_secs().to_string();
+    match pending {
+        Pending::Transaction { id, state } => {
+            let message = match state.as_str() {
+                "applying" => gettext(
+                    "The helper did not answer within {seconds} s and is still making the change (transaction {transaction}). It may yet complete.",
+                ),
+                "applied" => gettext(
+                    "The helper did not answer within {seconds} s, but its journal shows the change made (transaction {transaction}).",
+                ),
+                "reverted" => gettext(
+                    "The helper did not answer within {seconds} s, but its journal shows the change undone (transaction {transaction}).",
+                ),
+                "incomplete" => gettext(
+                    "The helper did not answer within {seconds} s; its journal shows the change only partly made or undone (transaction {transaction}).",
+                ),
+                _ => gettext(
+                    "The helper did not answer within {seconds} s; its journal has the change as transaction {transaction}.",
+                ),
+            };
+            Advice::new(
+                fill(&message, &[("seconds", &seconds), ("transaction", id)]),
+                Some(fill(
+                    &gettext(
+                        "Check again in a moment before trying again; “vmnet-doctor revert {transaction}” undoes what it changed.",
+                    ),
+                    &[("transaction", id)],
+                )),
+            )
+        }
+        Pending::NotStarted => Advice::new(
+            fill(
+                &gettext(
+                    "The helper did not answer within {seconds} s and has not started changing anything yet; it may still be checking the host or waiting for authentication.",
+                ),
+                &[("seconds", &seconds)],
+            ),
+            Some(gettext("Check again in a moment before trying again: the change may still be made.")),
+        ),
+        Pending::Unknown(why) => Advice::new(
+            fill(
+                &gettext(
+                    "The helper did not answer within {seconds} s, so the change may still be made, and its journal could not be read: {detail}",
+                ),
+                &[("seconds", &seconds), ("detail", why)],
+            ),
+            Some(gettext("Check the host again in a moment before trying again.")),
         ),
     }
 }
@@ -389,6 +444,31 @@ fn clone_unavailable(error: &ClientError) -> ClientError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unanswered_change_is_not_called_failed_but_told_from_the_journal() {
+        let waited = std::time::Duration::from_secs(180);
+        let applying = helper_error(&ClientError::NoAnswer {
+            waited,
+            pending: Pending::Transaction { id: "ufw-allow-bridge-1-2-0".into(), state: "applying".into() },
+        });
+        assert!(
+            applying.message.contains("180 s") && applying.message.contains("still making"),
+            "{applying:?}"
+        );
+        assert!(
+            applying
+                .hint
+                .as_deref()
+                .is_some_and(|hint| hint.contains("vmnet-doctor revert ufw-allow-bridge-1-2-0")),
+            "{applying:?}"
+        );
+        let not_started = helper_error(&ClientError::NoAnswer { waited, pending: Pending::NotStarted });
+        assert!(not_started.message.contains("has not started changing anything"), "{not_started:?}");
+        for advice in [&applying, &not_started] {
+            assert!(!advice.message.contains("failed"), "{advice:?}");
+        }
+    }
 
     #[test]
     fn a_refused_change_says_what_libvirt_said_and_what_to_do() {

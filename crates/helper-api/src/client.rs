@@ -1,6 +1,7 @@
 //! The client side: calls the helper and sorts its failures into what the
 //! user interface has to say about them.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use zbus::proxy::MethodFlags;
 use crate::conntrack::{ConnectionsReport, MAX_CONNECTION_ADDRESSES};
 use crate::error::HelperError;
 use crate::fix::{FixRequest, FixWire};
+use crate::pending::{Pending, pending_apply, pending_revert};
 use crate::proxy::Helper1Proxy;
 use crate::types::{
     ApplyResult, Capabilities, HOST_FACTS_FORMAT, HostReport, InspectReport, MAX_HOST_NETWORKS,
@@ -61,6 +63,11 @@ pub enum ClientError {
     /// The helper did not answer in time.
     #[error("the helper did not answer within {} s", .0.as_secs())]
     Timeout(Duration),
+    /// The helper did not answer an `Apply` or `Revert` in time: the
+    /// change goes on there, so it may be made (or undone) anyway; what
+    /// the helper's journal says of it.
+    #[error("the helper did not answer within {} s; the change may still be made: {pending}", .waited.as_secs())]
+    NoAnswer { waited: Duration, pending: Pending },
     /// Anything else (the helper crashed, an internal error).
     #[error("the helper failed: {0}")]
     Other(String),
@@ -139,6 +146,8 @@ impl ClientError {
 pub struct HelperClient {
     proxy: Helper1Proxy<'static>,
     interactive: bool,
+    /// Instead of [`CALL_TIMEOUT`] and [`INTERACTIVE_CALL_TIMEOUT`].
+    call_timeout: Option<Duration>,
 }
 
 /// How long a call may take when no password dialog can be shown: the
@@ -146,6 +155,13 @@ pub struct HelperClient {
 const CALL_TIMEOUT: Duration = Duration::from_secs(180);
 /// With a password dialog, the user takes their time.
 const INTERACTIVE_CALL_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long reading the journal may take after a call went unanswered.
+const JOURNAL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Seconds since the epoch, as the helper's journal records them.
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs())
+}
 
 impl HelperClient {
     /// Connects to the system bus. Calls are not interactive until
@@ -158,13 +174,19 @@ impl HelperClient {
 
     pub async fn with_connection(connection: &zbus::Connection) -> Result<Self, ClientError> {
         let proxy = Helper1Proxy::new(connection).await.map_err(ClientError::from_dbus)?;
-        Ok(Self { proxy, interactive: false })
+        Ok(Self { proxy, interactive: false, call_timeout: None })
     }
 
     /// Whether polkit may show a password dialog for the calls (set it for
     /// calls that follow a user's click; DESIGN.md).
     pub fn set_interactive(&mut self, interactive: bool) {
         self.interactive = interactive;
+    }
+
+    /// How long to wait for each answer, instead of the defaults (3 min;
+    /// 10 min for an interactive call, where a person types a password).
+    pub fn set_call_timeout(&mut self, limit: Duration) {
+        self.call_timeout = Some(limit);
     }
 
     pub fn proxy(&self) -> &Helper1Proxy<'static> {
@@ -181,6 +203,7 @@ impl HelperClient {
         } else {
             (MethodFlags::empty(), CALL_TIMEOUT)
         };
+        let limit = self.call_timeout.unwrap_or(limit);
         let call = self.proxy.inner().call_with_flags(method, flags, body);
         match tokio::time::timeout(limit, call).await {
             Err(_) => Err(ClientError::Timeout(limit)),
@@ -240,20 +263,61 @@ impl HelperClient {
 
     /// Applies `fix` if its steps are still those of `plan`. A failed step
     /// is [`ClientError::FixFailed`].
+    /// When this client stops waiting for [`Self::apply`], it reads the
+    /// journal ([`ClientError::NoAnswer`]).
     pub async fn apply(&self, fix: &FixRequest, plan: &Plan) -> Result<ApplyResult, ClientError> {
-        let result: ApplyResult = self.call("Apply", &(fix.to_wire(), plan.id.as_str())).await?;
-        check_outcome(result)
+        let wire = fix.to_wire();
+        let since = now();
+        match self.call("Apply", &(&wire, plan.id.as_str())).await {
+            Ok(result) => check_outcome(result),
+            Err(ClientError::Timeout(waited)) => {
+                let pending = match self.journal().await {
+                    Ok((list, states)) => pending_apply(&list, &states, &wire, since),
+                    Err(error) => Pending::Unknown(error.to_string()),
+                };
+                Err(ClientError::NoAnswer { waited, pending })
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// Undoes a journaled transaction. A failed undo step is
     /// [`ClientError::FixFailed`] with `undone` false.
     pub async fn revert(&self, transaction: &str) -> Result<ApplyResult, ClientError> {
-        let result: ApplyResult = self.call("Revert", &(transaction,)).await?;
-        check_outcome(result)
+        match self.call("Revert", &(transaction,)).await {
+            Ok(result) => check_outcome(result),
+            Err(ClientError::Timeout(waited)) => {
+                let pending = match self.journal().await {
+                    Ok((list, states)) => pending_revert(&list, &states, transaction),
+                    Err(error) => Pending::Unknown(error.to_string()),
+                };
+                Err(ClientError::NoAnswer { waited, pending })
+            }
+            Err(error) => Err(error),
+        }
     }
 
     pub async fn transactions(&self) -> Result<Vec<TransactionInfo>, ClientError> {
         self.call("Transactions", &()).await
+    }
+
+    /// The journal's transactions and their states; a helper older than
+    /// `TransactionStates` gives none (the list says applied or reverted).
+    async fn journal(&self) -> Result<(Vec<TransactionInfo>, HashMap<String, String>), ClientError> {
+        let quick = self.with_timeout(JOURNAL_TIMEOUT);
+        let list = quick.transactions().await?;
+        let states = match quick.call("TransactionStates", &()).await {
+            Ok(states) => states,
+            Err(ClientError::Outdated(_)) => HashMap::new(),
+            Err(error) => return Err(error),
+        };
+        Ok((list, states))
+    }
+
+    /// The same client, waiting at most `limit` for each answer, never
+    /// asking for a password.
+    fn with_timeout(&self, limit: Duration) -> Self {
+        Self { proxy: self.proxy.clone(), interactive: false, call_timeout: Some(limit) }
     }
 
     /// Calls `Apply` with a raw wire request, for tests of the helper's

@@ -13,6 +13,7 @@ mod conntrack;
 mod error;
 mod fix;
 mod names;
+mod pending;
 mod proxy;
 mod types;
 
@@ -24,6 +25,7 @@ pub use conntrack::{
 pub use error::HelperError;
 pub use fix::{FixKind, FixRequest, FixWire, LibvirtFirewallBackend};
 pub use names::{IfaceName, NameError, is_valid_iface_name};
+pub use pending::{Pending, pending_apply, pending_revert};
 pub use proxy::Helper1Proxy;
 pub use types::{
     Action, ApplyResult, Capabilities, HOST_FACTS_FORMAT, HostReport, InspectReport, MAX_HOST_NETWORKS,

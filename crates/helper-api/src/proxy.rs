@@ -45,4 +45,8 @@ pub trait Helper1 {
 
     /// The journaled transactions, oldest first.
     fn transactions(&self) -> zbus::Result<Vec<TransactionInfo>>;
+
+    /// The state of each journaled transaction by id: `applying`,
+    /// `applied`, `incomplete` or `reverted`.
+    fn transaction_states(&self) -> zbus::Result<std::collections::HashMap<String, String>>;
 }

@@ -184,6 +184,14 @@ pub fn revert(host: &Host, id: &str, ran: &Ran) -> Result<ApplyResult, EngineErr
     Ok(ApplyResult { transaction: record.id, outcome, steps, rollback: vec![] })
 }
 
+/// Each journaled transaction's state, by id.
+pub fn transaction_states(host: &Host) -> std::collections::HashMap<String, String> {
+    journal::list(&host.journal)
+        .into_iter()
+        .map(|record| (record.id, record.state.as_str().to_owned()))
+        .collect()
+}
+
 pub fn transactions(host: &Host) -> Vec<TransactionInfo> {
     journal::list(&host.journal)
         .into_iter()

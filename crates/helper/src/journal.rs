@@ -28,6 +28,18 @@ pub enum State {
     Reverted,
 }
 
+impl State {
+    /// As the journal writes it, and `TransactionStates` tells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applying => "applying",
+            Self::Applied => "applied",
+            Self::Incomplete => "incomplete",
+            Self::Reverted => "reverted",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     pub id: String,

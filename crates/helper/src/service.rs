@@ -5,6 +5,7 @@
 //! a blocking thread, and for `Apply` and `Revert` one at a time. Each
 //! request leaves one audit line.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -479,6 +480,21 @@ impl Helper {
             }
             Err(error) => Err(request.engine_error(error)),
         }
+    }
+
+    #[zbus(out_args("states"))]
+    async fn transaction_states(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+    ) -> Result<(HashMap<String, String>,), ReplyError> {
+        let mut request = Request::begin(&self.shared, "TransactionStates", &header, connection).await;
+        request.check_size(&header)?;
+        request.authorize(connection, &header, actions::INSPECT, &Details::new()).await?;
+        let host = self.shared.host.clone();
+        let states = request.blocking(move |_| engine::transaction_states(&host)).await?;
+        request.audit.outcome = format!("{} transactions", states.len());
+        Ok((states,))
     }
 
     #[zbus(out_args("transactions"))]

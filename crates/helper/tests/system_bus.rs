@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use vmnet_doctor_helper_api::{
-    Action, ClientError, FixRequest, FixWire, HelperClient, IfaceName, LibvirtFirewallBackend, Outcome, Plan,
-    Step, ToolStatus,
+    Action, ClientError, FixRequest, FixWire, HelperClient, IfaceName, LibvirtFirewallBackend, Outcome,
+    Pending, Plan, Step, ToolStatus, pending_apply,
 };
 
 type TestResult<T = ()> = Result<T, Box<dyn Error>>;
@@ -1081,6 +1081,49 @@ async fn a_stopped_helper_finishes_its_apply_and_a_second_one_waits_for_it() -> 
     assert_eq!(client.revert(&forwarding_applied.transaction).await?.outcome, Outcome::Reverted);
     assert_eq!((ruleset()?, ufw_added()?), (rules, added));
     set_ip_forward("1")?;
+    Ok(())
+}
+
+/// A client that stops waiting does not call the change failed: it reads
+/// the journal (nothing started yet while UFW's lock holds the helper),
+/// and the change is indeed made once the helper gets on.
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn an_unanswered_apply_reports_what_the_journal_says() -> TestResult {
+    run(&["/usr/sbin/ufw", "reload"])?;
+    let (rules, added) = (ruleset()?, ufw_added()?);
+    let fix = ufw_fix()?;
+    let mut impatient = client().await?;
+    let client = client().await?;
+    let plan = client.plan(&fix).await?;
+    impatient.set_call_timeout(Duration::from_secs(2));
+    let lock = UfwLockHeld::new()?;
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let unanswered = impatient.apply(&fix, &plan).await;
+    let Err(ClientError::NoAnswer { waited, pending }) = unanswered else {
+        return Err(format!("expected NoAnswer, got {unanswered:?}").into());
+    };
+    assert_eq!((waited, pending), (Duration::from_secs(2), Pending::NotStarted));
+    drop(lock);
+    // It goes on in the helper: the transaction appears, applied.
+    let mut applied = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while applied.is_none() {
+        if Instant::now() > deadline {
+            return Err("the unanswered Apply never completed".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let list = client.transactions().await?;
+        let states = client.proxy().transaction_states().await?;
+        if let Pending::Transaction { id, state } = pending_apply(&list, &states, &fix.to_wire(), since) {
+            if state == "applied" && !list.iter().any(|t| t.id == id && t.reverted) {
+                applied = Some(id);
+            }
+        }
+    }
+    let id = applied.ok_or("no transaction")?;
+    assert_eq!(client.revert(&id).await?.outcome, Outcome::Reverted);
+    assert_eq!((ruleset()?, ufw_added()?), (rules, added));
     Ok(())
 }
 
