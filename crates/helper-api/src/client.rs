@@ -136,6 +136,10 @@ impl ClientError {
             fdo::Error::InteractiveAuthorizationRequired(_) => Self::InteractionRequired,
             // A helper from before the call existed.
             fdo::Error::UnknownMethod(message) => Self::Outdated(message.clone()),
+            // Arguments past the helper's bounds, or too many calls at once.
+            fdo::Error::InvalidArgs(message) | fdo::Error::LimitsExceeded(message) => {
+                Self::Rejected(message.clone())
+            }
             other => Self::Other(other.to_string()),
         }
     }

@@ -15,6 +15,7 @@
 
 mod atomic_file;
 mod audit;
+mod bounded;
 mod changes;
 mod connections;
 mod engine;
@@ -52,13 +53,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("vmnet-doctor-helper: cannot start: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
+    // One thread serves the bus; tools and files run on a few blocking
+    // threads (the calls themselves are limited to 32 at once).
+    let runtime =
+        match tokio::runtime::Builder::new_current_thread().max_blocking_threads(16).enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                eprintln!("vmnet-doctor-helper: cannot start: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
     match runtime.block_on(serve(idle_timeout)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(why) => {

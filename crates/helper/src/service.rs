@@ -12,13 +12,15 @@ use std::time::{Duration, Instant};
 
 use vmnet_doctor_helper_api::{
     ApplyResult, Capabilities, ConnectionsReport, FixKind, FixRequest, FixWire, HelperError, HostReport,
-    InspectReport, MAX_REQUEST_BYTES, Plan, TransactionInfo, actions,
+    InspectReport, MAX_CONNECTION_ADDRESSES, MAX_HOST_NETWORKS, MAX_REQUEST_BYTES, Plan, TransactionInfo,
+    actions,
 };
 use zbus::message::Header;
 use zbus::names::{BusName, ErrorName, WellKnownName};
 use zbus::{DBusError, fdo, interface};
 
 use crate::audit::Audit;
+use crate::bounded::{Bounded, BoundedList};
 use crate::engine::{self, EngineError};
 use crate::exec::Ran;
 use crate::host::Host;
@@ -51,23 +53,54 @@ impl Activity {
     }
 }
 
-/// Counts a request as running while it lives.
+/// At most this many calls run at once (waiting for polkit included), and
+/// at most [`MAX_CALLS_PER_SENDER`] of one caller: more are refused at once,
+/// so no caller can pile up calls (and their messages) in this process.
+const MAX_CALLS: usize = 32;
+const MAX_CALLS_PER_SENDER: usize = 4;
+
+/// Counts a request as running while it lives, in all and for its sender.
 #[derive(Debug)]
-struct Busy(Arc<Shared>);
+struct Busy {
+    shared: Arc<Shared>,
+    sender: String,
+}
 
 impl Busy {
-    fn new(shared: &Arc<Shared>) -> Self {
+    /// Counts the call in, unless the limits are reached.
+    fn admit(shared: &Arc<Shared>, sender: &str) -> Result<Self, String> {
+        let mut senders =
+            shared.senders.lock().map_err(|_| "internal error: a lock was poisoned".to_owned())?;
+        let total: usize = senders.values().sum();
+        let mine = senders.get(sender).copied().unwrap_or(0);
+        if total >= MAX_CALLS {
+            return Err(format!("{total} calls are running; try again when they are done"));
+        }
+        if mine >= MAX_CALLS_PER_SENDER {
+            return Err(format!(
+                "this caller has {mine} calls running; at most {MAX_CALLS_PER_SENDER} are served at once"
+            ));
+        }
+        *senders.entry(sender.to_owned()).or_insert(0) += 1;
         shared.activity.in_flight.fetch_add(1, Ordering::SeqCst);
-        Self(Arc::clone(shared))
+        Ok(Self { shared: Arc::clone(shared), sender: sender.to_owned() })
     }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        if let Ok(mut last) = self.0.activity.last.lock() {
+        if let Ok(mut last) = self.shared.activity.last.lock() {
             *last = Instant::now();
         }
-        self.0.activity.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if let Ok(mut senders) = self.shared.senders.lock() {
+            if let Some(count) = senders.get_mut(&self.sender) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    senders.remove(&self.sender);
+                }
+            }
+        }
+        self.shared.activity.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -78,11 +111,18 @@ pub struct Shared {
     /// process (and [`state_lock`] across processes).
     mutation: tokio::sync::Mutex<()>,
     pub activity: Activity,
+    /// Calls running, by sender.
+    senders: Mutex<HashMap<String, usize>>,
 }
 
 impl Shared {
     pub fn new(host: Host) -> Arc<Self> {
-        Arc::new(Self { host, mutation: tokio::sync::Mutex::new(()), activity: Activity::new() })
+        Arc::new(Self {
+            host,
+            mutation: tokio::sync::Mutex::new(()),
+            activity: Activity::new(),
+            senders: Mutex::new(HashMap::new()),
+        })
     }
 }
 
@@ -135,37 +175,43 @@ struct Request {
 }
 
 impl Request {
+    /// Admits a call: bounded by its size and by the calls running, before
+    /// anything waits (a refused call's message is dropped at once), then
+    /// looks up the caller's uid for the audit line.
     async fn begin(
         shared: &Arc<Shared>,
         method: &'static str,
         header: &Header<'_>,
         connection: &zbus::Connection,
-    ) -> Self {
-        let busy = Busy::new(shared);
+    ) -> Result<Self, ReplyError> {
         let mut audit = Audit::new(method);
         audit.interactive = polkit::allows_interaction(header);
+        audit.sender = header.sender().map(ToString::to_string).unwrap_or_default();
+        let size = header.primary().body_len();
+        if size > MAX_REQUEST_BYTES {
+            let why = format!("the request is {size} bytes; at most {MAX_REQUEST_BYTES} are accepted");
+            audit.outcome = format!("invalid request: {why}");
+            return Err(ReplyError::Helper(HelperError::InvalidRequest(why)));
+        }
+        let busy = match Busy::admit(shared, &audit.sender) {
+            Ok(busy) => busy,
+            Err(why) => {
+                audit.outcome = format!("refused: {why}");
+                return Err(ReplyError::Standard(fdo::Error::LimitsExceeded(why)));
+            }
+        };
         if let Some(sender) = header.sender() {
-            audit.sender = sender.to_string();
             // For the audit line only: polkit looks the caller up itself.
             if let Ok(bus) = fdo::DBusProxy::new(connection).await {
                 audit.uid = bus.get_connection_unix_user(BusName::Unique(sender.clone())).await.ok();
             }
         }
-        Self { audit, _busy: busy }
+        Ok(Self { audit, _busy: busy })
     }
 
     fn invalid(&mut self, why: String) -> ReplyError {
         self.audit.outcome = format!("invalid request: {why}");
         ReplyError::Helper(HelperError::InvalidRequest(why))
-    }
-
-    fn check_size(&mut self, header: &Header<'_>) -> Result<(), ReplyError> {
-        let size = header.primary().body_len();
-        if size > MAX_REQUEST_BYTES {
-            return Err(self
-                .invalid(format!("the request is {size} bytes; at most {MAX_REQUEST_BYTES} are accepted")));
-        }
-        Ok(())
     }
 
     async fn authorize(
@@ -293,8 +339,7 @@ impl Helper {
         #[zbus(header)] header: Header<'_>,
         #[zbus(connection)] connection: &zbus::Connection,
     ) -> Result<(Capabilities,), ReplyError> {
-        let mut request = Request::begin(&self.shared, "GetCapabilities", &header, connection).await;
-        request.check_size(&header)?;
+        let mut request = Request::begin(&self.shared, "GetCapabilities", &header, connection).await?;
         request.authorize(connection, &header, actions::INSPECT, &Details::new()).await?;
         let host = self.shared.host.clone();
         let mut capabilities = request.blocking(move |ran| inspect::capabilities(&host, ran)).await?;
@@ -325,8 +370,7 @@ impl Helper {
         #[zbus(header)] header: Header<'_>,
         #[zbus(connection)] connection: &zbus::Connection,
     ) -> Result<(InspectReport,), ReplyError> {
-        let mut request = Request::begin(&self.shared, "Inspect", &header, connection).await;
-        request.check_size(&header)?;
+        let mut request = Request::begin(&self.shared, "Inspect", &header, connection).await?;
         request.authorize(connection, &header, actions::INSPECT, &Details::new()).await?;
         let host = self.shared.host.clone();
         let report = request.blocking(move |ran| inspect::inspect(&host, ran)).await?;
@@ -337,13 +381,13 @@ impl Helper {
     #[zbus(out_args("report"))]
     async fn inspect_host(
         &self,
-        networks: Vec<String>,
+        networks: BoundedList<MAX_HOST_NETWORKS>,
         #[zbus(header)] header: Header<'_>,
         #[zbus(connection)] connection: &zbus::Connection,
     ) -> Result<(HostReport,), ReplyError> {
-        let mut request = Request::begin(&self.shared, "InspectHost", &header, connection).await;
+        let mut request = Request::begin(&self.shared, "InspectHost", &header, connection).await?;
+        let networks = networks.0;
         request.audit.request = shortened(&networks, 8, 70);
-        request.check_size(&header)?;
         request.authorize(connection, &header, actions::INSPECT, &Details::new()).await?;
         let networks = host_facts::parse_networks(&networks).map_err(|why| request.invalid(why))?;
         let host = self.shared.host.clone();
@@ -359,13 +403,13 @@ impl Helper {
     #[zbus(out_args("report"))]
     async fn connections(
         &self,
-        addresses: Vec<String>,
+        addresses: BoundedList<MAX_CONNECTION_ADDRESSES>,
         #[zbus(header)] header: Header<'_>,
         #[zbus(connection)] connection: &zbus::Connection,
     ) -> Result<(ConnectionsReport,), ReplyError> {
-        let mut request = Request::begin(&self.shared, "Connections", &header, connection).await;
+        let mut request = Request::begin(&self.shared, "Connections", &header, connection).await?;
+        let addresses = addresses.0;
         request.audit.request = shortened(&addresses, 4, 50);
-        request.check_size(&header)?;
         request.authorize(connection, &header, actions::INSPECT_CONNECTIONS, &Details::new()).await?;
         let addresses = connections::parse_addresses(&addresses).map_err(|why| request.invalid(why))?;
         let host = self.shared.host.clone();
@@ -382,13 +426,13 @@ impl Helper {
     #[zbus(out_args("plan"))]
     async fn plan(
         &self,
-        fix: FixWire,
+        fix: Bounded<FixWire>,
         #[zbus(header)] header: Header<'_>,
         #[zbus(connection)] connection: &zbus::Connection,
     ) -> Result<(Plan,), ReplyError> {
-        let mut request = Request::begin(&self.shared, "Plan", &header, connection).await;
+        let mut request = Request::begin(&self.shared, "Plan", &header, connection).await?;
+        let fix = fix.0;
         request.audit.request = describe_wire(&fix);
-        request.check_size(&header)?;
         request.authorize(connection, &header, actions::INSPECT, &fix_details(&fix)).await?;
         let fix = request.fix(&fix)?;
         let host = self.shared.host.clone();
@@ -407,14 +451,14 @@ impl Helper {
     #[zbus(out_args("result"))]
     async fn apply(
         &self,
-        fix: FixWire,
-        plan_id: String,
+        fix: Bounded<FixWire>,
+        plan_id: Bounded<String>,
         #[zbus(header)] header: Header<'_>,
         #[zbus(connection)] connection: &zbus::Connection,
     ) -> Result<(ApplyResult,), ReplyError> {
-        let mut request = Request::begin(&self.shared, "Apply", &header, connection).await;
+        let mut request = Request::begin(&self.shared, "Apply", &header, connection).await?;
+        let (fix, plan_id) = (fix.0, plan_id.0);
         request.audit.request = describe_wire(&fix);
-        request.check_size(&header)?;
         let kind = FixKind::from_name(&fix.kind).ok_or_else(|| request.invalid("unknown fix".to_owned()))?;
         request.authorize(connection, &header, kind.action(), &fix_details(&fix)).await?;
         let fix = request.fix(&fix)?;
@@ -445,13 +489,13 @@ impl Helper {
     #[zbus(out_args("result"))]
     async fn revert(
         &self,
-        transaction: String,
+        transaction: Bounded<String>,
         #[zbus(header)] header: Header<'_>,
         #[zbus(connection)] connection: &zbus::Connection,
     ) -> Result<(ApplyResult,), ReplyError> {
-        let mut request = Request::begin(&self.shared, "Revert", &header, connection).await;
+        let mut request = Request::begin(&self.shared, "Revert", &header, connection).await?;
+        let transaction = transaction.0;
         request.audit.request = transaction.chars().take(100).collect();
-        request.check_size(&header)?;
         // The id names the fix kind, hence the action; the journal, the
         // details for polkit's rules (which bridge it was for).
         let kind = journal::kind_of_id(&transaction)
@@ -488,8 +532,7 @@ impl Helper {
         #[zbus(header)] header: Header<'_>,
         #[zbus(connection)] connection: &zbus::Connection,
     ) -> Result<(HashMap<String, String>,), ReplyError> {
-        let mut request = Request::begin(&self.shared, "TransactionStates", &header, connection).await;
-        request.check_size(&header)?;
+        let mut request = Request::begin(&self.shared, "TransactionStates", &header, connection).await?;
         request.authorize(connection, &header, actions::INSPECT, &Details::new()).await?;
         let host = self.shared.host.clone();
         let states = request.blocking(move |_| engine::transaction_states(&host)).await?;
@@ -503,8 +546,7 @@ impl Helper {
         #[zbus(header)] header: Header<'_>,
         #[zbus(connection)] connection: &zbus::Connection,
     ) -> Result<(Vec<TransactionInfo>,), ReplyError> {
-        let mut request = Request::begin(&self.shared, "Transactions", &header, connection).await;
-        request.check_size(&header)?;
+        let mut request = Request::begin(&self.shared, "Transactions", &header, connection).await?;
         request.authorize(connection, &header, actions::INSPECT, &Details::new()).await?;
         let host = self.shared.host.clone();
         let list = request.blocking(move |_| engine::transactions(&host)).await?;

@@ -9,6 +9,8 @@
 //! under `setpriv`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use futures_util::StreamExt;
 use std::error::Error;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -452,6 +454,8 @@ enum Answer {
     Fail,
     /// No answer until the check is cancelled (a dialog nobody answers).
     Hang,
+    /// Hang for checks that allow interaction, yes for the others.
+    HangInteractive,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -492,7 +496,11 @@ impl FakeAuthority {
         if let Ok(mut all) = self.details.lock() {
             all.push((details.into_iter().collect(), cancellation_id.clone()));
         }
-        let answer = self.answer.lock().ok().and_then(|answer| *answer).unwrap_or(Answer::Fail);
+        let answer = match self.answer.lock().ok().and_then(|answer| *answer).unwrap_or(Answer::Fail) {
+            Answer::HangInteractive if flags & 1 == 1 => Answer::Hang,
+            Answer::HangInteractive => Answer::Yes,
+            answer => answer,
+        };
         if answer == Answer::Hang {
             // As polkitd does: a cancelled check ends with an error.
             while !self.cancelled.lock().is_ok_and(|cancelled| cancelled.contains(&cancellation_id)) {
@@ -505,7 +513,7 @@ impl FakeAuthority {
             Answer::Yes => Ok(((true, false, HashMap::new()),)),
             Answer::Challenge => Ok(((false, true, HashMap::new()),)),
             Answer::Dismissed => Ok(((false, true, dismissed),)),
-            Answer::Fail | Answer::Hang => {
+            Answer::Fail | Answer::Hang | Answer::HangInteractive => {
                 Err(zbus::fdo::Error::Failed("the authority is broken".to_owned()))
             }
         }
@@ -1303,12 +1311,20 @@ async fn names_must_be_valid_and_belong_to_this_host() -> TestResult {
     }
     assert!(matches!(client.revert("ufw-allow-bridge-1-2-3").await, Err(ClientError::UnknownTransaction(_))));
 
-    // Requests are bounded before polkit or the engine sees them: the
-    // audit line of the oversized Plan shows the size refusal and no polkit
-    // action asked. (zbus has decoded the body by then: issue #17.)
+    // Requests are bounded before polkit or the engine sees them. Past the
+    // decoding bounds (more than 8 arguments), zbus refuses the call while
+    // decoding it: the method never runs, so no polkit check and no audit
+    // line. Within them but larger than 4096 bytes in all, the method
+    // refuses it first thing: its audit line shows the size and no polkit
+    // action asked.
     let log = helper_log()?.len();
-    let big: BTreeMap<String, String> = (0..300).map(|n| (format!("key{n}"), "x".repeat(10))).collect();
-    let message = refused(client.plan_wire(&FixWire { kind: "ufw-allow-bridge".into(), args: big }).await)?;
+    let many: BTreeMap<String, String> = (0..300).map(|n| (format!("key{n}"), "x".repeat(10))).collect();
+    let message = refused(client.plan_wire(&FixWire { kind: "ufw-allow-bridge".into(), args: many }).await)?;
+    assert!(message.contains("larger than the helper accepts"), "{message}");
+    assert!(audit_since(log)?.iter().all(|line| !line.contains("method=Plan ")), "{:?}", audit_since(log)?);
+    // 8 arguments of 250-byte keys and values: about 4 KiB, plus the kind.
+    let long: BTreeMap<String, String> = (0..8).map(|n| (format!("{n:0>250}"), "x".repeat(250))).collect();
+    let message = refused(client.plan_wire(&FixWire { kind: "ufw-allow-bridge".into(), args: long }).await)?;
     assert!(message.contains("bytes"), "{message}");
     let audit = audit_since(log)?;
     let line = audit
@@ -1794,6 +1810,134 @@ async fn an_unauthorized_user_cannot_change_libvirts_backend() -> TestResult {
     let fix = backend_fix(LibvirtFirewallBackend::Nftables);
     expect_not_authorized(client.plan(&fix).await, "Plan")?;
     expect_not_authorized(client.apply_wire(&fix.to_wire(), "0000000000000000").await, "Apply")?;
+    Ok(())
+}
+
+/// The helper's resident memory, in KiB.
+fn rss_kib(pid: u32) -> TestResult<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:")).ok_or("no VmRSS")?;
+    Ok(line.split_whitespace().nth(1).ok_or("no VmRSS value")?.parse()?)
+}
+
+/// Requests are bounded before they are decoded: 8 connections each sending
+/// 12 MiB requests, one after another as clients do, while another caller
+/// holds an interactive authorization open, leave the helper's memory
+/// under 64 MiB, and a normal call still answers within 2 s.
+///
+/// Not 32 MiB (the bus's largest message): dbus-daemon queues at most
+/// 127 MiB for one destination and refuses every further call to it,
+/// anyone's, with "destination has a full message queue" — 8 callers with a
+/// 32 MiB call each in flight fill that, and the bus turns the normal
+/// caller away before the helper sees it (measured). The helper holds
+/// nothing of a refused request either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn huge_requests_are_refused_before_they_are_decoded() -> TestResult {
+    let authority = FakeAuthority {
+        answer: Arc::new(Mutex::new(Some(Answer::HangInteractive))),
+        ..FakeAuthority::default()
+    };
+    let server = connect("VMND_TEST_BUS_NO_POLKIT").await?;
+    server.object_server().at("/org/freedesktop/PolicyKit1/Authority", authority.clone()).await?;
+    server.request_name("org.freedesktop.PolicyKit1").await?;
+
+    let normal = HelperClient::with_connection(&connect("VMND_TEST_BUS_NO_POLKIT").await?).await?;
+    normal.capabilities().await?;
+    let bus = zbus::fdo::DBusProxy::new(&connect("VMND_TEST_BUS_NO_POLKIT").await?).await?;
+    let helper = bus
+        .get_connection_unix_process_id(zbus::names::BusName::try_from(vmnet_doctor_helper_api::BUS_NAME)?)
+        .await?;
+
+    // An interactive authorization held open.
+    let mut waiting = HelperClient::with_connection(&connect("VMND_TEST_BUS_NO_POLKIT").await?).await?;
+    waiting.set_interactive(true);
+    let asked = authority.details.lock().map(|all| all.len()).unwrap_or_default();
+    let held =
+        tokio::spawn(
+            async move { waiting.apply_wire(&FixRequest::EnableIpv4Forwarding.to_wire(), "x").await },
+        );
+    wait_until("the interactive check is open", Duration::from_secs(20), || {
+        Ok(authority.details.lock().map(|all| all.len()).unwrap_or_default() > asked)
+    })
+    .await?;
+
+    // About 12 MiB each: 420 000 one-letter arguments. Built before the
+    // measurement, so that this process's work does not slow the answers.
+    let huge = FixWire {
+        kind: "ufw-allow-bridge".into(),
+        args: (0..420_000).map(|n| (format!("{n:07}"), "x".to_owned())).collect(),
+    };
+    let mut senders = Vec::new();
+    for _ in 0..8 {
+        let connection = connect("VMND_TEST_BUS_NO_POLKIT").await?;
+        let mut messages = Vec::new();
+        for _ in 0..3 {
+            messages.push(
+                zbus::Message::method_call(vmnet_doctor_helper_api::OBJECT_PATH, "Plan")
+                    .destination(vmnet_doctor_helper_api::BUS_NAME)
+                    .interface(vmnet_doctor_helper_api::BUS_NAME)
+                    .build(&(&huge,))?,
+            );
+        }
+        senders.push((connection, messages));
+    }
+    drop(huge);
+    let mut tasks = Vec::new();
+    for (connection, messages) in senders {
+        tasks.push(tokio::spawn(async move {
+            let mut replies = zbus::MessageStream::from(&connection);
+            // One at a time, each answered (with an error) before the next.
+            let mut refused = 0;
+            for message in messages {
+                let serial = message.primary_header().serial_num().get();
+                connection.send(&message).await?;
+                drop(message);
+                loop {
+                    let reply = tokio::time::timeout(Duration::from_secs(60), replies.next())
+                        .await?
+                        .ok_or("the connection closed")??;
+                    if reply.header().reply_serial().is_some_and(|reply| reply.get() == serial) {
+                        if reply.message_type() == zbus::message::Type::Error {
+                            refused += 1;
+                        }
+                        break;
+                    }
+                }
+            }
+            Ok::<usize, Box<dyn Error + Send + Sync>>(refused)
+        }));
+    }
+    // The helper's memory, looked at every 5 ms on its own thread.
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                peak = peak.max(rss_kib(helper).unwrap_or(0));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        })
+    };
+    let mut slowest = Duration::ZERO;
+    while tasks.iter().any(|task| !task.is_finished()) {
+        let started = Instant::now();
+        normal.capabilities().await?;
+        slowest = slowest.max(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for task in tasks {
+        assert_eq!(task.await?.map_err(|error| error.to_string())?, 3, "every huge request is refused");
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let peak = sampler.join().map_err(|_| "the sampler panicked")?;
+    eprintln!("helper RSS peak {peak} KiB; slowest normal call {slowest:?}");
+    assert!(peak < 64 * 1024, "the helper's RSS reached {peak} KiB");
+    assert!(slowest < Duration::from_secs(2), "a normal call took {slowest:?}");
+    held.abort();
+    server.release_name("org.freedesktop.PolicyKit1").await?;
     Ok(())
 }
 
