@@ -428,13 +428,14 @@ mod tests {
 
     #[test]
     fn a_helper_with_older_host_facts_is_told_to_be_updated() {
-        // Format 1: before the routing tables and policy rules.
-        let old = HostReport { format: 1, facts: "{}".to_owned() };
-        let Err(error) = check_host_report(old) else { panic!("format 1 was taken") };
+        // Format 2: the routing tables and rules before their numbers and
+        // masks (what 9f02d82 shipped).
+        let old = HostReport { format: 2, facts: "{}".to_owned() };
+        let Err(error) = check_host_report(old) else { panic!("format 2 was taken") };
         let text = error.to_string();
         assert!(matches!(error, ClientError::Outdated(_)), "{error:?}");
         assert!(text.contains("update the helper package"), "{text}");
-        assert!(text.contains("format 1, this app reads format 2"), "{text}");
+        assert!(text.contains("format 2, this app reads format 3"), "{text}");
         let current = HostReport { format: HOST_FACTS_FORMAT, facts: "{}".to_owned() };
         assert_eq!(check_host_report(current.clone()).ok(), Some(current));
         let huge = HostReport { format: HOST_FACTS_FORMAT, facts: " ".repeat(MAX_HOST_REPORT_BYTES + 1) };

@@ -213,7 +213,9 @@ pub struct HostReport {
 
 /// The format of [`HostReport::facts`]; raised when `HostFacts` changes
 /// incompatibly (a client refuses another with "update the helper").
-pub const HOST_FACTS_FORMAT: u32 = 2;
+/// 1: the main table only; 2: every table and the policy rules, as text;
+/// 3: numeric tables, route types and metrics, rules with masks.
+pub const HOST_FACTS_FORMAT: u32 = 3;
 /// The largest [`HostReport::facts`] either side accepts: the rulesets of a
 /// host with Docker and a few hundred rules are well under 1 MiB.
 pub const MAX_HOST_REPORT_BYTES: usize = 8 * 1024 * 1024;
