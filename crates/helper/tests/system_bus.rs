@@ -252,6 +252,54 @@ fn host_report_path() -> std::path::PathBuf {
     std::env::temp_dir().join("vmnd-inspect-host").join("facts.json")
 }
 
+/// Host facts as JSON with every packet and byte counter of the rulesets
+/// set to zero: `nft -j`'s `"counter": {"packets": …, "bytes": …}` and
+/// iptables-save's `[packets:bytes]`.
+fn without_counters(facts: &vmnet_doctor_core::host::HostFacts) -> TestResult<serde_json::Value> {
+    fn zero(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    if key == "packets" || key == "bytes" {
+                        *value = serde_json::Value::from(0);
+                    } else {
+                        zero(value);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(zero),
+            _ => {}
+        }
+    }
+    fn zero_save(text: &str) -> String {
+        text.lines()
+            .map(|line| match (line.find(" ["), line.ends_with(']')) {
+                (Some(start), true) if line.starts_with(':') => format!("{} [0:0]", &line[..start]),
+                _ => line.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+    let mut value = serde_json::to_value(facts)?;
+    if let Some(netfilter) = value.pointer_mut("/netfilter/Known") {
+        if let Some(nft) = netfilter.get_mut("nft_json") {
+            if let Some(text) = nft.as_str() {
+                let mut ruleset: serde_json::Value = serde_json::from_str(text)?;
+                zero(&mut ruleset);
+                *nft = ruleset;
+            }
+        }
+        for key in ["iptables_nft_save", "iptables_legacy_save"] {
+            if let Some(save) = netfilter.get_mut(key) {
+                if let Some(text) = save.as_str() {
+                    *save = serde_json::Value::from(zero_save(text));
+                }
+            }
+        }
+    }
+    Ok(value)
+}
+
 /// The sandboxed app's view of the host (DESIGN.md: the helper is the
 /// sandbox's eyes): `InspectHost` as a desktop user gives exactly the
 /// facts root reads itself, through the same reader.
@@ -285,7 +333,18 @@ async fn inspect_host_gives_a_user_the_facts_root_reads() -> TestResult {
             "root reads UFW's status: {:?}",
             direct.ufw
         );
-        assert_eq!(seen, direct, "what InspectHost gave vmnd-allowed is what root reads");
+        // Packet and byte counters move between the two reads.
+        assert!(
+            without_counters(&direct)?
+                .pointer("/netfilter/Known/nft_json")
+                .is_some_and(serde_json::Value::is_object),
+            "the ruleset's counters were not found"
+        );
+        assert_eq!(
+            without_counters(&seen)?,
+            without_counters(&direct)?,
+            "what InspectHost gave vmnd-allowed is what root reads"
+        );
         let audit = audit_since(log)?;
         let line = audit.iter().find(|line| line.contains("method=InspectHost ")).ok_or("no audit line")?;
         assert!(line.contains(&format!("uid={ALLOWED} ")) && line.contains("decision=\"allowed\""), "{line}");
