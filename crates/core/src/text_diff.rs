@@ -1,19 +1,11 @@
-//! A unified diff of two small texts (libvirt device or network XML), for
-//! showing a fix's change before it is made.
+//! A unified diff of two texts (libvirt device or network XML), for
+//! showing a fix's change before it is made: `similar`'s Myers diff, as
+//! `diff -u` prints it.
+
+use similar::TextDiff;
 
 /// Lines of context around each change, as `diff -u` shows.
 const CONTEXT: usize = 3;
-
-/// Above this many line pairs the longest-common-subsequence table would be
-/// large; such texts are shown as wholly replaced. libvirt XML is far below.
-const MAX_TABLE_CELLS: usize = 4_000_000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Same,
-    Removed,
-    Added,
-}
 
 /// `diff -u` of `before` and `after`, with `--- before_label` and
 /// `+++ after_label` headers; empty when the texts are equal.
@@ -21,95 +13,13 @@ pub fn unified_diff(before: &str, after: &str, before_label: &str, after_label: 
     if before == after {
         return String::new();
     }
-    let old: Vec<&str> = before.lines().collect();
-    let new: Vec<&str> = after.lines().collect();
-    let script = edit_script(&old, &new);
-    let mut out = format!("--- {before_label}\n+++ {after_label}\n");
-    for (start, end) in hunks(&script) {
-        write_hunk(&mut out, &script[start..end], &script[..start], &old, &new);
-    }
-    out
-}
-
-/// Each step with the index of its line in `old` (`Same`, `Removed`) or in
-/// `new` (`Added`); `Same` lines are equal in both.
-fn edit_script(old: &[&str], new: &[&str]) -> Vec<(Op, usize)> {
-    let (n, m) = (old.len(), new.len());
-    if n.saturating_mul(m) > MAX_TABLE_CELLS {
-        let removed = (0..n).map(|i| (Op::Removed, i));
-        return removed.chain((0..m).map(|j| (Op::Added, j))).collect();
-    }
-    // lcs[i][j]: length of the longest common subsequence of old[i..], new[j..].
-    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] =
-                if old[i] == new[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut script = Vec::with_capacity(n + m);
-    while i < n || j < m {
-        if i < n && j < m && old[i] == new[j] {
-            script.push((Op::Same, i));
-            i += 1;
-            j += 1;
-        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            script.push((Op::Added, j));
-            j += 1;
-        } else {
-            script.push((Op::Removed, i));
-            i += 1;
-        }
-    }
-    // Removals before additions within each run of changes, as diff shows them.
-    let mut start = 0;
-    while start < script.len() {
-        let end =
-            script[start..].iter().position(|(op, _)| *op == Op::Same).map_or(script.len(), |p| start + p);
-        script[start..end].sort_by_key(|(op, _)| *op == Op::Added);
-        start = end + 1;
-    }
-    script
-}
-
-/// The ranges of the script shown as hunks: each change with its context,
-/// merged where their contexts touch.
-fn hunks(script: &[(Op, usize)]) -> Vec<(usize, usize)> {
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    for (index, (op, _)) in script.iter().enumerate() {
-        if *op == Op::Same {
-            continue;
-        }
-        let start = index.saturating_sub(CONTEXT);
-        let end = (index + CONTEXT + 1).min(script.len());
-        match ranges.last_mut() {
-            Some(last) if start <= last.1 => last.1 = end,
-            _ => ranges.push((start, end)),
-        }
-    }
-    ranges
-}
-
-fn write_hunk(out: &mut String, hunk: &[(Op, usize)], before: &[(Op, usize)], old: &[&str], new: &[&str]) {
-    let count =
-        |ops: &[(Op, usize)], side: Op| ops.iter().filter(|(op, _)| *op == Op::Same || *op == side).count();
-    let (old_before, new_before) = (count(before, Op::Removed), count(before, Op::Added));
-    let (old_count, new_count) = (count(hunk, Op::Removed), count(hunk, Op::Added));
-    // diff -u numbers an empty side by the line before it.
-    let old_start = if old_count == 0 { old_before } else { old_before + 1 };
-    let new_start = if new_count == 0 { new_before } else { new_before + 1 };
-    out.push_str(&format!("@@ -{old_start},{old_count} +{new_start},{new_count} @@\n"));
-    for (op, index) in hunk {
-        let (mark, line) = match op {
-            Op::Same => (' ', old.get(*index)),
-            Op::Removed => ('-', old.get(*index)),
-            Op::Added => ('+', new.get(*index)),
-        };
-        out.push(mark);
-        out.push_str(line.copied().unwrap_or_default());
-        out.push('\n');
-    }
+    TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(CONTEXT)
+        // A last line without its newline reads the same in a plan.
+        .missing_newline_hint(false)
+        .header(before_label, after_label)
+        .to_string()
 }
 
 #[cfg(test)]
@@ -153,6 +63,19 @@ mod tests {
         let near = unified_diff(&before, &lines(&[2, 7]), "a", "b");
         assert_eq!(near.matches("@@ -").count(), 1, "{near}");
         assert!(near.starts_with("--- a\n+++ b\n@@ -1,10 +1,10 @@\n"), "{near}");
+    }
+
+    #[test]
+    fn large_texts_get_a_real_diff_not_everything_replaced() {
+        // 3000 × 3000 lines: the old table diff gave up above 4 M cells.
+        let before: String = (0..3000).map(|n| format!("line {n}\n")).collect();
+        let after = before.replace("line 1500\n", "line 1500 changed\n");
+        let diff = unified_diff(&before, &after, "a", "b");
+        assert_eq!(
+            diff.lines().filter(|line| line.starts_with('-') || line.starts_with('+')).count(),
+            4,
+            "{diff}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! its documentation says: each lease with `virNetworkDHCPLeaseFree`, then
 //! the array with `free`.
 
-use std::ffi::{CStr, c_char, c_void};
+use std::ffi::{CStr, c_char};
 use std::net::IpAddr;
 use std::ptr;
 
@@ -13,13 +13,6 @@ use virt::error::{Error, ErrorNumber};
 use virt::network::Network;
 use virt::sys;
 use vmnet_doctor_core::{DhcpLease, Fact};
-
-// The C library's `free`, which libvirt's arrays must be released with
-// (libc is linked already; the `libc` crate would only add a dependency).
-#[allow(unsafe_code)]
-unsafe extern "C" {
-    fn free(pointer: *mut c_void);
-}
 
 /// The network's current leases, or why libvirt could not give them.
 pub(crate) fn network_leases(network: &Network) -> Fact<Vec<DhcpLease>> {
@@ -52,7 +45,7 @@ pub(crate) fn network_leases(network: &Network) -> Fact<Vec<DhcpLease>> {
     // SAFETY: libvirt allocated the array with malloc; its elements are freed.
     #[allow(unsafe_code)]
     unsafe {
-        free(array.cast());
+        libc::free(array.cast());
     }
     leases.sort_by_key(|lease| lease.ip);
     Fact::Known(leases)

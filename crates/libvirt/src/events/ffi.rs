@@ -1,6 +1,6 @@
 //! libvirt's event registration, which the `virt` crate does not wrap:
 //! `virConnectDomainEventRegisterAny`, `virConnectNetworkEventRegisterAny`
-//! and their deregistration, called through `virt-sys`.
+//! and their deregistration, called through `virt::sys`.
 //!
 //! Ownership: each registration leaks a boxed [`Sink`] to libvirt as its
 //! `opaque`; libvirt hands it to the callbacks and calls [`free_sink`]
@@ -17,7 +17,7 @@ use std::ffi::{CStr, c_char, c_int, c_void};
 use std::ptr;
 
 use virt::connect::Connect;
-use virt_sys::{
+use virt::sys::{
     virConnectDomainEventDeregisterAny, virConnectDomainEventRegisterAny,
     virConnectNetworkEventDeregisterAny, virConnectNetworkEventRegisterAny, virConnectPtr, virDomainGetName,
     virDomainPtr, virNetworkGetName, virNetworkPtr,
@@ -74,35 +74,35 @@ pub(super) fn register(conn: &Connect, event: Event, sink: &Sink) -> Option<Regi
             // type of VIR_DOMAIN_EVENT_ID_LIFECYCLE's callback.
             let callback = unsafe { std::mem::transmute::<DomainLifecycle, DomainGeneric>(domain_lifecycle) };
             // SAFETY: the callback matches the ID; `opaque` is a Box<Sink>.
-            unsafe { register_domain(conn, virt_sys::VIR_DOMAIN_EVENT_ID_LIFECYCLE, callback, opaque) }
+            unsafe { register_domain(conn, virt::sys::VIR_DOMAIN_EVENT_ID_LIFECYCLE, callback, opaque) }
         }
         Event::DeviceAdded => {
             // SAFETY: fn pointer to fn pointer; `device_added` has the type
             // of VIR_DOMAIN_EVENT_ID_DEVICE_ADDED's callback.
             let callback = unsafe { std::mem::transmute::<DomainDevice, DomainGeneric>(device_added) };
             // SAFETY: the callback matches the ID; `opaque` is a Box<Sink>.
-            unsafe { register_domain(conn, virt_sys::VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, callback, opaque) }
+            unsafe { register_domain(conn, virt::sys::VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, callback, opaque) }
         }
         Event::DeviceRemoved => {
             // SAFETY: fn pointer to fn pointer; `device_removed` has the
             // type of VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED's callback.
             let callback = unsafe { std::mem::transmute::<DomainDevice, DomainGeneric>(device_removed) };
             // SAFETY: the callback matches the ID; `opaque` is a Box<Sink>.
-            unsafe { register_domain(conn, virt_sys::VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, callback, opaque) }
+            unsafe { register_domain(conn, virt::sys::VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, callback, opaque) }
         }
         Event::AgentLifecycle => {
             // SAFETY: fn pointer to fn pointer; `agent_lifecycle` has the
             // type of VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE's callback.
             let callback = unsafe { std::mem::transmute::<AgentLifecycle, DomainGeneric>(agent_lifecycle) };
             // SAFETY: the callback matches the ID; `opaque` is a Box<Sink>.
-            unsafe { register_domain(conn, virt_sys::VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, callback, opaque) }
+            unsafe { register_domain(conn, virt::sys::VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, callback, opaque) }
         }
         Event::NetworkLifecycle => {
             // SAFETY: fn pointer to fn pointer; `network_lifecycle` has the
             // type of VIR_NETWORK_EVENT_ID_LIFECYCLE's callback.
             let callback =
                 unsafe { std::mem::transmute::<NetworkLifecycle, NetworkGeneric>(network_lifecycle) };
-            let id = virt_sys::VIR_NETWORK_EVENT_ID_LIFECYCLE as c_int;
+            let id = virt::sys::VIR_NETWORK_EVENT_ID_LIFECYCLE as c_int;
             // SAFETY: `conn` is open and borrowed for the call; a null
             // network means every network; the callback matches the ID;
             // `opaque` is a live Box<Sink>, released by `free_sink`.
@@ -132,7 +132,7 @@ pub(super) fn register(conn: &Connect, event: Event, sink: &Sink) -> Option<Regi
 /// is a `Box<Sink>` leaked for this registration.
 unsafe fn register_domain(
     conn: &Connect,
-    id: virt_sys::virDomainEventID,
+    id: virt::sys::virDomainEventID,
     callback: DomainGeneric,
     opaque: *mut c_void,
 ) -> Option<Registration> {

@@ -5,8 +5,8 @@
 //! or a libvirt timer wakes it). The worker registers callbacks on its
 //! connection right after opening it and removes them before closing it;
 //! each callback forwards a [`LibvirtEvent`] into a broadcast channel.
-//! The only unsafe code of the workspace, the registration itself, is in
-//! [`ffi`].
+//! The registration itself, unsafe code the `virt` crate does not wrap,
+//! is in [`ffi`] (the leases call in `leases.rs` is the crate's other).
 
 mod ffi;
 
@@ -113,15 +113,15 @@ impl EventKind {
 
     fn domain_lifecycle(event: i32) -> Self {
         let known = [
-            (virt_sys::VIR_DOMAIN_EVENT_DEFINED, DomainEvent::Defined),
-            (virt_sys::VIR_DOMAIN_EVENT_UNDEFINED, DomainEvent::Undefined),
-            (virt_sys::VIR_DOMAIN_EVENT_STARTED, DomainEvent::Started),
-            (virt_sys::VIR_DOMAIN_EVENT_SUSPENDED, DomainEvent::Suspended),
-            (virt_sys::VIR_DOMAIN_EVENT_RESUMED, DomainEvent::Resumed),
-            (virt_sys::VIR_DOMAIN_EVENT_STOPPED, DomainEvent::Stopped),
-            (virt_sys::VIR_DOMAIN_EVENT_SHUTDOWN, DomainEvent::Shutdown),
-            (virt_sys::VIR_DOMAIN_EVENT_PMSUSPENDED, DomainEvent::PmSuspended),
-            (virt_sys::VIR_DOMAIN_EVENT_CRASHED, DomainEvent::Crashed),
+            (virt::sys::VIR_DOMAIN_EVENT_DEFINED, DomainEvent::Defined),
+            (virt::sys::VIR_DOMAIN_EVENT_UNDEFINED, DomainEvent::Undefined),
+            (virt::sys::VIR_DOMAIN_EVENT_STARTED, DomainEvent::Started),
+            (virt::sys::VIR_DOMAIN_EVENT_SUSPENDED, DomainEvent::Suspended),
+            (virt::sys::VIR_DOMAIN_EVENT_RESUMED, DomainEvent::Resumed),
+            (virt::sys::VIR_DOMAIN_EVENT_STOPPED, DomainEvent::Stopped),
+            (virt::sys::VIR_DOMAIN_EVENT_SHUTDOWN, DomainEvent::Shutdown),
+            (virt::sys::VIR_DOMAIN_EVENT_PMSUSPENDED, DomainEvent::PmSuspended),
+            (virt::sys::VIR_DOMAIN_EVENT_CRASHED, DomainEvent::Crashed),
         ];
         let found = known.iter().find(|(raw, _)| i64::from(*raw) == i64::from(event));
         Self::Domain(found.map_or(DomainEvent::Other(event), |(_, kind)| *kind))
@@ -129,17 +129,17 @@ impl EventKind {
 
     fn network_lifecycle(event: i32) -> Self {
         let known = [
-            (virt_sys::VIR_NETWORK_EVENT_DEFINED, NetworkEvent::Defined),
-            (virt_sys::VIR_NETWORK_EVENT_UNDEFINED, NetworkEvent::Undefined),
-            (virt_sys::VIR_NETWORK_EVENT_STARTED, NetworkEvent::Started),
-            (virt_sys::VIR_NETWORK_EVENT_STOPPED, NetworkEvent::Stopped),
+            (virt::sys::VIR_NETWORK_EVENT_DEFINED, NetworkEvent::Defined),
+            (virt::sys::VIR_NETWORK_EVENT_UNDEFINED, NetworkEvent::Undefined),
+            (virt::sys::VIR_NETWORK_EVENT_STARTED, NetworkEvent::Started),
+            (virt::sys::VIR_NETWORK_EVENT_STOPPED, NetworkEvent::Stopped),
         ];
         let found = known.iter().find(|(raw, _)| i64::from(*raw) == i64::from(event));
         Self::Network(found.map_or(NetworkEvent::Other(event), |(_, kind)| *kind))
     }
 
     fn agent(state: i32) -> Self {
-        let connected = virt_sys::VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED;
+        let connected = virt::sys::VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED;
         Self::Agent { connected: i64::from(state) == i64::from(connected) }
     }
 }
