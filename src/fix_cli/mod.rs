@@ -218,14 +218,14 @@ fn fix(options: &FixOptions, mut progress: Option<&mut report::Progress<'_>>) ->
             if let Some(progress) = progress.as_deref_mut() {
                 progress.planned(&plan);
             }
-            if let (false, Ok(plan)) = (options.dry_run, &plan) {
-                if !matches!(plan, FixPlan::Manual { .. }) {
-                    let applied = runtime.block_on(fixer.apply(plan));
-                    if let Some(progress) = progress.as_deref_mut() {
-                        progress.applied(&applied);
-                    }
-                    item.applied = Some(applied);
+            if let (false, Ok(plan)) = (options.dry_run, &plan)
+                && !matches!(plan, FixPlan::Manual { .. })
+            {
+                let applied = runtime.block_on(fixer.apply(plan));
+                if let Some(progress) = progress.as_deref_mut() {
+                    progress.applied(&applied);
                 }
+                item.applied = Some(applied);
             }
             item.plan = Some(plan);
         }

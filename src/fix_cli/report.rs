@@ -34,10 +34,10 @@ impl<'a> Progress<'a> {
     }
 
     fn line(&mut self, text: &str) {
-        if self.error.is_none() {
-            if let Err(error) = writeln!(self.out, "{text}").and_then(|()| self.out.flush()) {
-                self.error = Some(error);
-            }
+        if self.error.is_none()
+            && let Err(error) = writeln!(self.out, "{text}").and_then(|()| self.out.flush())
+        {
+            self.error = Some(error);
         }
     }
 

@@ -61,10 +61,10 @@ pub fn build(
     for (position, button) in buttons.iter().enumerate() {
         let (path, details, on_fix) = (Rc::clone(&path), details.clone(), on_fix.clone());
         button.connect_toggled(move |button| {
-            if button.is_active() {
-                if let Some(hop) = path.hops.get(position) {
-                    show_hop(&details, hop, &on_fix);
-                }
+            if button.is_active()
+                && let Some(hop) = path.hops.get(position)
+            {
+                show_hop(&details, hop, &on_fix);
             }
         });
     }

@@ -186,21 +186,21 @@ pub fn nic_menu(
 pub fn vm_menu(domain: &DomainSnapshot, on_action: &ActionSink) -> gtk::Widget {
     let vm = domain.name();
     let mut items = vm_items(domain);
-    if items.len() == 1 {
-        if let Some(MenuItem { label, action, .. }) = items.pop() {
-            let button =
-                gtk::Button::builder().label(&label).use_underline(true).valign(gtk::Align::Center).build();
-            button.add_css_class("flat");
-            let request = VmActionRequest { vm: vm.to_owned(), action };
-            let name = title(&request);
-            button.set_tooltip_text(Some(&name));
-            // The label's relation would outrank the name that says which VM.
-            button.reset_relation(gtk::AccessibleRelation::LabelledBy);
-            button.update_property(&[gtk::accessible::Property::Label(&name)]);
-            let sink = on_action.clone();
-            button.connect_clicked(move |_| sink.emit(request.clone()));
-            return button.upcast();
-        }
+    if items.len() == 1
+        && let Some(MenuItem { label, action, .. }) = items.pop()
+    {
+        let button =
+            gtk::Button::builder().label(&label).use_underline(true).valign(gtk::Align::Center).build();
+        button.add_css_class("flat");
+        let request = VmActionRequest { vm: vm.to_owned(), action };
+        let name = title(&request);
+        button.set_tooltip_text(Some(&name));
+        // The label's relation would outrank the name that says which VM.
+        button.reset_relation(gtk::AccessibleRelation::LabelledBy);
+        button.update_property(&[gtk::accessible::Property::Label(&name)]);
+        let sink = on_action.clone();
+        button.connect_clicked(move |_| sink.emit(request.clone()));
+        return button.upcast();
     }
     let menu = ActionMenu::new("vm", vm, on_action, items);
     menu.button(&gettext("_Actions"), &fill(&gettext("Actions for “{vm}”"), &[("vm", vm)])).upcast()

@@ -459,10 +459,10 @@ pub fn exit_routes<'r>(
             RuleAction::Goto(target) => {
                 // The kernel only jumps forward, to a rule of exactly that
                 // priority; without one the goto is skipped.
-                if target > rule.priority {
-                    if let Some(at) = rules.iter().position(|other| other.priority == target) {
-                        next = at;
-                    }
+                if target > rule.priority
+                    && let Some(at) = rules.iter().position(|other| other.priority == target)
+                {
+                    next = at;
                 }
                 continue;
             }

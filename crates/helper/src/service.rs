@@ -92,12 +92,12 @@ impl Drop for Busy {
         if let Ok(mut last) = self.shared.activity.last.lock() {
             *last = Instant::now();
         }
-        if let Ok(mut senders) = self.shared.senders.lock() {
-            if let Some(count) = senders.get_mut(&self.sender) {
-                *count = count.saturating_sub(1);
-                if *count == 0 {
-                    senders.remove(&self.sender);
-                }
+        if let Ok(mut senders) = self.shared.senders.lock()
+            && let Some(count) = senders.get_mut(&self.sender)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                senders.remove(&self.sender);
             }
         }
         self.shared.activity.in_flight.fetch_sub(1, Ordering::SeqCst);

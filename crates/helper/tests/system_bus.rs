@@ -282,18 +282,18 @@ fn without_counters(facts: &vmnet_doctor_core::host::HostFacts) -> TestResult<se
     }
     let mut value = serde_json::to_value(facts)?;
     if let Some(netfilter) = value.pointer_mut("/netfilter/Known") {
-        if let Some(nft) = netfilter.get_mut("nft_json") {
-            if let Some(text) = nft.as_str() {
-                let mut ruleset: serde_json::Value = serde_json::from_str(text)?;
-                zero(&mut ruleset);
-                *nft = ruleset;
-            }
+        if let Some(nft) = netfilter.get_mut("nft_json")
+            && let Some(text) = nft.as_str()
+        {
+            let mut ruleset: serde_json::Value = serde_json::from_str(text)?;
+            zero(&mut ruleset);
+            *nft = ruleset;
         }
         for key in ["iptables_nft_save", "iptables_legacy_save"] {
-            if let Some(save) = netfilter.get_mut(key) {
-                if let Some(text) = save.as_str() {
-                    *save = serde_json::Value::from(zero_save(text));
-                }
+            if let Some(save) = netfilter.get_mut(key)
+                && let Some(text) = save.as_str()
+            {
+                *save = serde_json::Value::from(zero_save(text));
             }
         }
     }
@@ -1182,10 +1182,11 @@ async fn an_unanswered_apply_reports_what_the_journal_says() -> TestResult {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let list = client.transactions().await?;
         let states = client.proxy().transaction_states().await?;
-        if let Pending::Transaction { id, state } = pending_apply(&list, &states, &fix.to_wire(), since) {
-            if state == "applied" && !list.iter().any(|t| t.id == id && t.reverted) {
-                applied = Some(id);
-            }
+        if let Pending::Transaction { id, state } = pending_apply(&list, &states, &fix.to_wire(), since)
+            && state == "applied"
+            && !list.iter().any(|t| t.id == id && t.reverted)
+        {
+            applied = Some(id);
         }
     }
     let id = applied.ok_or("no transaction")?;

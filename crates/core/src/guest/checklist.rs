@@ -378,10 +378,10 @@ fn judge_ping(exit_code: Option<i64>, output: &str) -> Verdict {
 fn judge_dns(program: Option<&str>, exit_code: Option<i64>, output: &str) -> Verdict {
     let mut addresses: Vec<IpAddr> = Vec::new();
     let mut push = |text: &str| {
-        if let Ok(ip) = text.trim().parse::<IpAddr>() {
-            if !addresses.contains(&ip) {
-                addresses.push(ip);
-            }
+        if let Ok(ip) = text.trim().parse::<IpAddr>()
+            && !addresses.contains(&ip)
+        {
+            addresses.push(ip);
         }
     };
     match program {

@@ -161,10 +161,11 @@ fn nm_profiles(sections: &[Section<'_>]) -> Vec<NmProfile> {
     let mut devices: Vec<(String, String)> = Vec::new();
     for section in sections.iter().filter(|section| section.name == "nm-connections") {
         for line in &section.lines {
-            if let [uuid, device, active] = &nm_terse_fields(line)[..] {
-                if active == "yes" && !device.is_empty() {
-                    devices.push((uuid.clone(), device.clone()));
-                }
+            if let [uuid, device, active] = &nm_terse_fields(line)[..]
+                && active == "yes"
+                && !device.is_empty()
+            {
+                devices.push((uuid.clone(), device.clone()));
             }
         }
     }

@@ -295,11 +295,11 @@ fn field(left: &Value) -> Result<Field, String> {
         return Err("a fib lookup (reverse-path filter)".to_owned());
     }
     if let Some(binop) = left.get("&").and_then(Value::as_array) {
-        if let [inner, mask] = binop.as_slice() {
-            if inner.pointer("/meta/key").and_then(Value::as_str) == Some("mark") {
-                let mask = mask.as_u64().and_then(|m| u32::try_from(m).ok()).ok_or("a mark mask")?;
-                return Ok(Field::Mark { mask });
-            }
+        if let [inner, mask] = binop.as_slice()
+            && inner.pointer("/meta/key").and_then(Value::as_str) == Some("mark")
+        {
+            let mask = mask.as_u64().and_then(|m| u32::try_from(m).ok()).ok_or("a mark mask")?;
+            return Ok(Field::Mark { mask });
         }
         return Err("a masked match".to_owned());
     }
@@ -516,10 +516,10 @@ fn port_range(value: &Value) -> Result<(u16, u16), String> {
     if let Some(single) = port(value) {
         return Ok((single, single));
     }
-    if let Some([low, high]) = value.get("range").and_then(Value::as_array).map(Vec::as_slice) {
-        if let (Some(low), Some(high)) = (port(low), port(high)) {
-            return Ok((low, high));
-        }
+    if let Some([low, high]) = value.get("range").and_then(Value::as_array).map(Vec::as_slice)
+        && let (Some(low), Some(high)) = (port(low), port(high))
+    {
+        return Ok((low, high));
     }
     Err(format!("the port {}", compact(value)))
 }

@@ -179,10 +179,10 @@ pub(super) fn plan(conn: &Connect, uri: &str, fix: &LibvirtFix) -> Result<VmPlan
         }
     }
 
-    if let Edit::Nic { mac, .. } = edit {
-        if !nic_found {
-            return Err(LibvirtError::NoSuchNic { vm: vm.clone(), mac: mac.to_owned() });
-        }
+    if let Edit::Nic { mac, .. } = edit
+        && !nic_found
+    {
+        return Err(LibvirtError::NoSuchNic { vm: vm.clone(), mac: mac.to_owned() });
     }
     if !persistent && plan.effect == Effect::NextBoot {
         return Err(LibvirtError::Unsupported {
