@@ -2,7 +2,9 @@
 //!
 //! See <https://libvirt.org/formatnetwork.html>.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::{IpNet, Ipv4Net};
 
 use crate::xml::{self, Element, XmlError};
 
@@ -112,40 +114,42 @@ impl NetworkConfig {
     }
 }
 
+// Subnet arithmetic for the whole workspace, on `ipnet`: every prefix,
+// mask and containment question goes through these.
+
+/// `address/prefix` as a network; a prefix longer than the family's counts
+/// as the whole address.
+pub fn net(address: IpAddr, prefix: u8) -> IpNet {
+    let longest = if address.is_ipv4() { 32 } else { 128 };
+    IpNet::new(address, prefix.min(longest)).unwrap_or_else(|_| IpNet::from(address))
+}
+
+/// The IPv4 form of [`net`].
+pub fn net_v4(address: Ipv4Addr, prefix: u8) -> Ipv4Net {
+    Ipv4Net::new(address, prefix.min(32)).unwrap_or_else(|_| Ipv4Net::from(address))
+}
+
 /// The subnet as text, e.g. `192.168.122.0/24` for the host address
 /// `192.168.122.1` and prefix 24 (`fd00:1234:5678::/64` likewise).
 pub fn subnet_of(address: IpAddr, prefix: u8) -> String {
-    let network = match address {
-        IpAddr::V4(v4) => {
-            let bits = u32::from(prefix.min(32));
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
-            IpAddr::V4((u32::from(v4) & mask).into())
-        }
-        IpAddr::V6(v6) => {
-            let bits = u32::from(prefix.min(128));
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
-            IpAddr::V6((u128::from(v6) & mask).into())
-        }
-    };
-    format!("{network}/{prefix}")
+    net(address, prefix).trunc().to_string()
 }
 
 /// Whether `address` lies in `network/prefix` (same family; a prefix longer
 /// than the family's counts as the whole address).
 pub fn in_subnet(address: IpAddr, network: IpAddr, prefix: u8) -> bool {
-    match (address, network) {
-        (IpAddr::V4(address), IpAddr::V4(network)) => {
-            let prefix = u32::from(prefix.min(32));
-            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
-            u32::from(address) & mask == u32::from(network) & mask
-        }
-        (IpAddr::V6(address), IpAddr::V6(network)) => {
-            let prefix = u32::from(prefix.min(128));
-            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
-            u128::from(address) & mask == u128::from(network) & mask
-        }
-        _ => false,
-    }
+    net(network, prefix).contains(&address)
+}
+
+/// `192.168.122.7/24` → `192.168.122.0`.
+pub fn network_address(address: Ipv4Addr, prefix: u8) -> Ipv4Addr {
+    net_v4(address, prefix).network()
+}
+
+/// `255.255.255.0` → 24; a mask whose ones are not contiguous (e.g.
+/// `255.0.255.0`) has no prefix.
+pub fn ipv4_mask_prefix(mask: Ipv4Addr) -> Option<u8> {
+    ipnet::ipv4_mask_to_prefix(mask).ok()
 }
 
 /// Reads network XML as `virsh net-dumpxml` (or `virNetworkGetXMLDesc`)
@@ -231,13 +235,11 @@ fn parse_ip(value: Option<&str>) -> Option<IpAddr> {
 
 /// `255.255.255.0` → 24. Only IPv4 has netmasks in libvirt; a mask whose
 /// ones are not contiguous has no prefix.
-fn netmask_prefix(netmask: &str) -> Option<u8> {
-    let mask = match netmask.trim().parse::<IpAddr>().ok()? {
-        IpAddr::V4(mask) => u32::from(mask),
-        IpAddr::V6(_) => return None,
-    };
-    let ones = mask.leading_ones();
-    (mask.checked_shl(ones).unwrap_or(0) == 0).then(|| u8::try_from(ones).ok()).flatten()
+pub fn netmask_prefix(netmask: &str) -> Option<u8> {
+    match netmask.trim().parse::<IpAddr>().ok()? {
+        IpAddr::V4(mask) => ipv4_mask_prefix(mask),
+        IpAddr::V6(_) => None,
+    }
 }
 
 #[cfg(test)]
@@ -260,6 +262,22 @@ mod tests {
         for (mask, prefix) in cases {
             assert_eq!(netmask_prefix(mask), prefix, "{mask}");
         }
+    }
+
+    #[test]
+    fn subnets_contain_their_addresses_and_no_other_family() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        assert_eq!(subnet_of(ip("192.168.122.1"), 24), "192.168.122.0/24");
+        assert_eq!(subnet_of(ip("fd00:1234:5678::1"), 64), "fd00:1234:5678::/64");
+        assert!(in_subnet(ip("192.168.122.254"), ip("192.168.122.1"), 24));
+        assert!(!in_subnet(ip("192.168.123.1"), ip("192.168.122.1"), 24));
+        assert!(in_subnet(ip("10.1.2.3"), ip("0.0.0.0"), 0));
+        // A prefix longer than the family's: the address itself.
+        assert!(in_subnet(ip("10.0.0.1"), ip("10.0.0.1"), 40));
+        assert!(!in_subnet(ip("10.0.0.2"), ip("10.0.0.1"), 40));
+        assert!(!in_subnet(ip("::ffff:10.0.0.1"), ip("10.0.0.0"), 8), "another family");
+        assert_eq!(network_address(Ipv4Addr::new(192, 168, 122, 7), 24), Ipv4Addr::new(192, 168, 122, 0));
+        assert_eq!(ipv4_mask_prefix(Ipv4Addr::new(255, 0, 255, 0)), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::net::IpAddr;
 
-use vmnet_doctor_core::network::in_subnet;
+use vmnet_doctor_core::network::{in_subnet, ipv4_mask_prefix, net_v4};
 use vmnet_doctor_core::xml::Element;
 use vmnet_doctor_helper_api::{
     ConnectionsReport, ConntrackEntry, MAX_CONNECTION_ADDRESSES, MAX_CONNECTION_ENTRIES, ToolStatus,
@@ -75,14 +75,7 @@ fn status_subnets(text: &str) -> Vec<(IpAddr, u8)> {
                 (None, Some(mask)) => match mask.parse::<IpAddr>().ok()? {
                     // Only a contiguous mask is a prefix: 255.0.255.0 is refused,
                     // not read as /16.
-                    IpAddr::V4(mask) => {
-                        let bits = u32::from(mask);
-                        let prefix = bits.leading_ones();
-                        if bits.checked_shl(prefix).unwrap_or(0) != 0 {
-                            return None;
-                        }
-                        u8::try_from(prefix).ok()?
-                    }
+                    IpAddr::V4(mask) => ipv4_mask_prefix(mask)?,
                     IpAddr::V6(_) => return None,
                 },
                 (None, None) if address.is_ipv4() => 24,
@@ -121,11 +114,9 @@ fn is_guest_address(address: IpAddr, subnets: &[(IpAddr, u8)]) -> bool {
 
 fn is_network_or_broadcast(address: IpAddr, prefix: u8) -> bool {
     let IpAddr::V4(address) = address else { return false };
-    if prefix >= 31 {
-        return false;
-    }
-    let host_bits = u32::from(address) & (u32::MAX >> prefix);
-    host_bits == 0 || host_bits == u32::MAX >> prefix
+    let subnet = net_v4(address, prefix);
+    // /31 and /32 have no network or broadcast address of their own.
+    prefix < 31 && (address == subnet.network() || address == subnet.broadcast())
 }
 
 /// The entries of `addresses`: connections they opened (`--orig-src`) and

@@ -14,6 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 use vmnet_doctor_core::host::{Fact, Route, RoutingRule};
+use vmnet_doctor_core::network::ipv4_mask_prefix;
 
 use crate::command::{Tool, Tools};
 use crate::policy_routing::{parse_routes, parse_rules};
@@ -100,11 +101,7 @@ pub fn parse_ipv4_routes(text: &str) -> Result<Vec<Route>, String> {
         let destination = hex_ipv4(destination).ok_or_else(|| bad("destination"))?;
         let gateway = hex_ipv4(gateway).ok_or_else(|| bad("gateway"))?;
         let mask = hex_ipv4(mask).ok_or_else(|| bad("mask"))?;
-        let mask = u32::from(mask);
-        if mask.leading_ones() + mask.trailing_zeros() != 32 {
-            return Err(bad("mask (not contiguous)"));
-        }
-        let prefix = u8::try_from(mask.leading_ones()).map_err(|_| bad("mask"))?;
+        let prefix = ipv4_mask_prefix(mask).ok_or_else(|| bad("mask (not contiguous)"))?;
         let gateway = (!gateway.is_unspecified()).then_some(IpAddr::V4(gateway));
         let mut route = Route::main(IpAddr::V4(destination), prefix, gateway, dev);
         route.metric = metric.parse().map_err(|_| bad("metric"))?;

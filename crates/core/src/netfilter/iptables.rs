@@ -280,13 +280,7 @@ fn parse_net(text: &str) -> Option<Net> {
     let address: Ipv4Addr = address.parse().ok()?;
     let len = match mask.parse::<u8>() {
         Ok(len) if len <= 32 => len,
-        _ => {
-            let mask = u32::from(mask.parse::<Ipv4Addr>().ok()?);
-            if mask.leading_ones() + mask.trailing_zeros() != 32 {
-                return None;
-            }
-            u8::try_from(mask.leading_ones()).ok()?
-        }
+        _ => crate::network::ipv4_mask_prefix(mask.parse::<Ipv4Addr>().ok()?)?,
     };
     Some(Net::Prefix(address, len))
 }

@@ -181,10 +181,7 @@ pub(crate) enum Net {
 impl Net {
     fn contains(self, address: Ipv4Addr) -> bool {
         match self {
-            Self::Prefix(network, len) => {
-                let mask = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len.min(32))) };
-                u32::from(address) & mask == u32::from(network) & mask
-            }
+            Self::Prefix(network, len) => crate::network::net_v4(network, len).contains(&address),
             Self::Range(low, high) => (low..=high).contains(&address),
         }
     }

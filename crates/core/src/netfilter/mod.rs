@@ -109,12 +109,12 @@ impl VmNetwork {
     /// The network, with a guest address picked in the subnet (the second
     /// host address that is not the bridge's own).
     pub fn new(bridge: &str, host_address: Ipv4Addr, prefix: u8) -> Self {
-        let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix.min(32))) };
-        let network = u32::from(host_address) & mask;
+        let subnet = crate::network::net_v4(host_address, prefix);
+        let network = u32::from(subnet.network());
         let host = u32::from(host_address);
         let guest = [network.wrapping_add(2), network.wrapping_add(3), network.wrapping_add(1)]
             .into_iter()
-            .find(|candidate| *candidate != host && candidate & mask == network)
+            .find(|candidate| *candidate != host && subnet.contains(&Ipv4Addr::from(*candidate)))
             .unwrap_or(host);
         Self { bridge: bridge.to_owned(), host_address, prefix, guest_address: Ipv4Addr::from(guest) }
     }

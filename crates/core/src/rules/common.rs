@@ -154,19 +154,12 @@ pub(super) fn ipv4_subnets(config: &NetworkConfig) -> Vec<(Ipv4Addr, u8)> {
         .collect()
 }
 
-fn mask(prefix: u8) -> u32 {
-    if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix.min(32))) }
-}
+pub(super) use crate::network::network_address;
 
-/// `192.168.122.7/24` → `192.168.122.0`.
-pub(super) fn network_address(address: Ipv4Addr, prefix: u8) -> Ipv4Addr {
-    Ipv4Addr::from(u32::from(address) & mask(prefix))
-}
-
-/// Whether two IPv4 prefixes share any address.
+/// Whether two IPv4 prefixes share any address: one contains the other.
 pub(super) fn overlaps(a: (Ipv4Addr, u8), b: (Ipv4Addr, u8)) -> bool {
-    let shorter = mask(a.1.min(b.1));
-    u32::from(a.0) & shorter == u32::from(b.0) & shorter
+    let (a, b) = (crate::network::net_v4(a.0, a.1), crate::network::net_v4(b.0, b.1));
+    a.contains(&b) || b.contains(&a)
 }
 
 #[cfg(test)]

@@ -176,8 +176,7 @@ fn vm_network(network: &NetworkSnapshot, bridge: &str) -> Option<VmNetwork> {
     let IpAddr::V4(host_address) = ip.address else { return None };
     let mut vm = VmNetwork::new(bridge, host_address, ip.prefix?);
     if let Some(IpAddr::V4(start)) = ip.dhcp_ranges.first().map(|range| range.start) {
-        let mask = if vm.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(vm.prefix.min(32))) };
-        let same_subnet = u32::from(start) & mask == u32::from(host_address) & mask;
+        let same_subnet = crate::network::net_v4(host_address, vm.prefix).contains(&start);
         if same_subnet && start != host_address {
             vm.guest_address = start;
         }
