@@ -87,11 +87,12 @@ pub fn apply(host: &Host, fix: &FixRequest, plan_id: &str, ran: &Ran) -> Result<
         });
     }
 
-    // Roll back what was done, newest first, and the step that failed too:
+    // Roll back, newest first: the step that failed, then what was done:
     // a tool can fail after its change took effect (ufw killed at its
     // timeout after writing its rules; a restart that stopped the daemon).
     // Its undo looks whether the change is there (undo_all restarts last).
-    let (rollback, left) = undo_all(done.into_iter().rev().chain(failed), host, ran, record.created);
+    let (rollback, left) =
+        undo_all(failed.into_iter().chain(done.into_iter().rev()), host, ran, record.created);
     if left.is_empty() {
         if let Err(why) = journal::remove(&host.journal, &record.id) {
             eprintln!("vmnet-doctor-helper: {why}");

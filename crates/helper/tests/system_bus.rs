@@ -1151,6 +1151,70 @@ async fn a_stopped_helper_finishes_its_apply_and_a_second_one_waits_for_it() -> 
     Ok(())
 }
 
+/// Puts a stand-in over `/usr/sbin/ufw` (a bind mount in the test's own
+/// mount namespace) while it lives: it runs the real ufw, and after
+/// `route allow` hangs, so the helper kills it at its timeout after
+/// the rule was written.
+struct UfwHangsAfterRoute {
+    dir: std::path::PathBuf,
+}
+
+impl UfwHangsAfterRoute {
+    fn new() -> TestResult<Self> {
+        let dir = std::env::temp_dir().join(format!("vmnd-ufw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let real = dir.join("ufw-real");
+        std::fs::copy("/usr/sbin/ufw", &real)?;
+        let wrapper = dir.join("ufw");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\n'{}' \"$@\"\nstatus=$?\nif [ \"$1 $2\" = 'route allow' ]; then exec sleep 600; fi\nexit $status\n",
+                real.display()
+            ),
+        )?;
+        std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+        run(&["/usr/bin/mount", "--bind", &wrapper.to_string_lossy(), "/usr/sbin/ufw"])?;
+        Ok(Self { dir })
+    }
+}
+
+impl Drop for UfwHangsAfterRoute {
+    fn drop(&mut self) {
+        let _ = run(&["/usr/bin/umount", "/usr/sbin/ufw"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A step that failed but took effect is rolled back too: ufw killed at
+/// its 30 s timeout after writing the route rule leaves nothing behind.
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn a_step_killed_after_it_took_effect_is_rolled_back_too() -> TestResult {
+    run(&["/usr/sbin/ufw", "reload"])?;
+    let (rules, added) = (ruleset()?, ufw_added()?);
+    let client = client().await?;
+    let fix = ufw_fix()?;
+    let plan = client.plan(&fix).await?;
+    let failure = {
+        let _hangs = UfwHangsAfterRoute::new()?;
+        client.apply(&fix, &plan).await
+    };
+    let Err(ClientError::FixFailed(failure)) = failure else {
+        return Err(format!("expected FixFailed, got {failure:?}").into());
+    };
+    assert!(failure.failed.message.contains("timed out"), "{}", failure.failed.message);
+    assert!(argv_of(&failure.failed.step).contains(&"route"), "{:?}", failure.failed.step);
+    assert_eq!(failure.result.outcome, Outcome::RolledBack, "{:#?}", failure.result);
+    let undone: Vec<Vec<&str>> = failure.result.rollback.iter().map(|result| argv_of(&result.step)).collect();
+    assert!(
+        undone.first().is_some_and(|argv| argv.contains(&"route") && argv.contains(&"delete")),
+        "{undone:?}"
+    );
+    assert_eq!((ruleset()?, ufw_added()?), (rules, added), "nothing of the fix is left");
+    Ok(())
+}
+
 /// A client that stops waiting does not call the change failed: it reads
 /// the journal (nothing started yet while UFW's lock holds the helper),
 /// and the change is indeed made once the helper gets on.
