@@ -6,7 +6,6 @@
 //! request leaves one audit line.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,28 +27,30 @@ use crate::plan::{self, PlanError};
 use crate::polkit::{self, Denial, Details};
 use crate::{connections, host_facts, inspect, journal, state_lock};
 
-/// When the helper last finished a request, and how many are running.
+/// When the helper last finished a request, and the requests running, by
+/// sender.
 #[derive(Debug)]
 pub struct Activity {
     last: Mutex<Instant>,
-    in_flight: AtomicUsize,
+    running: Mutex<HashMap<String, usize>>,
 }
 
 impl Activity {
     pub fn new() -> Self {
-        Self { last: Mutex::new(Instant::now()), in_flight: AtomicUsize::new(0) }
+        Self { last: Mutex::new(Instant::now()), running: Mutex::new(HashMap::new()) }
     }
 
     /// How long no request has been running (zero while one is).
     pub fn idle_for(&self) -> Duration {
-        if self.in_flight.load(Ordering::SeqCst) > 0 {
+        if self.in_flight() > 0 {
             return Duration::ZERO;
         }
         self.last.lock().map(|last| last.elapsed()).unwrap_or_default()
     }
 
+    /// How many requests are running (a poisoned lock counts as busy).
     pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::SeqCst)
+        self.running.lock().map_or(1, |running| running.values().sum())
     }
 }
 
@@ -70,7 +71,7 @@ impl Busy {
     /// Counts the call in, unless the limits are reached.
     fn admit(shared: &Arc<Shared>, sender: &str) -> Result<Self, String> {
         let mut senders =
-            shared.senders.lock().map_err(|_| "internal error: a lock was poisoned".to_owned())?;
+            shared.activity.running.lock().map_err(|_| "internal error: a lock was poisoned".to_owned())?;
         let total: usize = senders.values().sum();
         let mine = senders.get(sender).copied().unwrap_or(0);
         if total >= MAX_CALLS {
@@ -82,7 +83,6 @@ impl Busy {
             ));
         }
         *senders.entry(sender.to_owned()).or_insert(0) += 1;
-        shared.activity.in_flight.fetch_add(1, Ordering::SeqCst);
         Ok(Self { shared: Arc::clone(shared), sender: sender.to_owned() })
     }
 }
@@ -92,7 +92,7 @@ impl Drop for Busy {
         if let Ok(mut last) = self.shared.activity.last.lock() {
             *last = Instant::now();
         }
-        if let Ok(mut senders) = self.shared.senders.lock()
+        if let Ok(mut senders) = self.shared.activity.running.lock()
             && let Some(count) = senders.get_mut(&self.sender)
         {
             *count = count.saturating_sub(1);
@@ -100,7 +100,6 @@ impl Drop for Busy {
                 senders.remove(&self.sender);
             }
         }
-        self.shared.activity.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -111,18 +110,11 @@ pub struct Shared {
     /// process (and [`state_lock`] across processes).
     mutation: tokio::sync::Mutex<()>,
     pub activity: Activity,
-    /// Calls running, by sender.
-    senders: Mutex<HashMap<String, usize>>,
 }
 
 impl Shared {
     pub fn new(host: Host) -> Arc<Self> {
-        Arc::new(Self {
-            host,
-            mutation: tokio::sync::Mutex::new(()),
-            activity: Activity::new(),
-            senders: Mutex::new(HashMap::new()),
-        })
+        Arc::new(Self { host, mutation: tokio::sync::Mutex::new(()), activity: Activity::new() })
     }
 }
 

@@ -348,28 +348,27 @@ mod tests {
         Ok(())
     }
 
-    #[test]
-    fn a_tool_and_the_child_it_forked_are_killed_at_the_timeout() -> Result<(), String> {
+    /// Runs the forking tool with `then` after the fork, at a 500 ms
+    /// timeout: it must fail with `message`, soon, and leave no process.
+    fn killed_with_its_child(then: &str, message: &str) -> Result<(), String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let (argv, pids) = forking_tool(dir.path(), "sleep 600")?;
+        let (argv, pids) = forking_tool(dir.path(), then)?;
         let started = Instant::now();
         let output = run_with_timeout(&argv, Duration::from_millis(500));
         assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
         assert_eq!(output.status, -1);
-        assert!(output.stderr.contains("timed out"), "{output:?}");
+        assert!(output.stderr.contains(message), "{output:?}");
         assert_all_ended(&pids)
     }
 
     #[test]
+    fn a_tool_and_the_child_it_forked_are_killed_at_the_timeout() -> Result<(), String> {
+        killed_with_its_child("sleep 600", "timed out")
+    }
+
+    #[test]
     fn a_child_holding_the_output_open_after_the_tool_exits_is_killed() -> Result<(), String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let (argv, pids) = forking_tool(dir.path(), "exit 0")?;
-        let started = Instant::now();
-        let output = run_with_timeout(&argv, Duration::from_millis(500));
-        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
-        assert_eq!(output.status, -1);
-        assert!(output.stderr.contains("did not end"), "{output:?}");
-        assert_all_ended(&pids)
+        killed_with_its_child("exit 0", "did not end")
     }
 
     #[test]
