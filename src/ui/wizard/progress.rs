@@ -121,13 +121,13 @@ mod tests {
     use std::process::Command;
     use std::sync::{Mutex, MutexGuard, PoisonError};
 
+    use relm4::gtk::glib;
+
     use super::*;
     use crate::config::SCHEMA_ID;
 
-    /// GSettings and its keyfile backend share GIO's global state (the
-    /// backends' first initialisation, the keyfile's file monitor); the
-    /// test threads crashed (SIGSEGV, about one run in five) using them at
-    /// once, so these tests take turns.
+    /// Creating GSettings' backends touches GIO's global state (the
+    /// extension points' first registration): these tests take turns.
     static GIO: Mutex<()> = Mutex::new(());
 
     fn gio_turn() -> MutexGuard<'static, ()> {
@@ -137,6 +137,15 @@ mod tests {
     /// The app's real schema (or `xml` in its place), compiled by GLib's
     /// own compiler, with settings kept in a keyfile as GLib's keyfile
     /// backend writes it.
+    ///
+    /// The backend's file monitors deliver in the main context that was
+    /// the thread's default when they were made. Made under GLib's global
+    /// default, they were dispatched by whichever thread iterated it: here
+    /// libvirt's event thread (`virEventRunDefaultImpl` iterates the global
+    /// default context) reloaded a keyfile under a test's writes, losing
+    /// them (about one run in twelve) or crashing on a backend being freed
+    /// (one in forty). A context of the test's own, never iterated, keeps
+    /// every callback on the test's thread.
     fn settings(xml: Option<&str>) -> Result<(tempfile::TempDir, gio::Settings), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let source_dir = match xml {
@@ -156,8 +165,11 @@ mod tests {
         let source = gio::SettingsSchemaSource::from_directory(dir.path(), None, false)?;
         let schema = source.lookup(SCHEMA_ID, false).ok_or("the schema was not compiled")?;
         let keyfile = dir.path().join("keyfile");
-        let backend = gio::keyfile_settings_backend_new(&keyfile.to_string_lossy(), "/", None);
-        Ok((dir, gio::Settings::new_full(&schema, Some(&backend), None)))
+        let settings = glib::MainContext::new().with_thread_default(|| {
+            let backend = gio::keyfile_settings_backend_new(&keyfile.to_string_lossy(), "/", None);
+            gio::Settings::new_full(&schema, Some(&backend), None)
+        })?;
+        Ok((dir, settings))
     }
 
     #[test]
