@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 use vmnet_doctor_core::host::{Fact, Firewalld};
+use zbus::proxy::CacheProperties;
 
-const BUS_NAME: &str = "org.fedoraproject.FirewallD1";
-const PATH: &str = "/org/fedoraproject/FirewallD1";
-const ZONE_INTERFACE: &str = "org.fedoraproject.FirewallD1.zone";
+use crate::firewalld_proxy::{self, ActiveZones, ZonesProxy};
+
 /// How long the whole conversation with the bus may take.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -44,10 +44,6 @@ pub fn read_firewalld(source: &FirewalldSource) -> Fact<Firewalld> {
     }
 }
 
-/// Zone name → {"interfaces": […], "sources": […]}, as `getActiveZones`
-/// returns it.
-type ActiveZones = HashMap<String, HashMap<String, Vec<String>>>;
-
 fn read_from_bus() -> Fact<Firewalld> {
     let result = zbus::block_on(async {
         match tokio::time::timeout(TIMEOUT, ask_bus()).await {
@@ -64,31 +60,20 @@ async fn ask_bus() -> Result<Firewalld, String> {
         .build()
         .await
         .map_err(|error| format!("no system bus: {error}"))?;
-    // Ask whether it runs first: calling it directly would start
-    // (D-Bus-activate) an installed but stopped firewalld.
-    let reply = connection
-        .call_method(
-            Some("org.freedesktop.DBus"),
-            "/org/freedesktop/DBus",
-            Some("org.freedesktop.DBus"),
-            "NameHasOwner",
-            &(BUS_NAME,),
-        )
+    let running = firewalld_proxy::is_running(&connection)
         .await
         .map_err(|error| format!("NameHasOwner failed: {error}"))?;
-    let running: bool =
-        reply.body().deserialize().map_err(|error| format!("NameHasOwner: unexpected reply: {error}"))?;
     if !running {
         return Ok(Firewalld { running: false, interface_zones: Vec::new() });
     }
-    let reply = connection
-        .call_method(Some(BUS_NAME), PATH, Some(ZONE_INTERFACE), "getActiveZones", &())
+    let zones = ZonesProxy::builder(&connection)
+        .cache_properties(CacheProperties::No)
+        .build()
+        .await
+        .map_err(|error| format!("firewalld: {error}"))?
+        .get_active_zones()
         .await
         .map_err(|error| format!("firewalld getActiveZones failed: {error}"))?;
-    let zones: ActiveZones = reply
-        .body()
-        .deserialize()
-        .map_err(|error| format!("firewalld getActiveZones: unexpected reply: {error}"))?;
     Ok(Firewalld { running: true, interface_zones: interface_zones(zones) })
 }
 

@@ -5,17 +5,13 @@
 //! `org.fedoraproject.FirewallD1.*` actions), so no helper is involved.
 
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 use zbus::OwnedObjectPath;
-use zbus::proxy::{CacheProperties, MethodFlags};
+use zbus::proxy::CacheProperties;
 
-const BUS_NAME: &str = "org.fedoraproject.FirewallD1";
-const PATH: &str = "/org/fedoraproject/FirewallD1";
-const CONFIG_PATH: &str = "/org/fedoraproject/FirewallD1/config";
-const ZONE_INTERFACE: &str = "org.fedoraproject.FirewallD1.zone";
-const CONFIG_INTERFACE: &str = "org.fedoraproject.FirewallD1.config";
-const CONFIG_ZONE_INTERFACE: &str = "org.fedoraproject.FirewallD1.config.zone";
+use crate::firewalld_proxy::{self, ConfigProxy, ConfigZoneProxy, ZonesProxy};
 
 /// A call without a password dialog; firewalld answers at once.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -82,6 +78,8 @@ pub struct ZoneFailure {
 #[derive(Debug, Clone)]
 pub struct Firewalld {
     connection: zbus::Connection,
+    zones: ZonesProxy<'static>,
+    config: ConfigProxy<'static>,
     interactive: bool,
 }
 
@@ -90,34 +88,31 @@ impl Firewalld {
     /// starting it: calling it would D-Bus-activate a stopped firewalld).
     /// `interactive`: whether polkit may ask for a password.
     pub async fn connect(interactive: bool) -> Result<Self, FirewalldError> {
-        let connection = zbus::Connection::system()
-            .await
-            .map_err(|error| FirewalldError::NoSystemBus(error.to_string()))?;
-        let reply = connection
-            .call_method(
-                Some("org.freedesktop.DBus"),
-                "/org/freedesktop/DBus",
-                Some("org.freedesktop.DBus"),
-                "NameHasOwner",
-                &(BUS_NAME,),
-            )
-            .await
-            .map_err(|error| FirewalldError::NoSystemBus(error.to_string()))?;
-        let running: bool =
-            reply.body().deserialize().map_err(|error| FirewalldError::Failed(error.to_string()))?;
-        if !running {
+        let no_bus = |error: zbus::Error| FirewalldError::NoSystemBus(error.to_string());
+        let connection = zbus::Connection::system().await.map_err(no_bus)?;
+        if !firewalld_proxy::is_running(&connection).await.map_err(no_bus)? {
             return Err(FirewalldError::NotRunning);
         }
-        Ok(Self { connection, interactive })
+        let failed = |error: zbus::Error| FirewalldError::Failed(error.to_string());
+        let zones = ZonesProxy::builder(&connection)
+            .cache_properties(CacheProperties::No)
+            .build()
+            .await
+            .map_err(failed)?;
+        let config = ConfigProxy::builder(&connection)
+            .cache_properties(CacheProperties::No)
+            .build()
+            .await
+            .map_err(failed)?;
+        Ok(Self { connection, zones, config, interactive })
     }
 
     /// What would put `bridge` into `zone`, from firewalld's answers now.
     pub async fn plan(&self, bridge: &str, zone: &str) -> Result<ZonePlan, FirewalldError> {
-        let runtime: String = self.call(PATH, ZONE_INTERFACE, "getZoneOfInterface", &(bridge,)).await?;
-        let permanent: String =
-            self.call(CONFIG_PATH, CONFIG_INTERFACE, "getZoneOfInterface", &(bridge,)).await?;
+        let runtime = self.answer("getZoneOfInterface", self.zones.get_zone_of_interface(bridge)).await?;
+        let permanent = self.answer("getZoneOfInterface", self.config.get_zone_of_interface(bridge)).await?;
         // The zone must exist (libvirt's package installs `libvirt`).
-        let _: OwnedObjectPath = self.call(CONFIG_PATH, CONFIG_INTERFACE, "getZoneByName", &(zone,)).await?;
+        self.zone_config(zone).await?;
         let mut steps = Vec::new();
         if runtime != zone {
             steps.push(ZoneStep::ChangeRuntimeZone { from: nonempty(runtime) });
@@ -144,62 +139,63 @@ impl Firewalld {
     }
 
     async fn run(&self, plan: &ZonePlan, step: &ZoneStep) -> Result<(), FirewalldError> {
-        let bridge = plan.bridge.as_str();
+        let (bridge, zone, asking) = (plan.bridge.as_str(), plan.zone.as_str(), self.interactive);
         match step {
             ZoneStep::ChangeRuntimeZone { .. } => {
-                let _: String = self
-                    .call(PATH, ZONE_INTERFACE, "changeZoneOfInterface", &(plan.zone.as_str(), bridge))
-                    .await?;
+                let method = "changeZoneOfInterface";
+                if asking {
+                    self.answer(method, self.zones.change_zone_of_interface_asking(zone, bridge)).await?;
+                } else {
+                    self.answer(method, self.zones.change_zone_of_interface(zone, bridge)).await?;
+                }
             }
             ZoneStep::RemovePermanent { from } => {
-                let path = self.zone_config(from).await?;
-                let () =
-                    self.call(path.as_str(), CONFIG_ZONE_INTERFACE, "removeInterface", &(bridge,)).await?;
+                let config = self.zone_config(from).await?;
+                if asking {
+                    self.answer("removeInterface", config.remove_interface_asking(bridge)).await?;
+                } else {
+                    self.answer("removeInterface", config.remove_interface(bridge)).await?;
+                }
             }
             ZoneStep::AddPermanent => {
-                let path = self.zone_config(&plan.zone).await?;
-                let () = self.call(path.as_str(), CONFIG_ZONE_INTERFACE, "addInterface", &(bridge,)).await?;
+                let config = self.zone_config(zone).await?;
+                if asking {
+                    self.answer("addInterface", config.add_interface_asking(bridge)).await?;
+                } else {
+                    self.answer("addInterface", config.add_interface(bridge)).await?;
+                }
             }
         }
         Ok(())
     }
 
-    async fn zone_config(&self, zone: &str) -> Result<OwnedObjectPath, FirewalldError> {
-        self.call(CONFIG_PATH, CONFIG_INTERFACE, "getZoneByName", &(zone,)).await
-    }
-
-    async fn call<B, R>(
-        &self,
-        path: &str,
-        interface: &str,
-        method: &str,
-        body: &B,
-    ) -> Result<R, FirewalldError>
-    where
-        B: serde::Serialize + zbus::zvariant::DynamicType,
-        R: for<'d> zbus::zvariant::DynamicDeserialize<'d>,
-    {
+    /// The permanent settings of `zone`; firewalld's INVALID_ZONE when
+    /// there is none.
+    async fn zone_config(&self, zone: &str) -> Result<ConfigZoneProxy<'static>, FirewalldError> {
+        let path: OwnedObjectPath = self.answer("getZoneByName", self.config.get_zone_by_name(zone)).await?;
         let failed = |error: zbus::Error| FirewalldError::Failed(error.to_string());
-        let proxy = zbus::proxy::Builder::<zbus::Proxy<'_>>::new(&self.connection)
-            .destination(BUS_NAME)
+        ConfigZoneProxy::builder(&self.connection)
             .path(path)
-            .interface(interface)
             .cache_properties(CacheProperties::No)
             .build()
             .await
-            .map_err(failed)?;
-        let (flags, limit) = if self.interactive {
-            (MethodFlags::ALLOW_INTERACTIVE_AUTH, INTERACTIVE_CALL_TIMEOUT)
-        } else {
-            (MethodFlags::empty(), CALL_TIMEOUT)
-        };
-        match tokio::time::timeout(limit, proxy.call_with_flags(method, flags, body)).await {
+            .map_err(failed)
+    }
+
+    /// Waits for the answer to `call` (firewalld's `method`): a while for
+    /// a plain call, long enough for a person to type a password when
+    /// polkit may ask.
+    async fn answer<R>(
+        &self,
+        method: &str,
+        call: impl Future<Output = zbus::Result<R>>,
+    ) -> Result<R, FirewalldError> {
+        let limit = if self.interactive { INTERACTIVE_CALL_TIMEOUT } else { CALL_TIMEOUT };
+        match tokio::time::timeout(limit, call).await {
             Err(_) => {
                 Err(FirewalldError::Failed(format!("no answer to {method} within {} s", limit.as_secs())))
             }
-            Ok(Err(error)) => Err(classify(&error)),
-            Ok(Ok(Some(reply))) => Ok(reply),
-            Ok(Ok(None)) => Err(FirewalldError::Failed(format!("no reply to {method}"))),
+            Ok(result) => result.map_err(|error| classify(&error)),
         }
     }
 }

@@ -28,6 +28,7 @@
 pub mod command;
 pub mod exec;
 pub mod firewalld;
+mod firewalld_proxy;
 pub mod firewalld_zone;
 pub mod helper;
 pub mod libvirt;

@@ -6,6 +6,8 @@
 use std::error::Error;
 use std::process::Command;
 
+use vmnet_doctor_core::host::Fact;
+use vmnet_doctor_host::firewalld::{FirewalldSource, read_firewalld};
 use vmnet_doctor_host::firewalld_zone::{Firewalld, ZoneStep};
 
 type TestResult = Result<(), Box<dyn Error>>;
@@ -31,6 +33,17 @@ fn zone_of(bridge: &str, permanent: bool) -> Result<String, Box<dyn Error>> {
     Ok(String::from_utf8(output.stdout)?.trim().to_owned())
 }
 
+/// The zone of `bridge` as the diagnosis reads it (`getActiveZones`).
+async fn active_zone_of(bridge: &str) -> Result<Option<String>, Box<dyn Error>> {
+    let Fact::Known(firewalld) =
+        tokio::task::spawn_blocking(|| read_firewalld(&FirewalldSource::SystemBus)).await?
+    else {
+        return Err("firewalld's zones were not read".into());
+    };
+    assert!(firewalld.running);
+    Ok(firewalld.interface_zones.into_iter().find(|(interface, _)| interface == bridge).map(|(_, zone)| zone))
+}
+
 #[tokio::test]
 #[ignore = "needs firewalld: run through tests/firewalld/with-firewalld.sh"]
 async fn a_bridge_in_the_wrong_zone_moves_to_libvirts_now_and_permanently() -> TestResult {
@@ -40,6 +53,7 @@ async fn a_bridge_in_the_wrong_zone_moves_to_libvirts_now_and_permanently() -> T
     run("firewall-cmd", &["--zone=public", &format!("--change-interface={bridge}")])?;
     run("firewall-cmd", &["--permanent", "--zone=public", &format!("--change-interface={bridge}")])?;
     assert_eq!((zone_of(bridge, false)?, zone_of(bridge, true)?), ("public".into(), "public".into()));
+    assert_eq!(active_zone_of(bridge).await?.as_deref(), Some("public"));
 
     let firewalld = Firewalld::connect(false).await?;
     let plan = firewalld.plan(bridge, "libvirt").await?;
@@ -54,6 +68,7 @@ async fn a_bridge_in_the_wrong_zone_moves_to_libvirts_now_and_permanently() -> T
     let done = firewalld.apply(&plan).await.map_err(|failure| failure.error)?;
     assert_eq!(done, plan.steps);
     assert_eq!((zone_of(bridge, false)?, zone_of(bridge, true)?), ("libvirt".into(), "libvirt".into()));
+    assert_eq!(active_zone_of(bridge).await?.as_deref(), Some("libvirt"));
     // Nothing is left to do, and a reload keeps it.
     assert!(firewalld.plan(bridge, "libvirt").await?.steps.is_empty());
     run("firewall-cmd", &["--reload"])?;
