@@ -2,11 +2,11 @@
 //! user interface has to say about them.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::IpAddr;
 use std::time::Duration;
 
 use zbus::fdo;
-use zbus::proxy::MethodFlags;
 
 use crate::conntrack::{ConnectionsReport, MAX_CONNECTION_ADDRESSES};
 use crate::error::HelperError;
@@ -167,6 +167,19 @@ fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs())
 }
 
+/// Calls the helper's `method` through the proxy: its `…_asking` variant,
+/// which lets polkit ask for a password, when the client is interactive.
+macro_rules! call {
+    ($client:expr, $method:ident, $asking:ident ( $($arg:expr),* )) => {{
+        let client = $client;
+        if client.interactive {
+            client.answer(client.proxy.$asking($($arg),*)).await
+        } else {
+            client.answer(client.proxy.$method($($arg),*)).await
+        }
+    }};
+}
+
 impl HelperClient {
     /// Connects to the system bus. Calls are not interactive until
     /// [`Self::set_interactive`].
@@ -197,32 +210,25 @@ impl HelperClient {
         &self.proxy
     }
 
-    async fn call<B, R>(&self, method: &'static str, body: &B) -> Result<R, ClientError>
-    where
-        B: serde::Serialize + zbus::DynamicType,
-        R: for<'d> zbus::wire::DynamicDeserialize<'d>,
-    {
-        let (flags, limit) = if self.interactive {
-            (MethodFlags::ALLOW_INTERACTIVE_AUTH, INTERACTIVE_CALL_TIMEOUT)
+    /// Waits for the answer to `call`, as long as this client waits.
+    async fn answer<R>(&self, call: impl Future<Output = zbus::Result<R>>) -> Result<R, ClientError> {
+        let limit = self.call_timeout.unwrap_or(if self.interactive {
+            INTERACTIVE_CALL_TIMEOUT
         } else {
-            (MethodFlags::empty(), CALL_TIMEOUT)
-        };
-        let limit = self.call_timeout.unwrap_or(limit);
-        let call = self.proxy.inner().call_with_flags(method, flags, body);
+            CALL_TIMEOUT
+        });
         match tokio::time::timeout(limit, call).await {
             Err(_) => Err(ClientError::Timeout(limit)),
-            Ok(Err(error)) => Err(ClientError::from_dbus(error)),
-            Ok(Ok(Some(reply))) => Ok(reply),
-            Ok(Ok(None)) => Err(ClientError::Other(format!("no reply to {method}"))),
+            Ok(result) => result.map_err(ClientError::from_dbus),
         }
     }
 
     pub async fn capabilities(&self) -> Result<Capabilities, ClientError> {
-        self.call("GetCapabilities", &()).await
+        call!(self, get_capabilities, get_capabilities_asking())
     }
 
     pub async fn inspect(&self) -> Result<InspectReport, ClientError> {
-        self.call("Inspect", &()).await
+        call!(self, inspect, inspect_asking())
     }
 
     /// Every host fact the diagnosis reads, as the helper reads them as
@@ -235,7 +241,8 @@ impl HelperClient {
                 "at most {MAX_HOST_NETWORKS} networks can be asked about at once"
             )));
         }
-        check_host_report(self.call("InspectHost", &(networks,)).await?)
+        let networks: Vec<&str> = networks.iter().map(String::as_str).collect();
+        check_host_report(call!(self, inspect_host, inspect_host_asking(&networks))?)
     }
 
     /// The NAT translation table of a guest: the kernel's connection-tracking
@@ -252,17 +259,18 @@ impl HelperClient {
             )));
         }
         let addresses: Vec<String> = addresses.iter().map(ToString::to_string).collect();
-        self.call("Connections", &(addresses,)).await
+        self.connections_wire(&addresses).await
     }
 
-    /// Calls `Connections` with raw strings, for tests of the helper's
-    /// checks.
+    /// Calls `Connections` with the strings as they are (tests send what
+    /// the typed call would refuse, to check the helper's own checks).
     pub async fn connections_wire(&self, addresses: &[String]) -> Result<ConnectionsReport, ClientError> {
-        self.call("Connections", &(addresses,)).await
+        let addresses: Vec<&str> = addresses.iter().map(String::as_str).collect();
+        call!(self, connections, connections_asking(&addresses))
     }
 
     pub async fn plan(&self, fix: &FixRequest) -> Result<Plan, ClientError> {
-        self.call("Plan", &(fix.to_wire(),)).await
+        self.plan_wire(&fix.to_wire()).await
     }
 
     /// Applies `fix` if its steps are still those of `plan`. A failed step
@@ -272,7 +280,7 @@ impl HelperClient {
     pub async fn apply(&self, fix: &FixRequest, plan: &Plan) -> Result<ApplyResult, ClientError> {
         let wire = fix.to_wire();
         let since = now();
-        match self.call("Apply", &(&wire, plan.id.as_str())).await {
+        match self.apply_wire(&wire, &plan.id).await {
             Ok(result) => check_outcome(result),
             Err(ClientError::Timeout(waited)) => {
                 let pending = match self.journal().await {
@@ -288,7 +296,7 @@ impl HelperClient {
     /// Undoes a journaled transaction. A failed undo step is
     /// [`ClientError::FixFailed`] with `undone` false.
     pub async fn revert(&self, transaction: &str) -> Result<ApplyResult, ClientError> {
-        match self.call("Revert", &(transaction,)).await {
+        match call!(self, revert, revert_asking(transaction)) {
             Ok(result) => check_outcome(result),
             Err(ClientError::Timeout(waited)) => {
                 let pending = match self.journal().await {
@@ -302,7 +310,7 @@ impl HelperClient {
     }
 
     pub async fn transactions(&self) -> Result<Vec<TransactionInfo>, ClientError> {
-        self.call("Transactions", &()).await
+        call!(self, transactions, transactions_asking())
     }
 
     /// The journal's transactions and their states; a helper older than
@@ -310,7 +318,7 @@ impl HelperClient {
     async fn journal(&self) -> Result<(Vec<TransactionInfo>, HashMap<String, String>), ClientError> {
         let quick = self.with_timeout(JOURNAL_TIMEOUT);
         let list = quick.transactions().await?;
-        let states = match quick.call("TransactionStates", &()).await {
+        let states = match call!(&quick, transaction_states, transaction_states_asking()) {
             Ok(states) => states,
             Err(ClientError::Outdated(_)) => HashMap::new(),
             Err(error) => return Err(error),
@@ -324,16 +332,15 @@ impl HelperClient {
         Self { proxy: self.proxy.clone(), interactive: false, call_timeout: Some(limit) }
     }
 
-    /// Calls `Apply` with a raw wire request, for tests of the helper's
-    /// checks.
+    /// Calls `Apply` with a wire request as it is (tests send what
+    /// [`FixRequest`] cannot express, to check the helper's own checks).
     pub async fn apply_wire(&self, fix: &FixWire, plan_id: &str) -> Result<ApplyResult, ClientError> {
-        self.call("Apply", &(fix, plan_id)).await
+        call!(self, apply, apply_asking(fix, plan_id))
     }
 
-    /// Calls `Plan` with a raw wire request, for tests of the helper's
-    /// checks.
+    /// Calls `Plan` with a wire request as it is (see [`Self::apply_wire`]).
     pub async fn plan_wire(&self, fix: &FixWire) -> Result<Plan, ClientError> {
-        self.call("Plan", &(fix,)).await
+        call!(self, plan, plan_asking(fix))
     }
 }
 
