@@ -10,6 +10,15 @@ set -eu
 cargo=$1 manifest=$2 target_dir=$3 cargo_profile=$4 bin=$5 output=$6
 shift 6
 
+# Under `flatpak-builder --ccache` the compiler cache is a directory kept
+# between builds, mounted at /run/ccache; cargo's target directory goes
+# there too, so that a rebuild compiles what changed rather than every
+# crate. Without --ccache (Flathub's builds) CCACHE_DIR names the disabled
+# cache and the build directory is used as always.
+if [ -n "${FLATPAK_BUILDER_BUILDDIR:-}" ] && [ "${CCACHE_DIR:-}" = /run/ccache ] && [ -w /run/ccache ]; then
+    target_dir=/run/ccache/cargo-target
+fi
+
 "$cargo" build \
     --manifest-path "$manifest" \
     --target-dir "$target_dir" \

@@ -137,10 +137,13 @@ phase "cargo build" cargo build --workspace --locked
 # in CI a missing validator fails the build instead of dropping its test.
 validators=auto
 [[ ${CI:-} == true ]] && validators=enabled
+# meson's cargo builds reuse the crates `cargo test` and `cargo build`
+# compiled above (cargo's build-dir), instead of compiling the tree again.
+meson_options=(-Dvalidators=$validators -Dcargo_build_dir="$PWD/target")
 if [[ ! -f "$build_dir/build.ninja" ]]; then
-    phase "meson setup" meson setup "$build_dir" -Dprofile=development -Dbuildtype=debug -Dvalidators=$validators
+    phase "meson setup" meson setup "$build_dir" -Dprofile=development -Dbuildtype=debug "${meson_options[@]}"
 else
-    phase "meson configure" meson configure "$build_dir" -Dvalidators=$validators
+    phase "meson configure" meson configure "$build_dir" "${meson_options[@]}"
 fi
 for validator in desktop-file-validate appstreamcli; do
     command -v "$validator" >/dev/null || skip "meson test: $validator" "$validator is not installed"

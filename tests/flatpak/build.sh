@@ -39,12 +39,26 @@ say "Runtime and sources ready in $((SECONDS - started)) s"
 
 # flatpak-builder keeps the modules it built in its state directory, keyed
 # by each module's definition and sources: libtirpc, libnl and libvirt are
-# built once, the app whenever the checkout changed.
+# built once, the app whenever the checkout changed. With --ccache its
+# compiler cache (in that directory too) also keeps cargo's target
+# directory (build-aux/cargo-build.sh): the app's rebuild compiles only
+# the crates that changed.
 build_started=$SECONDS
 # One flatpak-builder at a time per state directory (two checkouts' runs).
 mkdir -p "$cache/builder-state"
 exec 9>"$cache/builder-state.lock"
 flock 9
+# The compiler cache, named here so that it is this one whatever the
+# environment says. cargo decides what to compile again from modification
+# times, which compare only within one checkout: after another checkout's
+# build, this one's own crates compile again (the dependencies stay).
+export CCACHE_DIR=$cache/builder-state/ccache
+cargo_target=$CCACHE_DIR/cargo-target
+mkdir -p "$cargo_target"
+if [[ $(cat "$cargo_target/.checkout" 2>/dev/null) != "$PWD" ]]; then
+    rm -rf "$cargo_target"/*/.fingerprint/vmnet-doctor-*
+    printf '%s\n' "$PWD" >"$cargo_target/.checkout"
+fi
 # flatpak-builder names its cache after the manifest's path: the checkout
 # is bound at one fixed path, so that every checkout (CI's fresh clones)
 # finds the modules another one built.
@@ -53,7 +67,7 @@ unshare --mount --propagation private -- bash -euo pipefail -c '
     mkdir -p "$1" && mount --bind "$2" "$1"
     shift 2
     exec flatpak-builder "$@"' build "$stable" "$PWD" \
-    --disable-rofiles-fuse --force-clean --disable-updates --disable-download \
+    --disable-rofiles-fuse --force-clean --disable-updates --disable-download --ccache \
     --state-dir="$cache/builder-state" --extra-sources="$cache/sources" \
     --repo="$out/repo" "$out/build" "$stable/$manifest" >&2 ||
     die "flatpak-builder failed (the module's log is above)"

@@ -41,13 +41,15 @@ readonly PLATFORM_PACKAGES=(
     fonts-cantarell fonts-dejavu-core gsettings-desktop-schemas
     libgl1-mesa-dri libegl1 libgles2
 )
-# The SDK: the Platform and what the manifests' modules build with.
+# The SDK: the Platform and what the manifests' modules build with, and
+# ccache, as freedesktop's SDK has it, for `flatpak-builder --ccache`.
 readonly SDK_PACKAGES=(
     "${PLATFORM_PACKAGES[@]}"
     gcc g++ make libc6-dev pkg-config meson ninja-build flex bison patch
     perl python3 xsltproc libxml2-utils gettext git
     libgtk-4-dev libadwaita-1-dev libglib2.0-dev libglib2.0-dev-bin libxml2-dev libgnutls28-dev
     desktop-file-utils appstream
+    ccache
 )
 
 sysroot=$(rustc --print sysroot) || die "no rustc: the Rust toolchain is the SDK extension's content"
