@@ -173,6 +173,30 @@ fn the_human_report_is_grouped_and_plain_off_a_terminal() -> TestResult {
     assert!(text.contains("Warnings ("), "{text}");
     assert!(!text.contains('\x1b'), "no colour codes when stdout is not a terminal");
     assert_eq!(output.status.code(), Some(1));
+    // The card's stopped network is printed once, as the network's
+    // problem, with the card under it.
+    let cause = text.find("✗ Network “lab-nat” is not running").ok_or(text.clone())?;
+    let under = text.find("      ↳ Network “lab-nat” of “kali-linux” is not running").ok_or(text.clone())?;
+    assert!(cause < under, "{text}");
+    assert!(!text.contains("✗ Network “lab-nat” of “kali-linux”"), "not again as a cause: {text}");
+    assert!(text.contains("Errors (2)"), "causes are counted: {text}");
+    Ok(())
+}
+
+/// `caused_by` points at the finding that explains one: the card on the
+/// stopped network at the network's finding; causes have none.
+#[test]
+fn the_json_says_which_finding_explains_which() -> TestResult {
+    let document = json(&check(&["--demo", "--json"])?)?;
+    let findings = document["findings"].as_array().ok_or("no findings")?;
+    let position = |id: &str| findings.iter().position(|f| f["id"] == id).ok_or(id.to_owned());
+    let network = position("network-inactive")?;
+    assert_eq!(findings[position("nic-network-inactive")?]["caused_by"], network);
+    for (index, finding) in findings.iter().enumerate() {
+        if finding["id"] != "nic-network-inactive" {
+            assert!(finding["caused_by"].is_null(), "finding {index}: {finding}");
+        }
+    }
     Ok(())
 }
 

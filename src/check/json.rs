@@ -38,7 +38,16 @@ pub fn document(outcome: &Outcome) -> Value {
             "warnings": count(Severity::Warning),
             "info": count(Severity::Info),
         },
-        "findings": outcome.findings.iter().map(finding).collect::<Vec<_>>(),
+        "findings": outcome
+            .findings
+            .iter()
+            .zip(outcome.causes())
+            .map(|(found, cause)| {
+                let mut value = finding(found);
+                value["caused_by"] = json!(cause);
+                value
+            })
+            .collect::<Vec<_>>(),
         "data_paths": outcome.snapshot.as_ref().map(|snapshot| data_paths(snapshot, &outcome.findings)),
     })
 }

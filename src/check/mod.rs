@@ -10,7 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use gettextrs::gettext;
-use vmnet_doctor_core::rules::{ConnectionProblem, connection_findings};
+use vmnet_doctor_core::rules::{ConnectionProblem, connection_findings, explained_by};
 use vmnet_doctor_core::{Fact, Finding, Severity, Snapshot, diagnose};
 use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
 
@@ -29,6 +29,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// For each finding, the one that explains it (its index), if any:
+    /// printed under it (`caused_by` in JSON).
+    pub fn causes(&self) -> Vec<Option<usize>> {
+        match &self.snapshot {
+            Some(snapshot) => explained_by(snapshot, &self.findings),
+            None => vec![None; self.findings.len()],
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         if self.failure.is_some() {
             ExitCode::from(2)

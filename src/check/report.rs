@@ -1,4 +1,5 @@
-//! The human report: findings grouped by severity, colour only on a TTY.
+//! The human report: findings grouped by severity, each cause with what it
+//! explains under it, colour only on a TTY.
 
 use std::io::{self, Write};
 
@@ -42,8 +43,12 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, colour: bool) -> io::Resul
             writeln!(out, "{}", fill(&gettext("Host network not checked: {reason}"), &[("reason", reason)]))?;
         }
     }
+    let causes = outcome.causes();
     for severity in [Severity::Error, Severity::Warning, Severity::Info] {
-        let group: Vec<&Finding> = outcome.findings.iter().filter(|f| f.severity == severity).collect();
+        // Causes only: what one explains is printed under it.
+        let group: Vec<usize> = (0..outcome.findings.len())
+            .filter(|&index| outcome.findings[index].severity == severity && causes[index].is_none())
+            .collect();
         if group.is_empty() {
             continue;
         }
@@ -53,7 +58,8 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, colour: bool) -> io::Resul
             Severity::Info => (gettext("Information"), "i", "1;34"),
         };
         writeln!(out, "\n{} ({})", style.paint("1", &heading), group.len())?;
-        for finding in group {
+        for index in group {
+            let finding = &outcome.findings[index];
             writeln!(
                 out,
                 "{} {} [{}]",
@@ -69,6 +75,26 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, colour: bool) -> io::Resul
                 writeln!(out, "    {} {}", style.paint("32", "→"), describe::fix(fix))?;
             }
             writeln!(out, "    {}", style.paint("2", &format!("({})", finding.id)))?;
+            let consequences: Vec<&Finding> = outcome
+                .findings
+                .iter()
+                .zip(&causes)
+                .filter(|(_, cause)| **cause == Some(index))
+                .map(|(consequence, _)| consequence)
+                .collect();
+            if !consequences.is_empty() {
+                writeln!(out, "    {}", gettext("Because of this:"))?;
+            }
+            for consequence in consequences {
+                writeln!(
+                    out,
+                    "      {} {} [{}] {}",
+                    style.paint("2", "↳"),
+                    consequence.title,
+                    consequence.subject,
+                    style.paint("2", &format!("({})", consequence.id))
+                )?;
+            }
         }
     }
     if let Some(failure) = &outcome.failure {

@@ -1,18 +1,48 @@
 //! One finding as an expandable row: severity icon, title and explanation,
-//! with the evidence and the fix inside, and a Fix… button when it has one.
+//! with the evidence, the fix and what it causes inside, and a Fix… button
+//! when it has one.
 
 use gettextrs::gettext;
 use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk;
 use relm4::gtk::glib;
-use vmnet_doctor_core::{Finding, Severity};
+use vmnet_doctor_core::rules::explained_by;
+use vmnet_doctor_core::{Finding, Severity, Snapshot};
 
 use crate::describe;
 use crate::i18n::fill;
 
-/// The row for `finding`; its Fix… button sends the finding to `on_fix`.
-pub fn build(finding: &Finding, on_fix: &relm4::Sender<Finding>) -> adw::ExpanderRow {
+/// Adds `findings` to `group`, causes before symptoms: a finding that
+/// another one explains is shown inside its cause's row, not on its own.
+pub fn add_grouped(
+    group: &adw::PreferencesGroup,
+    snapshot: &Snapshot,
+    findings: &[Finding],
+    on_fix: &relm4::Sender<Finding>,
+) {
+    let causes = explained_by(snapshot, findings);
+    for (index, finding) in findings.iter().enumerate() {
+        if causes[index].is_some() {
+            continue;
+        }
+        let consequences: Vec<&Finding> = findings
+            .iter()
+            .zip(&causes)
+            .filter(|(_, cause)| **cause == Some(index))
+            .map(|(consequence, _)| consequence)
+            .collect();
+        group.add(&build(finding, &consequences, on_fix));
+    }
+}
+
+/// The row for `finding`, with the findings it explains inside; its Fix…
+/// button sends the finding to `on_fix`.
+pub fn build(
+    finding: &Finding,
+    consequences: &[&Finding],
+    on_fix: &relm4::Sender<Finding>,
+) -> adw::ExpanderRow {
     // An expander row's subtitle is always markup (use-markup reaches only
     // its title), and findings quote XML like <interface>: escape both.
     let row = adw::ExpanderRow::builder()
@@ -54,6 +84,21 @@ pub fn build(finding: &Finding, on_fix: &relm4::Sender<Finding>) -> adw::Expande
         let (on_fix, finding) = (on_fix.clone(), finding.clone());
         button.connect_clicked(move |_| on_fix.emit(finding.clone()));
         row.add_suffix(&button);
+    }
+    for consequence in consequences {
+        let line = adw::ActionRow::builder()
+            .use_markup(false)
+            .title(&consequence.title)
+            .subtitle(gettext("Follows from this problem"))
+            .title_selectable(true)
+            .build();
+        let (icon, style, label) = severity_look(consequence.severity);
+        let image = gtk::Image::from_icon_name(icon);
+        image.add_css_class(style);
+        image.set_tooltip_text(Some(&label));
+        image.update_property(&[gtk::accessible::Property::Label(&label)]);
+        line.add_prefix(&image);
+        row.add_row(&line);
     }
     if let Some(fix) = &finding.fix {
         let line = adw::ActionRow::builder()

@@ -206,9 +206,7 @@ fn problems(
 ) -> adw::PreferencesGroup {
     let group = adw::PreferencesGroup::new();
     group.set_title(&gettext("Problems"));
-    for finding in findings {
-        group.add(&finding_row::build(finding, on_fix));
-    }
+    finding_row::add_grouped(&group, snapshot, findings, on_fix);
     if findings.is_empty() {
         let (text, health) = match &snapshot.host {
             Fact::Known(_) => {

@@ -56,7 +56,7 @@ impl SimpleComponent for VmPage {
             VmPageMsg::Show(shown) => {
                 let (domain, snapshot, findings) = *shown;
                 let groups: Vec<_> = std::iter::once(overview(&domain, &self.on_action))
-                    .chain(problems(&findings, sender.output_sender()))
+                    .chain(problems(&snapshot, &findings, sender.output_sender()))
                     .chain(domain.interfaces().iter().enumerate().map(|(i, nic)| {
                         data_path_group::build(i, nic, &domain, &snapshot, &findings, sender.output_sender())
                     }))
@@ -94,17 +94,20 @@ fn overview(domain: &DomainSnapshot, on_action: &ActionSink) -> adw::Preferences
     group
 }
 
-/// What is wrong along this VM's path, most severe first; nothing when
-/// all is well (the overview then says so).
-fn problems(findings: &[Finding], on_fix: &relm4::Sender<Finding>) -> Option<adw::PreferencesGroup> {
+/// What is wrong along this VM's path, most severe first, each cause with
+/// what it explains inside; nothing when all is well (the overview then
+/// says so).
+fn problems(
+    snapshot: &Snapshot,
+    findings: &[Finding],
+    on_fix: &relm4::Sender<Finding>,
+) -> Option<adw::PreferencesGroup> {
     if findings.is_empty() {
         return None;
     }
     let group = adw::PreferencesGroup::new();
     group.set_title(&gettext("Problems"));
-    for finding in findings {
-        group.add(&finding_row::build(finding, on_fix));
-    }
+    finding_row::add_grouped(&group, snapshot, findings, on_fix);
     Some(group)
 }
 

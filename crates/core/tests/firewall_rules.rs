@@ -18,6 +18,7 @@ use vmnet_doctor_core::host::{
 };
 use vmnet_doctor_core::{
     Finding, Fix, NetworkSnapshot, Severity, Snapshot, Subject, diagnose, parse_network_xml,
+    rules::explained_by,
 };
 
 use vmnet_doctor_core::rules::FIREWALL_RULE_IDS as FIREWALL_IDS;
@@ -594,5 +595,31 @@ fn no_false_alarms() -> TestResult {
             diagnose(&snapshot).into_iter().filter(|finding| finding.severity <= Severity::Warning).collect();
         assert!(alarms.is_empty(), "{alarms:#?}");
     }
+    Ok(())
+}
+
+/// UFW's routed deny and the DHCP and DNS it blocks on the same bridge
+/// are one problem with one fix: the second is shown under the first.
+/// A second uplink's deny has a fix of its own and stays a cause.
+#[test]
+fn ufw_blocking_dhcp_is_explained_by_its_routed_deny() -> TestResult {
+    let ufw = HostFacts { ufw: ufw_defaults(Vec::new()), ..host("nft-ufw-default-legacy")? };
+    let mut two_uplinks = ufw.clone();
+    if let Fact::Known(routes) = &mut two_uplinks.routes {
+        routes.push(route("0.0.0.0", 0, "wlan0")?);
+    }
+    let snapshot = snapshot(known(two_uplinks), vec![network("default-guide", true)?]);
+    let findings = diagnose(&snapshot);
+    let causes = explained_by(&snapshot, &findings);
+    let position = |id: &str, uplink: &str| {
+        findings
+            .iter()
+            .position(|f| f.id == id && f.fix == fix_ufw("virbr0", uplink))
+            .ok_or(format!("{id} {uplink}"))
+    };
+    let deny = position("ufw-routed-deny", "enp3s0")?;
+    assert_eq!(causes[position("ufw-blocks-dhcp-dns", "enp3s0")?], Some(deny));
+    assert_eq!(causes[deny], None);
+    assert_eq!(causes[position("ufw-routed-deny", "wlan0")?], None);
     Ok(())
 }

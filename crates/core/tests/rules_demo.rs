@@ -8,6 +8,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use support::*;
+use vmnet_doctor_core::rules::explained_by;
 use vmnet_doctor_core::{Fix, Severity, Subject, diagnose};
 
 fn key(severity: Severity, id: &str, subject: &Subject) -> (String, String, String) {
@@ -145,4 +146,27 @@ fn published_ids_are_kebab_case() {
         assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{id}");
         assert!(!id.starts_with('-') && !id.ends_with('-') && !id.contains("--"), "{id}");
     }
+}
+
+/// kali-linux's card on the stopped lab-nat network is the network's own
+/// problem: one cause (start lab-nat), the card's finding under it; the
+/// missing autostart has a fix of its own and stays a cause.
+#[test]
+fn the_demos_stopped_network_is_one_cause_with_its_card_under_it() -> TestResult {
+    let demo = demo_snapshot()?;
+    let findings = diagnose(&demo);
+    let causes = explained_by(&demo, &findings);
+    let position = |id: &str, subject: &Subject| {
+        findings.iter().position(|f| f.id == id && f.subject == *subject).ok_or(format!("{id} {subject}"))
+    };
+    let network_inactive = position("network-inactive", &network("lab-nat"))?;
+    let kali = first_mac(&demo.domain("kali-linux").ok_or("kali-linux")?.config)?;
+    assert_eq!(causes[position("nic-network-inactive", &nic("kali-linux", &kali))?], Some(network_inactive));
+    assert_eq!(causes[network_inactive], None);
+    assert_eq!(causes[position("network-not-autostarted", &network("lab-nat"))?], None);
+    // Everything else on the demo stands on its own.
+    let explained: Vec<&str> =
+        findings.iter().zip(&causes).filter(|(_, cause)| cause.is_some()).map(|(f, _)| f.id).collect();
+    assert_eq!(explained, ["nic-network-inactive"]);
+    Ok(())
 }

@@ -13,6 +13,7 @@ mod support;
 
 use support::*;
 use vmnet_doctor_core::host::Dnsmasq;
+use vmnet_doctor_core::rules::explained_by;
 use vmnet_doctor_core::{AddressSource, DomainSnapshot, DomainState, Fact, Fix, Severity, diagnose};
 
 const DEBIAN_MAC: &str = "52:54:00:3a:7c:1e";
@@ -262,6 +263,16 @@ fn vm_no_ip() -> TestResult {
     ));
     let cause = find(&findings, "nic-host-link-down")?;
     assert!(find(&findings, "vm-no-ip")?.explanation.contains(&cause.title));
+    // And it is shown under that cause.
+    let snapshot = with_host(
+        system(vec![silent("bridge-br0.xml", Some(vec![]))?], vec![healthy_default()?]),
+        workstation()?,
+    );
+    let findings = diagnose(&snapshot);
+    let causes = explained_by(&snapshot, &findings);
+    let position = |id: &str| findings.iter().position(|f| f.id == id).ok_or(id.to_owned());
+    assert_eq!(causes[position("vm-no-ip")?], Some(position("nic-host-link-down")?));
+    assert_eq!(causes[position("nic-host-link-down")?], None);
 
     // Several NICs, one without an address: the title names that card.
     let config = agent_state(domain_xml("multi-nic.xml")?, Some("connected"));

@@ -59,6 +59,7 @@
 //! only run when [`Snapshot::host`] is known; otherwise they say nothing
 //! rather than guess.
 
+mod causes;
 mod common;
 mod connection;
 mod default_network_missing;
@@ -82,6 +83,7 @@ mod nic_not_nat;
 mod nic_user_mode;
 mod vm_no_ip;
 
+pub use causes::explained_by;
 pub use connection::{ConnectionProblem, connection_findings};
 pub use firewall::picture::{BridgeVerdicts, FirewallPicture, ForwardPath, UfwState, firewall_picture};
 

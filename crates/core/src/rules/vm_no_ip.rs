@@ -68,7 +68,7 @@ fn knowable(snapshot: &Snapshot, nic: NicRef<'_>) -> bool {
 const DHCP_BLOCKERS: &[&str] = &["ufw-blocks-dhcp-dns", "dhcp-dns-dropped", "firewalld-zone"];
 
 /// Earlier findings that explain why this NIC has no address.
-fn causes<'f>(nic: NicRef<'_>, earlier: &'f [Finding]) -> Vec<&'f Finding> {
+pub(super) fn causes<'f>(nic: NicRef<'_>, earlier: &'f [Finding]) -> Vec<&'f Finding> {
     let subject = nic.subject();
     let network = nic.nic.network_name();
     earlier

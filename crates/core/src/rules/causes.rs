@@ -1,0 +1,75 @@
+//! Causes before symptoms: which finding another one explains, so that a
+//! cause is shown once, with one Fix, and what it causes under it.
+//!
+//! Two rules, both read off the findings the diagnosis made:
+//! - **One fix, one cause.** Findings whose fix is the same change are one
+//!   problem seen from several places (a stopped network and each card on
+//!   it; UFW's routed deny and the DHCP it blocks on that bridge). The one
+//!   about the broadest subject (host, then network, VM, card) is the
+//!   cause; the others are its consequences.
+//! - **No address, and why.** `vm-no-ip` is explained by the first finding
+//!   its own rule names as the likely cause.
+//!
+//! Chains end at their root: a card's stopped network, explained by the
+//! network's finding, explains the VM's missing address through it.
+
+use super::common::NicRef;
+use super::vm_no_ip;
+use crate::finding::{Finding, Subject};
+use crate::snapshot::Snapshot;
+
+/// For each finding, the index of the finding that explains it (its root
+/// cause), or `None` when it is a cause itself.
+pub fn explained_by(snapshot: &Snapshot, findings: &[Finding]) -> Vec<Option<usize>> {
+    let direct: Vec<Option<usize>> =
+        (0..findings.len()).map(|index| direct_cause(snapshot, findings, index)).collect();
+    (0..findings.len())
+        .map(|index| {
+            let mut root = direct[index]?;
+            // Bounded: a chain is never longer than the list.
+            for _ in 0..findings.len() {
+                match direct[root] {
+                    Some(next) if next != index => root = next,
+                    _ => break,
+                }
+            }
+            Some(root)
+        })
+        .collect()
+}
+
+fn direct_cause(snapshot: &Snapshot, findings: &[Finding], index: usize) -> Option<usize> {
+    let finding = &findings[index];
+    if let Some(fix) = &finding.fix {
+        // The first of the broadest subjects among those with this fix.
+        let owner = findings
+            .iter()
+            .enumerate()
+            .filter(|(_, other)| other.fix.as_ref() == Some(fix))
+            .min_by_key(|(position, other)| (breadth(&other.subject), *position))
+            .map(|(position, _)| position)?;
+        return (owner != index).then_some(owner);
+    }
+    if finding.id == "vm-no-ip" {
+        let Subject::Vm { name } = &finding.subject else { return None };
+        let domain = snapshot.domains.iter().find(|domain| domain.name() == name)?;
+        // Its rule looks at cards, networks and the host only, never at a
+        // VM's findings: the whole list can be its "earlier" one.
+        let cause = domain.interfaces().iter().enumerate().find_map(|(nic_index, nic)| {
+            vm_no_ip::causes(NicRef { domain, nic, index: nic_index }, findings).first().copied()
+        })?;
+        return findings.iter().position(|other| std::ptr::eq(other, cause));
+    }
+    None
+}
+
+/// Broadest first: what is wrong with the host or the connection explains
+/// what is wrong with a network, which explains what a VM or a card shows.
+fn breadth(subject: &Subject) -> u8 {
+    match subject {
+        Subject::Connection | Subject::Host => 0,
+        Subject::Network { .. } => 1,
+        Subject::Vm { .. } => 2,
+        Subject::Nic { .. } => 3,
+    }
+}
