@@ -13,12 +13,13 @@ use relm4::adw::prelude::*;
 use relm4::gtk;
 use relm4::{ComponentParts, ComponentSender, SimpleComponent};
 use vmnet_doctor_core::host::{HostFacts, Route, RouteTable};
-use vmnet_doctor_core::{Fact, Finding, ForwardMode, Snapshot, Subject};
+use vmnet_doctor_core::{Fact, Finding, ForwardMode, Snapshot, Subject, verdict};
 
 use crate::connections;
 use crate::i18n::fill;
 use crate::ui::fact_row::{self, Health};
 use crate::ui::groups_page::GroupsPage;
+use crate::ui::verdict_group::{self, Whose};
 use crate::ui::{finding_row, firewall_group, network_row};
 
 #[derive(Debug)]
@@ -78,12 +79,14 @@ impl SimpleComponent for HostPage {
                     .collect();
                 let (networks, network_rows) = networks(&snapshot, &findings, now, &open);
                 self.network_rows = network_rows;
-                self.page.show(&[
-                    overview(&snapshot, &connection),
-                    problems(&snapshot, &findings, sender.output_sender()),
-                    networks,
-                    firewall_group::build(&snapshot),
-                ]);
+                let verdict =
+                    verdict_group::build(Whose::Host, verdict(&snapshot, &findings), sender.output_sender());
+                let groups: Vec<adw::PreferencesGroup> = [verdict, overview(&snapshot, &connection)]
+                    .into_iter()
+                    .chain(problems(&snapshot, &findings, sender.output_sender()))
+                    .chain([networks, firewall_group::build(&snapshot)])
+                    .collect();
+                self.page.show(&groups);
             }
             HostPageMsg::Clear => {
                 self.page.clear();
@@ -198,32 +201,21 @@ fn describe_route(route: &Route) -> String {
     )
 }
 
-/// What is wrong with the host and its networks, most severe first.
+/// What is wrong with the host and its networks, most severe first, each
+/// cause with what it explains inside; nothing when all is well (the
+/// verdict above says so, and what was checked).
 fn problems(
     snapshot: &Snapshot,
     findings: &[Finding],
     on_fix: &relm4::Sender<Finding>,
-) -> adw::PreferencesGroup {
+) -> Option<adw::PreferencesGroup> {
+    if findings.is_empty() {
+        return None;
+    }
     let group = adw::PreferencesGroup::new();
     group.set_title(&gettext("Problems"));
     finding_row::add_grouped(&group, snapshot, findings, on_fix);
-    if findings.is_empty() {
-        let (text, health) = match &snapshot.host {
-            Fact::Known(_) => {
-                (gettext("No problems found with the host or its virtual networks"), Health::Good)
-            }
-            Fact::Unknown(_) => (
-                gettext("No problems found in the virtual networks; the host itself was not checked"),
-                Health::Unknown,
-            ),
-        };
-        let row = adw::ActionRow::builder().use_markup(false).title(text).build();
-        if let Some(icon) = fact_row::health_icon(health) {
-            row.add_prefix(&icon);
-        }
-        group.add(&row);
-    }
-    group
+    Some(group)
 }
 
 /// The group of virtual networks and each network's row; the rows of

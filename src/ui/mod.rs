@@ -23,6 +23,7 @@ pub mod network_row;
 pub mod nic_actions;
 pub mod nic_group;
 pub mod posture_group;
+pub mod verdict_group;
 pub mod vm_action_dialog;
 pub mod vm_list_item;
 pub mod vm_page;

@@ -7,12 +7,13 @@ use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk;
 use relm4::{ComponentParts, ComponentSender, SimpleComponent};
-use vmnet_doctor_core::{DomainSnapshot, Finding, Snapshot};
+use vmnet_doctor_core::{DomainSnapshot, Finding, Snapshot, verdict};
 
 use crate::describe;
 use crate::i18n::fill;
 use crate::ui::groups_page::GroupsPage;
 use crate::ui::nic_actions::{self, ActionSink};
+use crate::ui::verdict_group::{self, Whose};
 use crate::ui::{data_path_group, finding_row, nic_group};
 
 #[derive(Debug)]
@@ -55,7 +56,13 @@ impl SimpleComponent for VmPage {
         match msg {
             VmPageMsg::Show(shown) => {
                 let (domain, snapshot, findings) = *shown;
-                let groups: Vec<_> = std::iter::once(overview(&domain, &self.on_action))
+                let verdict = verdict_group::build(
+                    Whose::Vm(domain.name()),
+                    verdict(&snapshot, &findings),
+                    sender.output_sender(),
+                );
+                let groups: Vec<_> = [verdict, overview(&domain, &self.on_action)]
+                    .into_iter()
                     .chain(problems(&snapshot, &findings, sender.output_sender()))
                     .chain(domain.interfaces().iter().enumerate().map(|(i, nic)| {
                         data_path_group::build(i, nic, &domain, &snapshot, &findings, sender.output_sender())

@@ -18,6 +18,7 @@ pub mod posture;
 pub mod rules;
 pub mod snapshot;
 pub mod text_diff;
+pub mod verdict;
 pub mod xml;
 mod xml_write;
 
@@ -32,4 +33,5 @@ pub use snapshot::{
     AddressSource, DhcpLease, DomainSnapshot, DomainState, GuestAddress, GuestInterface, NetworkSnapshot,
     Snapshot, SourceResult, Unreadable,
 };
+pub use verdict::{Verdict, verdict};
 pub use xml::XmlError;
