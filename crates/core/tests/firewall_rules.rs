@@ -603,8 +603,7 @@ fn no_false_alarms() -> TestResult {
 /// A second uplink's deny has a fix of its own and stays a cause.
 #[test]
 fn ufw_blocking_dhcp_is_explained_by_its_routed_deny() -> TestResult {
-    let ufw = HostFacts { ufw: ufw_defaults(Vec::new()), ..host("nft-ufw-default-legacy")? };
-    let mut two_uplinks = ufw.clone();
+    let mut two_uplinks = HostFacts { ufw: ufw_defaults(Vec::new()), ..host("nft-ufw-default-legacy")? };
     if let Fact::Known(routes) = &mut two_uplinks.routes {
         routes.push(route("0.0.0.0", 0, "wlan0")?);
     }
