@@ -1,6 +1,6 @@
 //! `fixes-open-nothing-inbound`: the accept rules VM Network Doctor's fixes
 //! add only let traffic out of the VM bridge, and replies back. The
-//! helper's fixes add exactly these (crates/helper/src/changes.rs):
+//! helper's fixes add exactly these (crates/helper/src/changes/firewall_rules.rs):
 //! `ufw allow in on BRIDGE`, `ufw allow out on BRIDGE`, `ufw route allow in
 //! on BRIDGE out on UPLINK`, and iptables `-i BRIDGE -o UPLINK -j ACCEPT`
 //! and `-i UPLINK -o BRIDGE --ctstate RELATED,ESTABLISHED -j ACCEPT` with
