@@ -1,0 +1,188 @@
+//! The open connection's life: connecting (or taking up the one opened
+//! at start-up), following libvirt's events and refreshing on them, and
+//! losing it. Apart from the component because it is the window's
+//! asynchronous work; its answers come back as `WindowCmd`s.
+
+use std::sync::Arc;
+
+use relm4::adw;
+use relm4::adw::prelude::*;
+use relm4::gtk::gio;
+use relm4::{ComponentController, ComponentSender};
+use tokio::sync::broadcast;
+use vmnet_doctor_core::Snapshot;
+use vmnet_doctor_libvirt::{Hypervisor, LibvirtError, LibvirtEvent};
+
+use super::chrome::fill_connection_menu;
+use super::{Phase, Window, WindowCmd};
+use crate::cli::GuiOptions;
+use crate::connections::{self, Connection};
+use crate::ui::error_page;
+use crate::ui::first_connection;
+use crate::ui::host_page::HostPageMsg;
+use crate::ui::live::{self, Live};
+use crate::ui::vm_page::VmPageMsg;
+
+impl Window {
+    pub(super) fn connect(&mut self, uri: String, sender: &ComponentSender<Self>) {
+        self.attempt += 1;
+        self.refreshing = false;
+        let attempt = self.attempt;
+        if !self.connections.iter().any(|c| c.uri == uri) {
+            self.connections.insert(0, Connection { label: connections::label(&uri), uri: uri.clone() });
+            self.connection_menu.remove_all();
+            fill_connection_menu(&self.connection_menu, &self.connections);
+        }
+        // The open connection stays until the new one answers, so
+        // cancelling returns to it unchanged.
+        self.phase = Phase::Connecting { uri: uri.clone() };
+        // Already under way since start-up, when this is the first connection.
+        let started = first_connection::take(&uri);
+        sender.oneshot_command(async move {
+            if let Some(started) = started {
+                let result = started.await.unwrap_or(Err(LibvirtError::Disconnected));
+                return WindowCmd::Opened { attempt, result };
+            }
+            let result = async {
+                let hypervisor = Hypervisor::open(&uri).await?;
+                // Subscribed before the first snapshot, so no change after it is missed.
+                let events = hypervisor.events();
+                let snapshot = with_host_facts(hypervisor.snapshot().await?).await;
+                Ok((Arc::new(hypervisor), events, snapshot))
+            }
+            .await;
+            WindowCmd::Opened { attempt, result }
+        });
+    }
+
+    /// Follows libvirt's events on the connection just opened; the task
+    /// ends when that connection's `Hypervisor` is dropped.
+    pub(super) fn follow(
+        &mut self,
+        mut events: broadcast::Receiver<LibvirtEvent>,
+        sender: &ComponentSender<Self>,
+    ) {
+        let connection = self.attempt;
+        self.live = Live::new(connection);
+        sender.command(move |out, shutdown| {
+            shutdown
+                .register(async move {
+                    loop {
+                        let event = match events.recv().await {
+                            Ok(event) => Some(event),
+                            Err(broadcast::error::RecvError::Lagged(_)) => None,
+                            Err(broadcast::error::RecvError::Closed) => break,
+                        };
+                        if out.send(WindowCmd::Event { connection, event }).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .drop_on_shutdown()
+        });
+    }
+
+    /// Waits for the rest of a burst of events (a one-shot timer).
+    pub(super) fn settle(&self, sender: &ComponentSender<Self>) {
+        let connection = self.live.connection();
+        sender.oneshot_command(async move {
+            tokio::time::sleep(live::SETTLE).await;
+            WindowCmd::Settled { connection }
+        });
+    }
+
+    pub(super) fn update_for_events(&mut self, sender: &ComponentSender<Self>) {
+        let Some(hypervisor) = self.hypervisor.clone() else {
+            self.live = Live::default();
+            return;
+        };
+        let connection = self.live.connection();
+        // Reading the host takes most of a snapshot's time; keep what is
+        // shown when the events cannot have changed it.
+        let host =
+            self.snapshot.as_ref().filter(|_| !self.live.host_may_have_changed()).map(|s| s.host.clone());
+        sender.oneshot_command(async move {
+            let result = match (hypervisor.snapshot().await, host) {
+                (Ok(snapshot), Some(host)) => Ok(Snapshot { host, ..snapshot }),
+                (Ok(snapshot), None) => Ok(with_host_facts(snapshot).await),
+                (Err(error), _) => Err(error),
+            };
+            WindowCmd::Updated { connection, result }
+        });
+    }
+
+    pub(super) fn show_update(
+        &mut self,
+        result: Result<Snapshot, LibvirtError>,
+        sender: &ComponentSender<Self>,
+        root: &adw::ApplicationWindow,
+    ) {
+        match result {
+            Ok(snapshot) => {
+                self.show_snapshot(snapshot);
+                self.take_up_events(sender, root);
+            }
+            Err(error) => self.connection_lost(&error),
+        }
+    }
+
+    /// A snapshot is on screen: reports the events it covered, and takes
+    /// up those that came while it was taken.
+    pub(super) fn take_up_events(&mut self, sender: &ComponentSender<Self>, root: &adw::ApplicationWindow) {
+        let (covered, again) = self.live.finished();
+        if let Some(snapshot) = &self.snapshot {
+            live::report_when_painted(root, covered, snapshot);
+        }
+        if again {
+            self.settle(sender);
+        }
+    }
+
+    pub(super) fn connection_lost(&mut self, error: &LibvirtError) {
+        let uri = self.hypervisor.as_ref().map(|h| h.uri().to_owned()).unwrap_or_default();
+        self.drop_connection();
+        self.phase = Phase::Failed { uri, text: error_page::describe(error) };
+    }
+
+    /// Forgets the open connection and everything shown from it.
+    pub(super) fn drop_connection(&mut self) {
+        if let Some(wizard) = self.wizard.take() {
+            // It works on this connection only.
+            wizard.widget().force_close();
+        }
+        self.hypervisor = None;
+        self.live = Live::default();
+        self.snapshot = None;
+        self.findings.clear();
+        self.selected = None;
+        self.vm_list.clear();
+        self.vm_page.emit(VmPageMsg::Clear);
+        self.showing_host = false;
+        self.host_row.set_selected(false);
+        self.host_page.emit(HostPageMsg::Clear);
+    }
+}
+
+/// The URI given on the command line (`--connect`, `--demo`), if any.
+pub(super) fn explicit_uri(options: &GuiOptions) -> Option<String> {
+    if options.demo { Some(connections::demo_uri()) } else { options.connect.clone() }
+}
+
+/// The connection the window opens first: the one asked for on the command
+/// line, else the last one used, else the system's.
+pub fn first_uri(options: &GuiOptions, settings: Option<&gio::Settings>) -> String {
+    explicit_uri(options)
+        .or_else(|| settings.map(|s| s.string("last-uri").to_string()).filter(|uri| !uri.is_empty()))
+        .unwrap_or_else(|| vmnet_doctor_libvirt::SYSTEM_URI.to_owned())
+}
+
+/// Adds the host's network facts; reading them blocks, so on a blocking
+/// thread.
+pub async fn with_host_facts(mut snapshot: Snapshot) -> Snapshot {
+    let uri = snapshot.uri.clone();
+    let names: Vec<String> = snapshot.networks.iter().map(|n| n.name().to_owned()).collect();
+    snapshot.host = tokio::task::spawn_blocking(move || crate::probe::host_facts(&uri, &names))
+        .await
+        .unwrap_or_else(|error| vmnet_doctor_core::Fact::Unknown(error.to_string()));
+    snapshot
+}

@@ -1,0 +1,151 @@
+//! Showing a snapshot: the sidebar's VM list and Host entry, the
+//! selected VM's page or the Host page, and the content pane's title.
+//! Apart from the component because it is all about what is on screen
+//! once a snapshot arrives.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use gettextrs::gettext;
+use relm4::adw::prelude::*;
+use relm4::gtk::glib;
+use relm4::{ComponentController, gtk};
+use vmnet_doctor_core::{Finding, Snapshot, diagnose};
+
+use super::Window;
+use crate::connections;
+use crate::startup;
+use crate::ui::host_page::{HostPageMsg, HostView};
+use crate::ui::live;
+use crate::ui::vm_list_item::VmListItem;
+use crate::ui::vm_page::VmPageMsg;
+use crate::ui::wizard::WizardMsg;
+
+impl Window {
+    pub(super) fn connection_label(&self) -> String {
+        self.hypervisor.as_ref().map(|h| connections::label(h.uri())).unwrap_or_default()
+    }
+
+    /// The content pane's title: the host or the selected VM.
+    pub(super) fn content_title(&self) -> String {
+        if self.showing_host {
+            let hostname = self.snapshot.as_ref().and_then(|snapshot| snapshot.hostname.clone());
+            hostname.unwrap_or_else(|| gettext("Host"))
+        } else {
+            self.selected.clone().unwrap_or_else(|| gettext("Network Cards"))
+        }
+    }
+
+    /// Shows the Host page in place of a VM (the sidebar's Host entry, Ctrl+H).
+    pub(super) fn show_host(&mut self) {
+        if self.snapshot.is_none() {
+            return;
+        }
+        self.showing_host = true;
+        self.host_row.set_selected(true);
+        self.vm_list.selection_model.set_selected(gtk::INVALID_LIST_POSITION);
+        self.split_view.set_show_content(true);
+        if let Some(snapshot) = &self.snapshot {
+            crate::ui::host_page::report_shown(snapshot, &self.findings);
+        }
+    }
+
+    /// Fills the sidebar, keeping the selected VM when it still exists.
+    pub(super) fn show_snapshot(&mut self, snapshot: Snapshot) {
+        // Once the pages have dropped the previous snapshot and the list
+        // is painted: give what the refresh freed back (src/memory.rs).
+        glib::idle_add_local_full(glib::Priority::LOW, || {
+            crate::memory::release_freed_heap();
+            glib::ControlFlow::Break
+        });
+        let keep = self.selected.take().or_else(|| self.initial_vm.take());
+        self.findings = diagnose(&snapshot);
+        let findings = &self.findings;
+        let rows = snapshot.domains.iter().map(|domain| VmListItem::new(domain, findings)).collect();
+        live::replace_rows(&mut self.vm_list, rows);
+        let count = snapshot.domains.len();
+        let snapshot = Arc::new(snapshot);
+        self.snapshot = Some(Arc::clone(&snapshot));
+        let connection = self.connection_label();
+        self.host_row.show(&snapshot, &connection, &self.findings);
+        if let Some(wizard) = &self.wizard {
+            wizard.emit(WizardMsg::Snapshot(Arc::clone(&snapshot), self.findings.clone()));
+        }
+        let view = HostView { snapshot, findings: self.findings.clone(), connection };
+        self.host_page.emit(HostPageMsg::Show(Box::new(view)));
+
+        let wide = !self.split_view.is_collapsed();
+        let position = keep
+            .and_then(|name| self.vm_list.find(|item| item.name == name))
+            // On a wide window, show the first VM rather than an empty pane.
+            .or_else(|| (wide && !self.showing_host && count > 0).then_some(0));
+        if position.is_none() && wide && count == 0 {
+            // Nothing to show but the host.
+            self.showing_host = true;
+            self.host_row.set_selected(true);
+        }
+        match position {
+            Some(position) => self.vm_list.selection_model.set_selected(position),
+            None => self.vm_list.selection_model.set_selected(gtk::INVALID_LIST_POSITION),
+        }
+        self.show_selected();
+        report_populated_when_painted(&self.toasts, count);
+    }
+
+    pub(super) fn show_selected(&mut self) {
+        let position = self.vm_list.selection_model.selected();
+        let name = self.vm_list.get(position).map(|item| item.borrow().name.clone());
+        let domain = name.as_ref().and_then(|name| self.snapshot.as_ref()?.domain(name).cloned());
+        match (domain, &self.snapshot) {
+            (Some(domain), Some(snapshot)) => {
+                let user_picked = self.selected.as_deref() != Some(domain.name());
+                self.selected = Some(domain.name().to_owned());
+                self.showing_host = false;
+                self.host_row.set_selected(false);
+                let networks: Vec<&str> =
+                    domain.interfaces().iter().filter_map(|nic| nic.network_name()).collect();
+                let findings: Vec<Finding> = self
+                    .findings
+                    .iter()
+                    .filter(|finding| finding.subject.concerns_vm(domain.name(), &networks))
+                    .cloned()
+                    .collect();
+                self.vm_page.emit(VmPageMsg::Show(Box::new((domain, Arc::clone(snapshot), findings))));
+                if user_picked {
+                    self.split_view.set_show_content(true);
+                }
+            }
+            _ => {
+                self.selected = None;
+                self.vm_page.emit(VmPageMsg::Clear);
+            }
+        }
+    }
+}
+
+/// With `VMNET_DOCTOR_REPORT_STARTUP=1`, reports the VM list as populated
+/// once a frame showing it has been painted: that is when a user sees it,
+/// which can be well after its model was filled (the first connection is
+/// read while the window is still being built). Once per process.
+fn report_populated_when_painted(widget: &impl IsA<gtk::Widget>, count: usize) {
+    static WATCHING: AtomicBool = AtomicBool::new(false);
+    if !startup::reporting() || WATCHING.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let Some(clock) = widget.frame_clock() else {
+        // Not realized: nothing will be painted to wait for.
+        startup::report_vm_list_populated(count);
+        return;
+    };
+    let handler = Rc::new(Cell::new(None));
+    let own_handler = Rc::clone(&handler);
+    handler.set(Some(clock.connect_after_paint(move |clock| {
+        startup::report_vm_list_populated(count);
+        if let Some(id) = own_handler.take() {
+            clock.disconnect(id);
+        }
+    })));
+    widget.queue_draw();
+}

@@ -1,0 +1,121 @@
+//! The dialogs the window opens: a finding's Fix dialog, the setup
+//! wizard, a VM page change's dialog, virt-manager on the selected VM,
+//! and Other Connection…. Apart from the component because each only
+//! launches something and keeps its handle.
+
+use gettextrs::gettext;
+use relm4::adw;
+use relm4::adw::prelude::*;
+use relm4::gtk::gio;
+use relm4::{Component, ComponentController, ComponentSender, gtk};
+use vmnet_doctor_core::Finding;
+
+use super::{Window, WindowMsg};
+use crate::i18n::fill;
+use crate::ui::fix_dialog::{FixDialog, FixDialogInit};
+use crate::ui::nic_actions::VmActionRequest;
+use crate::ui::vm_action_dialog::{VmActionDialog, VmActionInit};
+use crate::ui::wizard::{Wizard, WizardInit};
+
+impl Window {
+    /// Plans `finding`'s fix in a dialog, which applies it on request.
+    pub(super) fn open_fix_dialog(
+        &mut self,
+        finding: Finding,
+        sender: &ComponentSender<Self>,
+        root: &adw::ApplicationWindow,
+    ) {
+        let (Some(hypervisor), Some(fix)) = (self.hypervisor.clone(), finding.fix.clone()) else {
+            return;
+        };
+        let dialog = FixDialog::builder()
+            .launch(FixDialogInit { hypervisor, finding, fix })
+            .forward(sender.input_sender(), WindowMsg::FixDialog);
+        dialog.widget().present(Some(root));
+        self.fix_dialog = Some(dialog);
+    }
+
+    /// The setup wizard on the open connection (one at a time).
+    pub(super) fn open_wizard(&mut self, sender: &ComponentSender<Self>, root: &adw::ApplicationWindow) {
+        let (Some(hypervisor), Some(snapshot)) = (self.hypervisor.clone(), self.snapshot.clone()) else {
+            return;
+        };
+        if self.wizard.is_some() {
+            return;
+        }
+        let init = WizardInit {
+            hypervisor,
+            snapshot,
+            findings: self.findings.clone(),
+            vm: self.selected.clone(),
+            connection: self.connection_label(),
+            settings: self.settings.clone(),
+        };
+        let wizard = Wizard::builder().launch(init).forward(sender.input_sender(), WindowMsg::Wizard);
+        wizard.widget().present(Some(root));
+        self.wizard = Some(wizard);
+    }
+
+    /// Plans a change picked on the VM page in a dialog, which applies it
+    /// (and restarts the VM) on request.
+    pub(super) fn open_vm_action_dialog(
+        &mut self,
+        request: VmActionRequest,
+        sender: &ComponentSender<Self>,
+        root: &adw::ApplicationWindow,
+    ) {
+        let Some(hypervisor) = self.hypervisor.clone() else {
+            return;
+        };
+        let dialog = VmActionDialog::builder()
+            .launch(VmActionInit { hypervisor, request })
+            .forward(sender.input_sender(), WindowMsg::VmActionDialog);
+        dialog.widget().present(Some(root));
+        self.vm_action_dialog = Some(dialog);
+    }
+
+    /// Starts virt-manager on the selected VM; says so when it cannot.
+    pub(super) fn open_in_virt_manager(&self) {
+        let (Some(launcher), Some(hypervisor), Some(vm)) =
+            (&self.virt_manager, &self.hypervisor, &self.selected)
+        else {
+            return;
+        };
+        let argv = launcher.argv(hypervisor.uri(), vm);
+        let args: Vec<&std::ffi::OsStr> = argv.iter().map(std::ffi::OsStr::new).collect();
+        if let Err(error) = gio::Subprocess::newv(&args, gio::SubprocessFlags::NONE) {
+            let message =
+                fill(&gettext("Could not start virt-manager: {error}"), &[("error", error.message())]);
+            self.toasts.add_toast(adw::Toast::new(&message));
+        }
+    }
+}
+
+/// "Other Connection…": a URI typed by the user, as in `virsh -c`.
+pub(super) fn ask_for_uri(window: &adw::ApplicationWindow, sender: &ComponentSender<Window>) {
+    let dialog = adw::AlertDialog::new(
+        Some(&gettext("Open a Connection")),
+        Some(&gettext("Enter a libvirt connection URI, as you would give to “virsh -c”.")),
+    );
+    let entry =
+        gtk::Entry::builder().placeholder_text("qemu+ssh://user@host/system").activates_default(true).build();
+    entry.update_property(&[gtk::accessible::Property::Label(&gettext("Connection URI"))]);
+    dialog.set_extra_child(Some(&entry));
+    dialog.add_responses(&[("cancel", &gettext("_Cancel")), ("connect", &gettext("C_onnect"))]);
+    dialog.set_response_appearance("connect", adw::ResponseAppearance::Suggested);
+    dialog.set_default_response(Some("connect"));
+    dialog.set_close_response("cancel");
+    dialog.set_response_enabled("connect", false);
+    entry.connect_changed({
+        let dialog = dialog.clone();
+        move |entry| dialog.set_response_enabled("connect", !entry.text().trim().is_empty())
+    });
+    let sender = sender.clone();
+    dialog.connect_response(Some("connect"), move |_, _| {
+        let uri = entry.text().trim().to_owned();
+        if !uri.is_empty() {
+            sender.input(WindowMsg::Connect(uri));
+        }
+    });
+    dialog.present(Some(window));
+}
