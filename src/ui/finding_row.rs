@@ -45,9 +45,10 @@ pub fn build(
 ) -> adw::ExpanderRow {
     // An expander row's subtitle is always markup (use-markup reaches only
     // its title), and findings quote XML like <interface>: escape both.
+    // The row says it in one sentence; the whole explanation opens with it.
     let row = adw::ExpanderRow::builder()
         .title(glib::markup_escape_text(&finding.title))
-        .subtitle(glib::markup_escape_text(&finding.explanation))
+        .subtitle(glib::markup_escape_text(first_sentence(&finding.explanation)))
         .build();
     row.set_title_selectable(true);
     // Named for screen readers (libadwaita leaves the row itself unnamed).
@@ -59,6 +60,16 @@ pub fn build(
     image.update_property(&[gtk::accessible::Property::Label(&label)]);
     row.add_prefix(&image);
 
+    if first_sentence(&finding.explanation).len() < finding.explanation.len() {
+        let why = adw::ActionRow::builder()
+            .use_markup(false)
+            .title(gettext("Why"))
+            .subtitle(&finding.explanation)
+            .subtitle_selectable(true)
+            .build();
+        why.add_css_class("property");
+        row.add_row(&why);
+    }
     for evidence in &finding.evidence {
         let line = adw::ActionRow::builder()
             .use_markup(false)
@@ -118,5 +129,43 @@ pub fn severity_look(severity: Severity) -> (&'static str, &'static str, String)
         Severity::Error => ("dialog-error-symbolic", "error", gettext("Error")),
         Severity::Warning => ("dialog-warning-symbolic", "warning", gettext("Warning")),
         Severity::Info => ("dialog-information-symbolic", "accent", gettext("Information")),
+    }
+}
+
+/// The first sentence of `text`: up to the first full stop, question or
+/// exclamation mark (Latin or CJK) that ends a sentence, outside brackets
+/// and quotes (“a.b”, (e.g. this) and 192.168.1.1 do not end one).
+pub fn first_sentence(text: &str) -> &str {
+    let mut depth = 0_usize;
+    let mut chars = text.char_indices().peekable();
+    while let Some((index, c)) = chars.next() {
+        match c {
+            '(' | '[' | '“' | '«' | '„' | '「' | '（' => depth += 1,
+            ')' | ']' | '”' | '»' | '」' | '）' => depth = depth.saturating_sub(1),
+            '。' | '！' | '？' if depth == 0 => return &text[..index + c.len_utf8()],
+            '.' | '!' | '?' if depth == 0 && chars.peek().is_none_or(|(_, next)| next.is_whitespace()) => {
+                return &text[..index + 1];
+            }
+            _ => {}
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_sentence;
+
+    #[test]
+    fn a_row_says_the_first_sentence() {
+        assert_eq!(first_sentence("One. Two."), "One.");
+        assert_eq!(first_sentence("No stop at all"), "No stop at all");
+        // Addresses, quoted sentences and brackets do not end it.
+        assert_eq!(
+            first_sentence("Ping 192.168.1.1 (e.g. from “the guest. Really.”) fails. Then more."),
+            "Ping 192.168.1.1 (e.g. from “the guest. Really.”) fails."
+        );
+        assert_eq!(first_sentence("Is it up? Look."), "Is it up?");
+        assert_eq!(first_sentence("止まっています。再起動してください。"), "止まっています。");
     }
 }
