@@ -61,22 +61,14 @@ pub fn build(
     row.add_prefix(&image);
 
     if first_sentence(&finding.explanation).len() < finding.explanation.len() {
-        let why = adw::ActionRow::builder()
-            .use_markup(false)
-            .title(gettext("Why"))
-            .subtitle(&finding.explanation)
-            .subtitle_selectable(true)
-            .build();
+        let why = detail_row(&gettext("Why"), &finding.explanation);
+        why.set_subtitle_selectable(true);
         why.add_css_class("property");
         row.add_row(&why);
     }
     for evidence in &finding.evidence {
-        let line = adw::ActionRow::builder()
-            .use_markup(false)
-            .title(&evidence.what)
-            .subtitle(&evidence.value)
-            .subtitle_selectable(true)
-            .build();
+        let line = detail_row(&evidence.what, &evidence.value);
+        line.set_subtitle_selectable(true);
         line.add_css_class("property");
         row.add_row(&line);
     }
@@ -97,12 +89,8 @@ pub fn build(
         row.add_suffix(&button);
     }
     for consequence in consequences {
-        let line = adw::ActionRow::builder()
-            .use_markup(false)
-            .title(&consequence.title)
-            .subtitle(gettext("Follows from this problem"))
-            .title_selectable(true)
-            .build();
+        let line = detail_row(&consequence.title, &gettext("Follows from this problem"));
+        line.set_title_selectable(true);
         let (icon, style, label) = severity_look(consequence.severity);
         let image = gtk::Image::from_icon_name(icon);
         image.add_css_class(style);
@@ -112,15 +100,21 @@ pub fn build(
         row.add_row(&line);
     }
     if let Some(fix) = &finding.fix {
-        let line = adw::ActionRow::builder()
-            .use_markup(false)
-            .title(gettext("What would fix it"))
-            .subtitle(describe::fix(fix))
-            .build();
+        let line = detail_row(&gettext("What would fix it"), &describe::fix(fix));
         line.add_css_class("property");
         row.add_row(&line);
     }
     row
+}
+
+/// A line inside a problem's row. Its texts are escaped for markup rather
+/// than sent with use-markup off: built that way, the subtitle was still
+/// parsed as markup (GTK warned on an explanation quoting <interface>).
+fn detail_row(title: &str, subtitle: &str) -> adw::ActionRow {
+    adw::ActionRow::builder()
+        .title(glib::markup_escape_text(title))
+        .subtitle(glib::markup_escape_text(subtitle))
+        .build()
 }
 
 /// Icon, style class and spoken name of a severity.
