@@ -19,6 +19,7 @@ use vmnet_doctor_host::helper_api::{
 };
 
 use crate::i18n::fill;
+use crate::ui::plain_texts::plain_texts;
 use crate::ui::posture_group;
 
 /// What the dialog shows about one card.
@@ -368,7 +369,8 @@ impl TableView {
     fn show_flow(&self, example: Option<&ConntrackEntry>) {
         self.flow_rows.remove_all();
         for (number, step) in packet_flow(&self.card, example).iter().enumerate() {
-            let row = adw::ActionRow::builder().use_markup(false).title(step).title_lines(0).build();
+            let row =
+                plain_texts(adw::ActionRow::builder().use_markup(false).title_lines(0).build(), step, "");
             let badge = gtk::Label::new(Some(&(number + 1).to_string()));
             badge.add_css_class("numeric");
             badge.add_css_class("dim-label");
@@ -401,16 +403,15 @@ fn entry_row(entry: &ConntrackEntry) -> adw::ActionRow {
     if !entry.replied() {
         facts.push(gettext("no answer yet"));
     }
-    adw::ActionRow::builder()
-        .use_markup(false)
-        .title(&title)
-        .subtitle(facts.join(" · "))
-        .title_selectable(true)
-        .build()
+    plain_texts(
+        adw::ActionRow::builder().use_markup(false).title_selectable(true).build(),
+        &title,
+        &facts.join(" · "),
+    )
 }
 
 fn plain_row(title: &str, subtitle: &str) -> adw::ActionRow {
-    let row = adw::ActionRow::builder().use_markup(false).title(title).title_lines(0).build();
+    let row = plain_texts(adw::ActionRow::builder().use_markup(false).title_lines(0).build(), title, "");
     if !subtitle.is_empty() {
         row.set_subtitle(subtitle);
     }

@@ -23,6 +23,7 @@ use crate::i18n::fill;
 use crate::ui::connections_dialog::{self, CardTraffic};
 use crate::ui::data_path_view::{DataPathView, HopWidgets};
 use crate::ui::finding_row;
+use crate::ui::plain_texts::plain_texts;
 
 /// The group for the card at `index` (0-based) of `domain`; `numbered`
 /// when the VM has several cards. Fix… buttons send to `on_fix`.
@@ -239,26 +240,27 @@ fn show_hop(details: &gtk::ListBox, hop: &Hop, on_fix: &relm4::Sender<Finding>) 
     if facts.is_empty() {
         facts = gettext("Nothing more is known about it");
     }
-    let summary = adw::ActionRow::builder()
-        .use_markup(false)
-        .title(&title)
-        .subtitle(&facts)
-        .subtitle_selectable(true)
-        .build();
+    let summary = plain_texts(
+        adw::ActionRow::builder().use_markup(false).subtitle_selectable(true).build(),
+        &title,
+        &facts,
+    );
     summary.add_css_class("property");
     details.append(&summary);
     if let (HopStatus::Unknown, Some(why)) = (hop.status, &hop.unknown) {
-        let row = adw::ActionRow::builder()
-            .use_markup(false)
-            .title(gettext("Not checked"))
-            .subtitle(why)
-            .subtitle_selectable(true)
-            .build();
+        let row = plain_texts(
+            adw::ActionRow::builder().use_markup(false).subtitle_selectable(true).build(),
+            &gettext("Not checked"),
+            why,
+        );
         row.add_css_class("property");
         details.append(&row);
     } else if hop.findings.is_empty() {
-        let row =
-            adw::ActionRow::builder().use_markup(false).title(gettext("No problems found here")).build();
+        let row = plain_texts(
+            adw::ActionRow::builder().use_markup(false).build(),
+            &gettext("No problems found here"),
+            "",
+        );
         let icon = gtk::Image::from_icon_name("object-select-symbolic");
         icon.add_css_class("success");
         icon.set_accessible_role(gtk::AccessibleRole::Presentation);
@@ -270,13 +272,11 @@ fn show_hop(details: &gtk::ListBox, hop: &Hop, on_fix: &relm4::Sender<Finding>) 
     }
     if hop.kind == HopKind::Internet {
         // Said here too: the host's view ends at its uplink.
-        let row = adw::ActionRow::builder()
-            .use_markup(false)
-            .title(gettext("Prove it from inside the guest"))
-            .subtitle(gettext(
-                "“vmnet-doctor verify” runs the guide's checklist in the guest through its agent.",
-            ))
-            .build();
+        let row = plain_texts(
+            adw::ActionRow::builder().use_markup(false).build(),
+            &gettext("Prove it from inside the guest"),
+            &gettext("“vmnet-doctor verify” runs the guide's checklist in the guest through its agent."),
+        );
         details.append(&row);
     }
 }

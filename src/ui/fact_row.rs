@@ -2,6 +2,7 @@
 //! with an icon that also says so to screen readers. What was not checked
 //! gets a question mark, never a tick.
 
+use crate::ui::plain_texts::plain_texts;
 use gettextrs::gettext;
 use relm4::adw;
 use relm4::adw::prelude::*;
@@ -20,12 +21,11 @@ pub enum Health {
 /// A row whose subtitle is the value (libadwaita's `property` style),
 /// selectable so names and addresses can be copied.
 pub fn build(title: &str, value: &str, health: Health) -> adw::ActionRow {
-    let row = adw::ActionRow::builder()
-        .use_markup(false)
-        .title(title)
-        .subtitle(value)
-        .subtitle_selectable(true)
-        .build();
+    let row = plain_texts(
+        adw::ActionRow::builder().use_markup(false).subtitle_selectable(true).build(),
+        title,
+        value,
+    );
     row.add_css_class("property");
     if let Some(icon) = health_icon(health) {
         row.add_suffix(&icon);

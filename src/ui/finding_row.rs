@@ -12,6 +12,7 @@ use vmnet_doctor_core::{Finding, Severity, Snapshot};
 
 use crate::describe;
 use crate::i18n::fill;
+use crate::ui::plain_texts::plain_texts;
 
 /// Adds `findings` to `group`, causes before symptoms: a finding that
 /// another one explains is shown inside its cause's row, not on its own.
@@ -107,14 +108,9 @@ pub fn build(
     row
 }
 
-/// A line inside a problem's row. Its texts are escaped for markup rather
-/// than sent with use-markup off: built that way, the subtitle was still
-/// parsed as markup (GTK warned on an explanation quoting <interface>).
+/// A line inside a problem's row, its texts plain.
 fn detail_row(title: &str, subtitle: &str) -> adw::ActionRow {
-    adw::ActionRow::builder()
-        .title(glib::markup_escape_text(title))
-        .subtitle(glib::markup_escape_text(subtitle))
-        .build()
+    plain_texts(adw::ActionRow::builder().use_markup(false).build(), title, subtitle)
 }
 
 /// Icon, style class and spoken name of a severity.

@@ -19,6 +19,7 @@ use crate::connections;
 use crate::i18n::fill;
 use crate::ui::fact_row::{self, Health};
 use crate::ui::groups_page::GroupsPage;
+use crate::ui::plain_texts::plain_texts;
 use crate::ui::verdict_group::{self, Whose};
 use crate::ui::{finding_row, firewall_group, network_row};
 
@@ -230,11 +231,11 @@ fn networks(
     group.set_title(&gettext("Virtual Networks"));
     let mut rows = Vec::new();
     if snapshot.networks.is_empty() {
-        let row = adw::ActionRow::builder()
-            .use_markup(false)
-            .title(gettext("This connection has no virtual networks"))
-            .subtitle(gettext("VMs can still use a host bridge, macvtap or user-mode networking."))
-            .build();
+        let row = plain_texts(
+            adw::ActionRow::builder().use_markup(false).build(),
+            &gettext("This connection has no virtual networks"),
+            &gettext("VMs can still use a host bridge, macvtap or user-mode networking."),
+        );
         group.add(&row);
     }
     for network in &snapshot.networks {

@@ -22,6 +22,7 @@ pub mod network_chooser;
 pub mod network_row;
 pub mod nic_actions;
 pub mod nic_group;
+pub mod plain_texts;
 pub mod posture_group;
 pub mod verdict_group;
 pub mod vm_action_dialog;

@@ -13,6 +13,7 @@ use vmnet_doctor_libvirt::LibvirtFix;
 use crate::i18n::fill;
 use crate::ui::dialog_page::{Page, button, button_row, heading, page_box, text, with_buttons};
 use crate::ui::nic_actions::NetworkChoice;
+use crate::ui::plain_texts::plain_texts;
 use crate::ui::vm_action_dialog::{VmActionDialog, VmActionMsg};
 
 /// The chooser for the card `choice.mac` of `vm`.
@@ -40,7 +41,7 @@ pub fn page(choice: &NetworkChoice, vm: &str, sender: &ComponentSender<VmActionD
     group.set_title(&gettext("Virtual Networks"));
     let mut first = None;
     for network in &choice.networks {
-        let row = adw::ActionRow::builder().use_markup(false).title(&network.name).build();
+        let row = plain_texts(adw::ActionRow::builder().use_markup(false).build(), &network.name, "");
         if choice.current_network.as_deref() == Some(network.name.as_str()) {
             row.set_subtitle(&fill(
                 &gettext("{mode} · The card's current network"),

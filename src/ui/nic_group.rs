@@ -12,6 +12,7 @@ use vmnet_doctor_core::{DomainSnapshot, Interface, LinkState, Snapshot};
 use crate::describe;
 use crate::i18n::fill;
 use crate::ui::nic_actions::{self, ActionSink};
+use crate::ui::plain_texts::plain_texts;
 
 /// Builds the group for the NIC at `index` (0-based) of `domain`, with
 /// the menu of what the user can change about it.
@@ -83,12 +84,11 @@ pub fn build(
 /// A row whose subtitle is the value (libadwaita's `property` style),
 /// selectable so MACs and addresses can be copied.
 fn property_row(title: &str, value: &str) -> adw::ActionRow {
-    let row = adw::ActionRow::builder()
-        .use_markup(false)
-        .title(title)
-        .subtitle(value)
-        .subtitle_selectable(true)
-        .build();
+    let row = plain_texts(
+        adw::ActionRow::builder().use_markup(false).subtitle_selectable(true).build(),
+        title,
+        value,
+    );
     row.add_css_class("property");
     row
 }
@@ -107,11 +107,11 @@ fn flag(row: &adw::ActionRow, why: &str) {
 pub fn no_cards() -> adw::PreferencesGroup {
     let group = adw::PreferencesGroup::new();
     group.set_title(&gettext("Network Cards"));
-    let row = adw::ActionRow::builder()
-        .use_markup(false)
-        .title(gettext("This VM has no network card"))
-        .subtitle(gettext("Add one in virt-manager (Add Hardware → Network) to give it a network."))
-        .build();
+    let row = plain_texts(
+        adw::ActionRow::builder().use_markup(false).build(),
+        &gettext("This VM has no network card"),
+        &gettext("Add one in virt-manager (Add Hardware → Network) to give it a network."),
+    );
     group.add(&row);
     group
 }

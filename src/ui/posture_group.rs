@@ -10,6 +10,7 @@ use relm4::gtk::glib;
 use vmnet_doctor_core::posture::{Posture, PostureStatus, Statement};
 
 use crate::i18n::fill;
+use crate::ui::plain_texts::plain_texts;
 
 pub fn build(posture: &Posture) -> adw::PreferencesGroup {
     let group = adw::PreferencesGroup::new();
@@ -39,12 +40,11 @@ fn statement_row(statement: &Statement) -> adw::ExpanderRow {
         &[("statement", &statement.title), ("verdict", &verdict)],
     ))]);
     for line in &statement.evidence {
-        let evidence = adw::ActionRow::builder()
-            .use_markup(false)
-            .title(line)
-            .title_lines(0)
-            .title_selectable(true)
-            .build();
+        let evidence = plain_texts(
+            adw::ActionRow::builder().use_markup(false).title_lines(0).title_selectable(true).build(),
+            line,
+            "",
+        );
         row.add_row(&evidence);
     }
     if statement.evidence.is_empty() {

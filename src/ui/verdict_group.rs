@@ -12,6 +12,7 @@ use vmnet_doctor_core::{Finding, Severity, Verdict};
 use crate::describe;
 use crate::i18n::fill;
 use crate::ui::finding_row::severity_look;
+use crate::ui::plain_texts::plain_texts;
 
 /// Whose page the verdict tops.
 #[derive(Debug, Clone, Copy)]
@@ -27,7 +28,7 @@ pub fn build(
     on_fix: &relm4::Sender<Finding>,
 ) -> adw::PreferencesGroup {
     let (title, subtitle) = words(whose, verdict);
-    let row = adw::ActionRow::builder().use_markup(false).title(&title).subtitle(&subtitle).build();
+    let row = plain_texts(adw::ActionRow::builder().use_markup(false).build(), &title, &subtitle);
     row.add_css_class("verdict");
     let (icon, style, label) = match verdict {
         Verdict::Broken { .. } => severity_look(Severity::Error),

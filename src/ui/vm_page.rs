@@ -13,6 +13,7 @@ use crate::describe;
 use crate::i18n::fill;
 use crate::ui::groups_page::GroupsPage;
 use crate::ui::nic_actions::{self, ActionSink};
+use crate::ui::plain_texts::plain_texts;
 use crate::ui::verdict_group::{self, Whose};
 use crate::ui::{data_path_group, finding_row, nic_group};
 
@@ -89,12 +90,11 @@ fn overview(domain: &DomainSnapshot, on_action: &ActionSink) -> adw::Preferences
         (gettext("State"), describe::domain_state(domain.state)),
         (gettext("Guest agent"), describe::guest_agent(domain)),
     ] {
-        let row = adw::ActionRow::builder()
-            .use_markup(false)
-            .title(title)
-            .subtitle(value)
-            .subtitle_selectable(true)
-            .build();
+        let row = plain_texts(
+            adw::ActionRow::builder().use_markup(false).subtitle_selectable(true).build(),
+            &title,
+            &value,
+        );
         row.add_css_class("property");
         group.add(&row);
     }

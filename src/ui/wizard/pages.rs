@@ -13,6 +13,7 @@ use super::steps::{Outcome, StepId, StepState};
 use crate::describe;
 use crate::i18n::fill;
 use crate::ui::finding_row;
+use crate::ui::plain_texts::plain_texts;
 use crate::verify::report::{stacks_text, step_label, step_title};
 use crate::verify::{Discovery, StepResult};
 
@@ -37,7 +38,7 @@ pub fn status_group(purpose: &str, state: StepState, note: &str) -> adw::Prefere
     let group = adw::PreferencesGroup::new();
     group.set_description(Some(purpose));
     let (icon, style, words) = state.look();
-    let row = adw::ActionRow::builder().use_markup(false).title(&words).build();
+    let row = plain_texts(adw::ActionRow::builder().use_markup(false).build(), &words, "");
     if !note.is_empty() {
         row.set_subtitle(note);
         row.set_subtitle_selectable(true);
@@ -77,7 +78,7 @@ pub fn findings_group(
 fn alternative_row(finding: &Finding, on_fix: &relm4::Sender<Finding>) -> adw::ActionRow {
     let what = finding.fix.as_ref().map(describe::fix).unwrap_or_default();
     let row =
-        adw::ActionRow::builder().use_markup(false).title(gettext("Or, instead")).subtitle(&what).build();
+        plain_texts(adw::ActionRow::builder().use_markup(false).build(), &gettext("Or, instead"), &what);
     let button = gtk::Button::builder()
         .label(gettext("_Use Instead…"))
         .use_underline(true)
@@ -96,12 +97,11 @@ fn alternative_row(finding: &Finding, on_fix: &relm4::Sender<Finding>) -> adw::A
 
 /// A row whose subtitle is the value, selectable so it can be copied.
 pub fn property_row(title: &str, value: &str) -> adw::ActionRow {
-    let row = adw::ActionRow::builder()
-        .use_markup(false)
-        .title(title)
-        .subtitle(value)
-        .subtitle_selectable(true)
-        .build();
+    let row = plain_texts(
+        adw::ActionRow::builder().use_markup(false).subtitle_selectable(true).build(),
+        title,
+        value,
+    );
     row.add_css_class("property");
     row
 }
@@ -252,12 +252,11 @@ pub fn result_row(result: &StepResult) -> adw::ActionRow {
         Status::Error => ("dialog-warning-symbolic", "warning", gettext("Could not run")),
         Status::Slow => ("dialog-warning-symbolic", "warning", gettext("Slow")),
     };
-    let row = adw::ActionRow::builder()
-        .use_markup(false)
-        .title(step_title(result.kind, &result.target))
-        .subtitle(&result.verdict.detail)
-        .subtitle_selectable(true)
-        .build();
+    let row = plain_texts(
+        adw::ActionRow::builder().use_markup(false).subtitle_selectable(true).build(),
+        &step_title(result.kind, &result.target),
+        &result.verdict.detail,
+    );
     let image = gtk::Image::from_icon_name(icon);
     image.add_css_class(style);
     image.set_tooltip_text(Some(&words));
@@ -291,12 +290,11 @@ pub fn commands_group(
     copy.connect_clicked(move |_| on_copy(all.clone()));
     group.set_header_suffix(Some(&copy));
     for (kind, command) in commands {
-        let row = adw::ActionRow::builder()
-            .use_markup(false)
-            .title(step_label(*kind))
-            .subtitle(command)
-            .subtitle_selectable(true)
-            .build();
+        let row = plain_texts(
+            adw::ActionRow::builder().use_markup(false).subtitle_selectable(true).build(),
+            &step_label(*kind),
+            command,
+        );
         row.add_css_class("property");
         row.add_css_class("monospace");
         group.add(&row);
@@ -310,7 +308,7 @@ pub fn summary_group(outcomes: &[(StepId, Outcome, String)]) -> adw::Preferences
     for (step, outcome, detail) in outcomes {
         let (icon, style, words) = outcome.look();
         let subtitle = if detail.is_empty() { words } else { format!("{words}: {detail}") };
-        let row = adw::ActionRow::builder().use_markup(false).title(step.title()).subtitle(&subtitle).build();
+        let row = plain_texts(adw::ActionRow::builder().use_markup(false).build(), &step.title(), &subtitle);
         let image = gtk::Image::from_icon_name(icon);
         image.add_css_class(style);
         image.set_accessible_role(gtk::AccessibleRole::Presentation);
