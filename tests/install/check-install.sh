@@ -6,8 +6,8 @@
 #   tests/install/check-install.sh BUILD_DIR
 #
 # BUILD_DIR is an existing meson build directory (./dev test uses _build).
-# Its profile and buildtype are reused, and so is its cargo target
-# directory, so only the crate that reads the install paths recompiles.
+# Its profile, buildtype and compiled crates are reused, so only the
+# crates that read the install paths recompile.
 #
 # The binary has its data directory compiled in from meson's prefix, so the
 # installed tree must sit at that prefix for `check --demo` to find the
@@ -32,17 +32,20 @@ prefix=$tmp/usr
 destdir=$tmp/destdir
 ibuild=$tmp/build
 
-read -r profile buildtype < <(meson introspect "$build" --buildoptions | python3 -c '
+{ read -r profile; read -r buildtype; read -r cargo_build_dir; } < <(meson introspect "$build" --buildoptions |
+    python3 -c '
 import json, sys
 options = {o["name"]: o["value"] for o in json.load(sys.stdin)}
-print(options["profile"], options["buildtype"])')
+print(options["profile"], options["buildtype"], options["cargo_build_dir"], sep="\n")')
 
 say "meson setup (profile $profile, buildtype $buildtype, prefix $prefix)"
-meson setup "$ibuild" "$root" --prefix="$prefix" -Dprofile="$profile" -Dbuildtype="$buildtype" >"$tmp/setup.log" ||
+meson setup "$ibuild" "$root" --prefix="$prefix" -Dprofile="$profile" -Dbuildtype="$buildtype" \
+    -Dcargo_build_dir="$cargo_build_dir" >"$tmp/setup.log" ||
     { cat "$tmp/setup.log"; die "meson setup failed"; }
-# Share the cargo target directory of BUILD_DIR (see src/meson.build: it is
-# <build dir>/cargo-target); cargo then rebuilds only what reads the
-# VMNET_DOCTOR_* install paths.
+# Share BUILD_DIR's compiled crates: its cargo build-dir when it has one
+# (./dev test's is target/), else its cargo target directory (see
+# src/meson.build: <build dir>/cargo-target); cargo then rebuilds only
+# what reads the VMNET_DOCTOR_* install paths.
 mkdir -p "$build/cargo-target"
 ln -s "$build/cargo-target" "$ibuild/cargo-target"
 
