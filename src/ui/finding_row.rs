@@ -54,12 +54,7 @@ pub fn build(
     row.set_title_selectable(true);
     // Named for screen readers (libadwaita leaves the row itself unnamed).
     row.upcast_ref::<gtk::Widget>().update_property(&[gtk::accessible::Property::Label(&finding.title)]);
-    let (icon, style, label) = severity_look(finding.severity);
-    let image = gtk::Image::from_icon_name(icon);
-    image.add_css_class(style);
-    image.set_tooltip_text(Some(&label));
-    image.update_property(&[gtk::accessible::Property::Label(&label)]);
-    row.add_prefix(&image);
+    row.add_prefix(&severity_image(finding.severity));
 
     if first_sentence(&finding.explanation).len() < finding.explanation.len() {
         let why = detail_row(&gettext("Why"), &finding.explanation);
@@ -74,30 +69,15 @@ pub fn build(
         row.add_row(&line);
     }
     if finding.fix.is_some() {
-        let button = gtk::Button::builder()
-            .label(gettext("_Fix…"))
-            .use_underline(true)
-            .valign(gtk::Align::Center)
-            .css_classes(["flat"])
-            .build();
-        let label = fill(&gettext("Fix: {title}"), &[("title", &finding.title)]);
-        // The button's own label relation would outrank this longer name.
-        button.reset_relation(gtk::AccessibleRelation::LabelledBy);
-        button.update_property(&[gtk::accessible::Property::Label(&label)]);
+        let name = fill(&gettext("Fix: {title}"), &[("title", &finding.title)]);
+        let button = fix_button(&gettext("_Fix…"), &name, "flat", finding, on_fix);
         button.set_tooltip_text(Some(&gettext("See what the fix would change, then apply it")));
-        let (on_fix, finding) = (on_fix.clone(), finding.clone());
-        button.connect_clicked(move |_| on_fix.emit(finding.clone()));
         row.add_suffix(&button);
     }
     for consequence in consequences {
         let line = detail_row(&consequence.title, &gettext("Follows from this problem"));
         line.set_title_selectable(true);
-        let (icon, style, label) = severity_look(consequence.severity);
-        let image = gtk::Image::from_icon_name(icon);
-        image.add_css_class(style);
-        image.set_tooltip_text(Some(&label));
-        image.update_property(&[gtk::accessible::Property::Label(&label)]);
-        line.add_prefix(&image);
+        line.add_prefix(&severity_image(consequence.severity));
         row.add_row(&line);
     }
     if let Some(fix) = &finding.fix {
@@ -111,6 +91,46 @@ pub fn build(
 /// A line inside a problem's row, its texts plain.
 fn detail_row(title: &str, subtitle: &str) -> adw::ActionRow {
     plain_texts(adw::ActionRow::builder().use_markup(false).build(), title, subtitle)
+}
+
+/// A button that sends `finding` to `on_fix`: `label` shown (with its
+/// mnemonic), `name` spoken, `style` its look.
+pub fn fix_button(
+    label: &str,
+    name: &str,
+    style: &str,
+    finding: &Finding,
+    on_fix: &relm4::Sender<Finding>,
+) -> gtk::Button {
+    let button = gtk::Button::builder()
+        .label(label)
+        .use_underline(true)
+        .valign(gtk::Align::Center)
+        .css_classes([style])
+        .build();
+    // The button's own label relation would outrank this longer name.
+    button.reset_relation(gtk::AccessibleRelation::LabelledBy);
+    button.update_property(&[gtk::accessible::Property::Label(name)]);
+    let (on_fix, finding) = (on_fix.clone(), finding.clone());
+    button.connect_clicked(move |_| on_fix.emit(finding.clone()));
+    button
+}
+
+/// A severity's icon, in its colour, with its name as tooltip and for
+/// screen readers.
+pub fn severity_image(severity: Severity) -> gtk::Image {
+    let (icon, style, label) = severity_look(severity);
+    labelled_image(icon, style, &label)
+}
+
+/// An icon in the style class `style`, named `label` (tooltip and screen
+/// readers).
+pub fn labelled_image(icon: &str, style: &str, label: &str) -> gtk::Image {
+    let image = gtk::Image::from_icon_name(icon);
+    image.add_css_class(style);
+    image.set_tooltip_text(Some(label));
+    image.update_property(&[gtk::accessible::Property::Label(label)]);
+    image
 }
 
 /// Icon, style class and spoken name of a severity.

@@ -11,7 +11,7 @@ use vmnet_doctor_core::{Finding, Severity, Verdict};
 
 use crate::describe;
 use crate::i18n::fill;
-use crate::ui::finding_row::severity_look;
+use crate::ui::finding_row::{fix_button, labelled_image, severity_look};
 use crate::ui::plain_texts::plain_texts;
 
 /// Whose page the verdict tops.
@@ -35,28 +35,16 @@ pub fn build(
         Verdict::Works { .. } => severity_look(Severity::Warning),
         Verdict::Healthy { .. } => ("object-select-symbolic", "success", gettext("No problems")),
     };
-    let image = gtk::Image::from_icon_name(icon);
-    image.add_css_class(style);
+    let image = labelled_image(icon, style, &label);
     image.set_icon_size(gtk::IconSize::Large);
-    image.set_tooltip_text(Some(&label));
-    image.update_property(&[gtk::accessible::Property::Label(&label)]);
     row.add_prefix(&image);
     if let Verdict::Broken { cause, .. } = verdict
         && cause.fix.is_some()
     {
-        let button = gtk::Button::builder()
-            .label(gettext("_Fix…"))
-            .use_underline(true)
-            .valign(gtk::Align::Center)
-            .css_classes(["suggested-action"])
-            .build();
-        // Apart from the problem row's own "Fix: …" button.
+        // Named apart from the problem row's own "Fix: …" button.
         let name = fill(&gettext("Fix the main problem: {title}"), &[("title", &cause.title)]);
-        button.reset_relation(gtk::AccessibleRelation::LabelledBy);
-        button.update_property(&[gtk::accessible::Property::Label(&name)]);
+        let button = fix_button(&gettext("_Fix…"), &name, "suggested-action", cause, on_fix);
         button.set_tooltip_text(Some(&gettext("See what the fix would change, then apply it")));
-        let (on_fix, cause) = (on_fix.clone(), cause.clone());
-        button.connect_clicked(move |_| on_fix.emit(cause.clone()));
         row.add_suffix(&button);
     }
     let group = adw::PreferencesGroup::new();

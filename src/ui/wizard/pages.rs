@@ -79,19 +79,8 @@ fn alternative_row(finding: &Finding, on_fix: &relm4::Sender<Finding>) -> adw::A
     let what = finding.fix.as_ref().map(describe::fix).unwrap_or_default();
     let row =
         plain_texts(adw::ActionRow::builder().use_markup(false).build(), &gettext("Or, instead"), &what);
-    let button = gtk::Button::builder()
-        .label(gettext("_Use Instead…"))
-        .use_underline(true)
-        .valign(gtk::Align::Center)
-        .css_classes(["flat"])
-        .build();
-    let label = fill(&gettext("Fix instead: {what}"), &[("what", &what)]);
-    // The button's own label relation would outrank this longer name.
-    button.reset_relation(gtk::AccessibleRelation::LabelledBy);
-    button.update_property(&[gtk::accessible::Property::Label(&label)]);
-    let (on_fix, finding) = (on_fix.clone(), finding.clone());
-    button.connect_clicked(move |_| on_fix.emit(finding.clone()));
-    row.add_suffix(&button);
+    let name = fill(&gettext("Fix instead: {what}"), &[("what", &what)]);
+    row.add_suffix(&finding_row::fix_button(&gettext("_Use Instead…"), &name, "flat", finding, on_fix));
     row
 }
 
