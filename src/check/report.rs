@@ -4,7 +4,8 @@
 use std::io::{self, Write};
 
 use gettextrs::gettext;
-use vmnet_doctor_core::{Fact, Finding, Severity};
+use vmnet_doctor_core::rules::consequences;
+use vmnet_doctor_core::{Fact, Severity};
 
 use super::Outcome;
 use crate::describe;
@@ -75,13 +76,7 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, colour: bool) -> io::Resul
                 writeln!(out, "    {} {}", style.paint("32", "→"), describe::fix(fix))?;
             }
             writeln!(out, "    {}", style.paint("2", &format!("({})", finding.id)))?;
-            let consequences: Vec<&Finding> = outcome
-                .findings
-                .iter()
-                .zip(&causes)
-                .filter(|(_, cause)| **cause == Some(index))
-                .map(|(consequence, _)| consequence)
-                .collect();
+            let consequences = consequences(&outcome.findings, &causes, index);
             if !consequences.is_empty() {
                 writeln!(out, "    {}", gettext("Because of this:"))?;
             }

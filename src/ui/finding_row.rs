@@ -7,7 +7,7 @@ use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk;
 use relm4::gtk::glib;
-use vmnet_doctor_core::rules::explained_by;
+use vmnet_doctor_core::rules::{consequences, explained_by};
 use vmnet_doctor_core::{Finding, Severity, Snapshot};
 
 use crate::describe;
@@ -27,13 +27,7 @@ pub fn add_grouped(
         if causes[index].is_some() {
             continue;
         }
-        let consequences: Vec<&Finding> = findings
-            .iter()
-            .zip(&causes)
-            .filter(|(_, cause)| **cause == Some(index))
-            .map(|(consequence, _)| consequence)
-            .collect();
-        group.add(&build(finding, &consequences, on_fix));
+        group.add(&build(finding, &consequences(findings, &causes, index), on_fix));
     }
 }
 

@@ -38,6 +38,17 @@ pub fn explained_by(snapshot: &Snapshot, findings: &[Finding]) -> Vec<Option<usi
         .collect()
 }
 
+/// The findings that `causes` (as [`explained_by`] gives them) says the
+/// finding at `index` explains, in order.
+pub fn consequences<'f>(findings: &'f [Finding], causes: &[Option<usize>], index: usize) -> Vec<&'f Finding> {
+    findings
+        .iter()
+        .zip(causes)
+        .filter(|(_, cause)| **cause == Some(index))
+        .map(|(finding, _)| finding)
+        .collect()
+}
+
 fn direct_cause(snapshot: &Snapshot, findings: &[Finding], index: usize) -> Option<usize> {
     let finding = &findings[index];
     if let Some(fix) = &finding.fix {
