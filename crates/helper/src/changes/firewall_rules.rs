@@ -200,12 +200,7 @@ pub fn parse_show_added(text: &str) -> Vec<AddedRule> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-    fn name(text: &str) -> Result<IfaceName, Box<dyn std::error::Error>> {
-        Ok(IfaceName::new(text)?)
-    }
+    use crate::changes::tests::{TestResult, name};
 
     #[test]
     fn parses_ufw_show_added() {

@@ -343,9 +343,10 @@ mod tests {
 
     use super::*;
 
-    type TestResult = Result<(), Box<dyn std::error::Error>>;
+    pub(super) type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-    fn name(text: &str) -> Result<IfaceName, Box<dyn std::error::Error>> {
+    /// A checked interface name, for the tests of this module and its parts.
+    pub(super) fn name(text: &str) -> Result<IfaceName, Box<dyn std::error::Error>> {
         Ok(IfaceName::new(text)?)
     }
 

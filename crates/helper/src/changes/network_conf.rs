@@ -80,11 +80,10 @@ mod tests {
     use std::fs;
 
     use super::*;
+    use crate::changes::tests::TestResult;
     use crate::changes::{Change, execute};
     use crate::exec::Ran;
     use crate::host::Host;
-
-    type TestResult = Result<(), Box<dyn std::error::Error>>;
 
     /// Debian 13's /etc/libvirt/network.conf (libvirt 11.3), abridged: the
     /// setting is there only as a comment.
