@@ -1041,10 +1041,13 @@ async fn helper_pid() -> TestResult<u32> {
 async fn helper_pid_now() -> TestResult<Option<u32>> {
     let bus = zbus::fdo::DBusProxy::new(&connect("VMND_TEST_BUS").await?).await?;
     let name = zbus::names::BusName::try_from(vmnet_doctor_helper_api::BUS_NAME)?;
-    if !bus.name_has_owner(name.clone()).await? {
-        return Ok(None);
+    // One call, not NameHasOwner and then this: a stopping helper may
+    // release the name between the two.
+    match bus.get_connection_unix_process_id(name).await {
+        Ok(pid) => Ok(Some(pid)),
+        Err(zbus::fdo::Error::NameHasNoOwner(_)) => Ok(None),
+        Err(error) => Err(error.into()),
     }
-    Ok(Some(bus.get_connection_unix_process_id(name).await?))
 }
 
 /// The command lines of `pid`'s child processes.
