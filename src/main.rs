@@ -16,6 +16,7 @@ mod probe;
 mod settings;
 mod startup;
 mod ui;
+mod verdict_words;
 mod verify;
 mod virt_manager;
 

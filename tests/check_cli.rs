@@ -106,6 +106,49 @@ fn a_vm_filter_keeps_only_that_vm_and_its_networks() -> TestResult {
     Ok(())
 }
 
+/// `--vm` opens with the VM's verdict, as its page in the app does: what
+/// stands in the way and its fix, or what was checked.
+#[test]
+fn a_named_vm_gets_its_verdict_first() -> TestResult {
+    let text = String::from_utf8(check(&["--demo", "--vm", "kali-linux"])?.stdout)?;
+    let verdict = text
+        .find("“kali-linux” has no working network: Network “lab-nat” is not running\nStart the virtual network “lab-nat” · 1 other problem below\n")
+        .ok_or(text.clone())?;
+    assert!(verdict < text.find("Errors (").ok_or(text.clone())?, "the verdict comes first: {text}");
+
+    let healthy = String::from_utf8(check(&["--demo", "--vm", "home-assistant"])?.stdout)?;
+    assert!(
+        healthy.contains("No problems found with the network of “home-assistant”\nChecked: its network cards and their virtual networks; the host itself was not checked. 1 note below."),
+        "{healthy}"
+    );
+    let all = String::from_utf8(check(&["--demo"])?.stdout)?;
+    assert!(
+        !all.contains("working network") && !all.contains("should work"),
+        "no verdict without --vm: {all}"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_json_has_the_named_vms_verdict() -> TestResult {
+    let document = json(&check(&["--demo", "--json", "--vm", "kali-linux"])?)?;
+    let verdict = &document["verdict"];
+    assert_eq!(verdict["state"], "broken", "{document}");
+    let cause = verdict["cause"].as_u64().ok_or("no cause")?;
+    assert_eq!(document["findings"][usize::try_from(cause)?]["id"], "network-inactive");
+    assert_eq!(verdict["others"], 1);
+
+    let win11 = json(&check(&["--demo", "--json", "--vm", "win11"])?)?;
+    assert_eq!(win11["verdict"], serde_json::json!({ "state": "works", "warnings": 1 }));
+    let healthy = json(&check(&["--demo", "--json", "--vm", "fedora-workstation"])?)?;
+    assert_eq!(
+        healthy["verdict"],
+        serde_json::json!({ "state": "healthy", "host_checked": false, "notes": 0 })
+    );
+    assert!(json(&check(&["--demo", "--json"])?)?["verdict"].is_null());
+    Ok(())
+}
+
 /// Every card's data path, as the app colours it: a finding lands on its
 /// hop, which takes its severity; the host is unknown on the demo.
 #[test]

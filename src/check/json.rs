@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 use vmnet_doctor_core::datapath::{DataPath, data_path};
-use vmnet_doctor_core::{Fact, Finding, Fix, Severity, Snapshot, Subject};
+use vmnet_doctor_core::{Fact, Finding, Fix, Severity, Snapshot, Subject, Verdict};
 
 use super::Outcome;
 
@@ -49,7 +49,23 @@ pub fn document(outcome: &Outcome) -> Value {
             })
             .collect::<Vec<_>>(),
         "data_paths": outcome.snapshot.as_ref().map(|snapshot| data_paths(snapshot, &outcome.findings)),
+        "verdict": outcome.verdict().map(|(_, verdict)| verdict_value(&outcome.findings, verdict)),
     })
+}
+
+/// The named VM's verdict; a cause is named by its index in `findings`.
+fn verdict_value(findings: &[Finding], verdict: Verdict<'_>) -> Value {
+    match verdict {
+        Verdict::Broken { cause, others } => json!({
+            "state": "broken",
+            "cause": findings.iter().position(|finding| std::ptr::eq(finding, cause)),
+            "others": others,
+        }),
+        Verdict::Works { warnings } => json!({ "state": "works", "warnings": warnings }),
+        Verdict::Healthy { host_checked, notes } => {
+            json!({ "state": "healthy", "host_checked": host_checked, "notes": notes })
+        }
+    }
 }
 
 /// Every card's data path, as the app draws it: each hop's status is the

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use gettextrs::gettext;
 use vmnet_doctor_core::rules::{ConnectionProblem, connection_findings, explained_by};
-use vmnet_doctor_core::{Fact, Finding, Severity, Snapshot, diagnose};
+use vmnet_doctor_core::{Fact, Finding, Severity, Snapshot, Verdict, diagnose, verdict};
 use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
 
 use crate::cli::CheckOptions;
@@ -23,6 +23,9 @@ use crate::{connections, probe};
 pub struct Outcome {
     pub uri: String,
     pub snapshot: Option<Snapshot>,
+    /// The VM `--vm` named, when it was found: the report opens with its
+    /// verdict.
+    pub vm: Option<String>,
     pub findings: Vec<Finding>,
     /// Set when the check could not run to its end (exit status 2).
     pub failure: Option<String>,
@@ -36,6 +39,13 @@ impl Outcome {
             Some(snapshot) => explained_by(snapshot, &self.findings),
             None => vec![None; self.findings.len()],
         }
+    }
+
+    /// The verdict on the VM `--vm` named, from the findings that concern
+    /// it (as its page in the app shows it).
+    pub fn verdict(&self) -> Option<(&str, Verdict<'_>)> {
+        let (vm, snapshot) = (self.vm.as_deref()?, self.snapshot.as_ref()?);
+        Some((vm, verdict(snapshot, &self.findings)))
     }
 
     pub fn exit_code(&self) -> ExitCode {
@@ -121,13 +131,20 @@ pub fn examine_guests(hypervisor: &Hypervisor, vm: Option<&str>, guests: Guests)
                     &[("vm", vm)],
                 )),
                 snapshot: Some(snapshot),
+                vm: None,
                 findings: Vec::new(),
             };
         };
         let networks: Vec<&str> = domain.interfaces().iter().filter_map(|nic| nic.network_name()).collect();
         findings.retain(|finding| finding.subject.concerns_vm(vm, &networks));
     }
-    Outcome { uri: snapshot.uri.clone(), snapshot: Some(snapshot), findings, failure: None }
+    Outcome {
+        uri: snapshot.uri.clone(),
+        snapshot: Some(snapshot),
+        vm: vm.map(str::to_owned),
+        findings,
+        failure: None,
+    }
 }
 
 /// Fills [`vmnet_doctor_core::DomainSnapshot::guest`] of the chosen running
@@ -184,5 +201,6 @@ fn unreachable(uri: &str, error: &LibvirtError) -> Outcome {
         failure: Some(gettext("Could not read the libvirt connection.")),
         uri,
         snapshot: None,
+        vm: None,
     }
 }

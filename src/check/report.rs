@@ -1,15 +1,17 @@
-//! The human report: findings grouped by severity, each cause with what it
-//! explains under it, colour only on a TTY.
+//! The human report: a named VM's verdict, then the findings grouped by
+//! severity, each cause with what it explains under it; colour only on a
+//! TTY.
 
 use std::io::{self, Write};
 
 use gettextrs::gettext;
 use vmnet_doctor_core::rules::consequences;
-use vmnet_doctor_core::{Fact, Severity};
+use vmnet_doctor_core::{Fact, Severity, Verdict};
 
 use super::Outcome;
 use crate::describe;
 use crate::i18n::fill;
+use crate::verdict_words::{Whose, words};
 
 struct Style {
     on: bool,
@@ -43,6 +45,16 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, colour: bool) -> io::Resul
         if let Fact::Unknown(reason) = &snapshot.host {
             writeln!(out, "{}", fill(&gettext("Host network not checked: {reason}"), &[("reason", reason)]))?;
         }
+    }
+    // The answer first, as at the top of the VM's page in the app.
+    if let Some((vm, verdict)) = outcome.verdict() {
+        let (title, detail) = words(Whose::Vm(vm), verdict);
+        let code = match verdict {
+            Verdict::Broken { .. } => "1;31",
+            Verdict::Works { .. } => "1;33",
+            Verdict::Healthy { .. } => "1;32",
+        };
+        writeln!(out, "\n{}\n{detail}", style.paint(code, &title))?;
     }
     let causes = outcome.causes();
     for severity in [Severity::Error, Severity::Warning, Severity::Info] {

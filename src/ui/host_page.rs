@@ -20,8 +20,9 @@ use crate::i18n::fill;
 use crate::ui::fact_row::{self, Health};
 use crate::ui::groups_page::GroupsPage;
 use crate::ui::plain_texts::plain_texts;
-use crate::ui::verdict_group::{self, Whose};
+use crate::ui::verdict_group;
 use crate::ui::{finding_row, firewall_group, network_row};
+use crate::verdict_words::Whose;
 
 #[derive(Debug)]
 pub struct HostPage {

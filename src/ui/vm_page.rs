@@ -14,8 +14,9 @@ use crate::i18n::fill;
 use crate::ui::groups_page::GroupsPage;
 use crate::ui::nic_actions::{self, ActionSink};
 use crate::ui::plain_texts::plain_texts;
-use crate::ui::verdict_group::{self, Whose};
+use crate::ui::verdict_group;
 use crate::ui::{data_path_group, finding_row, nic_group};
+use crate::verdict_words::Whose;
 
 #[derive(Debug)]
 pub struct VmPage {
