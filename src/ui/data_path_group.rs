@@ -268,7 +268,7 @@ fn show_hop(details: &gtk::ListBox, hop: &Hop, on_fix: &relm4::Sender<Finding>) 
         details.append(&row);
     }
     for finding in &hop.findings {
-        details.append(&finding_row::build(finding, &[], on_fix));
+        details.append(&finding_row::build(finding, &[], None, on_fix));
     }
     if hop.kind == HopKind::Internet {
         // Said here too: the host's view ends at its uplink.

@@ -16,10 +16,12 @@ use crate::ui::plain_texts::plain_texts;
 
 /// Adds `findings` to `group`, causes before symptoms: a finding that
 /// another one explains is shown inside its cause's row, not on its own.
+/// `page_vm`: the VM whose page this is, which the rows need not name.
 pub fn add_grouped(
     group: &adw::PreferencesGroup,
     snapshot: &Snapshot,
     findings: &[Finding],
+    page_vm: Option<&str>,
     on_fix: &relm4::Sender<Finding>,
 ) {
     let causes = explained_by(snapshot, findings);
@@ -27,15 +29,17 @@ pub fn add_grouped(
         if causes[index].is_some() {
             continue;
         }
-        group.add(&build(finding, &consequences(findings, &causes, index), on_fix));
+        group.add(&build(finding, &consequences(findings, &causes, index), page_vm, on_fix));
     }
 }
 
 /// The row for `finding`, with the findings it explains inside; its Fix…
-/// button sends the finding to `on_fix`.
+/// button sends the finding to `on_fix`. Titles never name their VM: a
+/// consequence about another VM than `page_vm` names it in its subtitle.
 pub fn build(
     finding: &Finding,
     consequences: &[&Finding],
+    page_vm: Option<&str>,
     on_fix: &relm4::Sender<Finding>,
 ) -> adw::ExpanderRow {
     // An expander row's subtitle is always markup (use-markup reaches only
@@ -69,7 +73,13 @@ pub fn build(
         row.add_suffix(&button);
     }
     for consequence in consequences {
-        let line = detail_row(&consequence.title, &gettext("Follows from this problem"));
+        let subtitle = match consequence.subject.vm() {
+            Some(vm) if page_vm != Some(vm) => {
+                fill(&gettext("In “{vm}”; follows from this problem"), &[("vm", vm)])
+            }
+            _ => gettext("Follows from this problem"),
+        };
+        let line = detail_row(&consequence.title, &subtitle);
         line.set_title_selectable(true);
         line.add_prefix(&severity_image(consequence.severity));
         row.add_row(&line);

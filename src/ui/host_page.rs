@@ -216,7 +216,7 @@ fn problems(
     }
     let group = adw::PreferencesGroup::new();
     group.set_title(&gettext("Problems"));
-    finding_row::add_grouped(&group, snapshot, findings, on_fix);
+    finding_row::add_grouped(&group, snapshot, findings, None, on_fix);
     Some(group)
 }
 

@@ -65,7 +65,7 @@ impl SimpleComponent for VmPage {
                 );
                 let groups: Vec<_> = [verdict, overview(&domain, &self.on_action)]
                     .into_iter()
-                    .chain(problems(&snapshot, &findings, sender.output_sender()))
+                    .chain(problems(domain.name(), &snapshot, &findings, sender.output_sender()))
                     .chain(domain.interfaces().iter().enumerate().map(|(i, nic)| {
                         data_path_group::build(i, nic, &domain, &snapshot, &findings, sender.output_sender())
                     }))
@@ -106,6 +106,7 @@ fn overview(domain: &DomainSnapshot, on_action: &ActionSink) -> adw::Preferences
 /// what it explains inside; nothing when all is well (the overview then
 /// says so).
 fn problems(
+    vm: &str,
     snapshot: &Snapshot,
     findings: &[Finding],
     on_fix: &relm4::Sender<Finding>,
@@ -115,7 +116,7 @@ fn problems(
     }
     let group = adw::PreferencesGroup::new();
     group.set_title(&gettext("Problems"));
-    finding_row::add_grouped(&group, snapshot, findings, on_fix);
+    finding_row::add_grouped(&group, snapshot, findings, Some(vm), on_fix);
     Some(group)
 }
 

@@ -54,6 +54,16 @@ impl Subject {
             Self::Vm { name } | Self::Nic { vm: name, .. } => name == vm,
         }
     }
+
+    /// The VM it is about, if any. Titles never name it (the VM's page,
+    /// the report's subject and JSON's `subject` do), so a finding shown
+    /// away from its VM names it beside the title.
+    pub fn vm(&self) -> Option<&str> {
+        match self {
+            Self::Connection | Self::Host | Self::Network { .. } => None,
+            Self::Vm { name } | Self::Nic { vm: name, .. } => Some(name),
+        }
+    }
 }
 
 impl fmt::Display for Subject {

@@ -15,6 +15,25 @@ fn key(severity: Severity, id: &str, subject: &Subject) -> (String, String, Stri
     (severity.as_str().to_owned(), id.to_owned(), subject.to_string())
 }
 
+/// A title names its object once: a card by its MAC, never the VM, which
+/// the VM's page, the report's subject and JSON's `subject` name already.
+#[test]
+fn titles_name_their_card_and_never_their_vm() -> TestResult {
+    let demo = demo_snapshot()?;
+    let findings = diagnose(&demo);
+    assert!(findings.iter().any(|f| matches!(f.subject, Subject::Nic { .. })));
+    assert!(findings.iter().any(|f| matches!(f.subject, Subject::Vm { .. })));
+    for finding in &findings {
+        if let Some(vm) = finding.subject.vm() {
+            assert!(!finding.title.contains(&format!("“{vm}”")), "{finding:#?}");
+        }
+        if let Subject::Nic { mac, .. } = &finding.subject {
+            assert!(finding.title.contains(mac.as_str()), "the card is named: {finding:#?}");
+        }
+    }
+    Ok(())
+}
+
 #[test]
 fn the_demo_flags_what_its_readme_says() -> TestResult {
     let demo = demo_snapshot()?;

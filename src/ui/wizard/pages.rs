@@ -64,7 +64,7 @@ pub fn findings_group(
     let group = adw::PreferencesGroup::new();
     group.set_title(&gettext("Problems"));
     for finding in findings {
-        group.add(&finding_row::build(finding, &[], on_fix));
+        group.add(&finding_row::build(finding, &[], None, on_fix));
         if let Some(alternative) = finding.fix.as_ref().and_then(|fix| fix.alternative()) {
             let other = Finding { fix: Some(alternative), ..finding.clone() };
             group.add(&alternative_row(&other, on_fix));

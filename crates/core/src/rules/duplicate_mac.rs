@@ -42,7 +42,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
                 id: "duplicate-mac",
                 severity: Severity::Error,
                 subject: Subject::Nic { vm: member.vm().to_owned(), mac: (*mac).to_owned() },
-                title: fill(&gettext("MAC address {mac} of “{vm}” is used by more than one network card"), &values),
+                title: fill(&gettext("MAC address {mac} is used by more than one network card"), &values),
                 explanation: gettext("Two network cards with one MAC address confuse every switch and DHCP server: on the same network they get the same IP address (leases are given by MAC), and replies reach one or the other at random. Give all but one of them a new address: in virt-manager, clear the card's MAC address and libvirt generates a new one."),
                 evidence: vec![Evidence::new(format!("interface mac address {mac}"), holders.join(", "))],
                 fix: None,

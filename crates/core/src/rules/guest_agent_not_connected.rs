@@ -6,7 +6,6 @@ use gettextrs::gettext;
 use super::common::is_running;
 use crate::domain::GUEST_AGENT_CHANNEL_NAME;
 use crate::finding::{Evidence, Finding, Severity, Subject};
-use crate::i18n::fill;
 use crate::snapshot::{AddressSource, Snapshot};
 
 pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
@@ -42,7 +41,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             id: "guest-agent-not-connected",
             severity: Severity::Warning,
             subject: Subject::Vm { name: domain.name().to_owned() },
-            title: fill(&gettext("The guest agent of “{vm}” does not answer"), &[("vm", domain.name())]),
+            title: gettext("The guest agent does not answer"),
             explanation: gettext("The VM has the guest agent channel, but no agent answers on it: qemu-guest-agent is not installed or not running in the guest (or the guest is still booting). Until it answers, virt-manager shows no IP address for the VM and nothing can be checked inside the guest. Install and start it in the guest: “sudo apt install -y qemu-guest-agent” and “sudo systemctl enable --now qemu-guest-agent” (“sudo dnf install qemu-guest-agent” on Fedora; the virtio-win guest tools on Windows)."),
             evidence,
             fix: None,

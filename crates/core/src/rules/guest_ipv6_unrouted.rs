@@ -103,9 +103,9 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             severity: Severity::Warning,
             subject: nic.subject(),
             title: if global.is_empty() {
-                fill(&gettext("“{vm}” has an IPv6 default route that its network cannot serve"), &values)
+                fill(&gettext("The guest has an IPv6 default route that its network cannot serve"), &values)
             } else {
-                fill(&gettext("“{vm}” has an IPv6 address that its network cannot route"), &values)
+                fill(&gettext("The guest has an IPv6 address that its network cannot route"), &values)
             },
             explanation: fill(
                 &if global.is_empty() {

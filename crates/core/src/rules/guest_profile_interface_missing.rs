@@ -185,22 +185,25 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
         ];
         let title = match first.holder {
             Holder::NetworkManager => fill(
-                &gettext("A network profile in “{vm}” is bound to {bound}, which the guest does not have"),
+                &gettext("A network profile in the guest is bound to {bound}, which the guest does not have"),
                 &values,
             ),
             Holder::Ifupdown => fill(
                 &gettext(
-                    "/etc/network/interfaces in “{vm}” configures {bound}, which the guest does not have",
+                    "/etc/network/interfaces in the guest configures {bound}, which the guest does not have",
                 ),
                 &values,
             ),
             Holder::Networkd => fill(
-                &gettext("systemd-networkd in “{vm}” is set up for {bound}, which the guest does not have"),
+                &gettext(
+                    "systemd-networkd in the guest is set up for {bound}, which the guest does not have",
+                ),
                 &values,
             ),
-            Holder::Netplan => {
-                fill(&gettext("netplan in “{vm}” configures {bound}, which the guest does not have"), &values)
-            }
+            Holder::Netplan => fill(
+                &gettext("netplan in the guest configures {bound}, which the guest does not have"),
+                &values,
+            ),
         };
         let explanation = match (interface.is_empty(), first.holder) {
             (true, _) => fill(

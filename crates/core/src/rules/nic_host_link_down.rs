@@ -61,9 +61,9 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             severity: if running { Severity::Error } else { Severity::Warning },
             subject: nic.subject(),
             title: if link.is_none() {
-                fill(&gettext("Host device {device} of network card {mac} of “{vm}” is missing"), &values)
+                fill(&gettext("Host device {device} of network card {mac} is missing"), &values)
             } else {
-                fill(&gettext("Host device {device} of network card {mac} of “{vm}” is down"), &values)
+                fill(&gettext("Host device {device} of network card {mac} is down"), &values)
             },
             explanation,
             evidence: vec![Evidence::new(format!("ip link show {device}"), state)],

@@ -37,7 +37,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             id: "nic-model-not-virtio",
             severity: Severity::Warning,
             subject: nic.subject(),
-            title: fill(&gettext("Network card {mac} of “{vm}” is an emulated {model}"), &values),
+            title: fill(&gettext("Network card {mac} is an emulated {model}"), &values),
             explanation: fill(
                 &gettext("The {model} model makes QEMU imitate a real network card register by register: slower, with more CPU per packet, than virtio, the paravirtual model virt-manager recommends. The change takes effect at the next boot of the VM. Windows has no virtio driver built in: install the virtio-win drivers in the guest first, or it loses its network after the change."),
                 &values,

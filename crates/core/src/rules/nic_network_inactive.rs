@@ -39,7 +39,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             id: "nic-network-inactive",
             severity: Severity::Error,
             subject: nic.subject(),
-            title: fill(&gettext("Network “{network}” of “{vm}” is not running"), &values),
+            title: fill(&gettext("Network card {mac} is on the stopped network “{network}”"), &values),
             explanation,
             evidence: vec![
                 Evidence::new("interface source network", name),

@@ -49,10 +49,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             id: "nic-network-missing",
             severity: Severity::Error,
             subject: nic.subject(),
-            title: fill(
-                &gettext("Network card {mac} of “{vm}” uses the missing network “{network}”"),
-                &values,
-            ),
+            title: fill(&gettext("Network card {mac} uses the missing network “{network}”"), &values),
             explanation,
             evidence: vec![
                 Evidence::new("interface source network", network),

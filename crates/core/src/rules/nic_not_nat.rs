@@ -39,7 +39,7 @@ fn finding(snapshot: &Snapshot, nic: NicRef<'_>) -> Option<Finding> {
             evidence.push(Evidence::new("interface source bridge", bridge.as_str()));
             let values = [("mac", label.as_str()), ("vm", vm), ("bridge", bridge.as_str())];
             (
-                fill(&gettext("Network card {mac} of “{vm}” is bridged to {bridge}"), &values),
+                fill(&gettext("Network card {mac} is bridged to {bridge}"), &values),
                 fill(
                     &gettext(
                         "The card is bridged to the host bridge {bridge}: the guest sits on the host's LAN and gets its address from the LAN's DHCP server, like another computer. libvirt's NAT, virbr0 and the firewall routing checks do not apply to it; what matters is that {bridge} exists, is up and holds the host's uplink.",
@@ -57,7 +57,7 @@ fn finding(snapshot: &Snapshot, nic: NicRef<'_>) -> Option<Finding> {
         (InterfaceType::Hostdev, _) => {
             let values = [("mac", label.as_str()), ("vm", vm)];
             (
-                fill(&gettext("Network card {mac} of “{vm}” is a passed-through device"), &values),
+                fill(&gettext("Network card {mac} is a passed-through device"), &values),
                 gettext(
                     "A physical network device (an SR-IOV virtual function) is given to the guest, which drives it directly: the host's NAT, bridge and firewall checks do not apply, and the guest needs a driver for that hardware.",
                 ),
@@ -68,10 +68,7 @@ fn finding(snapshot: &Snapshot, nic: NicRef<'_>) -> Option<Finding> {
             evidence.push(Evidence::new("interface target dev", tap));
             let values = [("mac", label.as_str()), ("vm", vm), ("tap", tap)];
             (
-                fill(
-                    &gettext("Network card {mac} of “{vm}” uses a tap device set up outside libvirt"),
-                    &values,
-                ),
+                fill(&gettext("Network card {mac} uses a tap device set up outside libvirt"), &values),
                 fill(
                     &gettext(
                         "The card is connected to the tap device {tap}, which something other than libvirt sets up: whatever does decides where its traffic goes. The NAT checks do not apply to it.",
@@ -83,7 +80,7 @@ fn finding(snapshot: &Snapshot, nic: NicRef<'_>) -> Option<Finding> {
         (InterfaceType::VhostUser | InterfaceType::Vdpa, _) => {
             let values = [("mac", label.as_str()), ("vm", vm), ("type", nic.nic.kind.as_str())];
             (
-                fill(&gettext("Network card {mac} of “{vm}” is a {type} device"), &values),
+                fill(&gettext("Network card {mac} is a {type} device"), &values),
                 gettext(
                     "The card is connected to a user-space or hardware data path (such as Open vSwitch with DPDK, or a vDPA device), not to a libvirt network: the NAT checks do not apply, and that data path decides where traffic goes.",
                 ),
@@ -92,7 +89,7 @@ fn finding(snapshot: &Snapshot, nic: NicRef<'_>) -> Option<Finding> {
         (InterfaceType::Mcast | InterfaceType::Udp | InterfaceType::Server | InterfaceType::Client, _) => {
             let values = [("mac", label.as_str()), ("vm", vm)];
             (
-                fill(&gettext("Network card {mac} of “{vm}” is a tunnel to other VMs"), &values),
+                fill(&gettext("Network card {mac} is a tunnel to other VMs"), &values),
                 gettext(
                     "The card is a socket tunnel between QEMU processes: only VMs at the other end of the tunnel can be reached through it, never the host or the internet.",
                 ),
@@ -101,7 +98,7 @@ fn finding(snapshot: &Snapshot, nic: NicRef<'_>) -> Option<Finding> {
         (InterfaceType::Null, _) => {
             let values = [("mac", label.as_str()), ("vm", vm)];
             (
-                fill(&gettext("Network card {mac} of “{vm}” is connected to nothing"), &values),
+                fill(&gettext("Network card {mac} is connected to nothing"), &values),
                 gettext(
                     "The card has type null: the guest sees a network card, but it leads nowhere, by design.",
                 ),
@@ -112,7 +109,7 @@ fn finding(snapshot: &Snapshot, nic: NicRef<'_>) -> Option<Finding> {
         _ => {
             let values = [("mac", label.as_str()), ("vm", vm), ("type", nic.nic.kind.as_str())];
             (
-                fill(&gettext("Network card {mac} of “{vm}” is not on a NAT network"), &values),
+                fill(&gettext("Network card {mac} is not on a NAT network"), &values),
                 fill(
                     &gettext(
                         "The card has type {type}, which this program does not check: the NAT checks do not apply to it.",
@@ -137,7 +134,7 @@ fn finding(snapshot: &Snapshot, nic: NicRef<'_>) -> Option<Finding> {
 fn macvtap(label: &str, vm: &str, dev: &str) -> (String, String) {
     let values = [("mac", label), ("vm", vm), ("dev", dev)];
     (
-        fill(&gettext("Network card {mac} of “{vm}” uses macvtap on {dev}"), &values),
+        fill(&gettext("Network card {mac} uses macvtap on {dev}"), &values),
         fill(
             &gettext(
                 "The card is attached with macvtap to the host device {dev}: the guest sits on {dev}'s LAN and gets its address there, so the NAT checks do not apply. Known macvtap limit: the host and this guest cannot reach each other over it, because traffic between a macvtap and its own parent device is not looped back. Use a bridge, or add a second card on a NAT network, if they must talk.",
@@ -157,13 +154,13 @@ fn on_network(network: &NetworkSnapshot, label: &str, vm: &str) -> Option<(Strin
     Some(match &network.config.forward {
         ForwardMode::Nat => return None,
         ForwardMode::Isolated => (
-            fill(&gettext("Network card {mac} of “{vm}” is on the isolated network “{network}”"), &values),
+            fill(&gettext("Network card {mac} is on the isolated network “{network}”"), &values),
             gettext(
                 "No internet, by design: an isolated network has no forward mode, so its guests reach each other and the host but nothing beyond. That is fine if the guest should be cut off; otherwise add a card on a NAT network.",
             ),
         ),
         ForwardMode::Route => (
-            fill(&gettext("Network card {mac} of “{vm}” is on the routed network “{network}”"), &values),
+            fill(&gettext("Network card {mac} is on the routed network “{network}”"), &values),
             fill(
                 &gettext(
                     "A routed network forwards without NAT: guests keep their {subnet} addresses on the LAN, so the LAN's router (or every machine that should answer) needs a route back to {subnet} through this host, or replies never arrive.",
@@ -172,7 +169,7 @@ fn on_network(network: &NetworkSnapshot, label: &str, vm: &str) -> Option<(Strin
             ),
         ),
         ForwardMode::Open => (
-            fill(&gettext("Network card {mac} of “{vm}” is on the open network “{network}”"), &values),
+            fill(&gettext("Network card {mac} is on the open network “{network}”"), &values),
             gettext(
                 "An open network gets no firewall rules from libvirt at all: the host's own routing and firewall decide what gets through, and without NAT the LAN needs a route back to the network's subnet.",
             ),
@@ -182,9 +179,7 @@ fn on_network(network: &NetworkSnapshot, label: &str, vm: &str) -> Option<(Strin
                 let values = [("mac", label), ("vm", vm), ("network", name), ("bridge", bridge)];
                 (
                     fill(
-                        &gettext(
-                            "Network card {mac} of “{vm}” is bridged to {bridge} through network “{network}”",
-                        ),
+                        &gettext("Network card {mac} is bridged to {bridge} through network “{network}”"),
                         &values,
                     ),
                     fill(
@@ -201,10 +196,7 @@ fn on_network(network: &NetworkSnapshot, label: &str, vm: &str) -> Option<(Strin
             macvtap(label, vm, &network.config.forward_devs.join(", "))
         }
         ForwardMode::Hostdev => (
-            fill(
-                &gettext("Network card {mac} of “{vm}” is a passed-through device from network “{network}”"),
-                &values,
-            ),
+            fill(&gettext("Network card {mac} is a passed-through device from network “{network}”"), &values),
             gettext(
                 "The network gives each guest a physical network device (an SR-IOV virtual function) that the guest drives directly: the host's NAT, bridge and firewall checks do not apply, and the guest needs a driver for that hardware.",
             ),
@@ -212,10 +204,7 @@ fn on_network(network: &NetworkSnapshot, label: &str, vm: &str) -> Option<(Strin
         ForwardMode::Unknown(mode) => {
             let values = [("mac", label), ("vm", vm), ("network", name), ("mode", mode.as_str())];
             (
-                fill(
-                    &gettext("Network card {mac} of “{vm}” is on network “{network}” (mode {mode})"),
-                    &values,
-                ),
+                fill(&gettext("Network card {mac} is on network “{network}” (mode {mode})"), &values),
                 fill(
                     &gettext(
                         "The network's forward mode {mode} is unknown to this program, so the NAT checks do not apply.",

@@ -55,9 +55,9 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             severity: if session { Severity::Info } else { Severity::Warning },
             subject: nic.subject(),
             title: if passt {
-                fill(&gettext("Network card {mac} of “{vm}” uses user-mode networking (passt)"), &values)
+                fill(&gettext("Network card {mac} uses user-mode networking (passt)"), &values)
             } else {
-                fill(&gettext("Network card {mac} of “{vm}” uses user-mode networking"), &values)
+                fill(&gettext("Network card {mac} uses user-mode networking"), &values)
             },
             explanation,
             evidence,

@@ -116,11 +116,11 @@ pub(crate) fn check(snapshot: &Snapshot, earlier: &[Finding]) -> Vec<Finding> {
         let first = missing.first().map(NicRef::label).unwrap_or_default();
         let values = [("vm", vm), ("mac", first.as_str())];
         let title = if missing.len() == considered.len() {
-            fill(&gettext("“{vm}” has no IPv4 address"), &values)
+            fill(&gettext("The guest has no IPv4 address"), &values)
         } else if missing.len() == 1 {
-            fill(&gettext("Network card {mac} of “{vm}” has no IPv4 address"), &values)
+            fill(&gettext("Network card {mac} has no IPv4 address"), &values)
         } else {
-            fill(&gettext("Some network cards of “{vm}” have no IPv4 address"), &values)
+            fill(&gettext("Some network cards have no IPv4 address"), &values)
         };
         let labels: Vec<String> = missing.iter().map(NicRef::label).collect();
         let mut explanation = fill(
