@@ -130,6 +130,14 @@ else
 fi
 
 phase "cargo fmt --check" cargo fmt --all --check
+# deny.toml: licences, one version of each crate unless it says why, crates.io
+# only. cargo-deny (pinned) is built once per build environment (~4 min on
+# 2 cores); if that fails, CI fails here (skip).
+if tools/cargo-deny.sh --install; then
+    phase "cargo deny (bans, licenses, sources)" tools/cargo-deny.sh bans licenses sources
+else
+    skip "cargo deny (bans, licenses, sources)" "cargo-deny could not be installed from crates.io (tools/cargo-deny.sh --install)"
+fi
 phase "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 phase "cargo test" cargo test --workspace --locked
 phase "cargo build" cargo build --workspace --locked
