@@ -1,23 +1,19 @@
 //! VM Network Doctor: find and fix why a virtual machine has no network.
 
-mod check;
 mod cli;
 mod config;
 mod connections;
 mod describe;
-mod fix_cli;
 mod fixes;
+mod guest_checklist;
 mod helper_install;
 mod i18n;
 mod memory;
-mod nat_cli;
-mod posture_cli;
 mod probe;
 mod settings;
 mod startup;
 mod ui;
 mod verdict_words;
-mod verify;
 mod virt_manager;
 
 use std::process::ExitCode;
@@ -41,12 +37,12 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Command::Gui(options)) => run_gui(options),
-        Ok(Command::Check(options)) => check::run(&options),
-        Ok(Command::Fix(options)) => fix_cli::run(&options),
-        Ok(Command::Revert(options)) => fix_cli::run_revert(&options),
-        Ok(Command::Verify(options)) => verify::run(&options),
-        Ok(Command::Nat(options)) => nat_cli::run(&options),
-        Ok(Command::Posture(options)) => posture_cli::run(&options),
+        Ok(Command::Check(options)) => cli::check::run(&options),
+        Ok(Command::Fix(options)) => cli::fix::run(&options),
+        Ok(Command::Revert(options)) => cli::revert::run(&options),
+        Ok(Command::Verify(options)) => cli::verify::run(&options),
+        Ok(Command::Nat(options)) => cli::nat::run(&options),
+        Ok(Command::Posture(options)) => cli::posture::run(&options),
         Err(message) => {
             eprintln!("vmnet-doctor: {message}");
             eprintln!("{}", gettext("Run “vmnet-doctor --help” to see the options."));

@@ -1,5 +1,5 @@
 //! The wizard's Guest and Verify steps run what `vmnet-doctor verify`
-//! runs (`crate::verify`), on a blocking thread; this turns its events
+//! runs (`crate::guest_checklist`), on a blocking thread; this turns its events
 //! into messages for the wizard page, one as each arrives.
 
 use std::net::IpAddr;
@@ -10,7 +10,7 @@ use vmnet_doctor_core::Snapshot;
 use vmnet_doctor_core::guest::checklist::{StepKind, Targets};
 use vmnet_doctor_libvirt::Hypervisor;
 
-use crate::verify::{self, Discovery, Sink, StepResult, Summary, Unavailable};
+use crate::guest_checklist::{self, Discovery, Sink, StepResult, Summary, Unavailable};
 
 /// Why the agent cannot do it, in the words and the advice the CLI uses.
 #[derive(Debug, Clone)]
@@ -78,7 +78,7 @@ pub fn run_checklist(
     send: impl FnMut(CheckEvent),
 ) {
     let mut sink = Forward { send };
-    verify::verify_vm(hypervisor, vm, targets, &mut sink, cancel);
+    guest_checklist::verify_vm(hypervisor, vm, targets, &mut sink, cancel);
 }
 
 /// Looks inside `vm` through its agent; blocks.
@@ -87,7 +87,7 @@ pub fn inspect_guest(
     snapshot: &Snapshot,
     vm: &str,
 ) -> Result<Discovery, AgentTrouble> {
-    verify::inspect(hypervisor, snapshot, vm).map_err(|why| AgentTrouble::new(vm, &why))
+    guest_checklist::inspect(hypervisor, snapshot, vm).map_err(|why| AgentTrouble::new(vm, &why))
 }
 
 /// The targets the user typed, the guide's where a field is empty or

@@ -7,8 +7,8 @@ use gettextrs::{gettext, ngettext};
 
 use super::steps::{self, Evaluation, Outcome, StepId, StepState};
 use super::{Inspection, Wizard};
+use crate::guest_checklist::Summary;
 use crate::i18n::fill;
-use crate::verify::Summary;
 
 impl Wizard {
     pub(super) fn evaluate(&self, step: StepId) -> Evaluation {

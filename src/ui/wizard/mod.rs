@@ -34,7 +34,7 @@ use vmnet_doctor_libvirt::Hypervisor;
 use self::checks::{AgentTrouble, CheckEvent};
 use self::progress::{Progress, SetupState};
 use self::steps::{StepId, StepState};
-use crate::verify::{Discovery, StepResult, Summary};
+use crate::guest_checklist::{Discovery, StepResult, Summary};
 
 /// What the wizard starts from: the window's connection and snapshot.
 pub struct WizardInit {

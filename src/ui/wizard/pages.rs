@@ -11,11 +11,11 @@ use vmnet_doctor_core::{DomainSnapshot, Fact, Finding, Interface, Snapshot};
 
 use super::steps::{Outcome, StepId, StepState};
 use crate::describe;
+use crate::guest_checklist::words::{stacks_text, step_label, step_title};
+use crate::guest_checklist::{Discovery, StepResult};
 use crate::i18n::fill;
 use crate::ui::finding_row;
 use crate::ui::plain_texts::plain_texts;
-use crate::verify::report::{stacks_text, step_label, step_title};
-use crate::verify::{Discovery, StepResult};
 
 /// A column of groups, as in a preferences page.
 pub fn page_box() -> gtk::Box {

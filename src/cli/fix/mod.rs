@@ -1,6 +1,6 @@
-//! `vmnet-doctor fix` and `vmnet-doctor revert`: a finding's fix on a
-//! terminal, through the same calls as the window's Fix buttons (libvirt's
-//! API, and the polkit-checked helper for host changes).
+//! `vmnet-doctor fix`: a finding's fix on a terminal, through the same
+//! calls as the window's Fix buttons (libvirt's API, and the polkit-checked
+//! helper for host changes). `vmnet-doctor revert` is `crate::cli::revert`.
 //!
 //! `fix` diagnoses, picks the chosen findings (each id for every subject
 //! that has it), shows each plan, applies it, diagnoses again and says
@@ -9,10 +9,8 @@
 //! has a plan), 1 one remains or a fix failed, 2 bad arguments or no
 //! connection. The JSON is documented in `docs/fix-json.md`.
 
-mod json;
-mod polkit_agent;
+pub(super) mod json;
 mod report;
-mod revert;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -21,10 +19,9 @@ use gettextrs::gettext;
 use vmnet_doctor_core::{Finding, Fix, Subject};
 use vmnet_doctor_libvirt::Effect;
 
-pub use revert::run as run_revert;
-
-use crate::check;
 use crate::cli::FixOptions;
+use crate::cli::check;
+use crate::cli::polkit_agent;
 use crate::fixes::{FixApplied, FixError, FixPlan, FixRoute, Fixer, route};
 
 /// How one chosen finding ended.

@@ -8,7 +8,7 @@ use vmnet_doctor_core::Fact;
 use vmnet_doctor_core::guest::checklist::StepKind;
 use vmnet_doctor_core::guest::{GuestNetwork, ServiceState};
 
-use super::{Discovery, Sink, StepResult, Summary, Unavailable};
+use crate::guest_checklist::{Discovery, Sink, StepResult, Summary, Unavailable};
 
 /// Bumped on any incompatible change.
 pub const SCHEMA: &str = "vmnet-doctor-verify/1";
@@ -95,7 +95,7 @@ impl Sink for Lines<'_> {
             })),
             "network": fact(&facts.network, network_json),
             "cards": discovery.cards.iter().map(|(mac, network, name)| json!({ "mac": mac, "network": network, "interface": name })).collect::<Vec<_>>(),
-            "findings": discovery.findings.iter().map(crate::check::json::finding).collect::<Vec<_>>(),
+            "findings": discovery.findings.iter().map(crate::cli::check::json::finding).collect::<Vec<_>>(),
         }));
     }
 

@@ -9,7 +9,7 @@ use vmnet_doctor_host::helper_api::{Action, ApplyResult, FixRequest, Plan, Step,
 use vmnet_doctor_libvirt::{ChangedDefinition, Effect, FixPreview, FixReport, FixStep, XmlChange};
 
 use super::FixRun;
-use crate::check::json::{fix as fix_json, subject};
+use crate::cli::check::json::{fix as fix_json, subject};
 use crate::fixes::describe::{self as fix_text, Advice};
 use crate::fixes::{FixApplied, FixError, FixPlan, FixRoute, ManualReason};
 

@@ -10,9 +10,9 @@ use gettextrs::gettext;
 use serde_json::json;
 use vmnet_doctor_host::helper_api::{ApplyResult, ClientError, Outcome};
 
-use super::json::{helper_result, libvirt_applied};
-use super::polkit_agent::TtyAgent;
 use crate::cli::RevertOptions;
+use crate::cli::fix::json::{helper_result, libvirt_applied};
+use crate::cli::polkit_agent::TtyAgent;
 use crate::fixes::describe::{self as fix_text, Advice};
 use crate::fixes::guest_journal::PREFIX as GUEST_PREFIX;
 use crate::fixes::{GuestRevertError, GuestReverted, revert, revert_guest};

@@ -1,23 +1,19 @@
-//! `vmnet-doctor verify VM`: the guide's "Verification Checklist (Inside
-//! VM)" run inside the guest through its agent — an IPv4 address on each
-//! card, the gateway and a public address answering ping, a name
-//! resolving, an HTTP fetch, the package manager's update — each step with
-//! its own timeout, printed as it completes. Before it, what the guest
-//! says about itself: its OS, each card's name (found by MAC), its network
-//! stack and the guest-side findings.
+//! The guide's "Verification Checklist (Inside VM)" run inside a guest
+//! through its agent — an IPv4 address on each card, the gateway and a
+//! public address answering ping, a name resolving, an HTTP fetch, the
+//! package manager's update — each step with its own timeout, told to a
+//! [`Sink`] as it completes. Before it, what the guest says about itself:
+//! its OS, each card's name (found by MAC), its network stack and the
+//! guest-side findings. When the agent cannot run it (no channel, not
+//! running, guest-exec refused) the sink hears which, with the commands
+//! to type in the guest.
 //!
-//! When the agent cannot run it (no channel, not running, guest-exec
-//! refused) it says which and prints the commands to type in the guest.
-//! Exit status: 0 every step passed (or did not apply), 1 a step failed,
-//! 2 could not verify (connection, no such VM, not running), 3 the agent
-//! cannot run the checklist. JSON: `docs/verify-json.md`.
+//! `vmnet-doctor verify` (`crate::cli::verify`) and the setup wizard's
+//! Guest and Verify steps (`crate::ui::wizard`) both run it.
 
-mod json;
-pub mod report;
+pub mod words;
 
-use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -25,14 +21,10 @@ use gettextrs::gettext;
 use vmnet_doctor_core::guest::checklist::{self, Status, Step, StepKind, Targets, Verdict};
 use vmnet_doctor_core::guest::{GuestFacts, GuestNetwork};
 use vmnet_doctor_core::rules::GUEST_INSPECTION_IDS;
-use vmnet_doctor_core::{
-    AddressSource, DomainSnapshot, Fact, Finding, GuestInterface, Snapshot, Subject, diagnose,
-};
+use vmnet_doctor_core::{AddressSource, DomainSnapshot, Fact, Finding, GuestInterface, Snapshot, diagnose};
 use vmnet_doctor_libvirt::agent::AgentError;
 use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
 
-use crate::check;
-use crate::cli::VerifyOptions;
 use crate::i18n::fill;
 
 /// Why the agent cannot run the checklist.
@@ -151,60 +143,10 @@ impl Summary {
     }
 }
 
-pub fn run(options: &VerifyOptions) -> ExitCode {
-    let mut stdout = std::io::stdout().lock();
-    let summary = if options.json {
-        let mut sink = json::Lines::new(&mut stdout);
-        verify(options, &mut sink)
-    } else {
-        let colour = std::io::stdout().is_terminal();
-        let mut sink = report::Text::new(&mut stdout, colour);
-        verify(options, &mut sink)
-    };
-    if stdout.flush().is_err() {
-        return ExitCode::from(2);
-    }
-    ExitCode::from(summary.exit)
-}
-
-fn targets(options: &VerifyOptions) -> Targets {
-    let mut targets = Targets { gateway: options.gateway, ..Targets::default() };
-    if let Some(ping) = &options.ping {
-        targets.ping.clone_from(ping);
-    }
-    if let Some(dns) = &options.dns {
-        targets.dns.clone_from(dns);
-    }
-    if let Some(http) = &options.http {
-        targets.http.clone_from(http);
-    }
-    targets
-}
-
-fn finish(sink: &mut dyn Sink, summary: Summary) -> Summary {
+/// Tells `sink` the run is over, and returns its summary.
+pub fn finish(sink: &mut dyn Sink, summary: Summary) -> Summary {
     sink.finished(&summary);
     summary
-}
-
-fn verify(options: &VerifyOptions, sink: &mut dyn Sink) -> Summary {
-    let vm = options.vm.as_str();
-    let failed = |sink: &mut dyn Sink, message: String| {
-        sink.failed(&message);
-        finish(sink, Summary { exit: 2, ..Summary::default() })
-    };
-    let hypervisor = match check::open(options.demo, options.connect.as_deref()) {
-        Ok(hypervisor) => hypervisor,
-        Err(outcome) => {
-            let mut message = outcome.failure.unwrap_or_default();
-            for finding in outcome.findings.iter().filter(|f| f.subject == Subject::Connection) {
-                message.push(' ');
-                message.push_str(&finding.title);
-            }
-            return failed(sink, message);
-        }
-    };
-    sink.started(hypervisor.uri(), vm);
-    verify_vm(&hypervisor, vm, &targets(options), sink, &AtomicBool::new(false))
 }
 
 /// The checklist on `vm` of an open connection, each event told to `sink`

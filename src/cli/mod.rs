@@ -1,4 +1,14 @@
-//! The command line: `vmnet-doctor [--connect URI | --demo]`.
+//! The command line: `vmnet-doctor [--connect URI | --demo]` and its
+//! commands, each in a module of its own here (`check`, `fix`, `revert`,
+//! `verify`, `nat`, `posture`).
+
+pub mod check;
+pub mod fix;
+pub mod nat;
+mod polkit_agent;
+pub mod posture;
+pub mod revert;
+pub mod verify;
 
 use std::net::IpAddr;
 
@@ -77,7 +87,7 @@ pub enum Command {
     Fix(FixOptions),
     Revert(RevertOptions),
     Verify(VerifyOptions),
-    Nat(crate::nat_cli::NatOptions),
+    Nat(nat::NatOptions),
     Posture(CheckOptions),
     Help,
     Version,
@@ -102,7 +112,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         }
         Some("nat") => {
             args.next();
-            return crate::nat_cli::parse(args);
+            return nat::parse(args);
         }
         Some("posture") => {
             args.next();

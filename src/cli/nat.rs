@@ -19,9 +19,10 @@ use vmnet_doctor_core::network::{ForwardMode, in_subnet};
 use vmnet_doctor_core::{Snapshot, snapshot::DomainState};
 use vmnet_doctor_host::helper_api::{ConnectionsReport, ConntrackEntry, Endpoint, HelperClient, ToolStatus};
 
+use crate::cli::check;
 use crate::cli::{Command, Parsed, Takes, parse_options, unknown_argument};
 use crate::i18n::fill;
-use crate::{check, probe};
+use crate::probe;
 
 /// Bumped on any incompatible change of the JSON document.
 pub const SCHEMA: &str = "vmnet-doctor-nat/1";
