@@ -6,6 +6,7 @@ mod connections;
 mod describe;
 mod fixes;
 mod guest_checklist;
+mod gui_options;
 mod helper_install;
 mod i18n;
 mod memory;
@@ -23,6 +24,7 @@ use relm4::gtk::{gio, glib, prelude::*};
 use relm4::{RelmApp, adw, gtk};
 
 use crate::cli::Command;
+use crate::gui_options::GuiOptions;
 
 fn main() -> ExitCode {
     startup::mark_process_start();
@@ -51,7 +53,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_gui(options: cli::GuiOptions) -> ExitCode {
+fn run_gui(options: GuiOptions) -> ExitCode {
     // Without a display GTK cannot start; say so instead of panicking.
     // GTK first: it takes GLib's default main context for this thread, and
     // libvirt's event loop (started with the first connection) iterates that

@@ -19,21 +19,13 @@ use vmnet_doctor_core::network::{ForwardMode, in_subnet};
 use vmnet_doctor_core::{Snapshot, snapshot::DomainState};
 use vmnet_doctor_host::helper_api::{ConnectionsReport, ConntrackEntry, Endpoint, HelperClient, ToolStatus};
 
+use crate::cli::args::{Command, NatOptions, Parsed, Takes, parse_options, unknown_argument};
 use crate::cli::check;
-use crate::cli::{Command, Parsed, Takes, parse_options, unknown_argument};
 use crate::i18n::fill;
 use crate::probe;
 
 /// Bumped on any incompatible change of the JSON document.
 pub const SCHEMA: &str = "vmnet-doctor-nat/1";
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NatOptions {
-    pub connect: Option<String>,
-    pub demo: bool,
-    pub vm: String,
-    pub json: bool,
-}
 
 /// The arguments after `nat`.
 pub fn parse(args: impl Iterator<Item = String>) -> Result<Command, String> {

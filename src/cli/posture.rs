@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use vmnet_doctor_core::Fact;
 use vmnet_doctor_core::posture::{self, Posture, PostureStatus};
 
-use crate::cli::CheckOptions;
+use crate::cli::args::CheckOptions;
 use crate::cli::check;
 use crate::i18n::fill;
 use crate::probe;

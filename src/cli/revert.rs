@@ -10,7 +10,7 @@ use gettextrs::gettext;
 use serde_json::json;
 use vmnet_doctor_host::helper_api::{ApplyResult, ClientError, Outcome};
 
-use crate::cli::RevertOptions;
+use crate::cli::args::RevertOptions;
 use crate::cli::fix::json::{helper_result, libvirt_applied};
 use crate::cli::polkit_agent::TtyAgent;
 use crate::fixes::describe::{self as fix_text, Advice};

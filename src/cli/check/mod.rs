@@ -14,7 +14,7 @@ use vmnet_doctor_core::rules::{ConnectionProblem, connection_findings, explained
 use vmnet_doctor_core::{Fact, Finding, Severity, Snapshot, Verdict, diagnose, verdict};
 use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
 
-use crate::cli::CheckOptions;
+use crate::cli::args::CheckOptions;
 use crate::i18n::fill;
 use crate::{connections, probe};
 

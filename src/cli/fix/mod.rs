@@ -19,7 +19,7 @@ use gettextrs::gettext;
 use vmnet_doctor_core::{Finding, Fix, Subject};
 use vmnet_doctor_libvirt::Effect;
 
-use crate::cli::FixOptions;
+use crate::cli::args::FixOptions;
 use crate::cli::check;
 use crate::cli::polkit_agent;
 use crate::fixes::{FixApplied, FixError, FixPlan, FixRoute, Fixer, route};

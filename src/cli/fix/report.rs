@@ -11,7 +11,7 @@ use vmnet_doctor_host::helper_api::{Action, ApplyResult, Outcome as HelperOutcom
 use vmnet_doctor_libvirt::{FixPreview, FixReport};
 
 use super::{FixRun, Item, Status};
-use crate::cli::FixOptions;
+use crate::cli::args::FixOptions;
 use crate::describe;
 use crate::fixes::describe::{self as fix_text, Advice};
 use crate::fixes::{FixApplied, FixError, FixPlan};

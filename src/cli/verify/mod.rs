@@ -18,7 +18,7 @@ use std::sync::atomic::AtomicBool;
 use vmnet_doctor_core::Subject;
 use vmnet_doctor_core::guest::checklist::Targets;
 
-use crate::cli::VerifyOptions;
+use crate::cli::args::VerifyOptions;
 use crate::cli::check;
 use crate::guest_checklist::{Sink, Summary, finish, verify_vm};
 
