@@ -1,23 +1,30 @@
 //! Connect to Network…: the connection's virtual networks with their
 //! state, the card's current one marked; picking one plans the move. What
 //! leaving the current network, or joining one that is not running, means
-//! is said before anything changes.
+//! is said before anything changes. The dialog that shows it (the VM
+//! action dialog) passes the messages its buttons and rows send.
 
 use gettextrs::gettext;
-use relm4::ComponentSender;
 use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk;
+use relm4::{Component, ComponentSender};
 use vmnet_doctor_libvirt::LibvirtFix;
 
 use crate::i18n::fill;
 use crate::ui::dialog_page::{Page, button, button_row, heading, page_box, text, with_buttons};
 use crate::ui::nic_actions::NetworkChoice;
 use crate::ui::plain_texts::plain_texts;
-use crate::ui::vm_action_dialog::{VmActionDialog, VmActionMsg};
 
-/// The chooser for the card `choice.mac` of `vm`.
-pub fn page(choice: &NetworkChoice, vm: &str, sender: &ComponentSender<VmActionDialog>) -> Page {
+/// The chooser for the card `choice.mac` of `vm`: Cancel sends `close()`,
+/// picking a network sends `plan(the move, a note to show beside its plan)`.
+pub fn page<C: Component>(
+    choice: &NetworkChoice,
+    vm: &str,
+    sender: &ComponentSender<C>,
+    close: impl Fn() -> C::Input + 'static,
+    plan: impl Fn(LibvirtFix, Option<String>) -> C::Input + Clone + 'static,
+) -> Page {
     let body = page_box();
     body.append(&heading(&fill(&gettext("Choose a virtual network for {card}"), &[("card", &choice.card)])));
     body.append(&text(&fill(&gettext("Now: {source}"), &[("source", &choice.current_source)])));
@@ -29,7 +36,7 @@ pub fn page(choice: &NetworkChoice, vm: &str, sender: &ComponentSender<VmActionD
             &[("network", current)],
         )));
     }
-    let close = button(&gettext("_Cancel"), sender, || VmActionMsg::Close);
+    let close = button(&gettext("_Cancel"), sender, close);
     if choice.networks.is_empty() {
         body.append(&text(&gettext(
             "This connection has no virtual network. Define one first: the Host page offers the guide's “default” network.",
@@ -73,8 +80,9 @@ pub fn page(choice: &NetworkChoice, vm: &str, sender: &ComponentSender<VmActionD
                 )
             });
             let sender = sender.clone();
+            let plan = plan.clone();
             row.connect_activated(move |_| {
-                sender.input(VmActionMsg::Plan { fix: fix.clone(), note: note.clone() });
+                sender.input(plan(fix.clone(), note.clone()));
             });
             first.get_or_insert_with(|| row.clone());
         }

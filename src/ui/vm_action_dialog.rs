@@ -24,7 +24,19 @@ use crate::ui::dialog_page::{
     with_buttons,
 };
 use crate::ui::network_chooser;
-use crate::ui::nic_actions::{self, VmAction, VmActionRequest};
+use crate::ui::nic_actions::{self, NetworkChoice, VmAction, VmActionRequest};
+
+/// Connect to Network…'s chooser, its buttons and rows sending this
+/// dialog's messages.
+fn chooser_page(choice: &NetworkChoice, vm: &str, sender: &ComponentSender<VmActionDialog>) -> Page {
+    network_chooser::page(
+        choice,
+        vm,
+        sender,
+        || VmActionMsg::Close,
+        |fix, note| VmActionMsg::Plan { fix, note },
+    )
+}
 
 /// How long a guest may take to shut down before Force Off is offered
 /// (and again after Keep Waiting).
@@ -166,7 +178,7 @@ impl Component for VmActionDialog {
             VmAction::Change(fix) => model.plan(fix, None, &root, &sender),
             VmAction::ChooseNetwork(choice) => {
                 model.stage = Stage::Choosing;
-                let page = network_chooser::page(&choice, &model.request.vm, &sender);
+                let page = chooser_page(&choice, &model.request.vm, &sender);
                 model.show_reporting(&root, &page, model.shown_event());
             }
             VmAction::Restart => {
@@ -187,7 +199,7 @@ impl Component for VmActionDialog {
                 else {
                     return;
                 };
-                let page = network_chooser::page(choice, &self.request.vm, &sender);
+                let page = chooser_page(choice, &self.request.vm, &sender);
                 self.stage = Stage::Choosing;
                 self.show_reporting(root, &page, self.shown_event());
             }
