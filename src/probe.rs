@@ -28,6 +28,17 @@ pub fn attach_host_facts(snapshot: &mut Snapshot) {
     snapshot.host = host_facts(&snapshot.uri, &names);
 }
 
+/// Adds the host's network facts; reading them blocks, so on a blocking
+/// thread.
+pub async fn with_host_facts(mut snapshot: Snapshot) -> Snapshot {
+    let uri = snapshot.uri.clone();
+    let names: Vec<String> = snapshot.networks.iter().map(|n| n.name().to_owned()).collect();
+    snapshot.host = tokio::task::spawn_blocking(move || host_facts(&uri, &names))
+        .await
+        .unwrap_or_else(|error| Fact::Unknown(error.to_string()));
+    snapshot
+}
+
 /// The host facts for a connection to `uri` with these libvirt networks.
 pub fn host_facts(uri: &str, network_names: &[String]) -> Fact<Box<HostFacts>> {
     if connections::is_demo(uri) || uri.starts_with("test:") {

@@ -9,10 +9,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::oneshot;
-use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
+use tokio::sync::{broadcast, oneshot};
+use vmnet_doctor_core::Snapshot;
+use vmnet_doctor_libvirt::{Hypervisor, LibvirtError, LibvirtEvent};
 
-use crate::ui::window::OpenedConnection;
+/// A connection's handle, its events since just before the first
+/// snapshot, and that snapshot: what opening a connection gives the window.
+pub type OpenedConnection = (Arc<Hypervisor>, broadcast::Receiver<LibvirtEvent>, Snapshot);
 
 type Answer = Result<OpenedConnection, LibvirtError>;
 

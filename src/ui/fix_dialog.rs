@@ -157,9 +157,7 @@ impl Component for FixDialog {
                         let hypervisor = Arc::clone(&self.hypervisor);
                         sender.oneshot_command(async move {
                             let result = match hypervisor.snapshot().await {
-                                Ok(snapshot) => {
-                                    Ok(diagnose(&crate::ui::window::with_host_facts(snapshot).await))
-                                }
+                                Ok(snapshot) => Ok(diagnose(&crate::probe::with_host_facts(snapshot).await)),
                                 Err(error) => Err(error),
                             };
                             FixDialogCmd::Checked(result)

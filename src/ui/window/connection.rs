@@ -15,13 +15,16 @@ use vmnet_doctor_libvirt::{Hypervisor, LibvirtError, LibvirtEvent};
 
 use super::chrome::fill_connection_menu;
 use super::{Phase, Window, WindowCmd};
-use crate::cli::GuiOptions;
 use crate::connections::{self, Connection};
+use crate::gui_options::GuiOptions;
 use crate::ui::error_page;
 use crate::ui::first_connection;
 use crate::ui::host_page::HostPageMsg;
 use crate::ui::live::{self, Live};
 use crate::ui::vm_page::VmPageMsg;
+
+/// Named here too because window/mod.rs re-exports it from this module.
+pub use crate::probe::with_host_facts;
 
 impl Window {
     pub(super) fn connect(&mut self, uri: String, sender: &ComponentSender<Self>) {
@@ -174,15 +177,4 @@ pub fn first_uri(options: &GuiOptions, settings: Option<&gio::Settings>) -> Stri
     explicit_uri(options)
         .or_else(|| settings.map(|s| s.string("last-uri").to_string()).filter(|uri| !uri.is_empty()))
         .unwrap_or_else(|| vmnet_doctor_libvirt::SYSTEM_URI.to_owned())
-}
-
-/// Adds the host's network facts; reading them blocks, so on a blocking
-/// thread.
-pub async fn with_host_facts(mut snapshot: Snapshot) -> Snapshot {
-    let uri = snapshot.uri.clone();
-    let names: Vec<String> = snapshot.networks.iter().map(|n| n.name().to_owned()).collect();
-    snapshot.host = tokio::task::spawn_blocking(move || crate::probe::host_facts(&uri, &names))
-        .await
-        .unwrap_or_else(|error| vmnet_doctor_core::Fact::Unknown(error.to_string()));
-    snapshot
 }
