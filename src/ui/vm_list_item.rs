@@ -8,10 +8,14 @@ use vmnet_doctor_core::{DomainSnapshot, Finding, Severity, Subject};
 
 use crate::describe;
 use crate::ui::finding_row;
+use crate::ui::vm_filter::{self, VmFilter};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VmListItem {
     pub name: String,
+    /// `name` as the sidebar's search compares it, folded once per snapshot
+    /// rather than on every key press.
+    folded: String,
     summary: String,
     state: String,
     icon: &'static str,
@@ -32,11 +36,17 @@ impl VmListItem {
             .min();
         Self {
             name: domain.name().to_owned(),
+            folded: vm_filter::fold(domain.name()),
             summary: describe::domain_summary(domain),
             state: describe::domain_state(domain.state),
             icon: describe::domain_state_icon(domain.state),
             worst,
         }
+    }
+
+    /// Whether the sidebar's search keeps this VM.
+    pub fn matches(&self, filter: &VmFilter) -> bool {
+        filter.keeps(&self.folded, self.worst.is_some())
     }
 }
 

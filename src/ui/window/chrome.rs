@@ -86,6 +86,7 @@ pub(super) fn install_window_actions(window: &adw::ApplicationWindow, sender: &C
     simple("other-connection", || WindowMsg::AskForUri);
     simple("about", || WindowMsg::About);
     simple("setup", || WindowMsg::Setup);
+    simple("find-vm", || WindowMsg::FindVm);
     let connect = gio::SimpleAction::new("connect", Some(glib::VariantTy::STRING));
     connect.connect_activate({
         let sender = sender.clone();

@@ -77,10 +77,14 @@ impl Window {
         self.host_page.emit(HostPageMsg::Show(Box::new(view)));
 
         let wide = !self.split_view.is_collapsed();
+        // A VM the search hides keeps its page, as while typing.
+        let hidden = keep.clone().filter(|name| !self.showing_host && self.hidden_by_search(name));
+        let visible = self.visible_count();
         let position = keep
-            .and_then(|name| self.vm_list.find(|item| item.name == name))
+            .as_deref()
+            .and_then(|name| self.visible_position(name))
             // On a wide window, show the first VM rather than an empty pane.
-            .or_else(|| (wide && !self.showing_host && count > 0).then_some(0));
+            .or_else(|| (wide && hidden.is_none() && !self.showing_host && visible > 0).then_some(0));
         if position.is_none() && wide && count == 0 {
             // Nothing to show but the host.
             self.showing_host = true;
@@ -90,14 +94,29 @@ impl Window {
             Some(position) => self.vm_list.selection_model.set_selected(position),
             None => self.vm_list.selection_model.set_selected(gtk::INVALID_LIST_POSITION),
         }
-        self.show_selected();
+        match hidden {
+            Some(name) => {
+                // Already the one shown: the refresh does not open its page.
+                self.selected = Some(name.clone());
+                self.show_vm(Some(&name));
+            }
+            None => self.show_selected(),
+        }
         report_populated_when_painted(&self.toasts, count);
+        if let Some(bench) = &self.search_bench {
+            bench.start();
+        }
     }
 
     pub(super) fn show_selected(&mut self) {
         let position = self.vm_list.selection_model.selected();
-        let name = self.vm_list.get(position).map(|item| item.borrow().name.clone());
-        let domain = name.as_ref().and_then(|name| self.snapshot.as_ref()?.domain(name).cloned());
+        let name = self.vm_list.get_visible(position).map(|item| item.borrow().name.clone());
+        self.show_vm(name.as_deref());
+    }
+
+    /// Shows the page of the VM named `name`, or none.
+    pub(super) fn show_vm(&mut self, name: Option<&str>) {
+        let domain = name.and_then(|name| self.snapshot.as_ref()?.domain(name).cloned());
         match (domain, &self.snapshot) {
             (Some(domain), Some(snapshot)) => {
                 let user_picked = self.selected.as_deref() != Some(domain.name());

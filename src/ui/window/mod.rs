@@ -6,15 +6,20 @@
 //! what each message does. The work those messages start lives beside it:
 //! `connection` (opening, following and losing a connection), `content`
 //! (showing a snapshot: the sidebar, the VM and Host pages), `dialogs` (the
-//! dialogs the window opens), `chrome` (menus, actions, window size) and
-//! `phase` (what the window shows as a whole).
+//! dialogs the window opens), `chrome` (menus, actions, window size),
+//! `phase` (what the window shows as a whole) and `search` (the sidebar's
+//! search, with `search_bench`, its benchmark).
 
 mod chrome;
 mod connection;
 mod content;
 mod dialogs;
 mod phase;
+mod search;
+mod search_bench;
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use gettextrs::gettext;
@@ -37,8 +42,10 @@ use crate::ui::host_row::HostRow;
 use crate::ui::live::Live;
 use crate::ui::nic_actions::{ActionSink, VmActionRequest};
 use crate::ui::vm_action_dialog::{VmActionDialog, VmActionOutput};
+use crate::ui::vm_filter::VmFilter;
 use crate::ui::vm_list_item::VmListItem;
 use crate::ui::vm_page::VmPage;
+use crate::ui::vm_search::VmSearch;
 use crate::ui::wizard::{self, Wizard, WizardOutput};
 use crate::virt_manager::Launcher;
 use crate::{settings, startup};
@@ -51,6 +58,7 @@ use connection::explicit_uri;
 pub use connection::{first_uri, with_host_facts};
 use dialogs::ask_for_uri;
 use phase::{Phase, connecting_title, failure};
+use search_bench::SearchBench;
 
 #[derive(Debug)]
 pub struct Window {
@@ -69,7 +77,15 @@ pub struct Window {
     /// libvirt's events, and the snapshots they bring.
     live: Live,
     vm_list: TypedListView<VmListItem, gtk::SingleSelection>,
+    /// The VM whose page is shown: selected in the list, or hidden there
+    /// by the search.
     selected: Option<String>,
+    /// The sidebar's search, and the filter it set on `vm_list` (shared
+    /// with the list's filter function).
+    search: VmSearch,
+    filter: Rc<RefCell<VmFilter>>,
+    /// `VMNET_DOCTOR_BENCH_SEARCH`: the search's benchmark.
+    search_bench: Option<SearchBench>,
     /// `--vm NAME`: selected once the first snapshot arrives.
     initial_vm: Option<String>,
     vm_page: Controller<VmPage>,
@@ -102,6 +118,13 @@ pub enum WindowMsg {
     OpenDemo,
     AskForUri,
     SelectionChanged,
+    /// Ctrl+F.
+    FindVm,
+    /// The search's text or toggle changed.
+    Filter(VmFilter),
+    /// Enter in the search.
+    OpenFirstMatch,
+    SearchClosed,
     ShowHost,
     About,
     SaveWindowState,
@@ -267,14 +290,19 @@ impl Component for Window {
                 add_named[Some("connected")] = split_view -> adw::NavigationSplitView {
                     set_min_sidebar_width: 260.0,
                     set_max_sidebar_width: 340.0,
+                    // A little over libadwaita's quarter, so that the title
+                    // still fits beside the search button on a usual window.
+                    set_sidebar_width_fraction: 0.27,
 
                     #[wrap(Some)]
                     set_sidebar = &adw::NavigationPage {
                         set_title: &gettext("Virtual Machines"),
                         #[wrap(Some)]
+                        #[name = "sidebar"]
                         set_child = &adw::ToolbarView {
                             add_top_bar = &adw::HeaderBar {
                                 pack_start = &connection_button(&model.connection_menu),
+                                pack_start: model.search.button(),
                                 pack_end = &main_menu_button(),
                                 pack_end = &gtk::Spinner {
                                     #[watch]
@@ -290,6 +318,7 @@ impl Component for Window {
                                     set_subtitle: &model.connection_label(),
                                 },
                             },
+                            add_top_bar: model.search.bar(),
                             #[wrap(Some)]
                             set_content = &gtk::Box {
                             set_orientation: gtk::Orientation::Vertical,
@@ -312,8 +341,21 @@ impl Component for Window {
                                     set_description: Some(&gettext("This connection has no VMs yet. Create one in virt-manager, then refresh.")),
                                     add_css_class: "compact",
                                 },
+                                add_named[Some("no-match")] = &adw::StatusPage {
+                                    set_icon_name: Some("edit-find-symbolic"),
+                                    set_title: &gettext("No Matching VMs"),
+                                    #[watch]
+                                    set_description: Some(&model.no_match_description()),
+                                    add_css_class: "compact",
+                                },
                                 #[watch]
-                                set_visible_child_name: if model.vm_list.is_empty() { "empty" } else { "list" },
+                                set_visible_child_name: if model.vm_list.is_empty() {
+                                    "empty"
+                                } else if model.visible_count() == 0 {
+                                    "no-match"
+                                } else {
+                                    "list"
+                                },
                             },
                             },
                         },
@@ -371,7 +413,27 @@ impl Component for Window {
         let connections = connections::known(explicit.as_deref(), &connections::from_virt_manager());
         let connection_menu = build_connection_menu(&connections);
 
-        let vm_list: TypedListView<VmListItem, gtk::SingleSelection> = TypedListView::new();
+        let mut vm_list: TypedListView<VmListItem, gtk::SingleSelection> = TypedListView::new();
+        let filter = Rc::new(RefCell::new(VmFilter::default()));
+        vm_list.add_filter({
+            let filter = Rc::clone(&filter);
+            move |item| item.matches(&filter.borrow())
+        });
+        let search = VmSearch::new(
+            {
+                let sender = sender.clone();
+                move |filter| sender.input(WindowMsg::Filter(filter))
+            },
+            {
+                let sender = sender.clone();
+                move || sender.input(WindowMsg::OpenFirstMatch)
+            },
+            {
+                let sender = sender.clone();
+                move || sender.input(WindowMsg::SearchClosed)
+            },
+        );
+        let search_bench = SearchBench::from_env(&search);
         vm_list.selection_model.set_autoselect(false);
         vm_list.selection_model.set_can_unselect(true);
         vm_list.selection_model.connect_selected_notify({
@@ -402,6 +464,9 @@ impl Component for Window {
             live: Live::default(),
             vm_list,
             selected: None,
+            search,
+            filter,
+            search_bench,
             initial_vm: options.vm,
             vm_page,
             host_row,
@@ -422,6 +487,9 @@ impl Component for Window {
         model.host_row.join_keyboard_navigation(vm_list_view, &model.vm_list.selection_model);
         let toasts = &model.toasts;
         let widgets = view_output!();
+        // Typing anywhere in the sidebar (the Host entry, the VM list)
+        // opens the search with what was typed.
+        model.search.capture_typing_in(&widgets.sidebar);
 
         if crate::config::is_development() {
             // GNOME's striped header bar marks development builds.
@@ -469,7 +537,11 @@ impl Component for Window {
                 }
             }
             WindowMsg::AskForUri => ask_for_uri(root, &sender),
-            WindowMsg::SelectionChanged => self.show_selected(),
+            WindowMsg::SelectionChanged => self.selection_changed(),
+            WindowMsg::FindVm => self.find_vm(),
+            WindowMsg::Filter(filter) => self.apply_filter(filter),
+            WindowMsg::OpenFirstMatch => self.open_first_match(),
+            WindowMsg::SearchClosed => self.search_closed(),
             WindowMsg::ShowHost => self.show_host(),
             WindowMsg::About => about::show(root),
             WindowMsg::SaveWindowState => save_window_state(root, self.settings.as_ref()),

@@ -1,0 +1,136 @@
+//! `VMNET_DOCTOR_BENCH_SEARCH=TEXT` (tools/bench): once the VM list is on
+//! screen, types TEXT into the sidebar's search one character at a time,
+//! turns "only VMs with problems" on and off, then erases TEXT the same
+//! way, as a user would, and prints for each step how long it took from
+//! changing the entry until a frame showing the filtered list was painted:
+//!
+//! `vmnet-doctor: search-step N STEP filtered=MS painted=MS visible=K`
+//!
+//! `filtered`: the list model holds the result; `painted`: the frame
+//! clock's `after-paint` of the first frame after that.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use relm4::gtk;
+use relm4::gtk::glib;
+use relm4::gtk::prelude::*;
+
+use crate::ui::vm_search::VmSearch;
+
+/// Between two steps: a fast typist's pace, and time for the frame clock
+/// to go idle, so that each step starts a frame of its own.
+const PAUSE: Duration = Duration::from_millis(120);
+
+#[derive(Debug, Clone)]
+enum Step {
+    Text(String),
+    ProblemsOnly(bool),
+}
+
+impl Step {
+    fn label(&self) -> String {
+        match self {
+            Step::Text(text) if text.is_empty() => "text:(empty)".to_owned(),
+            Step::Text(text) => format!("text:{text}"),
+            Step::ProblemsOnly(true) => "problems-only:on".to_owned(),
+            Step::ProblemsOnly(false) => "problems-only:off".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchBench {
+    inner: Rc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    search: VmSearch,
+    steps: RefCell<VecDeque<Step>>,
+    /// The step under way: its number, label and start.
+    current: RefCell<Option<(usize, String, Instant)>>,
+    done: Cell<usize>,
+    started: Cell<bool>,
+}
+
+impl SearchBench {
+    /// The benchmark, when the environment asks for it.
+    pub fn from_env(search: &VmSearch) -> Option<Self> {
+        let text = std::env::var("VMNET_DOCTOR_BENCH_SEARCH").ok().filter(|text| !text.is_empty())?;
+        let prefixes: Vec<String> =
+            text.char_indices().map(|(at, c)| text[..at + c.len_utf8()].to_owned()).collect();
+        let mut steps: VecDeque<Step> = prefixes.iter().cloned().map(Step::Text).collect();
+        steps.push_back(Step::ProblemsOnly(true));
+        steps.push_back(Step::ProblemsOnly(false));
+        steps.extend(prefixes.iter().rev().skip(1).cloned().map(Step::Text));
+        steps.push_back(Step::Text(String::new()));
+        let inner = Inner {
+            search: search.clone(),
+            steps: RefCell::new(steps),
+            current: RefCell::new(None),
+            done: Cell::new(0),
+            started: Cell::new(false),
+        };
+        Some(Self { inner: Rc::new(inner) })
+    }
+
+    /// Starts the steps, once: the list is on screen.
+    pub fn start(&self) {
+        if self.inner.started.replace(true) {
+            return;
+        }
+        self.inner.search.open();
+        self.next_after_pause();
+    }
+
+    /// The window applied the search's filter (`visible`: the VMs left).
+    pub fn applied(&self, visible: u32, widget: &impl IsA<gtk::Widget>) {
+        let Some((number, label, started)) = self.inner.current.borrow_mut().take() else { return };
+        let filtered = started.elapsed();
+        let report = move |painted: Duration| {
+            eprintln!(
+                "vmnet-doctor: search-step {number} {label} filtered={:.2} painted={:.2} visible={visible}",
+                filtered.as_secs_f64() * 1000.0,
+                painted.as_secs_f64() * 1000.0,
+            );
+        };
+        let Some(clock) = widget.frame_clock() else {
+            report(started.elapsed());
+            self.next_after_pause();
+            return;
+        };
+        let handler = Rc::new(Cell::new(None));
+        let own_handler = Rc::clone(&handler);
+        let bench = self.clone();
+        handler.set(Some(clock.connect_after_paint(move |clock| {
+            report(started.elapsed());
+            if let Some(id) = own_handler.take() {
+                clock.disconnect(id);
+            }
+            bench.next_after_pause();
+        })));
+        widget.queue_draw();
+    }
+
+    fn next_after_pause(&self) {
+        let bench = self.clone();
+        glib::timeout_add_local_once(PAUSE, move || bench.next());
+    }
+
+    fn next(&self) {
+        let Some(step) = self.inner.steps.borrow_mut().pop_front() else {
+            eprintln!("vmnet-doctor: search-bench-done steps={}", self.inner.done.get());
+            return;
+        };
+        let number = self.inner.done.get() + 1;
+        self.inner.done.set(number);
+        self.inner.current.replace(Some((number, step.label(), Instant::now())));
+        match step {
+            Step::Text(text) => self.inner.search.set_text(&text),
+            Step::ProblemsOnly(active) => self.inner.search.set_problems_only(active),
+        }
+    }
+}
