@@ -234,6 +234,7 @@ a11y() { env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" python3 "tests/gui/a11y
 phase "GUI a11y: audit (names, focus, Tab, 360 px)" a11y audit.py
 phase "GUI a11y: Fix by clicking, finding gone (demo)" a11y fix_by_clicking.py network-inactive network-not-autostarted
 phase "GUI a11y: setup wizard (demo)" a11y wizard.py
+phase "GUI a11y: find a VM (Ctrl+F, typing, problems only)" a11y search.py
 # The setup wizard by its keyboard mnemonics: opening by itself on a first
 # run, the Verify step without a guest agent, the Done summary, 360 px dark.
 to_verify=(--keys enter --then-expect "wizard-step-shown host-network" --keys enter --then-expect "wizard-step-shown firewall"
