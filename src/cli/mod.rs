@@ -18,7 +18,7 @@ pub use self::args::Command;
 use self::args::{
     Parsed, Takes, parse_check, parse_fix, parse_options, parse_revert, parse_verify, unknown_argument,
 };
-pub use crate::gui_options::GuiOptions;
+use crate::gui_options::GuiOptions;
 
 /// Parses the arguments after the program name; the error is a translated
 /// sentence naming the bad argument.

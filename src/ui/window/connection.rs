@@ -17,14 +17,12 @@ use super::chrome::fill_connection_menu;
 use super::{Phase, Window, WindowCmd};
 use crate::connections::{self, Connection};
 use crate::gui_options::GuiOptions;
+use crate::probe::with_host_facts;
 use crate::ui::error_page;
 use crate::ui::first_connection;
 use crate::ui::host_page::HostPageMsg;
 use crate::ui::live::{self, Live};
 use crate::ui::vm_page::VmPageMsg;
-
-/// Named here too because window/mod.rs re-exports it from this module.
-pub use crate::probe::with_host_facts;
 
 impl Window {
     pub(super) fn connect(&mut self, uri: String, sender: &ComponentSender<Self>) {

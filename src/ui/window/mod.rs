@@ -28,14 +28,15 @@ use relm4::adw::prelude::*;
 use relm4::gtk::{gio, glib};
 use relm4::typed_view::list::TypedListView;
 use relm4::{Component, ComponentController, ComponentParts, ComponentSender, Controller, gtk};
-use tokio::sync::broadcast;
 use vmnet_doctor_core::{Finding, Snapshot};
 use vmnet_doctor_libvirt::{Hypervisor, LibvirtError, LibvirtEvent};
 
-use crate::cli::GuiOptions;
 use crate::connections::{self, Connection};
+use crate::gui_options::GuiOptions;
+use crate::probe::with_host_facts;
 use crate::ui::about;
 use crate::ui::error_page;
+use crate::ui::first_connection::OpenedConnection;
 use crate::ui::fix_dialog::{FixDialog, FixDialogOutput};
 use crate::ui::host_page::HostPage;
 use crate::ui::host_row::HostRow;
@@ -55,7 +56,7 @@ use chrome::{
     restore_window_state, save_window_state,
 };
 use connection::explicit_uri;
-pub use connection::{first_uri, with_host_facts};
+pub use connection::first_uri;
 use dialogs::ask_for_uri;
 use phase::{Phase, connecting_title, failure};
 use search_bench::SearchBench;
@@ -140,10 +141,6 @@ pub enum WindowMsg {
     Setup,
     Wizard(WizardOutput),
 }
-
-/// A connection's handle, its events since just before the first
-/// snapshot, and that snapshot.
-pub type OpenedConnection = (Arc<Hypervisor>, broadcast::Receiver<LibvirtEvent>, Snapshot);
 
 /// Besides the answers to connecting and refreshing: `Event`, libvirt
 /// announced a change (`None`: announcements were missed); `Settled`, the
