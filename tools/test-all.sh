@@ -130,6 +130,10 @@ else
 fi
 
 phase "cargo fmt --check" cargo fmt --all --check
+# Modules that use each other in a circle, or the GUI using the CLI
+# (the script checks itself first).
+module_circles() { python3 tools/check-module-cycles.py --self-test && python3 tools/check-module-cycles.py; }
+phase "module circles" module_circles
 # deny.toml: licences, one version of each crate unless it says why, crates.io
 # only. cargo-deny (pinned) is built once per build environment (~4 min on
 # 2 cores); if that fails, CI fails here (skip).
