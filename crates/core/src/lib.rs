@@ -24,14 +24,14 @@ mod xml_write;
 
 pub use domain::{DomainConfig, GuestAgentChannel, parse_domain_xml};
 pub use finding::{Evidence, Finding, Fix, Severity, Subject};
-pub use guest::GuestFacts;
+pub use guest::{GuestAddress, GuestFacts};
 pub use host::{Fact, HostFacts};
 pub use interface::{Interface, InterfaceSource, InterfaceType, LinkState};
 pub use network::{BridgeDef, DhcpHost, DhcpRange, ForwardMode, IpDef, NetworkConfig, parse_network_xml};
 pub use rules::diagnose;
 pub use snapshot::{
-    AddressSource, DhcpLease, DomainSnapshot, DomainState, GuestAddress, GuestInterface, NetworkSnapshot,
-    Snapshot, SourceResult, Unreadable,
+    AddressSource, DhcpLease, DomainSnapshot, DomainState, GuestInterface, NetworkSnapshot, Snapshot,
+    SourceResult, Unreadable,
 };
 pub use verdict::{Verdict, verdict};
 pub use xml::XmlError;

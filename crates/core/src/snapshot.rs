@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use crate::domain::DomainConfig;
-use crate::guest::GuestFacts;
+use crate::guest::{GuestAddress, GuestFacts};
 use crate::host::{Fact, HostFacts};
 use crate::interface::Interface;
 use crate::network::NetworkConfig;
@@ -41,12 +41,6 @@ pub enum AddressSource {
     Lease,
     /// The host's ARP/neighbour table.
     Arp,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GuestAddress {
-    pub ip: IpAddr,
-    pub prefix: u8,
 }
 
 /// One interface as an address source reports it.

@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use gettextrs::gettext;
 
-use super::GuestNetwork;
+use super::{GuestAddress, GuestNetwork};
 use crate::i18n::fill;
-use crate::snapshot::GuestAddress;
 
 /// The guide's own targets (`ping -c 3 8.8.8.8`, `ping -c 3 google.com`,
 /// `curl http://archive.ubuntu.com`); only contacted when the user runs

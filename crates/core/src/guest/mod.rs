@@ -27,6 +27,14 @@ pub struct GuestFacts {
     pub network: Fact<GuestNetwork>,
 }
 
+/// One address of a guest's interface, as an address source reports it
+/// (agent, DHCP lease, ARP).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestAddress {
+    pub ip: IpAddr,
+    pub prefix: u8,
+}
+
 /// Whether a service runs, as far as the guest can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceState {
