@@ -8,7 +8,7 @@ work=$(mktemp -d)
 unit=$work/vmnet-doctor-helper.service
 # ExecStart= is split at spaces: the helper by a path without any.
 ln -s "$(cd "$helper_dir" && pwd)/vmnet-doctor-helper" "$work/vmnet-doctor-helper"
-sed "s|@LIBEXECDIR@|$work|" "$(dirname "$0")/../../data/helper/vmnet-doctor-helper.service.in" >"$unit"
+sed -e "s|@LIBEXECDIR@|$work|" -e "s|@TMPFILESDIR@|/usr/lib/tmpfiles.d|" "$(dirname "$0")/../../data/helper/vmnet-doctor-helper.service.in" >"$unit"
 out=$(systemd-analyze verify --man=no "$unit" 2>&1) || { echo "$out" >&2; exit 1; }
 if [[ -n "$out" ]]; then
     echo "systemd-analyze verify complained about the helper's unit:" >&2

@@ -20,6 +20,9 @@
 #     line pointing at HELPER with --idle-timeout 3:
 #       VMND_TEST_BUS            with a real polkitd and tests/helper/test.rules
 #       VMND_TEST_BUS_NO_POLKIT  with no polkit at all
+#       VMND_TEST_BUS_SANDBOXED  with a real polkitd, the helper started
+#                                inside its unit's file system sandbox
+#                                (VMND_TEST_UNIT_SANDBOX, unit-sandbox.py)
 #     and VMND_TEST_BUS_WITHOUT_HELPER is a system bus without the helper.
 #     The helpers' standard error (their audit lines) goes to
 #     VMND_TEST_HELPER_LOG and VMND_TEST_HELPER_LOG_NO_POLKIT.
@@ -76,11 +79,18 @@ ip link add br-other type bridge
 
 ufw --force enable >"$state/ufw-enable.log"
 
+# The helper inside its unit's file system sandbox (tests/helper/unit-sandbox.py),
+# from copies at paths without spaces (dbus-daemon splits Exec= there).
+cp "$here/unit-sandbox.py" "$state/unit-sandbox"
+cp "$source_root/data/helper/vmnet-doctor-helper.service.in" "$state/vmnet-doctor-helper.service"
+cp "$source_root/data/helper/vmnet-doctor-helper.tmpfiles" "$state/vmnet-doctor-helper.tmpfiles"
+sandboxed="$state/unit-sandbox $state/vmnet-doctor-helper.service $state/vmnet-doctor-helper.tmpfiles $helper"
+
 # The buses.
 start_bus() {
-    local name=$1 dir="/run/vmnd-test/$1"
+    local name=$1 dir="/run/vmnd-test/$1" exec=${2:-$helper}
     mkdir -p "$dir/services"
-    sed "s|@LIBEXECDIR@/vmnet-doctor-helper|$helper --idle-timeout 3|" \
+    sed "s|@LIBEXECDIR@/vmnet-doctor-helper|$exec --idle-timeout 3|" \
         "$source_root/data/helper/io.github.vmnetdoctor.Helper1.service.in" \
         >"$dir/services/io.github.vmnetdoctor.Helper1.service"
     sed -e "s|@SOCKET@|$dir/system_bus_socket|" -e "s|@SERVICEDIR@|$dir/services|" \
@@ -100,21 +110,31 @@ start_bus() {
 }
 start_bus main
 start_bus no-polkit
+start_bus sandboxed "$sandboxed"
 
-main="unix:path=/run/vmnd-test/main/system_bus_socket"
-has_owner() {
-    busctl --address="$main" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-        NameHasOwner s "$1" 2>/dev/null | grep -q true
+has_owner() { # has_owner BUS NAME
+    busctl --address="$1" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+        NameHasOwner s "$2" 2>/dev/null | grep -q true
 }
-DBUS_SYSTEM_BUS_ADDRESS=$main /usr/lib/polkit-1/polkitd --no-debug >"$state/polkitd.log" 2>&1 &
-for _ in $(seq 100); do
-    has_owner org.freedesktop.PolicyKit1 && break
-    sleep 0.1
-done
-has_owner org.freedesktop.PolicyKit1 || { cat "$state/polkitd.log" >&2; die "polkitd did not start"; }
+start_polkitd() { # start_polkitd BUS-NAME
+    local address="unix:path=/run/vmnd-test/$1/system_bus_socket"
+    DBUS_SYSTEM_BUS_ADDRESS=$address /usr/lib/polkit-1/polkitd --no-debug >"$state/polkitd-$1.log" 2>&1 &
+    for _ in $(seq 100); do
+        has_owner "$address" org.freedesktop.PolicyKit1 && return 0
+        sleep 0.1
+    done
+    cat "$state/polkitd-$1.log" >&2
+    die "polkitd did not start on the $1 bus"
+}
+start_polkitd main
+start_polkitd sandboxed
+main="unix:path=/run/vmnd-test/main/system_bus_socket"
 
 export VMND_TEST_BUS=$main
 export VMND_TEST_BUS_NO_POLKIT="unix:path=/run/vmnd-test/no-polkit/system_bus_socket"
+export VMND_TEST_BUS_SANDBOXED="unix:path=/run/vmnd-test/sandboxed/system_bus_socket"
+export VMND_TEST_HELPER_LOG_SANDBOXED=/run/vmnd-test/sandboxed/helper.log
+export VMND_TEST_UNIT_SANDBOX="$state/unit-sandbox $state/vmnet-doctor-helper.service $state/vmnet-doctor-helper.tmpfiles"
 export VMND_TEST_HELPER_LOG=/run/vmnd-test/main/helper.log
 export VMND_TEST_HELPER_LOG_NO_POLKIT=/run/vmnd-test/no-polkit/helper.log
 export VMND_TEST_BRIDGE=virbr0 VMND_TEST_UPLINK=vmnd-up
@@ -126,5 +146,7 @@ status=0
 if [[ $status -ne 0 ]]; then
     echo "--- the helper's log (main bus) ---" >&2
     tail -n 60 "$VMND_TEST_HELPER_LOG" >&2 || true
+    echo "--- the helper's log (its unit's sandbox) ---" >&2
+    tail -n 30 "$VMND_TEST_HELPER_LOG_SANDBOXED" >&2 || true
 fi
 exit "$status"

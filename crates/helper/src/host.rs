@@ -135,6 +135,28 @@ impl Host {
         self.etc.join("sysctl.d").join(SYSCTL_FILE_NAME)
     }
 
+    /// The files the helper itself writes on the host (the journal aside,
+    /// in its state directory): nothing else may be written by a step.
+    pub fn managed_files(&self) -> [PathBuf; 2] {
+        [self.sysctl_file(), self.libvirt_network_conf()]
+    }
+
+    /// Every path outside its state directory that the helper or a tool it
+    /// runs writes: the files it manages, the setting it changes now, UFW's
+    /// rules files (`ufw allow`/`route allow`/`delete` rewrite them in
+    /// place) and ufw.conf (`ufw reload` disables and enables UFW, which
+    /// rewrites its ENABLED line), and the two tools' lock files. The unit
+    /// grants exactly these
+    /// (`ReadWritePaths=`), one by one; a test holds the two together.
+    #[cfg(test)]
+    pub fn written_paths(&self) -> Vec<PathBuf> {
+        let mut paths = self.managed_files().to_vec();
+        paths.push(self.ip_forward_path());
+        paths.extend(["ufw/user.rules", "ufw/user6.rules", "ufw/ufw.conf"].map(|file| self.etc.join(file)));
+        paths.extend(["ufw.lock", "xtables.lock"].map(|file| self.run.join(file)));
+        paths
+    }
+
     pub fn ip_forward_path(&self) -> PathBuf {
         self.proc.join("sys/net/ipv4/ip_forward")
     }
@@ -428,5 +450,59 @@ mod tests {
         fs::write(host.ip_forward_path(), "2\n")?;
         assert!(host.ip_forward().is_err());
         Ok(())
+    }
+}
+
+/// The unit's sandbox and the code agree: it grants exactly the paths the
+/// helper and its tools write, and makes the sysctl file exist first.
+#[cfg(test)]
+mod unit_sandbox {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    const UNIT: &str = include_str!("../../../data/helper/vmnet-doctor-helper.service.in");
+    const TMPFILES: &str = include_str!("../../../data/helper/vmnet-doctor-helper.tmpfiles");
+
+    /// The values of every `KEY=` line of the unit, split at spaces.
+    fn values<'a>(key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        UNIT.lines()
+            .filter_map(move |line| line.strip_prefix(key)?.strip_prefix('='))
+            .flat_map(str::split_whitespace)
+    }
+
+    #[test]
+    fn the_unit_grants_exactly_the_paths_the_helper_writes() {
+        let granted: BTreeSet<PathBuf> =
+            values("ReadWritePaths").map(|path| PathBuf::from(path.trim_start_matches('-'))).collect();
+        let written: BTreeSet<PathBuf> = Host::system().written_paths().into_iter().collect();
+        assert_eq!(granted, written);
+        // Never their directories, where a hook or an init script could be
+        // planted.
+        for dir in ["/etc", "/etc/ufw", "/etc/libvirt", "/etc/sysctl.d", "/run"] {
+            assert!(!granted.contains(Path::new(dir)), "{dir} is granted");
+        }
+        assert!(UNIT.contains("\nProtectSystem=strict\n"));
+    }
+
+    #[test]
+    fn the_sysctl_file_exists_before_the_helper_starts() {
+        let entry: Vec<&str> = TMPFILES
+            .lines()
+            .find(|line| !line.starts_with('#') && !line.trim().is_empty())
+            .map(|line| line.splitn(7, ' ').collect())
+            .unwrap_or_default();
+        // Created only when missing ("f"), root's, world-readable.
+        assert_eq!(
+            entry.get(..5),
+            Some(&["f", "/etc/sysctl.d/90-vmnet-doctor.conf", "0644", "root", "root"][..])
+        );
+        assert_eq!(Host::system().sysctl_file(), PathBuf::from(entry[1]));
+        assert!(
+            values("ExecStartPre")
+                .collect::<Vec<_>>()
+                .join(" ")
+                .contains("+/usr/bin/systemd-tmpfiles --create @TMPFILESDIR@/vmnet-doctor-helper.conf")
+        );
     }
 }

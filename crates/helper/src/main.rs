@@ -23,6 +23,7 @@ mod exec;
 mod forwarding;
 mod host;
 mod host_facts;
+mod in_place_file;
 mod inspect;
 mod journal;
 mod plan;

@@ -2534,3 +2534,109 @@ async fn the_nat_table_is_read_for_guest_addresses_only() -> TestResult {
     rejected(client.connections_wire(&many).await, "17 addresses")?;
     Ok(())
 }
+
+/// `VMND_TEST_UNIT_SANDBOX` followed by `argv`: run inside the file system
+/// sandbox the helper's unit declares (tests/helper/unit-sandbox.py).
+fn in_unit_sandbox(argv: &[&str]) -> TestResult<std::process::Output> {
+    let sandbox = env("VMND_TEST_UNIT_SANDBOX")?;
+    let mut words = sandbox.split(' ');
+    let program = words.next().ok_or("VMND_TEST_UNIT_SANDBOX is empty")?;
+    Ok(Command::new(program).args(words).args(argv).output()?)
+}
+
+/// The placeholder the unit's ExecStartPre= (systemd-tmpfiles) puts in
+/// place of a missing sysctl file; taken away again after a test, so
+/// that the tests on the other buses find no file, as before.
+fn drop_sysctl_placeholder() -> TestResult {
+    match std::fs::read_to_string(SYSCTL_FILE) {
+        Ok(text) if text.lines().all(|line| line.starts_with('#')) => Ok(std::fs::remove_file(SYSCTL_FILE)?),
+        Ok(text) => Err(format!("{SYSCTL_FILE} still sets something: {text}").into()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// What the unit lets its process write, as unit-sandbox.py builds it from
+/// the unit file: the files the fixes write, and nothing beside them where
+/// a compromised helper could plant a hook, an init script or a setting.
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn the_units_sandbox_grants_only_what_the_fixes_write() -> TestResult {
+    for denied in [
+        "touch /etc/ufw/before.init",
+        ": >> /etc/ufw/before.rules",
+        "mkdir -p /etc/libvirt/hooks && touch /etc/libvirt/hooks/qemu",
+        ": >> /etc/libvirt/qemu.conf",
+        "touch /etc/libvirt/qemu/networks/planted.xml",
+        "touch /etc/sysctl.d/99-planted.conf",
+        "mv /etc/sysctl.d/90-vmnet-doctor.conf /etc/sysctl.d/99-planted.conf",
+        "touch /usr/lib/sysctl.d/99-planted.conf",
+        ": >> /proc/sys/kernel/core_pattern",
+    ] {
+        let output = in_unit_sandbox(&["/bin/sh", "-c", denied])?;
+        assert!(!output.status.success(), "{denied:?} worked inside the sandbox");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("Read-only file system"),
+            "{denied:?}: {output:?}"
+        );
+    }
+    let granted = ": >> /etc/ufw/user.rules && : >> /etc/ufw/user6.rules && : >> /etc/libvirt/network.conf \
+                   && : >> /etc/sysctl.d/90-vmnet-doctor.conf && : >> /proc/sys/net/ipv4/ip_forward \
+                   && : >> /run/ufw.lock && : >> /run/xtables.lock \
+                   && touch /var/lib/vmnet-doctor-helper/probe && rm /var/lib/vmnet-doctor-helper/probe";
+    let output = in_unit_sandbox(&["/bin/sh", "-c", granted])?;
+    assert!(output.status.success(), "{output:?}");
+    drop_sysctl_placeholder()
+}
+
+/// UFW's and the forwarding fix applied and reverted by a helper that runs
+/// inside its unit's file system sandbox: the files granted one by one are
+/// enough, and the sysctl file is rewritten in place (a rename or an
+/// unlink would fail there).
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn the_fixes_work_inside_the_units_sandbox() -> TestResult {
+    let client = client_on("VMND_TEST_BUS_SANDBOXED", false).await?;
+    client.capabilities().await?;
+    // It is the sandboxed helper: its root is read-only, UFW's rules file a
+    // read-write mount of its own.
+    let bus = zbus::fdo::DBusProxy::new(&connect("VMND_TEST_BUS_SANDBOXED").await?).await?;
+    let pid = bus
+        .get_connection_unix_process_id(zbus::names::BusName::try_from(vmnet_doctor_helper_api::BUS_NAME)?)
+        .await?;
+    let mounts = std::fs::read_to_string(format!("/proc/{pid}/mountinfo"))?;
+    let options = |point: &str| {
+        mounts
+            .lines()
+            .rfind(|line| line.split(' ').nth(4) == Some(point))
+            .and_then(|line| line.split(' ').nth(5).map(str::to_owned))
+    };
+    assert!(options("/").is_some_and(|o| o.starts_with("ro")), "{mounts}");
+    assert!(options("/etc/ufw/user.rules").is_some_and(|o| o.starts_with("rw")), "{mounts}");
+    let placeholder = std::fs::read_to_string(SYSCTL_FILE)?;
+    assert!(placeholder.starts_with("# VM Network Doctor"), "ExecStartPre= made it: {placeholder:?}");
+
+    run(&["/usr/sbin/ufw", "reload"])?;
+    let (rules, added) = (ruleset()?, ufw_added()?);
+    set_ip_forward("0")?;
+    let mut transactions = Vec::new();
+    for fix in [ufw_fix()?, FixRequest::EnableIpv4Forwarding] {
+        let plan = client.plan(&fix).await?;
+        assert!(!plan.is_empty(), "{fix:?}");
+        let applied = client.apply(&fix, &plan).await?;
+        assert_eq!(applied.outcome, Outcome::Applied, "{applied:#?}");
+        transactions.push(applied.transaction);
+    }
+    assert_eq!(ip_forward()?, "1");
+    assert!(std::fs::read_to_string(SYSCTL_FILE)?.contains("net.ipv4.ip_forward = 1"));
+    assert!(ufw_added()?.contains("vmnet-doctor"));
+    for transaction in transactions.iter().rev() {
+        let reverted = client.revert(transaction).await?;
+        assert_eq!(reverted.outcome, Outcome::Reverted, "{reverted:#?}");
+    }
+    assert_eq!((ruleset()?, ufw_added()?), (rules, added));
+    assert_eq!(std::fs::read_to_string(SYSCTL_FILE)?, placeholder, "what was there before, in place");
+    assert_eq!(ip_forward()?, "0");
+    set_ip_forward("1")?;
+    drop_sysctl_placeholder()
+}

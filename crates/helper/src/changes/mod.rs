@@ -17,10 +17,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use vmnet_doctor_helper_api::{Action, IfaceName, LibvirtFirewallBackend, RULE_COMMENT, Step, StepResult};
 
-use crate::atomic_file::{self, NewFile};
 use crate::exec::{self, Ran};
 use crate::forwarding;
 use crate::host::{self, Host, NetworkDaemon};
+use crate::in_place_file;
 
 pub use firewall_rules::{
     Backend, Chain, Family, ForwardRule, UfwRuleKind, UfwState, iptables_argv, ufw_spec,
@@ -32,13 +32,9 @@ use network_conf::{network_conf_edit_place, network_conf_with_backend};
 pub const SYSCTL_CONTENTS: &str = "\
 # Written by VM Network Doctor (vmnet-doctor-helper): libvirt's NAT networks
 # need the host to forward IPv4 packets. Reverting the fix in VM Network
-# Doctor removes this file.
+# Doctor puts back what this file held before.
 net.ipv4.ip_forward = 1
 ";
-
-/// A file the helper creates: world-readable, like the rest of
-/// /etc/sysctl.d and /etc/libvirt.
-const NEW_FILE: NewFile = NewFile { mode: 0o644 };
 
 /// Files larger than this are not ours (sysctl.d) or not edited
 /// (network.conf is about 1 KiB).
@@ -309,19 +305,17 @@ pub fn execute(step: &Step, host: &Host, ran: &Ran) -> StepResult {
             ran,
             "write",
             path,
-            file_op(host, path, |path| atomic_file::write(path, contents.as_bytes(), NEW_FILE)),
+            file_op(host, path, |path| in_place_file::write(path, contents.as_bytes())),
         ),
         Action::RemoveFile { path } => {
-            record_file(ran, "remove", path, file_op(host, path, atomic_file::remove))
+            record_file(ran, "remove", path, file_op(host, path, in_place_file::remove))
         }
     };
     StepResult { step: step.clone(), exit_status, message }
 }
 
 fn file_op(host: &Host, path: &str, op: impl FnOnce(&Path) -> std::io::Result<()>) -> Result<(), String> {
-    let Some(ours) =
-        [host.sysctl_file(), host.libvirt_network_conf()].into_iter().find(|ours| Path::new(path) == ours)
-    else {
+    let Some(ours) = host.managed_files().into_iter().find(|ours| Path::new(path) == ours) else {
         return Err(format!("{path} is not a file the helper manages"));
     };
     op(&ours).map_err(|error| format!("{path}: {error}"))
