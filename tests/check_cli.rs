@@ -492,3 +492,33 @@ fn fix_without_the_helper_prints_the_manual_commands() -> TestResult {
     assert_eq!(std::fs::read_to_string(forwarding)?.trim(), "0", "nothing was changed");
     Ok(())
 }
+
+/// `fix --all` applies in Fix All's order: the networks (lab-nat's start,
+/// which also serves kali-linux's card, then the autostarts) before any
+/// VM's card, though the diagnosis lists ubuntu-server's unplugged cable,
+/// an error, before the autostarts, warnings. Nothing fails on the demo,
+/// so nothing is left unattempted.
+#[test]
+fn fix_all_applies_networks_before_cards() -> TestResult {
+    let output = run("fix", &["--demo", "--json", "--all"])?;
+    let document = json(&output)?;
+    assert_eq!(output.status.code(), Some(0), "{document}");
+    let ids: Vec<String> = statuses(&document).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(
+        ids[..5],
+        [
+            "network-inactive",
+            "nic-network-inactive",
+            "network-not-autostarted",
+            "network-not-autostarted",
+            "nic-link-down"
+        ]
+    );
+    assert_eq!(document["results"][1]["same_fix_as"], 0, "{document}");
+    assert_eq!(document["stopped_after"], Value::Null);
+    assert!(statuses(&document).iter().all(|(_, status)| status != "not-attempted"), "{document}");
+    let text = String::from_utf8(run("fix", &["--demo", "--dry-run", "--all"])?.stdout)?;
+    let (lab, cable) = (text.find("(network-not-autostarted)"), text.find("(nic-link-down)"));
+    assert!(lab.is_some() && lab < cable, "{text}");
+    Ok(())
+}

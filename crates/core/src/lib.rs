@@ -8,6 +8,7 @@ pub mod datapath;
 pub mod domain;
 pub mod edit;
 pub mod finding;
+pub mod fix_order;
 pub mod guest;
 pub mod host;
 pub mod i18n;
@@ -24,6 +25,7 @@ mod xml_write;
 
 pub use domain::{DomainConfig, GuestAgentChannel, parse_domain_xml};
 pub use finding::{Evidence, Finding, Fix, Severity, Subject};
+pub use fix_order::{Layer, OrderedFix, fix_order};
 pub use guest::{GuestAddress, GuestFacts};
 pub use host::{Fact, HostFacts};
 pub use interface::{Interface, InterfaceSource, InterfaceType, LinkState};

@@ -28,6 +28,7 @@ pub fn document(run: &FixRun) -> Value {
         "uri": run.uri,
         "dry_run": run.dry_run,
         "failure": run.failure,
+        "stopped_after": run.stopped_after,
         "results": results,
     })
 }

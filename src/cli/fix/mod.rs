@@ -3,11 +3,14 @@
 //! helper for host changes). `vmnet-doctor revert` is `crate::cli::revert`.
 //!
 //! `fix` diagnoses, picks the chosen findings (each id for every subject
-//! that has it), shows each plan, applies it, diagnoses again and says
-//! whether each finding is gone. Exit status: 0 every chosen finding is
-//! gone or waits only for its VM's next boot (with `--dry-run`: every one
-//! has a plan), 1 one remains or a fix failed, 2 bad arguments or no
-//! connection. The JSON is documented in `docs/fix-json.md`.
+//! that has it), puts their fixes in Fix All's order (`core::fix_order`:
+//! the host, then networks, then VMs, then inside guests), shows each plan,
+//! applies it, and stops at the first fix that fails (the rest are not
+//! attempted); then it diagnoses again and says whether each finding is
+//! gone. Exit status: 0 every chosen finding is gone or waits only for its
+//! VM's next boot (with `--dry-run`: every one has a plan), 1 one remains,
+//! a fix failed or was not attempted, 2 bad arguments or no connection.
+//! The JSON is documented in `docs/fix-json.md`.
 
 pub(super) mod json;
 mod report;
@@ -16,7 +19,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use gettextrs::gettext;
-use vmnet_doctor_core::{Finding, Fix, Subject};
+use vmnet_doctor_core::{Finding, Fix, Subject, fix_order};
 use vmnet_doctor_libvirt::Effect;
 
 use crate::cli::args::FixOptions;
@@ -42,6 +45,8 @@ pub enum Status {
     Manual,
     /// The finding has no automatic fix.
     NoFix,
+    /// An earlier fix failed, so this one was not tried.
+    NotAttempted,
 }
 
 impl Status {
@@ -59,6 +64,7 @@ impl Status {
             Self::Failed => "failed",
             Self::Manual => "manual",
             Self::NoFix => "no-fix",
+            Self::NotAttempted => "not-attempted",
         }
     }
 }
@@ -74,9 +80,17 @@ pub struct Item {
     pub applied: Option<Result<FixApplied, FixError>>,
     /// Whether the finding was gone in the diagnosis after the fixes.
     pub gone_after: Option<bool>,
+    /// An earlier fix failed, so this one was neither planned nor applied.
+    pub not_attempted: bool,
 }
 
 impl Item {
+    /// Whether planning or applying its fix failed (a plan to make by hand
+    /// is not a failure: nothing was tried).
+    fn failed(&self) -> bool {
+        matches!(self.plan, Some(Err(_))) || matches!(self.applied, Some(Err(_)))
+    }
+
     pub fn route(&self) -> Option<FixRoute> {
         self.finding.fix.as_ref().and_then(|fix| route(fix).ok())
     }
@@ -89,7 +103,11 @@ pub struct FixRun {
     pub dry_run: bool,
     /// Set when the connection or the diagnosis failed (exit status 2).
     pub failure: Option<String>,
+    /// In the order the fixes are applied.
     pub items: Vec<Item>,
+    /// The item whose failed fix stopped the run: the ones after it were
+    /// not attempted.
+    pub stopped_after: Option<usize>,
 }
 
 impl FixRun {
@@ -109,6 +127,9 @@ impl FixRun {
         };
         if item.finding.fix.is_none() {
             return Status::NoFix;
+        }
+        if source.not_attempted {
+            return Status::NotAttempted;
         }
         match (&source.plan, &source.applied) {
             (None, _) | (Some(Err(_)), _) | (_, Some(Err(FixError::Libvirt(_) | FixError::Helper(_)))) => {
@@ -186,7 +207,14 @@ fn fix(options: &FixOptions, mut progress: Option<&mut report::Progress<'_>>) ->
             finding
         })
         .collect();
-    let mut run = FixRun { uri: before.uri, dry_run: options.dry_run, failure: None, items: Vec::new() };
+    let findings = in_fix_order(findings);
+    let mut run = FixRun {
+        uri: before.uri,
+        dry_run: options.dry_run,
+        failure: None,
+        items: Vec::new(),
+        stopped_after: None,
+    };
     if let Some(progress) = progress.as_deref_mut() {
         progress.started(&run.uri, options, &findings);
     }
@@ -209,8 +237,15 @@ fn fix(options: &FixOptions, mut progress: Option<&mut report::Progress<'_>>) ->
         if let Some(progress) = progress.as_deref_mut() {
             progress.finding(&finding, same_fix_as.and_then(|earlier| run.items.get(earlier)));
         }
-        let mut item = Item { finding, plan: None, same_fix_as, applied: None, gone_after: None };
-        if let (Some(fix), None) = (item.finding.fix.clone(), same_fix_as) {
+        let mut item =
+            Item { finding, plan: None, same_fix_as, applied: None, gone_after: None, not_attempted: false };
+        if let (Some(_), None, Some(failed)) = (&item.finding.fix, same_fix_as, run.stopped_after) {
+            // A later fix may rest on the one that failed: none is tried.
+            item.not_attempted = true;
+            if let Some(progress) = progress.as_deref_mut() {
+                progress.not_attempted(run.items.get(failed));
+            }
+        } else if let (Some(fix), None) = (item.finding.fix.clone(), same_fix_as) {
             let plan = runtime.block_on(fixer.plan(&fix));
             if let Some(progress) = progress.as_deref_mut() {
                 progress.planned(&plan);
@@ -225,6 +260,9 @@ fn fix(options: &FixOptions, mut progress: Option<&mut report::Progress<'_>>) ->
                 item.applied = Some(applied);
             }
             item.plan = Some(plan);
+            if !options.dry_run && item.failed() {
+                run.stopped_after = Some(run.items.len());
+            }
         }
         run.items.push(item);
     }
@@ -245,6 +283,29 @@ fn fix(options: &FixOptions, mut progress: Option<&mut report::Progress<'_>>) ->
     run
 }
 
+/// The chosen findings in the order their fixes are applied: each step of
+/// [`fix_order`], its cause first and then the findings that share its
+/// fix; the findings without a fix last, in the diagnosis's order.
+fn in_fix_order(findings: Vec<Finding>) -> Vec<Finding> {
+    let steps: Vec<(usize, Fix)> =
+        fix_order(&findings).into_iter().map(|step| (step.finding, step.fix.clone())).collect();
+    let mut ranked: Vec<((usize, usize), Finding)> = findings
+        .into_iter()
+        .enumerate()
+        .map(|(index, finding)| {
+            let step = finding.fix.as_ref().and_then(|fix| steps.iter().position(|(_, own)| own == fix));
+            let rank = match step {
+                Some(step) if steps.get(step).is_some_and(|(cause, _)| *cause == index) => (step, 0),
+                Some(step) => (step, index + 1),
+                None => (steps.len(), index),
+            };
+            (rank, finding)
+        })
+        .collect();
+    ranked.sort_by_key(|(rank, _)| *rank);
+    ranked.into_iter().map(|(_, finding)| finding).collect()
+}
+
 /// Host changes are authorized by polkit through the helper or firewalld;
 /// libvirt authorized the connection when it opened.
 fn asks_polkit(fix: &Fix) -> bool {
@@ -260,5 +321,92 @@ fn failed_run(outcome: &check::Outcome, dry_run: bool) -> FixRun {
             reason.push_str(&finding.title);
         }
     }
-    FixRun { uri: outcome.uri.clone(), dry_run, failure: Some(reason), items: Vec::new() }
+    FixRun {
+        uri: outcome.uri.clone(),
+        dry_run,
+        failure: Some(reason),
+        items: Vec::new(),
+        stopped_after: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vmnet_doctor_core::Severity;
+
+    use super::*;
+
+    fn finding(id: &'static str, subject: Subject, fix: Option<Fix>) -> Finding {
+        Finding {
+            id,
+            severity: Severity::Error,
+            subject,
+            title: id.to_owned(),
+            explanation: String::new(),
+            evidence: Vec::new(),
+            fix,
+        }
+    }
+
+    fn item(finding: Finding) -> Item {
+        Item { finding, plan: None, same_fix_as: None, applied: None, gone_after: None, not_attempted: false }
+    }
+
+    #[test]
+    fn the_chosen_findings_come_in_fix_order_each_cause_before_its_consequences() {
+        let start = Fix::StartNetwork { name: "lab".into() };
+        let link = Fix::SetLinkUp { vm: "web".into(), mac: "52:54:00:00:00:02".into() };
+        let card = Subject::Nic { vm: "db".into(), mac: "52:54:00:00:00:01".into() };
+        let findings = vec![
+            finding("nic-link-down", Subject::Vm { name: "web".into() }, Some(link)),
+            finding("nic-network-inactive", card, Some(start.clone())),
+            finding("vm-no-ip", Subject::Vm { name: "db".into() }, None),
+            finding("network-inactive", Subject::Network { name: "lab".into() }, Some(start)),
+            finding("ipv4-forwarding-off", Subject::Host, Some(Fix::EnableIpv4Forwarding)),
+        ];
+        let ids: Vec<&str> = in_fix_order(findings).iter().map(|finding| finding.id).collect();
+        assert_eq!(
+            ids,
+            ["ipv4-forwarding-off", "network-inactive", "nic-network-inactive", "nic-link-down", "vm-no-ip"]
+        );
+    }
+
+    /// A failed plan stops the run; what came after it, and what shares its
+    /// fix, says so in the JSON and on the terminal.
+    #[test]
+    fn after_a_failure_the_rest_is_not_attempted_and_said_so() {
+        let start = Fix::StartNetwork { name: "lab".into() };
+        let mut failed =
+            item(finding("network-inactive", Subject::Network { name: "lab".into() }, Some(start)));
+        failed.plan = Some(Err(FixError::InvalidName("lab".into())));
+        assert!(failed.failed());
+        let link = Fix::SetLinkUp { vm: "web".into(), mac: "52:54:00:00:00:02".into() };
+        let mut skipped =
+            item(finding("nic-link-down", Subject::Vm { name: "web".into() }, Some(link.clone())));
+        skipped.not_attempted = true;
+        let mut shared = item(finding("nic-link-down", Subject::Vm { name: "web".into() }, Some(link)));
+        shared.same_fix_as = Some(1);
+        let run = FixRun {
+            uri: "test:///default".into(),
+            dry_run: false,
+            failure: None,
+            items: vec![failed, skipped, shared],
+            stopped_after: Some(0),
+        };
+        let statuses: Vec<Status> = (0..3).map(|index| run.status(index)).collect();
+        assert_eq!(statuses, [Status::Failed, Status::NotAttempted, Status::NotAttempted]);
+        assert_eq!(run.exit_code(), ExitCode::from(1));
+        let document = json::document(&run);
+        assert_eq!(document["stopped_after"], 0);
+        assert_eq!(document["results"][1]["status"], "not-attempted");
+        let mut out = Vec::new();
+        report::Progress::new(&mut out, false).finish(&run).ok();
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.contains("nic-link-down [vm web]: not attempted"), "{text}");
+        assert!(
+            text.contains("the fix for “network-inactive” failed, so 1 fix after it was not attempted"),
+            "{text}"
+        );
+        assert!(text.contains("Nothing was applied before it."), "{text}");
+    }
 }

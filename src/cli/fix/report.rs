@@ -157,6 +157,14 @@ impl<'a> Progress<'a> {
         }
     }
 
+    /// An item skipped because the fix of `failed` failed before it.
+    pub fn not_attempted(&mut self, failed: Option<&Item>) {
+        let title = failed.map_or_else(String::new, |item| item.finding.title.clone());
+        let text =
+            fill(&gettext("Not attempted: the fix for “{title}” failed before it."), &[("title", &title)]);
+        self.line(&format!("    {}", self.paint("33", &text)));
+    }
+
     pub fn applied(&mut self, applied: &Result<FixApplied, FixError>) {
         match applied {
             Ok(FixApplied::Libvirt(report)) => self.libvirt_applied(report),
@@ -239,12 +247,42 @@ impl<'a> Progress<'a> {
                 let mark = self.paint(code, mark);
                 self.line(&format!("{mark} {text}"));
             }
+            if let Some(failed) = run.stopped_after.and_then(|index| run.items.get(index)) {
+                let text = stopped_text(run, failed);
+                self.line(&format!("\n{}", self.paint("1;31", &text)));
+            }
         }
         match self.error {
             Some(error) => Err(error),
             None => Ok(()),
         }
     }
+}
+
+/// What a stopped run applied and what it did not.
+fn stopped_text(run: &FixRun, failed: &Item) -> String {
+    let applied: Vec<&str> = run
+        .items
+        .iter()
+        .filter(|item| matches!(item.applied, Some(Ok(_))))
+        .map(|item| item.finding.title.as_str())
+        .collect();
+    let skipped = run.items.iter().filter(|item| item.not_attempted).count();
+    let mut text = fill(
+        &ngettext(
+            "Stopped: the fix for “{title}” failed, so {count} fix after it was not attempted.",
+            "Stopped: the fix for “{title}” failed, so {count} fixes after it were not attempted.",
+            count_u32(skipped),
+        ),
+        &[("title", &failed.finding.title), ("count", &skipped.to_string())],
+    );
+    text.push(' ');
+    text.push_str(&if applied.is_empty() {
+        gettext("Nothing was applied before it.")
+    } else {
+        fill(&gettext("Applied before it: {fixes}."), &[("fixes", &applied.join("; "))])
+    });
+    text
 }
 
 fn status_text(status: Status) -> String {
@@ -258,6 +296,7 @@ fn status_text(status: Status) -> String {
         Status::Failed => gettext("the fix failed (see above)"),
         Status::Manual => gettext("to be done by hand (see the commands above)"),
         Status::NoFix => gettext("no automatic fix"),
+        Status::NotAttempted => gettext("not attempted: an earlier fix failed"),
     }
 }
 

@@ -15,7 +15,7 @@
 
 use super::common::NicRef;
 use super::vm_no_ip;
-use crate::finding::{Finding, Subject};
+use crate::finding::{Finding, Fix, Subject};
 use crate::snapshot::Snapshot;
 
 /// For each finding, the index of the finding that explains it (its root
@@ -49,16 +49,21 @@ pub fn consequences<'f>(findings: &'f [Finding], causes: &[Option<usize>], index
         .collect()
 }
 
+/// The finding that owns `fix`, the cause among those that share it: the
+/// first of the broadest subjects.
+pub fn fix_owner(findings: &[Finding], fix: &Fix) -> Option<usize> {
+    findings
+        .iter()
+        .enumerate()
+        .filter(|(_, other)| other.fix.as_ref() == Some(fix))
+        .min_by_key(|(position, other)| (breadth(&other.subject), *position))
+        .map(|(position, _)| position)
+}
+
 fn direct_cause(snapshot: &Snapshot, findings: &[Finding], index: usize) -> Option<usize> {
     let finding = &findings[index];
     if let Some(fix) = &finding.fix {
-        // The first of the broadest subjects among those with this fix.
-        let owner = findings
-            .iter()
-            .enumerate()
-            .filter(|(_, other)| other.fix.as_ref() == Some(fix))
-            .min_by_key(|(position, other)| (breadth(&other.subject), *position))
-            .map(|(position, _)| position)?;
+        let owner = fix_owner(findings, fix)?;
         return (owner != index).then_some(owner);
     }
     if finding.id == "vm-no-ip" {

@@ -83,7 +83,7 @@ mod nic_not_nat;
 mod nic_user_mode;
 mod vm_no_ip;
 
-pub use causes::{consequences, explained_by};
+pub use causes::{consequences, explained_by, fix_owner};
 pub use connection::{ConnectionProblem, connection_findings};
 pub use firewall::picture::{BridgeVerdicts, FirewallPicture, ForwardPath, UfwState, firewall_picture};
 
