@@ -18,8 +18,9 @@
 #     route via 203.0.113.1), whose peer lives in an "isp" namespace that
 #     plays the internet: 198.51.100.80 serves HTTP on port 80;
 #   - a stand-in guest: a "vm" namespace whose enp1s0 is a veth whose peer
-#     vnet0 is enslaved to virbr0 (where QEMU's tap would be); fakevm.py
-#     asks dnsmasq for a real lease and tries DNS, ping and HTTP.
+#     vnet0 is enslaved to virbr0 (where QEMU's tap would be); fakevm.sh
+#     asks dnsmasq for a real lease and tries DNS, ping and HTTP (busybox's
+#     udhcpc, nslookup, ping and wget).
 # All addresses are documentation ranges (RFC 5737) or libvirt's own; no
 # packet leaves the namespaces. The PID namespace ends every daemon.
 set -euo pipefail
@@ -239,7 +240,7 @@ case $extra in
 esac
 
 # The stand-in guest, plugged into virbr0 where QEMU's tap would be.
-printf '  %s\n' "(guest) veth vnet0 in virbr0 <-> enp1s0 in netns vm; fakevm.py: DHCP, DNS, ping, HTTP" >>"$log"
+printf '  %s\n' "(guest) veth vnet0 in virbr0 <-> enp1s0 in netns vm; fakevm.sh: DHCP, DNS, ping, HTTP" >>"$log"
 ip netns add vm
 ip link add vnet0 type veth peer name enp1s0 netns vm
 ip link set vnet0 master virbr0
@@ -252,7 +253,7 @@ for _ in $(seq 150); do
     [[ $(cat /sys/class/net/vnet0/brport/state) == 3 ]] && break
     sleep 0.1
 done
-nsenter --net=/run/netns/vm python3 "$here/fakevm.py" enp1s0 "$(nsenter --net=/run/netns/vm ip -br link show enp1s0 | awk '{print $3}')" 198.51.100.80 192.168.122.50/24 >"$out/probe.txt"
+nsenter --net=/run/netns/vm sh "$here/fakevm.sh" enp1s0 198.51.100.80 192.168.122.50/24 >"$out/probe.txt"
 
 # --debug 'commands' runs them here, to look around a scenario by hand.
 if [[ -n "${LAB_DEBUG:-}" ]]; then bash -c "$LAB_DEBUG" || true; fi
@@ -307,6 +308,6 @@ for pidfile in /run/libvirt/network/*.pid; do
 done
 cp /var/lib/libvirt/dnsmasq/virbr0.status /var/lib/libvirt/dnsmasq/default.conf "$out/var/lib/libvirt/dnsmasq/"
 
-echo "Guest probe (tests/firewall-lab/fakevm.py), in probe.txt:" >>"$log"
+echo "Guest probe (tests/firewall-lab/fakevm.sh), in probe.txt:" >>"$log"
 sed 's/^/  /' "$out/probe.txt" >>"$log"
 cat "$out/probe.txt" >&2
