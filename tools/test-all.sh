@@ -232,11 +232,16 @@ phase "GUI: Fix at next boot" gui target/gui/fix-next-boot.png --keys "alt+f ent
     --then-expect "fix-applied nic-model-not-virtio next-boot" -- --demo --vm win11
 phase "GUI: Fix dialog, 360 px, dark" gui target/gui/fix-dialog-narrow-dark.png --width 360 --height 640 --dark \
     --keys "ctrl+h alt+f enter" --then-expect "fix-dialog-shown network-inactive"
+# Alt+L is the Host page verdict's Fix All…: lab-nat's start and the two autostarts, applied in order.
+phase "GUI: Fix All on the Host page" gui target/gui/fix-all.png --height 800 --keys ctrl+h \
+    --then-expect host-page-shown --keys alt+l --then-expect "fix-all-dialog-shown 3" --keys enter \
+    --then-expect "fix-all-applied done 3"
 # The real app through its accessibility tree (AT-SPI) and real key presses,
 # as a screen reader user drives it.
 a11y() { env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" python3 "tests/gui/a11y/$1" "${@:2}"; }
 phase "GUI a11y: audit (names, focus, Tab, 360 px)" a11y audit.py
 phase "GUI a11y: Fix by clicking, finding gone (demo)" a11y fix_by_clicking.py network-inactive network-not-autostarted
+phase "GUI a11y: Fix All by clicking, every step applied in order (demo)" a11y fix_all_by_clicking.py
 phase "GUI a11y: setup wizard (demo)" a11y wizard.py
 phase "GUI a11y: find a VM (Ctrl+F, typing, problems only)" a11y search.py
 # The setup wizard by its keyboard mnemonics: opening by itself on a first

@@ -258,7 +258,7 @@ fn working_page(what: &str, steps: &[String], cancel: Option<&ComponentSender<Fi
 }
 
 /// The calls a plan makes, in words, shown while they run.
-fn step_texts(plan: &FixPlan) -> Vec<String> {
+pub(crate) fn step_texts(plan: &FixPlan) -> Vec<String> {
     match plan {
         FixPlan::Libvirt { preview, .. } => preview.steps.iter().map(fix_text::step).collect(),
         FixPlan::Helper { plan, .. } => plan.steps.iter().map(|step| step.description.clone()).collect(),

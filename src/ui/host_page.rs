@@ -20,7 +20,7 @@ use crate::i18n::fill;
 use crate::ui::fact_row::{self, Health};
 use crate::ui::groups_page::GroupsPage;
 use crate::ui::plain_texts::plain_texts;
-use crate::ui::verdict_group;
+use crate::ui::verdict_group::{self, PageRequest};
 use crate::ui::{finding_row, firewall_group, network_row};
 use crate::verdict_words::Whose;
 
@@ -30,6 +30,8 @@ pub struct HostPage {
     /// Each network's row, so a row the user opened stays open when the
     /// next snapshot (a refresh, a libvirt event) rebuilds the page.
     network_rows: Vec<(String, adw::ExpanderRow)>,
+    /// Where Fix… buttons send their finding (to the output).
+    on_fix: relm4::Sender<Finding>,
 }
 
 /// What the page shows: the snapshot, its findings (all of them; the page
@@ -50,8 +52,8 @@ pub enum HostPageMsg {
 impl SimpleComponent for HostPage {
     type Init = ();
     type Input = HostPageMsg;
-    /// A finding's Fix… button was pressed.
-    type Output = Finding;
+    /// A finding's Fix… button, or Fix All…, was pressed.
+    type Output = PageRequest;
     type Root = gtk::Stack;
     type Widgets = ();
 
@@ -59,9 +61,10 @@ impl SimpleComponent for HostPage {
         gtk::Stack::new()
     }
 
-    fn init(_: (), root: gtk::Stack, _sender: ComponentSender<Self>) -> ComponentParts<Self> {
+    fn init(_: (), root: gtk::Stack, sender: ComponentSender<Self>) -> ComponentParts<Self> {
         let status = GroupsPage::status("network-server-symbolic", &gettext("No Connection"), None);
-        let model = HostPage { page: GroupsPage::new(&root, &status), network_rows: Vec::new() };
+        let on_fix = verdict_group::fix_sender(sender.output_sender());
+        let model = HostPage { page: GroupsPage::new(&root, &status), network_rows: Vec::new(), on_fix };
         ComponentParts { model, widgets: () }
     }
 
@@ -81,11 +84,16 @@ impl SimpleComponent for HostPage {
                     .collect();
                 let (networks, network_rows) = networks(&snapshot, &findings, now, &open);
                 self.network_rows = network_rows;
-                let verdict =
-                    verdict_group::build(Whose::Host, verdict(&snapshot, &findings), sender.output_sender());
+                let verdict = verdict_group::build(
+                    Whose::Host,
+                    verdict(&snapshot, &findings),
+                    &findings,
+                    &self.on_fix,
+                    sender.output_sender(),
+                );
                 let groups: Vec<adw::PreferencesGroup> = [verdict, overview(&snapshot, &connection)]
                     .into_iter()
-                    .chain(problems(&snapshot, &findings, sender.output_sender()))
+                    .chain(problems(&snapshot, &findings, &self.on_fix))
                     .chain([networks, firewall_group::build(&snapshot)])
                     .collect();
                 self.page.show(&groups);

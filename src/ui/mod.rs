@@ -12,6 +12,7 @@ pub mod fact_row;
 pub mod finding_row;
 pub mod firewall_group;
 pub mod first_connection;
+pub mod fix_all_dialog;
 pub mod fix_dialog;
 pub mod groups_page;
 pub mod host_page;

@@ -3,22 +3,47 @@
 //! and how many other problems there are; when all is well, what was
 //! checked and what could not be.
 
-use gettextrs::gettext;
+use gettextrs::{gettext, ngettext};
 use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk;
-use vmnet_doctor_core::{Finding, Severity, Verdict};
+use vmnet_doctor_core::{Finding, Severity, Verdict, fix_order};
 
 use crate::i18n::fill;
 use crate::ui::finding_row::{fix_button, labelled_image, severity_look};
 use crate::ui::plain_texts::plain_texts;
 use crate::verdict_words::{Whose, words};
 
-/// The verdict as one row in a group of its own.
+/// What a VM's or the host's page asks the window for.
+#[derive(Debug)]
+pub enum PageRequest {
+    /// A finding's Fix… button.
+    Fix(Finding),
+    /// Fix All…, with the page's findings.
+    FixAll(Vec<Finding>),
+}
+
+/// A `Sender<Finding>` for the Fix… buttons of a page whose output is a
+/// [`PageRequest`].
+pub fn fix_sender(output: &relm4::Sender<PageRequest>) -> relm4::Sender<Finding> {
+    let (on_fix, fixes) = relm4::channel::<Finding>();
+    let output = output.clone();
+    relm4::spawn_local(async move {
+        while let Some(finding) = fixes.recv().await {
+            output.emit(PageRequest::Fix(finding));
+        }
+    });
+    on_fix
+}
+
+/// The verdict as one row in a group of its own; with two fixes or more
+/// among `findings` (the page's), Fix All… beside the main Fix….
 pub fn build(
     whose: Whose<'_>,
     verdict: Verdict<'_>,
+    findings: &[Finding],
     on_fix: &relm4::Sender<Finding>,
+    on_fix_all: &relm4::Sender<PageRequest>,
 ) -> adw::PreferencesGroup {
     let (title, subtitle) = words(whose, verdict);
     let row = plain_texts(adw::ActionRow::builder().use_markup(false).build(), &title, &subtitle);
@@ -40,7 +65,29 @@ pub fn build(
         button.set_tooltip_text(Some(&gettext("See what the fix would change, then apply it")));
         row.add_suffix(&button);
     }
+    let count = fix_order(findings).len();
+    if count >= 2 {
+        let button = gtk::Button::builder()
+            .label(gettext("Fix A_ll…"))
+            .use_underline(true)
+            .valign(gtk::Align::Center)
+            .tooltip_text(gettext("See every fix in the order they would be applied, then apply them all"))
+            .build();
+        let name = fill(
+            &ngettext("Fix all: {count} fix, in order", "Fix all: {count} fixes, in order", count_u32(count)),
+            &[("count", &count.to_string())],
+        );
+        button.reset_relation(gtk::AccessibleRelation::LabelledBy);
+        button.update_property(&[gtk::accessible::Property::Label(&name)]);
+        let (on_fix_all, findings) = (on_fix_all.clone(), findings.to_vec());
+        button.connect_clicked(move |_| on_fix_all.emit(PageRequest::FixAll(findings.clone())));
+        row.add_suffix(&button);
+    }
     let group = adw::PreferencesGroup::new();
     group.add(&row);
     group
+}
+
+fn count_u32(count: usize) -> u32 {
+    u32::try_from(count).unwrap_or(u32::MAX)
 }

@@ -14,7 +14,7 @@ use crate::i18n::fill;
 use crate::ui::groups_page::GroupsPage;
 use crate::ui::nic_actions::{self, ActionSink};
 use crate::ui::plain_texts::plain_texts;
-use crate::ui::verdict_group;
+use crate::ui::verdict_group::{self, PageRequest};
 use crate::ui::{data_path_group, finding_row, nic_group};
 use crate::verdict_words::Whose;
 
@@ -23,6 +23,8 @@ pub struct VmPage {
     page: GroupsPage,
     /// Where the VM's and the cards' menus send what the user picked.
     on_action: ActionSink,
+    /// Where Fix… buttons send their finding (to the output).
+    on_fix: relm4::Sender<Finding>,
 }
 
 #[derive(Debug)]
@@ -35,8 +37,8 @@ pub enum VmPageMsg {
 impl SimpleComponent for VmPage {
     type Init = ActionSink;
     type Input = VmPageMsg;
-    /// A finding's Fix… button was pressed.
-    type Output = Finding;
+    /// A finding's Fix… button, or Fix All…, was pressed.
+    type Output = PageRequest;
     type Root = gtk::Stack;
     type Widgets = ();
 
@@ -44,13 +46,14 @@ impl SimpleComponent for VmPage {
         gtk::Stack::new()
     }
 
-    fn init(on_action: ActionSink, root: gtk::Stack, _sender: ComponentSender<Self>) -> ComponentParts<Self> {
+    fn init(on_action: ActionSink, root: gtk::Stack, sender: ComponentSender<Self>) -> ComponentParts<Self> {
         let status = GroupsPage::status(
             "computer-symbolic",
             &gettext("No VM Selected"),
             Some(&gettext("Choose a virtual machine to see its network cards.")),
         );
-        let model = VmPage { page: GroupsPage::new(&root, &status), on_action };
+        let on_fix = verdict_group::fix_sender(sender.output_sender());
+        let model = VmPage { page: GroupsPage::new(&root, &status), on_action, on_fix };
         ComponentParts { model, widgets: () }
     }
 
@@ -61,13 +64,15 @@ impl SimpleComponent for VmPage {
                 let verdict = verdict_group::build(
                     Whose::Vm(domain.name()),
                     verdict(&snapshot, &findings),
+                    &findings,
+                    &self.on_fix,
                     sender.output_sender(),
                 );
                 let groups: Vec<_> = [verdict, overview(&domain, &self.on_action)]
                     .into_iter()
-                    .chain(problems(domain.name(), &snapshot, &findings, sender.output_sender()))
+                    .chain(problems(domain.name(), &snapshot, &findings, &self.on_fix))
                     .chain(domain.interfaces().iter().enumerate().map(|(i, nic)| {
-                        data_path_group::build(i, nic, &domain, &snapshot, &findings, sender.output_sender())
+                        data_path_group::build(i, nic, &domain, &snapshot, &findings, &self.on_fix)
                     }))
                     .chain(nic_groups(&domain, &snapshot, &self.on_action))
                     .collect();

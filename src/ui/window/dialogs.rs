@@ -12,6 +12,7 @@ use vmnet_doctor_core::Finding;
 
 use super::{Window, WindowMsg};
 use crate::i18n::fill;
+use crate::ui::fix_all_dialog::{FixAllDialog, FixAllInit};
 use crate::ui::fix_dialog::{FixDialog, FixDialogInit};
 use crate::ui::nic_actions::VmActionRequest;
 use crate::ui::vm_action_dialog::{VmActionDialog, VmActionInit};
@@ -33,6 +34,21 @@ impl Window {
             .forward(sender.input_sender(), WindowMsg::FixDialog);
         dialog.widget().present(Some(root));
         self.fix_dialog = Some(dialog);
+    }
+
+    /// Fix All… on a page: every fix of `findings`, in order, in one dialog.
+    pub(super) fn open_fix_all_dialog(
+        &mut self,
+        findings: Vec<Finding>,
+        sender: &ComponentSender<Self>,
+        root: &adw::ApplicationWindow,
+    ) {
+        let Some(hypervisor) = self.hypervisor.clone() else { return };
+        let dialog = FixAllDialog::builder()
+            .launch(FixAllInit { hypervisor, findings })
+            .forward(sender.input_sender(), WindowMsg::FixDialog);
+        dialog.widget().present(Some(root));
+        self.fix_all_dialog = Some(dialog);
     }
 
     /// The setup wizard on the open connection (one at a time).

@@ -37,11 +37,13 @@ use crate::probe::with_host_facts;
 use crate::ui::about;
 use crate::ui::error_page;
 use crate::ui::first_connection::OpenedConnection;
+use crate::ui::fix_all_dialog::FixAllDialog;
 use crate::ui::fix_dialog::{FixDialog, FixDialogOutput};
 use crate::ui::host_page::HostPage;
 use crate::ui::host_row::HostRow;
 use crate::ui::live::Live;
 use crate::ui::nic_actions::{ActionSink, VmActionRequest};
+use crate::ui::verdict_group::PageRequest;
 use crate::ui::vm_action_dialog::{VmActionDialog, VmActionOutput};
 use crate::ui::vm_filter::VmFilter;
 use crate::ui::vm_list_item::VmListItem;
@@ -102,6 +104,7 @@ pub struct Window {
     toasts: adw::ToastOverlay,
     /// The open Fix dialog.
     fix_dialog: Option<Controller<FixDialog>>,
+    fix_all_dialog: Option<Controller<FixAllDialog>>,
     /// The open dialog of a change picked on the VM page.
     vm_action_dialog: Option<Controller<VmActionDialog>>,
     /// The open setup wizard.
@@ -133,6 +136,8 @@ pub enum WindowMsg {
     /// A finding's Fix… button.
     Fix(Box<Finding>),
     FixDialog(FixDialogOutput),
+    /// Fix All… on a VM's or the host's page, with its findings.
+    FixAll(Vec<Finding>),
     /// A VM page menu's item (a card's link, model, network; the VM's
     /// agent channel, restart).
     VmAction(Box<VmActionRequest>),
@@ -438,7 +443,10 @@ impl Component for Window {
             move |_| sender.input(WindowMsg::SelectionChanged)
         });
 
-        let fix = |finding| WindowMsg::Fix(Box::new(finding));
+        let fix = |request| match request {
+            PageRequest::Fix(finding) => WindowMsg::Fix(Box::new(finding)),
+            PageRequest::FixAll(findings) => WindowMsg::FixAll(findings),
+        };
         let on_action = ActionSink::new({
             let sender = sender.clone();
             move |request| sender.input(WindowMsg::VmAction(Box::new(request)))
@@ -474,6 +482,7 @@ impl Component for Window {
             virt_manager: Launcher::find(),
             toasts: adw::ToastOverlay::new(),
             fix_dialog: None,
+            fix_all_dialog: None,
             vm_action_dialog: None,
             wizard: None,
             setup_requested: options.setup,
@@ -548,7 +557,10 @@ impl Component for Window {
             WindowMsg::FixDialog(FixDialogOutput::Fixed(message)) => {
                 self.toasts.add_toast(adw::Toast::new(&message));
             }
-            WindowMsg::FixDialog(FixDialogOutput::Closed) => self.fix_dialog = None,
+            WindowMsg::FixDialog(FixDialogOutput::Closed) => {
+                (self.fix_dialog, self.fix_all_dialog) = (None, None);
+            }
+            WindowMsg::FixAll(findings) => self.open_fix_all_dialog(findings, &sender, root),
             WindowMsg::VmAction(request) => self.open_vm_action_dialog(*request, &sender, root),
             WindowMsg::VmActionDialog(VmActionOutput::Refresh) => sender.input(WindowMsg::Refresh),
             WindowMsg::VmActionDialog(VmActionOutput::Done(message)) => {
