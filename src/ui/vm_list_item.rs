@@ -1,6 +1,9 @@
 //! One VM in the sidebar: name, state and NIC count. A recycled list item,
 //! so a host with a thousand VMs costs only the rows on screen.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use relm4::gtk::prelude::*;
 use relm4::gtk::{self, glib, pango};
 use relm4::typed_view::list::RelmListItem;
@@ -58,6 +61,22 @@ pub struct VmListItemWidgets {
     name: gtk::Label,
     summary: gtk::Label,
     problem: gtk::Image,
+    /// The icons' tooltips, read when one is asked for: setting a tooltip
+    /// on a shown widget took GTK about 1 ms (measured, docs/benchmarks.md),
+    /// and a search can bind 200 new rows at once.
+    icon_tip: Rc<RefCell<String>>,
+    problem_tip: Rc<RefCell<String>>,
+}
+
+/// Shows `text` as the tooltip of `image` whenever one is asked for.
+fn tooltip_from(image: &gtk::Image, text: &Rc<RefCell<String>>) {
+    let text = Rc::clone(text);
+    image.set_has_tooltip(true);
+    image.connect_query_tooltip(move |_, _, _, _, tooltip| {
+        let text = text.borrow();
+        tooltip.set_text(Some(&text));
+        !text.is_empty()
+    });
 }
 
 impl RelmListItem for VmListItem {
@@ -100,12 +119,18 @@ impl RelmListItem for VmListItem {
                 },
             }
         }
-        (root, VmListItemWidgets { item: item.downgrade(), icon, name, summary, problem })
+        let (icon_tip, problem_tip) = (Rc::default(), Rc::default());
+        tooltip_from(&icon, &icon_tip);
+        tooltip_from(&problem, &problem_tip);
+        (
+            root,
+            VmListItemWidgets { item: item.downgrade(), icon, name, summary, problem, icon_tip, problem_tip },
+        )
     }
 
     fn bind(&mut self, widgets: &mut Self::Widgets, _root: &mut Self::Root) {
         widgets.icon.set_icon_name(Some(self.icon));
-        widgets.icon.set_tooltip_text(Some(&self.state));
+        widgets.icon_tip.replace(self.state.clone());
         widgets.icon.update_property(&[gtk::accessible::Property::Label(&self.state)]);
         widgets.name.set_label(&self.name);
         widgets.summary.set_label(&self.summary);
@@ -119,7 +144,7 @@ impl RelmListItem for VmListItem {
                 spoken = format!("{spoken}, {label}");
                 widgets.problem.set_icon_name(Some(icon));
                 widgets.problem.add_css_class(style);
-                widgets.problem.set_tooltip_text(Some(&label));
+                widgets.problem_tip.replace(label.clone());
                 widgets.problem.update_property(&[gtk::accessible::Property::Label(&label)]);
                 widgets.problem.set_visible(true);
             }

@@ -129,9 +129,20 @@ impl VmSearch {
         self.entry.grab_focus();
     }
 
-    /// Changes the text as typing does (the benchmark's key presses).
-    pub fn set_text(&self, text: &str) {
-        self.entry.set_text(text);
+    /// Types `key` at the end of the text, as a key press does (the
+    /// benchmark). Not `set_text`: that empties the entry first, and an
+    /// empty search answers at once, before the new text arrives.
+    pub fn type_key(&self, key: char) {
+        let mut end = self.entry.text().chars().count() as i32;
+        self.entry.insert_text(key.encode_utf8(&mut [0; 4]), &mut end);
+    }
+
+    /// Erases the text's last character, as Backspace does (the benchmark).
+    pub fn erase_key(&self) {
+        let end = self.entry.text().chars().count() as i32;
+        if end > 0 {
+            self.entry.delete_text(end - 1, end);
+        }
     }
 
     /// Changes the toggle as a click does (the benchmark).

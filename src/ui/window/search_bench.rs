@@ -1,8 +1,8 @@
 //! `VMNET_DOCTOR_BENCH_SEARCH=TEXT` (tools/bench): once the VM list is on
-//! screen, types TEXT into the sidebar's search one character at a time,
-//! turns "only VMs with problems" on and off, then erases TEXT the same
-//! way, as a user would, and prints for each step how long it took from
-//! changing the entry until a frame showing the filtered list was painted:
+//! screen, types TEXT into the sidebar's search one key at a time, turns
+//! "only VMs with problems" on and off, then erases TEXT key by key, as a
+//! user would, and prints for each step how long it took from changing
+//! the entry until a frame showing the filtered list was painted:
 //!
 //! `vmnet-doctor: search-step N STEP filtered=MS painted=MS visible=K`
 //!
@@ -24,17 +24,20 @@ use crate::ui::vm_search::VmSearch;
 /// to go idle, so that each step starts a frame of its own.
 const PAUSE: Duration = Duration::from_millis(120);
 
+/// One step, and the text the entry holds after it (for its label).
 #[derive(Debug, Clone)]
 enum Step {
-    Text(String),
+    Type(char, String),
+    Erase(String),
     ProblemsOnly(bool),
 }
 
 impl Step {
     fn label(&self) -> String {
         match self {
-            Step::Text(text) if text.is_empty() => "text:(empty)".to_owned(),
-            Step::Text(text) => format!("text:{text}"),
+            Step::Type(_, text) => format!("type:{text}"),
+            Step::Erase(text) if text.is_empty() => "erase:(empty)".to_owned(),
+            Step::Erase(text) => format!("erase:{text}"),
             Step::ProblemsOnly(true) => "problems-only:on".to_owned(),
             Step::ProblemsOnly(false) => "problems-only:off".to_owned(),
         }
@@ -60,13 +63,13 @@ impl SearchBench {
     /// The benchmark, when the environment asks for it.
     pub fn from_env(search: &VmSearch) -> Option<Self> {
         let text = std::env::var("VMNET_DOCTOR_BENCH_SEARCH").ok().filter(|text| !text.is_empty())?;
-        let prefixes: Vec<String> =
-            text.char_indices().map(|(at, c)| text[..at + c.len_utf8()].to_owned()).collect();
-        let mut steps: VecDeque<Step> = prefixes.iter().cloned().map(Step::Text).collect();
+        let prefix = |at: usize| text.chars().take(at).collect::<String>();
+        let count = text.chars().count();
+        let mut steps: VecDeque<Step> =
+            text.chars().enumerate().map(|(at, key)| Step::Type(key, prefix(at + 1))).collect();
         steps.push_back(Step::ProblemsOnly(true));
         steps.push_back(Step::ProblemsOnly(false));
-        steps.extend(prefixes.iter().rev().skip(1).cloned().map(Step::Text));
-        steps.push_back(Step::Text(String::new()));
+        steps.extend((0..count).rev().map(|at| Step::Erase(prefix(at))));
         let inner = Inner {
             search: search.clone(),
             steps: RefCell::new(steps),
@@ -129,7 +132,8 @@ impl SearchBench {
         self.inner.done.set(number);
         self.inner.current.replace(Some((number, step.label(), Instant::now())));
         match step {
-            Step::Text(text) => self.inner.search.set_text(&text),
+            Step::Type(key, _) => self.inner.search.type_key(key),
+            Step::Erase(_) => self.inner.search.erase_key(),
             Step::ProblemsOnly(active) => self.inner.search.set_problems_only(active),
         }
     }
