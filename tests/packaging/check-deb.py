@@ -45,6 +45,7 @@ EXPECTED_FILES = {
     f"usr/share/dbus-1/system.d/{BUS_NAME}.conf": 0o644,
     f"usr/share/dbus-1/system-services/{BUS_NAME}.service": 0o644,
     "usr/lib/systemd/system/vmnet-doctor-helper.service": 0o644,
+    "usr/lib/tmpfiles.d/vmnet-doctor-helper.conf": 0o644,
     "usr/share/doc/vmnet-doctor-helper/copyright": 0o644,
 }
 # Added by packaging/debian/build-deb.sh itself, not by meson.
