@@ -236,6 +236,8 @@ phase "GUI: Fix dialog, 360 px, dark" gui target/gui/fix-dialog-narrow-dark.png 
 phase "GUI: Fix All on the Host page" gui target/gui/fix-all.png --height 800 --keys ctrl+h \
     --then-expect host-page-shown --keys alt+l --then-expect "fix-all-dialog-shown 3" --keys enter \
     --then-expect "fix-all-applied done 3"
+phase "GUI: Fix All on a VM page" gui target/gui/fix-all-vm.png --keys alt+l \
+    --then-expect "fix-all-dialog-shown 2" --keys enter --then-expect "fix-all-applied done 2" -- --demo --vm kali-linux
 # The real app through its accessibility tree (AT-SPI) and real key presses,
 # as a screen reader user drives it.
 a11y() { env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" python3 "tests/gui/a11y/$1" "${@:2}"; }

@@ -1,7 +1,8 @@
 //! The answer at the top of a VM's or the host's page: does its network
 //! work, and if not, what to fix first (its Fix… is the suggested action)
 //! and how many other problems there are; when all is well, what was
-//! checked and what could not be.
+//! checked and what could not be. With two fixes or more, a row under it
+//! offers Fix All… (`crate::ui::fix_all_dialog`).
 
 use gettextrs::{gettext, ngettext};
 use relm4::adw;
@@ -65,6 +66,8 @@ pub fn build(
         button.set_tooltip_text(Some(&gettext("See what the fix would change, then apply it")));
         row.add_suffix(&button);
     }
+    let group = adw::PreferencesGroup::new();
+    group.add(&row);
     let count = fix_order(findings).len();
     if count >= 2 {
         let button = gtk::Button::builder()
@@ -81,10 +84,19 @@ pub fn build(
         button.update_property(&[gtk::accessible::Property::Label(&name)]);
         let (on_fix_all, findings) = (on_fix_all.clone(), findings.to_vec());
         button.connect_clicked(move |_| on_fix_all.emit(PageRequest::FixAll(findings.clone())));
-        row.add_suffix(&button);
+        // A row of its own under the verdict, so a narrow window keeps
+        // room for the verdict's words.
+        let all = plain_texts(
+            adw::ActionRow::builder().use_markup(false).build(),
+            &fill(
+                &ngettext("{count} fix in all", "{count} fixes in all", count_u32(count)),
+                &[("count", &count.to_string())],
+            ),
+            &gettext("In order: the host, then virtual networks, then VMs, then inside guests"),
+        );
+        all.add_suffix(&button);
+        group.add(&all);
     }
-    let group = adw::PreferencesGroup::new();
-    group.add(&row);
     group
 }
 
