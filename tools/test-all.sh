@@ -304,8 +304,11 @@ if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
         env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
         tests/gui/restart-libvirtd.sh target/debug/vmnet-doctor target/gui/restart-not-stopped-narrow-dark.png \
         --until not-stopped --width 360 --height 640 --dark
+    phase "GUI: Fix All stops at a failed fix on a real libvirtd" tests/libvirtd/with-libvirtd.sh \
+        env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
+        tests/gui/fix-all-fails-libvirtd.sh target/debug/vmnet-doctor target/gui/fix-all-fails.png --height 800
 else
-    skip "GUI on a real libvirtd (3 phases)" "needs root and libvirtd"
+    skip "GUI on a real libvirtd (4 phases)" "needs root and libvirtd"
 fi
 # The development manifest (the .Devel app id, a debug build) is a real
 # manifest too: built while the lab runs, at low priority so that the lab's

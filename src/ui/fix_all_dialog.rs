@@ -408,7 +408,9 @@ impl FixAllDialog {
         if self.next_boot {
             lines.push(fix_text::effect(Effect::NextBoot));
         }
-        if !applied.is_empty() {
+        if applied.is_empty() {
+            lines.push(gettext("Nothing was applied."));
+        } else {
             lines.push(fill(&gettext("Applied: {fixes}."), &[("fixes", &applied.join("; "))]));
         }
         if !left.is_empty() {
