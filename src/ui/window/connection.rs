@@ -14,17 +14,73 @@ use vmnet_doctor_core::Snapshot;
 use vmnet_doctor_libvirt::{Hypervisor, LibvirtError, LibvirtEvent};
 
 use super::chrome::fill_connection_menu;
-use super::{Phase, Window, WindowCmd};
+use super::{Phase, Window, WindowCmd, WindowMsg};
 use crate::connections::{self, Connection};
 use crate::gui_options::GuiOptions;
 use crate::probe::with_host_facts;
+use crate::startup;
 use crate::ui::error_page;
-use crate::ui::first_connection;
+use crate::ui::first_connection::{self, OpenedConnection};
 use crate::ui::host_page::HostPageMsg;
 use crate::ui::live::{self, Live};
 use crate::ui::vm_page::VmPageMsg;
+use crate::ui::wizard;
 
 impl Window {
+    /// The connection opened (or failed to): show it and follow its events,
+    /// or the failure page.
+    pub(super) fn opened(
+        &mut self,
+        result: Result<OpenedConnection, LibvirtError>,
+        sender: &ComponentSender<Self>,
+    ) {
+        match result {
+            Ok((hypervisor, events, snapshot)) => {
+                if self.hypervisor.as_ref().is_some_and(|old| old.uri() != hypervisor.uri()) {
+                    // Another host: the old selection means nothing there.
+                    self.selected = None;
+                }
+                if let Some(settings) = &self.settings {
+                    // Remembering is a convenience; a read-only settings backend is not an error.
+                    let _ = settings.set_string("last-uri", hypervisor.uri());
+                }
+                self.hypervisor = Some(hypervisor);
+                self.phase = Phase::Connected;
+                self.show_snapshot(snapshot);
+                self.follow(events, sender);
+                if std::mem::take(&mut self.setup_requested) || wizard::first_run(self.settings.as_ref()) {
+                    sender.input(WindowMsg::Setup);
+                }
+            }
+            Err(error) => {
+                let uri = match &self.phase {
+                    Phase::Connecting { uri } => uri.clone(),
+                    _ => String::new(),
+                };
+                self.drop_connection();
+                self.phase = Phase::Failed { uri, text: error_page::describe(&error) };
+                startup::report_connection_failed();
+            }
+        }
+    }
+
+    /// A refresh's snapshot, or the connection lost.
+    pub(super) fn refreshed(
+        &mut self,
+        result: Result<Snapshot, LibvirtError>,
+        sender: &ComponentSender<Self>,
+        root: &adw::ApplicationWindow,
+    ) {
+        self.refreshing = false;
+        match result {
+            Ok(snapshot) => {
+                self.show_snapshot(snapshot);
+                self.take_up_events(sender, root);
+            }
+            Err(error) => self.connection_lost(&error),
+        }
+    }
+
     pub(super) fn connect(&mut self, uri: String, sender: &ComponentSender<Self>) {
         self.attempt += 1;
         self.refreshing = false;

@@ -34,8 +34,8 @@ use vmnet_doctor_libvirt::{Hypervisor, LibvirtError, LibvirtEvent};
 use crate::connections::{self, Connection};
 use crate::gui_options::GuiOptions;
 use crate::probe::with_host_facts;
+use crate::settings;
 use crate::ui::about;
-use crate::ui::error_page;
 use crate::ui::first_connection::OpenedConnection;
 use crate::ui::fix_all_dialog::FixAllDialog;
 use crate::ui::fix_dialog::{FixDialog, FixDialogOutput};
@@ -49,9 +49,8 @@ use crate::ui::vm_filter::VmFilter;
 use crate::ui::vm_list_item::VmListItem;
 use crate::ui::vm_page::VmPage;
 use crate::ui::vm_search::VmSearch;
-use crate::ui::wizard::{self, Wizard, WizardOutput};
+use crate::ui::wizard::{Wizard, WizardOutput};
 use crate::virt_manager::Launcher;
-use crate::{settings, startup};
 
 use chrome::{
     breakpoint, build_connection_menu, connection_button, install_window_actions, main_menu_button,
@@ -61,6 +60,7 @@ use connection::explicit_uri;
 pub use connection::first_uri;
 use dialogs::ask_for_uri;
 use phase::{Phase, connecting_title, failure};
+use search::SidebarList;
 use search_bench::SearchBench;
 
 #[derive(Debug)]
@@ -415,34 +415,7 @@ impl Component for Window {
         let connections = connections::known(explicit.as_deref(), &connections::from_virt_manager());
         let connection_menu = build_connection_menu(&connections);
 
-        let mut vm_list: TypedListView<VmListItem, gtk::SingleSelection> = TypedListView::new();
-        let filter = Rc::new(RefCell::new(VmFilter::default()));
-        vm_list.add_filter({
-            let filter = Rc::clone(&filter);
-            move |item| item.matches(&filter.borrow())
-        });
-        let search = VmSearch::new(
-            {
-                let sender = sender.clone();
-                move |filter| sender.input(WindowMsg::Filter(filter))
-            },
-            {
-                let sender = sender.clone();
-                move || sender.input(WindowMsg::OpenFirstMatch)
-            },
-            {
-                let sender = sender.clone();
-                move || sender.input(WindowMsg::SearchClosed)
-            },
-        );
-        let search_bench = SearchBench::from_env(&search);
-        vm_list.selection_model.set_autoselect(false);
-        vm_list.selection_model.set_can_unselect(true);
-        vm_list.selection_model.connect_selected_notify({
-            let sender = sender.clone();
-            move |_| sender.input(WindowMsg::SelectionChanged)
-        });
-
+        let SidebarList { vm_list, filter, search, search_bench } = SidebarList::new(&sender);
         let fix = |request| match request {
             PageRequest::Fix(finding) => WindowMsg::Fix(Box::new(finding)),
             PageRequest::FixAll(findings) => WindowMsg::FixAll(findings),
@@ -575,46 +548,10 @@ impl Component for Window {
 
     fn update_cmd(&mut self, cmd: WindowCmd, sender: ComponentSender<Self>, root: &Self::Root) {
         match cmd {
-            WindowCmd::Opened { attempt, result } if attempt == self.attempt => match result {
-                Ok((hypervisor, events, snapshot)) => {
-                    if self.hypervisor.as_ref().is_some_and(|old| old.uri() != hypervisor.uri()) {
-                        // Another host: the old selection means nothing there.
-                        self.selected = None;
-                    }
-                    if let Some(settings) = &self.settings {
-                        // Remembering is a convenience; a read-only settings backend is not an error.
-                        let _ = settings.set_string("last-uri", hypervisor.uri());
-                    }
-                    self.hypervisor = Some(hypervisor);
-                    self.phase = Phase::Connected;
-                    self.show_snapshot(snapshot);
-                    self.follow(events, &sender);
-                    if std::mem::take(&mut self.setup_requested) || wizard::first_run(self.settings.as_ref())
-                    {
-                        sender.input(WindowMsg::Setup);
-                    }
-                }
-                Err(error) => {
-                    let uri = match &self.phase {
-                        Phase::Connecting { uri } => uri.clone(),
-                        _ => String::new(),
-                    };
-                    self.drop_connection();
-                    self.phase = Phase::Failed { uri, text: error_page::describe(&error) };
-                    startup::report_connection_failed();
-                }
-            },
-            WindowCmd::Refreshed { attempt, result } if attempt == self.attempt => match result {
-                Ok(snapshot) => {
-                    self.refreshing = false;
-                    self.show_snapshot(snapshot);
-                    self.take_up_events(&sender, root);
-                }
-                Err(error) => {
-                    self.refreshing = false;
-                    self.connection_lost(&error);
-                }
-            },
+            WindowCmd::Opened { attempt, result } if attempt == self.attempt => self.opened(result, &sender),
+            WindowCmd::Refreshed { attempt, result } if attempt == self.attempt => {
+                self.refreshed(result, &sender, root);
+            }
             WindowCmd::Event { connection, event } if connection == self.live.connection() => {
                 if self.live.receive(event) {
                     self.settle(&sender);

@@ -7,10 +7,61 @@ use gettextrs::gettext;
 use relm4::adw::prelude::*;
 use relm4::gtk;
 
-use super::Window;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use relm4::ComponentSender;
+use relm4::typed_view::list::TypedListView;
+
+use super::search_bench::SearchBench;
+use super::{Window, WindowMsg};
 use crate::i18n::fill;
 use crate::startup;
 use crate::ui::vm_filter::VmFilter;
+use crate::ui::vm_list_item::VmListItem;
+use crate::ui::vm_search::VmSearch;
+
+/// The sidebar's VM list with its search: the list filtered in place by
+/// the search's filter, and the search bar that sets it.
+pub(super) struct SidebarList {
+    pub vm_list: TypedListView<VmListItem, gtk::SingleSelection>,
+    pub filter: Rc<RefCell<VmFilter>>,
+    pub search: VmSearch,
+    pub search_bench: Option<SearchBench>,
+}
+
+impl SidebarList {
+    pub(super) fn new(sender: &ComponentSender<Window>) -> Self {
+        let mut vm_list: TypedListView<VmListItem, gtk::SingleSelection> = TypedListView::new();
+        let filter = Rc::new(RefCell::new(VmFilter::default()));
+        vm_list.add_filter({
+            let filter = Rc::clone(&filter);
+            move |item| item.matches(&filter.borrow())
+        });
+        let search = VmSearch::new(
+            {
+                let sender = sender.clone();
+                move |filter| sender.input(WindowMsg::Filter(filter))
+            },
+            {
+                let sender = sender.clone();
+                move || sender.input(WindowMsg::OpenFirstMatch)
+            },
+            {
+                let sender = sender.clone();
+                move || sender.input(WindowMsg::SearchClosed)
+            },
+        );
+        let search_bench = SearchBench::from_env(&search);
+        vm_list.selection_model.set_autoselect(false);
+        vm_list.selection_model.set_can_unselect(true);
+        vm_list.selection_model.connect_selected_notify({
+            let sender = sender.clone();
+            move |_| sender.input(WindowMsg::SelectionChanged)
+        });
+        Self { vm_list, filter, search, search_bench }
+    }
+}
 
 impl Window {
     /// Ctrl+F: the sidebar, with the search open and focused.
