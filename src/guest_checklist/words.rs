@@ -3,8 +3,9 @@
 //! network stack in a few words.
 
 use gettextrs::gettext;
+use vmnet_doctor_core::Fact;
 use vmnet_doctor_core::guest::checklist::StepKind;
-use vmnet_doctor_core::guest::{GuestNetwork, NetworkStack, ServiceState};
+use vmnet_doctor_core::guest::{GuestFacts, GuestNetwork, NetworkStack, ServiceState};
 
 use crate::i18n::fill;
 
@@ -32,6 +33,35 @@ pub fn step_label(kind: StepKind) -> String {
         StepKind::Dns => gettext("A name resolves"),
         StepKind::Http => gettext("A web page loads"),
         StepKind::Packages => gettext("The package lists update"),
+    }
+}
+
+/// The guest's system: "Debian GNU/Linux 13 (trixie), kernel 6.12…", or
+/// why it is unknown. `verify` and the wizard show it alike.
+pub fn os_text(facts: &GuestFacts) -> String {
+    match &facts.os {
+        Fact::Known(os) => {
+            let name = os
+                .pretty_name
+                .clone()
+                .unwrap_or_else(|| gettext("unknown distribution (no /etc/os-release)"));
+            match &os.kernel_release {
+                Some(kernel) => {
+                    fill(&gettext("{name}, kernel {kernel}"), &[("name", &name), ("kernel", kernel)])
+                }
+                None => name,
+            }
+        }
+        Fact::Unknown(reason) => fill(&gettext("unknown ({reason})"), &[("reason", reason)]),
+    }
+}
+
+/// What configures the guest's network ([`stacks_text`]), or why it is
+/// unknown.
+pub fn network_text(facts: &GuestFacts) -> String {
+    match &facts.network {
+        Fact::Known(network) => stacks_text(network),
+        Fact::Unknown(reason) => fill(&gettext("unknown ({reason})"), &[("reason", reason)]),
     }
 }
 

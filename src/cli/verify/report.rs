@@ -4,11 +4,10 @@
 use std::io::Write;
 
 use gettextrs::{gettext, ngettext};
-use vmnet_doctor_core::Fact;
 use vmnet_doctor_core::guest::checklist::{Status, StepKind};
 
 use crate::describe;
-use crate::guest_checklist::words::{stacks_text, step_label, step_title};
+use crate::guest_checklist::words::{network_text, os_text, step_label, step_title};
 use crate::guest_checklist::{Discovery, Sink, StepResult, Summary, Unavailable};
 use crate::i18n::fill;
 
@@ -45,26 +44,9 @@ impl Sink for Text<'_> {
     }
 
     fn discovered(&mut self, discovery: &Discovery) {
-        let os = match &discovery.facts.os {
-            Fact::Known(os) => {
-                let name = os
-                    .pretty_name
-                    .clone()
-                    .unwrap_or_else(|| gettext("unknown distribution (no /etc/os-release)"));
-                match &os.kernel_release {
-                    Some(kernel) => {
-                        fill(&gettext("{name}, kernel {kernel}"), &[("name", &name), ("kernel", kernel)])
-                    }
-                    None => name,
-                }
-            }
-            Fact::Unknown(reason) => fill(&gettext("unknown ({reason})"), &[("reason", reason)]),
-        };
+        let os = os_text(&discovery.facts);
         self.line(&fill(&gettext("Guest: {os}"), &[("os", &os)]));
-        let stack = match &discovery.facts.network {
-            Fact::Known(network) => stacks_text(network),
-            Fact::Unknown(reason) => fill(&gettext("unknown ({reason})"), &[("reason", reason)]),
-        };
+        let stack = network_text(&discovery.facts);
         self.line(&fill(&gettext("Network configured by: {stack}"), &[("stack", &stack)]));
         for (mac, network, name) in &discovery.cards {
             let name = name.clone().unwrap_or_else(|| gettext("not reported by the guest"));

@@ -7,11 +7,11 @@ use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk;
 use vmnet_doctor_core::guest::checklist::{Status, StepKind};
-use vmnet_doctor_core::{DomainSnapshot, Fact, Finding, Interface, Snapshot};
+use vmnet_doctor_core::{DomainSnapshot, Finding, Interface, Snapshot};
 
 use super::steps::{Outcome, StepId, StepState};
 use crate::describe;
-use crate::guest_checklist::words::{stacks_text, step_label, step_title};
+use crate::guest_checklist::words::{network_text, os_text, step_label, step_title};
 use crate::guest_checklist::{Discovery, StepResult};
 use crate::i18n::fill;
 use crate::ui::finding_row;
@@ -197,26 +197,9 @@ pub fn card_facts(nic: &Interface, domain: &DomainSnapshot, snapshot: &Snapshot)
 pub fn discovery_group(discovery: &Discovery) -> adw::PreferencesGroup {
     let group = adw::PreferencesGroup::new();
     group.set_title(&gettext("Inside the Guest"));
-    let os = match &discovery.facts.os {
-        Fact::Known(os) => {
-            let name = os
-                .pretty_name
-                .clone()
-                .unwrap_or_else(|| gettext("unknown distribution (no /etc/os-release)"));
-            match &os.kernel_release {
-                Some(kernel) => {
-                    fill(&gettext("{name}, kernel {kernel}"), &[("name", &name), ("kernel", kernel)])
-                }
-                None => name,
-            }
-        }
-        Fact::Unknown(reason) => fill(&gettext("unknown ({reason})"), &[("reason", reason)]),
-    };
+    let os = os_text(&discovery.facts);
     group.add(&property_row(&gettext("Operating system"), &os));
-    let stack = match &discovery.facts.network {
-        Fact::Known(network) => stacks_text(network),
-        Fact::Unknown(reason) => fill(&gettext("unknown ({reason})"), &[("reason", reason)]),
-    };
+    let stack = network_text(&discovery.facts);
     group.add(&property_row(&gettext("Network configured by"), &stack));
     for (mac, network, name) in &discovery.cards {
         let name = name.clone().unwrap_or_else(|| gettext("not reported by the guest"));
