@@ -1,8 +1,8 @@
 //! Writing and removing the journal's files in the helper's state
 //! directory so that a crash, a planted link or a left-over temporary file
 //! can never leave them half-written, follow a link elsewhere, or change
-//! who owns them. (The host files it manages are rewritten in place:
-//! `in_place_file`.)
+//! who owns them. (The host files it manages are rewritten in place,
+//! `in_place_file`, and removed by [`remove`] here.)
 //!
 //! A write goes to a new temporary file next to the target, created with
 //! `O_EXCL|O_NOFOLLOW` (it cannot be a file or link that was there

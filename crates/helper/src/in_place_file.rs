@@ -50,14 +50,11 @@ fn open(path: &Path, create: bool) -> std::io::Result<fs::File> {
     options.open(path)
 }
 
-/// Removes `path` (never following a link) and syncs its directory. Only
-/// where the helper created the file: under the unit, its files exist
-/// before it starts and a revert writes back what was there.
-pub fn remove(path: &Path) -> std::io::Result<()> {
-    let dir = path.parent().ok_or_else(|| std::io::Error::other("no parent directory"))?;
-    fs::remove_file(path)?;
-    fs::File::open(dir)?.sync_all()
-}
+/// Removing is the same as for the journal's files (never following a
+/// link, then syncing the directory); only where the helper created the
+/// file: under the unit its files exist before it starts, and a revert
+/// writes back what was there.
+pub use crate::atomic_file::remove;
 
 #[cfg(test)]
 mod tests {
@@ -128,16 +125,6 @@ mod tests {
         assert!(write(&link, b"x\n").is_err());
         // A device node itself (world-writable): opened, then refused.
         assert!(write(Path::new("/dev/null"), b"x\n").is_err());
-        Ok(())
-    }
-
-    #[test]
-    fn remove_takes_the_file_away() -> TestResult {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("90-test.conf");
-        write(&path, b"x\n")?;
-        remove(&path)?;
-        assert!(!path.exists());
         Ok(())
     }
 }
