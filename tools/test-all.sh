@@ -112,6 +112,20 @@ fi
 # guest, which leaves a core to the daemons' and the GUI's tests. It waits
 # for the app's build (the lock below) before its first lab. Its output is
 # printed when it is done.
+# A full disk shows up late and far from its cause (the linker dies with
+# "Bus error" half-way through the build), so say it first. A cold run
+# (no target/) writes about 8 GiB here; a warm one a few hundred MiB.
+free_space_check() {
+    local need_gib=3 avail_kib
+    [[ -d target/debug ]] || need_gib=10
+    avail_kib=$(df --output=avail -k . | tail -n 1)
+    if (( avail_kib < need_gib * 1024 * 1024 )); then
+        printf '\n\033[1;31m==> Only %d GiB free on the disk of %s; a run needs about %d GiB. Free some space (old checkouts, their target/) and run again.\033[0m\n' \
+            $((avail_kib / 1024 / 1024)) "$PWD" "$need_gib" >&2
+        exit 1
+    fi
+}
+free_space_check
 lab_log=target/test-logs/lab.log
 mkdir -p "$(dirname "$lab_log")"
 exec 7>"$main_ready_lock"
