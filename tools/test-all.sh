@@ -176,6 +176,13 @@ for validator in desktop-file-validate appstreamcli; do
 done
 phase "meson compile" meson compile -C "$build_dir"
 phase "meson test" meson test -C "$build_dir" --print-errorlogs
+# Every translation complete: the template made fresh from the sources,
+# then each po/LL.po against it (the check breaks copies of itself first).
+translations_complete() {
+    meson compile -C "$build_dir" vmnet-doctor-pot &&
+        python3 tests/i18n/check-catalogues.py --self-test
+}
+phase "translations: complete, no fuzzy, placeholders kept" translations_complete
 phase "./dev run without a display" tests/dev/no-display.sh
 # The helper's .deb, installed with dpkg into a throwaway overlay of this
 # root; kept in target/packages, where the lab installs it on its host.
@@ -260,6 +267,9 @@ phase "GUI a11y: Fix by clicking, finding gone (demo)" a11y fix_by_clicking.py n
 phase "GUI a11y: Fix All by clicking, every step applied in order (demo)" a11y fix_all_by_clicking.py
 phase "GUI a11y: setup wizard (demo)" a11y wizard.py
 phase "GUI a11y: find a VM (Ctrl+F, typing, problems only)" a11y search.py
+# The app as a German user has it: check, --help, plurals, the merged data
+# files, and the window (target/gui/german-vm.png).
+phase "GUI and CLI in German (LANG=de_DE.UTF-8)" tests/i18n/german.sh "$build_dir" target/debug/vmnet-doctor
 # The setup wizard by its keyboard mnemonics: opening by itself on a first
 # run, the Verify step without a guest agent, the Done summary, 360 px dark.
 to_verify=(--keys enter --then-expect "wizard-step-shown host-network" --keys enter --then-expect "wizard-step-shown firewall"

@@ -3,7 +3,7 @@
 # window as PNG — the screenshot README.md and the metainfo show.
 #
 #   screenshot.sh BINARY OUTPUT.png [--width N] [--height N] [--dark] [--first-run]
-#                 [--setting "KEY=GVARIANT"]… [--event-timeout SECONDS]
+#                 [--setting "KEY=GVARIANT"]… [--env NAME=VALUE]… [--event-timeout SECONDS]
 #                 [--expect vm-list-populated|connection-failed|wizard-shown]
 #                 [--keys "COMBO…" [--then-expect EVENT]]… [-- APP ARGS…]
 #
@@ -19,13 +19,14 @@
 # wizard, which opens by itself on a first run, is marked dismissed unless
 # --first-run asks for a first run (`--setup` in APP ARGS opens it anyway).
 # --setting adds a key to those settings, e.g. "verify-targets=['', 'www.lab']".
+# --env adds to (or overrides) the app's environment, e.g. LANG=de_DE.UTF-8.
 # Each --then-expect waits --event-timeout seconds (10) for its event.
 set -euo pipefail
 
 binary=$(realpath "$1") output=$2
 shift 2
 width=1100 height=720 scheme=default expect=vm-list-populated setup_state="setup-state='dismissed'"
-keys=() then_expect=() settings=() event_timeout=10
+keys=() then_expect=() settings=() app_env=() event_timeout=10
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --width) width=$2; shift 2 ;;
@@ -33,6 +34,7 @@ while [[ $# -gt 0 ]]; do
         --dark) scheme=prefer-dark; shift ;;
         --first-run) setup_state=""; shift ;;
         --setting) settings+=("$2"); shift 2 ;;
+        --env) app_env+=("$2"); shift 2 ;;
         --event-timeout) event_timeout=$2; shift 2 ;;
         --expect) expect=$2; shift 2 ;;
         --keys) keys+=("$2"); then_expect+=(""); shift 2 ;;
@@ -91,7 +93,7 @@ bus_address=$(head -n1 "$work/bus-address")
 
 touch "$work/app.log"
 env -i "${session_env[@]}" DBUS_SESSION_BUS_ADDRESS="$bus_address" \
-    VMNET_DOCTOR_REPORT_STARTUP=1 GDK_BACKEND=x11 \
+    VMNET_DOCTOR_REPORT_STARTUP=1 GDK_BACKEND=x11 ${app_env[@]+"${app_env[@]}"} \
     "$binary" "${app_args[@]}" 2>"$work/app.log" &
 app_pid=$!
 pids+=("$app_pid")
