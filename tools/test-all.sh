@@ -270,6 +270,12 @@ phase "GUI a11y: find a VM (Ctrl+F, typing, problems only)" a11y search.py
 # The app as a German user has it: check, --help, plurals, the merged data
 # files, and the window (target/gui/german-vm.png).
 phase "GUI and CLI in German (LANG=de_DE.UTF-8)" tests/i18n/german.sh "$build_dir" target/debug/vmnet-doctor
+# Long translations at 360 px, measured through AT-SPI extents: a
+# pseudo-locale (every message about 40 % longer) and German, on a VM page,
+# the Host page, a Fix dialog and the setup wizard: no label cut, ellipsized
+# (except on a button with a tooltip), sticking out or overlapping.
+phase "GUI a11y: long text at 360 px, pseudo-locale" a11y long_text.py --lang pseudo
+phase "GUI a11y: long text at 360 px, German" a11y long_text.py --lang de
 # The setup wizard by its keyboard mnemonics: opening by itself on a first
 # run, the Verify step without a guest agent, the Done summary, 360 px dark.
 to_verify=(--keys enter --then-expect "wizard-step-shown host-network" --keys enter --then-expect "wizard-step-shown firewall"

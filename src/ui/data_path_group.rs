@@ -151,7 +151,6 @@ fn traffic_button(card: CardTraffic, snapshot: Arc<Snapshot>) -> gtk::Button {
         .icon_name("network-transmit-receive-symbolic")
         .label(gettext("NAT _Table"))
         .use_underline(true)
-        .can_shrink(true)
         .build();
     let button =
         gtk::Button::builder().child(&content).valign(gtk::Align::Center).css_classes(["flat"]).build();

@@ -34,6 +34,17 @@ pub(crate) fn frame<C: Component>(
     sender: &ComponentSender<C>,
     closed: impl Fn() -> C::Output + 'static,
 ) -> adw::ToolbarView {
+    // The dialog's title wraps instead of losing its end: a finding's title
+    // in a long translation does not fit one line at 360 px
+    // (tests/gui/a11y/long_text.py measures it).
+    let title = gtk::Label::builder()
+        .wrap(true)
+        .wrap_mode(gtk::pango::WrapMode::WordChar)
+        .justify(gtk::Justification::Center)
+        .css_classes(["title"])
+        .build();
+    root.bind_property("title", &title, "label").sync_create().build();
+    header.set_title_widget(Some(&title));
     let toolbar = adw::ToolbarView::new();
     toolbar.add_top_bar(header);
     root.set_child(Some(&toolbar));

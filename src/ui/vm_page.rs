@@ -89,6 +89,7 @@ fn overview(domain: &DomainSnapshot, on_action: &ActionSink) -> adw::Preferences
     let group = adw::PreferencesGroup::new();
     group.set_header_suffix(Some(&nic_actions::vm_menu(domain, on_action)));
     group.set_title(&fill(&gettext("Virtual Machine “{name}”"), &[("name", domain.name())]));
+    wrap_group_title(&group);
     if let Some(title) = &domain.config.title {
         group.set_description(Some(title));
     }
@@ -105,6 +106,29 @@ fn overview(domain: &DomainSnapshot, on_action: &ActionSink) -> adw::Preferences
         group.add(&row);
     }
     group
+}
+
+/// libadwaita ellipsizes a group's title on one line; beside the VM's
+/// menu at 360 px a long translation or VM name would lose its end, so the
+/// title wraps instead (tests/gui/a11y/long_text.py measures it).
+fn wrap_group_title(group: &adw::PreferencesGroup) {
+    let title = group.title();
+    let mut pending: Vec<gtk::Widget> = vec![group.clone().upcast()];
+    while let Some(widget) = pending.pop() {
+        if let Some(label) = widget.downcast_ref::<gtk::Label>()
+            && label.text() == title
+        {
+            label.set_ellipsize(gtk::pango::EllipsizeMode::None);
+            label.set_wrap(true);
+            label.set_wrap_mode(gtk::pango::WrapMode::WordChar);
+            return;
+        }
+        let mut child = widget.first_child();
+        while let Some(next) = child {
+            child = next.next_sibling();
+            pending.push(next);
+        }
+    }
 }
 
 /// What is wrong along this VM's path, most severe first, each cause with
