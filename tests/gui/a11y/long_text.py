@@ -13,7 +13,9 @@ every label on the page (scrolled out of view or not):
 
   * its text, wrapped to the label's width in the label's own font
     (family, size and weight from AT-SPI text attributes, laid out with
-    Pango), must fit the label's height: otherwise it is ellipsized or cut
+    Pango), must fit the label's height, and each of its lines as GTK
+    broke them (AT-SPI's line granularity) the label's width: otherwise it
+    is ellipsized or cut
     (allowed only on a button whose tooltip says what it does: such labels
     give way on purpose before the window grows past 360 px);
   * it must lie inside the window's width and its parent's extents;
@@ -86,15 +88,26 @@ class Measure:
         PangoCairo.context_set_font_options(self.context, options)
         self.context.set_round_glyph_positions(False)
 
-    def height(self, text, attributes, width):
-        """The height TEXT needs, wrapped at WIDTH pixels; and one line's."""
+    def width(self, text, attributes):
+        """TEXT's width on one line."""
+        layout = self.Pango.Layout.new(self.context)
+        layout.set_font_description(self.font(attributes))
+        layout.set_text(text, -1)
+        return layout.get_pixel_size()[0]
+
+    def font(self, attributes):
         Pango = self.Pango
         font = Pango.FontDescription()
         font.set_family(attributes.get("family-name", "Sans"))
         font.set_absolute_size(float(attributes.get("size", "13")) * Pango.SCALE)
         font.set_weight(Pango.Weight(int(attributes.get("weight", "400"))))
+        return font
+
+    def height(self, text, attributes, width):
+        """The height TEXT needs, wrapped at WIDTH pixels; and one line's."""
+        Pango = self.Pango
         layout = Pango.Layout.new(self.context)
-        layout.set_font_description(font)
+        layout.set_font_description(self.font(attributes))
         layout.set_text(text, -1)
         _, line = layout.get_pixel_size()
         layout.set_wrap(Pango.WrapMode.WORD_CHAR)
@@ -120,6 +133,23 @@ def sane(box, window_box):
 
 def labels(root, tree):
     return [n for n in tree.walk(root) if tree.role(n) == "label" and tree.name(n).strip()]
+
+
+def lines_of(node, length):
+    """The label's lines as GTK laid them out (AT-SPI's line granularity):
+    an ellipsized label has all its text on its one line."""
+    from gi.repository import Atspi
+    lines, offset = [], 0
+    while offset < length and len(lines) < 200:
+        try:
+            line = Atspi.Text.get_string_at_offset(node, offset, Atspi.TextGranularity.LINE)
+        except Exception:  # a node that left the tree
+            return []
+        if line.end_offset <= offset:
+            break
+        lines.append(line.content)
+        offset = line.end_offset
+    return lines
 
 
 def text_of(node):
@@ -179,12 +209,14 @@ def check_view(view, root, window, tree, measure, marker):
         translated += marker is None or marker in text
         short = text if len(text) <= 60 else text[:57] + "…"
         needed, _ = measure.height(text, attributes, box[2])
-        if needed > box[3] + SLACK:
+        widest = max((measure.width(line.rstrip(), attributes) for line in lines_of(node, len(text))), default=0)
+        if needed > box[3] + SLACK or widest > box[2] + SLACK:
             if tooltip_of(node, tree):
                 shortened.append(short)
             else:
-                problems.append(f"“{short}” does not fit (ellipsized or cut): it needs {needed} px of height "
-                                f"at {box[2]} px wide, and has {box[3]} ({tree.path(node)})")
+                problems.append(f"“{short}” does not fit (ellipsized or cut): at {box[2]} px wide it needs "
+                                f"{needed} px of height and has {box[3]}; its widest line needs {widest} px "
+                                f"({tree.path(node)})")
         x, y, w, h = box
         if x < window_box[0] - SLACK or x + w > window_box[0] + window_box[2] + SLACK:
             problems.append(f"“{short}” runs past the window's width: x {x}..{x + w} in a window "
