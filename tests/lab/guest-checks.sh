@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 
 source tests/lab/env.sh --cli
 export LAB_DEBIAN_DIR=$target_dir/lab/debian13
-if [[ "${1:-}" == --slow || "${1:-}" == --capture || " $* " == *" D1-"* ]]; then
+if [[ "${1:-}" == --slow || "${1:-}" == --capture || " $* " == *" D"[0-9]* ]]; then
     started=$SECONDS
     tests/lab/debian-guest/build.sh "$LAB_DEBIAN_DIR"
     echo "  Debian 13 guest image ready in $((SECONDS - started)) s ($LAB_DEBIAN_DIR)"

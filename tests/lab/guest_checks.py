@@ -10,13 +10,16 @@ the guest fixes with `fix` and `revert`, all through the guest agent.
     guest_checks.py --list
     guest_checks.py --inside NAME   (what lab.sh runs)
 
-The G* checks use the tiny busybox guest; D1 the full Debian 13 guest
-built by tests/lab/debian-guest/build.sh into $LAB_DEBIAN_DIR (slow: it
-boots systemd under emulation).
+The G* checks use the tiny busybox guest; the D* checks the full Debian 13
+guest built by tests/lab/debian-guest/build.sh into $LAB_DEBIAN_DIR (slow:
+it boots systemd under emulation). D1 is the guide's guest side; D2 makes
+that guest a host and installs the helper's .deb there, to prove the
+helper under its real systemd unit and polkit.
 """
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -26,7 +29,7 @@ import time
 import labkit as lab
 
 CHECKS = {}
-SLOW = {"D1-debian-guest"}
+SLOW = {"D1-debian-guest", "D2-helper-as-installed"}
 STARTED = time.monotonic()
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -474,6 +477,188 @@ def debian_guest():
     if not findings(DEBIAN, "guest-profile-interface-missing"):
         raise lab.LabError("after removing kvm-dhcp check --vm does not report the stale profile again")
     step("kvm-dhcp reverted (nmcli connection delete): enp1s0 has no address, the finding is back")
+
+
+# --- The helper as installed, in the full Debian 13 guest -----------------------
+
+HELPER_BUS = ("io.github.vmnetdoctor.Helper1", "/io/github/vmnetdoctor/Helper1", "io.github.vmnetdoctor.Helper1")
+HELPER_UNIT = "vmnet-doctor-helper.service"
+SYSCTL_FILE = "/etc/sysctl.d/90-vmnet-doctor.conf"
+# Outcome on the wire (crates/helper-api/src/types.rs: a unit enum is its index).
+APPLIED, REVERTED = 0, 4
+# The guest's own libvirt network: its subnet is the guest's, not the lab's.
+INNER_NETWORK = """<network>
+  <name>inner</name>
+  <forward mode="nat"/>
+  <bridge name="virbr0"/>
+  <ip address="192.168.150.1" netmask="255.255.255.0">
+    <dhcp><range start="192.168.150.10" end="192.168.150.50"/></dhcp>
+  </ip>
+</network>
+"""
+# What an administrator writes to let one user apply the helper's fixes
+# without a password (polkit's JavaScript rules).
+ALLOW_ALICE = """polkit.addRule(function(action, subject) {
+    if (action.id.indexOf("io.github.vmnetdoctor.") == 0 && subject.user == "alice") {
+        return polkit.Result.YES;
+    }
+});
+"""
+
+
+def guest_must(command, timeout=60):
+    code, out = lab.guest_run(command, timeout=timeout)
+    if code != 0:
+        raise lab.LabError(f"in the guest, `{command}` failed ({code}): {out.strip()[-1500:]}")
+    return out
+
+
+def guest_write(path, text):
+    guest_must(f"printf %s {shlex.quote(text)} >{shlex.quote(path)}")
+
+
+def helper_call(user, method, signature="", *arguments, timeout=120):
+    """A call to the installed helper with busctl, as USER of the guest:
+    (exit code, busctl's JSON reply or its error message)."""
+    argv = ["runuser", "-u", user, "--", "busctl", "--system", "--json=short", "--timeout=100", "call",
+            *HELPER_BUS, method]
+    if signature:
+        argv += [signature, *arguments]
+    code, out = lab.guest_run(" ".join(shlex.quote(a) for a in argv), timeout=timeout)
+    if code != 0:
+        return code, out.strip()
+    try:
+        return 0, json.loads(out)["data"]
+    except (ValueError, KeyError) as error:
+        raise lab.LabError(f"busctl's reply to {method} is not JSON: {out!r}") from error
+
+
+def helper_must(user, method, signature="", *arguments):
+    code, reply = helper_call(user, method, signature, *arguments)
+    if code != 0:
+        raise lab.LabError(f"{method} as {user} failed: {reply}")
+    return reply
+
+
+def plan_and_apply(user, fix, args):
+    """Plan then Apply FIX (wire name, {arg: value}) as USER; the transaction."""
+    wire = ["(sa{ss})", fix, str(len(args))] + [x for pair in sorted(args.items()) for x in pair]
+    plan_id, _summary, steps = helper_must(user, "Plan", *wire)[0]
+    if not steps:
+        raise lab.LabError(f"Plan {fix} has no steps on the guest")
+    transaction, outcome, ran, rollback = helper_must(user, "Apply", wire[0] + "s", *wire[1:], plan_id)[0]
+    if outcome != APPLIED or not transaction or rollback or any(status != 0 for _, status, _ in ran):
+        raise lab.LabError(f"Apply {fix} as {user}: outcome {outcome}, steps {ran}, rollback {rollback}")
+    return transaction
+
+
+def revert_as(user, transaction):
+    _, outcome, ran, _ = helper_must(user, "Revert", "s", transaction)[0]
+    if outcome != REVERTED:
+        raise lab.LabError(f"Revert {transaction} as {user}: outcome {outcome}, steps {ran}")
+
+
+def helper_unit_state():
+    out = guest_must(f"systemctl show {HELPER_UNIT} -p ActiveState -p MainPID")
+    return dict(line.split("=", 1) for line in out.split())
+
+
+def ufw_rules():
+    return [line for line in guest_must("ufw status").splitlines() if "virbr0" in line]
+
+
+@check("D2-helper-as-installed")
+def helper_as_installed():
+    """The helper as a user installs it, in the full Debian 13 guest
+    (systemd as PID 1, polkitd, UFW, libvirt's network driver): its .deb
+    from an APT repository; started by D-Bus activation through its
+    hardened unit; the UFW and forwarding fixes applied and reverted
+    through it by a user a polkit rule allows, refused for one it does not."""
+    deb = os.environ.get("LAB_HELPER_DEB")
+    if not deb:
+        raise lab.LabError("no helper .deb (LAB_HELPER_DEB; tests/packaging/check-deb.sh _build --keep target/packages)")
+    booted = start_debian()
+    step(f"the Debian 13 guest booted; its agent answered after {booted:.1f} s")
+    # The guest's stale profile is D1's subject; here it only needs a network.
+    guest_must("nmcli connection add type ethernet ifname enp1s0 con-name lab ipv4.method auto "
+               "ipv6.method ignore && nmcli connection up lab", timeout=90)
+    repo = os.path.join(os.environ["LAB_STATE"], "www/vmnet-doctor")
+    debs = os.path.join(os.environ["LAB_STATE"], "helper-debs")
+    os.makedirs(debs, exist_ok=True)
+    shutil.copy(deb, debs)
+    lab.sh(f"python3 {shlex.quote(os.path.join(HERE, 'debian-guest/make-repo.py'))} {debs} {repo}")
+    guest_write("/etc/apt/sources.list.d/vmnet-doctor.list",
+                f"deb [trusted=yes] http://{os.environ['LAB_WWW_NAME']}/vmnet-doctor ./\n")
+    guest_must("useradd --create-home alice && useradd --create-home bob")
+    guest_write("/etc/polkit-1/rules.d/60-vmnet-doctor-lab.rules", ALLOW_ALICE)
+    started = time.monotonic()
+    guest_must("apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -q -y vmnet-doctor-helper",
+               timeout=300)
+    version = guest_must("dpkg-query -W -f '${Version}' vmnet-doctor-helper")
+    state = helper_unit_state()
+    if state.get("ActiveState") != "inactive":
+        raise lab.LabError(f"the helper runs right after the install, before anyone called it: {state}")
+    step(f"apt-get install vmnet-doctor-helper {version} from the lab's repository in "
+         f"{time.monotonic() - started:.1f} s; its unit is inactive until called")
+
+    guest_must("systemctl start libvirtd.service", timeout=60)
+    guest_write("/tmp/inner.xml", INNER_NETWORK)
+    guest_must("virsh -q -c network:///system net-define /tmp/inner.xml && "
+               "virsh -q -c network:///system net-start inner", timeout=60)
+    # Something turned forwarding off after libvirt turned it on (the
+    # guide's S5); UFW enabled with its default routed policy (S3).
+    guest_must("sysctl -q -w net.ipv4.ip_forward=0 && ufw --force enable", timeout=60)
+    step("libvirt's network “inner” on virbr0 started in the guest; forwarding off, UFW enabled")
+
+    code, denied = helper_call("bob", "Plan", "(sa{ss})", "enable-ipv4-forwarding", "0")
+    if code == 0:
+        raise lab.LabError(f"bob, whom no rule allows, got a plan: {denied}")
+    state = helper_unit_state()
+    owner = lab.guest_run("busctl --system --json=short call org.freedesktop.DBus /org/freedesktop/DBus "
+                          f"org.freedesktop.DBus GetConnectionUnixProcessID s {HELPER_BUS[0]}")[1]
+    if state.get("ActiveState") != "active" or json.loads(owner)["data"] != [int(state["MainPID"])]:
+        raise lab.LabError(f"the helper that answered is not the unit's main process: {state} {owner}")
+    # The unit's tmpfiles.d entry (ExecStartPre=) made the helper's sysctl
+    # file, which the unit lets it write, as a comment that sets nothing.
+    sysctl_before = guest_file(SYSCTL_FILE)
+    if sysctl_before is None or any(line and not line.startswith("#") for line in sysctl_before.splitlines()):
+        raise lab.LabError(f"{SYSCTL_FILE} is not the comment its tmpfiles.d entry writes: {sysctl_before!r}")
+    step(f"D-Bus activation started {HELPER_UNIT} (PID {state['MainPID']}, the bus name's owner); "
+         f"bob refused: {denied}")
+
+    forwarding = plan_and_apply("alice", "enable-ipv4-forwarding", {})
+    settings = [line for line in (guest_file(SYSCTL_FILE) or "").splitlines() if not line.startswith("#")]
+    if guest_file("/proc/sys/net/ipv4/ip_forward") != "1\n" or settings != ["net.ipv4.ip_forward = 1"]:
+        raise lab.LabError(f"after the forwarding fix: ip_forward {guest_file('/proc/sys/net/ipv4/ip_forward')!r}, "
+                           f"{SYSCTL_FILE} {guest_file(SYSCTL_FILE)!r}")
+    step(f"alice: enable-ipv4-forwarding applied through the unit; ip_forward 1, {SYSCTL_FILE} written")
+    ufw = plan_and_apply("alice", "ufw-allow-bridge", {"bridge": "virbr0", "uplink": "enp1s0"})
+    # The guide's three rules, each for IPv4 and IPv6, with the helper's comment.
+    rules = ufw_rules()
+    actions = sorted(re.search(r"ALLOW( OUT| FWD)?", rule).group(0) for rule in rules if "ALLOW" in rule)
+    if actions != sorted(["ALLOW", "ALLOW OUT", "ALLOW FWD"] * 2) or \
+            not all(rule.endswith("# vmnet-doctor") for rule in rules):
+        raise lab.LabError(f"after the UFW fix `ufw status` has not the guide's three rules on virbr0: {rules}")
+    step(f"alice: ufw-allow-bridge applied: {len(rules)} rules on virbr0 in `ufw status` (in, out, routed; v4, v6)")
+
+    code, denied = helper_call("bob", "Revert", "s", ufw)
+    if code == 0 or ufw_rules() != rules:
+        raise lab.LabError(f"bob could revert alice's UFW fix: {denied} {ufw_rules()}")
+    revert_as("alice", ufw)
+    if ufw_rules():
+        raise lab.LabError(f"UFW's rules on virbr0 are still there after the revert: {ufw_rules()}")
+    revert_as("alice", forwarding)
+    if guest_file("/proc/sys/net/ipv4/ip_forward") != "0\n" or guest_file(SYSCTL_FILE) != sysctl_before:
+        raise lab.LabError(f"after the revert: ip_forward {guest_file('/proc/sys/net/ipv4/ip_forward')!r}, "
+                           f"{SYSCTL_FILE} {guest_file(SYSCTL_FILE)!r} (before: {sysctl_before!r})")
+    step("bob could not revert; alice reverted both: no rules on virbr0, ip_forward 0, the sysctl file as before")
+
+    audit = guest_must(f"journalctl -q -o cat -u {HELPER_UNIT}")
+    denials = [line for line in audit.splitlines() if "denied" in line]
+    if len(denials) < 2:
+        raise lab.LabError(f"the helper's audit lines in the journal do not show bob's two refusals: {audit[-2000:]}")
+    exposure = guest_must(f"systemd-analyze security --no-pager {HELPER_UNIT} | tail -n 1")
+    step(f"the journal has the audit lines ({len(denials)} denials); systemd-analyze security: {exposure.strip()}")
 
 
 def inside(name):

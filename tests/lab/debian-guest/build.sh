@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the lab's full guest: Debian 13 made with mmdebstrap (systemd,
 # NetworkManager, qemu-guest-agent, the Debian kernel; netplan.io, unused
-# until a capture writes a YAML file, for Ubuntu-style guests), as an ext4 disk
+# until a capture writes a YAML file, for Ubuntu-style guests; polkitd, UFW
+# and libvirt's network driver, a host for the helper's .deb in the check
+# D2-helper-as-installed), as an ext4 disk
 # image booted directly with its own kernel and initrd, plus the small APT
 # repository the lab's internet host serves to it. Rebuilt only when this
 # directory changes.
@@ -38,7 +40,7 @@ root=$work/root
 # apt-daily would take APT's lock in the middle of a test; nothing here
 # needs a clock or a firmware update.
 mmdebstrap --variant=apt \
-    --include=systemd-sysv,udev,dbus,network-manager,qemu-guest-agent,linux-image-amd64,iproute2,iputils-ping,curl,procps,netplan.io \
+    --include=systemd-sysv,udev,dbus,network-manager,qemu-guest-agent,linux-image-amd64,iproute2,iputils-ping,curl,procps,netplan.io,polkitd,ufw,iptables,libvirt-daemon,libvirt-daemon-driver-network,libvirt-clients \
     --aptopt='APT::Install-Recommends "false"' \
     --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-exclude=/usr/share/man/*' \
