@@ -184,12 +184,14 @@ translations_complete() {
 }
 phase "translations: complete, no fuzzy, placeholders kept" translations_complete
 phase "./dev run without a display" tests/dev/no-display.sh
-# The helper's .deb, installed with dpkg into a throwaway overlay of this
-# root; kept in target/packages, where the lab installs it on its host.
-if [[ $(id -u) -eq 0 ]] && command -v dpkg-deb >/dev/null; then
-    phase "helper .deb (dpkg, throwaway root)" tests/packaging/check-deb.sh "$build_dir" --keep target/packages
+# The helper's .deb: dpkg-buildpackage (debhelper, meson), lintian, then
+# installed with dpkg into a throwaway overlay of this root; kept in
+# target/packages, where the lab installs it on its host.
+if [[ $(id -u) -eq 0 ]] && command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null &&
+    command -v lintian >/dev/null; then
+    phase "helper .deb (dh, lintian, throwaway root)" tests/packaging/check-deb.sh "$build_dir" --keep target/packages
 else
-    skip "helper .deb" "needs root and dpkg-deb"
+    skip "helper .deb" "needs root, dpkg-dev, debhelper and lintian"
 fi
 # The app, the helper, its .deb and the schemas are built: the lab may start.
 flock --unlock 7

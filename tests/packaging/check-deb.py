@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Checks the vmnet-doctor-helper .deb. Called by tests/packaging/check-deb.sh,
-which builds the package and sets up the throwaway root; see there.
+which builds the package (dpkg-buildpackage), lints it and sets up the
+throwaway root; see there.
 
     check-deb.py contents --deb DEB --build BUILD --source SRC --expect OUT.json
         the package as a file: its file list against the helper's file set
         (this file's list and meson's install plan, tag 'helper'), modes,
         owners, control fields, Depends against the libraries the binary
-        links; writes what the root phase must find to OUT.json
+        links (dh_shlibdeps), the maintainer scripts debhelper generated; writes what the root phase must find to OUT.json
     check-deb.py root --deb DEB --expect OUT.json
         inside a throwaway Debian 13 root (own mount, PID and network
         namespaces, an overlay over the real root), as root: installs the
@@ -47,9 +48,16 @@ EXPECTED_FILES = {
     "usr/lib/systemd/system/vmnet-doctor-helper.service": 0o644,
     "usr/lib/tmpfiles.d/vmnet-doctor-helper.conf": 0o644,
     "usr/share/doc/vmnet-doctor-helper/copyright": 0o644,
+    "usr/share/doc/vmnet-doctor-helper/changelog.Debian.gz": 0o644,
+    "usr/share/lintian/overrides/vmnet-doctor-helper": 0o644,
 }
-# Added by packaging/debian/build-deb.sh itself, not by meson.
-PACKAGING_FILES = {"usr/share/doc/vmnet-doctor-helper/copyright"}
+# Added by debhelper from packaging/debian (dh_installdocs,
+# dh_installchangelogs, dh_lintian), not by meson.
+PACKAGING_FILES = {
+    "usr/share/doc/vmnet-doctor-helper/copyright",
+    "usr/share/doc/vmnet-doctor-helper/changelog.Debian.gz",
+    "usr/share/lintian/overrides/vmnet-doctor-helper",
+}
 JOURNAL_DIR = "/var/lib/vmnet-doctor-helper"
 SYSCTL_FILE = "/etc/sysctl.d/90-vmnet-doctor.conf"
 IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
@@ -221,7 +229,12 @@ def contents(args) -> int:
             fields[name] = run(["dpkg-deb", "-f", str(deb), name]).stdout.strip()
         version = json.loads(must(["meson", "introspect", str(args.build), "--projectinfo"]))["version"]
         arch = must(["dpkg", "--print-architecture"]).strip()
-        for name, want in (("Package", PACKAGE), ("Version", version), ("Architecture", arch)):
+        # The Debian version: meson's project version, then a Debian revision.
+        upstream = fields["Version"].rsplit("-", 1)[0] if "-" in fields["Version"] else fields["Version"]
+        if upstream != version:
+            p.append(f"Version {fields['Version']!r}: its upstream part is not meson's version {version!r}"
+                     " (packaging/debian/changelog)")
+        for name, want in (("Package", PACKAGE), ("Architecture", arch)):
             if fields[name] != want:
                 p.append(f"{name}: {fields[name]!r}, want {want!r}")
         for name in ("Maintainer", "Description"):
@@ -256,18 +269,30 @@ def contents(args) -> int:
             listed = {line.split("  ", 1)[1] for line in md5 if line.strip()}
             if listed != files:
                 p.append(f"md5sums lists {sorted(listed)}, the package has {sorted(files)}")
-            for script in ("postinst", "postrm"):
-                if script not in present:
-                    p.append(f"no {script} (systemd daemon-reload, purge of the journal)")
+            scripts = {name: (Path(tmp) / name).read_text(encoding="utf-8") if name in present else ""
+                       for name in ("preinst", "postinst", "prerm", "postrm")}
+        # dh_installsystemd --no-start: systemd re-reads its units on
+        # configure and remove; nothing is started, stopped or enabled.
+        if "systemctl --system daemon-reload" not in scripts["postinst"]:
+            p.append("postinst lacks systemd's daemon-reload (dh_installsystemd)")
+        if "systemctl --system daemon-reload" not in scripts["postrm"]:
+            p.append("postrm lacks systemd's daemon-reload (dh_installsystemd)")
+        for name, text in scripts.items():
+            if re.search(r"deb-systemd-invoke (start|stop|restart)\b|deb-systemd-helper enable", text):
+                p.append(f"{name} starts, stops or enables the unit: it is D-Bus-activated (dh_installsystemd --no-start)")
+            if "systemd-tmpfiles" in text:
+                p.append(f"{name} runs systemd-tmpfiles: the sysctl.d file is the unit's to create, not the install's")
+        if "rm -rf /var/lib/vmnet-doctor-helper" not in scripts["postrm"]:
+            p.append("postrm does not remove the helper's journal on purge")
         return p
 
     checks.run(f"the package holds exactly the helper's files ({len(EXPECTED_FILES)})", the_expected_files)
     checks.run("meson's install plan (tag helper) is the same file set", meson_agrees)
     checks.run("modes 0755/0644, root/root, everything under /usr", modes_and_owners)
-    checks.run("control: Package, Version (meson's), Architecture (dpkg's), Maintainer, Description", control_fields)
+    checks.run("control: Package, Version (meson's, a Debian revision), Architecture (dpkg's), Maintainer, Description", control_fields)
     checks.run("Depends: the system bus, polkitd and the owner of every NEEDED library",
                depends_cover_the_system_bus_polkit_and_libraries)
-    checks.run("md5sums cover every file; maintainer scripts; no conffiles", no_conffiles)
+    checks.run("md5sums cover every file; no conffiles; debhelper's maintainer scripts", no_conffiles)
 
     # What the root phase compares the helper's answers with, from the source.
     lib = (args.source / "crates/helper-api/src/lib.rs").read_text(encoding="utf-8")
