@@ -179,6 +179,10 @@ else
     [[ $buildtype == debug ]] && options+=" noopt"
     options+=" ${DEB_BUILD_OPTIONS:-}"
     build_env=(DEB_BUILD_OPTIONS="$options")
+    # Where they are the defaults, cargo's and rustup's homes are left for
+    # debian/rules to find from HOME, as in a user's own build.
+    [[ ${CARGO_HOME:-} == "$HOME/.cargo" ]] && build_env=(-u CARGO_HOME "${build_env[@]}")
+    [[ ${RUSTUP_HOME:-} == "$HOME/.rustup" ]] && build_env=(-u RUSTUP_HOME "${build_env[@]}")
     [[ $cargo_build_dir != - ]] && build_env+=(CARGO_BUILD_BUILD_DIR="$cargo_build_dir")
     echo "${build_env[*]}"
     # -d: the Build-Depends were checked above (rustup's cargo is no package).
