@@ -28,6 +28,16 @@ impl Window {
         self.hypervisor.as_ref().map(|h| connections::label(h.uri())).unwrap_or_default()
     }
 
+    /// The sidebar's title and subtitle in one text, for its tooltip: at
+    /// 360 px a long translation of the title is ellipsized.
+    pub(super) fn sidebar_title_in_full(&self) -> String {
+        let title = gettext("Virtual Machines");
+        match self.connection_label() {
+            subtitle if subtitle.is_empty() => title,
+            subtitle => format!("{title}\n{subtitle}"),
+        }
+    }
+
     /// The content pane's title: the host or the selected VM.
     pub(super) fn content_title(&self) -> String {
         if self.showing_host {

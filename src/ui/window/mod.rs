@@ -314,10 +314,18 @@ impl Component for Window {
                                     set_tooltip_text: Some(&gettext("Refreshing…")),
                                 },
                                 #[wrap(Some)]
+                                #[name = "sidebar_title"]
                                 set_title_widget = &adw::WindowTitle {
                                     set_title: &gettext("Virtual Machines"),
                                     #[watch]
                                     set_subtitle: &model.connection_label(),
+                                    // Beside five buttons at 360 px a long
+                                    // translation is ellipsized: the tooltip
+                                    // (and the description screen readers
+                                    // read) has it in full.
+                                    #[watch]
+                                    set_tooltip_text: Some(&model.sidebar_title_in_full()),
+
                                 },
                             },
                             add_top_bar: model.search.bar(),
@@ -405,6 +413,25 @@ impl Component for Window {
             },
 
             add_breakpoint = breakpoint(&split_view),
+        }
+    }
+
+    /// The sidebar's title, ellipsized beside five buttons at 360 px in a
+    /// long translation, says itself in full to screen readers too.
+    fn post_view() {
+        // The labels inside AdwWindowTitle: its own node is a generic one,
+        // whose description AT-SPI does not carry.
+        let in_full = model.sidebar_title_in_full();
+        let mut pending: Vec<gtk::Widget> = vec![sidebar_title.clone().upcast()];
+        while let Some(widget) = pending.pop() {
+            if widget.is::<gtk::Label>() {
+                widget.update_property(&[gtk::accessible::Property::Description(&in_full)]);
+            }
+            let mut child = widget.first_child();
+            while let Some(next) = child {
+                child = next.next_sibling();
+                pending.push(next);
+            }
         }
     }
 
