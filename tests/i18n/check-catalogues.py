@@ -113,8 +113,9 @@ def check_language(lang, po_path, template):
                 problems.append(f"{where}: the leading space differs")
             if msg["id"].count("\\n") != form.count("\\n"):
                 problems.append(f"{where}: {form.count(chr(92) + 'n')} line breaks instead of {msg['id'].count(chr(92) + 'n')}")
-            if MNEMONIC.search(msg["id"]) and len(MNEMONIC.findall(form)) != 1:
-                problems.append(f"{where}: needs one mnemonic underscore, has “{form}”")
+            wanted = len(MNEMONIC.findall(msg["id"]))
+            if wanted and len(MNEMONIC.findall(form)) != wanted:
+                problems.append(f"{where}: needs {wanted} underscore(s) before a letter (a mnemonic), has “{form}”")
     check = subprocess.run(["msgfmt", "--check", "-o", os.devnull, po_path], capture_output=True, text=True)
     if check.returncode != 0:
         problems.append(f"{os.path.basename(po_path)}: msgfmt --check: {check.stderr.strip()}")
