@@ -41,6 +41,10 @@ pub(crate) fn frame<C: Component>(
         .wrap(true)
         .wrap_mode(gtk::pango::WrapMode::WordChar)
         .justify(gtk::Justification::Center)
+        // A wrapping label's natural width is a few words; on a wide dialog
+        // the title asks for one line.
+        .max_width_chars(80)
+        .hexpand(true)
         .css_classes(["title"])
         .build();
     root.bind_property("title", &title, "label").sync_create().build();
