@@ -407,6 +407,47 @@ def start_debian():
     return time.monotonic() - started
 
 
+def ipv6_costs():
+    """What broken IPv6 costs the guest's programs: apt-get update's and
+    curl's seconds, the address curl reached, and curl -6's exit status
+    (7: refused or unreachable at once; 28: no answer within 5 s)."""
+    name = os.environ["LAB_WWW_NAME"]
+    started = time.monotonic()
+    code, out = lab.guest_run("apt-get update -q", timeout=900)
+    apt = time.monotonic() - started
+    if code != 0:
+        raise lab.LabError(f"apt-get update failed ({code}): {out[-1500:]}")
+    code, out = lab.guest_run(f"curl -sS -o /dev/null -w '%{{remote_ip}} %{{time_total}}' http://{name}/", timeout=600)
+    if code != 0 or len(out.split()) != 2:
+        raise lab.LabError(f"curl http://{name}/ failed ({code}): {out}")
+    remote, seconds = out.split()
+    curl6, _ = lab.guest_run(f"curl -6 -sS -o /dev/null --connect-timeout 5 http://{name}/", timeout=30)
+    # Python's socket.create_connection (urllib's, and so pip's way in) tries
+    # the addresses one after another, each until its timeout (8 s here).
+    code, out = lab.guest_run("python3 -c 'import socket, time; t = time.monotonic(); "
+                              f"s = socket.create_connection((\"{name}\", 80), timeout=8); "
+                              "print(s.getpeername()[0], time.monotonic() - t)'", timeout=60)
+    if code != 0 or len(out.split()) != 2:
+        raise lab.LabError(f"Python's create_connection to {name} failed ({code}): {out}")
+    python_peer, python_seconds = out.split()
+    return {"apt": apt, "curl": float(seconds), "remote": remote, "curl6": curl6,
+            "python": float(python_seconds), "python_peer": python_peer}
+
+
+def expect_ipv6_costs(costs, baseline, curl6):
+    """Broken IPv6 costs apt and curl nothing worth noticing on Debian 13:
+    both race IPv4 against IPv6 (Happy Eyeballs). curl -6 fails with CURL6."""
+    www = os.environ["LAB_WWW"]
+    if costs["curl6"] != curl6 or costs["remote"] != www or costs["curl"] > 2 or \
+            costs["apt"] > baseline["apt"] + 5:
+        raise lab.LabError(f"broken IPv6 is not what the rule's explanation says (baseline {baseline}): {costs}")
+
+
+def ipv6_words(costs):
+    return (f"curl -6 exit {costs['curl6']}; apt-get update {costs['apt']:.1f} s; curl {costs['curl']:.2f} s "
+            f"to {costs['remote']}; Python's create_connection {costs['python']:.1f} s to {costs['python_peer']}")
+
+
 @check("D1-debian-guest")
 def debian_guest():
     """A Debian 13 guest whose only NetworkManager profile is bound to ens3
@@ -445,11 +486,28 @@ def debian_guest():
     step(f"verify passes, apt-get update from the lab's repository in {found['packages']['seconds']:.1f} s "
          f"(whole checklist {time.monotonic() - started:.1f} s)")
 
+    baseline = ipv6_costs()
+    step(f"IPv4 only: {ipv6_words(baseline)}")
     break_ipv6("enp1s0")
+    unreachable = ipv6_costs()
+    expect_ipv6_costs(unreachable, baseline, curl6=7)
+    step(f"IPv6 route to a next hop that does not answer: {ipv6_words(unreachable)}")
+    # The same route to a host that takes the packets and drops them without
+    # a word (the lab host's bridge, IPv6 turned on, answers for fe80::1; the
+    # host forwards no IPv6): a black hole, as behind a router that filters.
+    lab.sh("sysctl -q -w net.ipv6.conf.virbr0.disable_ipv6=0 && ip -6 addr add fe80::1/64 dev virbr0 nodad")
+    if lab.sh("sysctl -n net.ipv6.conf.all.forwarding").strip() != "0":
+        raise lab.LabError("the lab host forwards IPv6: no black hole")
+    blackhole = ipv6_costs()
+    expect_ipv6_costs(blackhole, baseline, curl6=28)
+    # A program that tries one address after another waits out the IPv6 attempt.
+    if blackhole["python"] < 8 or blackhole["python_peer"] != os.environ["LAB_WWW"]:
+        raise lab.LabError(f"Python's create_connection did not wait for IPv6 before IPv4: {blackhole}")
+    step(f"IPv6 into a black hole: {ipv6_words(blackhole)}")
     started = time.monotonic()
     code, events = verify(DEBIAN)
     found = steps_of(events)["packages"]
-    step(f"broken IPv6: apt-get update {found['status']} in {found['seconds']:.1f} s ({found['detail']})")
+    step(f"broken IPv6: verify's apt-get update {found['status']} in {found['seconds']:.1f} s ({found['detail']})")
     if not findings(DEBIAN, "guest-ipv6-unrouted"):
         raise lab.LabError("check --vm does not report guest-ipv6-unrouted")
     result, transactions = fix(DEBIAN, "--alternative", "guest-ipv6-unrouted")
