@@ -5,8 +5,8 @@ fresh lab (tests/lab/lab.sh) and drives the app as the lab's desktop user:
 the lab's internet host), `check --vm` (which looks inside the guest) and
 the guest fixes with `fix` and `revert`, all through the guest agent.
 
-    guest_checks.py [NAME…]         each check in a fresh lab (default: all but the slow ones)
-    guest_checks.py --slow          the checks on the full Debian 13 guest only
+    guest_checks.py [NAME…]         each check in a fresh lab (default: the tiny guest's)
+    guest_checks.py --debian        the checks on the full Debian 13 guest
     guest_checks.py --list
     guest_checks.py --inside NAME   (what lab.sh runs)
 
@@ -29,7 +29,7 @@ import time
 import labkit as lab
 
 CHECKS = {}
-SLOW = {"D1-debian-guest", "D2-helper-as-installed"}
+DEBIAN_CHECKS = {"D1-debian-guest", "D2-helper-as-installed"}
 STARTED = time.monotonic()
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -737,10 +737,10 @@ def main(args):
         return 0
     if args[:1] == ["--inside"]:
         return inside(args[1])
-    if args[:1] == ["--slow"]:
-        names = [name for name in CHECKS if name in SLOW]
+    if args[:1] == ["--debian"]:
+        names = [name for name in CHECKS if name in DEBIAN_CHECKS]
     else:
-        names = args or [name for name in CHECKS if name not in SLOW]
+        names = args or [name for name in CHECKS if name not in DEBIAN_CHECKS]
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
         print(f"unknown check(s): {', '.join(unknown)}; --list names them", file=sys.stderr)
