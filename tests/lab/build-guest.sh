@@ -9,6 +9,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: build-guest.sh OUT_DIR}
 mkdir -p "$out"
+# Labs run side by side (./dev test): one builds, the others wait for it
+# and then find the guest up to date.
+exec 8>"$out/.lock"
+flock 8
 
 kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
 [[ -n "$kernel" ]] || { echo "build-guest.sh: no kernel in /boot (package linux-image-amd64)" >&2; exit 1; }

@@ -24,6 +24,10 @@ out=${1:?usage: build.sh OUT_DIR}
 mirror=${VMNET_DOCTOR_MIRROR:-http://deb.debian.org/debian}
 die() { echo "debian-guest/build.sh: $*" >&2; exit 2; }
 
+# Labs run side by side (./dev test): one builds, the others wait for it.
+mkdir -p "$out"
+exec 8>"$out/.lock"
+flock 8
 key=$(cd "$here" && find build.sh make-repo.py files -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 if [[ -f "$out/key" && "$(cat "$out/key")" == "$key" && -f "$out/disk.raw" ]]; then
     exit 0
