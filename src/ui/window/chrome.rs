@@ -119,3 +119,20 @@ pub(super) fn save_window_state(window: &adw::ApplicationWindow, settings: Optio
     let _ = settings.set_int("window-height", height);
     let _ = settings.set_boolean("is-maximized", window.is_maximized());
 }
+
+/// Gives every label inside `widget` the accessible description `text`.
+/// For AdwWindowTitle: its own node is a generic one, whose description
+/// AT-SPI does not carry, so screen readers find it on its labels.
+pub(super) fn describe_labels(widget: &gtk::Widget, text: &str) {
+    let mut pending = vec![widget.clone()];
+    while let Some(widget) = pending.pop() {
+        if widget.is::<gtk::Label>() {
+            widget.update_property(&[gtk::accessible::Property::Description(text)]);
+        }
+        let mut child = widget.first_child();
+        while let Some(next) = child {
+            child = next.next_sibling();
+            pending.push(next);
+        }
+    }
+}

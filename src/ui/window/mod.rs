@@ -325,7 +325,6 @@ impl Component for Window {
                                     // read) has it in full.
                                     #[watch]
                                     set_tooltip_text: Some(&model.sidebar_title_in_full()),
-
                                 },
                             },
                             add_top_bar: model.search.bar(),
@@ -419,20 +418,7 @@ impl Component for Window {
     /// The sidebar's title, ellipsized beside five buttons at 360 px in a
     /// long translation, says itself in full to screen readers too.
     fn post_view() {
-        // The labels inside AdwWindowTitle: its own node is a generic one,
-        // whose description AT-SPI does not carry.
-        let in_full = model.sidebar_title_in_full();
-        let mut pending: Vec<gtk::Widget> = vec![sidebar_title.clone().upcast()];
-        while let Some(widget) = pending.pop() {
-            if widget.is::<gtk::Label>() {
-                widget.update_property(&[gtk::accessible::Property::Description(&in_full)]);
-            }
-            let mut child = widget.first_child();
-            while let Some(next) = child {
-                child = next.next_sibling();
-                pending.push(next);
-            }
-        }
+        chrome::describe_labels(sidebar_title.upcast_ref(), &model.sidebar_title_in_full());
     }
 
     fn init(options: GuiOptions, root: Self::Root, sender: ComponentSender<Self>) -> ComponentParts<Self> {
