@@ -71,16 +71,17 @@ lab_phases() {
     # The lab runs the app, the helper's .deb and the GUI's compiled schemas
     # the other lane builds: it waits until that lane lets go of this lock.
     phase "lab: waiting for the app's build" flock --shared "$main_ready_lock" true
+    phase "lab: scenarios and event latency" tests/lab/run.sh
     # The full Debian 13 guest (D1: the guide's stale NetworkManager profile,
     # kvm-dhcp and its revert, APT and curl under broken IPv6; D2: the
     # helper's .deb under its real unit and polkit) boots systemd under
     # emulation, mostly waiting on it: in labs of its own, beside the phases
-    # below (each lab has its own namespaces), in this lane's process group.
+    # below (each lab has its own namespaces), in this lane's process group;
+    # after the event latency, which a guest booting beside would slow.
     debian_log=target/test-logs/lab-debian.log
     debian_started=$SECONDS
     tests/lab/guest-checks.sh --debian >"$debian_log" 2>&1 &
     debian_checks_pid=$!
-    phase "lab: scenarios and event latency" tests/lab/run.sh
     phase "lab: guest checks (verify, guest fixes)" tests/lab/guest-checks.sh
     # Port scans from the lab's internet before and after every helper fix,
     # the NAT table through the helper, the security posture.

@@ -395,7 +395,8 @@ def start_debian():
     shutil.copy(os.path.join(directory, "vmlinuz"), "/var/lib/libvirt/boot/lab-debian-vmlinuz")
     shutil.copy(os.path.join(directory, "initrd.img"), "/var/lib/libvirt/boot/lab-debian-initrd.img")
     os.makedirs("/var/lib/libvirt/images", exist_ok=True)
-    lab.sh(f"cp --sparse=always {directory}/disk.raw /var/lib/libvirt/images/lab-debian.raw")
+    lab.sh(f"cp --sparse=always {shlex.quote(os.path.join(directory, 'disk.raw'))} "
+           "/var/lib/libvirt/images/lab-debian.raw")
     shutil.copytree(os.path.join(directory, "repo"), os.path.join(os.environ["LAB_STATE"], "www/debian"),
                     dirs_exist_ok=True)
     lab.virsh("define", os.path.join(HERE, "debian-guest/domain.xml"))
@@ -644,7 +645,8 @@ def helper_as_installed():
     debs = os.path.join(os.environ["LAB_STATE"], "helper-debs")
     os.makedirs(debs, exist_ok=True)
     shutil.copy(deb, debs)
-    lab.sh(f"python3 {shlex.quote(os.path.join(HERE, 'debian-guest/make-repo.py'))} {debs} {repo}")
+    lab.sh(f"python3 {shlex.quote(os.path.join(HERE, 'debian-guest/make-repo.py'))} "
+           f"{shlex.quote(debs)} {shlex.quote(repo)}")
     guest_write("/etc/apt/sources.list.d/vmnet-doctor.list",
                 f"deb [trusted=yes] http://{os.environ['LAB_WWW_NAME']}/vmnet-doctor ./\n")
     guest_must("useradd --create-home alice && useradd --create-home bob")

@@ -102,6 +102,9 @@ pub struct Window {
     /// virt-manager, when it is installed.
     virt_manager: Option<Launcher>,
     toasts: adw::ToastOverlay,
+    /// What the sidebar title's labels last told screen readers: set again
+    /// only when it changes, not on every update (each is an AT-SPI event).
+    sidebar_title_described: RefCell<String>,
     /// The open Fix dialog.
     fix_dialog: Option<Controller<FixDialog>>,
     fix_all_dialog: Option<Controller<FixAllDialog>>,
@@ -418,7 +421,11 @@ impl Component for Window {
     /// The sidebar's title, ellipsized beside five buttons at 360 px in a
     /// long translation, says itself in full to screen readers too.
     fn post_view() {
-        chrome::describe_labels(sidebar_title.upcast_ref(), &model.sidebar_title_in_full());
+        let in_full = model.sidebar_title_in_full();
+        if *model.sidebar_title_described.borrow() != in_full {
+            chrome::describe_labels(sidebar_title.upcast_ref(), &in_full);
+            model.sidebar_title_described.replace(in_full);
+        }
     }
 
     fn init(options: GuiOptions, root: Self::Root, sender: ComponentSender<Self>) -> ComponentParts<Self> {
@@ -459,6 +466,7 @@ impl Component for Window {
             filter,
             search_bench,
             initial_vm: options.vm,
+            sidebar_title_described: RefCell::default(),
             vm_page,
             host_row,
             host_page,
