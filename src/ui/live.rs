@@ -18,8 +18,10 @@ use vmnet_doctor_libvirt::LibvirtEvent;
 use crate::startup;
 use crate::ui::vm_list_item::VmListItem;
 
-/// How long the first event of a burst waits for the others.
-pub const SETTLE: Duration = Duration::from_millis(30);
+/// How long the first event of a burst waits for the others. libvirt
+/// sends a burst's events from one operation, a few milliseconds apart;
+/// every event waits this long before it shows, so it stays short.
+pub const SETTLE: Duration = Duration::from_millis(10);
 
 /// The events of one connection, from their arrival until a snapshot that
 /// covers them is on screen.
