@@ -59,7 +59,8 @@ LAYOUTS = {
 
 
 def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300, **kwargs)
+    kwargs.setdefault("timeout", 300)
+    return subprocess.run(argv, capture_output=True, text=True, **kwargs)
 
 
 def must(argv: list[str], **kwargs) -> str:
@@ -261,11 +262,17 @@ def run_package_functions(build_dir: Path, work: Path) -> list[str]:
     srcdir = work / "src"
     srcdir.mkdir()
     build = srcdir / "build"
+    # BUILD_DIR's compiled crates: through cargo's shared build-dir when it
+    # has one (./dev test's), else its cargo target directory. Only the
+    # crates that read the install paths compile again.
+    shared = str(options.get("cargo_build_dir") or "")
     must(["meson", "setup", str(build), str(ROOT), f"-Dprofile={options['profile']}",
-          f"-Dbuildtype={options['buildtype']}", *LAYOUTS["arch"]])
-    (build_dir / "cargo-target").mkdir(exist_ok=True)
-    (build / "cargo-target").symlink_to((build_dir / "cargo-target").resolve())
-    must(["meson", "compile", "-C", str(build)])
+          f"-Dbuildtype={options['buildtype']}", f"-Dcargo_build_dir={shared}", *LAYOUTS["arch"]])
+    if not shared:
+        (build_dir / "cargo-target").mkdir(exist_ok=True)
+        (build / "cargo-target").symlink_to((build_dir / "cargo-target").resolve())
+    # A build on a busy two-core machine: a generous limit, not a target.
+    must(["meson", "compile", "-C", str(build)], timeout=1800)
     installed = Installed(build)
     p = []
     trees = {}
