@@ -194,9 +194,7 @@ def main():
 
         def open_app(args, **kwargs):
             app = desktop.launch(args, **kwargs)
-            window = tree.window(tree.application(app.proc.pid), "VM Network Doctor")
-            keyboard.focus_window(app.window_id())
-            tree.wait_for(window, "the window's keyboard focus", lambda n: tree.has(n, tree.State.FOCUSED))
+            window = tree.focused_window(app, keyboard)
             return app, window
 
         # The main window with a VM selected: sidebar and VM page.

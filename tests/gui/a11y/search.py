@@ -81,9 +81,7 @@ def main():
             shot = f"{options.shots}/search{'-narrow' if width < 600 else ''}"
             args = ["--demo", "--vm", "kali-linux"]
             app = desktop.launch(args, width=width, height=height)
-            window = tree.window(tree.application(app.proc.pid), "VM Network Doctor")
-            keyboard.focus_window(app.window_id())
-            tree.wait_for(window, "the window's keyboard focus", lambda n: tree.has(n, tree.State.FOCUSED))
+            window = tree.focused_window(app, keyboard)
             tree.wait_for(window, "the VM page of kali-linux", tree.matcher("list", "Virtual Machine “kali-linux”"))
             if width == 360:
                 # The VM page fills the window; Ctrl+F must bring the sidebar back.

@@ -246,6 +246,15 @@ def window(app, title=None, timeout=15):
         time.sleep(0.1)
 
 
+def focused_window(app, keyboard, title="VM Network Doctor"):
+    """The main window of APP (a session.App), given the keyboard focus as
+    a user's click would give it, once AT-SPI reports it focused."""
+    node = window(application(app.proc.pid), title)
+    keyboard.focus_window(app.window_id(title))
+    wait_for(node, "the window's keyboard focus", lambda n: has(n, State.FOCUSED))
+    return node
+
+
 def tab_to(root, keyboard, what, predicate, key="tab", limit=100):
     """Presses KEY until the node that gains the focus satisfies PREDICATE:
     how a keyboard user reaches a control GTK 4 offers no AT-SPI action or

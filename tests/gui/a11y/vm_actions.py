@@ -35,9 +35,7 @@ def main():
 
         def open_app(args, vm="win11", **kwargs):
             app = desktop.launch(args, **kwargs)
-            window = tree.window(tree.application(app.proc.pid), "VM Network Doctor")
-            keyboard.focus_window(app.window_id())
-            tree.wait_for(window, "the window's keyboard focus", lambda n: tree.has(n, tree.State.FOCUSED))
+            window = tree.focused_window(app, keyboard)
             tree.wait_for(window, f"the VM page of {vm}", tree.matcher("list", f"Virtual Machine “{vm}”"))
             return app, window
 
