@@ -18,7 +18,7 @@ mod worker;
 
 pub use demo::test_driver_uri;
 pub use error::LibvirtError;
-pub use events::{DomainEvent, EventKind, LibvirtEvent, NetworkEvent};
+pub use events::{CloseReason, DomainEvent, EventKind, LibvirtEvent, NetworkEvent};
 pub use fixes::{
     ChangedDefinition, DHCP_PROFILE, DISABLE_IPV6_APPLY, DISABLE_IPV6_CONTENTS, DISABLE_IPV6_PATH, DomainXml,
     Effect, FORCE_IPV4_CONTENTS, FORCE_IPV4_PATH, FixFailure, FixPreview, FixReport, FixStep, LibvirtFix,

@@ -73,6 +73,10 @@ impl StopWatch {
         loop {
             match self.events.recv().await {
                 Ok(event) if event.name == self.vm && is_stop(&event.kind) => return Ok(Seen::Stopped),
+                // Nothing more comes on a broken connection.
+                Ok(event) if matches!(event.kind, EventKind::ConnectionClosed(_)) => {
+                    return Err(LibvirtError::Disconnected);
+                }
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => return Ok(Seen::Missed),
                 Err(RecvError::Closed) => return Err(LibvirtError::Disconnected),

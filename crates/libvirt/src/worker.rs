@@ -1,6 +1,7 @@
 //! The worker thread that owns the libvirt connection.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread;
 
 use tokio::sync::{broadcast, oneshot};
@@ -25,14 +26,32 @@ pub struct Hypervisor {
     uri: String,
     /// Fed by libvirt's callbacks on this connection (see [`Self::events`]).
     events: broadcast::Sender<LibvirtEvent>,
+    /// Set by libvirt's close callback (see [`Self::is_closed`]).
+    closed: Arc<AtomicBool>,
 }
+
+/// What [`Hypervisor::spawn`] hands back: the worker's inbox, the events'
+/// channel, the closed flag and, once open, the canonical URI.
+type Spawned = (
+    mpsc::Sender<Job>,
+    broadcast::Sender<LibvirtEvent>,
+    Arc<AtomicBool>,
+    oneshot::Receiver<Result<String, LibvirtError>>,
+);
+
+/// How often the connection asks the daemon whether it is still there,
+/// and how many unanswered asks end it (virsh's defaults): a daemon that
+/// hangs or a remote host that vanished is then noticed too, not only one
+/// that closes its socket.
+const KEEPALIVE_INTERVAL_S: i32 = 5;
+const KEEPALIVE_COUNT: u32 = 6;
 
 impl Hypervisor {
     /// Opens `uri` on a new worker thread. Use from async code.
     pub async fn open(uri: &str) -> Result<Self, LibvirtError> {
-        let (jobs, events, opened) = Self::spawn(Some(uri))?;
+        let (jobs, events, closed, opened) = Self::spawn(Some(uri))?;
         let uri = opened.await.map_err(|_| LibvirtError::Disconnected)??;
-        Ok(Self { jobs, uri, events })
+        Ok(Self { jobs, uri, events, closed })
     }
 
     /// Opens `uri`, blocking the calling thread (for the command line).
@@ -47,22 +66,18 @@ impl Hypervisor {
     }
 
     fn open_blocking_with(uri: Option<&str>) -> Result<Self, LibvirtError> {
-        let (jobs, events, opened) = Self::spawn(uri)?;
+        let (jobs, events, closed, opened) = Self::spawn(uri)?;
         let uri = opened.blocking_recv().map_err(|_| LibvirtError::Disconnected)??;
-        Ok(Self { jobs, uri, events })
+        Ok(Self { jobs, uri, events, closed })
     }
 
     /// Starts the worker; the receiver yields the canonical URI once open.
-    #[allow(clippy::type_complexity)]
-    fn spawn(
-        uri: Option<&str>,
-    ) -> Result<
-        (mpsc::Sender<Job>, broadcast::Sender<LibvirtEvent>, oneshot::Receiver<Result<String, LibvirtError>>),
-        LibvirtError,
-    > {
+    fn spawn(uri: Option<&str>) -> Result<Spawned, LibvirtError> {
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (events, _) = broadcast::channel(events::BUFFER);
         let sink = events.clone();
+        let closed = Arc::new(AtomicBool::new(false));
+        let closed_flag = Arc::clone(&closed);
         let (opened_tx, opened) = oneshot::channel();
         let requested = uri.map(str::to_owned);
         thread::Builder::new()
@@ -81,8 +96,11 @@ impl Hypervisor {
                 };
                 let canonical = conn.uri().ok().or(requested).unwrap_or_default();
                 crate::demo::apply_intended_network_states(&conn, &canonical);
+                // Drivers without keepalive (the test driver, local ones)
+                // refuse it; their connection cannot go silent anyway.
+                let _ = conn.set_keep_alive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT);
                 // Before the first snapshot, so no change after it is missed.
-                let subscription = Subscription::start(&conn, &sink);
+                let subscription = Subscription::start(&conn, &sink, &closed_flag);
                 drop(sink);
                 if opened_tx.send(Ok(canonical)).is_ok() {
                     // Runs until every handle is dropped.
@@ -94,7 +112,7 @@ impl Hypervisor {
                 drop(conn);
             })
             .map_err(|error| LibvirtError::Other { detail: error.to_string() })?;
-        Ok((jobs, events, opened))
+        Ok((jobs, events, closed, opened))
     }
 
     /// The URI libvirt reports for this connection (e.g. `qemu:///system`).
@@ -102,10 +120,17 @@ impl Hypervisor {
         &self.uri
     }
 
+    /// Whether libvirt said the connection broke (its close callback ran):
+    /// every call on it fails from then on; open a new one.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
     /// libvirt's events on this connection from now on: VM lifecycle
     /// (including persistent configuration changes), hot-plugged devices,
-    /// the guest agent, virtual networks. The channel closes when the
-    /// `Hypervisor` is dropped.
+    /// the guest agent, virtual networks, and last
+    /// [`crate::EventKind::ConnectionClosed`] if the connection breaks. The
+    /// channel closes when the `Hypervisor` is dropped.
     pub fn events(&self) -> broadcast::Receiver<LibvirtEvent> {
         self.events.subscribe()
     }

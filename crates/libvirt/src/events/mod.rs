@@ -6,11 +6,14 @@
 //! connection right after opening it and removes them before closing it;
 //! each callback forwards a [`LibvirtEvent`] into a broadcast channel.
 //! The registration itself, unsafe code the `virt` crate does not wrap,
-//! is in [`ffi`] (the leases call in `leases.rs` is the crate's other).
+//! is in [`ffi`] and, for libvirt's close callback (the connection broke),
+//! in [`closed`] (the leases call in `leases.rs` is the crate's other).
 
+mod closed;
 mod ffi;
 
-use std::sync::OnceLock;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::Instant;
 
@@ -49,6 +52,48 @@ pub enum EventKind {
     },
     /// A virtual network's lifecycle.
     Network(NetworkEvent),
+    /// The connection broke (libvirt's close callback): the daemon
+    /// restarted or died, or the link to it failed. No other event follows
+    /// on this connection; open a new one. `name` is empty.
+    ConnectionClosed(CloseReason),
+}
+
+/// libvirt's `virConnectCloseReason`: why the connection broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// A socket or protocol error.
+    Error,
+    /// The daemon closed the socket (it stopped or restarted).
+    Eof,
+    /// The daemon stopped answering keepalive messages.
+    Keepalive,
+    /// The client closed the connection.
+    Client,
+    Other(i32),
+}
+
+impl CloseReason {
+    fn from_libvirt(reason: i32) -> Self {
+        let known = [
+            (virt::sys::VIR_CONNECT_CLOSE_REASON_ERROR, Self::Error),
+            (virt::sys::VIR_CONNECT_CLOSE_REASON_EOF, Self::Eof),
+            (virt::sys::VIR_CONNECT_CLOSE_REASON_KEEPALIVE, Self::Keepalive),
+            (virt::sys::VIR_CONNECT_CLOSE_REASON_CLIENT, Self::Client),
+        ];
+        let found = known.iter().find(|(raw, _)| i64::from(*raw) == i64::from(reason));
+        found.map_or(Self::Other(reason), |(_, kind)| *kind)
+    }
+
+    /// A stable name for logs and measurements, e.g. `eof`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Eof => "eof",
+            Self::Keepalive => "keepalive",
+            Self::Client => "client",
+            Self::Other(_) => "other",
+        }
+    }
 }
 
 /// libvirt's `virDomainEventType`.
@@ -103,6 +148,7 @@ impl EventKind {
                 NetworkEvent::Stopped => "network-stopped",
                 NetworkEvent::Other(_) => "network-other",
             },
+            Self::ConnectionClosed(_) => "connection-closed",
         }
     }
 
@@ -182,21 +228,34 @@ pub(crate) fn ensure_event_loop() -> bool {
 #[derive(Debug)]
 pub(crate) struct Subscription {
     registrations: Vec<ffi::Registration>,
+    close: Option<closed::CloseRegistration>,
 }
 
 impl Subscription {
-    /// Registers every callback the UI needs on `conn`. An event kind the
-    /// driver does not offer is left out; the others still arrive.
-    pub(crate) fn start(conn: &Connect, events: &broadcast::Sender<LibvirtEvent>) -> Self {
+    /// Registers every callback the UI needs on `conn`, and the close
+    /// callback, which sets `closed` and sends
+    /// [`EventKind::ConnectionClosed`]. An event kind the driver does not
+    /// offer is left out; the others still arrive.
+    pub(crate) fn start(
+        conn: &Connect,
+        events: &broadcast::Sender<LibvirtEvent>,
+        closed: &Arc<AtomicBool>,
+    ) -> Self {
         let sink = Sink { events: events.clone() };
         let registrations =
             ffi::EVENTS.iter().filter_map(|event| ffi::register(conn, *event, &sink)).collect();
-        Self { registrations }
+        let close = closed::register(conn, events, closed);
+        Self { registrations, close }
     }
 
     /// Removes the callbacks; libvirt then frees each one's [`Sink`], and
     /// subscribers see the channel close once the `Hypervisor` is gone too.
+    /// The close callback goes first: closing the connection ourselves is
+    /// no lost connection.
     pub(crate) fn end(self, conn: &Connect) {
+        if let Some(close) = self.close {
+            close.remove(conn);
+        }
         for registration in self.registrations {
             registration.remove(conn);
         }
@@ -205,7 +264,7 @@ impl Subscription {
 
 #[cfg(test)]
 mod tests {
-    use super::{DomainEvent, EventKind, NetworkEvent};
+    use super::{CloseReason, DomainEvent, EventKind, NetworkEvent};
 
     #[test]
     fn libvirt_numbers_map_to_kinds() {
@@ -219,6 +278,19 @@ mod tests {
         assert_eq!(EventKind::network_lifecycle(9), EventKind::Network(NetworkEvent::Other(9)));
         assert_eq!(EventKind::agent(1), EventKind::Agent { connected: true });
         assert_eq!(EventKind::agent(2), EventKind::Agent { connected: false });
+    }
+
+    #[test]
+    fn close_reasons_map_from_libvirt() {
+        // Numbers from libvirt-host.h's virConnectCloseReason.
+        assert_eq!(CloseReason::from_libvirt(0), CloseReason::Error);
+        assert_eq!(CloseReason::from_libvirt(1), CloseReason::Eof);
+        assert_eq!(CloseReason::from_libvirt(2), CloseReason::Keepalive);
+        assert_eq!(CloseReason::from_libvirt(3), CloseReason::Client);
+        assert_eq!(CloseReason::from_libvirt(7), CloseReason::Other(7));
+        assert_eq!(CloseReason::Eof.as_str(), "eof");
+        assert_eq!(EventKind::ConnectionClosed(CloseReason::Keepalive).as_str(), "connection-closed");
+        assert!(!EventKind::ConnectionClosed(CloseReason::Eof).is_network());
     }
 
     #[test]
