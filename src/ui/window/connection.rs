@@ -77,13 +77,18 @@ impl Window {
                 self.show_snapshot(snapshot);
                 self.take_up_events(sender, root);
             }
-            Err(error) => self.connection_lost(&error),
+            Err(error) => self.connection_lost(&error, sender),
         }
     }
 
     pub(super) fn connect(&mut self, uri: String, sender: &ComponentSender<Self>) {
         self.attempt += 1;
         self.refreshing = false;
+        if self.reconnect.take().is_some() {
+            // The user chose a connection: stop reopening the broken one,
+            // which cancelling could not return to anyway.
+            self.drop_connection();
+        }
         let attempt = self.attempt;
         if !self.connections.iter().any(|c| c.uri == uri) {
             self.connections.insert(0, Connection { label: connections::label(&uri), uri: uri.clone() });
@@ -179,7 +184,7 @@ impl Window {
                 self.show_snapshot(snapshot);
                 self.take_up_events(sender, root);
             }
-            Err(error) => self.connection_lost(&error),
+            Err(error) => self.connection_lost(&error, sender),
         }
     }
 
@@ -195,7 +200,14 @@ impl Window {
         }
     }
 
-    pub(super) fn connection_lost(&mut self, error: &LibvirtError) {
+    /// A snapshot failed. When libvirt said the connection broke (its
+    /// close callback may run just before the failed call returns, ahead of
+    /// its event), reconnect; any other failure ends on the failure page.
+    pub(super) fn connection_lost(&mut self, error: &LibvirtError, sender: &ComponentSender<Self>) {
+        if self.hypervisor.as_ref().is_some_and(|h| h.is_closed()) {
+            self.lost("call-failed", sender);
+            return;
+        }
         let uri = self.hypervisor.as_ref().map(|h| h.uri().to_owned()).unwrap_or_default();
         self.drop_connection();
         self.phase = Phase::Failed { uri, text: error_page::describe(error) };

@@ -26,6 +26,9 @@ impl Window {
         sender: &ComponentSender<Self>,
         root: &adw::ApplicationWindow,
     ) {
+        if self.refuse_while_reconnecting() {
+            return;
+        }
         let (Some(hypervisor), Some(fix)) = (self.hypervisor.clone(), finding.fix.clone()) else {
             return;
         };
@@ -43,6 +46,9 @@ impl Window {
         sender: &ComponentSender<Self>,
         root: &adw::ApplicationWindow,
     ) {
+        if self.refuse_while_reconnecting() {
+            return;
+        }
         let Some(hypervisor) = self.hypervisor.clone() else { return };
         let dialog = FixAllDialog::builder()
             .launch(FixAllInit { hypervisor, findings })
@@ -53,6 +59,9 @@ impl Window {
 
     /// The setup wizard on the open connection (one at a time).
     pub(super) fn open_wizard(&mut self, sender: &ComponentSender<Self>, root: &adw::ApplicationWindow) {
+        if self.refuse_while_reconnecting() {
+            return;
+        }
         let (Some(hypervisor), Some(snapshot)) = (self.hypervisor.clone(), self.snapshot.clone()) else {
             return;
         };
@@ -80,6 +89,9 @@ impl Window {
         sender: &ComponentSender<Self>,
         root: &adw::ApplicationWindow,
     ) {
+        if self.refuse_while_reconnecting() {
+            return;
+        }
         let Some(hypervisor) = self.hypervisor.clone() else {
             return;
         };

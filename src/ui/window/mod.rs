@@ -15,6 +15,7 @@ mod connection;
 mod content;
 mod dialogs;
 mod phase;
+mod reconnecting;
 mod search;
 mod search_bench;
 
@@ -29,7 +30,7 @@ use relm4::gtk::{gio, glib};
 use relm4::typed_view::list::TypedListView;
 use relm4::{Component, ComponentController, ComponentParts, ComponentSender, Controller, gtk};
 use vmnet_doctor_core::{Finding, Snapshot};
-use vmnet_doctor_libvirt::{Hypervisor, LibvirtError, LibvirtEvent};
+use vmnet_doctor_libvirt::{EventKind, Hypervisor, LibvirtError, LibvirtEvent};
 
 use crate::connections::{self, Connection};
 use crate::gui_options::GuiOptions;
@@ -43,6 +44,7 @@ use crate::ui::host_page::HostPage;
 use crate::ui::host_row::HostRow;
 use crate::ui::live::Live;
 use crate::ui::nic_actions::{ActionSink, VmActionRequest};
+use crate::ui::reconnect::Reconnect;
 use crate::ui::verdict_group::PageRequest;
 use crate::ui::vm_action_dialog::{VmActionDialog, VmActionOutput};
 use crate::ui::vm_filter::VmFilter;
@@ -79,6 +81,9 @@ pub struct Window {
     refreshing: bool,
     /// libvirt's events, and the snapshots they bring.
     live: Live,
+    /// The shown connection broke and is being reopened; what is shown is
+    /// its last snapshot.
+    reconnect: Option<Reconnect>,
     vm_list: TypedListView<VmListItem, gtk::SingleSelection>,
     /// The VM whose page is shown: selected in the list, or hidden there
     /// by the search.
@@ -122,6 +127,8 @@ pub enum WindowMsg {
     Refresh,
     Cancel,
     Retry,
+    /// The banner's Try Now while reconnecting.
+    ReconnectNow,
     OpenDemo,
     AskForUri,
     SelectionChanged,
@@ -154,9 +161,12 @@ pub enum WindowMsg {
 /// announced a change (`None`: announcements were missed); `Settled`, the
 /// first event of a burst has waited for the rest; `Updated`, the snapshot
 /// taken for events. `connection` is the attempt that opened the connection.
+/// `ReconnectDue`, the back-off's wait is over; `Reconnected`, a try's answer.
 #[derive(Debug)]
 pub enum WindowCmd {
     Opened { attempt: u64, result: Result<OpenedConnection, LibvirtError> },
+    ReconnectDue { attempt: u64 },
+    Reconnected { attempt: u64, result: Result<OpenedConnection, LibvirtError> },
     Refreshed { attempt: u64, result: Result<Snapshot, LibvirtError> },
     Event { connection: u64, event: Option<LibvirtEvent> },
     Settled { connection: u64 },
@@ -291,8 +301,19 @@ impl Component for Window {
                     },
                 },
 
+                add_named[Some("connected")] = &gtk::Box {
+                set_orientation: gtk::Orientation::Vertical,
+                // The connection broke: what is shown is its last state.
+                adw::Banner {
+                    set_title: &gettext("Lost the connection to libvirt. What is shown may be out of date. Reconnecting…"),
+                    set_button_label: Some(&gettext("Try Now")),
+                    #[watch]
+                    set_revealed: model.reconnect.is_some(),
+                    connect_button_clicked => WindowMsg::ReconnectNow,
+                },
                 #[local_ref]
-                add_named[Some("connected")] = split_view -> adw::NavigationSplitView {
+                split_view -> adw::NavigationSplitView {
+                    set_vexpand: true,
                     set_min_sidebar_width: 260.0,
                     set_max_sidebar_width: 340.0,
                     // A little over libadwaita's quarter, so that the title
@@ -407,6 +428,7 @@ impl Component for Window {
                         },
                     },
                 },
+                },
 
                 // After the children, so the first call finds its page.
                 #[watch]
@@ -460,6 +482,7 @@ impl Component for Window {
             attempt: 0,
             refreshing: false,
             live: Live::default(),
+            reconnect: None,
             vm_list,
             selected: None,
             search,
@@ -512,14 +535,21 @@ impl Component for Window {
                     self.connect(uri, &sender);
                 }
             }
+            WindowMsg::ReconnectNow => self.try_reconnect(&sender),
             WindowMsg::OpenDemo => self.connect(connections::demo_uri(), &sender),
             WindowMsg::Cancel => {
                 self.attempt += 1;
                 self.refreshing = false;
                 self.phase = if self.hypervisor.is_some() { Phase::Connected } else { Phase::Idle };
+                if self.hypervisor.as_ref().is_some_and(|h| h.is_closed()) {
+                    // It broke while another was being opened.
+                    self.lost("closed", &sender);
+                }
             }
             WindowMsg::Refresh => {
-                if self.refreshing || self.live.is_busy() {
+                if self.reconnect.is_some() {
+                    self.try_reconnect(&sender);
+                } else if self.refreshing || self.live.is_busy() {
                     // One refresh at a time; the running one brings the news.
                 } else if let Some(hypervisor) = self.hypervisor.clone() {
                     self.refreshing = true;
@@ -573,10 +603,19 @@ impl Component for Window {
             WindowCmd::Refreshed { attempt, result } if attempt == self.attempt => {
                 self.refreshed(result, &sender, root);
             }
-            WindowCmd::Event { connection, event } if connection == self.live.connection() => {
-                if self.live.receive(event) {
-                    self.settle(&sender);
+            WindowCmd::Event { connection, event } if connection == self.live.connection() => match event {
+                Some(LibvirtEvent { kind: EventKind::ConnectionClosed(reason), .. }) => {
+                    self.lost(reason.as_str(), &sender);
                 }
+                event => {
+                    if self.live.receive(event) {
+                        self.settle(&sender);
+                    }
+                }
+            },
+            WindowCmd::ReconnectDue { attempt } if attempt == self.attempt => self.try_reconnect(&sender),
+            WindowCmd::Reconnected { attempt, result } if attempt == self.attempt => {
+                self.reconnected(result, &sender, root);
             }
             WindowCmd::Settled { connection } if connection == self.live.connection() => {
                 if self.live.settled(self.refreshing) {
@@ -589,6 +628,8 @@ impl Component for Window {
             // An answer for an attempt that was cancelled or superseded, or
             // for a connection no longer shown.
             WindowCmd::Opened { .. }
+            | WindowCmd::ReconnectDue { .. }
+            | WindowCmd::Reconnected { .. }
             | WindowCmd::Refreshed { .. }
             | WindowCmd::Event { .. }
             | WindowCmd::Settled { .. }
