@@ -72,6 +72,9 @@ lab_phases() {
     # the other lane builds: it waits until that lane lets go of this lock.
     phase "lab: waiting for the app's build" flock --shared "$main_ready_lock" true
     phase "lab: scenarios and event latency" tests/lab/run.sh
+    # libvirtd stopped by its PID and started again under the app, which
+    # must reconnect by itself; before the Debian guest boots beside it.
+    phase "lab: reconnect after a libvirtd restart (GUI)" tests/lab/reconnect.sh
     # The full Debian 13 guest (D1: the guide's stale NetworkManager profile,
     # kvm-dhcp and its revert, APT and curl under broken IPv6; D2: the
     # helper's .deb under its real unit and polkit) boots systemd under
