@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The app reconnects by itself after libvirtd restarts, and shows the list
 # again (tests/lab/daemon_restart.py), in a fresh lab (tests/lab/lab.sh);
-# prints the time from the daemon's restart to the list shown again.
+# prints the time from the daemon's restart to the list shown again. The
+# window while the daemon is down: target/gui/lab/reconnecting.png.
 #
 #   tests/lab/reconnect.sh [--verbose]
 #
@@ -16,5 +17,6 @@ source tests/lab/env.sh --gui
 started=$SECONDS
 # Measured as the event latency is: the lab (libvirtd, the app) at a higher
 # priority than the builds and tests ./dev test runs beside it.
-nice -n -10 tests/lab/lab.sh python3 tests/lab/daemon_restart.py "$@"
+nice -n -10 tests/lab/lab.sh python3 tests/lab/daemon_restart.py \
+    --shot "$target_dir/gui/lab/reconnecting.png" "$@"
 echo "  reconnect after a libvirtd restart: $((SECONDS - started)) s"
