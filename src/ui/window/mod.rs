@@ -307,6 +307,10 @@ impl Component for Window {
                 adw::Banner {
                     set_title: &gettext("Lost the connection to libvirt. What is shown may be out of date. Reconnecting…"),
                     set_button_label: Some(&gettext("Try Now")),
+                    // Hidden, not only concealed, while connected: screen
+                    // readers then find no banner text in the tree.
+                    #[watch]
+                    set_visible: model.reconnect.is_some(),
                     #[watch]
                     set_revealed: model.reconnect.is_some(),
                     connect_button_clicked => WindowMsg::ReconnectNow,
