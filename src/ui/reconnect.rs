@@ -82,12 +82,31 @@ pub fn report_lost(reason: &str) {
     }
 }
 
-/// `vmnet-doctor: reconnect-attempt N after MS ms at=UNIX_MS`, MS counted
-/// from the loss.
-pub fn report_attempt(reconnect: &Reconnect) {
+/// What started a try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The back-off's wait ended.
+    Timer,
+    /// Try Now, or Refresh.
+    User,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Timer => "timer",
+            Self::User => "user",
+        }
+    }
+}
+
+/// `vmnet-doctor: reconnect-attempt N after MS ms by=timer|user
+/// at=UNIX_MS`, MS counted from the loss.
+pub fn report_attempt(reconnect: &Reconnect, by: Trigger) {
     if startup::reporting() {
         let ms = reconnect.since_lost().as_secs_f64() * 1000.0;
-        eprintln!("vmnet-doctor: reconnect-attempt {} after {ms:.1} ms at={}", reconnect.tries(), unix_ms());
+        let (tries, by) = (reconnect.tries(), by.as_str());
+        eprintln!("vmnet-doctor: reconnect-attempt {tries} after {ms:.1} ms by={by} at={}", unix_ms());
     }
 }
 

@@ -44,7 +44,7 @@ use crate::ui::host_page::HostPage;
 use crate::ui::host_row::HostRow;
 use crate::ui::live::Live;
 use crate::ui::nic_actions::{ActionSink, VmActionRequest};
-use crate::ui::reconnect::Reconnect;
+use crate::ui::reconnect::{Reconnect, Trigger};
 use crate::ui::verdict_group::PageRequest;
 use crate::ui::vm_action_dialog::{VmActionDialog, VmActionOutput};
 use crate::ui::vm_filter::VmFilter;
@@ -539,7 +539,7 @@ impl Component for Window {
                     self.connect(uri, &sender);
                 }
             }
-            WindowMsg::ReconnectNow => self.try_reconnect(&sender),
+            WindowMsg::ReconnectNow => self.try_reconnect(Trigger::User, &sender),
             WindowMsg::OpenDemo => self.connect(connections::demo_uri(), &sender),
             WindowMsg::Cancel => {
                 self.attempt += 1;
@@ -552,7 +552,7 @@ impl Component for Window {
             }
             WindowMsg::Refresh => {
                 if self.reconnect.is_some() {
-                    self.try_reconnect(&sender);
+                    self.try_reconnect(Trigger::User, &sender);
                 } else if self.refreshing || self.live.is_busy() {
                     // One refresh at a time; the running one brings the news.
                 } else if let Some(hypervisor) = self.hypervisor.clone() {
@@ -617,7 +617,9 @@ impl Component for Window {
                     }
                 }
             },
-            WindowCmd::ReconnectDue { attempt } if attempt == self.attempt => self.try_reconnect(&sender),
+            WindowCmd::ReconnectDue { attempt } if attempt == self.attempt => {
+                self.try_reconnect(Trigger::Timer, &sender);
+            }
             WindowCmd::Reconnected { attempt, result } if attempt == self.attempt => {
                 self.reconnected(result, &sender, root);
             }

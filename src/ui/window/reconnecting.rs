@@ -16,7 +16,7 @@ use crate::probe::with_host_facts;
 use crate::ui::error_page;
 use crate::ui::first_connection::OpenedConnection;
 use crate::ui::live::Live;
-use crate::ui::reconnect::{self, Reconnect};
+use crate::ui::reconnect::{self, Reconnect, Trigger};
 
 impl Window {
     /// libvirt said the shown connection broke (`reason`, e.g. `eof`), or
@@ -65,14 +65,14 @@ impl Window {
     }
 
     /// Opens the lost URI again and takes a snapshot, as a first
-    /// connection does (events subscribed before it). On the timer, on Try
-    /// Now and on Refresh; a try under way is waited for.
-    pub(super) fn try_reconnect(&mut self, sender: &ComponentSender<Self>) {
+    /// connection does (events subscribed before it). On the timer, or by
+    /// the user (Try Now, Refresh); a try under way is waited for.
+    pub(super) fn try_reconnect(&mut self, by: Trigger, sender: &ComponentSender<Self>) {
         let Some(reconnect) = &mut self.reconnect else { return };
         if reconnect.start_try().is_none() {
             return;
         }
-        reconnect::report_attempt(reconnect);
+        reconnect::report_attempt(reconnect, by);
         let uri = reconnect.uri().to_owned();
         self.attempt += 1;
         let attempt = self.attempt;
