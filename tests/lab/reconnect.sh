@@ -4,7 +4,7 @@
 # prints the time from the daemon's restart to the list shown again. The
 # window while the daemon is down: target/gui/lab/reconnecting.png.
 #
-#   tests/lab/reconnect.sh [--verbose]
+#   tests/lab/reconnect.sh
 #
 # Needs root (namespaces, libvirtd) and a meson build's compiled schemas
 # (_build/data); ./dev test runs it in the Debian 13 root.
