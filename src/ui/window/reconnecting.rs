@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use gettextrs::gettext;
-use relm4::ComponentSender;
 use relm4::adw;
+use relm4::{ComponentController, ComponentSender};
 use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
 
 use super::{Phase, Window, WindowCmd};
@@ -17,6 +17,7 @@ use crate::ui::error_page;
 use crate::ui::first_connection::OpenedConnection;
 use crate::ui::live::Live;
 use crate::ui::reconnect::{self, Reconnect, Trigger};
+use crate::ui::wizard::WizardMsg;
 
 impl Window {
     /// libvirt said the shown connection broke (`reason`, e.g. `eof`), or
@@ -102,6 +103,10 @@ impl Window {
             Ok((hypervisor, events, snapshot)) => {
                 let done = reconnect.clone();
                 self.reconnect = None;
+                if let Some(wizard) = &self.wizard {
+                    // Left open while disconnected; its place is kept.
+                    wizard.emit(WizardMsg::Reconnected(Arc::clone(&hypervisor)));
+                }
                 self.hypervisor = Some(hypervisor);
                 let vms = snapshot.domains.len();
                 self.show_snapshot(snapshot);

@@ -52,6 +52,9 @@ pub struct WizardInit {
 pub enum WizardMsg {
     /// The window's fresh snapshot (live events, refresh, after a fix).
     Snapshot(Arc<Snapshot>, Vec<Finding>),
+    /// The window reopened the same connection after it broke (a daemon
+    /// restart): the guest checks use the new one.
+    Reconnected(Arc<Hypervisor>),
     Next,
     Back,
     Skip,
@@ -289,6 +292,7 @@ impl Component for Wizard {
 
     fn update(&mut self, msg: WizardMsg, sender: ComponentSender<Self>, root: &adw::Dialog) {
         match msg {
+            WizardMsg::Reconnected(hypervisor) => self.hypervisor = hypervisor,
             WizardMsg::Snapshot(snapshot, findings) => {
                 // Rebuilding the page closes what the user opened (an
                 // expanded finding, a list): only when something changed.
