@@ -25,6 +25,7 @@ pub mod nic_actions;
 pub mod nic_group;
 pub mod plain_texts;
 pub mod posture_group;
+pub mod style;
 pub mod verdict_group;
 pub mod vm_action_dialog;
 pub mod vm_filter;
