@@ -14,6 +14,7 @@ mod chrome;
 mod connection;
 mod content;
 mod dialogs;
+mod guest_load_bench;
 mod phase;
 mod search;
 mod search_bench;
