@@ -126,14 +126,14 @@ impl HostRow {
 
     /// Lets the arrow keys cross between this row and the VM list below it,
     /// as if the sidebar were one list.
-    pub fn join_keyboard_navigation(&self, vm_list: &gtk::ListView, selection: &gtk::SingleSelection) {
+    pub fn join_keyboard_navigation(&self, vm_list: &gtk::GridView, selection: &gtk::SingleSelection) {
         let below = vm_list.downgrade();
         self.list.connect_keynav_failed(move |_, direction| {
             let moved = direction == gtk::DirectionType::Down
                 && below.upgrade().is_some_and(|list| list.is_visible() && list.grab_focus());
             if moved { glib::Propagation::Stop } else { glib::Propagation::Proceed }
         });
-        // A list view does not report running out of items upwards: up
+        // A grid view does not report running out of items upwards: up
         // from its first item (or from a list with nothing selected yet,
         // whose focus then sits on the first) goes to this row.
         let above = self.row.downgrade();

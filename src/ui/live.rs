@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use relm4::gtk;
 use relm4::gtk::prelude::*;
-use relm4::typed_view::list::TypedListView;
+use relm4::typed_view::grid::TypedGridView;
 use vmnet_doctor_core::Snapshot;
 use vmnet_doctor_libvirt::LibvirtEvent;
 
@@ -109,7 +109,7 @@ impl Live {
 /// Replaces the sidebar's rows. When the VMs are the same ones in the same
 /// order (the usual case after an event), only changed rows are replaced,
 /// so the list keeps its scroll position.
-pub fn replace_rows(list: &mut TypedListView<VmListItem, gtk::SingleSelection>, rows: Vec<VmListItem>) {
+pub fn replace_rows(list: &mut TypedGridView<VmListItem, gtk::SingleSelection>, rows: Vec<VmListItem>) {
     let same_vms = list.len() as usize == rows.len()
         && rows
             .iter()

@@ -26,6 +26,7 @@ pub mod nic_group;
 pub mod plain_texts;
 pub mod posture_group;
 pub mod reconnect;
+pub mod style;
 pub mod verdict_group;
 pub mod vm_action_dialog;
 pub mod vm_filter;

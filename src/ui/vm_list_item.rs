@@ -1,12 +1,14 @@
 //! One VM in the sidebar: name, state and NIC count. A recycled list item,
-//! so a host with a thousand VMs costs only the rows on screen.
+//! so a host with a thousand VMs costs only the rows on screen. Its texts
+//! are `GtkInscription`s, sized from the font rather than laid out from
+//! the text, so a search that rebinds rows does not measure their words.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use relm4::gtk::prelude::*;
-use relm4::gtk::{self, glib, pango};
-use relm4::typed_view::list::RelmListItem;
+use relm4::gtk::{self, glib};
+use relm4::typed_view::grid::RelmGridItem;
 use vmnet_doctor_core::{DomainSnapshot, Finding, Severity, Subject};
 
 use crate::describe;
@@ -58,8 +60,8 @@ pub struct VmListItemWidgets {
     /// The list's row, which screen readers name (weak: it owns these widgets).
     item: glib::WeakRef<gtk::ListItem>,
     icon: gtk::Image,
-    name: gtk::Label,
-    summary: gtk::Label,
+    name: gtk::Inscription,
+    summary: gtk::Inscription,
     problem: gtk::Image,
     /// The icons' tooltips, read when one is asked for: setting a tooltip
     /// on a shown widget took GTK about 1 ms (measured, docs/benchmarks.md),
@@ -79,7 +81,7 @@ fn tooltip_from(image: &gtk::Image, text: &Rc<RefCell<String>>) {
     });
 }
 
-impl RelmListItem for VmListItem {
+impl RelmGridItem for VmListItem {
     type Root = gtk::Box;
     type Widgets = VmListItemWidgets;
 
@@ -98,23 +100,20 @@ impl RelmListItem for VmListItem {
                 gtk::Box {
                     set_orientation: gtk::Orientation::Vertical,
                     set_spacing: 2,
+                    set_hexpand: true,
                     #[name = "name"]
-                    gtk::Label {
-                        set_xalign: 0.0,
-                        set_ellipsize: pango::EllipsizeMode::End,
+                    gtk::Inscription {
+                        set_text_overflow: gtk::InscriptionOverflow::EllipsizeEnd,
                     },
                     #[name = "summary"]
-                    gtk::Label {
-                        set_xalign: 0.0,
-                        set_ellipsize: pango::EllipsizeMode::End,
+                    gtk::Inscription {
+                        set_text_overflow: gtk::InscriptionOverflow::EllipsizeEnd,
                         add_css_class: "caption",
                         add_css_class: "dim-label",
                     },
                 },
                 #[name = "problem"]
                 gtk::Image {
-                    set_hexpand: true,
-                    set_halign: gtk::Align::End,
                     set_valign: gtk::Align::Center,
                 },
             }
@@ -132,8 +131,8 @@ impl RelmListItem for VmListItem {
         widgets.icon.set_icon_name(Some(self.icon));
         widgets.icon_tip.replace(self.state.clone());
         widgets.icon.update_property(&[gtk::accessible::Property::Label(&self.state)]);
-        widgets.name.set_label(&self.name);
-        widgets.summary.set_label(&self.summary);
+        widgets.name.set_text(Some(&self.name));
+        widgets.summary.set_text(Some(&self.summary));
         // Recycled rows: reset what a previous item may have set.
         widgets.problem.remove_css_class("error");
         widgets.problem.remove_css_class("warning");

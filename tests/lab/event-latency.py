@@ -14,6 +14,11 @@ times, timing each from just before the virsh call to the line showing the
 new state. It also checks that a live-only `virsh domif-setlink` produces
 no event (libvirt announces none) and that the idle app uses no CPU.
 
+With --beside-checklist the app runs the guest checklist in the guest over
+and over meanwhile, on its own connection (src/ui/window/guest_load_bench.rs,
+pointed at the lab's web host), and only the link toggles are timed: the UI
+must not wait on a guest (issue #20), so the target is the same.
+
 GSETTINGS_SCHEMA_DIR must name compiled schemas (meson's _build/data);
 without it, ./_build/data is used when it exists.
 """
@@ -42,7 +47,7 @@ TARGET_MEDIAN_MS = 100
 class App:
     """The app under Xvfb; its stderr lines, each with when it was read."""
 
-    def __init__(self, work, verbose=False):
+    def __init__(self, work, verbose=False, extra_env=None):
         self.work = work
         self.verbose = verbose
         self.lines = queue.Queue()
@@ -59,6 +64,7 @@ class App:
             "GTK_A11Y": "none", "NO_AT_BRIDGE": "1", "GDK_BACKEND": "x11", "LANG": "C.UTF-8",
             "VMNET_DOCTOR_REPORT_STARTUP": "1", "LIBVIRT_DEFAULT_URI": "qemu:///system",
         }
+        env.update(extra_env or {})
         if "GSK_RENDERER" in ENV:  # e.g. cairo, to compare with the default GL renderer
             env["GSK_RENDERER"] = ENV["GSK_RENDERER"]
         # The shell records the app's pid, then becomes the app.
@@ -156,6 +162,8 @@ def main():
     parser.add_argument("--tries", type=int, default=20)
     parser.add_argument("--network-tries", type=int, default=5)
     parser.add_argument("--verbose", action="store_true", help="print every line of the app's stderr")
+    parser.add_argument("--beside-checklist", action="store_true",
+                        help="time the link toggles while the app runs the guest checklist in a loop")
     parser.add_argument("--target-median-ms", type=float, default=TARGET_MEDIAN_MS,
                         help="fail when the link toggle's median is not below this (the benchmark's target "
                              "is 100 ms; CI asks for the app issue's 200 ms, since a loaded 2-core machine "
@@ -170,11 +178,23 @@ def main():
         with open(nic_files[state], "w") as file:
             file.write(NIC.format(mac=MAC, state=state))
 
-    app = App(work, args.verbose)
+    extra_env = {}
+    if args.beside_checklist:
+        www = ENV["LAB_WWW_NAME"]
+        extra_env = {"VMNET_DOCTOR_BENCH_GUEST_LOAD": GUEST,
+                     "VMNET_DOCTOR_BENCH_GUEST_TARGETS": f"{ENV['LAB_WWW']},{www},http://{www}/"}
+    app = App(work, args.verbose, extra_env)
     failures = []
     try:
+        if args.beside_checklist:
+            # The guest boots and its agent connects; then steps run in it.
+            _, line = app.wait_for("the checklist running in the guest",
+                                   lambda line: "guest-load step-ran" in line or "guest-load failed" in line, 240)
+            if "failed" in line:
+                raise LabError(f"the checklist could not run beside: {line}")
         # Let start-up's own events (the agent connecting) pass.
         app.quiet_for(2, lambda line: False)
+        rounds_before = sum("guest-load round" in line for _, line in app.log)
 
         links = []
         state = "up"
@@ -189,6 +209,15 @@ def main():
         print(summary("link toggle (update-device --live --config)", links), flush=True)
         if statistics.median(links) >= args.target_median_ms:
             failures.append(f"link toggle median {statistics.median(links):.1f} ms >= {args.target_median_ms} ms")
+        if args.beside_checklist:
+            app.quiet_for(0.5, lambda line: False)  # reads what the app printed meanwhile
+            rounds = sum("guest-load round" in line for _, line in app.log) - rounds_before
+            print(f"checklist rounds finished in the guest meanwhile: {rounds}", flush=True)
+            if rounds < 1:
+                failures.append("no checklist round finished while the links were toggled: nothing ran beside")
+            if any("guest-load failed" in line for _, line in app.log):
+                failures.append("the checklist stopped running beside the measurement")
+            return report(app, failures)
 
         networks = {"stopped": [], "started": []}
         for _ in range(args.network_tries):
@@ -221,7 +250,12 @@ def main():
             failures.append(f"the idle app used {idle} ticks of CPU in 10 s")
     finally:
         app.stop()
+    return report(app, failures)
 
+
+def report(app, failures):
+    """Prints the failures (also any GTK warning the app logged): the exit status."""
+    app.stop()
     # The GUI tests fail on any GTK warning; so does this one.
     for problem in sorted({line for _, line in app.log if "CRITICAL" in line or "-WARNING" in line}):
         failures.append(f"the app logged: {problem[:300]}")

@@ -29,6 +29,11 @@ if [[ $# -eq 0 ]]; then
         # on two cores, so the lab (libvirtd, the guest, the app) runs at a
         # higher priority than they do while it measures.
         nice -n -10 tests/lab/lab.sh python3 tests/lab/event-latency.py --target-median-ms 200 || status=1
+        # The same while the app runs the guest checklist (issue #20: the UI
+        # never waits on a guest; its target is 150 ms).
+        echo "  event latency beside a guest checklist (a fresh lab)"
+        nice -n -10 tests/lab/lab.sh python3 tests/lab/event-latency.py --beside-checklist \
+            --target-median-ms 150 || status=1
     elif [[ ${CI:-} == true ]]; then
         echo "  FAILED event latency: no compiled schema in $GSETTINGS_SCHEMA_DIR (meson compile -C _build); CI skips nothing"
         status=1

@@ -81,20 +81,20 @@ impl Hypervisor {
     /// [`GuestFacts`]): a few agent calls and one read-only script.
     pub async fn inspect_guest(&self, vm: &str) -> Result<GuestFacts, LibvirtError> {
         let vm = vm.to_owned();
-        self.call(move |conn| inspect(conn, &vm)).await
+        self.call_guest(move |conn| inspect(conn, &vm)).await
     }
 
     /// [`Self::inspect_guest`], blocking the calling thread.
     pub fn inspect_guest_blocking(&self, vm: &str) -> Result<GuestFacts, LibvirtError> {
         let vm = vm.to_owned();
-        self.call_blocking(move |conn| inspect(conn, &vm))
+        self.call_guest_blocking(move |conn| inspect(conn, &vm))
     }
 
     /// The guest's interfaces with their names and addresses, as its agent
     /// reports them now.
     pub fn guest_interfaces_blocking(&self, vm: &str) -> Result<Vec<GuestInterface>, LibvirtError> {
         let vm = vm.to_owned();
-        self.call_blocking(move |conn| interfaces(conn, &vm))
+        self.call_guest_blocking(move |conn| interfaces(conn, &vm))
     }
 
     /// Runs `argv` (a program and its arguments, no shell) in the guest and
@@ -106,6 +106,6 @@ impl Hypervisor {
         timeout: Duration,
     ) -> Result<GuestOutput, LibvirtError> {
         let vm = vm.to_owned();
-        self.call_blocking(move |conn| run(conn, &vm, &argv, timeout))
+        self.call_guest_blocking(move |conn| run(conn, &vm, &argv, timeout))
     }
 }

@@ -11,6 +11,7 @@ use vmnet_doctor_core::Snapshot;
 use crate::error::LibvirtError;
 use crate::events::{self, LibvirtEvent, Subscription};
 use crate::fixes::{self, DomainXml, FixFailure, FixPreview, FixReport, LibvirtFix};
+use crate::guest_worker::GuestWorker;
 use crate::power::{self, PowerAction, StopWatch};
 use crate::snapshot::take_snapshot;
 
@@ -28,6 +29,8 @@ pub struct Hypervisor {
     events: broadcast::Sender<LibvirtEvent>,
     /// Set by libvirt's close callback (see [`Self::is_closed`]).
     closed: Arc<AtomicBool>,
+    /// Guest-agent work, beside the jobs above so they never wait on a guest.
+    guest: GuestWorker,
 }
 
 /// What [`Hypervisor::spawn`] hands back: the worker's inbox, the events'
@@ -51,7 +54,7 @@ impl Hypervisor {
     pub async fn open(uri: &str) -> Result<Self, LibvirtError> {
         let (jobs, events, closed, opened) = Self::spawn(Some(uri))?;
         let uri = opened.await.map_err(|_| LibvirtError::Disconnected)??;
-        Ok(Self { jobs, uri, events, closed })
+        Ok(Self { guest: GuestWorker::new(&uri), jobs, uri, events, closed })
     }
 
     /// Opens `uri`, blocking the calling thread (for the command line).
@@ -68,7 +71,7 @@ impl Hypervisor {
     fn open_blocking_with(uri: Option<&str>) -> Result<Self, LibvirtError> {
         let (jobs, events, closed, opened) = Self::spawn(uri)?;
         let uri = opened.blocking_recv().map_err(|_| LibvirtError::Disconnected)??;
-        Ok(Self { jobs, uri, events, closed })
+        Ok(Self { guest: GuestWorker::new(&uri), jobs, uri, events, closed })
     }
 
     /// Starts the worker; the receiver yields the canonical URI once open.
@@ -163,6 +166,30 @@ impl Hypervisor {
         self.submit(call)?.blocking_recv().map_err(|_| LibvirtError::Disconnected)?
     }
 
+    /// Queues guest-agent work on the guest worker. On the test driver,
+    /// whose every connection is a separate copy of the host (and has no
+    /// agents), on the main worker.
+    fn submit_guest<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Connect) -> Result<T, LibvirtError> + Send + 'static,
+    ) -> Result<oneshot::Receiver<Result<T, LibvirtError>>, LibvirtError> {
+        if self.uri.starts_with("test:") { self.submit(call) } else { self.guest.submit(call) }
+    }
+
+    pub(crate) async fn call_guest<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Connect) -> Result<T, LibvirtError> + Send + 'static,
+    ) -> Result<T, LibvirtError> {
+        self.submit_guest(call)?.await.map_err(|_| LibvirtError::Disconnected)?
+    }
+
+    pub(crate) fn call_guest_blocking<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Connect) -> Result<T, LibvirtError> + Send + 'static,
+    ) -> Result<T, LibvirtError> {
+        self.submit_guest(call)?.blocking_recv().map_err(|_| LibvirtError::Disconnected)?
+    }
+
     /// Every VM and virtual network of the connection, as they are now.
     pub async fn snapshot(&self) -> Result<Snapshot, LibvirtError> {
         self.call(take_snapshot).await
@@ -176,18 +203,31 @@ impl Hypervisor {
     /// What `fix` would do now: the libvirt calls and the XML before and
     /// after. Changes nothing.
     pub async fn preview_fix(&self, fix: LibvirtFix) -> Result<FixPreview, LibvirtError> {
-        self.call(move |conn| fixes::preview(conn, &fix)).await
+        if fix.is_in_guest() {
+            self.call_guest(move |conn| fixes::preview(conn, &fix)).await
+        } else {
+            self.call(move |conn| fixes::preview(conn, &fix)).await
+        }
     }
 
     /// [`Self::preview_fix`], blocking the calling thread.
     pub fn preview_fix_blocking(&self, fix: LibvirtFix) -> Result<FixPreview, LibvirtError> {
-        self.call_blocking(move |conn| fixes::preview(conn, &fix))
+        if fix.is_in_guest() {
+            self.call_guest_blocking(move |conn| fixes::preview(conn, &fix))
+        } else {
+            self.call_blocking(move |conn| fixes::preview(conn, &fix))
+        }
     }
 
     /// Applies `fix` as planned from the current state (see
     /// [`Self::preview_fix`]).
     pub async fn apply_fix(&self, fix: LibvirtFix) -> Result<FixReport, Box<FixFailure>> {
-        match self.call(move |conn| Ok(fixes::apply(conn, &fix))).await {
+        let answer = if fix.is_in_guest() {
+            self.call_guest(move |conn| Ok(fixes::apply(conn, &fix))).await
+        } else {
+            self.call(move |conn| Ok(fixes::apply(conn, &fix))).await
+        };
+        match answer {
             Ok(result) => result,
             Err(error) => Err(FixFailure::before_any_step(error)),
         }
@@ -195,7 +235,12 @@ impl Hypervisor {
 
     /// [`Self::apply_fix`], blocking the calling thread.
     pub fn apply_fix_blocking(&self, fix: LibvirtFix) -> Result<FixReport, Box<FixFailure>> {
-        match self.call_blocking(move |conn| Ok(fixes::apply(conn, &fix))) {
+        let answer = if fix.is_in_guest() {
+            self.call_guest_blocking(move |conn| Ok(fixes::apply(conn, &fix)))
+        } else {
+            self.call_blocking(move |conn| Ok(fixes::apply(conn, &fix)))
+        };
+        match answer {
             Ok(result) => result,
             Err(error) => Err(FixFailure::before_any_step(error)),
         }

@@ -44,6 +44,7 @@ impl Window {
                     // Remembering is a convenience; a read-only settings backend is not an error.
                     let _ = settings.set_string("last-uri", hypervisor.uri());
                 }
+                super::guest_load_bench::start_from_env(&hypervisor);
                 self.hypervisor = Some(hypervisor);
                 self.phase = Phase::Connected;
                 self.show_snapshot(snapshot);

@@ -14,6 +14,7 @@ mod chrome;
 mod connection;
 mod content;
 mod dialogs;
+mod guest_load_bench;
 mod phase;
 mod reconnecting;
 mod search;
@@ -27,7 +28,7 @@ use gettextrs::gettext;
 use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk::{gio, glib};
-use relm4::typed_view::list::TypedListView;
+use relm4::typed_view::grid::TypedGridView;
 use relm4::{Component, ComponentController, ComponentParts, ComponentSender, Controller, gtk};
 use vmnet_doctor_core::{Finding, Snapshot};
 use vmnet_doctor_libvirt::{EventKind, Hypervisor, LibvirtError, LibvirtEvent};
@@ -84,7 +85,7 @@ pub struct Window {
     /// The shown connection broke and is being reopened; what is shown is
     /// its last snapshot.
     reconnect: Option<Reconnect>,
-    vm_list: TypedListView<VmListItem, gtk::SingleSelection>,
+    vm_list: TypedGridView<VmListItem, gtk::SingleSelection>,
     /// The VM whose page is shown: selected in the list, or hidden there
     /// by the search.
     selected: Option<String>,
@@ -367,8 +368,15 @@ impl Component for Window {
                                     set_hscrollbar_policy: gtk::PolicyType::Never,
                                     set_vexpand: true,
                                     #[local_ref]
-                                    vm_list_view -> gtk::ListView {
+                                    // A one-column grid view, styled as the sidebar's
+                                    // list (src/ui/vm_sidebar.css): it keeps row widgets
+                                    // for about 30 items where a list view keeps 200, so
+                                    // a search key press rebuilds a sixth as many rows
+                                    // (docs/benchmarks.md, "Find a VM").
+                                    vm_list_view -> gtk::GridView {
+                                        set_max_columns: 1,
                                         add_css_class: "navigation-sidebar",
+                                        add_css_class: "vm-sidebar",
                                         update_property: &[gtk::accessible::Property::Label(&gettext("Virtual machines"))],
                                     },
                                 },
@@ -522,6 +530,7 @@ impl Component for Window {
             // GNOME's striped header bar marks development builds.
             root.add_css_class("devel");
         }
+        crate::ui::style::install(&WidgetExt::display(&root));
         install_window_actions(&root, &sender);
         restore_window_state(&root, model.settings.as_ref());
 

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use relm4::ComponentSender;
-use relm4::typed_view::list::TypedListView;
+use relm4::typed_view::grid::TypedGridView;
 
 use super::search_bench::SearchBench;
 use super::{Window, WindowMsg};
@@ -24,7 +24,7 @@ use crate::ui::vm_search::VmSearch;
 /// The sidebar's VM list with its search: the list filtered in place by
 /// the search's filter, and the search bar that sets it.
 pub(super) struct SidebarList {
-    pub vm_list: TypedListView<VmListItem, gtk::SingleSelection>,
+    pub vm_list: TypedGridView<VmListItem, gtk::SingleSelection>,
     pub filter: Rc<RefCell<VmFilter>>,
     pub search: VmSearch,
     pub search_bench: Option<SearchBench>,
@@ -32,7 +32,7 @@ pub(super) struct SidebarList {
 
 impl SidebarList {
     pub(super) fn new(sender: &ComponentSender<Window>) -> Self {
-        let mut vm_list: TypedListView<VmListItem, gtk::SingleSelection> = TypedListView::new();
+        let mut vm_list: TypedGridView<VmListItem, gtk::SingleSelection> = TypedGridView::new();
         let filter = Rc::new(RefCell::new(VmFilter::default()));
         vm_list.add_filter({
             let filter = Rc::clone(&filter);

@@ -35,7 +35,7 @@ from session import Desktop, run_test  # noqa: E402
 ACTIONABLE_ROLES = {
     "push button", "button", "toggle button", "check box", "radio button", "switch", "entry",
     "password text", "spin button", "combo box", "menu item", "check menu item", "radio menu item",
-    "link", "slider", "page tab", "list item",
+    "link", "slider", "page tab", "list item", "table cell",
 }
 # The title bar's window buttons (GtkWindowControls, in windows and in
 # dialogs): GTK keeps them out of the Tab chain in every GTK 4 app; the
@@ -79,7 +79,7 @@ def actionable(root, tree):
             found.append(node)
         elif role not in ACTIONABLE_ROLES:
             continue
-        elif role == "list item" and not tree.has(node, tree.State.FOCUSABLE):
+        elif role in ("list item", "table cell") and not tree.has(node, tree.State.FOCUSABLE):
             continue  # a plain row of facts that does not take the focus
         elif not is_window_control(node, tree):
             found.append(node)

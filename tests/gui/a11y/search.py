@@ -27,6 +27,9 @@ from session import Desktop, run_test  # noqa: E402
 # What a VM row's accessible name ends with when the VM has a problem
 # (src/ui/vm_list_item.rs: "NAME, SUMMARY, SEVERITY").
 PROBLEM_WORDS = (", Error", ", Warning")
+# The VM list is a one-column GtkGridView (src/ui/window/mod.rs says why):
+# AT-SPI shows it as a table of cells, each cell one VM.
+VM_LIST_ROLE, VM_ROW_ROLE = "table", "table cell"
 
 
 class SearchError(Exception):
@@ -44,11 +47,11 @@ def main():
         keyboard = Keyboard(desktop.display)
 
         def vm_list(window):
-            return tree.wait_for(window, "the VM list", tree.matcher("list", "Virtual machines"))
+            return tree.wait_for(window, "the VM list", tree.matcher(VM_LIST_ROLE, "Virtual machines"))
 
         def rows(window):
             """The VM rows on screen: name -> (accessible name, selected)."""
-            items = tree.find_all(window, lambda n: tree.role(n) == "list item"
+            items = tree.find_all(window, lambda n: tree.role(n) == VM_ROW_ROLE
                                   and tree.name(tree.parent(n)) == "Virtual machines")
             return {tree.name(n).split(",")[0]: (tree.name(n), tree.has(n, tree.State.SELECTED)) for n in items}
 
@@ -155,7 +158,7 @@ def main():
                 keyboard.press("enter")
                 tree.wait_for(window, "the VM page of debian12", tree.matcher("list", "Virtual Machine “debian12”"))
                 tree.wait_for(window, "the focused row of debian12",
-                              lambda n: tree.role(n) == "list item" and tree.has(n, tree.State.FOCUSED)
+                              lambda n: tree.role(n) == VM_ROW_ROLE and tree.has(n, tree.State.FOCUSED)
                               and tree.name(n).startswith("debian12,"))
                 keyboard.press("esc")
                 no_search(window)
