@@ -12,6 +12,7 @@ use vmnet_doctor_core::host::{Fact, Firewalld};
 use zbus::proxy::CacheProperties;
 
 use crate::firewalld_proxy::{self, ActiveZones, ZonesProxy};
+use crate::system_bus::{self, BusError};
 
 /// How long the whole conversation with the bus may take.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,36 +45,27 @@ pub fn read_firewalld(source: &FirewalldSource) -> Fact<Firewalld> {
     }
 }
 
+/// Asks firewalld on the process's one bus connection ([`system_bus`]).
 fn read_from_bus() -> Fact<Firewalld> {
-    let result = zbus::block_on(async {
-        match tokio::time::timeout(TIMEOUT, ask_bus()).await {
-            Ok(result) => result,
-            Err(_) => Err(format!("the system bus did not answer within {} s", TIMEOUT.as_secs())),
-        }
-    });
-    result.map_or_else(Fact::Unknown, Fact::Known)
+    system_bus::call(TIMEOUT, TIMEOUT, |connection| async move { ask_bus(&connection).await })
+        .map_or_else(Fact::Unknown, Fact::Known)
 }
 
-async fn ask_bus() -> Result<Firewalld, String> {
-    let connection = zbus::connection::Builder::system()
-        .method_timeout(TIMEOUT)
-        .build()
+async fn ask_bus(connection: &zbus::Connection) -> Result<Firewalld, BusError> {
+    let running = firewalld_proxy::is_running(connection)
         .await
-        .map_err(|error| format!("no system bus: {error}"))?;
-    let running = firewalld_proxy::is_running(&connection)
-        .await
-        .map_err(|error| format!("NameHasOwner failed: {error}"))?;
+        .map_err(|error| BusError::from_zbus(format!("NameHasOwner failed: {error}"), &error))?;
     if !running {
         return Ok(Firewalld { running: false, interface_zones: Vec::new() });
     }
-    let zones = ZonesProxy::builder(&connection)
+    let zones = ZonesProxy::builder(connection)
         .cache_properties(CacheProperties::No)
         .build()
         .await
-        .map_err(|error| format!("firewalld: {error}"))?
+        .map_err(|error| BusError::from_zbus(format!("firewalld: {error}"), &error))?
         .get_active_zones()
         .await
-        .map_err(|error| format!("firewalld getActiveZones failed: {error}"))?;
+        .map_err(|error| BusError::from_zbus(format!("firewalld getActiveZones failed: {error}"), &error))?;
     Ok(Firewalld { running: true, interface_zones: interface_zones(zones) })
 }
 

@@ -12,29 +12,28 @@ use vmnet_doctor_core::host::HostFacts;
 use vmnet_doctor_helper_api::{ClientError, HelperClient, InspectReport};
 
 use crate::NEEDS_ROOT;
+use crate::system_bus::{self, BusError};
 
 /// How long connecting to the bus and the `Inspect` call may take together.
 pub const TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Asks the helper on the system bus for the root-only outputs. Blocking:
-/// it runs the client on its own current-thread tokio runtime, so it may be
-/// called from tokio's blocking pool but not from inside a runtime's task.
+/// Asks the helper on the system bus for the root-only outputs, on the
+/// process's one bus connection ([`system_bus`]). Blocking: from tokio's
+/// blocking pool or a plain thread, not from inside a runtime's task.
 /// The error is the `Unknown` text for the facts.
 pub fn inspect() -> Result<InspectReport, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| format!("{NEEDS_ROOT} (cannot start a runtime to ask the helper: {error})"))?;
-    runtime.block_on(async {
-        match tokio::time::timeout(TIMEOUT, ask()).await {
-            Ok(result) => result.map_err(|error| unavailable(&error)),
-            Err(_) => Err(unavailable(&ClientError::Timeout(TIMEOUT))),
-        }
+    system_bus::call(TIMEOUT, TIMEOUT, |connection| async move {
+        let client = HelperClient::with_connection(&connection)
+            .await
+            .map_err(|error| bus_error(&error, unavailable))?;
+        client.inspect().await.map_err(|error| bus_error(&error, unavailable))
     })
+    .map_err(|why| if why.starts_with(NEEDS_ROOT) { why } else { format!("{NEEDS_ROOT}: {why}") })
 }
 
-async fn ask() -> Result<InspectReport, ClientError> {
-    HelperClient::connect().await?.inspect().await
+/// A helper call's failure for [`system_bus::call`], worded by `words`.
+fn bus_error(error: &ClientError, words: fn(&ClientError) -> String) -> BusError {
+    BusError { message: words(error), broken: matches!(error, ClientError::NoSystemBus(_)) }
 }
 
 /// How long `InspectHost` may take: it runs the rulesets' tools and asks
@@ -46,19 +45,12 @@ pub const HOST_TIMEOUT: Duration = Duration::from_secs(20);
 /// `network_names` are the libvirt networks whose dnsmasq is checked.
 /// Blocking, like [`inspect`]; the error is the `Unknown` text.
 pub fn inspect_host(network_names: &[String]) -> Result<HostFacts, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| format!("cannot start a runtime to ask the helper: {error}"))?;
-    let report = runtime.block_on(async {
-        match tokio::time::timeout(HOST_TIMEOUT, async {
-            HelperClient::connect().await?.inspect_host(network_names).await
-        })
-        .await
-        {
-            Ok(result) => result.map_err(|error| host_unavailable(&error)),
-            Err(_) => Err(host_unavailable(&ClientError::Timeout(HOST_TIMEOUT))),
-        }
+    let networks = network_names.to_vec();
+    let report = system_bus::call(HOST_TIMEOUT, HOST_TIMEOUT, move |connection| async move {
+        let client = HelperClient::with_connection(&connection)
+            .await
+            .map_err(|error| bus_error(&error, host_unavailable))?;
+        client.inspect_host(&networks).await.map_err(|error| bus_error(&error, host_unavailable))
     })?;
     serde_json::from_str(&report.facts).map_err(|error| {
         host_unavailable(&ClientError::Outdated(format!("its host facts do not read as this app's: {error}")))

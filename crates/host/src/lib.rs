@@ -37,6 +37,7 @@ pub mod netfilter;
 pub mod policy_routing;
 pub mod routes;
 pub mod sysctl;
+pub mod system_bus;
 pub mod ufw;
 
 use std::path::{Path, PathBuf};

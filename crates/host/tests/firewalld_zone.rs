@@ -9,6 +9,7 @@ use std::process::Command;
 use vmnet_doctor_core::host::Fact;
 use vmnet_doctor_host::firewalld::{FirewalldSource, read_firewalld};
 use vmnet_doctor_host::firewalld_zone::{Firewalld, ZoneStep};
+use vmnet_doctor_host::system_bus;
 
 type TestResult = Result<(), Box<dyn Error>>;
 
@@ -73,6 +74,8 @@ async fn a_bridge_in_the_wrong_zone_moves_to_libvirts_now_and_permanently() -> T
     assert!(firewalld.plan(bridge, "libvirt").await?.steps.is_empty());
     run("firewall-cmd", &["--reload"])?;
     assert_eq!(zone_of(bridge, false)?, "libvirt");
+    // Every read above (and in the other tests) shared one bus connection.
+    assert_eq!(system_bus::connections_made(), 1, "each read of firewalld made its own bus connection");
     Ok(())
 }
 

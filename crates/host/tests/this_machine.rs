@@ -41,8 +41,8 @@ fn reads_this_machine() {
 }
 
 /// The GUI reads the facts on tokio's blocking pool
-/// (`spawn_blocking`); firewalld's D-Bus client runs its own runtime in
-/// there, which must not clash with the caller's.
+/// (`spawn_blocking`); firewalld is asked on the shared bus connection,
+/// whose runtime is its own thread's and must not clash with the caller's.
 #[test]
 fn reads_from_a_tokio_blocking_thread() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -53,8 +53,8 @@ fn reads_from_a_tokio_blocking_thread() -> Result<(), Box<dyn std::error::Error>
 }
 
 /// Asking the helper (what a normal user's read does) from tokio's
-/// blocking pool: the client's own current-thread runtime must not clash
-/// with the caller's. Without a helper (or a system bus) the answer says
+/// blocking pool: the shared bus connection's runtime must not clash with
+/// the caller's. Without a helper (or a system bus) the answer says
 /// why, after "needs the helper or root".
 #[test]
 fn asks_the_helper_from_a_tokio_blocking_thread() -> Result<(), Box<dyn std::error::Error>> {
