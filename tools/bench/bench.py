@@ -600,8 +600,9 @@ def search_section(search_results, meta=None):
         "a step starts 120 ms after the previous one was painted (a fast typist; the frame clock is idle "
         "again). Each step is timed from just before the entry changes: *filter applied* once the window has "
         "re-filtered the list (a `GtkFilterListModel` over the same items: no item is rebuilt), *painted* at "
-        "the frame clock's `after-paint` of the first frame after that, the moment the user can see the "
-        "answer. The entry's search delay is 0 (GTK's default waits 150 ms after the last key). One frame "
+        "the frame clock's `after-paint` of the last frame the step caused (the clock then idle for 50 ms; "
+        "animations and the text cursor's blinking are off during the bench, so those frames are the "
+        "answer's), the moment the user sees all of it. The entry's search delay is 0 (GTK's default waits 150 ms after the last key). One frame "
         f"at 60 Hz is {TARGET_FRAME_MS:.1f} ms.")
     add("")
     add("What the slow steps are made of: `GtkListView` keeps row widgets for up to 200 items around the top "

@@ -4,10 +4,14 @@
 //! user would, and prints for each step how long it took from changing
 //! the entry until a frame showing the filtered list was painted:
 //!
-//! `vmnet-doctor: search-step N STEP filtered=MS painted=MS visible=K`
+//! `vmnet-doctor: search-step N STEP filtered=MS painted=MS visible=K first=MS frames=F`
 //!
 //! `filtered`: the list model holds the result; `painted`: the frame
-//! clock's `after-paint` of the first frame after that.
+//! clock's `after-paint` of the last frame the step caused (the clock then
+//! idle for [`SETTLED`]); `first`: that of the first, which may show only
+//! part of the answer (a grid view's rows can come a frame later); `frames`:
+//! how many. Animations and the text cursor's blinking are off meanwhile,
+//! so the frames are the answer's, not a transition's.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -23,6 +27,9 @@ use crate::ui::vm_search::VmSearch;
 /// Between two steps: a fast typist's pace, and time for the frame clock
 /// to go idle, so that each step starts a frame of its own.
 const PAUSE: Duration = Duration::from_millis(120);
+
+/// No frame for this long after one: the step's answer is all on screen.
+const SETTLED: Duration = Duration::from_millis(50);
 
 /// One step, and the text the entry holds after it (for its label).
 #[derive(Debug, Clone)]
@@ -70,6 +77,10 @@ impl SearchBench {
         steps.push_back(Step::ProblemsOnly(true));
         steps.push_back(Step::ProblemsOnly(false));
         steps.extend((0..count).rev().map(|at| Step::Erase(prefix(at))));
+        if let Some(settings) = gtk::Settings::default() {
+            settings.set_gtk_enable_animations(false);
+            settings.set_gtk_cursor_blink(false);
+        }
         let inner = Inner {
             search: search.clone(),
             steps: RefCell::new(steps),
@@ -93,27 +104,48 @@ impl SearchBench {
     pub fn applied(&self, visible: u32, widget: &impl IsA<gtk::Widget>) {
         let Some((number, label, started)) = self.inner.current.borrow_mut().take() else { return };
         let filtered = started.elapsed();
-        let report = move |painted: Duration| {
+        let report = move |first: Duration, last: Duration, frames: u32| {
             eprintln!(
-                "vmnet-doctor: search-step {number} {label} filtered={:.2} painted={:.2} visible={visible}",
+                "vmnet-doctor: search-step {number} {label} filtered={:.2} painted={:.2} visible={visible} \
+                 first={:.2} frames={frames}",
                 filtered.as_secs_f64() * 1000.0,
-                painted.as_secs_f64() * 1000.0,
+                last.as_secs_f64() * 1000.0,
+                first.as_secs_f64() * 1000.0,
             );
         };
         let Some(clock) = widget.frame_clock() else {
-            report(started.elapsed());
+            let now = started.elapsed();
+            report(now, now, 0);
             self.next_after_pause();
             return;
         };
-        let handler = Rc::new(Cell::new(None));
-        let own_handler = Rc::clone(&handler);
+        // Each frame's after-paint restarts the wait; the wait's end reports.
+        let frames: Rc<RefCell<Vec<Duration>>> = Rc::default();
+        let settle: Rc<Cell<Option<glib::SourceId>>> = Rc::default();
+        let handler: Rc<Cell<Option<glib::SignalHandlerId>>> = Rc::default();
         let bench = self.clone();
+        let report = Rc::new(report);
+        let own_handler = Rc::clone(&handler);
         handler.set(Some(clock.connect_after_paint(move |clock| {
-            report(started.elapsed());
-            if let Some(id) = own_handler.take() {
-                clock.disconnect(id);
+            frames.borrow_mut().push(started.elapsed());
+            if let Some(waiting) = settle.take() {
+                waiting.remove();
             }
-            bench.next_after_pause();
+            let (frames, settle_slot, own_handler) =
+                (Rc::clone(&frames), Rc::clone(&settle), Rc::clone(&own_handler));
+            let (clock, bench, report) = (clock.clone(), bench.clone(), Rc::clone(&report));
+            settle.set(Some(glib::timeout_add_local_once(SETTLED, move || {
+                settle_slot.take();
+                if let Some(id) = own_handler.take() {
+                    clock.disconnect(id);
+                }
+                let frames = frames.borrow();
+                if let (Some(first), Some(last)) = (frames.first(), frames.last()) {
+                    let count = u32::try_from(frames.len()).unwrap_or(u32::MAX);
+                    report(*first, *last, count);
+                }
+                bench.next_after_pause();
+            })));
         })));
         widget.queue_draw();
     }
