@@ -45,8 +45,17 @@ pub fn take(uri: &str) -> Option<oneshot::Receiver<Answer>> {
     (started.0 == uri).then_some(started.1)
 }
 
-/// What the window does for a connection, in the same order: events are
-/// subscribed before the snapshot so that no change after it is missed.
+/// Opens `uri` and reads it, as the window does for every connection it
+/// opens (and reopens): events are subscribed before the first snapshot,
+/// so that no change after it is missed.
+pub async fn open(uri: &str) -> Answer {
+    let hypervisor = Hypervisor::open(uri).await?;
+    let events = hypervisor.events();
+    let snapshot = crate::probe::with_host_facts(hypervisor.snapshot().await?).await;
+    Ok((Arc::new(hypervisor), events, snapshot))
+}
+
+/// [`open`] for the start-up thread, blocking it.
 fn open_and_read(uri: &str) -> Answer {
     let hypervisor = Hypervisor::open_blocking(uri)?;
     let events = hypervisor.events();

@@ -3,15 +3,13 @@
 //! losing it. Apart from the component because it is the window's
 //! asynchronous work; its answers come back as `WindowCmd`s.
 
-use std::sync::Arc;
-
 use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk::gio;
 use relm4::{ComponentController, ComponentSender};
 use tokio::sync::broadcast;
 use vmnet_doctor_core::Snapshot;
-use vmnet_doctor_libvirt::{Hypervisor, LibvirtError, LibvirtEvent};
+use vmnet_doctor_libvirt::{LibvirtError, LibvirtEvent};
 
 use super::chrome::fill_connection_menu;
 use super::{Phase, Window, WindowCmd, WindowMsg};
@@ -106,14 +104,7 @@ impl Window {
                 let result = started.await.unwrap_or(Err(LibvirtError::Disconnected));
                 return WindowCmd::Opened { attempt, result };
             }
-            let result = async {
-                let hypervisor = Hypervisor::open(&uri).await?;
-                // Subscribed before the first snapshot, so no change after it is missed.
-                let events = hypervisor.events();
-                let snapshot = with_host_facts(hypervisor.snapshot().await?).await;
-                Ok((Arc::new(hypervisor), events, snapshot))
-            }
-            .await;
+            let result = first_connection::open(&uri).await;
             WindowCmd::Opened { attempt, result }
         });
     }

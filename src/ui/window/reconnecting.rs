@@ -9,12 +9,11 @@ use std::sync::Arc;
 use gettextrs::gettext;
 use relm4::adw;
 use relm4::{ComponentController, ComponentSender};
-use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
+use vmnet_doctor_libvirt::LibvirtError;
 
 use super::{Phase, Window, WindowCmd};
-use crate::probe::with_host_facts;
 use crate::ui::error_page;
-use crate::ui::first_connection::OpenedConnection;
+use crate::ui::first_connection::{self, OpenedConnection};
 use crate::ui::live::Live;
 use crate::ui::reconnect::{self, Reconnect, Trigger};
 use crate::ui::wizard::WizardMsg;
@@ -78,13 +77,7 @@ impl Window {
         self.attempt += 1;
         let attempt = self.attempt;
         sender.oneshot_command(async move {
-            let result = async {
-                let hypervisor = Hypervisor::open(&uri).await?;
-                let events = hypervisor.events();
-                let snapshot = with_host_facts(hypervisor.snapshot().await?).await;
-                Ok((Arc::new(hypervisor), events, snapshot))
-            }
-            .await;
+            let result = first_connection::open(&uri).await;
             WindowCmd::Reconnected { attempt, result }
         });
     }
