@@ -2,6 +2,7 @@
 //! terms where it has them. Pure functions, so they are unit-tested.
 
 use gettextrs::{gettext, ngettext};
+use vmnet_doctor_core::nic_model::NicModel;
 use vmnet_doctor_core::{
     AddressSource, DomainSnapshot, DomainState, Fix, ForwardMode, Interface, InterfaceSource, InterfaceType,
     LinkState, Snapshot,
@@ -134,10 +135,14 @@ pub fn network_status(interface: &Interface, snapshot: &Snapshot) -> Option<Stri
     })
 }
 
-pub fn model(model: Option<&str>) -> String {
+/// The card's model; one the XML leaves out is the one libvirt chose.
+pub fn model(model: NicModel<'_>) -> String {
     match model {
-        Some(model) => model.to_owned(),
-        None => gettext("Hypervisor default"),
+        NicModel::Named(model) => model.to_owned(),
+        NicModel::LibvirtDefault(model) => {
+            fill(&gettext("{model} (libvirt’s default: none is set)"), &[("model", model)])
+        }
+        NicModel::Unknown => gettext("Hypervisor default"),
     }
 }
 
@@ -189,6 +194,10 @@ pub fn fix(fix: &Fix) -> String {
         Fix::DefineNetwork { name, .. } => fill(
             &gettext("Define and start the virtual network “{network}”, and start it at boot"),
             &[("network", name)],
+        ),
+        Fix::MoveNetworkSubnet { name, to, .. } => fill(
+            &gettext("Move the virtual network “{network}” to the free subnet {subnet} and restart it"),
+            &[("network", name), ("subnet", &format!("{to}/24"))],
         ),
         Fix::StartNetwork { name } => {
             fill(&gettext("Start the virtual network “{network}”"), &[("network", name)])

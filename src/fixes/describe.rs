@@ -31,6 +31,12 @@ pub fn step(step: &FixStep) -> String {
             &gettext("Define the virtual network “{network}” (virNetworkDefineXML)"),
             &[("network", network)],
         ),
+        FixStep::StopNetwork { network } => fill(
+            &gettext(
+                "Stop the virtual network “{network}”; its VMs lose it until it starts again (virNetworkDestroy)",
+            ),
+            &[("network", network)],
+        ),
         FixStep::StartNetwork { network } => fill(
             &gettext("Start the virtual network “{network}” (virNetworkCreate)"),
             &[("network", network)],

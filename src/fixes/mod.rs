@@ -36,6 +36,9 @@ pub fn route(fix: &Fix) -> Result<FixRoute, String> {
         Fix::DefineNetwork { name, xml } => {
             FixRoute::Libvirt(LibvirtFix::DefineNetwork { name: name.clone(), xml: xml.clone() })
         }
+        Fix::MoveNetworkSubnet { name, from, to } => {
+            FixRoute::Libvirt(LibvirtFix::MoveNetworkSubnet { name: name.clone(), from: *from, to: *to })
+        }
         Fix::StartNetwork { name } => FixRoute::Libvirt(LibvirtFix::StartNetwork { name: name.clone() }),
         Fix::AutostartNetwork { name } => {
             FixRoute::Libvirt(LibvirtFix::AutostartNetwork { name: name.clone() })

@@ -7,6 +7,7 @@ use gettextrs::gettext;
 use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk;
+use vmnet_doctor_core::nic_model;
 use vmnet_doctor_core::{DomainSnapshot, Interface, LinkState, Snapshot};
 
 use crate::describe;
@@ -41,7 +42,10 @@ pub fn build(
     }
     group.add(&source);
 
-    group.add(&property_row(&gettext("Device model"), &describe::model(nic.model.as_deref())));
+    group.add(&property_row(
+        &gettext("Device model"),
+        &describe::model(nic_model::effective(&domain.config, nic)),
+    ));
 
     let link = property_row(&gettext("Link state"), &describe::link_state(nic.link_state));
     if nic.link_state == LinkState::Down {

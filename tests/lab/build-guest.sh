@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the lab's tiny guest from the Debian 13 root this runs in: the
 # root's own kernel, and an initramfs with busybox (udhcpc, wget,
-# nslookup), the virtio-net and e1000 modules and qemu-guest-agent with
-# the libraries it links. Rebuilt only when an input changes.
+# nslookup), the virtio-net, e1000 and 8139cp (rtl8139) modules and
+# qemu-guest-agent with the libraries it links. Rebuilt only when an input
+# changes.
 #
 #   build-guest.sh OUT_DIR      → OUT_DIR/vmlinuz, OUT_DIR/initramfs.img
 set -euo pipefail
@@ -33,7 +34,7 @@ cp /usr/bin/busybox "$tree/bin/busybox"
 install -m 0755 "$here/guest/init" "$tree/init"
 install -m 0755 "$here/guest/udhcpc.script" "$tree/etc/udhcpc.script"
 for module in net/core/failover drivers/net/net_failover drivers/net/virtio_net \
-    drivers/net/ethernet/intel/e1000/e1000; do
+    drivers/net/ethernet/intel/e1000/e1000 drivers/net/mii drivers/net/ethernet/realtek/8139cp; do
     xz -dc "$modules/$module.ko.xz" >"$tree/lib/modules/${module##*/}.ko"
 done
 cp "$qemu_ga" "$tree/bin/qemu-ga"

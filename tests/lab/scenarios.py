@@ -12,6 +12,7 @@ reverts and shows the guest broken again.
 """
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -158,6 +159,36 @@ def default_inactive():
     step("check is clean")
 
 
+@scenario("S2b-subnet-collision")
+def subnet_collision():
+    """A VPN that routes the guide's subnet through its own device: libvirt
+    refuses to start `default`, check names the route, and the fix moves
+    the network to a free /24 (renumbered, then started); the guest gets
+    its lease there and its network works."""
+    lab.virsh("net-destroy", "default")
+    lab.sh("ip link add tun0 type veth peer name tun0-peer && ip link set tun0 up && "
+           "ip link set tun0-peer up && ip route add 192.168.122.0/24 dev tun0")
+    refused = subprocess.run(["virsh", "net-start", "default"], capture_output=True, text=True)
+    if refused.returncode == 0 or "already in use by interface tun0" not in refused.stderr:
+        raise lab.LabError(f"libvirt started default beside a route for its subnet: {refused.stderr.strip()}")
+    step(f"a route for 192.168.122.0/24 through tun0: {refused.stderr.strip()}")
+    report = lab.expect_finding("network-subnet-collision")
+    finding = next(f for f in report["findings"] if f["id"] == "network-subnet-collision")
+    if finding.get("fix", {}).get("to") != "192.168.123.0":
+        raise lab.LabError(f"the fix does not move default to 192.168.123.0/24: {finding.get('fix')}")
+    step("check reports network-subnet-collision, its fix moving default to 192.168.123.0/24")
+    lab.fix("network-subnet-collision", in_sandbox=True)
+    defined = lab.virsh("net-dumpxml", "default")
+    if "192.168.123.1" not in defined or "192.168.122." in defined:
+        raise lab.LabError(f"default was not renumbered: {defined}")
+    step(f"fixed through libvirt from {lab.SANDBOX}: default renumbered to 192.168.123.0/24 and started")
+    lab.start_guest()
+    lab.expect_network_works(subnet_prefix="192.168.123.")
+    step("the guest's lease (192.168.123.x), DNS lookup and HTTP fetch work")
+    lab.expect_clean()
+    step("check is clean")
+
+
 def ufw_symptoms():
     """What a user of the running guest sees, each checked from inside it:
     ping to the host's bridge and to the internet, a DNS lookup through
@@ -246,6 +277,77 @@ def ufw_iptables():
     step("check is clean: no false alarm about UFW")
 
 
+# The VPN's end of a tunnel to the lab's internet, standing in for
+# WireGuard's wg0 (a veth: the routing is what matters here), on
+# documentation addresses (RFC 5737) of the lab's own.
+VPN_DEVICE, VPN_ADDRESS, VPN_PEER = "wg0", "198.51.100.2", "198.51.100.1"
+
+
+def vpn_like_wg_quick():
+    """What `wg-quick up wg0` does to routing (wg-quick(8), "the default
+    route"): the default route in table 51820, a rule sending every packet
+    without WireGuard's fwmark there, and `table main suppress_prefixlength
+    0` ahead of it, so that main's specific routes (virbr0's subnet, the
+    LAN) still win while its default route is passed over. main's default
+    stays, so /proc/net/route still shows the LAN's. The lab's internet sits
+    on the uplink's /24, which main would route directly: that connected
+    route gives way to one for the router alone, as when the internet is
+    beyond the LAN."""
+    lab.sh(f"ip link add {VPN_DEVICE} type veth peer name tun0 netns internet && "
+           f"ip addr add {VPN_ADDRESS}/24 dev {VPN_DEVICE} && ip link set {VPN_DEVICE} up && "
+           f"nsenter --net=/run/netns/internet sh -c 'ip addr add {VPN_PEER}/24 dev tun0 && ip link set tun0 up' && "
+           "ip route del 203.0.113.0/24 dev $LAB_UPLINK && ip route add $LAB_ROUTER/32 dev $LAB_UPLINK && "
+           f"ip route add default via {VPN_PEER} dev {VPN_DEVICE} table 51820 && "
+           "ip rule add not fwmark 51820 table 51820 && "
+           "ip rule add table main suppress_prefixlength 0")
+
+
+def fetched_through_vpn():
+    """The guest fetches from the lab's web server, and the server saw the
+    request come from the VPN's address (NAT through wg0), not the LAN's."""
+    before = lab.sh(f"grep -c '^{VPN_ADDRESS} ' $LAB_STATE/internet-http.log || true").strip()
+    lab.expect_network_works()
+    after = lab.sh(f"grep -c '^{VPN_ADDRESS} ' $LAB_STATE/internet-http.log || true").strip()
+    if int(after or 0) <= int(before or 0):
+        last = lab.sh("tail -n 3 $LAB_STATE/internet-http.log")
+        raise lab.LabError(f"the web server saw no request from {VPN_ADDRESS} (through {VPN_DEVICE}): {last}")
+
+
+def ufw_uplinks(report):
+    return sorted({f["fix"]["uplink"] for f in report["findings"]
+                   if f["id"].startswith("ufw-") and isinstance(f.get("fix"), dict) and "uplink" in f["fix"]})
+
+
+@scenario("S5-vpn-policy-routing")
+def vpn_policy_routing():
+    """A VPN that owns the default route through policy routing, as
+    wg-quick, Tailscale exit nodes and NetworkManager's WireGuard set it up:
+    no false "no uplink", the uplink is the VPN's device, and the UFW fix
+    allows the guests out through it (a fix naming the LAN's device would
+    leave the guest broken)."""
+    set_firewall_backend("nftables")
+    lab.start_guest()
+    lab.expect_network_works()
+    vpn_like_wg_quick()
+    step(f"a wg-quick-style VPN on {VPN_DEVICE}: default route in table 51820, "
+         "rules `not fwmark 51820` and `table main suppress_prefixlength 0`")
+    fetched_through_vpn()
+    step(f"the guest's traffic leaves through {VPN_DEVICE}: the web server sees {VPN_ADDRESS}")
+    lab.expect_clean()
+    step("check is clean: no false no-uplink")
+    lab.sh("ufw --force enable")
+    lab.expect_network_broken("http")
+    step("UFW turned on (deny routed): the guest's HTTP fetch fails")
+    report = lab.expect_finding("ufw-routed-deny")
+    uplinks = ufw_uplinks(report)
+    if uplinks != [VPN_DEVICE]:
+        raise lab.LabError(f"the UFW fix names the uplink(s) {uplinks}, not {VPN_DEVICE}")
+    step(f"check reports ufw-routed-deny, its fix naming {VPN_DEVICE}")
+    ids = [i for i in lab.finding_ids(report) if i.startswith("ufw-")]
+    # The fixed guest works only if UFW's new rules allow virbr0 → wg0.
+    fix_prove_revert(*ids, in_sandbox=True)
+
+
 @scenario("S4-docker-forward-drop")
 def docker_forward_drop():
     """Docker's FORWARD policy DROP bites libvirt's nftables backend: its
@@ -329,6 +431,39 @@ def model_e1000():
         raise lab.LabError(f"after the fix the guest's NIC driver is {driver!r}, not virtio_net")
     lab.expect_network_works()
     step("the guest's NIC is virtio_net and its network works")
+    lab.expect_clean()
+    step("check is clean")
+
+
+@scenario("S7b-model-unset")
+def model_unset():
+    """A card defined without <model>: libvirt's QEMU driver gives it its
+    default (rtl8139 on x86_64, crates/core/src/nic_model.rs says where),
+    the guest binds that card's driver, and check judges it like a named
+    rtl8139 and says where such a card comes from."""
+    define_guest(lambda xml: xml.replace('<model type="virtio"/>', ''))
+    defined = re.findall(r"<model type='([^']+)'/>", lab.virsh("dumpxml", "--inactive", lab.GUEST))
+    if defined != ["rtl8139"]:
+        raise lab.LabError(f"libvirt defined the card without a model as {defined}, not rtl8139")
+    step("virsh define without <model>: libvirt stores rtl8139")
+    lab.start_guest()
+    lab.expect_network_works()
+    driver = guest_driver()
+    if driver != "8139cp":
+        raise lab.LabError(f"the guest's NIC driver is {driver!r}, not 8139cp (QEMU's rtl8139)")
+    step("the guest runs QEMU's rtl8139 (driver 8139cp)")
+    report = lab.expect_finding("nic-model-not-virtio")
+    finding = next(f for f in report["findings"] if f["id"] == "nic-model-not-virtio")
+    if "defined without a model" not in finding["explanation"]:
+        raise lab.LabError(f"the explanation does not say where an rtl8139 comes from: {finding['explanation']}")
+    step("check reports nic-model-not-virtio and says libvirt chose rtl8139")
+    lab.fix("nic-model-not-virtio")
+    lab.restart_guest()
+    driver = guest_driver()
+    if driver != "virtio_net":
+        raise lab.LabError(f"after the fix the guest's NIC driver is {driver!r}, not virtio_net")
+    lab.expect_network_works()
+    step("fixed through libvirt, guest restarted: virtio_net, and its network works")
     lab.expect_clean()
     step("check is clean")
 

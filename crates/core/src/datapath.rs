@@ -18,6 +18,7 @@ use crate::i18n::fill;
 use crate::interface::{Interface, InterfaceSource, LinkState};
 use crate::netfilter::Verdict;
 use crate::network::{DhcpRange, ForwardMode, IpDef, NetworkConfig};
+use crate::nic_model;
 use crate::rules::{FirewallPicture, firewall_picture};
 use crate::snapshot::{DomainSnapshot, NetworkSnapshot, Snapshot};
 
@@ -201,6 +202,7 @@ pub fn hop_of(id: &str) -> Option<HopKind> {
         | "guest-agent-not-connected"
         | "guest-ipv6-unrouted"
         | "guest-profile-interface-missing"
+        | "guest-address-outside-subnet"
         | "vm-no-ip" => HopKind::Guest,
         "nic-link-down"
         | "nic-host-link-down"
@@ -214,6 +216,9 @@ pub fn hop_of(id: &str) -> Option<HopKind> {
         | "network-inactive"
         | "network-not-autostarted"
         | "network-no-dhcp"
+        | "dhcp-range-exhausted"
+        | "dhcp-host-conflict"
+        | "network-subnet-collision"
         | "network-bridge-down"
         | "dnsmasq-not-running"
         | "ufw-blocks-dhcp-dns"
@@ -237,7 +242,7 @@ pub fn data_path(
     findings: &[Finding],
 ) -> DataPath {
     let network = nic.network_name().and_then(|name| snapshot.network(name));
-    let mut hops = vec![guest_hop(domain, nic), card_hop(nic)];
+    let mut hops = vec![guest_hop(domain, nic), card_hop(domain, nic)];
     let mut ends = None;
     match (&nic.source, network) {
         (InterfaceSource::Network { network: name, .. }, None) => {
@@ -348,9 +353,12 @@ fn guest_hop(domain: &DomainSnapshot, nic: &Interface) -> Hop {
     hop
 }
 
-fn card_hop(nic: &Interface) -> Hop {
+fn card_hop(domain: &DomainSnapshot, nic: &Interface) -> Hop {
     let mut hop = Hop::new(HopKind::Card, gettext("Virtual NIC"));
-    hop.name = Some(nic.model.clone().unwrap_or_else(|| gettext("default model")));
+    hop.name = Some(match nic_model::effective(&domain.config, nic).name() {
+        Some(model) => model.to_owned(),
+        None => gettext("default model"),
+    });
     hop.details.push(match nic.link_state {
         LinkState::Up => gettext("link up"),
         LinkState::Down => gettext("link down"),

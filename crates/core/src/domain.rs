@@ -23,8 +23,18 @@ pub struct DomainConfig {
     /// `<domain type=…>`: kvm, qemu, test, …
     pub hypervisor: String,
     pub title: Option<String>,
+    /// `<os><type arch=… machine=…>`: what libvirt's defaults depend on.
+    pub os: OsType,
     pub interfaces: Vec<Interface>,
     pub guest_agent_channel: Option<GuestAgentChannel>,
+}
+
+/// `<os><type arch='x86_64' machine='pc-q35-9.2'>hvm</type>`. libvirt fills
+/// both in when it defines a VM; XML from elsewhere may lack them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OsType {
+    pub arch: Option<String>,
+    pub machine: Option<String>,
 }
 
 impl DomainConfig {
@@ -52,12 +62,18 @@ pub fn parse_domain_xml(xml: &str) -> Result<DomainConfig, XmlError> {
         uuid: root.child_text("uuid").map(str::to_owned),
         hypervisor: root.attr("type").unwrap_or_default().trim().to_owned(),
         title: root.child_text("title").map(str::to_owned),
+        os: root.child("os").and_then(|os| os.child("type")).map(os_type).unwrap_or_default(),
         interfaces: devices()
             .filter(|device| device.name == "interface")
             .map(Interface::from_element)
             .collect(),
         guest_agent_channel: devices().find_map(guest_agent_channel),
     })
+}
+
+fn os_type(element: &Element) -> OsType {
+    let value = |name| element.attr_nonempty(name).map(|value: &str| value.trim().to_owned());
+    OsType { arch: value("arch"), machine: value("machine") }
 }
 
 /// `<channel type='unix'>` with `<target type='virtio' name='org.qemu.guest_agent.0'>`:

@@ -107,6 +107,14 @@ pub enum Fix {
     AutostartNetwork {
         name: String,
     },
+    /// Move a libvirt network from the IPv4 /24 `from` to the /24 `to`:
+    /// its address, DHCP range and static entries renumbered, the network
+    /// restarted (or started) on its new subnet.
+    MoveNetworkSubnet {
+        name: String,
+        from: std::net::Ipv4Addr,
+        to: std::net::Ipv4Addr,
+    },
     /// Set a NIC's link state up (live and persistent).
     SetLinkUp {
         vm: String,

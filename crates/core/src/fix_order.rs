@@ -46,7 +46,10 @@ pub fn layer(fix: &Fix) -> Layer {
         | Fix::UfwAllowBridge { .. }
         | Fix::AcceptForward { .. }
         | Fix::FirewalldZone { .. } => Layer::Host,
-        Fix::DefineNetwork { .. } | Fix::StartNetwork { .. } | Fix::AutostartNetwork { .. } => Layer::Network,
+        Fix::DefineNetwork { .. }
+        | Fix::MoveNetworkSubnet { .. }
+        | Fix::StartNetwork { .. }
+        | Fix::AutostartNetwork { .. } => Layer::Network,
         Fix::MoveNicToNetwork { .. }
         | Fix::SetNicModel { .. }
         | Fix::SetLinkUp { .. }
@@ -57,11 +60,11 @@ pub fn layer(fix: &Fix) -> Layer {
     }
 }
 
-/// Within the network layer a network is defined before it is started,
-/// and started before it is set to autostart.
+/// Within the network layer a network is defined (or moved to a free
+/// subnet) before it is started, and started before it is set to autostart.
 fn rank(fix: &Fix) -> u8 {
     match fix {
-        Fix::DefineNetwork { .. } => 0,
+        Fix::DefineNetwork { .. } | Fix::MoveNetworkSubnet { .. } => 0,
         Fix::StartNetwork { .. } => 1,
         Fix::AutostartNetwork { .. } => 2,
         _ => 0,

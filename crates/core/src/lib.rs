@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod interface;
 pub mod netfilter;
 pub mod network;
+pub mod nic_model;
 pub mod posture;
 pub mod rules;
 pub mod snapshot;
@@ -23,7 +24,7 @@ pub mod verdict;
 pub mod xml;
 mod xml_write;
 
-pub use domain::{DomainConfig, GuestAgentChannel, parse_domain_xml};
+pub use domain::{DomainConfig, GuestAgentChannel, OsType, parse_domain_xml};
 pub use finding::{Evidence, Finding, Fix, Severity, Subject};
 pub use fix_order::{Layer, OrderedFix, fix_order};
 pub use guest::{GuestAddress, GuestFacts};

@@ -5,7 +5,8 @@ mod common;
 
 use common::{TestResult, fixture, fixture_names};
 use vmnet_doctor_core::{
-    DomainConfig, GuestAgentChannel, Interface, InterfaceSource, InterfaceType, LinkState, parse_domain_xml,
+    DomainConfig, GuestAgentChannel, Interface, InterfaceSource, InterfaceType, LinkState, OsType,
+    parse_domain_xml,
 };
 
 /// A NIC as the libvirt test driver prints it: it names every host-side
@@ -42,12 +43,17 @@ fn socket(address: &str, port: u16, local: Option<(&str, u16)>) -> InterfaceSour
     }
 }
 
+fn os(arch: &str, machine: Option<&str>) -> OsType {
+    OsType { arch: Some(arch.to_owned()), machine: machine.map(str::to_owned) }
+}
+
 fn domain(name: &str, uuid: &str, interfaces: Vec<Interface>) -> DomainConfig {
     DomainConfig {
         name: name.to_owned(),
         uuid: Some(uuid.to_owned()),
         hypervisor: "kvm".to_owned(),
         title: None,
+        os: os("x86_64", Some("q35")),
         interfaces,
         guest_agent_channel: None,
     }
@@ -66,6 +72,7 @@ fn expected() -> Vec<(&'static str, DomainConfig)> {
                 vec![model(nic(T::Network, "52:54:00:3a:7c:1e", network("default"), "testnet0"), "virtio")],
             );
             d.title = Some("Debian 13 (trixie)".to_owned());
+            d.os = os("x86_64", Some("pc-q35-10.0"));
             d.guest_agent_channel = agent();
             d
         }),
@@ -284,6 +291,7 @@ fn expected() -> Vec<(&'static str, DomainConfig)> {
                 vec![nic(T::Network, "aa:bb:cc:dd:ee:ff", network("default"), "testnet0")],
             );
             d.hypervisor = "test".to_owned();
+            d.os = os("i686", None);
             d
         }),
     ]

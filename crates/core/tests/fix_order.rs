@@ -125,6 +125,7 @@ fn the_demo_networks_first_then_its_vms() -> TestResult {
             ("network-not-autostarted", "network routed-lab".to_owned()),
             ("nic-link-down", format!("vm ubuntu-server nic {}", mac("ubuntu-server")?)),
             ("nic-model-not-virtio", format!("vm win11 nic {}", mac("win11")?)),
+            ("nic-model-not-virtio", format!("vm opensuse-tumbleweed nic {}", mac("opensuse-tumbleweed")?)),
             ("nic-user-mode", format!("vm debian12 nic {}", mac("debian12")?)),
             ("nic-user-mode", format!("vm archlinux nic {}", mac("archlinux")?)),
             ("guest-agent-missing", "vm rocky9".to_owned()),

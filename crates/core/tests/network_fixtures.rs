@@ -115,6 +115,20 @@ fn expected() -> Result<Vec<(&'static str, NetworkConfig)>, std::net::AddrParseE
             n.ips = vec![ip_def("192.168.160.1", 24, None)?];
             n
         }),
+        ("dhcp-conflicts.xml", {
+            // Accepted as it is: libvirt does not check its <host> entries
+            // against each other or the subnet (dhcp-host-conflict does).
+            let mut n = network("dhcp-conflicts", "1a2b28f9-5e16-4a2b-954b-9430b9d911a4", ForwardMode::Nat);
+            n.bridge = bridge("virbr9", Some(true), Some(0));
+            let mut v4 = ip_def("192.168.130.1", 24, Some(("192.168.130.100", "192.168.130.101")))?;
+            v4.dhcp_hosts = vec![
+                host(Some("52:54:00:aa:00:01"), "web", "192.168.130.10")?,
+                host(Some("52:54:00:aa:00:02"), "db", "192.168.130.10")?,
+                host(Some("52:54:00:aa:00:03"), "far", "10.9.9.9")?,
+            ];
+            n.ips = vec![v4];
+            n
+        }),
         ("portgroups.xml", {
             let mut n = network("ovs-net", "7a3e1f00-0000-4000-8000-00000000000a", ForwardMode::Bridge);
             n.bridge = bridge("ovsbr0", None, None);

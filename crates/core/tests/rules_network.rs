@@ -1,6 +1,6 @@
 //! The virtual-network rules: default-network-missing, network-inactive,
-//! network-not-autostarted, network-no-dhcp, network-bridge-down,
-//! dnsmasq-not-running. One table per rule: (case, snapshot, expected
+//! network-not-autostarted, network-no-dhcp, dhcp-range-exhausted,
+//! dhcp-host-conflict, network-bridge-down, dnsmasq-not-running. One table per rule: (case, snapshot, expected
 //! (severity, subject) list).
 
 #[path = "support/rules.rs"]
@@ -9,8 +9,8 @@ mod support;
 use support::*;
 use vmnet_doctor_core::host::{Dnsmasq, Route, RouteKind, RouteTable};
 use vmnet_doctor_core::{
-    DomainState, Fact, Fix, ForwardMode, HostFacts, NetworkSnapshot, Severity, Snapshot, Unreadable,
-    diagnose, parse_network_xml,
+    DhcpLease, DomainState, Fact, Fix, ForwardMode, HostFacts, NetworkSnapshot, Severity, Snapshot,
+    Unreadable, diagnose, parse_network_xml,
 };
 
 fn debian13_running() -> Result<vmnet_doctor_core::DomainSnapshot, Error> {
@@ -469,4 +469,223 @@ fn dnsmasq_not_running() -> TestResult {
             ("host unknown", system(vec![debian13_running()?], vec![healthy_default()?]), vec![]),
         ],
     )
+}
+
+/// A lease as `virsh net-dhcp-leases` reports it.
+fn lease(mac: &str, ip: &str) -> Result<DhcpLease, Error> {
+    Ok(DhcpLease {
+        mac: Some(mac.to_owned()),
+        ip: ip.parse()?,
+        prefix: 24,
+        hostname: None,
+        client_id: None,
+        expiry: Some(1_800_000_000),
+    })
+}
+
+fn with_leases(mut network: NetworkSnapshot, leases: Vec<DhcpLease>) -> NetworkSnapshot {
+    network.leases = Fact::Known(leases);
+    network
+}
+
+#[test]
+fn dhcp_range_exhausted() -> TestResult {
+    // dhcp-conflicts.xml: range .100–.101, two addresses.
+    let small =
+        || -> Result<NetworkSnapshot, Error> { Ok(net(network_xml("dhcp-conflicts.xml")?, true, true)) };
+    let full = || -> Result<Vec<DhcpLease>, Error> {
+        Ok(vec![
+            lease("52:54:00:bb:00:01", "192.168.130.100")?,
+            lease("52:54:00:bb:00:02", "192.168.130.101")?,
+        ])
+    };
+    // A running VM on it without an address: the full range costs it now.
+    let starved = || -> Result<vmnet_doctor_core::DomainSnapshot, Error> {
+        let config = plugged_into(domain_xml("debian13-virt-manager.xml")?, "dhcp-conflicts");
+        Ok(with_sources(vm(config, DomainState::Running), vec![]))
+    };
+    run_table(
+        "dhcp-range-exhausted",
+        vec![
+            (
+                "both addresses leased",
+                system(vec![], vec![with_leases(small()?, full()?)]),
+                vec![(Severity::Warning, network("dhcp-conflicts"))],
+            ),
+            (
+                "both leased and a running card without an address",
+                system(vec![starved()?], vec![with_leases(small()?, full()?)]),
+                vec![(Severity::Error, network("dhcp-conflicts"))],
+            ),
+            (
+                "one free address",
+                system(
+                    vec![],
+                    vec![with_leases(small()?, vec![lease("52:54:00:bb:00:01", "192.168.130.100")?])],
+                ),
+                vec![],
+            ),
+            (
+                "leases outside the range (reservations) do not count",
+                system(
+                    vec![],
+                    vec![with_leases(
+                        small()?,
+                        vec![
+                            lease("52:54:00:bb:00:01", "192.168.130.100")?,
+                            lease("52:54:00:aa:00:01", "192.168.130.10")?,
+                        ],
+                    )],
+                ),
+                vec![],
+            ),
+            ("leases unknown (the test driver)", system(vec![], vec![small()?]), vec![]),
+            (
+                "an inactive network",
+                system(
+                    vec![],
+                    vec![with_leases(net(network_xml("dhcp-conflicts.xml")?, false, true), full()?)],
+                ),
+                vec![],
+            ),
+        ],
+    )?;
+    let findings = diagnose(&system(vec![starved()?], vec![with_leases(small()?, full()?)]));
+    let finding = find(&findings, "dhcp-range-exhausted")?;
+    assert!(
+        finding.explanation.contains("All 2 addresses of the DHCP range 192.168.130.100–192.168.130.101")
+    );
+    assert!(finding.evidence.iter().any(|e| e.value == "2 of 2"), "{finding:#?}");
+    assert!(finding.evidence.iter().any(|e| e.value.starts_with("debian13 (")), "{finding:#?}");
+    Ok(())
+}
+
+#[test]
+fn dhcp_host_conflict() -> TestResult {
+    let conflicts =
+        || -> Result<NetworkSnapshot, Error> { Ok(net(network_xml("dhcp-conflicts.xml")?, true, true)) };
+    run_table(
+        "dhcp-host-conflict",
+        vec![
+            (
+                "captured: one address twice, one outside the subnet",
+                system(vec![], vec![conflicts()?]),
+                vec![(Severity::Error, network("dhcp-conflicts"))],
+            ),
+            (
+                "distinct entries in the subnet (dual-stack.xml)",
+                system(vec![], vec![net(network_xml("dual-stack.xml")?, true, true)]),
+                vec![],
+            ),
+            ("the guide's network", system(vec![], vec![healthy_default()?]), vec![]),
+        ],
+    )?;
+    let findings = diagnose(&system(vec![], vec![conflicts()?]));
+    let values: Vec<&str> =
+        find(&findings, "dhcp-host-conflict")?.evidence.iter().map(|e| e.value.as_str()).collect();
+    assert_eq!(
+        values,
+        [
+            "reserved for both 52:54:00:aa:00:01 (web) and 52:54:00:aa:00:02 (db)",
+            "reserved for 52:54:00:aa:00:03 (far), outside the subnet 192.168.130.1/24",
+        ]
+    );
+
+    // A reservation added after dnsmasq leased its address to another card.
+    let dual = net(network_xml("dual-stack.xml")?, true, true);
+    let taken = with_leases(dual.clone(), vec![lease("52:54:00:cc:00:09", "192.168.124.10")?]);
+    let findings = diagnose(&system(vec![], vec![taken]));
+    let finding = find(&findings, "dhcp-host-conflict")?;
+    assert_eq!(finding.evidence.len(), 1, "{finding:#?}");
+    assert_eq!(
+        finding.evidence[0].value,
+        "reserved for 52:54:00:aa:00:01 (web), but leased to 52:54:00:cc:00:09"
+    );
+    // Leased to its own card (the MAC in another case): no conflict.
+    let own = with_leases(dual, vec![lease("52:54:00:AA:00:01", "192.168.124.10")?]);
+    assert!(!diagnose(&system(vec![], vec![own])).iter().any(|f| f.id == "dhcp-host-conflict"));
+    Ok(())
+}
+
+#[test]
+fn network_subnet_collision() -> TestResult {
+    let default_net = |active: bool, autostart: bool| -> Result<NetworkSnapshot, Error> {
+        Ok(net(network_xml("default-guide.xml")?, active, autostart))
+    };
+    // The guide's subnet routed through a VPN's device in the main table,
+    // as when a VPN pushes 192.168.122.0/24 (virbr0 gone: default is down).
+    let vpn_route = || workstation_without_virbr0(vec![route("192.168.122.0/24", "tun0")?]);
+    let in_table = |table: u32, destination: &str, dev: &str| -> Result<Route, Error> {
+        let mut route = route(destination, dev)?;
+        route.table = RouteTable(table);
+        Ok(route)
+    };
+    let partial = || workstation_without_virbr0(vec![in_table(51820, "192.168.122.128/25", "wg0")?]);
+    let twin = || -> Result<NetworkSnapshot, Error> {
+        let mut config = rename_network(network_xml("default-guide.xml")?, "lab");
+        config.bridge =
+            Some(vmnet_doctor_core::BridgeDef { name: Some("virbr7".into()), stp: None, delay: None });
+        Ok(net(config, false, false))
+    };
+    run_table(
+        "network-subnet-collision",
+        vec![
+            (
+                "inactive, autostarted, the same /24 routed through tun0",
+                with_host(system(vec![], vec![default_net(false, true)?]), vpn_route()?),
+                vec![(Severity::Error, network("default"))],
+            ),
+            (
+                "inactive and unused: a warning",
+                with_host(system(vec![], vec![default_net(false, false)?]), vpn_route()?),
+                vec![(Severity::Warning, network("default"))],
+            ),
+            (
+                "active, a /25 of it in a VPN's table",
+                with_host(system(vec![], vec![default_net(true, true)?]), partial()?),
+                vec![(Severity::Error, network("default"))],
+            ),
+            (
+                "active on its own virbr0: its own address and route",
+                with_host(system(vec![], vec![default_net(true, true)?]), workstation()?),
+                vec![],
+            ),
+            (
+                "two libvirt networks on one subnet (no host facts)",
+                system(vec![], vec![default_net(true, true)?, twin()?]),
+                vec![(Severity::Error, network("default")), (Severity::Warning, network("lab"))],
+            ),
+        ],
+    )?;
+
+    // libvirt's own refusal is named, and the fix moves to the first free /24.
+    let snapshot =
+        with_host(system(vec![debian13_running()?], vec![default_net(false, true)?]), vpn_route()?);
+    let findings = diagnose(&snapshot);
+    let finding = find(&findings, "network-subnet-collision")?;
+    assert!(
+        finding.explanation.contains("Network is already in use by interface tun0"),
+        "{}",
+        finding.explanation
+    );
+    assert!(
+        finding.explanation.contains("debian13"),
+        "the VMs it affects are named: {}",
+        finding.explanation
+    );
+    assert!(finding.evidence.iter().any(|e| e.value == "192.168.122.0/24 dev tun0"), "{finding:#?}");
+    assert_eq!(
+        finding.fix,
+        Some(Fix::MoveNetworkSubnet {
+            name: "default".into(),
+            from: "192.168.122.0".parse()?,
+            to: "192.168.123.0".parse()?,
+        })
+    );
+    // A partial overlap: the more specific route is explained instead.
+    let findings = diagnose(&with_host(system(vec![], vec![default_net(true, true)?]), partial()?));
+    let finding = find(&findings, "network-subnet-collision")?;
+    assert!(finding.explanation.contains("more specific"), "{}", finding.explanation);
+    assert!(finding.explanation.contains("stopped and started again"), "{}", finding.explanation);
+    Ok(())
 }

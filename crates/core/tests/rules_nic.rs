@@ -235,17 +235,26 @@ fn nic_model_not_virtio() -> TestResult {
                 vec![(Severity::Warning, nic("fedora42-e1000", "52:54:00:11:22:33"))],
             ),
             (
-                "e1000e and rtl8139 in multi-nic.xml",
+                "e1000e, rtl8139 and a macvtap card without a model (libvirt's rtl8139) in multi-nic.xml",
                 system(vec![shut_off("multi-nic.xml")?], all_networks()?),
                 vec![
                     (Severity::Warning, nic("multi-nic", "52:54:00:aa:00:21")),
                     (Severity::Warning, nic("multi-nic", "52:54:00:aa:00:22")),
+                    (Severity::Warning, nic("multi-nic", "52:54:00:aa:00:23")),
                 ],
             ),
             ("virtio", system(vec![running("debian13-virt-manager.xml")?], vec![healthy_default()?]), vec![]),
             (
-                "no model given",
+                "no model given: libvirt's default for i686, rtl8139",
                 system(vec![running("test-default-running.xml")?], vec![healthy_default()?]),
+                vec![(Severity::Warning, nic("test", "aa:bb:cc:dd:ee:ff"))],
+            ),
+            (
+                "no model and no architecture: nothing to judge by",
+                system(
+                    vec![vm(without_arch(domain_xml("test-default-running.xml")?), DomainState::Running)],
+                    vec![healthy_default()?],
+                ),
                 vec![],
             ),
             ("hostdev has no model", system(vec![running("hostdev.xml")?], vec![healthy_default()?]), vec![]),
@@ -262,7 +271,33 @@ fn nic_model_not_virtio() -> TestResult {
     );
     let findings = diagnose(&snapshot);
     assert!(find(&findings, "nic-model-not-virtio")?.explanation.contains("virtio-win"));
+
+    // A card without a model: judged by the model libvirt gives it, and
+    // the evidence says so; fixed like a named one.
+    let unset = system(vec![running("test-default-running.xml")?], vec![healthy_default()?]);
+    let findings = diagnose(&unset);
+    let finding = find(&findings, "nic-model-not-virtio")?;
+    assert!(finding.title.contains("rtl8139"), "{finding:#?}");
+    assert!(finding.explanation.contains("names no model"), "{finding:#?}");
+    assert_eq!(finding.evidence[0].value, "none given; libvirt’s default for i686: rtl8139");
+    assert_eq!(
+        fix_of(&unset, "nic-model-not-virtio")?,
+        Some(Fix::SetNicModel { vm: "test".into(), mac: "aa:bb:cc:dd:ee:ff".into(), model: "virtio".into() })
+    );
+    // A named rtl8139 says where such cards come from.
+    let named = system(vec![shut_off("multi-nic.xml")?], all_networks()?);
+    let rtl = diagnose(&named)
+        .into_iter()
+        .filter(|f| f.id == "nic-model-not-virtio")
+        .find(|f| f.title.contains("rtl8139"))
+        .ok_or("no finding for multi-nic's rtl8139")?;
+    assert!(rtl.explanation.contains("defined without a model"), "{rtl:#?}");
     Ok(())
+}
+
+fn without_arch(mut config: vmnet_doctor_core::DomainConfig) -> vmnet_doctor_core::DomainConfig {
+    config.os = Default::default();
+    config
 }
 
 #[test]
@@ -435,18 +470,17 @@ fn duplicate_mac() -> TestResult {
         let mut config = renamed(debian()?, "debian13-copy");
         let nic = config.interfaces.first_mut().ok_or("a NIC")?;
         nic.mac = Some(mac.to_ascii_uppercase());
-        vm(config, DomainState::ShutOff)
+        vm(config, DomainState::Running)
     };
+    let copy =
+        |name: &str, state| -> Result<DomainSnapshot, Error> { Ok(vm(renamed(debian()?, name), state)) };
     run_table(
         "duplicate-mac",
         vec![
             (
-                "a copied VM kept the MAC",
+                "a copied VM kept the MAC, both running on default",
                 system(
-                    vec![
-                        vm(debian()?, DomainState::Running),
-                        vm(renamed(debian()?, "debian13-copy"), DomainState::ShutOff),
-                    ],
+                    vec![vm(debian()?, DomainState::Running), copy("debian13-copy", DomainState::Running)?],
                     vec![healthy_default()?],
                 ),
                 vec![(Severity::Error, nic("debian13", mac)), (Severity::Error, nic("debian13-copy", mac))],
@@ -457,7 +491,53 @@ fn duplicate_mac() -> TestResult {
                 vec![(Severity::Error, nic("debian13", mac)), (Severity::Error, nic("debian13-copy", mac))],
             ),
             (
-                "twice in one VM",
+                "a shut-off clone: they cannot meet now",
+                system(
+                    vec![vm(debian()?, DomainState::Running), copy("debian13-copy", DomainState::ShutOff)?],
+                    vec![healthy_default()?],
+                ),
+                vec![
+                    (Severity::Warning, nic("debian13", mac)),
+                    (Severity::Warning, nic("debian13-copy", mac)),
+                ],
+            ),
+            (
+                "four VMs with one MAC, one running (virt-manager's test host)",
+                system(
+                    vec![
+                        vm(debian()?, DomainState::Running),
+                        copy("clone-1", DomainState::ShutOff)?,
+                        copy("clone-2", DomainState::ShutOff)?,
+                        copy("clone-3", DomainState::ShutOff)?,
+                    ],
+                    vec![healthy_default()?],
+                ),
+                vec![
+                    (Severity::Warning, nic("debian13", mac)),
+                    (Severity::Warning, nic("clone-1", mac)),
+                    (Severity::Warning, nic("clone-2", mac)),
+                    (Severity::Warning, nic("clone-3", mac)),
+                ],
+            ),
+            (
+                "both running, on separate networks",
+                system(
+                    vec![
+                        vm(debian()?, DomainState::Running),
+                        vm(
+                            plugged_into(renamed(debian()?, "debian13-copy"), "isolated"),
+                            DomainState::Running,
+                        ),
+                    ],
+                    all_networks()?,
+                ),
+                vec![
+                    (Severity::Warning, nic("debian13", mac)),
+                    (Severity::Warning, nic("debian13-copy", mac)),
+                ],
+            ),
+            (
+                "twice in one VM on one network, even shut off",
                 system(vec![twice_in_one], vec![healthy_default()?]),
                 vec![(Severity::Error, nic("debian13", mac))],
             ),
@@ -474,5 +554,36 @@ fn duplicate_mac() -> TestResult {
                 vec![],
             ),
         ],
+    )?;
+    // The explanation says why the cards do or do not meet.
+    let says = |snapshot: Snapshot, words: &str| -> TestResult {
+        let findings = diagnose(&snapshot);
+        let finding = find(&findings, "duplicate-mac")?;
+        assert!(finding.explanation.contains(words), "{words:?} not in {}", finding.explanation);
+        Ok(())
+    };
+    says(
+        system(
+            vec![vm(debian()?, DomainState::Running), copy("c", DomainState::Running)?],
+            vec![healthy_default()?],
+        ),
+        "replies reach one or the other at random",
+    )?;
+    says(
+        system(
+            vec![vm(debian()?, DomainState::Running), copy("c", DomainState::ShutOff)?],
+            vec![healthy_default()?],
+        ),
+        "shut-off clone",
+    )?;
+    says(
+        system(
+            vec![
+                vm(debian()?, DomainState::Running),
+                vm(plugged_into(renamed(debian()?, "c"), "isolated"), DomainState::Running),
+            ],
+            all_networks()?,
+        ),
+        "separate networks",
     )
 }

@@ -1,5 +1,5 @@
 //! The VM rules: guest-agent-missing, guest-agent-not-connected, guest-ipv6-unrouted,
-//! vm-no-ip.
+//! guest-address-outside-subnet, vm-no-ip.
 //! One table per rule: (case, snapshot, expected (severity, subject) list).
 //!
 //! The agent channel's live `state='connected'|'disconnected'` and the
@@ -374,5 +374,64 @@ fn guest_ipv6_unrouted() -> TestResult {
     assert!(finding.explanation.contains("2001:db8:1::50/64") && finding.explanation.contains("enp1s0"));
     assert!(finding.explanation.contains(r#"Acquire::ForceIPv4 "true";"#));
     assert!(finding.evidence.iter().any(|e| e.value.contains("2001:db8:1::50/64")));
+    Ok(())
+}
+
+#[test]
+fn guest_address_outside_subnet() -> TestResult {
+    // What the agent says the guest set on its card (default is 192.168.122.0/24).
+    let set = |addresses: &[&str]| -> Result<DomainSnapshot, Error> {
+        let config = agent_state(domain_xml("debian13-virt-manager.xml")?, Some("connected"));
+        Ok(with_sources(
+            vm(config, DomainState::Running),
+            vec![(AddressSource::Agent, Ok(vec![guest_interface("enp1s0", DEBIAN_MAC, addresses)?]))],
+        ))
+    };
+    let on_bridge = |addresses: &[&str]| -> Result<DomainSnapshot, Error> {
+        let mut domain = set(addresses)?;
+        domain.config = plugged_into(domain.config, "host-bridge");
+        Ok(domain)
+    };
+    let shut_off = || -> Result<DomainSnapshot, Error> {
+        let mut domain = set(&["192.168.1.20/24"])?;
+        domain.state = DomainState::ShutOff;
+        Ok(domain)
+    };
+    let bridged = net(network_xml("host-bridge.xml")?, true, true);
+    run_table(
+        "guest-address-outside-subnet",
+        vec![
+            (
+                "the LAN's address typed in on a NAT card",
+                system(vec![set(&["192.168.1.20/24"])?], vec![healthy_default()?]),
+                vec![(Severity::Error, nic("debian13", DEBIAN_MAC))],
+            ),
+            (
+                "an address from the network",
+                system(vec![set(&["192.168.122.50/24"])?], vec![healthy_default()?]),
+                vec![],
+            ),
+            (
+                "a second address beside the network's",
+                system(vec![set(&["192.168.122.50/24", "10.8.0.2/24"])?], vec![healthy_default()?]),
+                vec![],
+            ),
+            (
+                "only a link-local address",
+                system(vec![set(&["169.254.3.4/16"])?], vec![healthy_default()?]),
+                vec![],
+            ),
+            ("shut off", system(vec![shut_off()?], vec![healthy_default()?]), vec![]),
+            (
+                "a bridged network: the LAN's addresses are its own",
+                system(vec![on_bridge(&["192.168.1.20/24"])?], vec![healthy_default()?, bridged]),
+                vec![],
+            ),
+        ],
+    )?;
+    let findings = diagnose(&system(vec![set(&["192.168.1.20/24"])?], vec![healthy_default()?]));
+    let finding = find(&findings, "guest-address-outside-subnet")?;
+    assert!(finding.title.contains("192.168.1.20/24"), "{finding:#?}");
+    assert!(finding.explanation.contains("192.168.122.0/24"), "{finding:#?}");
     Ok(())
 }

@@ -223,3 +223,45 @@ fn unknown_vms_nics_and_networks_are_named_errors() -> TestResult {
     assert!(matches!(no_network, Err(LibvirtError::NotFound { .. })), "{no_network:?}");
     Ok(())
 }
+
+/// The demo's `isolated` network (192.168.100.0/24, active, two static
+/// entries) moved to 192.168.103.0/24: stopped, redefined with every address
+/// renumbered and every other line as libvirt wrote it, started again.
+#[test]
+fn moving_a_network_renumbers_it_and_restarts_it() -> TestResult {
+    let hypervisor = demo()?;
+    let fix = LibvirtFix::MoveNetworkSubnet {
+        name: "isolated".into(),
+        from: "192.168.100.0".parse()?,
+        to: "192.168.103.0".parse()?,
+    };
+    let preview = hypervisor.preview_fix_blocking(fix.clone())?;
+    assert_eq!(
+        preview.steps,
+        [
+            FixStep::StopNetwork { network: "isolated".into() },
+            FixStep::DefineNetwork { network: "isolated".into() },
+            FixStep::StartNetwork { network: "isolated".into() },
+        ]
+    );
+    let [change] = preview.changes.as_slice() else { return Err("one change".into()) };
+    assert_eq!(change.definition, ChangedDefinition::Network { name: "isolated".into() });
+    let removed: Vec<&str> = change.before.lines().filter(|line| !change.after.contains(line)).collect();
+    let added: Vec<&str> = change.after.lines().filter(|line| !change.before.contains(line)).collect();
+    assert_eq!(removed.len(), 4, "the <ip>, <range> and two <host> lines: {removed:?}");
+    assert!(added.iter().all(|line| line.contains("192.168.103.")), "{added:?}");
+    assert!(!change.after.contains("192.168.100."), "{}", change.after);
+
+    let report = hypervisor.apply_fix_blocking(fix.clone()).map_err(|f| f.error)?;
+    assert_eq!(report.done, preview.steps);
+    let snapshot = hypervisor.snapshot_blocking()?;
+    let moved = snapshot.network("isolated").ok_or("no isolated")?;
+    assert!(moved.active);
+    let ip = moved.config.ips.first().ok_or("no <ip>")?;
+    assert_eq!(ip.address.to_string(), "192.168.103.1");
+    let hosts: Vec<String> = ip.dhcp_hosts.iter().filter_map(|h| h.ip).map(|ip| ip.to_string()).collect();
+    assert_eq!(hosts, ["192.168.103.10", "192.168.103.10"]);
+    // Moved already: nothing left to do.
+    assert!(hypervisor.preview_fix_blocking(fix)?.steps.is_empty());
+    Ok(())
+}

@@ -121,6 +121,9 @@ pub fn subject(subject: &Subject) -> Value {
 pub fn fix(fix: &Fix) -> Value {
     match fix {
         Fix::DefineNetwork { name, xml } => json!({ "kind": "define-network", "network": name, "xml": xml }),
+        Fix::MoveNetworkSubnet { name, from, to } => {
+            json!({ "kind": "move-network-subnet", "network": name, "from": from.to_string(), "to": to.to_string() })
+        }
         Fix::StartNetwork { name } => json!({ "kind": "start-network", "network": name }),
         Fix::AutostartNetwork { name } => json!({ "kind": "autostart-network", "network": name }),
         Fix::SetLinkUp { vm, mac } => json!({ "kind": "set-link-up", "vm": vm, "mac": mac }),

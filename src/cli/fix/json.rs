@@ -107,6 +107,7 @@ fn libvirt_plan(preview: &FixPreview) -> Value {
 fn step_json(step: &FixStep) -> Value {
     match step {
         FixStep::DefineNetwork { network } => json!({ "call": "virNetworkDefineXML", "network": network }),
+        FixStep::StopNetwork { network } => json!({ "call": "virNetworkDestroy", "network": network }),
         FixStep::StartNetwork { network } => json!({ "call": "virNetworkCreate", "network": network }),
         FixStep::AutostartNetwork { network } => {
             json!({ "call": "virNetworkSetAutostart", "network": network })

@@ -7,6 +7,7 @@ use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk;
 use vmnet_doctor_core::guest::checklist::{Status, StepKind};
+use vmnet_doctor_core::nic_model;
 use vmnet_doctor_core::{DomainSnapshot, Finding, Interface, Snapshot};
 
 use super::steps::{Outcome, StepId, StepState};
@@ -184,7 +185,10 @@ pub fn card_facts(nic: &Interface, domain: &DomainSnapshot, snapshot: &Snapshot)
     let mac = nic.mac.clone().unwrap_or_else(|| gettext("Not set"));
     group.set_title(&fill(&gettext("Card {mac}"), &[("mac", &mac)]));
     group.add(&property_row(&gettext("Network source"), &describe::interface_source(nic, snapshot)));
-    group.add(&property_row(&gettext("Device model"), &describe::model(nic.model.as_deref())));
+    group.add(&property_row(
+        &gettext("Device model"),
+        &describe::model(nic_model::effective(&domain.config, nic)),
+    ));
     group.add(&property_row(&gettext("Link state"), &describe::link_state(nic.link_state)));
     group.add(&property_row(
         &gettext("Guest interface"),

@@ -4,9 +4,11 @@
 
 mod guest_agent;
 mod interface;
+mod network_subnet;
 
 pub use guest_agent::guest_agent_channel;
 pub use interface::{interface_by_mac, moved_to_network, with_link_down, with_link_up, with_model};
+pub use network_subnet::renumbered;
 
 use crate::xml::Element;
 

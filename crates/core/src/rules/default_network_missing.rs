@@ -6,15 +6,13 @@
 //! another libvirt network) the plan moves to the first free private /24,
 //! and when `virbr0` exists it takes the first free `virbrN`.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 
 use gettextrs::gettext;
 
-use super::common::{
-    DEFAULT_NETWORK, NicRef, host, ipv4_subnets, is_session, overlaps, users, users_evidence,
-};
+use super::common::{DEFAULT_NETWORK, NicRef, is_session, overlaps, users, users_evidence};
+use super::subnet_uses::{SubnetUse, SubnetUses, subnet_uses};
 use crate::finding::{Evidence, Finding, Fix, Severity, Subject};
-use crate::host::{Route, RouteKind, RouteTable};
 use crate::i18n::fill;
 use crate::snapshot::Snapshot;
 
@@ -66,89 +64,24 @@ fn candidates() -> impl Iterator<Item = Ipv4Addr> {
 
 /// Picks the subnet and bridge for a new `default` network.
 pub(super) fn plan(snapshot: &Snapshot) -> DefaultPlan {
-    // (prefix, evidence) for every IPv4 prefix in use.
-    let mut taken: Vec<((Ipv4Addr, u8), Evidence)> = Vec::new();
-    let mut bridges: Vec<&str> = Vec::new();
-    for network in &snapshot.networks {
-        for subnet in ipv4_subnets(&network.config) {
-            let what = format!("network {} ip", network.name());
-            taken.push((subnet, Evidence::new(what, format!("{}/{}", subnet.0, subnet.1))));
-        }
-        bridges.extend(network.config.bridge_name());
-    }
-    let facts = host(snapshot);
-    let mut host_unknown = None;
-    match facts.map(|facts| (&facts.links, &facts.routes)) {
-        None => host_unknown = Some(unknown_reason(&snapshot.host)),
-        Some((links, routes)) => {
-            match links.known() {
-                Some(links) => {
-                    for link in links {
-                        bridges.push(&link.name);
-                        for (ip, prefix) in &link.addresses {
-                            let IpAddr::V4(ip) = ip else { continue };
-                            if *prefix > 0 && !ip.is_loopback() {
-                                let value = format!("{ip}/{prefix} dev {}", link.name);
-                                taken.push(((*ip, *prefix), Evidence::new("ip address", value)));
-                            }
-                        }
-                    }
-                }
-                None => host_unknown = Some(unknown_reason(links)),
-            }
-            match routes.known() {
-                Some(routes) => {
-                    // The local table (the host's own and broadcast
-                    // addresses, checked above as the links') takes no
-                    // subnet; a route of any other table does, even one
-                    // that drops (its packets would not reach the VMs).
-                    let routed = |route: &&Route| {
-                        route.table != RouteTable::LOCAL
-                            && !matches!(
-                                route.kind,
-                                RouteKind::Local
-                                    | RouteKind::Broadcast
-                                    | RouteKind::Anycast
-                                    | RouteKind::Multicast
-                            )
-                    };
-                    for route in routes.iter().filter(routed) {
-                        let IpAddr::V4(destination) = route.destination else { continue };
-                        // Shorter than /8 is a default route split in parts
-                        // (OpenVPN's 0.0.0.0/1 + 128.0.0.0/1): a /24 route
-                        // is more specific and wins, so it takes nothing.
-                        if route.prefix >= 8 {
-                            taken.push((
-                                (destination, route.prefix),
-                                Evidence::new("ip route", route.to_string()),
-                            ));
-                        }
-                    }
-                }
-                None => host_unknown = host_unknown.or_else(|| Some(unknown_reason(routes))),
-            }
-        }
-    }
-    let is_free = |subnet: Ipv4Addr| !taken.iter().any(|(used, _)| overlaps(*used, (subnet, 24)));
-    let subnet_taken_by: Vec<Evidence> = taken
+    let SubnetUses { uses, link_names, host_unknown } = subnet_uses(snapshot);
+    let subnet = free_subnet(&uses);
+    let subnet_taken_by: Vec<Evidence> = uses
         .iter()
-        .filter(|(used, _)| overlaps(*used, (GUIDE_SUBNET, 24)))
-        .map(|(_, evidence)| evidence.clone())
+        .filter(|taken| overlaps(taken.prefix, (GUIDE_SUBNET, 24)))
+        .map(|taken| taken.evidence.clone())
         .collect();
-    let subnet = candidates().find(|candidate| is_free(*candidate));
-    let bridge_taken = bridges.contains(&GUIDE_BRIDGE);
+    let bridge_taken = link_names.contains(&GUIDE_BRIDGE);
     let bridge = (0..10_000u32)
         .map(|n| format!("virbr{n}"))
-        .find(|name| !bridges.contains(&name.as_str()))
+        .find(|name| !link_names.contains(&name.as_str()))
         .unwrap_or_else(|| GUIDE_BRIDGE.to_owned());
     DefaultPlan { subnet, bridge, subnet_taken_by, bridge_taken, host_unknown }
 }
 
-fn unknown_reason<T>(fact: &crate::host::Fact<T>) -> String {
-    match fact {
-        crate::host::Fact::Known(_) => String::new(),
-        crate::host::Fact::Unknown(reason) => reason.clone(),
-    }
+/// The first private /24 (in [`candidates`] order) that nothing uses.
+pub(super) fn free_subnet(uses: &[SubnetUse<'_>]) -> Option<Ipv4Addr> {
+    candidates().find(|candidate| !uses.iter().any(|taken| overlaps(taken.prefix, (*candidate, 24))))
 }
 
 pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {

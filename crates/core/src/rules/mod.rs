@@ -21,6 +21,9 @@
 //! | `network-inactive` | error when a NIC uses it; warning for an unused `default` | `StartNetwork` |
 //! | `network-not-autostarted` | warning (used networks and `default`) | `AutostartNetwork` |
 //! | `network-no-dhcp` | warning (used NAT/routed/open/isolated network with IPv4 but no DHCP) | — |
+//! | `dhcp-range-exhausted` | error when a running card on it has no IPv4 address, else warning | — (widen the range) |
+//! | `dhcp-host-conflict` | error | — (what to change in the `<host>` entries) |
+//! | `network-subnet-collision` | error when the network runs, starts at boot or has VMs, else warning | `MoveNetworkSubnet` to the first free private /24 (/24 networks) |
 //! | `network-bridge-down` | error when an active VM uses it, else warning | — (restart the network) |
 //! | `dnsmasq-not-running` | error when a VM uses it, else warning | — (restart the network) |
 //!
@@ -35,7 +38,7 @@
 //! | `nic-model-not-virtio` | warning | `SetNicModel` `virtio` |
 //! | `nic-user-mode` | warning; info on a `…/session` connection | `MoveNicToNetwork` `default` (system connection with a `default` network) |
 //! | `nic-not-nat` | info | — |
-//! | `duplicate-mac` | error | — |
+//! | `duplicate-mac` | error when two cards can meet, warning for shut-off clones and separate networks | — |
 //!
 //! VMs:
 //!
@@ -44,6 +47,7 @@
 //! | `guest-agent-missing` | warning | `AddGuestAgentChannel` (next boot) |
 //! | `guest-agent-not-connected` | warning | — (install qemu-guest-agent in the guest) |
 //! | `guest-ipv6-unrouted` | warning | `DisableGuestIpv6`; alternative `ForceAptIpv4` |
+//! | `guest-address-outside-subnet` | error (subject: the card) | — (DHCP, or an address in the network's subnet) |
 //! | `guest-profile-interface-missing` | error (subject: the card left without an address), info when every card has one | `CreateGuestDhcpProfile` when NetworkManager runs |
 //! | `vm-no-ip` | error | — (names the finding that explains it, if any) |
 //!
@@ -63,9 +67,12 @@ mod causes;
 mod common;
 mod connection;
 mod default_network_missing;
+mod dhcp_host_conflict;
+mod dhcp_range_exhausted;
 mod dnsmasq_not_running;
 mod duplicate_mac;
 mod firewall;
+mod guest_address_outside_subnet;
 mod guest_agent_missing;
 mod guest_agent_not_connected;
 mod guest_ipv6_unrouted;
@@ -74,6 +81,7 @@ mod network_bridge_down;
 mod network_inactive;
 mod network_no_dhcp;
 mod network_not_autostarted;
+mod network_subnet_collision;
 mod nic_host_link_down;
 mod nic_link_down;
 mod nic_model_not_virtio;
@@ -81,6 +89,7 @@ mod nic_network_inactive;
 mod nic_network_missing;
 mod nic_not_nat;
 mod nic_user_mode;
+mod subnet_uses;
 mod vm_no_ip;
 
 pub use causes::{consequences, explained_by, fix_owner};
@@ -104,6 +113,9 @@ pub const LIBVIRT_RULE_IDS: &[&str] = &[
     "network-inactive",
     "network-not-autostarted",
     "network-no-dhcp",
+    "dhcp-range-exhausted",
+    "dhcp-host-conflict",
+    "network-subnet-collision",
     "network-bridge-down",
     "dnsmasq-not-running",
     "nic-network-missing",
@@ -117,6 +129,7 @@ pub const LIBVIRT_RULE_IDS: &[&str] = &[
     "guest-agent-missing",
     "guest-agent-not-connected",
     "guest-ipv6-unrouted",
+    "guest-address-outside-subnet",
     "guest-profile-interface-missing",
     "vm-no-ip",
 ];
@@ -132,6 +145,9 @@ const RULES: &[fn(&Snapshot) -> Vec<Finding>] = &[
     network_inactive::check,
     network_not_autostarted::check,
     network_no_dhcp::check,
+    dhcp_range_exhausted::check,
+    dhcp_host_conflict::check,
+    network_subnet_collision::check,
     network_bridge_down::check,
     dnsmasq_not_running::check,
     nic_network_missing::check,
@@ -145,6 +161,7 @@ const RULES: &[fn(&Snapshot) -> Vec<Finding>] = &[
     guest_agent_missing::check,
     guest_agent_not_connected::check,
     guest_ipv6_unrouted::check,
+    guest_address_outside_subnet::check,
     guest_profile_interface_missing::check,
 ];
 

@@ -35,6 +35,14 @@ pub enum LibvirtFix {
     AutostartNetwork {
         name: String,
     },
+    /// Renumber the network from the /24 `from` to the /24 `to` (its
+    /// address, DHCP range, static entries), stopping it first when it
+    /// runs and starting it after.
+    MoveNetworkSubnet {
+        name: String,
+        from: std::net::Ipv4Addr,
+        to: std::net::Ipv4Addr,
+    },
     /// `<link state='up'/>`, in the running VM and its persistent
     /// configuration.
     SetLinkUp {
@@ -103,7 +111,10 @@ impl LibvirtFix {
     /// The VM it changes; `None` for a virtual network.
     pub fn vm(&self) -> Option<&str> {
         match self {
-            Self::DefineNetwork { .. } | Self::StartNetwork { .. } | Self::AutostartNetwork { .. } => None,
+            Self::DefineNetwork { .. }
+            | Self::MoveNetworkSubnet { .. }
+            | Self::StartNetwork { .. }
+            | Self::AutostartNetwork { .. } => None,
             Self::SetLinkUp { vm, .. }
             | Self::SetLinkDown { vm, .. }
             | Self::SetNicModel { vm, .. }
@@ -155,6 +166,9 @@ pub enum Effect {
 pub enum FixStep {
     /// `virNetworkDefineXML`.
     DefineNetwork { network: String },
+    /// `virNetworkDestroy`: the network stops (its VMs lose it until it
+    /// starts again).
+    StopNetwork { network: String },
     /// `virNetworkCreate`.
     StartNetwork { network: String },
     /// `virNetworkSetAutostart`.
@@ -277,6 +291,7 @@ pub(crate) fn preview(conn: &Connect, fix: &LibvirtFix) -> Result<FixPreview, Li
     let uri = conn.uri().map_err(|e| LibvirtError::from_call(&e))?;
     match fix {
         LibvirtFix::DefineNetwork { name, xml } => network::plan_define(conn, &uri, name, xml),
+        LibvirtFix::MoveNetworkSubnet { name, from, to } => network::plan_move(conn, &uri, name, *from, *to),
         LibvirtFix::StartNetwork { name } => network::plan_start(conn, &uri, name),
         LibvirtFix::AutostartNetwork { name } => network::plan_autostart(conn, &uri, name),
         LibvirtFix::SetLinkUp { .. }
@@ -297,6 +312,7 @@ pub(crate) fn apply(conn: &Connect, fix: &LibvirtFix) -> Result<FixReport, Box<F
     let uri = conn.uri().map_err(|e| FixFailure::before_any_step(LibvirtError::from_call(&e)))?;
     match fix {
         LibvirtFix::DefineNetwork { .. }
+        | LibvirtFix::MoveNetworkSubnet { .. }
         | LibvirtFix::StartNetwork { .. }
         | LibvirtFix::AutostartNetwork { .. } => {
             let preview = preview(conn, fix).map_err(FixFailure::before_any_step)?;

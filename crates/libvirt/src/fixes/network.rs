@@ -1,10 +1,13 @@
-//! Virtual network fixes: define (then start and autostart), start,
-//! autostart.
+//! Virtual network fixes: define (then start and autostart), move to a
+//! free subnet, start, autostart.
+
+use std::net::Ipv4Addr;
 
 use virt::connect::Connect;
 use virt::error::ErrorNumber;
 use virt::network::Network;
-use vmnet_doctor_core::parse_network_xml;
+use virt::sys;
+use vmnet_doctor_core::{edit, parse_network_xml};
 
 use super::{ChangedDefinition, Effect, FixFailure, FixPreview, FixReport, FixStep, LibvirtFix, XmlChange};
 use crate::error::LibvirtError;
@@ -51,6 +54,52 @@ pub(super) fn plan_define(
     Ok(FixPreview { steps, changes: Vec::new(), effect: Effect::Now })
 }
 
+/// A network moved to a free /24: its inactive XML with every address of
+/// the old subnet renumbered (every other byte as libvirt wrote it), then
+/// stopped, redefined and started when it runs; defined and started when
+/// it does not (it could not start on the old subnet).
+pub(super) fn plan_move(
+    conn: &Connect,
+    uri: &str,
+    name: &str,
+    from: Ipv4Addr,
+    to: Ipv4Addr,
+) -> Result<FixPreview, LibvirtError> {
+    let network = existing(conn, uri, name)?;
+    // The definition it starts from next time; the test driver keeps only
+    // one and refuses the flag.
+    let before = match network.xml_desc(sys::VIR_NETWORK_XML_INACTIVE) {
+        Err(error) if error.code().is(ErrorNumber::InvalidArg) => network.xml_desc(0),
+        other => other,
+    }
+    .map_err(|e| LibvirtError::from_call(&e))?;
+    let root = vmnet_doctor_core::xml::parse(&before).map_err(|error| LibvirtError::Other {
+        detail: format!("libvirt's XML for network {name} could not be read: {error}"),
+    })?;
+    let after = edit::renumbered(&before, &root, from, to)
+        .map_err(|error| LibvirtError::Other { detail: format!("network {name}: {error}") })?;
+    let Some(after) = after else {
+        // Already moved (or never on that subnet): nothing to do.
+        return Ok(FixPreview { steps: Vec::new(), changes: Vec::new(), effect: Effect::Now });
+    };
+    let owned_name = owned(name);
+    let mut steps = Vec::new();
+    if is_active(&network, uri)? {
+        steps.push(FixStep::StopNetwork { network: owned_name.clone() });
+    }
+    steps.push(FixStep::DefineNetwork { network: owned_name.clone() });
+    steps.push(FixStep::StartNetwork { network: owned_name.clone() });
+    Ok(FixPreview {
+        steps,
+        changes: vec![XmlChange {
+            definition: ChangedDefinition::Network { name: owned_name },
+            before: before.trim().to_owned(),
+            after: after.trim().to_owned(),
+        }],
+        effect: Effect::Now,
+    })
+}
+
 pub(super) fn plan_start(conn: &Connect, uri: &str, name: &str) -> Result<FixPreview, LibvirtError> {
     let network = existing(conn, uri, name)?;
     let steps = if is_active(&network, uri)? {
@@ -86,8 +135,18 @@ pub(super) fn run(
                 LibvirtFix::DefineNetwork { xml, .. } => {
                     conn.define_network_xml(xml).map(drop).map_err(|e| LibvirtError::from_change(uri, &e))
                 }
+                // The planned definition: the XML the plan showed.
+                LibvirtFix::MoveNetworkSubnet { .. } => match preview.changes.first() {
+                    Some(change) => conn
+                        .define_network_xml(&change.after)
+                        .map(drop)
+                        .map_err(|e| LibvirtError::from_change(uri, &e)),
+                    None => Err(LibvirtError::Other { detail: "the move has no new definition".to_owned() }),
+                },
                 _ => Err(LibvirtError::Other { detail: "a network definition needs its XML".to_owned() }),
             },
+            FixStep::StopNetwork { network } => existing(conn, uri, network)
+                .and_then(|net| net.destroy().map_err(|e| LibvirtError::from_change(uri, &e))),
             FixStep::StartNetwork { network } => existing(conn, uri, network)
                 .and_then(|net| net.create().map_err(|e| LibvirtError::from_change(uri, &e))),
             FixStep::AutostartNetwork { network } => existing(conn, uri, network).and_then(|net| {

@@ -88,6 +88,7 @@ pub(super) fn plan(conn: &Connect, uri: &str, fix: &LibvirtFix) -> Result<VmPlan
         }
         LibvirtFix::AddGuestAgentChannel { vm } => (vm, Edit::AddGuestAgentChannel),
         LibvirtFix::DefineNetwork { .. }
+        | LibvirtFix::MoveNetworkSubnet { .. }
         | LibvirtFix::StartNetwork { .. }
         | LibvirtFix::AutostartNetwork { .. }
         | LibvirtFix::DisableGuestIpv6 { .. }
@@ -243,6 +244,7 @@ impl VmPlan {
                 FixStep::DefineNetwork { .. }
                 | FixStep::WriteGuestFile { .. }
                 | FixStep::RunInGuest { .. }
+                | FixStep::StopNetwork { .. }
                 | FixStep::StartNetwork { .. }
                 | FixStep::AutostartNetwork { .. } => {}
             }

@@ -1,0 +1,139 @@
+//! `network-subnet-collision`: a libvirt network's IPv4 subnet is also used
+//! elsewhere on the host — a route or address on another interface (a VPN,
+//! the LAN on 192.168.122.0/24) or another libvirt network.
+//!
+//! libvirt refuses to start a network whose exact subnet the main routing
+//! table already routes through another interface ("Network is already in
+//! use by interface …", `networkCheckRouteCollision` reading
+//! /proc/net/route); a partial overlap starts, and then the more specific
+//! route takes the VMs' replies away. Of two libvirt networks on one
+//! subnet only one can run. The fix moves the network to the first free
+//! private /24.
+
+use std::net::Ipv4Addr;
+
+use gettextrs::gettext;
+
+use super::common::{ipv4_subnets, libvirt_runs_bridge, overlaps, users, users_evidence};
+use super::default_network_missing::free_subnet;
+use super::subnet_uses::{User, subnet_uses};
+use crate::finding::{Evidence, Finding, Fix, Severity, Subject};
+use crate::i18n::fill;
+use crate::snapshot::Snapshot;
+
+pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
+    let all = subnet_uses(snapshot);
+    let mut findings = Vec::new();
+    for network in snapshot.networks.iter().filter(|network| libvirt_runs_bridge(&network.config)) {
+        let name = network.name();
+        let bridge = network.config.bridge_name();
+        for subnet in ipv4_subnets(&network.config) {
+            // Everything else on the subnet: not this network's own `<ip>`,
+            // nor the address and connected route it puts on its bridge.
+            let others: Vec<_> = all
+                .uses
+                .iter()
+                .filter(|taken| overlaps(taken.prefix, subnet))
+                .filter(|taken| match taken.by {
+                    User::Network(other) => other != name,
+                    User::Address { link } => Some(link) != bridge,
+                    User::Route { dev, .. } => Some(dev) != bridge,
+                })
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
+            let cidr = format!("{}/{}", subnet.0, subnet.1);
+            // libvirt's own check: the same prefix in the main table
+            // through another interface.
+            let blocking = others.iter().find_map(|taken| match taken.by {
+                User::Route { dev, main_table: true } if taken.prefix == subnet => Some(dev),
+                _ => None,
+            });
+            let users = users(snapshot, name);
+            let needed = network.active || network.autostart || !users.is_empty();
+            let severity = if needed { Severity::Error } else { Severity::Warning };
+            let uses: Vec<String> = others
+                .iter()
+                .map(|taken| format!("{} {}", taken.evidence.what, taken.evidence.value))
+                .collect();
+            let values = [("name", name), ("subnet", cidr.as_str()), ("uses", &uses.join("; "))];
+            let mut paragraphs = vec![fill(
+                &gettext(
+                    "Network “{name}” uses the subnet {subnet}, which something else on this host uses too: {uses}.",
+                ),
+                &values,
+            )];
+            paragraphs.push(match (blocking, network.active) {
+                (Some(dev), false) => fill(
+                    &gettext("libvirt will not start the network while {dev} routes the same subnet (“Network is already in use by interface {dev}”). A VPN or the LAN on 192.168.122.0/24 is the usual cause."),
+                    &[("dev", dev)],
+                ),
+                _ => gettext("Traffic for the overlapping addresses goes to whichever route is more specific, so replies to the VMs can leave through the other interface, and of two libvirt networks on one subnet only one can run. A VPN or the LAN on 192.168.122.0/24 is the usual cause."),
+            });
+            let free = (subnet.1 == 24).then(|| free_subnet(&all.uses)).flatten();
+            let fix = free.map(|to| Fix::MoveNetworkSubnet { name: name.to_owned(), from: subnet.0, to });
+            paragraphs.push(fix_explanation(
+                network.active,
+                free,
+                &users.iter().map(|nic| nic.describe()).collect::<Vec<_>>(),
+                &cidr,
+                subnet.1,
+            ));
+            let mut evidence = vec![Evidence::new(format!("network {name} ip"), cidr.clone())];
+            evidence.extend(others.iter().map(|taken| taken.evidence.clone()));
+            if !users.is_empty() {
+                evidence.push(users_evidence(&users));
+            }
+            findings.push(Finding {
+                id: "network-subnet-collision",
+                severity,
+                subject: Subject::Network { name: name.to_owned() },
+                title: fill(&gettext("Network “{name}” shares its subnet {subnet} with the host"), &values),
+                explanation: paragraphs.join(" "),
+                evidence,
+                fix,
+            });
+        }
+    }
+    findings
+}
+
+/// What moving the network changes, or why it cannot be offered.
+fn fix_explanation(active: bool, free: Option<Ipv4Addr>, vms: &[String], cidr: &str, prefix: u8) -> String {
+    let Some(free) = free else {
+        return if prefix == 24 {
+            gettext("Every private /24 subnet is already used on this host, so no free one can be proposed.")
+        } else {
+            fill(
+                &gettext(
+                    "Give the network a subnet nothing else uses (virsh net-edit); only /24 networks are moved automatically, and {subnet} is not one.",
+                ),
+                &[("subnet", cidr)],
+            )
+        };
+    };
+    let new = format!("{free}/24");
+    let mut text = fill(
+        &gettext(
+            "The fix moves the network to {new}, a free private subnet: its address, DHCP range and static entries are renumbered, keeping each address’s last number.",
+        ),
+        &[("new", &new)],
+    );
+    text.push(' ');
+    text.push_str(&if active {
+        gettext(
+            "The network is stopped and started again for that, so its VMs lose their network for a moment.",
+        )
+    } else {
+        gettext("Then the network is started.")
+    });
+    if !vms.is_empty() {
+        text.push(' ');
+        text.push_str(&fill(
+            &gettext("Its VMs ({vms}) take a new address at their next DHCP renewal; restart them (or their network connection) to get one at once. A guest with a static address in {subnet} must be changed by hand."),
+            &[("vms", &vms.join(", ")), ("subnet", cidr)],
+        ));
+    }
+    text
+}
