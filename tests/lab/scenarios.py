@@ -412,27 +412,35 @@ def guest_driver():
     return out.strip()
 
 
+def expect_driver(want, what):
+    driver = guest_driver()
+    if driver != want:
+        raise lab.LabError(f"{what}: the guest's NIC driver is {driver!r}, not {want}")
+
+
+def fix_model_to_virtio():
+    """nic-model-not-virtio fixed through libvirt; after a restart the guest
+    binds virtio_net and its network works; check is clean."""
+    lab.fix("nic-model-not-virtio")
+    lab.restart_guest()
+    step("model changed through libvirt; guest restarted")
+    expect_driver("virtio_net", "after the fix")
+    lab.expect_network_works()
+    step("the guest's NIC is virtio_net and its network works")
+    lab.expect_clean()
+    step("check is clean")
+
+
 @scenario("S7-model-e1000")
 def model_e1000():
     define_guest(lambda xml: xml.replace('<model type="virtio"/>', '<model type="e1000"/>'))
     lab.start_guest()
     lab.expect_network_works()
-    driver = guest_driver()
-    if driver != "e1000":
-        raise lab.LabError(f"the guest's NIC driver is {driver!r}, not e1000")
+    expect_driver("e1000", "with <model type='e1000'/>")
     step("the guest runs an emulated e1000 NIC (driver e1000)")
     lab.expect_finding("nic-model-not-virtio")
     step("check reports nic-model-not-virtio")
-    lab.fix("nic-model-not-virtio")
-    lab.restart_guest()
-    step("model changed through libvirt; guest restarted")
-    driver = guest_driver()
-    if driver != "virtio_net":
-        raise lab.LabError(f"after the fix the guest's NIC driver is {driver!r}, not virtio_net")
-    lab.expect_network_works()
-    step("the guest's NIC is virtio_net and its network works")
-    lab.expect_clean()
-    step("check is clean")
+    fix_model_to_virtio()
 
 
 @scenario("S7b-model-unset")
@@ -448,24 +456,14 @@ def model_unset():
     step("virsh define without <model>: libvirt stores rtl8139")
     lab.start_guest()
     lab.expect_network_works()
-    driver = guest_driver()
-    if driver != "8139cp":
-        raise lab.LabError(f"the guest's NIC driver is {driver!r}, not 8139cp (QEMU's rtl8139)")
+    expect_driver("8139cp", "QEMU's rtl8139")
     step("the guest runs QEMU's rtl8139 (driver 8139cp)")
     report = lab.expect_finding("nic-model-not-virtio")
     finding = next(f for f in report["findings"] if f["id"] == "nic-model-not-virtio")
     if "defined without a model" not in finding["explanation"]:
         raise lab.LabError(f"the explanation does not say where an rtl8139 comes from: {finding['explanation']}")
     step("check reports nic-model-not-virtio and says libvirt chose rtl8139")
-    lab.fix("nic-model-not-virtio")
-    lab.restart_guest()
-    driver = guest_driver()
-    if driver != "virtio_net":
-        raise lab.LabError(f"after the fix the guest's NIC driver is {driver!r}, not virtio_net")
-    lab.expect_network_works()
-    step("fixed through libvirt, guest restarted: virtio_net, and its network works")
-    lab.expect_clean()
-    step("check is clean")
+    fix_model_to_virtio()
 
 
 @scenario("S8-user-mode")
