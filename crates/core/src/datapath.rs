@@ -203,6 +203,7 @@ pub fn hop_of(id: &str) -> Option<HopKind> {
         | "guest-ipv6-unrouted"
         | "guest-profile-interface-missing"
         | "guest-address-outside-subnet"
+        | "guest-gateway-wrong"
         | "vm-no-ip" => HopKind::Guest,
         "nic-link-down"
         | "nic-host-link-down"

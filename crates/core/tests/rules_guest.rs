@@ -200,3 +200,34 @@ fn an_ipv6_default_route_is_evidence_and_either_remedy_ends_the_finding() -> Res
     assert_eq!(of(&findings, IPV6), [], "IPv6 off: no address, no route");
     Ok(())
 }
+
+/// The lab's Debian guest with its default route moved to `gateway`, as a
+/// static configuration typed in for another network would leave it.
+fn debian_via(gateway: &str) -> Result<vmnet_doctor_core::DomainSnapshot, Error> {
+    let mut domain = debian("debian13-interfaces", "debian13-probe")?;
+    let Fact::Known(facts) = &mut domain.guest else { return Err("not inspected".into()) };
+    let Fact::Known(network) = &mut facts.network else { return Err("no network facts".into()) };
+    for route in network.default_routes.iter_mut().filter(|route| !route.ipv6) {
+        route.gateway = Some(gateway.parse()?);
+    }
+    Ok(domain)
+}
+
+#[test]
+fn a_default_route_past_the_nat_network_is_an_error() -> Result<(), Error> {
+    const GATEWAY: &str = "guest-gateway-wrong";
+    let wrong = diagnose(&system(vec![debian_via("192.168.1.1")?], vec![healthy_default()?]));
+    assert_eq!(of(&wrong, GATEWAY), [(Severity::Error, nic("lab-debian", DEBIAN_MAC))]);
+    let finding = find(&wrong, GATEWAY)?;
+    assert!(finding.explanation.contains("default via 192.168.1.1 dev enp1s0"), "{finding:#?}");
+    assert!(finding.explanation.contains("192.168.122.1"), "{finding:#?}");
+    // The captured guest routes through 192.168.122.1: nothing to say.
+    let right =
+        diagnose(&system(vec![debian("debian13-interfaces", "debian13-probe")?], vec![healthy_default()?]));
+    assert!(of(&right, GATEWAY).is_empty());
+    // Not inspected: the rule is silent.
+    let mut unknown = debian_via("192.168.1.1")?;
+    unknown.guest = Fact::Unknown("not inspected".into());
+    assert!(of(&diagnose(&system(vec![unknown], vec![healthy_default()?])), GATEWAY).is_empty());
+    Ok(())
+}

@@ -48,6 +48,7 @@
 //! | `guest-agent-not-connected` | warning | — (install qemu-guest-agent in the guest) |
 //! | `guest-ipv6-unrouted` | warning | `DisableGuestIpv6`; alternative `ForceAptIpv4` |
 //! | `guest-address-outside-subnet` | error (subject: the card) | — (DHCP, or an address in the network's subnet) |
+//! | `guest-gateway-wrong` | error (subject: the card; needs the guest inspected) | — (DHCP, or the network's address as gateway) |
 //! | `guest-profile-interface-missing` | error (subject: the card left without an address), info when every card has one | `CreateGuestDhcpProfile` when NetworkManager runs |
 //! | `vm-no-ip` | error | — (names the finding that explains it, if any) |
 //!
@@ -75,6 +76,7 @@ mod firewall;
 mod guest_address_outside_subnet;
 mod guest_agent_missing;
 mod guest_agent_not_connected;
+mod guest_gateway_wrong;
 mod guest_ipv6_unrouted;
 mod guest_profile_interface_missing;
 mod network_bridge_down;
@@ -130,13 +132,14 @@ pub const LIBVIRT_RULE_IDS: &[&str] = &[
     "guest-agent-not-connected",
     "guest-ipv6-unrouted",
     "guest-address-outside-subnet",
+    "guest-gateway-wrong",
     "guest-profile-interface-missing",
     "vm-no-ip",
 ];
 
 /// The ids that only a guest inspection (`Hypervisor::inspect_guest`) can
 /// produce.
-pub const GUEST_INSPECTION_IDS: &[&str] = &["guest-profile-interface-missing"];
+pub const GUEST_INSPECTION_IDS: &[&str] = &["guest-profile-interface-missing", "guest-gateway-wrong"];
 
 /// The rules that only read the snapshot, in the order their findings are
 /// listed within one severity.
@@ -162,6 +165,7 @@ const RULES: &[fn(&Snapshot) -> Vec<Finding>] = &[
     guest_agent_not_connected::check,
     guest_ipv6_unrouted::check,
     guest_address_outside_subnet::check,
+    guest_gateway_wrong::check,
     guest_profile_interface_missing::check,
 ];
 
