@@ -11,6 +11,7 @@ reverts and shows the guest broken again.
     scenarios.py --inside NAME    (what lab.sh runs)
 """
 
+import json
 import os
 import re
 import subprocess
@@ -187,6 +188,53 @@ def subnet_collision():
     step("the guest's lease (192.168.123.x), DNS lookup and HTTP fetch work")
     lab.expect_clean()
     step("check is clean")
+
+
+def redefine_default(edit):
+    """`default` stopped, redefined from its XML changed by EDIT(xml), started."""
+    xml = edit(lab.virsh("net-dumpxml", "--inactive", "default"))
+    path = os.path.join(os.environ["LAB_STATE"], "default-edited.xml")
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(xml)
+    lab.virsh("net-destroy", "default")
+    lab.virsh("net-define", path)
+    lab.virsh("net-start", "default")
+
+
+@scenario("S2c-dhcp-range-exhausted")
+def dhcp_range_exhausted():
+    """A DHCP range of one address, taken by another client on virbr0 (a
+    namespace of the lab's own with busybox's udhcpc): the guest gets no
+    lease, check counts the leases against the range and says so; the
+    range widened as the finding says, the guest gets its lease."""
+    full = "<range start='192.168.122.2' end='192.168.122.254'/>"
+    one = "<range start='192.168.122.2' end='192.168.122.2'/>"
+    redefine_default(lambda xml: xml.replace(full, one))
+    lab.sh("ip netns add client && ip link add vclient type veth peer name eth0 netns client && "
+           "ip link set vclient master virbr0 && ip link set vclient up && "
+           "nsenter --net=/run/netns/client ip link set eth0 up && "
+           "nsenter --net=/run/netns/client busybox udhcpc -i eth0 -n -q -t 10 -s /bin/true")
+    lab.wait_for("the other client's lease", lambda: "192.168.122.2/" in lab.virsh("net-dhcp-leases", "default"), 30)
+    step("default's range is 192.168.122.2 alone, leased to another client on virbr0")
+    lab.start_guest()
+    lab.expect_network_broken("lease")
+    step("the guest gets no lease")
+    report = lab.expect_finding("dhcp-range-exhausted")
+    finding = next(f for f in report["findings"] if f["id"] == "dhcp-range-exhausted")
+    if finding["severity"] != "error" or "1 of 1" not in json_text(finding["evidence"]):
+        raise lab.LabError(f"dhcp-range-exhausted is not the error it should be: {finding}")
+    step("check reports dhcp-range-exhausted (1 of 1 leased, the guest's card without an address): an error")
+    lab.virsh("net-update", "default", "delete", "ip-dhcp-range", one, "--live", "--config")
+    lab.virsh("net-update", "default", "add", "ip-dhcp-range", full, "--live", "--config")
+    step("the range widened as the finding says (virsh net-update … ip-dhcp-range)")
+    lab.expect_network_works()
+    step("the guest's lease, DNS lookup and HTTP fetch work")
+    lab.expect_clean()
+    step("check is clean")
+
+
+def json_text(value):
+    return json.dumps(value, ensure_ascii=False)
 
 
 def ufw_symptoms():
