@@ -233,6 +233,54 @@ def dhcp_range_exhausted():
     step("check is clean")
 
 
+# A resolver on every address, as BIND or a second dnsmasq without
+# bind-interfaces holds them: UDP and TCP port 53 on 0.0.0.0.
+PORT_53_HOLDER = """
+import socket, sys, time
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind(("0.0.0.0", 53))
+tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+tcp.bind(("0.0.0.0", 53))
+tcp.listen()
+print("bound", flush=True)
+time.sleep(3600)
+"""
+
+
+@scenario("S2e-dnsmasq-port-taken")
+def dnsmasq_port_taken():
+    """Another program on 0.0.0.0:53: libvirt's dnsmasq cannot bind, the
+    network does not start; check names the program (through the helper,
+    which sees every process); with it gone the network starts and the
+    guest's network works."""
+    lab.virsh("net-destroy", "default")
+    holder = subprocess.Popen(["python3", "-c", PORT_53_HOLDER], stdout=subprocess.PIPE, text=True)
+    try:
+        if holder.stdout is None or holder.stdout.readline().strip() != "bound":
+            raise lab.LabError("the program meant to hold port 53 could not bind it")
+        refused = subprocess.run(["virsh", "net-start", "default"], capture_output=True, text=True)
+        if refused.returncode == 0 or "Address already in use" not in refused.stderr:
+            raise lab.LabError(f"default started beside a listener on 0.0.0.0:53: {refused.stderr.strip()}")
+        step(f"python3 holds 0.0.0.0:53 (PID {holder.pid}); net-start fails: Address already in use")
+        lab.expect_finding("dnsmasq-port-taken")
+        done = lab.sandboxed([lab.ENV["LAB_DOCTOR"], "check", "--connect", lab.ENV["LAB_URI"], "--json"])
+        report = lab.parse_report(done, " in the sandbox")
+        finding = next((f for f in report["findings"] if f["id"] == "dnsmasq-port-taken"), None)
+        if finding is None or f"python3 (PID {holder.pid})" not in finding["explanation"]:
+            raise lab.LabError(f"the sandboxed check (the helper's view) does not name python3 (PID {holder.pid}): {finding}")
+        step(f"check reports dnsmasq-port-taken; through the helper it names python3 (PID {holder.pid})")
+    finally:
+        holder.kill()
+        holder.wait()
+    lab.virsh("net-start", "default")
+    step("the program gone (as the finding says: bind its own addresses), default starts")
+    lab.start_guest()
+    lab.expect_network_works()
+    step("the guest's lease, DNS lookup and HTTP fetch work")
+    lab.expect_clean()
+    step("check is clean")
+
+
 def json_text(value):
     return json.dumps(value, ensure_ascii=False)
 

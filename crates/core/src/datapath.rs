@@ -222,6 +222,7 @@ pub fn hop_of(id: &str) -> Option<HopKind> {
         | "network-subnet-collision"
         | "network-bridge-down"
         | "dnsmasq-not-running"
+        | "dnsmasq-port-taken"
         | "ufw-blocks-dhcp-dns"
         | "dhcp-dns-dropped" => HopKind::Bridge,
         "ipv4-forwarding-off"

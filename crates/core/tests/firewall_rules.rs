@@ -84,6 +84,7 @@ fn host(scenario: &str) -> Result<HostFacts, Box<dyn Error>> {
         netfilter: Fact::Known(captured_netfilter(scenario)?),
         dnsmasq: Fact::Known(vec![Dnsmasq { network: "default".to_owned(), running: true }]),
         leases: Fact::Known(Vec::new()),
+        listeners: Fact::Known(Vec::new()),
     })
 }
 

@@ -65,6 +65,7 @@ fn host(folder: &str) -> Result<Fact<Box<HostFacts>>, Box<dyn Error>> {
         netfilter: Fact::Known(netfilter(folder)?),
         dnsmasq: Fact::Known(vec![Dnsmasq { network: "default".to_owned(), running: true }]),
         leases: Fact::Known(Vec::new()),
+        listeners: Fact::Known(Vec::new()),
     })))
 }
 

@@ -7,7 +7,7 @@
 mod support;
 
 use support::*;
-use vmnet_doctor_core::host::{Dnsmasq, Route, RouteKind, RouteTable};
+use vmnet_doctor_core::host::{Dnsmasq, Listener, Route, RouteKind, RouteTable};
 use vmnet_doctor_core::{
     DhcpLease, DomainState, Fact, Fix, ForwardMode, HostFacts, NetworkSnapshot, Severity, Snapshot,
     Unreadable, diagnose, parse_network_xml,
@@ -687,5 +687,76 @@ fn network_subnet_collision() -> TestResult {
     let finding = find(&findings, "network-subnet-collision")?;
     assert!(finding.explanation.contains("more specific"), "{}", finding.explanation);
     assert!(finding.explanation.contains("stopped and started again"), "{}", finding.explanation);
+    Ok(())
+}
+
+#[test]
+fn dnsmasq_port_taken() -> TestResult {
+    let socket =
+        |protocol: &str, address: &str, port: u16, program: Option<(&str, u32)>| -> Result<Listener, Error> {
+            Ok(Listener {
+                protocol: protocol.to_owned(),
+                address: address.parse()?,
+                port,
+                program: program.map(|(name, _)| name.to_owned()),
+                pid: program.map(|(_, pid)| pid),
+            })
+        };
+    let listening = |sockets: Vec<Listener>| -> Result<HostFacts, Error> {
+        let mut host = workstation_without_virbr0(vec![])?;
+        host.listeners = Fact::Known(sockets);
+        Ok(host)
+    };
+    let stopped = |autostart: bool| -> Result<NetworkSnapshot, Error> {
+        Ok(net(network_xml("default-guide.xml")?, false, autostart))
+    };
+    let named = || socket("udp", "0.0.0.0", 53, Some(("named", 900)));
+    run_table(
+        "dnsmasq-port-taken",
+        vec![
+            (
+                "BIND on 0.0.0.0:53, default stopped and autostarted",
+                with_host(system(vec![], vec![stopped(true)?]), listening(vec![named()?])?),
+                vec![(Severity::Error, network("default"))],
+            ),
+            (
+                "a DHCP server on :: port 67, default stopped and unused",
+                with_host(
+                    system(vec![], vec![stopped(false)?]),
+                    listening(vec![socket("udp", "::", 67, None)?])?,
+                ),
+                vec![(Severity::Warning, network("default"))],
+            ),
+            (
+                "systemd-resolved's stub on 127.0.0.53 leaves 192.168.122.1 free",
+                with_host(
+                    system(vec![], vec![stopped(true)?]),
+                    listening(vec![socket("udp", "127.0.0.53", 53, Some(("systemd-resolve", 410)))?])?,
+                ),
+                vec![],
+            ),
+            (
+                "the network runs: its dnsmasq has its sockets",
+                with_host(system(vec![], vec![healthy_default()?]), listening(vec![named()?])?),
+                vec![],
+            ),
+            ("sockets unknown", system(vec![], vec![stopped(true)?]), vec![]),
+        ],
+    )?;
+    let findings = diagnose(&with_host(
+        system(vec![], vec![stopped(true)?]),
+        listening(vec![
+            named()?,
+            socket("tcp", "0.0.0.0", 53, Some(("named", 900)))?,
+            socket("tcp", "::", 53, None)?,
+        ])?,
+    ));
+    let finding = find(&findings, "dnsmasq-port-taken")?;
+    assert!(
+        finding.explanation.contains("named (PID 900), a program of another user"),
+        "{}",
+        finding.explanation
+    );
+    assert_eq!(finding.evidence.len(), 3, "{finding:#?}");
     Ok(())
 }

@@ -33,6 +33,7 @@ pub mod firewalld_zone;
 pub mod helper;
 pub mod libvirt;
 pub mod links;
+pub mod listeners;
 pub mod netfilter;
 pub mod policy_routing;
 pub mod routes;
@@ -150,5 +151,6 @@ pub fn read_host_facts_with(sources: &Sources, network_names: &[String]) -> Host
         netfilter: netfilter::read_netfilter(&paths.proc, &sources.tools),
         dnsmasq: libvirt::read_dnsmasq(&paths.run, &paths.proc, network_names),
         leases: libvirt::read_leases(&paths.var_lib),
+        listeners: listeners::read_listeners(&paths.proc),
     }
 }

@@ -123,6 +123,28 @@ pub struct Dnsmasq {
     pub running: bool,
 }
 
+/// A socket bound to a port that a libvirt network's dnsmasq needs (DNS
+/// 53, DHCP 67), from /proc/net; its program when /proc/PID/fd shows it
+/// (another user's only to root).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listener {
+    /// `udp` or `tcp` (a TCP socket only while it listens).
+    pub protocol: String,
+    pub address: IpAddr,
+    pub port: u16,
+    /// `/proc/PID/comm`, e.g. `dnsmasq`, `named`, `systemd-resolve`.
+    pub program: Option<String>,
+    pub pid: Option<u32>,
+}
+
+impl Listener {
+    /// Bound to every address (0.0.0.0 or ::), so no other program can take
+    /// the port on one of them.
+    pub fn on_all_addresses(&self) -> bool {
+        self.address.is_unspecified()
+    }
+}
+
 /// One line of a libvirt dnsmasq lease/status file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaseEntry {
@@ -151,6 +173,13 @@ pub struct HostFacts {
     pub netfilter: Fact<Netfilter>,
     pub dnsmasq: Fact<Vec<Dnsmasq>>,
     pub leases: Fact<Vec<LeaseEntry>>,
+    /// Who holds ports 53 and 67; a helper older than this field sends none.
+    #[serde(default = "listeners_not_sent")]
+    pub listeners: Fact<Vec<Listener>>,
+}
+
+fn listeners_not_sent() -> Fact<Vec<Listener>> {
+    Fact::Unknown("the helper is older than this app and does not read the listening sockets".to_owned())
 }
 
 impl HostFacts {
@@ -171,6 +200,7 @@ impl HostFacts {
             netfilter: unknown(why),
             dnsmasq: unknown(why),
             leases: unknown(why),
+            listeners: unknown(why),
         }
     }
 

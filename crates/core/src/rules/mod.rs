@@ -26,6 +26,7 @@
 //! | `network-subnet-collision` | error when the network runs, starts at boot or has VMs, else warning | `MoveNetworkSubnet` to the first free private /24 (/24 networks) |
 //! | `network-bridge-down` | error when an active VM uses it, else warning | — (restart the network) |
 //! | `dnsmasq-not-running` | error when a VM uses it, else warning | — (restart the network) |
+//! | `dnsmasq-port-taken` | error when it starts at boot or has VMs, else warning | — (names the program holding port 53 or 67) |
 //!
 //! Network cards (subject: the NIC, by MAC):
 //!
@@ -71,6 +72,7 @@ mod default_network_missing;
 mod dhcp_host_conflict;
 mod dhcp_range_exhausted;
 mod dnsmasq_not_running;
+mod dnsmasq_port_taken;
 mod duplicate_mac;
 mod firewall;
 mod guest_address_outside_subnet;
@@ -120,6 +122,7 @@ pub const LIBVIRT_RULE_IDS: &[&str] = &[
     "network-subnet-collision",
     "network-bridge-down",
     "dnsmasq-not-running",
+    "dnsmasq-port-taken",
     "nic-network-missing",
     "nic-network-inactive",
     "nic-link-down",
@@ -153,6 +156,7 @@ const RULES: &[fn(&Snapshot) -> Vec<Finding>] = &[
     network_subnet_collision::check,
     network_bridge_down::check,
     dnsmasq_not_running::check,
+    dnsmasq_port_taken::check,
     nic_network_missing::check,
     nic_network_inactive::check,
     nic_link_down::check,

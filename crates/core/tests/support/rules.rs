@@ -193,6 +193,7 @@ pub fn workstation() -> Result<HostFacts, Error> {
         netfilter: Fact::Unknown("needs the helper or root".to_owned()),
         dnsmasq: Fact::Known(vec![Dnsmasq { network: "default".to_owned(), running: true }]),
         leases: Fact::Unknown("not read in this test".to_owned()),
+        listeners: Fact::Known(Vec::new()),
     })
 }
 
