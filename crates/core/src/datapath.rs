@@ -210,6 +210,7 @@ pub fn hop_of(id: &str) -> Option<HopKind> {
         | "nic-model-not-virtio"
         | "nic-user-mode"
         | "nic-not-nat"
+        | "session-bridge-not-allowed"
         | "duplicate-mac" => HopKind::Card,
         "default-network-missing"
         | "nic-network-missing"

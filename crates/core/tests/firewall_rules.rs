@@ -85,6 +85,7 @@ fn host(scenario: &str) -> Result<HostFacts, Box<dyn Error>> {
         dnsmasq: Fact::Known(vec![Dnsmasq { network: "default".to_owned(), running: true }]),
         leases: Fact::Known(Vec::new()),
         listeners: Fact::Known(Vec::new()),
+        bridge_acl: Fact::Unknown("not read in this test".to_owned()),
     })
 }
 

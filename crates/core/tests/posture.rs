@@ -66,6 +66,7 @@ fn host(folder: &str) -> Result<Fact<Box<HostFacts>>, Box<dyn Error>> {
         dnsmasq: Fact::Known(vec![Dnsmasq { network: "default".to_owned(), running: true }]),
         leases: Fact::Known(Vec::new()),
         listeners: Fact::Known(Vec::new()),
+        bridge_acl: Fact::Unknown("not read in this test".to_owned()),
     })))
 }
 

@@ -7,6 +7,7 @@
 mod support;
 
 use support::*;
+use vmnet_doctor_core::host::BridgeAcl;
 use vmnet_doctor_core::{
     DomainSnapshot, DomainState, Fact, Fix, HostFacts, Severity, Snapshot, Unreadable, diagnose,
 };
@@ -586,4 +587,58 @@ fn duplicate_mac() -> TestResult {
         ),
         "separate networks",
     )
+}
+
+#[test]
+fn session_bridge_not_allowed() -> TestResult {
+    let acl = |allow: &[&str], deny: &[&str]| -> Result<HostFacts, Error> {
+        let mut host = workstation()?;
+        host.bridge_acl = Fact::Known(BridgeAcl {
+            allow: allow.iter().map(|name| (*name).to_owned()).collect(),
+            deny: deny.iter().map(|name| (*name).to_owned()).collect(),
+        });
+        Ok(host)
+    };
+    let session =
+        |vm: DomainSnapshot, host: HostFacts| with_host(snapshot("qemu:///session", vec![vm], vec![]), host);
+    let card = || nic("bridge-br0", "52:54:00:aa:00:05");
+    run_table(
+        "session-bridge-not-allowed",
+        vec![
+            (
+                "Debian's bridge.conf allows virbr0 only",
+                session(shut_off("bridge-br0.xml")?, acl(&["virbr0"], &[])?),
+                vec![(Severity::Error, card())],
+            ),
+            ("br0 allowed", session(shut_off("bridge-br0.xml")?, acl(&["virbr0", "br0"], &[])?), vec![]),
+            (
+                "allow all, deny br0: the deny wins",
+                session(shut_off("bridge-br0.xml")?, acl(&["all"], &["br0"])?),
+                vec![(Severity::Error, card())],
+            ),
+            (
+                "running: it started before; the next start fails",
+                session(running("bridge-br0.xml")?, acl(&[], &[])?),
+                vec![(Severity::Warning, card())],
+            ),
+            (
+                "qemu:///system attaches the tap itself",
+                with_host(system(vec![shut_off("bridge-br0.xml")?], vec![]), acl(&[], &[])?),
+                vec![],
+            ),
+            (
+                "the list unknown",
+                with_host(
+                    snapshot("qemu:///session", vec![shut_off("bridge-br0.xml")?], vec![]),
+                    workstation()?,
+                ),
+                vec![],
+            ),
+        ],
+    )?;
+    let findings = diagnose(&session(shut_off("bridge-br0.xml")?, acl(&["virbr0"], &[])?));
+    let finding = find(&findings, "session-bridge-not-allowed")?;
+    assert!(finding.explanation.contains("“allow br0”"), "{}", finding.explanation);
+    assert!(finding.explanation.contains("access denied by acl file"), "{}", finding.explanation);
+    Ok(())
 }

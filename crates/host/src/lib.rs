@@ -36,6 +36,7 @@ pub mod links;
 pub mod listeners;
 pub mod netfilter;
 pub mod policy_routing;
+pub mod qemu_bridge;
 pub mod routes;
 pub mod sysctl;
 pub mod system_bus;
@@ -152,5 +153,6 @@ pub fn read_host_facts_with(sources: &Sources, network_names: &[String]) -> Host
         dnsmasq: libvirt::read_dnsmasq(&paths.run, &paths.proc, network_names),
         leases: libvirt::read_leases(&paths.var_lib),
         listeners: listeners::read_listeners(&paths.proc),
+        bridge_acl: qemu_bridge::read_bridge_acl(&paths.etc),
     }
 }

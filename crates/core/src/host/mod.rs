@@ -145,6 +145,25 @@ impl Listener {
     }
 }
 
+/// qemu-bridge-helper's access list (`/etc/qemu/bridge.conf` and the files
+/// it includes): which bridges a `qemu:///session` VM may join.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeAcl {
+    /// `allow NAME` lines; `all` for `allow all`.
+    pub allow: Vec<String>,
+    /// `deny NAME` lines; `all` for `deny all`.
+    pub deny: Vec<String>,
+}
+
+impl BridgeAcl {
+    /// As qemu-bridge-helper decides (qemu's qemu-bridge-helper.c): denied
+    /// unless allowed, and a deny wins over an allow.
+    pub fn allows(&self, bridge: &str) -> bool {
+        let names = |list: &[String]| list.iter().any(|name| name == "all" || name == bridge);
+        names(&self.allow) && !names(&self.deny)
+    }
+}
+
 /// One line of a libvirt dnsmasq lease/status file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaseEntry {
@@ -176,6 +195,14 @@ pub struct HostFacts {
     /// Who holds ports 53 and 67; a helper older than this field sends none.
     #[serde(default = "listeners_not_sent")]
     pub listeners: Fact<Vec<Listener>>,
+    /// qemu-bridge-helper's access list; a helper older than this field
+    /// sends none.
+    #[serde(default = "bridge_acl_not_sent")]
+    pub bridge_acl: Fact<BridgeAcl>,
+}
+
+fn bridge_acl_not_sent() -> Fact<BridgeAcl> {
+    Fact::Unknown("the helper is older than this app and does not read /etc/qemu/bridge.conf".to_owned())
 }
 
 fn listeners_not_sent() -> Fact<Vec<Listener>> {
@@ -201,6 +228,7 @@ impl HostFacts {
             dnsmasq: unknown(why),
             leases: unknown(why),
             listeners: unknown(why),
+            bridge_acl: unknown(why),
         }
     }
 

@@ -39,6 +39,7 @@
 //! | `nic-model-not-virtio` | warning | `SetNicModel` `virtio` |
 //! | `nic-user-mode` | warning; info on a `…/session` connection | `MoveNicToNetwork` `default` (system connection with a `default` network) |
 //! | `nic-not-nat` | info | — |
+//! | `session-bridge-not-allowed` | error (shut off), warning (running) | — (the `allow` line for /etc/qemu/bridge.conf) |
 //! | `duplicate-mac` | error when two cards can meet, warning for shut-off clones and separate networks | — |
 //!
 //! VMs:
@@ -93,6 +94,7 @@ mod nic_network_inactive;
 mod nic_network_missing;
 mod nic_not_nat;
 mod nic_user_mode;
+mod session_bridge_not_allowed;
 mod subnet_uses;
 mod vm_no_ip;
 
@@ -130,6 +132,7 @@ pub const LIBVIRT_RULE_IDS: &[&str] = &[
     "nic-model-not-virtio",
     "nic-user-mode",
     "nic-not-nat",
+    "session-bridge-not-allowed",
     "duplicate-mac",
     "guest-agent-missing",
     "guest-agent-not-connected",
@@ -165,6 +168,7 @@ const RULES: &[fn(&Snapshot) -> Vec<Finding>] = &[
     nic_model_not_virtio::check,
     nic_user_mode::check,
     nic_not_nat::check,
+    session_bridge_not_allowed::check,
     guest_agent_missing::check,
     guest_agent_not_connected::check,
     guest_ipv6_unrouted::check,

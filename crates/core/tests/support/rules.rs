@@ -194,6 +194,7 @@ pub fn workstation() -> Result<HostFacts, Error> {
         dnsmasq: Fact::Known(vec![Dnsmasq { network: "default".to_owned(), running: true }]),
         leases: Fact::Unknown("not read in this test".to_owned()),
         listeners: Fact::Known(Vec::new()),
+        bridge_acl: Fact::Unknown("not read in this test".to_owned()),
     })
 }
 
