@@ -651,9 +651,14 @@ fn network_subnet_collision() -> TestResult {
                 vec![],
             ),
             (
-                "two libvirt networks on one subnet (no host facts)",
+                "a stopped twin of a running network: the twin cannot start (no host facts)",
                 system(vec![], vec![default_net(true, true)?, twin()?]),
-                vec![(Severity::Error, network("default")), (Severity::Warning, network("lab"))],
+                vec![(Severity::Warning, network("lab"))],
+            ),
+            (
+                "two stopped networks on one subnet: whichever starts first wins",
+                system(vec![], vec![default_net(false, false)?, twin()?]),
+                vec![],
             ),
         ],
     )?;

@@ -29,13 +29,17 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
         let bridge = network.config.bridge_name();
         for subnet in ipv4_subnets(&network.config) {
             // Everything else on the subnet: not this network's own `<ip>`,
-            // nor the address and connected route it puts on its bridge.
+            // nor the address and connected route it puts on its bridge; of
+            // the other libvirt networks only running ones (a stopped twin
+            // takes nothing from a running network, and of two stopped ones
+            // whichever starts first simply wins).
+            let running = |other: &str| snapshot.network(other).is_some_and(|net| net.active);
             let others: Vec<_> = all
                 .uses
                 .iter()
                 .filter(|taken| overlaps(taken.prefix, subnet))
                 .filter(|taken| match taken.by {
-                    User::Network(other) => other != name,
+                    User::Network(other) => other != name && running(other),
                     User::Address { link } => Some(link) != bridge,
                     User::Route { dev, .. } => Some(dev) != bridge,
                 })
