@@ -765,3 +765,30 @@ fn dnsmasq_port_taken() -> TestResult {
     assert_eq!(finding.evidence.len(), 3, "{finding:#?}");
     Ok(())
 }
+
+/// A stopped network that libvirt refuses to start (a route holds its
+/// subnet) is explained by the collision, and the card on it through it.
+#[test]
+fn a_network_that_cannot_start_is_explained_by_its_subnet_collision() -> TestResult {
+    let default_net = net(network_xml("default-guide.xml")?, false, true);
+    let vpn = workstation_without_virbr0(vec![route("192.168.122.0/24", "tun0")?])?;
+    let snapshot = with_host(system(vec![debian13_running()?], vec![default_net]), vpn);
+    let findings = diagnose(&snapshot);
+    let causes = vmnet_doctor_core::rules::explained_by(&snapshot, &findings);
+    let position = |id: &str| findings.iter().position(|f| f.id == id).ok_or(format!("no {id}"));
+    let collision = position("network-subnet-collision")?;
+    assert_eq!(causes[position("network-inactive")?], Some(collision));
+    assert_eq!(causes[position("nic-network-inactive")?], Some(collision));
+    assert_eq!(causes[collision], None);
+    // A partial overlap does not stop libvirt: not running is its own cause.
+    let partial = workstation_without_virbr0(vec![route("192.168.122.128/25", "tun0")?])?;
+    let snapshot =
+        with_host(system(vec![], vec![net(network_xml("default-guide.xml")?, false, true)]), partial);
+    let findings = diagnose(&snapshot);
+    let causes = vmnet_doctor_core::rules::explained_by(&snapshot, &findings);
+    assert_eq!(
+        causes[findings.iter().position(|f| f.id == "network-inactive").ok_or("no network-inactive")?],
+        None
+    );
+    Ok(())
+}

@@ -7,6 +7,8 @@
 //!   it; UFW's routed deny and the DHCP it blocks on that bridge). The one
 //!   about the broadest subject (host, then network, VM, card) is the
 //!   cause; the others are its consequences.
+//! - **Stopped, and why.** A network libvirt refuses to start because a
+//!   route holds its subnet is explained by `network-subnet-collision`.
 //! - **No address, and why.** `vm-no-ip` is explained by the first finding
 //!   its own rule names as the likely cause.
 //!
@@ -14,7 +16,7 @@
 //! network's finding, explains the VM's missing address through it.
 
 use super::common::NicRef;
-use super::vm_no_ip;
+use super::{network_subnet_collision, vm_no_ip};
 use crate::finding::{Finding, Fix, Subject};
 use crate::snapshot::Snapshot;
 
@@ -62,6 +64,16 @@ pub fn fix_owner(findings: &[Finding], fix: &Fix) -> Option<usize> {
 
 fn direct_cause(snapshot: &Snapshot, findings: &[Finding], index: usize) -> Option<usize> {
     let finding = &findings[index];
+    // A network libvirt will not start while a route holds its subnet: the
+    // collision (moved, it starts) explains why it is stopped.
+    if let (true, Subject::Network { name }) = (finding.id == "network-inactive", &finding.subject)
+        && network_subnet_collision::blocks_start(snapshot, name)
+        && let Some(collision) = findings
+            .iter()
+            .position(|other| other.id == "network-subnet-collision" && other.subject == finding.subject)
+    {
+        return Some(collision);
+    }
     if let Some(fix) = &finding.fix {
         let owner = fix_owner(findings, fix)?;
         return (owner != index).then_some(owner);

@@ -141,3 +141,20 @@ fn fix_explanation(active: bool, free: Option<Ipv4Addr>, vms: &[String], cidr: &
     }
     text
 }
+
+/// Whether libvirt refuses to start the stopped network `name` because the
+/// main table routes one of its exact subnets through another interface
+/// (then starting it is no fix: moving it is).
+pub(super) fn blocks_start(snapshot: &Snapshot, name: &str) -> bool {
+    let Some(network) = snapshot.network(name).filter(|network| !network.active) else {
+        return false;
+    };
+    let bridge = network.config.bridge_name();
+    let uses = subnet_uses(snapshot).uses;
+    ipv4_subnets(&network.config).iter().any(|subnet| {
+        uses.iter().any(|taken| {
+            taken.prefix == *subnet
+                && matches!(taken.by, User::Route { dev, main_table: true } if Some(dev) != bridge)
+        })
+    })
+}
