@@ -80,7 +80,6 @@ const EXPECTED_DEMO_FINDINGS: &[(&str, &str)] = &[
     ("network-inactive", "lab-nat"),
     ("network-not-autostarted", "lab-nat"),
     ("network-not-autostarted", "routed-lab"),
-    ("dhcp-host-conflict", "isolated"),
     ("nic-network-inactive", "kali-linux 52:54:00:9d:5c:34"),
     ("nic-link-down", "ubuntu-server 52:54:00:cb:19:71"),
     ("nic-model-not-virtio", "win11 52:54:00:3f:72:1f"),
@@ -226,8 +225,7 @@ fn the_human_report_is_grouped_and_plain_off_a_terminal() -> TestResult {
         .ok_or(text.clone())?;
     assert!(cause < under, "{text}");
     assert!(!text.contains("✗ Network card 52:54:00:9d:5c:34"), "not again as a cause: {text}");
-    // lab-nat stopped, and isolated's one address reserved twice.
-    assert!(text.contains("Errors (3)"), "causes are counted: {text}");
+    assert!(text.contains("Errors (2)"), "causes are counted: {text}");
     Ok(())
 }
 
@@ -294,8 +292,7 @@ fn fix_dry_run_shows_every_plan_and_changes_nothing() -> TestResult {
     let document = json(&output)?;
     assert_eq!(document["schema"], "vmnet-doctor-fix/1");
     assert_eq!(document["dry_run"], true);
-    // Every demo finding with a fix (nic-not-nat and dhcp-host-conflict
-    // have none).
+    // Every demo finding with a fix (the nic-not-nat ones have none).
     let mut ids = BTreeSet::new();
     for (id, status) in statuses(&document) {
         assert_eq!(status, "planned", "{id}");
@@ -304,7 +301,7 @@ fn fix_dry_run_shows_every_plan_and_changes_nothing() -> TestResult {
     let want: BTreeSet<String> = EXPECTED_DEMO_FINDINGS
         .iter()
         .map(|(id, _)| (*id).to_owned())
-        .filter(|id| id != "nic-not-nat" && id != "dhcp-host-conflict")
+        .filter(|id| id != "nic-not-nat")
         .collect();
     assert_eq!(ids, want);
     let results = document["results"].as_array().ok_or("no results")?;

@@ -68,8 +68,6 @@ fn the_demo_flags_what_its_readme_says() -> TestResult {
         key(Severity::Info, "nic-not-nat", &nic("k3s-node1", &k3s_mac(1)?)),
         key(Severity::Info, "nic-not-nat", &nic("k3s-node1", &k3s_mac(2)?)),
         // postgres-lab: isolated, no internet by design.
-        // isolated: 192.168.100.10 reserved for postgres-lab and postgres-new.
-        key(Severity::Error, "dhcp-host-conflict", &network("isolated")),
         key(Severity::Info, "nic-not-nat", &nic("postgres-lab", &mac("postgres-lab")?)),
         // opensuse-tumbleweed (shut off): routed-lab, not autostarted; its
         // card names no model, so it is libvirt's rtl8139.

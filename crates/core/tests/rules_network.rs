@@ -728,9 +728,25 @@ fn dnsmasq_port_taken() -> TestResult {
                 "a DHCP server on :: port 67, default stopped and unused",
                 with_host(
                     system(vec![], vec![stopped(false)?]),
-                    listening(vec![socket("udp", "::", 67, None)?])?,
+                    listening(vec![socket("udp", "::", 67, Some(("dhcpd", 700)))?])?,
                 ),
                 vec![(Severity::Warning, network("default"))],
+            ),
+            (
+                "another libvirt network's dnsmasq on 0.0.0.0:67: dnsmasqs share it",
+                with_host(
+                    system(vec![], vec![stopped(true)?]),
+                    listening(vec![socket("udp", "0.0.0.0", 67, Some(("dnsmasq", 701)))?])?,
+                ),
+                vec![],
+            ),
+            (
+                "0.0.0.0:67 of an owner this user cannot see: not judged",
+                with_host(
+                    system(vec![], vec![stopped(true)?]),
+                    listening(vec![socket("udp", "0.0.0.0", 67, None)?])?,
+                ),
+                vec![],
             ),
             (
                 "systemd-resolved's stub on 127.0.0.53 leaves 192.168.122.1 free",

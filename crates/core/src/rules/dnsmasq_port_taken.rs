@@ -26,12 +26,20 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             continue;
         }
         let dhcp = has_ipv4_dhcp(config);
-        // dnsmasq binds the network's own addresses; a socket on every
-        // address (0.0.0.0, or :: which takes IPv4 too unless v6only) or
-        // on one of them leaves it nothing.
+        // dnsmasq binds DNS on the network's own addresses; a socket on
+        // every address (0.0.0.0, or :: which takes IPv4 too unless v6only)
+        // or on one of them leaves it nothing. Its DHCP socket is on
+        // 0.0.0.0:67 and shared by every dnsmasq (each libvirt network has
+        // one), so there only another program counts, and only when the
+        // socket's owner can be seen.
+        let foreign_dhcp =
+            |socket: &Listener| socket.program.as_deref().is_some_and(|program| program != "dnsmasq");
         let blocking: Vec<&Listener> = listeners
             .iter()
-            .filter(|socket| socket.port == 53 || (dhcp && socket.port == 67 && socket.protocol == "udp"))
+            .filter(|socket| {
+                socket.port == 53
+                    || (dhcp && socket.port == 67 && socket.protocol == "udp" && foreign_dhcp(socket))
+            })
             .filter(|socket| {
                 socket.on_all_addresses() || config.ips.iter().any(|ip| ip.address == socket.address)
             })
