@@ -69,8 +69,8 @@ fn directives(text: &str) -> impl Iterator<Item = (&str, &str)> {
 mod tests {
     use super::*;
 
-    fn tree(files: &[(&str, &str)]) -> Result<tempfile_dir::Dir, std::io::Error> {
-        let dir = tempfile_dir::Dir::new()?;
+    fn tree(files: &[(&str, &str)]) -> Result<tempfile::TempDir, std::io::Error> {
+        let dir = tempfile::tempdir()?;
         for (path, text) in files {
             let path = dir.path().join(path);
             if let Some(parent) = path.parent() {
@@ -79,35 +79,6 @@ mod tests {
             fs::write(path, text)?;
         }
         Ok(dir)
-    }
-
-    /// A throwaway directory under the target's temporary folder.
-    mod tempfile_dir {
-        use std::path::{Path, PathBuf};
-
-        pub struct Dir(PathBuf);
-
-        impl Dir {
-            pub fn new() -> std::io::Result<Self> {
-                let path = std::env::temp_dir().join(format!(
-                    "vmnd-bridge-acl-{}-{:?}",
-                    std::process::id(),
-                    std::thread::current().id()
-                ));
-                std::fs::create_dir_all(&path)?;
-                Ok(Self(path))
-            }
-
-            pub fn path(&self) -> &Path {
-                &self.0
-            }
-        }
-
-        impl Drop for Dir {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_dir_all(&self.0);
-            }
-        }
     }
 
     #[test]

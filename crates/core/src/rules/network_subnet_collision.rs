@@ -16,7 +16,7 @@ use gettextrs::gettext;
 
 use super::common::{ipv4_subnets, libvirt_runs_bridge, overlaps, users, users_evidence};
 use super::default_network_missing::free_subnet;
-use super::subnet_uses::{User, subnet_uses};
+use super::subnet_uses::{SubnetUse, User, subnet_uses};
 use crate::finding::{Evidence, Finding, Fix, Severity, Subject};
 use crate::i18n::fill;
 use crate::snapshot::Snapshot;
@@ -48,12 +48,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
                 continue;
             }
             let cidr = format!("{}/{}", subnet.0, subnet.1);
-            // libvirt's own check: the same prefix in the main table
-            // through another interface.
-            let blocking = others.iter().find_map(|taken| match taken.by {
-                User::Route { dev, main_table: true } if taken.prefix == subnet => Some(dev),
-                _ => None,
-            });
+            let blocking = blocking_route(&all.uses, subnet, bridge);
             let users = users(snapshot, name);
             let needed = network.active || network.autostart || !users.is_empty();
             let severity = if needed { Severity::Error } else { Severity::Warning };
@@ -149,12 +144,21 @@ pub(super) fn blocks_start(snapshot: &Snapshot, name: &str) -> bool {
     let Some(network) = snapshot.network(name).filter(|network| !network.active) else {
         return false;
     };
-    let bridge = network.config.bridge_name();
     let uses = subnet_uses(snapshot).uses;
-    ipv4_subnets(&network.config).iter().any(|subnet| {
-        uses.iter().any(|taken| {
-            taken.prefix == *subnet
-                && matches!(taken.by, User::Route { dev, main_table: true } if Some(dev) != bridge)
-        })
+    let bridge = network.config.bridge_name();
+    ipv4_subnets(&network.config).into_iter().any(|subnet| blocking_route(&uses, subnet, bridge).is_some())
+}
+
+/// libvirt's own check before it starts a network (`networkCheckRouteCollision`):
+/// the device through which the main table routes exactly `subnet`, other
+/// than the network's own bridge.
+fn blocking_route<'s>(
+    uses: &[SubnetUse<'s>],
+    subnet: (Ipv4Addr, u8),
+    bridge: Option<&str>,
+) -> Option<&'s str> {
+    uses.iter().find_map(|taken| match taken.by {
+        User::Route { dev, main_table: true } if taken.prefix == subnet && Some(dev) != bridge => Some(dev),
+        _ => None,
     })
 }
