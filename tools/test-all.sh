@@ -110,12 +110,19 @@ lab_phases() {
     phase "lab: the Flatpak started from the app menu" tests/lab/flatpak-launch.sh
     phase "lab: full Debian 13 guest (waiting for it)" debian_checks_done
 }
+# Waits for a job started in the background (PID, its LOG, started at
+# STARTED), prints its output and returns its status.
+background_done() {
+    local pid=$1 log=$2 started=$3 status=0
+    wait "$pid" || status=$?
+    printf '  (its output, %s, after %d s:)\n' "$log" $((SECONDS - started))
+    cat "$log"
+    return "$status"
+}
 debian_checks_done() {
     local status=0
-    wait "$debian_checks_pid" || status=$?
+    background_done "$debian_checks_pid" "$debian_log" "$debian_started" || status=$?
     debian_checks_pid=
-    printf '  (its output, %s, after %d s:)\n' "$debian_log" $((SECONDS - debian_started))
-    cat "$debian_log"
     return "$status"
 }
 # What the lab lacks here, if anything: root, libvirtd, QEMU, the guest's
@@ -408,10 +415,8 @@ devel_build_done() {
         renice -n 0 -p $pids >/dev/null 2>&1 || true
     done
     local status=0
-    wait "$devel_build_pid" || status=$?
+    background_done "$devel_build_pid" "$devel_log" "$devel_started" || status=$?
     devel_build_pid=
-    printf '  (its output, %s, after %d s:)\n' "$devel_log" $((SECONDS - devel_started))
-    cat "$devel_log"
     return "$status"
 }
 if [[ -n $lab_lane_pid ]]; then

@@ -37,14 +37,20 @@ def step(text):
     print(f"    {time.monotonic() - STARTED:5.1f} s  {text}", flush=True)
 
 
+def state_file(name, text):
+    """TEXT written to NAME in the lab's state directory; its path."""
+    path = os.path.join(os.environ["LAB_STATE"], name)
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(text)
+    return path
+
+
 def define_guest(edit):
     """Redefines the guest from tests/lab/guest.xml changed by EDIT(xml)."""
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "guest.xml"), encoding="utf-8") as file:
         xml = edit(file.read())
-    path = os.path.join(os.environ["LAB_STATE"], "guest-edited.xml")
-    with open(path, "w", encoding="utf-8") as file:
-        file.write(xml)
+    path = state_file("guest-edited.xml", xml)
     lab.virsh("undefine", lab.GUEST)
     lab.virsh("define", path)
 
@@ -192,10 +198,7 @@ def subnet_collision():
 
 def redefine_default(edit):
     """`default` stopped, redefined from its XML changed by EDIT(xml), started."""
-    xml = edit(lab.virsh("net-dumpxml", "--inactive", "default"))
-    path = os.path.join(os.environ["LAB_STATE"], "default-edited.xml")
-    with open(path, "w", encoding="utf-8") as file:
-        file.write(xml)
+    path = state_file("default-edited.xml", edit(lab.virsh("net-dumpxml", "--inactive", "default")))
     lab.virsh("net-destroy", "default")
     lab.virsh("net-define", path)
     lab.virsh("net-start", "default")
