@@ -304,6 +304,7 @@ phase "GUI: Fix All on a VM page" gui target/gui/fix-all-vm.png --keys alt+l \
 a11y() { env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" python3 "tests/gui/a11y/$1" "${@:2}"; }
 phase "GUI a11y: audit (names, focus, Tab, 360 px)" a11y audit.py
 phase "GUI a11y: Fix by clicking, finding gone (demo)" a11y fix_by_clicking.py network-inactive network-not-autostarted
+phase "GUI a11y: Host page up to date when opened (demo)" a11y host_page_follows.py
 phase "GUI a11y: Fix All by clicking, every step applied in order (demo)" a11y fix_all_by_clicking.py
 phase "GUI a11y: setup wizard (demo)" a11y wizard.py
 phase "GUI a11y: find a VM (Ctrl+F, typing, problems only)" a11y search.py

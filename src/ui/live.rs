@@ -1,13 +1,13 @@
 //! Live updates: libvirt's events bring a fresh snapshot, without polling.
 //!
-//! Events come in bursts (a VM start is three or four), so the first one
-//! of a burst waits [`SETTLE`] for the rest, then one snapshot covers them
-//! all; events that come while a snapshot is being taken wait for it to
-//! finish, so at most one is in flight.
+//! The first event starts a snapshot at once; events that come while it is
+//! taken (the rest of a burst: a VM start is three or four) wait for it to
+//! finish and then share one more, so at most one is in flight. Waiting
+//! for the rest of a burst first would delay every change, to save one
+//! snapshot per burst.
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Duration;
 
 use relm4::gtk;
 use relm4::gtk::prelude::*;
@@ -18,17 +18,12 @@ use vmnet_doctor_libvirt::LibvirtEvent;
 use crate::startup;
 use crate::ui::vm_list_item::VmListItem;
 
-/// How long the first event of a burst waits for the others. libvirt
-/// sends a burst's events from one operation, a few milliseconds apart;
-/// every event waits this long before it shows, so it stays short.
-pub const SETTLE: Duration = Duration::from_millis(10);
-
 /// The events of one connection, from their arrival until a snapshot that
 /// covers them is on screen.
 #[derive(Debug, Default)]
 pub struct Live {
     /// Which connection the events belong to (the attempt that opened it);
-    /// events and timers carrying another are stale.
+    /// events carrying another are stale.
     connection: u64,
     /// Arrived, not yet covered by a snapshot that was started.
     pending: Vec<LibvirtEvent>,
@@ -38,7 +33,6 @@ pub struct Live {
     in_flight: Vec<LibvirtEvent>,
     /// The snapshot in flight also covers missed events.
     in_flight_missed: bool,
-    settling: bool,
     busy: bool,
 }
 
@@ -56,21 +50,19 @@ impl Live {
         self.busy
     }
 
-    /// Records an event (`None`: some were missed). Returns whether to
-    /// start the settle timer.
-    pub fn receive(&mut self, event: Option<LibvirtEvent>) -> bool {
+    /// Records an event (`None`: some were missed).
+    pub fn receive(&mut self, event: Option<LibvirtEvent>) {
         match event {
             Some(event) => self.pending.push(event),
             None => self.missed = true,
         }
-        self.arm()
     }
 
-    /// The settle time is over. Returns whether to take a snapshot now;
-    /// `other_snapshot` says a snapshot taken for another reason is in
-    /// flight (its end calls [`Self::finished`] all the same).
-    pub fn settled(&mut self, other_snapshot: bool) -> bool {
-        self.settling = false;
+    /// Returns whether to take a snapshot for the events received, now;
+    /// not while one is in flight (its end calls [`Self::finished`], then
+    /// this again). `other_snapshot` says a snapshot taken for another
+    /// reason is in flight, which ends the same way.
+    pub fn start(&mut self, other_snapshot: bool) -> bool {
         if self.busy || other_snapshot || !self.has_news() {
             return false;
         }
@@ -88,21 +80,14 @@ impl Live {
         self.in_flight_missed || self.in_flight.iter().any(|event| event.kind.is_network())
     }
 
-    /// A snapshot is on screen. Returns the events it covered, and whether
-    /// to start the settle timer for events that came meanwhile.
-    pub fn finished(&mut self) -> (Vec<LibvirtEvent>, bool) {
+    /// A snapshot is on screen. Returns the events it covered.
+    pub fn finished(&mut self) -> Vec<LibvirtEvent> {
         self.busy = false;
-        (std::mem::take(&mut self.in_flight), self.arm())
+        std::mem::take(&mut self.in_flight)
     }
 
     fn has_news(&self) -> bool {
         !self.pending.is_empty() || self.missed
-    }
-
-    fn arm(&mut self) -> bool {
-        let start = self.has_news() && !self.settling && !self.busy;
-        self.settling |= start;
-        start
     }
 }
 
@@ -201,48 +186,47 @@ mod tests {
     }
 
     #[test]
-    fn a_burst_makes_one_snapshot() {
+    fn the_first_event_is_taken_up_at_once() {
         let mut live = Live::new(1);
-        assert!(live.receive(stopped("a")), "the first event starts the settle timer");
-        assert!(!live.receive(stopped("b")), "the others join it");
-        assert!(live.settled(false));
-        let (covered, again) = live.finished();
-        assert_eq!(covered.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
-        assert!(!again, "nothing came meanwhile");
+        assert!(!live.start(false), "nothing to take up");
+        live.receive(stopped("a"));
+        assert!(live.start(false));
+        assert_eq!(live.finished().iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["a"]);
+        assert!(!live.start(false), "nothing came meanwhile");
     }
 
     #[test]
-    fn events_during_a_snapshot_wait_for_it() {
+    fn events_during_a_snapshot_share_the_next() {
         let mut live = Live::new(1);
         live.receive(stopped("a"));
-        assert!(live.settled(false));
-        assert!(!live.receive(stopped("b")), "no timer while a snapshot is in flight");
+        assert!(live.start(false));
+        live.receive(stopped("b"));
+        live.receive(stopped("c"));
+        assert!(!live.start(false), "never two snapshots at once");
         assert!(live.is_busy());
-        let (covered, again) = live.finished();
-        assert_eq!(covered.len(), 1);
-        assert!(again, "the event that came meanwhile gets its own snapshot");
-        assert!(live.settled(false));
-        assert_eq!(live.finished().0[0].name, "b");
+        assert_eq!(live.finished().len(), 1);
+        assert!(live.start(false), "the events that came meanwhile get one snapshot");
+        assert_eq!(live.finished().iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["b", "c"]);
     }
 
     #[test]
     fn another_snapshot_in_flight_postpones_ours() {
         let mut live = Live::new(1);
         live.receive(stopped("a"));
-        assert!(!live.settled(true), "never two snapshots at once");
-        let (covered, again) = live.finished();
-        assert!(covered.is_empty());
-        assert!(again, "the waiting event is taken up when that one ends");
+        assert!(!live.start(true), "never two snapshots at once");
+        assert!(!live.is_busy());
+        assert!(live.start(false), "the waiting event is taken up when that one ends");
+        assert_eq!(live.finished()[0].name, "a");
     }
 
     #[test]
     fn missed_events_still_bring_a_snapshot() {
         let mut live = Live::new(1);
-        assert!(live.receive(None));
-        assert!(live.settled(false));
+        live.receive(None);
+        assert!(live.start(false));
         assert!(live.host_may_have_changed(), "what was missed is not known");
-        assert!(live.finished().0.is_empty());
-        assert!(!live.settled(false), "nothing left");
+        assert!(live.finished().is_empty());
+        assert!(!live.start(false), "nothing left");
     }
 
     #[test]
@@ -254,12 +238,12 @@ mod tests {
             received: Instant::now(),
         };
         live.receive(Some(defined.clone()));
-        live.settled(false);
+        live.start(false);
         assert!(!live.host_may_have_changed());
         live.receive(Some(defined));
         live.receive(stopped("default"));
         live.finished();
-        live.settled(false);
+        live.start(false);
         assert!(live.host_may_have_changed());
     }
 }

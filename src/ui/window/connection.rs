@@ -136,16 +136,15 @@ impl Window {
         });
     }
 
-    /// Waits for the rest of a burst of events (a one-shot timer).
-    pub(super) fn settle(&self, sender: &ComponentSender<Self>) {
-        let connection = self.live.connection();
-        sender.oneshot_command(async move {
-            tokio::time::sleep(live::SETTLE).await;
-            WindowCmd::Settled { connection }
-        });
+    /// Takes a snapshot for the events received, unless one is in flight
+    /// (whose end comes back here).
+    pub(super) fn take_up_news(&mut self, sender: &ComponentSender<Self>) {
+        if self.live.start(self.refreshing) {
+            self.update_for_events(sender);
+        }
     }
 
-    pub(super) fn update_for_events(&mut self, sender: &ComponentSender<Self>) {
+    fn update_for_events(&mut self, sender: &ComponentSender<Self>) {
         let Some(hypervisor) = self.hypervisor.clone() else {
             self.live = Live::default();
             return;
@@ -183,13 +182,11 @@ impl Window {
     /// A snapshot is on screen: reports the events it covered, and takes
     /// up those that came while it was taken.
     pub(super) fn take_up_events(&mut self, sender: &ComponentSender<Self>, root: &adw::ApplicationWindow) {
-        let (covered, again) = self.live.finished();
+        let covered = self.live.finished();
         if let Some(snapshot) = &self.snapshot {
             live::report_when_painted(root, covered, snapshot);
         }
-        if again {
-            self.settle(sender);
-        }
+        self.take_up_news(sender);
     }
 
     /// A snapshot failed. When libvirt said the connection broke (its
@@ -221,6 +218,7 @@ impl Window {
         self.showing_host = false;
         self.host_row.set_selected(false);
         self.host_page.emit(HostPageMsg::Clear);
+        self.host_page_stale = false;
     }
 }
 

@@ -54,6 +54,7 @@ impl Window {
             return;
         }
         self.showing_host = true;
+        self.refresh_host_page();
         self.host_row.set_selected(true);
         self.vm_list.selection_model.set_selected(gtk::INVALID_LIST_POSITION);
         self.split_view.set_show_content(true);
@@ -78,13 +79,11 @@ impl Window {
         let count = snapshot.domains.len();
         let snapshot = Arc::new(snapshot);
         self.snapshot = Some(Arc::clone(&snapshot));
-        let connection = self.connection_label();
-        self.host_row.show(&snapshot, &connection, &self.findings);
+        self.host_row.show(&snapshot, &self.connection_label(), &self.findings);
         if let Some(wizard) = &self.wizard {
-            wizard.emit(WizardMsg::Snapshot(Arc::clone(&snapshot), self.findings.clone()));
+            wizard.emit(WizardMsg::Snapshot(snapshot, self.findings.clone()));
         }
-        let view = HostView { snapshot, findings: self.findings.clone(), connection };
-        self.host_page.emit(HostPageMsg::Show(Box::new(view)));
+        self.host_page_stale = true;
 
         let wide = !self.split_view.is_collapsed();
         // A VM the search hides keeps its page, as while typing.
@@ -100,6 +99,7 @@ impl Window {
             self.showing_host = true;
             self.host_row.set_selected(true);
         }
+        self.refresh_host_page();
         match position {
             Some(position) => self.vm_list.selection_model.set_selected(position),
             None => self.vm_list.selection_model.set_selected(gtk::INVALID_LIST_POSITION),
@@ -116,6 +116,22 @@ impl Window {
         if let Some(bench) = &self.search_bench {
             bench.start();
         }
+    }
+
+    /// Brings the Host page up to date with the snapshot, when it is the
+    /// page shown (else [`Self::show_host`] does, when it is opened).
+    fn refresh_host_page(&mut self) {
+        let Some(snapshot) = self.snapshot.as_ref().filter(|_| self.showing_host && self.host_page_stale)
+        else {
+            return;
+        };
+        self.host_page_stale = false;
+        let view = HostView {
+            snapshot: Arc::clone(snapshot),
+            findings: self.findings.clone(),
+            connection: self.connection_label(),
+        };
+        self.host_page.emit(HostPageMsg::Show(Box::new(view)));
     }
 
     pub(super) fn show_selected(&mut self) {
