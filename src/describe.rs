@@ -228,6 +228,10 @@ pub fn fix(fix: &Fix) -> String {
             &gettext("Accept forwarded traffic between {bridge} and {uplink}"),
             &[("bridge", bridge), ("uplink", uplink)],
         ),
+        Fix::AcceptBridged { bridge } => fill(
+            &gettext("Accept the traffic bridged by {bridge} in the host firewall"),
+            &[("bridge", bridge)],
+        ),
         Fix::FirewalldZone { bridge, zone } => fill(
             &gettext("Put {bridge} into the firewalld zone “{zone}”"),
             &[("bridge", bridge), ("zone", zone)],

@@ -87,6 +87,17 @@ def helper_transactions(result):
     return found
 
 
+def revert_all(result, in_sandbox):
+    """Reverts the helper transactions of `fix --json`'s RESULT, last first;
+    their ids."""
+    transactions = helper_transactions(result)
+    if not transactions:
+        raise lab.LabError(f"the fix returned no helper transaction to revert: {result}")
+    for transaction in reversed(transactions):
+        lab.revert(transaction, in_sandbox=in_sandbox)
+    return transactions
+
+
 def fix_prove_revert(*finding_ids, broken_step="http", in_sandbox=False, broken_state=None):
     where = f"from {lab.SANDBOX}" if in_sandbox else "as the desktop user"
     step(f"fix {' '.join(finding_ids)} through the helper, {where}")
@@ -98,11 +109,7 @@ def fix_prove_revert(*finding_ids, broken_step="http", in_sandbox=False, broken_
     step("the guest's lease, DNS lookup and HTTP fetch work")
     lab.expect_clean()
     step("check is clean")
-    transactions = helper_transactions(result)
-    if not transactions:
-        raise lab.LabError(f"the fix returned no helper transaction to revert: {result}")
-    for transaction in reversed(transactions):
-        lab.revert(transaction, in_sandbox=in_sandbox)
+    transactions = revert_all(result, in_sandbox)
     lab.expect_network_broken(broken_step)
     if broken_state is not None:
         broken_state()
@@ -467,6 +474,104 @@ def docker_forward_drop():
     lab.expect_finding("forward-dropped")
     step("check reports forward-dropped")
     fix_prove_revert("forward-dropped", in_sandbox=True)
+
+
+# A LAN behind host bridge br0: a namespace of the lab's own with a DHCP
+# server (dnsmasq) and a web server, as a home router would offer.
+LAN_BRIDGE, LAN_ROUTER, LAN_PREFIX = "br0", "10.77.0.1", "10.77.0."
+LAN_PAGE = "the lan answers"
+
+
+def start_lan():
+    lab.sh(f"ip link add {LAN_BRIDGE} type bridge && ip link set {LAN_BRIDGE} up && "
+           f"ip netns add lan && ip link add lan0 type veth peer name eth0 netns lan && "
+           f"ip link set lan0 master {LAN_BRIDGE} && ip link set lan0 up && "
+           f"nsenter --net=/run/netns/lan sh -c 'ip link set lo up && ip link set eth0 up && "
+           f"ip addr add {LAN_ROUTER}/24 dev eth0'")
+    state = os.environ["LAB_STATE"]
+    www = os.path.join(state, "lan-www")
+    os.makedirs(www, exist_ok=True)
+    state_file("lan-www/index.html", LAN_PAGE + "\n")
+    # dnsmasq daemonizes; it ends with the lab's PID namespace.
+    lab.sh(f"nsenter --net=/run/netns/lan dnsmasq --conf-file=/dev/null --port=0 --interface=eth0 "
+           f"--bind-interfaces --dhcp-range={LAN_PREFIX}50,{LAN_PREFIX}99,1h "
+           f"--dhcp-leasefile={state}/lan.leases --pid-file={state}/lan-dnsmasq.pid")
+    server = subprocess.Popen(
+        ["nsenter", "--net=/run/netns/lan", "python3", "-m", "http.server", "80", "--bind", LAN_ROUTER,
+         "--directory", www],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lab.wait_for("the LAN's web server", lambda: server.poll() is None and lab.sh(
+        f"nsenter --net=/run/netns/lan busybox wget -q -O - -T 2 http://{LAN_ROUTER}/", check=False).strip()
+        == LAN_PAGE, 20)
+
+
+def prove_lan(lease_timeout=40):
+    """From inside the guest: a lease from the LAN's DHCP server on the
+    card, and the LAN's web page. {step: (ok, detail)}."""
+    steps = {}
+
+    def leased():
+        name, addresses = lab.guest_interface(os.environ["LAB_GUEST_MAC"])
+        return (name, addresses) if any(a.startswith(LAN_PREFIX) for a in addresses) else None
+
+    try:
+        name, addresses = lab.wait_for(f"a {LAN_PREFIX}x lease from the LAN", leased, lease_timeout)
+        steps["lease"] = (True, f"{name} {' '.join(addresses)}")
+    except lab.LabError as error:
+        steps["lease"] = (False, str(error))
+    code, out = lab.guest_run(f"wget -q -O - -T 4 http://{LAN_ROUTER}/", timeout=12)
+    steps["http"] = (code == 0 and LAN_PAGE in out, out.strip() or f"exit {code}")
+    return steps
+
+
+def expect_lan(works, lease_timeout=40):
+    steps = prove_lan(lease_timeout)
+    if works and not all(ok for ok, _ in steps.values()):
+        raise lab.LabError(f"the guest cannot use the LAN behind {LAN_BRIDGE}: {steps}")
+    if not works and steps["http"][0]:
+        raise lab.LabError(f"the break did not break anything: the guest still fetches from the LAN ({steps})")
+    return steps
+
+
+@scenario("S4b-docker-bridged")
+def docker_bridged():
+    """Docker loads br_netfilter, so frames a host bridge passes between a
+    VM and its LAN traverse iptables' FORWARD chain, where Docker's DROP
+    policy discards them: a bridged VM loses its LAN, not only NAT VMs the
+    internet. The fix accepts the bridge's own traffic in DOCKER-USER."""
+    start_lan()
+    define_guest(lambda xml: xml.replace('<source network="default"/>', f'<source bridge="{LAN_BRIDGE}"/>')
+                 .replace('<interface type="network">', '<interface type="bridge">'))
+    lab.sh("sysctl -qw net.bridge.bridge-nf-call-iptables=1")
+    step(f"the guest's card on host bridge {LAN_BRIDGE}, whose LAN has a DHCP and a web server; "
+         "net.bridge.bridge-nf-call-iptables = 1 (what loading br_netfilter does)")
+    lab.start_guest()
+    steps = expect_lan(True)
+    step(f"the guest gets its lease from the LAN ({steps['lease'][1]}) and fetches the LAN's page")
+    lab.sh("iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && "
+           "iptables -I FORWARD -j DOCKER-USER && iptables -P FORWARD DROP")
+    step("FORWARD policy DROP with a DOCKER-USER chain, as dockerd leaves it")
+    expect_lan(False, lease_timeout=5)
+    step("the guest can no longer fetch from the LAN")
+    report = lab.expect_finding("bridged-forward-dropped")
+    finding = next(f for f in report["findings"] if f["id"] == "bridged-forward-dropped")
+    if finding["subject"].get("mac") != os.environ["LAB_GUEST_MAC"] or finding.get("fix", {}).get("bridge") != LAN_BRIDGE:
+        raise lab.LabError(f"bridged-forward-dropped is not about the guest's card on {LAN_BRIDGE}: {finding}")
+    step(f"check reports bridged-forward-dropped for the guest's card, its fix naming {LAN_BRIDGE}")
+    result = lab.fix("bridged-forward-dropped", in_sandbox=True)
+    expect_lan(True)
+    rules = lab.sh("iptables -S DOCKER-USER")
+    if f"-A DOCKER-USER -i {LAN_BRIDGE} -o {LAN_BRIDGE}" not in rules:
+        raise lab.LabError(f"the fix left DOCKER-USER as:\n{rules}")
+    step(f"fixed from {lab.SANDBOX} through the helper (-i {LAN_BRIDGE} -o {LAN_BRIDGE} -j ACCEPT in DOCKER-USER): "
+         "the guest fetches from the LAN again")
+    # Docker's drop still cuts the lab's NAT network off: that is S4's finding.
+    lab.expect_clean(allowed=("forward-dropped",))
+    step("check is clean but for the default network's forward-dropped (S4's)")
+    transactions = revert_all(result, in_sandbox=True)
+    expect_lan(False, lease_timeout=5)
+    lab.expect_finding("bridged-forward-dropped")
+    step(f"reverted ({', '.join(transactions)}): the guest cannot fetch from the LAN, and check says why again")
 
 
 @scenario("S5-ip-forwarding-off")

@@ -225,7 +225,8 @@ pub fn hop_of(id: &str) -> Option<HopKind> {
         | "dnsmasq-not-running"
         | "dnsmasq-port-taken"
         | "ufw-blocks-dhcp-dns"
-        | "dhcp-dns-dropped" => HopKind::Bridge,
+        | "dhcp-dns-dropped"
+        | "bridged-forward-dropped" => HopKind::Bridge,
         "ipv4-forwarding-off"
         | "ufw-routed-deny"
         | "forward-dropped"

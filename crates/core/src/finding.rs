@@ -149,6 +149,12 @@ pub enum Fix {
         bridge: String,
         uplink: String,
     },
+    /// Accept the frames a host bridge forwards between its ports (VMs and
+    /// LAN) in front of a dropping FORWARD policy (Docker's), which
+    /// `br_netfilter` makes them traverse.
+    AcceptBridged {
+        bridge: String,
+    },
     /// Put a bridge into firewalld's `libvirt` zone.
     FirewalldZone {
         bridge: String,

@@ -45,6 +45,7 @@ pub fn layer(fix: &Fix) -> Layer {
         Fix::EnableIpv4Forwarding
         | Fix::UfwAllowBridge { .. }
         | Fix::AcceptForward { .. }
+        | Fix::AcceptBridged { .. }
         | Fix::FirewalldZone { .. } => Layer::Host,
         Fix::DefineNetwork { .. }
         | Fix::MoveNetworkSubnet { .. }

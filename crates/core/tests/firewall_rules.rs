@@ -13,12 +13,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use common::{TestResult, fixture};
 use vmnet_doctor_core::host::{
-    Dnsmasq, Fact, FirewallBackend, Firewalld, HostFacts, Link, Netfilter, Route, RouteKind, RouteTable,
-    RoutingRule, Ufw, UfwRule, UfwStatus,
+    BridgeNfCall, Dnsmasq, Fact, FirewallBackend, Firewalld, HostFacts, Link, Netfilter, Route, RouteKind,
+    RouteTable, RoutingRule, Ufw, UfwRule, UfwStatus,
 };
 use vmnet_doctor_core::{
-    Finding, Fix, NetworkSnapshot, Severity, Snapshot, Subject, diagnose, parse_network_xml,
-    rules::explained_by,
+    DomainSnapshot, DomainState, Finding, Fix, NetworkSnapshot, Severity, Snapshot, Subject, diagnose,
+    parse_domain_xml, parse_network_xml, rules::explained_by,
 };
 
 use vmnet_doctor_core::rules::FIREWALL_RULE_IDS as FIREWALL_IDS;
@@ -86,6 +86,7 @@ fn host(scenario: &str) -> Result<HostFacts, Box<dyn Error>> {
         leases: Fact::Known(Vec::new()),
         listeners: Fact::Known(Vec::new()),
         bridge_acl: Fact::Unknown("not read in this test".to_owned()),
+        bridge_nf_call: Fact::Known(BridgeNfCall::default()),
     })
 }
 
@@ -429,6 +430,73 @@ fn forward_dropped() -> TestResult {
         firewall_findings(&snapshot(known(host("nft-docker")?), vec![network("default-guide", true)?]));
     assert!(findings[0].explanation.contains("Docker"), "{}", findings[0].explanation);
     assert!(findings[0].evidence.iter().any(|e| e.value.contains("chain FORWARD: policy drop")));
+    Ok(())
+}
+
+/// The captured VM with one card on host bridge br0, in `state`.
+fn bridged_vm(state: DomainState) -> Result<DomainSnapshot, Box<dyn Error>> {
+    Ok(DomainSnapshot {
+        config: parse_domain_xml(&fixture("domains/bridge-br0.xml")?)?,
+        state,
+        persistent: true,
+        autostart: false,
+        addresses: Vec::new(),
+        guest: Fact::Unknown("not inspected in this test".to_owned()),
+    })
+}
+
+#[test]
+fn bridged_forward_dropped() -> TestResult {
+    let br_netfilter = |host: HostFacts| HostFacts {
+        bridge_nf_call: Fact::Known(BridgeNfCall { iptables: true, ip6tables: false }),
+        ..host
+    };
+    let with_vm = |host: HostFacts, state| -> Result<Snapshot, Box<dyn Error>> {
+        Ok(Snapshot {
+            domains: vec![bridged_vm(state)?],
+            ..snapshot(known(host), vec![network("isolated", true)?])
+        })
+    };
+    let accept = Some(Fix::AcceptBridged { bridge: "br0".to_owned() });
+    run(vec![
+        Case {
+            name: "Docker's FORWARD DROP (lab capture) with br_netfilter on: the bridged card is cut off",
+            snapshot: with_vm(br_netfilter(host("nft-docker")?), DomainState::Running)?,
+            expected: vec![("bridged-forward-dropped", Severity::Error, accept.clone())],
+        },
+        Case {
+            name: "the same with Docker on iptables-legacy (lab capture)",
+            snapshot: with_vm(br_netfilter(host("nft-docker-legacy")?), DomainState::Running)?,
+            expected: vec![("bridged-forward-dropped", Severity::Error, accept)],
+        },
+        Case {
+            name: "br_netfilter not loaded: bridged frames never meet iptables",
+            snapshot: with_vm(host("nft-docker")?, DomainState::Running)?,
+            expected: vec![],
+        },
+        Case {
+            name: "the VM is shut off",
+            snapshot: with_vm(br_netfilter(host("nft-docker")?), DomainState::ShutOff)?,
+            expected: vec![],
+        },
+        Case {
+            name: "br_netfilter on, no dropping FORWARD chain (lab capture)",
+            snapshot: with_vm(br_netfilter(host("nft-ufw-off")?), DomainState::Running)?,
+            expected: vec![],
+        },
+    ])?;
+    let findings = firewall_findings(&with_vm(br_netfilter(host("nft-docker")?), DomainState::Running)?);
+    let finding = findings.first().ok_or("no finding")?;
+    assert_eq!(
+        finding.subject,
+        Subject::Nic { vm: "bridge-br0".to_owned(), mac: "52:54:00:aa:00:05".to_owned() }
+    );
+    assert!(finding.explanation.contains("br_netfilter"), "{}", finding.explanation);
+    assert!(
+        finding.evidence.iter().any(|e| e.value.contains("chain FORWARD: policy drop")),
+        "{:?}",
+        finding.evidence
+    );
     Ok(())
 }
 

@@ -12,7 +12,9 @@ use std::error::Error;
 use std::net::{IpAddr, Ipv4Addr};
 
 use common::{TestResult, fixture};
-use vmnet_doctor_core::host::{Dnsmasq, Fact, FirewallBackend, Firewalld, HostFacts, Link, Netfilter, Route};
+use vmnet_doctor_core::host::{
+    BridgeNfCall, Dnsmasq, Fact, FirewallBackend, Firewalld, HostFacts, Link, Netfilter, Route,
+};
 use vmnet_doctor_core::posture::{Posture, PostureId, PostureStatus, evaluate};
 use vmnet_doctor_core::{
     AddressSource, DomainSnapshot, DomainState, GuestAddress, GuestInterface, NetworkSnapshot, Snapshot,
@@ -67,6 +69,7 @@ fn host(folder: &str) -> Result<Fact<Box<HostFacts>>, Box<dyn Error>> {
         leases: Fact::Known(Vec::new()),
         listeners: Fact::Known(Vec::new()),
         bridge_acl: Fact::Unknown("not read in this test".to_owned()),
+        bridge_nf_call: Fact::Known(BridgeNfCall::default()),
     })))
 }
 

@@ -23,6 +23,11 @@ pub enum FixRequest {
     /// iptables' `DOCKER-USER` chain when it exists, else in `FORWARD`,
     /// ahead of a dropping policy (Docker's).
     AcceptForward { bridge: IfaceName, uplink: IfaceName },
+    /// Accept the frames a host bridge forwards between its own ports (the
+    /// VMs on it and its LAN side), which `br_netfilter` makes traverse
+    /// iptables' FORWARD chain as BRIDGE to BRIDGE: in `DOCKER-USER` when it
+    /// exists, else in `FORWARD`, ahead of a dropping policy (Docker's).
+    AcceptBridged { bridge: IfaceName },
     /// `firewall_backend = "BACKEND"` in `/etc/libvirt/network.conf`, then
     /// a restart of libvirt's network driver (through systemd) so that its
     /// networks' firewall rules are made again with that backend.
@@ -66,14 +71,16 @@ pub enum FixKind {
     EnableIpv4Forwarding,
     UfwAllowBridge,
     AcceptForward,
+    AcceptBridged,
     SetLibvirtFirewallBackend,
 }
 
 impl FixKind {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::EnableIpv4Forwarding,
         Self::UfwAllowBridge,
         Self::AcceptForward,
+        Self::AcceptBridged,
         Self::SetLibvirtFirewallBackend,
     ];
 
@@ -83,6 +90,7 @@ impl FixKind {
             Self::EnableIpv4Forwarding => "enable-ipv4-forwarding",
             Self::UfwAllowBridge => "ufw-allow-bridge",
             Self::AcceptForward => "accept-forward",
+            Self::AcceptBridged => "accept-bridged",
             Self::SetLibvirtFirewallBackend => "set-libvirt-firewall-backend",
         }
     }
@@ -97,9 +105,10 @@ impl FixKind {
     pub fn action(self) -> &'static str {
         match self {
             Self::EnableIpv4Forwarding => actions::MODIFY_SYSCTL,
-            Self::UfwAllowBridge | Self::AcceptForward | Self::SetLibvirtFirewallBackend => {
-                actions::MODIFY_FIREWALL
-            }
+            Self::UfwAllowBridge
+            | Self::AcceptForward
+            | Self::AcceptBridged
+            | Self::SetLibvirtFirewallBackend => actions::MODIFY_FIREWALL,
         }
     }
 
@@ -108,6 +117,7 @@ impl FixKind {
         match self {
             Self::EnableIpv4Forwarding => &[],
             Self::UfwAllowBridge | Self::AcceptForward => &["bridge", "uplink"],
+            Self::AcceptBridged => &["bridge"],
             Self::SetLibvirtFirewallBackend => &["backend"],
         }
     }
@@ -139,6 +149,7 @@ impl FixRequest {
             Self::EnableIpv4Forwarding => FixKind::EnableIpv4Forwarding,
             Self::UfwAllowBridge { .. } => FixKind::UfwAllowBridge,
             Self::AcceptForward { .. } => FixKind::AcceptForward,
+            Self::AcceptBridged { .. } => FixKind::AcceptBridged,
             Self::SetLibvirtFirewallBackend { .. } => FixKind::SetLibvirtFirewallBackend,
         }
     }
@@ -146,7 +157,9 @@ impl FixRequest {
     /// The bridge and uplink of the fixes that have them.
     pub fn bridge_and_uplink(&self) -> Option<(&IfaceName, &IfaceName)> {
         match self {
-            Self::EnableIpv4Forwarding | Self::SetLibvirtFirewallBackend { .. } => None,
+            Self::EnableIpv4Forwarding
+            | Self::AcceptBridged { .. }
+            | Self::SetLibvirtFirewallBackend { .. } => None,
             Self::UfwAllowBridge { bridge, uplink } | Self::AcceptForward { bridge, uplink } => {
                 Some((bridge, uplink))
             }
@@ -161,6 +174,9 @@ impl FixRequest {
         }
         if let Self::SetLibvirtFirewallBackend { backend } = self {
             args.insert("backend".to_owned(), backend.as_str().to_owned());
+        }
+        if let Self::AcceptBridged { bridge } = self {
+            args.insert("bridge".to_owned(), bridge.as_str().to_owned());
         }
         FixWire { kind: self.kind().as_str().to_owned(), args }
     }
@@ -186,6 +202,7 @@ impl FixRequest {
             FixKind::AcceptForward => {
                 Self::AcceptForward { bridge: name("bridge")?, uplink: name("uplink")? }
             }
+            FixKind::AcceptBridged => Self::AcceptBridged { bridge: name("bridge")? },
             FixKind::SetLibvirtFirewallBackend => {
                 let value = wire.args.get("backend").map(String::as_str).unwrap_or_default();
                 let backend = LibvirtFirewallBackend::from_name(value).ok_or_else(|| {
@@ -230,6 +247,16 @@ impl FixRequest {
                 ),
                 "# These rules are lost at the next reboot.".to_owned(),
             ],
+            Self::AcceptBridged { bridge } => vec![
+                "# Without Docker (no DOCKER-USER chain), use FORWARD instead of DOCKER-USER.".to_owned(),
+                "# If Docker uses legacy iptables (iptables-legacy-save shows its chains), use iptables-legacy."
+                    .to_owned(),
+                format!("sudo iptables -I DOCKER-USER -i {bridge} -o {bridge} -j ACCEPT"),
+                "# If net.bridge.bridge-nf-call-ip6tables is 1 and ip6tables' FORWARD policy is DROP, the same with ip6tables:"
+                    .to_owned(),
+                format!("sudo ip6tables -I DOCKER-USER -i {bridge} -o {bridge} -j ACCEPT"),
+                "# These rules are lost at the next reboot.".to_owned(),
+            ],
             Self::SetLibvirtFirewallBackend { backend } => vec![
                 "# In /etc/libvirt/network.conf, change an uncommented firewall_backend line to this one, or add it:"
                     .to_owned(),
@@ -247,6 +274,9 @@ impl fmt::Display for FixRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Self::SetLibvirtFirewallBackend { backend } = self {
             return write!(f, "{}(backend={backend})", self.kind());
+        }
+        if let Self::AcceptBridged { bridge } = self {
+            return write!(f, "{}(bridge={bridge})", self.kind());
         }
         match self.bridge_and_uplink() {
             Some((bridge, uplink)) => write!(f, "{}(bridge={bridge}, uplink={uplink})", self.kind()),
@@ -280,6 +310,7 @@ mod tests {
                 uplink: IfaceName::new("enp3s0")?,
             },
             FixRequest::AcceptForward { bridge: IfaceName::new("virbr1")?, uplink: IfaceName::new("wlan0")? },
+            FixRequest::AcceptBridged { bridge: IfaceName::new("br0")? },
             FixRequest::SetLibvirtFirewallBackend { backend: LibvirtFirewallBackend::Iptables },
             FixRequest::SetLibvirtFirewallBackend { backend: LibvirtFirewallBackend::Nftables },
         ];
@@ -299,6 +330,9 @@ mod tests {
             wire("ufw-allow-bridge", &[("bridge", "virbr0; reboot"), ("uplink", "eth0")]),
             wire("accept-forward", &[("bridge", "virbr0"), ("uplink", "-j DROP")]),
             wire("enable-ipv4-forwarding", &[("value", "0")]),
+            wire("accept-bridged", &[]),
+            wire("accept-bridged", &[("bridge", "br0"), ("uplink", "eth0")]),
+            wire("accept-bridged", &[("bridge", "br0 -j DROP")]),
             wire("set-libvirt-firewall-backend", &[]),
             wire("set-libvirt-firewall-backend", &[("backend", "firewalld")]),
             wire("set-libvirt-firewall-backend", &[("backend", "nftables\nfoo = 1")]),
@@ -334,6 +368,13 @@ mod tests {
                 .iter()
                 .any(|line| line == "sudo iptables -I DOCKER-USER -i virbr1 -o eth0 -j ACCEPT")
         );
+        let bridged = FixRequest::AcceptBridged { bridge: IfaceName::new("br0")? };
+        assert!(
+            bridged
+                .manual_commands()
+                .iter()
+                .any(|line| line == "sudo iptables -I DOCKER-USER -i br0 -o br0 -j ACCEPT")
+        );
         Ok(())
     }
 
@@ -342,6 +383,7 @@ mod tests {
         assert_eq!(FixKind::EnableIpv4Forwarding.action(), actions::MODIFY_SYSCTL);
         assert_eq!(FixKind::UfwAllowBridge.action(), actions::MODIFY_FIREWALL);
         assert_eq!(FixKind::AcceptForward.action(), actions::MODIFY_FIREWALL);
+        assert_eq!(FixKind::AcceptBridged.action(), actions::MODIFY_FIREWALL);
         assert_eq!(FixKind::SetLibvirtFirewallBackend.action(), actions::MODIFY_FIREWALL);
         for kind in FixKind::ALL {
             assert_eq!(FixKind::from_name(kind.as_str()), Some(kind));

@@ -219,18 +219,7 @@ impl Host {
     /// problem). `None` when there is no status directory (no network is
     /// active).
     pub fn libvirt_networks(&self) -> Result<Option<Vec<NetworkStatus>>, String> {
-        let dir = self.run.join("libvirt/network");
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(error) if error.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(format!("cannot list {}: {error}", dir.display())),
-        };
-        let mut files: Vec<PathBuf> = entries
-            .flatten()
-            .map(|entry| entry.path())
-            .filter(|path| path.extension().is_some_and(|e| e == "xml"))
-            .collect();
-        files.sort();
+        let Some(files) = status_files(&self.run.join("libvirt/network"))? else { return Ok(None) };
         Ok(Some(
             files
                 .iter()
@@ -259,6 +248,32 @@ impl Host {
             .into_iter()
             .find(|network| network.bridge.as_deref() == Some(bridge.as_str()))
             .ok_or_else(|| format!("{bridge} is not the bridge of an active libvirt network"))
+    }
+
+    /// Checks that `bridge` is a host bridge with a running VM of the
+    /// system libvirt daemon on it; the names of those VMs.
+    pub fn check_vm_bridge(&self, bridge: &IfaceName) -> Result<Vec<String>, String> {
+        if !self.sys.join("class/net").join(bridge.as_str()).join("bridge").is_dir() {
+            return Err(format!("{bridge} is not a bridge on this host"));
+        }
+        let vms = vms_on_bridge(&self.run, bridge)?;
+        if vms.is_empty() {
+            return Err(format!("no running VM of the system libvirt daemon is plugged into {bridge}"));
+        }
+        Ok(vms)
+    }
+
+    /// `net.bridge.bridge-nf-call-iptables` (IPv4) or `…-ip6tables`: whether
+    /// `br_netfilter` passes bridged frames through that family's iptables.
+    /// Without the module the file does not exist: they do not pass.
+    pub fn bridge_nf_call(&self, ipv6: bool) -> Result<bool, String> {
+        let name = if ipv6 { "bridge-nf-call-ip6tables" } else { "bridge-nf-call-iptables" };
+        let path = self.proc.join("sys/net/bridge").join(name);
+        match read_optional(&path, 16)? {
+            None => Ok(false),
+            Some(text) => vmnet_doctor_host::sysctl::parse_bool_sysctl(&text)
+                .ok_or_else(|| format!("{}: unexpected value {:?}", path.display(), text.trim())),
+        }
     }
 
     /// Checks that `uplink` carries a default route (IPv4 or IPv6) that
@@ -294,6 +309,42 @@ impl Host {
         self.check_uplink(uplink)?;
         Ok(network)
     }
+}
+
+/// The `.xml` status files libvirt keeps in `dir`, sorted; `None` when the
+/// directory does not exist (nothing of that kind runs).
+fn status_files(dir: &Path) -> Result<Option<Vec<PathBuf>>, String> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(format!("cannot list {}: {error}", dir.display())),
+    };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "xml"))
+        .collect();
+    files.sort();
+    Ok(Some(files))
+}
+
+/// The running VMs of the system libvirt daemon plugged into host bridge
+/// `bridge` (`<interface type='bridge'><source bridge=…/>` in their status
+/// files in `/run/libvirt/qemu`), by name.
+pub fn vms_on_bridge(run: &Path, bridge: &IfaceName) -> Result<Vec<String>, String> {
+    let files = status_files(&run.join("libvirt/qemu"))?.unwrap_or_default();
+    Ok(files
+        .iter()
+        .filter_map(|path| {
+            let status = xml::parse(&read_bounded(path, 4 * 1024 * 1024).ok()?).ok()?;
+            let domain = if status.name == "domstatus" { status.child("domain")? } else { return None };
+            let on_bridge = domain.child("devices")?.children_named("interface").any(|nic| {
+                nic.attr("type") == Some("bridge")
+                    && nic.child("source").and_then(|source| source.attr("bridge")) == Some(bridge.as_str())
+            });
+            on_bridge.then(|| domain.child_text("name").map(|name| name.trim().to_owned())).flatten()
+        })
+        .collect())
 }
 
 /// One of libvirt's network status files (`<networkstatus><network>
@@ -438,6 +489,50 @@ mod tests {
         // A stopped network has no status file.
         fs::remove_file(host.run.join("libvirt/network/default.xml"))?;
         assert!(refused("virbr0", "enp3s0")?.contains("not the bridge of an active libvirt network"));
+        Ok(())
+    }
+
+    /// What libvirtd 11.3 keeps in /run/libvirt/qemu for the lab's guest
+    /// with its card on host bridge br0 (tests/lab S4b-docker-bridged).
+    const BRIDGED_DOMAIN_STATUS: &str =
+        include_str!("../tests/fixtures/libvirt-11.3-domain-status-bridged.xml");
+
+    #[test]
+    fn a_host_bridge_with_a_running_vm_passes_and_others_are_refused() -> TestResult {
+        let (_dir, host) = host()?;
+        fs::create_dir_all(host.sys.join("class/net/br0/bridge"))?;
+        let refused = |bridge: &str| -> Result<String, Box<dyn std::error::Error>> {
+            host.check_vm_bridge(&name(bridge)?).err().ok_or_else(|| "accepted".into())
+        };
+        assert!(refused("br0")?.contains("no running VM"), "no status directory: no VM runs");
+        fs::create_dir_all(host.run.join("libvirt/qemu"))?;
+        fs::write(host.run.join("libvirt/qemu/lab-guest.xml"), BRIDGED_DOMAIN_STATUS)?;
+        fs::write(host.run.join("libvirt/qemu/lab-guest.pid"), "42\n")?;
+        assert_eq!(host.check_vm_bridge(&name("br0")?), Ok(vec!["lab-guest".to_owned()]));
+        assert!(refused("br-other")?.contains("no running VM"), "a bridge no VM is on");
+        assert!(refused("enp3s0")?.contains("not a bridge"));
+        assert!(refused("missing0")?.contains("not a bridge"));
+        // A persistent definition (not a status file) does not count.
+        fs::write(
+            host.run.join("libvirt/qemu/lab-guest.xml"),
+            BRIDGED_DOMAIN_STATUS.replace("domstatus", "other"),
+        )?;
+        assert!(refused("br0")?.contains("no running VM"));
+        Ok(())
+    }
+
+    #[test]
+    fn bridge_nf_call_is_read_strictly() -> TestResult {
+        let (_dir, host) = host()?;
+        assert_eq!(host.bridge_nf_call(false), Ok(false), "no br_netfilter: nothing passes iptables");
+        let dir = host.proc.join("sys/net/bridge");
+        fs::create_dir_all(&dir)?;
+        fs::write(dir.join("bridge-nf-call-iptables"), "1\n")?;
+        fs::write(dir.join("bridge-nf-call-ip6tables"), "0\n")?;
+        assert_eq!(host.bridge_nf_call(false), Ok(true));
+        assert_eq!(host.bridge_nf_call(true), Ok(false));
+        fs::write(dir.join("bridge-nf-call-iptables"), "on\n")?;
+        assert!(host.bridge_nf_call(false).is_err());
         Ok(())
     }
 

@@ -188,7 +188,13 @@ async fn root_may_read_and_the_answers_are_the_tools_own() -> TestResult {
     assert_eq!(capabilities.api_version, 2);
     assert_eq!(
         capabilities.fixes,
-        ["enable-ipv4-forwarding", "ufw-allow-bridge", "accept-forward", "set-libvirt-firewall-backend"]
+        [
+            "enable-ipv4-forwarding",
+            "ufw-allow-bridge",
+            "accept-forward",
+            "accept-bridged",
+            "set-libvirt-firewall-backend"
+        ]
     );
     let tool = |name: &str| capabilities.tools.iter().find(|tool| tool.name == name).cloned();
     let ufw = tool("ufw").ok_or("no ufw entry")?;
@@ -1421,6 +1427,11 @@ async fn names_must_be_valid_and_belong_to_this_host() -> TestResult {
         client.plan(&FixRequest::AcceptForward { bridge: name("virbr0")?, uplink: name("virbr0")? }).await,
     )?;
     assert!(message.contains("both"), "{message}");
+    // accept-bridged takes only a host bridge with a running VM on it.
+    let message = refused(client.plan(&FixRequest::AcceptBridged { bridge: name("nope0")? }).await)?;
+    assert!(message.contains("not a bridge"), "{message}");
+    let message = refused(client.plan(&FixRequest::AcceptBridged { bridge: bridge()? }).await)?;
+    assert!(message.contains("no running VM"), "{message}");
 
     let wire = |kind: &str, args: &[(&str, &str)]| FixWire {
         kind: kind.to_owned(),

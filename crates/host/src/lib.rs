@@ -154,5 +154,6 @@ pub fn read_host_facts_with(sources: &Sources, network_names: &[String]) -> Host
         leases: libvirt::read_leases(&paths.var_lib),
         listeners: listeners::read_listeners(&paths.proc),
         bridge_acl: qemu_bridge::read_bridge_acl(&paths.etc),
+        bridge_nf_call: sysctl::read_bridge_nf_call(&paths.proc),
     }
 }

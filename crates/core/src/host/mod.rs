@@ -175,6 +175,15 @@ pub struct LeaseEntry {
     pub expiry: i64,
 }
 
+/// `br_netfilter`'s switches: whether frames a Linux bridge forwards
+/// between its ports traverse iptables (`net.bridge.bridge-nf-call-
+/// iptables`) and ip6tables (`…-ip6tables`). Both off without the module.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeNfCall {
+    pub iptables: bool,
+    pub ip6tables: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostFacts {
     /// `/proc/sys/net/ipv4/ip_forward`.
@@ -199,6 +208,15 @@ pub struct HostFacts {
     /// sends none.
     #[serde(default = "bridge_acl_not_sent")]
     pub bridge_acl: Fact<BridgeAcl>,
+    /// `br_netfilter`'s sysctls; a helper older than this field sends none.
+    #[serde(default = "bridge_nf_call_not_sent")]
+    pub bridge_nf_call: Fact<BridgeNfCall>,
+}
+
+fn bridge_nf_call_not_sent() -> Fact<BridgeNfCall> {
+    Fact::Unknown(
+        "the helper is older than this app and does not read net.bridge.bridge-nf-call-*".to_owned(),
+    )
 }
 
 fn bridge_acl_not_sent() -> Fact<BridgeAcl> {
@@ -229,6 +247,7 @@ impl HostFacts {
             leases: unknown(why),
             listeners: unknown(why),
             bridge_acl: unknown(why),
+            bridge_nf_call: unknown(why),
         }
     }
 

@@ -14,7 +14,7 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use vmnet_doctor_core::host::{Dnsmasq, Link, Route};
+use vmnet_doctor_core::host::{BridgeNfCall, Dnsmasq, Link, Route};
 use vmnet_doctor_core::{
     AddressSource, DomainConfig, DomainSnapshot, DomainState, Fact, Finding, GuestAddress, GuestAgentChannel,
     GuestInterface, HostFacts, NetworkConfig, NetworkSnapshot, Severity, Snapshot, SourceResult, Subject,
@@ -195,6 +195,7 @@ pub fn workstation() -> Result<HostFacts, Error> {
         leases: Fact::Unknown("not read in this test".to_owned()),
         listeners: Fact::Known(Vec::new()),
         bridge_acl: Fact::Unknown("not read in this test".to_owned()),
+        bridge_nf_call: Fact::Known(BridgeNfCall::default()),
     })
 }
 

@@ -121,6 +121,13 @@ impl Change {
                     Family::Ipv6 => "IPv6 ",
                 };
                 let description = match rule {
+                    // A host bridge's own traffic, which br_netfilter shows iptables.
+                    ForwardRule::Out if bridge == uplink => {
+                        format!(
+                            "Accept {what}frames bridged between the ports of {bridge} ({})",
+                            chain.name()
+                        )
+                    }
                     ForwardRule::Out => {
                         format!("Accept {what}forwarding from {bridge} to {uplink} ({})", chain.name())
                     }

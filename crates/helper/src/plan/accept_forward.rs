@@ -11,7 +11,7 @@ use crate::host::Host;
 
 /// One iptables backend of one address family, as found on the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Probe {
+pub(super) struct Probe {
     backend: Backend,
     /// Docker's `DOCKER-USER` chain exists.
     docker_user: bool,
@@ -23,7 +23,7 @@ struct Probe {
 /// what their FORWARD chain holds. Legacy iptables is only looked at when
 /// legacy tables of that family exist (running it would otherwise load its
 /// kernel modules and create them).
-fn probe_iptables(host: &Host, family: Family, ran: &Ran) -> Result<Vec<Probe>, String> {
+pub(super) fn probe_iptables(host: &Host, family: Family, ran: &Ran) -> Result<Vec<Probe>, String> {
     let mut probes = Vec::new();
     for backend in [Backend::Nft, Backend::Legacy] {
         let legacy_tables = match family {
@@ -52,7 +52,7 @@ fn probe_iptables(host: &Host, family: Family, ran: &Ran) -> Result<Vec<Probe>, 
 /// Where the IPv4 accept rules go: the iptables (nft or legacy) that has
 /// Docker's `DOCKER-USER` chain, else the one whose FORWARD policy drops,
 /// else iptables-nft.
-fn select_iptables(probes: &[Probe]) -> Option<(Backend, Chain)> {
+pub(super) fn select_iptables(probes: &[Probe]) -> Option<(Backend, Chain)> {
     probes
         .iter()
         .find(|probe| probe.docker_user)
@@ -64,7 +64,7 @@ fn select_iptables(probes: &[Probe]) -> Option<(Backend, Chain)> {
 /// Where the IPv6 accept rules go, if anywhere: only an ip6tables whose
 /// FORWARD policy drops (Docker's, with its ip6tables support on) needs
 /// them — into its `DOCKER-USER` chain when it has one, else FORWARD.
-fn select_ip6tables(probes: &[Probe]) -> Option<(Backend, Chain)> {
+pub(super) fn select_ip6tables(probes: &[Probe]) -> Option<(Backend, Chain)> {
     let dropping = || probes.iter().filter(|probe| probe.drops);
     dropping()
         .find(|probe| probe.docker_user)
@@ -72,18 +72,20 @@ fn select_ip6tables(probes: &[Probe]) -> Option<(Backend, Chain)> {
         .or_else(|| dropping().next().map(|probe| (probe.backend, Chain::Forward)))
 }
 
-/// The accept rules of one family not yet in `chain`.
-fn missing_forward_rules(
+/// Those of `rules` (accepting from `bridge` to `uplink`) of one family
+/// not yet in `chain`.
+pub(super) fn missing_forward_rules(
     backend: Backend,
     family: Family,
     chain: Chain,
+    rules: &[ForwardRule],
     bridge: &IfaceName,
     uplink: &IfaceName,
     ran: &Ran,
 ) -> Result<Vec<Change>, PlanError> {
     let program = changes::tool(backend.program(family)).map_err(PlanError::HostCheck)?;
     let mut changes = Vec::new();
-    for rule in ForwardRule::ALL {
+    for &rule in rules {
         let check = exec::run(&changes::iptables_argv(&program, "-C", chain, rule, bridge, uplink), ran);
         match check.status {
             0 => {}
@@ -108,7 +110,7 @@ fn missing_forward_rules(
     Ok(changes)
 }
 
-fn chain_place(chain: Chain) -> &'static str {
+pub(super) fn chain_place(chain: Chain) -> &'static str {
     match chain {
         Chain::DockerUser => "Docker's DOCKER-USER chain, which FORWARD consults before Docker's own rules",
         Chain::Forward => "the FORWARD chain, ahead of the rule or policy that drops it",
@@ -125,7 +127,8 @@ pub(super) fn plan_accept_forward(
     let probes = probe_iptables(host, Family::Ipv4, ran).map_err(PlanError::HostCheck)?;
     let (backend, chain) = select_iptables(&probes)
         .ok_or_else(|| PlanError::HostCheck("iptables is not installed".to_owned()))?;
-    let mut changes = missing_forward_rules(backend, Family::Ipv4, chain, bridge, uplink, ran)?;
+    let mut changes =
+        missing_forward_rules(backend, Family::Ipv4, chain, &ForwardRule::ALL, bridge, uplink, ran)?;
     let name = &network.name;
     let mut summary = format!(
         "Accepts the traffic of libvirt's network “{name}” from {bridge} out through {uplink}, and its replies, \
@@ -137,7 +140,7 @@ pub(super) fn plan_accept_forward(
         let probes = probe_iptables(host, Family::Ipv6, ran).map_err(PlanError::Failed)?;
         match select_ip6tables(&probes) {
             Some((backend, chain)) => {
-                changes.extend(missing_forward_rules(backend, Family::Ipv6, chain, bridge, uplink, ran)?);
+                changes.extend(missing_forward_rules(backend, Family::Ipv6, chain, &ForwardRule::ALL, bridge, uplink, ran)?);
                 summary.push_str(&format!(
                     " The network has IPv6 and ip6tables' FORWARD policy drops, so the same rules go into {} \
                      ({}).",

@@ -2,9 +2,10 @@
 //! what to tell the user about them.
 //!
 //! Each fix plans in a module of its own (`ipv4_forwarding`, `ufw`,
-//! `accept_forward`, `libvirt_backend`); this one holds what they share:
+//! `accept_forward`, `accept_bridged`, `libvirt_backend`); this one holds what they share:
 //! the plan, its id and its errors.
 
+mod accept_bridged;
 mod accept_forward;
 mod ipv4_forwarding;
 mod libvirt_backend;
@@ -15,6 +16,7 @@ use vmnet_doctor_helper_api::{FixRequest, Plan, Step};
 use crate::changes::Change;
 use crate::exec::Ran;
 use crate::host::Host;
+use accept_bridged::plan_accept_bridged;
 use accept_forward::plan_accept_forward;
 use ipv4_forwarding::plan_ipv4_forwarding;
 use libvirt_backend::plan_libvirt_backend;
@@ -94,6 +96,7 @@ pub fn plan(fix: &FixRequest, host: &Host, ran: &Ran) -> Result<Planned, PlanErr
         FixRequest::EnableIpv4Forwarding => plan_ipv4_forwarding(host),
         FixRequest::UfwAllowBridge { bridge, uplink } => plan_ufw(host, bridge, uplink, ran),
         FixRequest::AcceptForward { bridge, uplink } => plan_accept_forward(host, bridge, uplink, ran),
+        FixRequest::AcceptBridged { bridge } => plan_accept_bridged(host, bridge, ran),
         FixRequest::SetLibvirtFirewallBackend { backend } => plan_libvirt_backend(host, *backend, ran),
     }
 }

@@ -8,6 +8,7 @@
 //! | `ufw-routed-deny` | error | network | `UfwAllowBridge` (bridge, uplink) |
 //! | `ufw-blocks-dhcp-dns` | error | network | `UfwAllowBridge` (bridge, first uplink) |
 //! | `forward-dropped` | error | network | `AcceptForward` (bridge, uplink); none when firewalld's rules drop |
+//! | `bridged-forward-dropped` | error | NIC on a host bridge, running VM | `AcceptBridged` (bridge); none when firewalld's rules drop |
 //! | `dhcp-dns-dropped` | error | network | — |
 //! | `firewalld-zone` | error when the ruleset shows drops; warning when it cannot be read | network | `FirewalldZone` (`libvirt`, or `libvirt-routed` for route networks) |
 //! | `firewall-unknown` | info | host | — (run as root or install the helper) |
@@ -23,9 +24,12 @@
 //! their bridge to each uplink (the devices of the IPv4 default routes the
 //! policy rules send forwarded traffic to, [`HostFacts::ipv4_uplinks`]).
 //! DHCP and DNS to dnsmasq are checked for every active network libvirt
-//! runs a bridge for. When the host facts are unknown (a remote
+//! runs a bridge for. A running VM's card on a host bridge is checked from
+//! that bridge to itself when `br_netfilter` passes bridged frames to
+//! iptables. When the host facts are unknown (a remote
 //! connection, the demo hypervisor) these rules say nothing.
 
+mod bridged_forward_dropped;
 mod dhcp_dns_dropped;
 mod firewall_unknown;
 mod firewalld_zone;
@@ -51,6 +55,7 @@ pub(crate) const IDS: &[&str] = &[
     "ufw-routed-deny",
     "ufw-blocks-dhcp-dns",
     "forward-dropped",
+    "bridged-forward-dropped",
     "dhcp-dns-dropped",
     "firewalld-zone",
     "firewall-unknown",
@@ -65,6 +70,7 @@ pub(crate) fn diagnose(snapshot: &Snapshot) -> Vec<Finding> {
     findings.extend(ufw_routed_deny::check(&context));
     findings.extend(ufw_blocks_dhcp_dns::check(&context));
     findings.extend(forward_dropped::check(&context));
+    findings.extend(bridged_forward_dropped::check(&context, snapshot));
     findings.extend(dhcp_dns_dropped::check(&context));
     findings.extend(firewalld_zone::check(&context));
     findings.extend(firewall_unknown::check(&context));
