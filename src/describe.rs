@@ -228,6 +228,10 @@ pub fn fix(fix: &Fix) -> String {
             &gettext("Accept forwarded traffic between {bridge} and {uplink}"),
             &[("bridge", bridge), ("uplink", uplink)],
         ),
+        Fix::ClampMss { bridge, uplink } => fill(
+            &gettext("Fit the VMs' TCP packets on {bridge} to what {uplink} carries"),
+            &[("bridge", bridge), ("uplink", uplink)],
+        ),
         Fix::AcceptBridged { bridge } => fill(
             &gettext("Accept the traffic bridged by {bridge} in the host firewall"),
             &[("bridge", bridge)],

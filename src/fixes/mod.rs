@@ -74,6 +74,9 @@ pub fn route(fix: &Fix) -> Result<FixRoute, String> {
         Fix::AcceptForward { bridge, uplink } => {
             FixRoute::Helper(FixRequest::AcceptForward { bridge: iface(bridge)?, uplink: iface(uplink)? })
         }
+        Fix::ClampMss { bridge, uplink } => {
+            FixRoute::Helper(FixRequest::ClampMss { bridge: iface(bridge)?, uplink: iface(uplink)? })
+        }
         Fix::AcceptBridged { bridge } => {
             FixRoute::Helper(FixRequest::AcceptBridged { bridge: iface(bridge)? })
         }

@@ -574,6 +574,59 @@ def docker_bridged():
     step(f"reverted ({', '.join(transactions)}): the guest cannot fetch from the LAN, and check says why again")
 
 
+BIG_FILE_SIZE = 1024 * 1024
+
+
+def expect_download(works):
+    """From inside the guest: a 1 MiB file from the internet host arrives
+    whole (WORKS) or stalls (wget's 6 s read timeout)."""
+    code, out = lab.guest_run(f"wget -q -O - -T 6 http://{lab.ENV['LAB_WWW']}/big | wc -c", timeout=30)
+    got = int(out.split()[0]) if code == 0 and out.split() and out.split()[0].isdigit() else -1
+    if works and got != BIG_FILE_SIZE:
+        raise lab.LabError(f"the 1 MiB download did not complete in the guest: {got} bytes ({out.strip()})")
+    if not works and got == BIG_FILE_SIZE:
+        raise lab.LabError("the break did not break anything: the 1 MiB download still completes in the guest")
+    return got
+
+
+@scenario("S5c-mtu-black-hole")
+def mtu_black_hole():
+    """The uplink carries smaller packets (MTU 1280, as a VPN or PPPoE does)
+    than the guests send (1500), and no ICMP "fragmentation needed" ever
+    reaches the web server: the uplink drops its full-size packets without
+    one, as where that ICMP is filtered. The page and DNS still work; a 1 MiB download stalls. Clamping the
+    MSS of the guests' connections to the route's MTU makes it complete."""
+    state_file("www/big", "x" * BIG_FILE_SIZE)
+    lab.start_guest()
+    lab.expect_network_works()
+    expect_download(True)
+    step("the guest's network works and a 1 MiB download completes")
+    uplink = lab.ENV["LAB_UPLINK"]
+    # The veth drops a packet larger than its MTU, without an ICMP message,
+    # unless it is a segmentation-offload batch (kernel 6.18 lets those
+    # through): the server's side sends one segment per packet, as a
+    # physical NIC's wire does.
+    lab.sh(f"ip link set {uplink} mtu 1280 && nsenter --net=/run/netns/internet ip link set eth0 gso_max_segs 1")
+    step(f"{uplink}'s MTU is 1280; the web server's side stays at 1500 and drops to it without ICMP")
+    lab.expect_network_works()
+    got = expect_download(False)
+    step(f"the lease, DNS lookup and small page still work; the 1 MiB download stalls ({got} bytes)")
+    report = lab.expect_finding("uplink-mtu-smaller")
+    finding = next(f for f in report["findings"] if f["id"] == "uplink-mtu-smaller")
+    if finding.get("fix") != {"kind": "clamp-mss", "bridge": "virbr0", "uplink": uplink}:
+        raise lab.LabError(f"uplink-mtu-smaller does not offer the clamp for virbr0 → {uplink}: {finding}")
+    step(f"check reports uplink-mtu-smaller, its fix clamping virbr0 → {uplink}")
+    result = lab.fix("uplink-mtu-smaller", in_sandbox=True)
+    expect_download(True)
+    step(f"fixed from {lab.SANDBOX} through the helper (TCPMSS --clamp-mss-to-pmtu): the download completes")
+    lab.expect_clean()
+    step("check is clean")
+    transactions = revert_all(result, in_sandbox=True)
+    expect_download(False)
+    lab.expect_finding("uplink-mtu-smaller")
+    step(f"reverted ({', '.join(transactions)}): the download stalls again, and check says why")
+
+
 @scenario("S5-ip-forwarding-off")
 def ip_forwarding_off():
     lab.start_guest()

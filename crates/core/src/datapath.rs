@@ -230,6 +230,7 @@ pub fn hop_of(id: &str) -> Option<HopKind> {
         "ipv4-forwarding-off"
         | "ufw-routed-deny"
         | "forward-dropped"
+        | "uplink-mtu-smaller"
         | "firewalld-zone"
         | "firewall-unknown" => HopKind::Forwarding,
         "no-uplink" => HopKind::Uplink,

@@ -155,6 +155,12 @@ pub enum Fix {
     AcceptBridged {
         bridge: String,
     },
+    /// Clamp the TCP MSS of the guests' connections from a bridge out
+    /// through an uplink with a smaller MTU.
+    ClampMss {
+        bridge: String,
+        uplink: String,
+    },
     /// Put a bridge into firewalld's `libvirt` zone.
     FirewalldZone {
         bridge: String,

@@ -501,6 +501,58 @@ fn bridged_forward_dropped() -> TestResult {
 }
 
 #[test]
+fn uplink_mtu_smaller() -> TestResult {
+    // A VPN's or PPPoE's MTU on the lab's uplink.
+    let uplink_mtu = |host: HostFacts, mtu| -> HostFacts {
+        let Fact::Known(links) = host.links else { return host };
+        let links = links
+            .into_iter()
+            .map(|link| if link.name == "enp3s0" { Link { mtu: Some(mtu), ..link } } else { link })
+            .collect();
+        HostFacts { links: Fact::Known(links), ..host }
+    };
+    let clamped = |host: HostFacts| -> Result<HostFacts, Box<dyn Error>> {
+        let read = |file: &str| fixture(&format!("netfilter-mss-clamp/{file}"));
+        let netfilter = Netfilter {
+            nft_json: Some(read("nft-list-ruleset.json")?),
+            iptables_nft_save: Some(read("iptables-nft-save.txt")?),
+            iptables_legacy_save: None,
+        };
+        Ok(HostFacts { netfilter: Fact::Known(netfilter), ..host })
+    };
+    let fix = Some(Fix::ClampMss { bridge: "virbr0".to_owned(), uplink: "enp3s0".to_owned() });
+    let guide = || network("default-guide", true);
+    run(vec![
+        Case {
+            name: "uplink MTU 1280 below virbr0's 1500, nothing clamps (lab capture)",
+            snapshot: snapshot(known(uplink_mtu(host("nft-ufw-off")?, 1280)), vec![guide()?]),
+            expected: vec![("uplink-mtu-smaller", Severity::Warning, fix)],
+        },
+        Case {
+            name: "the same MTU on both",
+            snapshot: snapshot(known(host("nft-ufw-off")?), vec![guide()?]),
+            expected: vec![],
+        },
+        Case {
+            name: "the helper's TCPMSS rule is in place (lab capture after the fix)",
+            snapshot: snapshot(known(clamped(uplink_mtu(host("nft-ufw-off")?, 1280))?), vec![guide()?]),
+            expected: vec![],
+        },
+        Case {
+            name: "the ruleset cannot be read: not guessed",
+            snapshot: snapshot(
+                known(HostFacts {
+                    netfilter: Fact::Unknown("needs the helper or root".to_owned()),
+                    ..uplink_mtu(host("nft-ufw-off")?, 1280)
+                }),
+                vec![guide()?],
+            ),
+            expected: vec![("firewall-unknown", Severity::Info, None)],
+        },
+    ])
+}
+
+#[test]
 fn dhcp_dns_dropped() -> TestResult {
     run(vec![Case {
         name: "a hand-written nftables input policy drop (lab capture)",

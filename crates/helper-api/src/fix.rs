@@ -28,6 +28,11 @@ pub enum FixRequest {
     /// iptables' FORWARD chain as BRIDGE to BRIDGE: in `DOCKER-USER` when it
     /// exists, else in `FORWARD`, ahead of a dropping policy (Docker's).
     AcceptBridged { bridge: IfaceName },
+    /// Clamp the MSS of TCP connections the guests on BRIDGE open through
+    /// UPLINK to the path's MTU (iptables' mangle table, FORWARD): when the
+    /// uplink's MTU is smaller than the guests' and ICMP "fragmentation
+    /// needed" never arrives, large transfers stall.
+    ClampMss { bridge: IfaceName, uplink: IfaceName },
     /// `firewall_backend = "BACKEND"` in `/etc/libvirt/network.conf`, then
     /// a restart of libvirt's network driver (through systemd) so that its
     /// networks' firewall rules are made again with that backend.
@@ -72,15 +77,17 @@ pub enum FixKind {
     UfwAllowBridge,
     AcceptForward,
     AcceptBridged,
+    ClampMss,
     SetLibvirtFirewallBackend,
 }
 
 impl FixKind {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::EnableIpv4Forwarding,
         Self::UfwAllowBridge,
         Self::AcceptForward,
         Self::AcceptBridged,
+        Self::ClampMss,
         Self::SetLibvirtFirewallBackend,
     ];
 
@@ -91,6 +98,7 @@ impl FixKind {
             Self::UfwAllowBridge => "ufw-allow-bridge",
             Self::AcceptForward => "accept-forward",
             Self::AcceptBridged => "accept-bridged",
+            Self::ClampMss => "clamp-mss",
             Self::SetLibvirtFirewallBackend => "set-libvirt-firewall-backend",
         }
     }
@@ -108,6 +116,7 @@ impl FixKind {
             Self::UfwAllowBridge
             | Self::AcceptForward
             | Self::AcceptBridged
+            | Self::ClampMss
             | Self::SetLibvirtFirewallBackend => actions::MODIFY_FIREWALL,
         }
     }
@@ -116,7 +125,7 @@ impl FixKind {
     fn arg_names(self) -> &'static [&'static str] {
         match self {
             Self::EnableIpv4Forwarding => &[],
-            Self::UfwAllowBridge | Self::AcceptForward => &["bridge", "uplink"],
+            Self::UfwAllowBridge | Self::AcceptForward | Self::ClampMss => &["bridge", "uplink"],
             Self::AcceptBridged => &["bridge"],
             Self::SetLibvirtFirewallBackend => &["backend"],
         }
@@ -150,6 +159,7 @@ impl FixRequest {
             Self::UfwAllowBridge { .. } => FixKind::UfwAllowBridge,
             Self::AcceptForward { .. } => FixKind::AcceptForward,
             Self::AcceptBridged { .. } => FixKind::AcceptBridged,
+            Self::ClampMss { .. } => FixKind::ClampMss,
             Self::SetLibvirtFirewallBackend { .. } => FixKind::SetLibvirtFirewallBackend,
         }
     }
@@ -160,9 +170,9 @@ impl FixRequest {
             Self::EnableIpv4Forwarding
             | Self::AcceptBridged { .. }
             | Self::SetLibvirtFirewallBackend { .. } => None,
-            Self::UfwAllowBridge { bridge, uplink } | Self::AcceptForward { bridge, uplink } => {
-                Some((bridge, uplink))
-            }
+            Self::UfwAllowBridge { bridge, uplink }
+            | Self::AcceptForward { bridge, uplink }
+            | Self::ClampMss { bridge, uplink } => Some((bridge, uplink)),
         }
     }
 
@@ -203,6 +213,7 @@ impl FixRequest {
                 Self::AcceptForward { bridge: name("bridge")?, uplink: name("uplink")? }
             }
             FixKind::AcceptBridged => Self::AcceptBridged { bridge: name("bridge")? },
+            FixKind::ClampMss => Self::ClampMss { bridge: name("bridge")?, uplink: name("uplink")? },
             FixKind::SetLibvirtFirewallBackend => {
                 let value = wire.args.get("backend").map(String::as_str).unwrap_or_default();
                 let backend = LibvirtFirewallBackend::from_name(value).ok_or_else(|| {
@@ -256,6 +267,12 @@ impl FixRequest {
                     .to_owned(),
                 format!("sudo ip6tables -I DOCKER-USER -i {bridge} -o {bridge} -j ACCEPT"),
                 "# These rules are lost at the next reboot.".to_owned(),
+            ],
+            Self::ClampMss { bridge, uplink } => vec![
+                format!(
+                    "sudo iptables -t mangle -I FORWARD -i {bridge} -o {uplink} -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu"
+                ),
+                "# This rule is lost at the next reboot.".to_owned(),
             ],
             Self::SetLibvirtFirewallBackend { backend } => vec![
                 "# In /etc/libvirt/network.conf, change an uncommented firewall_backend line to this one, or add it:"
@@ -311,6 +328,7 @@ mod tests {
             },
             FixRequest::AcceptForward { bridge: IfaceName::new("virbr1")?, uplink: IfaceName::new("wlan0")? },
             FixRequest::AcceptBridged { bridge: IfaceName::new("br0")? },
+            FixRequest::ClampMss { bridge: IfaceName::new("virbr0")?, uplink: IfaceName::new("wg0")? },
             FixRequest::SetLibvirtFirewallBackend { backend: LibvirtFirewallBackend::Iptables },
             FixRequest::SetLibvirtFirewallBackend { backend: LibvirtFirewallBackend::Nftables },
         ];
@@ -331,6 +349,7 @@ mod tests {
             wire("accept-forward", &[("bridge", "virbr0"), ("uplink", "-j DROP")]),
             wire("enable-ipv4-forwarding", &[("value", "0")]),
             wire("accept-bridged", &[]),
+            wire("clamp-mss", &[("bridge", "virbr0")]),
             wire("accept-bridged", &[("bridge", "br0"), ("uplink", "eth0")]),
             wire("accept-bridged", &[("bridge", "br0 -j DROP")]),
             wire("set-libvirt-firewall-backend", &[]),
@@ -384,6 +403,7 @@ mod tests {
         assert_eq!(FixKind::UfwAllowBridge.action(), actions::MODIFY_FIREWALL);
         assert_eq!(FixKind::AcceptForward.action(), actions::MODIFY_FIREWALL);
         assert_eq!(FixKind::AcceptBridged.action(), actions::MODIFY_FIREWALL);
+        assert_eq!(FixKind::ClampMss.action(), actions::MODIFY_FIREWALL);
         assert_eq!(FixKind::SetLibvirtFirewallBackend.action(), actions::MODIFY_FIREWALL);
         for kind in FixKind::ALL {
             assert_eq!(FixKind::from_name(kind.as_str()), Some(kind));

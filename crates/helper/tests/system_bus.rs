@@ -193,6 +193,7 @@ async fn root_may_read_and_the_answers_are_the_tools_own() -> TestResult {
             "ufw-allow-bridge",
             "accept-forward",
             "accept-bridged",
+            "clamp-mss",
             "set-libvirt-firewall-backend"
         ]
     );
@@ -1425,6 +1426,10 @@ async fn names_must_be_valid_and_belong_to_this_host() -> TestResult {
     assert!(message.contains("not a bridge"), "{message}");
     let message = refused(
         client.plan(&FixRequest::AcceptForward { bridge: name("virbr0")?, uplink: name("virbr0")? }).await,
+    )?;
+    assert!(message.contains("both"), "{message}");
+    let message = refused(
+        client.plan(&FixRequest::ClampMss { bridge: name("virbr0")?, uplink: name("virbr0")? }).await,
     )?;
     assert!(message.contains("both"), "{message}");
     // accept-bridged takes only a host bridge with a running VM on it.

@@ -141,6 +141,9 @@ pub fn fix(fix: &Fix) -> Value {
         Fix::AcceptForward { bridge, uplink } => {
             json!({ "kind": "accept-forward", "bridge": bridge, "uplink": uplink })
         }
+        Fix::ClampMss { bridge, uplink } => {
+            json!({ "kind": "clamp-mss", "bridge": bridge, "uplink": uplink })
+        }
         Fix::AcceptBridged { bridge } => json!({ "kind": "accept-bridged", "bridge": bridge }),
         Fix::FirewalldZone { bridge, zone } => {
             json!({ "kind": "firewalld-zone", "bridge": bridge, "zone": zone })

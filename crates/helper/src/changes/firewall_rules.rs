@@ -142,6 +142,39 @@ pub fn iptables_argv(
     argv
 }
 
+/// The MSS clamp's match and target: the SYNs forwarded from `bridge` out
+/// through `uplink` get an MSS that fits the route's MTU.
+fn mss_clamp_spec(bridge: &IfaceName, uplink: &IfaceName) -> Vec<String> {
+    let mut spec = strings(&[
+        "-i",
+        bridge.as_str(),
+        "-o",
+        uplink.as_str(),
+        "-p",
+        "tcp",
+        "--tcp-flags",
+        "SYN,RST",
+        "SYN",
+    ]);
+    spec.extend(strings(&[
+        "-m",
+        "comment",
+        "--comment",
+        RULE_COMMENT,
+        "-j",
+        "TCPMSS",
+        "--clamp-mss-to-pmtu",
+    ]));
+    spec
+}
+
+/// `iptables-… -w 10 -t mangle OP FORWARD CLAMP…`.
+pub fn mss_clamp_argv(program: &str, op: &str, bridge: &IfaceName, uplink: &IfaceName) -> Vec<String> {
+    let mut argv = strings(&[program, "-w", "10", "-t", "mangle", op, "FORWARD"]);
+    argv.extend(mss_clamp_spec(bridge, uplink));
+    argv
+}
+
 /// What UFW has: whether it filters now, and its user rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UfwState {

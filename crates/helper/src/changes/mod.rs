@@ -23,7 +23,7 @@ use crate::host::{self, Host, NetworkDaemon};
 use crate::in_place_file;
 
 pub use firewall_rules::{
-    Backend, Chain, Family, ForwardRule, UfwRuleKind, UfwState, iptables_argv, ufw_spec,
+    Backend, Chain, Family, ForwardRule, UfwRuleKind, UfwState, iptables_argv, mss_clamp_argv, ufw_spec,
 };
 use firewall_rules::{iptables_spec, ufw_delete_spec};
 use network_conf::{network_conf_edit_place, network_conf_with_backend};
@@ -63,6 +63,9 @@ pub enum Change {
         bridge: IfaceName,
         uplink: IfaceName,
     },
+    /// Inserted the MSS clamp for the TCP connections from `bridge` out
+    /// through `uplink` (IPv4, mangle table), with our comment.
+    MssClamp { backend: Backend, bridge: IfaceName, uplink: IfaceName },
     /// Set `firewall_backend` in [`Host::libvirt_network_conf`] (see
     /// [`network_conf_with_backend`]); `previous` is what was there
     /// (`None`: no file).
@@ -139,6 +142,14 @@ impl Change {
                 let argv = iptables_argv(&program, "-I", *chain, *rule, bridge, uplink);
                 Step { description, action: Action::Run { argv } }
             }
+            Self::MssClamp { backend, bridge, uplink } => Step {
+                description: format!(
+                    "Clamp the MSS of TCP connections from {bridge} out through {uplink} to the path's MTU (mangle FORWARD)"
+                ),
+                action: Action::Run {
+                    argv: mss_clamp_argv(&tool(backend.program(Family::Ipv4))?, "-I", bridge, uplink),
+                },
+            },
             Self::LibvirtNetworkConf { backend, previous } => {
                 let path = host.libvirt_network_conf();
                 Step {
@@ -241,6 +252,19 @@ impl Change {
                     },
                 })
             }
+            Self::MssClamp { backend, bridge, uplink } => {
+                let program = tool(backend.program(Family::Ipv4))?;
+                let check = exec::run(&mss_clamp_argv(&program, "-C", bridge, uplink), ran);
+                match check.status {
+                    0 => {}
+                    1 => return Ok(None),
+                    _ => return Err(format!("cannot check the rule: {}", check.message())),
+                }
+                Some(Step {
+                    description: format!("Delete the mangle FORWARD rule “{}”", self.describe()),
+                    action: Action::Run { argv: mss_clamp_argv(&program, "-D", bridge, uplink) },
+                })
+            }
             Self::LibvirtNetworkConf { backend, previous } => {
                 let path = host.libvirt_network_conf();
                 let ours = network_conf_with_backend(previous.as_deref(), *backend);
@@ -291,6 +315,13 @@ impl Change {
                     chain.name(),
                     iptables_spec(*rule, bridge, uplink).join(" ")
                 )
+            }
+            Self::MssClamp { backend, bridge, uplink } => {
+                mss_clamp_argv(backend.program(Family::Ipv4), "-I", bridge, uplink)
+                    .into_iter()
+                    .filter(|arg| arg != "-w" && arg != "10")
+                    .collect::<Vec<_>>()
+                    .join(" ")
             }
             Self::LibvirtNetworkConf { backend, .. } => {
                 format!("set firewall_backend = \"{backend}\" in /etc/libvirt/network.conf")

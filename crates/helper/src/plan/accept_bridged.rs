@@ -7,7 +7,7 @@
 use vmnet_doctor_helper_api::{IfaceName, RULE_COMMENT};
 
 use super::accept_forward::{
-    chain_place, missing_forward_rules, probe_iptables, select_ip6tables, select_iptables,
+    chain_place, ipv4_iptables, missing_forward_rules, probe_iptables, select_ip6tables,
 };
 use super::{PlanError, Planned, with_steps};
 use crate::changes::{Family, ForwardRule};
@@ -22,9 +22,7 @@ pub(super) fn plan_accept_bridged(host: &Host, bridge: &IfaceName, ran: &Ran) ->
              is not 1): there is nothing for this fix to accept"
         )));
     }
-    let probes = probe_iptables(host, Family::Ipv4, ran).map_err(PlanError::HostCheck)?;
-    let (backend, chain) = select_iptables(&probes)
-        .ok_or_else(|| PlanError::HostCheck("iptables is not installed".to_owned()))?;
+    let (backend, chain) = ipv4_iptables(host, ran)?;
     let only_out = [ForwardRule::Out];
     let mut changes = missing_forward_rules(backend, Family::Ipv4, chain, &only_out, bridge, bridge, ran)?;
     let mut summary = format!(

@@ -61,6 +61,12 @@ pub(super) fn select_iptables(probes: &[Probe]) -> Option<(Backend, Chain)> {
         .or_else(|| probes.first().map(|probe| (probe.backend, Chain::Forward)))
 }
 
+/// The IPv4 iptables and chain [`select_iptables`] picks on this host.
+pub(super) fn ipv4_iptables(host: &Host, ran: &Ran) -> Result<(Backend, Chain), PlanError> {
+    let probes = probe_iptables(host, Family::Ipv4, ran).map_err(PlanError::HostCheck)?;
+    select_iptables(&probes).ok_or_else(|| PlanError::HostCheck("iptables is not installed".to_owned()))
+}
+
 /// Where the IPv6 accept rules go, if anywhere: only an ip6tables whose
 /// FORWARD policy drops (Docker's, with its ip6tables support on) needs
 /// them — into its `DOCKER-USER` chain when it has one, else FORWARD.
@@ -124,9 +130,7 @@ pub(super) fn plan_accept_forward(
     ran: &Ran,
 ) -> Result<Planned, PlanError> {
     let network = host.check_bridge_and_uplink(bridge, uplink).map_err(PlanError::HostCheck)?;
-    let probes = probe_iptables(host, Family::Ipv4, ran).map_err(PlanError::HostCheck)?;
-    let (backend, chain) = select_iptables(&probes)
-        .ok_or_else(|| PlanError::HostCheck("iptables is not installed".to_owned()))?;
+    let (backend, chain) = ipv4_iptables(host, ran)?;
     let mut changes =
         missing_forward_rules(backend, Family::Ipv4, chain, &ForwardRule::ALL, bridge, uplink, ran)?;
     let name = &network.name;

@@ -2,11 +2,12 @@
 //! what to tell the user about them.
 //!
 //! Each fix plans in a module of its own (`ipv4_forwarding`, `ufw`,
-//! `accept_forward`, `accept_bridged`, `libvirt_backend`); this one holds what they share:
+//! `accept_forward`, `accept_bridged`, `clamp_mss`, `libvirt_backend`); this one holds what they share:
 //! the plan, its id and its errors.
 
 mod accept_bridged;
 mod accept_forward;
+mod clamp_mss;
 mod ipv4_forwarding;
 mod libvirt_backend;
 mod ufw;
@@ -18,6 +19,7 @@ use crate::exec::Ran;
 use crate::host::Host;
 use accept_bridged::plan_accept_bridged;
 use accept_forward::plan_accept_forward;
+use clamp_mss::plan_clamp_mss;
 use ipv4_forwarding::plan_ipv4_forwarding;
 use libvirt_backend::plan_libvirt_backend;
 use ufw::plan_ufw;
@@ -97,6 +99,7 @@ pub fn plan(fix: &FixRequest, host: &Host, ran: &Ran) -> Result<Planned, PlanErr
         FixRequest::UfwAllowBridge { bridge, uplink } => plan_ufw(host, bridge, uplink, ran),
         FixRequest::AcceptForward { bridge, uplink } => plan_accept_forward(host, bridge, uplink, ran),
         FixRequest::AcceptBridged { bridge } => plan_accept_bridged(host, bridge, ran),
+        FixRequest::ClampMss { bridge, uplink } => plan_clamp_mss(host, bridge, uplink, ran),
         FixRequest::SetLibvirtFirewallBackend { backend } => plan_libvirt_backend(host, *backend, ran),
     }
 }

@@ -9,6 +9,7 @@
 //! | `ufw-blocks-dhcp-dns` | error | network | `UfwAllowBridge` (bridge, first uplink) |
 //! | `forward-dropped` | error | network | `AcceptForward` (bridge, uplink); none when firewalld's rules drop |
 //! | `bridged-forward-dropped` | error | NIC on a host bridge, running VM | `AcceptBridged` (bridge); none when firewalld's rules drop |
+//! | `uplink-mtu-smaller` | warning | network | `ClampMss` (bridge, uplink) |
 //! | `dhcp-dns-dropped` | error | network | — |
 //! | `firewalld-zone` | error when the ruleset shows drops; warning when it cannot be read | network | `FirewalldZone` (`libvirt`, or `libvirt-routed` for route networks) |
 //! | `firewall-unknown` | info | host | — (run as root or install the helper) |
@@ -39,6 +40,7 @@ mod no_uplink;
 pub(super) mod picture;
 mod ufw_blocks_dhcp_dns;
 mod ufw_routed_deny;
+mod uplink_mtu_smaller;
 
 use std::net::IpAddr;
 
@@ -56,6 +58,7 @@ pub(crate) const IDS: &[&str] = &[
     "ufw-blocks-dhcp-dns",
     "forward-dropped",
     "bridged-forward-dropped",
+    "uplink-mtu-smaller",
     "dhcp-dns-dropped",
     "firewalld-zone",
     "firewall-unknown",
@@ -71,6 +74,7 @@ pub(crate) fn diagnose(snapshot: &Snapshot) -> Vec<Finding> {
     findings.extend(ufw_blocks_dhcp_dns::check(&context));
     findings.extend(forward_dropped::check(&context));
     findings.extend(bridged_forward_dropped::check(&context, snapshot));
+    findings.extend(uplink_mtu_smaller::check(&context));
     findings.extend(dhcp_dns_dropped::check(&context));
     findings.extend(firewalld_zone::check(&context));
     findings.extend(firewall_unknown::check(&context));
