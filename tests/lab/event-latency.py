@@ -17,7 +17,9 @@ no event (libvirt announces none) and that the idle app uses no CPU.
 With --beside-checklist the app runs the guest checklist in the guest over
 and over meanwhile, on its own connection (src/ui/window/guest_load_bench.rs,
 pointed at the lab's web host), and only the link toggles are timed: the UI
-must not wait on a guest (issue #20), so the target is the same.
+must not wait on a guest (issue #20). The target then holds the app's own
+time, from libvirt's event reaching it to the painted frame ("event → UI");
+both times are printed.
 
 GSETTINGS_SCHEMA_DIR must name compiled schemas (meson's _build/data);
 without it, ./_build/data is used when it exists.
@@ -166,6 +168,15 @@ def timed(app, action, matches, what):
     return (read - start) * 1000, line
 
 
+def app_ms(line):
+    """The app's own time in its line: from libvirt's event reaching it to
+    the painted frame (`… event-applied KIND NAME 112.1 ms STATE`)."""
+    try:
+        return float(line.split(" ms ", 1)[0].rsplit(" ", 1)[1])
+    except (IndexError, ValueError):
+        raise LabError(f"no time in the app's line: {line}") from None
+
+
 def summary(name, samples):
     return (f"{name}: median {statistics.median(samples):.1f} ms, max {max(samples):.1f} ms, "
             f"min {min(samples):.1f} ms over {len(samples)}")
@@ -214,6 +225,7 @@ def main():
             return sum("guest-load round" in line for _, line in app.log) - rounds_before
 
         links = []
+        in_app = []
         state = "up"
         # Beside the checklist, the toggles go on until a round of it has
         # finished meanwhile (a round takes longer on a loaded machine), so
@@ -226,11 +238,18 @@ def main():
                 app, lambda: virsh("update-device", GUEST, nic_files[state], "--live", "--config"),
                 applied("domain-defined", GUEST, f"running links={state}"), f"link {state}")
             links.append(ms)
+            in_app.append(app_ms(line))
             print(f"  update-device link {state}: {ms:6.1f} ms  ({line})", flush=True)
             time.sleep(0.3)
         print(summary("link toggle (update-device --live --config)", links), flush=True)
-        if statistics.median(links) >= args.target_median_ms:
-            failures.append(f"link toggle median {statistics.median(links):.1f} ms >= {args.target_median_ms} ms")
+        print(summary("  of which the app's, from libvirt's event to the painted frame", in_app), flush=True)
+        # Beside the checklist the target is issue #20's "event → UI": the
+        # app's own time, without virsh's start and libvirtd's work (which
+        # the machine's load stretches, not the guest's). Alone, the change
+        # made with virsh is timed whole.
+        timed_samples, what = (in_app, "event → UI") if args.beside_checklist else (links, "link toggle")
+        if statistics.median(timed_samples) >= args.target_median_ms:
+            failures.append(f"{what} median {statistics.median(timed_samples):.1f} ms >= {args.target_median_ms} ms")
         if args.beside_checklist:
             app.quiet_for(0.5, lambda line: False)  # reads what the app printed meanwhile
             rounds = rounds_since()
