@@ -236,6 +236,10 @@ pub fn fix(fix: &Fix) -> String {
             &gettext("Accept the traffic bridged by {bridge} in the host firewall"),
             &[("bridge", bridge)],
         ),
+        Fix::AllowQemuBridge { bridge } => fill(
+            &gettext("Let the VMs of your own connection join {bridge} (qemu-bridge-helper's list)"),
+            &[("bridge", bridge)],
+        ),
         Fix::FirewalldZone { bridge, zone } => fill(
             &gettext("Put {bridge} into the firewalld zone “{zone}”"),
             &[("bridge", bridge), ("zone", zone)],

@@ -80,6 +80,9 @@ pub fn route(fix: &Fix) -> Result<FixRoute, String> {
         Fix::AcceptBridged { bridge } => {
             FixRoute::Helper(FixRequest::AcceptBridged { bridge: iface(bridge)? })
         }
+        Fix::AllowQemuBridge { bridge } => {
+            FixRoute::Helper(FixRequest::AllowQemuBridge { bridge: iface(bridge)? })
+        }
         Fix::FirewalldZone { bridge, zone } => {
             FixRoute::Firewalld { bridge: bridge.clone(), zone: zone.clone() }
         }

@@ -41,6 +41,7 @@ def expected_context(finish_args: list[str]) -> dict[str, dict[str, str]]:
     lists: dict[str, list[str]] = {}
     system_bus: dict[str, str] = {}
     session_bus: dict[str, str] = {}
+    environment: dict[str, str] = {}
     for arg in finish_args:
         option, _, value = arg.removeprefix("--").partition("=")
         key = {"share": "shared", "socket": "sockets", "device": "devices",
@@ -55,6 +56,9 @@ def expected_context(finish_args: list[str]) -> dict[str, dict[str, str]]:
             system_bus[value] = "talk"
         elif option == "talk-name":
             session_bus[value] = "talk"
+        elif option == "env":
+            name, _, setting = value.partition("=")
+            environment[name] = setting
         else:
             raise SystemExit(f"check-build: finish-arg {arg} is not known to this check; teach it")
     sections = {"Context": {key: ";".join(sorted(values)) for key, values in lists.items()}}
@@ -62,6 +66,8 @@ def expected_context(finish_args: list[str]) -> dict[str, dict[str, str]]:
         sections["System Bus Policy"] = system_bus
     if session_bus:
         sections["Session Bus Policy"] = session_bus
+    if environment:
+        sections["Environment"] = environment
     return sections
 
 
@@ -149,7 +155,7 @@ def problems(manifest: dict, build: Path, manifest_dir: Path) -> list[str]:
             found.append(f"metadata [Application] {key}={application.get(key)!r}, the manifest asks for {value!r}")
 
     want = expected_context(manifest.get("finish-args", []))
-    for section in ("Context", "System Bus Policy", "Session Bus Policy"):
+    for section in ("Context", "System Bus Policy", "Session Bus Policy", "Environment"):
         have = dict(metadata[section]) if metadata.has_section(section) else {}
         # flatpak sorts nothing and may end a list with ';'.
         have = {key: ";".join(sorted(v for v in value.split(";") if v)) if section == "Context" else value

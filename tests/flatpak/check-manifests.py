@@ -65,6 +65,11 @@ FINISH_ARGS = {
     # there, so both are read-only.
     "--filesystem=/run/libvirt:ro": "the system daemons' sockets (qemu:///system)",
     "--filesystem=xdg-run/libvirt:ro": "the session daemons' sockets (qemu:///session)",
+    # A client that may start the session daemon first takes a lock file
+    # in xdg-run/libvirt, which the read-only mount refuses ("Unable to
+    # create lock"), so qemu:///session never connects; and the sandbox
+    # could not start the host's daemon anyway. Seen in the lab (S4c).
+    "--env=LIBVIRT_AUTOSTART=0": "qemu:///session connects to the user's running daemon without a lock file",
     "--system-talk-name=io.github.vmnetdoctor.Helper1":
         "the host helper: the host's facts (InspectHost) and the fixes that have no API of their own",
     # DESIGN.md: changes go to firewalld's own D-Bus API, not through our

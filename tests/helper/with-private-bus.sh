@@ -5,7 +5,7 @@
 # namespaces; /run on tmpfs) and adds:
 #
 #   - private, writable copies of everything the helper or the tests change:
-#     /etc/ufw, /etc/default/ufw, /etc/sysctl.d, /var/lib (for
+#     /etc/ufw, /etc/default/ufw, /etc/sysctl.d, /etc/qemu, /var/lib (for
 #     /var/lib/vmnet-doctor-helper), /etc/passwd, /etc/group, polkit's rules
 #     and actions — bind mounts in this mount namespace, so the root itself
 #     is never modified;
@@ -53,6 +53,7 @@ source "$here/../lib/private-mounts.sh"
 private_copy /etc/ufw
 private_copy /etc/default/ufw
 private_copy /etc/sysctl.d
+private_copy /etc/qemu
 private_copy /etc/passwd
 private_copy /etc/group
 writable_view /var/lib

@@ -132,7 +132,7 @@ if [[ -n "${LAB_HELPER_DEB:-}" ]]; then
         -o "lowerdir=/usr,upperdir=$LAB_STATE/usr-layer/upper,workdir=$LAB_STATE/usr-layer/work" /usr
 fi
 
-for path in /etc/libvirt /etc/ufw /etc/default/ufw /etc/sysctl.d /etc/passwd /etc/group \
+for path in /etc/libvirt /etc/ufw /etc/default/ufw /etc/sysctl.d /etc/qemu /etc/passwd /etc/group \
     /usr/share/polkit-1/actions; do
     private_copy "$path"
 done

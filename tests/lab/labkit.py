@@ -29,8 +29,20 @@ def sh(command, check=True, timeout=60):
     return done.stdout
 
 
+# The libvirt that virsh (and so the guest's agent) talks to: the lab's
+# system daemon as root, or after use_session() the desktop user's own.
+VIRSH = ["virsh", "-q"]
+
+
+def use_session():
+    """From now on the guest is the desktop user's, on qemu:///session:
+    virsh runs as that user, and the app checks and fixes that connection."""
+    VIRSH[:] = user_argv(["virsh", "-q", "-c", "qemu:///session"])
+    ENV["LAB_URI"] = "qemu:///session"
+
+
 def virsh(*args, check=True, timeout=60):
-    done = subprocess.run(["virsh", "-q", *args], capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run([*VIRSH, *args], capture_output=True, text=True, timeout=timeout)
     if check and done.returncode != 0:
         raise LabError(f"virsh {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout
@@ -164,13 +176,13 @@ def expect_network_broken(step="http", **kwargs):
 
 # --- The app, as the lab's desktop user ---------------------------------------
 
-def user_argv(args, home=None):
+def user_argv(args, home=None, extra_env=()):
     """ARGS as the desktop user would run them: its uid, no groups, a clean
     environment with the system bus at its standard address."""
     uid = ENV["LAB_UID"]
     env = ["env", "-i", f"HOME={home or ENV['LAB_STATE'] + '/home'}", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
            "LANG=C.UTF-8", "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket",
-           f"XDG_RUNTIME_DIR=/run/user/{uid}"]
+           f"XDG_RUNTIME_DIR=/run/user/{uid}", *extra_env]
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *env, *args]
 
 
@@ -226,7 +238,7 @@ def emulated_sandbox(args, system_bus=True, timeout=120):
     """ARGS as the desktop user inside a sandbox shaped like the Flatpak's
     (flatpak/io.github.vmnetdoctor.VmNetDoctor.json): bubblewrap with a
     network namespace of its own (only lo), a tmpfs root holding /usr,
-    /etc, libvirt's sockets (/run/libvirt, read-only), the system bus (where
+    /etc, libvirt's sockets (/run/libvirt and the user's own, read-only), the system bus (where
     the helper is; without SYSTEM_BUS, none), the host's os-release at
     /run/host/os-release and a /.flatpak-info, and the app at /app/bin. Not
     flatpak itself (the Flatpak's own test builds and runs that): the
@@ -238,6 +250,10 @@ def emulated_sandbox(args, system_bus=True, timeout=120):
         with open(info, "w", encoding="utf-8") as file:
             file.write("[Application]\nname=io.github.vmnetdoctor.VmNetDoctor\n")
     bus = ["--bind", "/run/dbus", "/run/dbus"] if system_bus else []
+    # The manifest's xdg-run/libvirt: the user's own libvirt (qemu:///session).
+    runtime = f"/run/user/{ENV['LAB_UID']}"
+    session = ["--perms", "0755", "--dir", "/run/user", "--perms", "0755", "--dir", runtime,
+               "--ro-bind-try", f"{runtime}/libvirt", f"{runtime}/libvirt"]
     app = ["/app/bin/vmnet-doctor" if arg == ENV["LAB_DOCTOR"] else arg for arg in args]
     return subprocess.run(["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent",
                     "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
@@ -249,9 +265,11 @@ def emulated_sandbox(args, system_bus=True, timeout=120):
                     # As in flatpak: libvirt's client looks for /var/run/libvirt.
                     "--perms", "0755", "--dir", "/var", "--symlink", "../run", "/var/run",
                     "--ro-bind", "/etc/os-release", "/run/host/os-release",
-                    "--ro-bind", "/run/libvirt", "/run/libvirt", *bus,
+                    "--ro-bind", "/run/libvirt", "/run/libvirt", *session, *bus,
                     "--ro-bind", os.path.dirname(ENV["LAB_DOCTOR"]), "/app/bin", "--ro-bind", info, "/.flatpak-info",
-                    "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", *user_argv(app, home="/tmp")],
+                    "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                    # The manifest's --env.
+                    *user_argv(app, home="/tmp", extra_env=["LIBVIRT_AUTOSTART=0"])],
                    capture_output=True, text=True, timeout=timeout)
 
 
@@ -261,7 +279,7 @@ def parse_report(done, where=""):
     except ValueError as error:
         raise LabError(f"check{where} printed no JSON (exit {done.returncode}): {done.stderr.strip()}") from error
     if not report.get("checked"):
-        raise LabError(f"check{where} could not run: {report.get('failure')}")
+        raise LabError(f"check{where} could not run: {report.get('failure')} {done.stderr.strip()[-2000:]}")
     return report
 
 

@@ -51,7 +51,9 @@ def define_guest(edit):
     with open(os.path.join(here, "guest.xml"), encoding="utf-8") as file:
         xml = edit(file.read())
     path = state_file("guest-edited.xml", xml)
-    lab.virsh("undefine", lab.GUEST)
+    # The user's own libvirt (S4c) starts without it.
+    if lab.virsh("list", "--all", "--name").split().count(lab.GUEST):
+        lab.virsh("undefine", lab.GUEST)
     lab.virsh("define", path)
 
 
@@ -572,6 +574,85 @@ def docker_bridged():
     expect_lan(False, lease_timeout=5)
     lab.expect_finding("bridged-forward-dropped")
     step(f"reverted ({', '.join(transactions)}): the guest cannot fetch from the LAN, and check says why again")
+
+
+# Fedora's QEMU ships /etc/qemu/bridge.conf allowing only libvirt's default
+# bridge (qemu.spec's bridge.conf source).
+FEDORA_BRIDGE_CONF = "allow virbr0\n"
+BRIDGE_HELPER = "/usr/lib/qemu/qemu-bridge-helper"
+
+
+def start_session_libvirtd():
+    """The desktop user's own libvirtd (qemu:///session), as the first
+    virt-manager or virsh call of that user starts it."""
+    done = subprocess.run(lab.user_argv(["libvirtd", "-d"]), capture_output=True, text=True, timeout=30)
+    if done.returncode != 0:
+        raise lab.LabError(f"the user's libvirtd did not start: {done.stderr.strip()}")
+    lab.wait_for("the user's libvirtd", lambda: lab.as_user(
+        ["virsh", "-q", "-c", "qemu:///session", "version"], timeout=10).returncode == 0, 30)
+
+
+def expect_session_start_refused():
+    done = subprocess.run([*lab.VIRSH, "start", lab.GUEST], capture_output=True, text=True, timeout=60)
+    if done.returncode == 0 or "access denied by acl file" not in done.stderr:
+        raise lab.LabError(f"the session VM's start was not refused by qemu-bridge-helper's list "
+                           f"(exit {done.returncode}): {done.stderr.strip()}")
+    return next(line.strip() for line in done.stderr.splitlines() if "access denied by acl file" in line)
+
+
+@scenario("S4c-session-bridge")
+def session_bridge():
+    """A VM of the desktop user's own connection (qemu:///session) on host
+    bridge br0: QEMU runs as the user, and qemu-bridge-helper plugs the
+    card into the bridge only when /etc/qemu/bridge.conf allows it. With
+    Fedora's list (virbr0 only) the VM does not start; the helper's fix
+    adds "allow br0", and its revert takes it out again."""
+    start_lan()
+    # Debian's qemu-bridge-helper is not setuid (Fedora's and Arch's are):
+    # a setuid copy, as an administrator makes it, in this mount namespace.
+    lab.sh(f"cp {BRIDGE_HELPER} $LAB_STATE/qemu-bridge-helper && chmod 4755 $LAB_STATE/qemu-bridge-helper && "
+           f"mount --bind $LAB_STATE/qemu-bridge-helper {BRIDGE_HELPER}")
+    # qemu-bridge-helper keeps only CAP_NET_ADMIN and opens /dev/net/tun as
+    # the user: a desktop's udev makes it 0666; this machine's is 0600.
+    lab.sh("mknod -m 0666 $LAB_STATE/tun c 10 200 && mount --bind $LAB_STATE/tun /dev/net/tun")
+    with open("/etc/qemu/bridge.conf", "w", encoding="utf-8") as conf:
+        conf.write(FEDORA_BRIDGE_CONF)
+    start_session_libvirtd()
+    lab.use_session()
+    # The lab's guest, on br0; its serial log where the user may write.
+    define_guest(lambda xml: xml.replace('<source network="default"/>', f'<source bridge="{LAN_BRIDGE}"/>')
+                 .replace('<interface type="network">', '<interface type="bridge">')
+                 .replace("/var/log/libvirt/qemu/lab-guest-console.log",
+                          os.path.join(os.environ["LAB_STATE"], "home", "lab-guest-console.log")))
+    step(f"qemu:///session of the desktop user, its guest's card on host bridge {LAN_BRIDGE}; "
+         f"/etc/qemu/bridge.conf as Fedora ships it ({FEDORA_BRIDGE_CONF.strip()!r}); qemu-bridge-helper setuid")
+    refused = expect_session_start_refused()
+    step(f"the VM does not start: {refused}")
+    report = lab.expect_finding("session-bridge-not-allowed")
+    finding = next(f for f in report["findings"] if f["id"] == "session-bridge-not-allowed")
+    if finding.get("fix") != {"kind": "allow-qemu-bridge", "bridge": LAN_BRIDGE}:
+        raise lab.LabError(f"session-bridge-not-allowed does not offer to allow {LAN_BRIDGE}: {finding}")
+    step(f"check reports session-bridge-not-allowed, its fix allowing {LAN_BRIDGE}; the same in {lab.SANDBOX}")
+    result = lab.fix("session-bridge-not-allowed", in_sandbox=True)
+    with open("/etc/qemu/bridge.conf", encoding="utf-8") as conf:
+        fixed = conf.read()
+    if not fixed.startswith(FEDORA_BRIDGE_CONF) or not fixed.endswith(f"\nallow {LAN_BRIDGE}\n"):
+        raise lab.LabError(f"the fix left /etc/qemu/bridge.conf as:\n{fixed}")
+    lab.start_guest()
+    steps = expect_lan(True)
+    step(f"fixed from {lab.SANDBOX} through the helper (allow {LAN_BRIDGE} added): the VM starts, gets its "
+         f"lease from the LAN ({steps['lease'][1]}) and fetches the LAN's page")
+    lab.expect_clean()
+    step("check is clean")
+    lab.virsh("destroy", lab.GUEST)
+    transactions = revert_all(result, in_sandbox=True)
+    with open("/etc/qemu/bridge.conf", encoding="utf-8") as conf:
+        if conf.read() != FEDORA_BRIDGE_CONF:
+            raise lab.LabError("the revert did not give back Fedora's /etc/qemu/bridge.conf")
+    refused = expect_session_start_refused()
+    lab.expect_finding("session-bridge-not-allowed")
+    step(f"reverted ({', '.join(transactions)}): bridge.conf is Fedora's again, the VM does not start "
+         f"({refused}), and check says why")
 
 
 BIG_FILE_SIZE = 1024 * 1024

@@ -155,6 +155,11 @@ pub enum Fix {
     AcceptBridged {
         bridge: String,
     },
+    /// `allow BRIDGE` in qemu-bridge-helper's access list
+    /// (`/etc/qemu/bridge.conf`), for the VMs of per-user connections.
+    AllowQemuBridge {
+        bridge: String,
+    },
     /// Clamp the TCP MSS of the guests' connections from a bridge out
     /// through an uplink with a smaller MTU.
     ClampMss {

@@ -46,6 +46,7 @@ pub fn layer(fix: &Fix) -> Layer {
         | Fix::UfwAllowBridge { .. }
         | Fix::AcceptForward { .. }
         | Fix::AcceptBridged { .. }
+        | Fix::AllowQemuBridge { .. }
         | Fix::ClampMss { .. }
         | Fix::FirewalldZone { .. } => Layer::Host,
         Fix::DefineNetwork { .. }

@@ -606,7 +606,7 @@ fn session_bridge_not_allowed() -> TestResult {
         "session-bridge-not-allowed",
         vec![
             (
-                "Debian's bridge.conf allows virbr0 only",
+                "Fedora's bridge.conf allows virbr0 only",
                 session(shut_off("bridge-br0.xml")?, acl(&["virbr0"], &[])?),
                 vec![(Severity::Error, card())],
             ),
@@ -640,5 +640,13 @@ fn session_bridge_not_allowed() -> TestResult {
     let finding = find(&findings, "session-bridge-not-allowed")?;
     assert!(finding.explanation.contains("“allow br0”"), "{}", finding.explanation);
     assert!(finding.explanation.contains("access denied by acl file"), "{}", finding.explanation);
+    assert_eq!(finding.fix, Some(Fix::AllowQemuBridge { bridge: "br0".to_owned() }));
+    // A deny line is the administrator's: explained, never overridden.
+    for deny in ["br0", "all"] {
+        let findings = diagnose(&session(shut_off("bridge-br0.xml")?, acl(&["br0"], &[deny])?));
+        let finding = find(&findings, "session-bridge-not-allowed")?;
+        assert_eq!(finding.fix, None, "deny {deny}");
+        assert!(finding.explanation.contains("“deny”"), "{}", finding.explanation);
+    }
     Ok(())
 }

@@ -37,6 +37,10 @@ pub enum FixRequest {
     /// a restart of libvirt's network driver (through systemd) so that its
     /// networks' firewall rules are made again with that backend.
     SetLibvirtFirewallBackend { backend: LibvirtFirewallBackend },
+    /// `allow BRIDGE` in `/etc/qemu/bridge.conf`, qemu-bridge-helper's
+    /// access list: VMs of per-user connections (`qemu:///session`) may
+    /// then put their cards on that host bridge.
+    AllowQemuBridge { bridge: IfaceName },
 }
 
 /// The firewall backends of libvirt's network driver (libvirt ≥ 10), as
@@ -79,16 +83,18 @@ pub enum FixKind {
     AcceptBridged,
     ClampMss,
     SetLibvirtFirewallBackend,
+    AllowQemuBridge,
 }
 
 impl FixKind {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::EnableIpv4Forwarding,
         Self::UfwAllowBridge,
         Self::AcceptForward,
         Self::AcceptBridged,
         Self::ClampMss,
         Self::SetLibvirtFirewallBackend,
+        Self::AllowQemuBridge,
     ];
 
     /// The name on the wire (and in transaction ids).
@@ -100,6 +106,7 @@ impl FixKind {
             Self::AcceptBridged => "accept-bridged",
             Self::ClampMss => "clamp-mss",
             Self::SetLibvirtFirewallBackend => "set-libvirt-firewall-backend",
+            Self::AllowQemuBridge => "allow-qemu-bridge",
         }
     }
 
@@ -109,10 +116,13 @@ impl FixKind {
 
     /// The polkit action that authorizes applying (or reverting) it. The
     /// libvirt backend is a firewall setting: it decides which netfilter
-    /// rules libvirt writes for its networks.
+    /// rules libvirt writes for its networks. qemu-bridge-helper's list is
+    /// an action of its own: it decides which bridges every local user's
+    /// VMs may join, not what traffic passes.
     pub fn action(self) -> &'static str {
         match self {
             Self::EnableIpv4Forwarding => actions::MODIFY_SYSCTL,
+            Self::AllowQemuBridge => actions::MODIFY_BRIDGE_ACCESS,
             Self::UfwAllowBridge
             | Self::AcceptForward
             | Self::AcceptBridged
@@ -126,7 +136,7 @@ impl FixKind {
         match self {
             Self::EnableIpv4Forwarding => &[],
             Self::UfwAllowBridge | Self::AcceptForward | Self::ClampMss => &["bridge", "uplink"],
-            Self::AcceptBridged => &["bridge"],
+            Self::AcceptBridged | Self::AllowQemuBridge => &["bridge"],
             Self::SetLibvirtFirewallBackend => &["backend"],
         }
     }
@@ -161,6 +171,7 @@ impl FixRequest {
             Self::AcceptBridged { .. } => FixKind::AcceptBridged,
             Self::ClampMss { .. } => FixKind::ClampMss,
             Self::SetLibvirtFirewallBackend { .. } => FixKind::SetLibvirtFirewallBackend,
+            Self::AllowQemuBridge { .. } => FixKind::AllowQemuBridge,
         }
     }
 
@@ -169,6 +180,7 @@ impl FixRequest {
         match self {
             Self::EnableIpv4Forwarding
             | Self::AcceptBridged { .. }
+            | Self::AllowQemuBridge { .. }
             | Self::SetLibvirtFirewallBackend { .. } => None,
             Self::UfwAllowBridge { bridge, uplink }
             | Self::AcceptForward { bridge, uplink }
@@ -185,7 +197,7 @@ impl FixRequest {
         if let Self::SetLibvirtFirewallBackend { backend } = self {
             args.insert("backend".to_owned(), backend.as_str().to_owned());
         }
-        if let Self::AcceptBridged { bridge } = self {
+        if let Self::AcceptBridged { bridge } | Self::AllowQemuBridge { bridge } = self {
             args.insert("bridge".to_owned(), bridge.as_str().to_owned());
         }
         FixWire { kind: self.kind().as_str().to_owned(), args }
@@ -213,6 +225,7 @@ impl FixRequest {
                 Self::AcceptForward { bridge: name("bridge")?, uplink: name("uplink")? }
             }
             FixKind::AcceptBridged => Self::AcceptBridged { bridge: name("bridge")? },
+            FixKind::AllowQemuBridge => Self::AllowQemuBridge { bridge: name("bridge")? },
             FixKind::ClampMss => Self::ClampMss { bridge: name("bridge")?, uplink: name("uplink")? },
             FixKind::SetLibvirtFirewallBackend => {
                 let value = wire.args.get("backend").map(String::as_str).unwrap_or_default();
@@ -283,6 +296,10 @@ impl FixRequest {
                 "sudo systemctl try-restart virtnetworkd.service".to_owned(),
                 "sudo systemctl try-restart libvirtd.service".to_owned(),
             ],
+            Self::AllowQemuBridge { bridge } => vec![
+                format!("echo 'allow {bridge}' | sudo tee -a /etc/qemu/bridge.conf"),
+                "# Then start the VM again.".to_owned(),
+            ],
         }
     }
 }
@@ -292,7 +309,7 @@ impl fmt::Display for FixRequest {
         if let Self::SetLibvirtFirewallBackend { backend } = self {
             return write!(f, "{}(backend={backend})", self.kind());
         }
-        if let Self::AcceptBridged { bridge } = self {
+        if let Self::AcceptBridged { bridge } | Self::AllowQemuBridge { bridge } = self {
             return write!(f, "{}(bridge={bridge})", self.kind());
         }
         match self.bridge_and_uplink() {
@@ -331,6 +348,7 @@ mod tests {
             FixRequest::ClampMss { bridge: IfaceName::new("virbr0")?, uplink: IfaceName::new("wg0")? },
             FixRequest::SetLibvirtFirewallBackend { backend: LibvirtFirewallBackend::Iptables },
             FixRequest::SetLibvirtFirewallBackend { backend: LibvirtFirewallBackend::Nftables },
+            FixRequest::AllowQemuBridge { bridge: IfaceName::new("virbr0")? },
         ];
         for fix in fixes {
             assert_eq!(FixRequest::from_wire(&fix.to_wire())?, fix);
@@ -358,6 +376,9 @@ mod tests {
             wire("set-libvirt-firewall-backend", &[("backend", "/etc/passwd")]),
             wire("set-libvirt-firewall-backend", &[("backend", "iptables"), ("path", "/etc/x")]),
             wire("set-libvirt-firewall-backend", &[("bridge", "virbr0")]),
+            wire("allow-qemu-bridge", &[]),
+            wire("allow-qemu-bridge", &[("bridge", "br0\nallow all")]),
+            wire("allow-qemu-bridge", &[("bridge", "br0"), ("path", "/etc/passwd")]),
         ];
         for case in cases {
             assert!(FixRequest::from_wire(&case).is_err(), "{case:?}");
@@ -405,6 +426,7 @@ mod tests {
         assert_eq!(FixKind::AcceptBridged.action(), actions::MODIFY_FIREWALL);
         assert_eq!(FixKind::ClampMss.action(), actions::MODIFY_FIREWALL);
         assert_eq!(FixKind::SetLibvirtFirewallBackend.action(), actions::MODIFY_FIREWALL);
+        assert_eq!(FixKind::AllowQemuBridge.action(), actions::MODIFY_BRIDGE_ACCESS);
         for kind in FixKind::ALL {
             assert_eq!(FixKind::from_name(kind.as_str()), Some(kind));
         }

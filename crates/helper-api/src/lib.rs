@@ -61,6 +61,9 @@ pub mod actions {
     pub const MODIFY_FIREWALL: &str = "io.github.vmnetdoctor.modify-firewall";
     /// Kernel parameters (IPv4 forwarding).
     pub const MODIFY_SYSCTL: &str = "io.github.vmnetdoctor.modify-sysctl";
+    /// qemu-bridge-helper's access list: which host bridges the VMs of
+    /// per-user connections may join.
+    pub const MODIFY_BRIDGE_ACCESS: &str = "io.github.vmnetdoctor.modify-bridge-access";
 }
 
 /// The comment the helper puts on every firewall rule it adds, so that a

@@ -137,8 +137,8 @@ impl Host {
 
     /// The files the helper itself writes on the host (the journal aside,
     /// in its state directory): nothing else may be written by a step.
-    pub fn managed_files(&self) -> [PathBuf; 2] {
-        [self.sysctl_file(), self.libvirt_network_conf()]
+    pub fn managed_files(&self) -> [PathBuf; 3] {
+        [self.sysctl_file(), self.libvirt_network_conf(), self.qemu_bridge_conf()]
     }
 
     /// Every path outside its state directory that the helper or a tool it
@@ -190,6 +190,20 @@ impl Host {
     /// `/etc/libvirt/network.conf`.
     pub fn libvirt_network_conf(&self) -> PathBuf {
         self.etc.join("libvirt/network.conf")
+    }
+
+    /// `/etc/qemu/bridge.conf`, qemu-bridge-helper's access list.
+    pub fn qemu_bridge_conf(&self) -> PathBuf {
+        self.etc.join("qemu/bridge.conf")
+    }
+
+    /// Checks that `bridge` is a Linux bridge on this host.
+    pub fn check_host_bridge(&self, bridge: &IfaceName) -> Result<(), String> {
+        if self.sys.join("class/net").join(bridge.as_str()).join("bridge").is_dir() {
+            Ok(())
+        } else {
+            Err(format!("{bridge} is not a bridge on this host"))
+        }
     }
 
     /// Whether systemd is the service manager (`sd_booted()`'s test).
@@ -253,9 +267,7 @@ impl Host {
     /// Checks that `bridge` is a host bridge with a running VM of the
     /// system libvirt daemon on it; the names of those VMs.
     pub fn check_vm_bridge(&self, bridge: &IfaceName) -> Result<Vec<String>, String> {
-        if !self.sys.join("class/net").join(bridge.as_str()).join("bridge").is_dir() {
-            return Err(format!("{bridge} is not a bridge on this host"));
-        }
+        self.check_host_bridge(bridge)?;
         let vms = vms_on_bridge(&self.run, bridge)?;
         if vms.is_empty() {
             return Err(format!("no running VM of the system libvirt daemon is plugged into {bridge}"));
@@ -581,18 +593,21 @@ mod unit_sandbox {
     }
 
     #[test]
-    fn the_sysctl_file_exists_before_the_helper_starts() {
-        let entry: Vec<&str> = TMPFILES
+    fn the_files_a_host_may_lack_exist_before_the_helper_starts() {
+        let entries: Vec<Vec<&str>> = TMPFILES
             .lines()
-            .find(|line| !line.starts_with('#') && !line.trim().is_empty())
+            .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
             .map(|line| line.splitn(7, ' ').collect())
-            .unwrap_or_default();
-        // Created only when missing ("f"), root's, world-readable.
-        assert_eq!(
-            entry.get(..5),
-            Some(&["f", "/etc/sysctl.d/90-vmnet-doctor.conf", "0644", "root", "root"][..])
-        );
-        assert_eq!(Host::system().sysctl_file(), PathBuf::from(entry[1]));
+            .collect();
+        // Its sysctl file, and qemu-bridge-helper's list, which Debian's
+        // QEMU does not ship: each created only when missing ("f"), root's,
+        // world-readable (qemu-bridge-helper reads it as the user).
+        let host = Host::system();
+        let wanted = [host.sysctl_file(), host.qemu_bridge_conf()];
+        assert_eq!(entries.len(), wanted.len(), "{entries:?}");
+        for (entry, path) in entries.iter().zip(wanted) {
+            assert_eq!(entry.get(..5), Some(&["f", &*path.to_string_lossy(), "0644", "root", "root"][..]));
+        }
         assert!(
             values("ExecStartPre")
                 .collect::<Vec<_>>()

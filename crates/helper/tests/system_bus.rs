@@ -194,7 +194,8 @@ async fn root_may_read_and_the_answers_are_the_tools_own() -> TestResult {
             "accept-forward",
             "accept-bridged",
             "clamp-mss",
-            "set-libvirt-firewall-backend"
+            "set-libvirt-firewall-backend",
+            "allow-qemu-bridge"
         ]
     );
     let tool = |name: &str| capabilities.tools.iter().find(|tool| tool.name == name).cloned();
@@ -2564,12 +2565,82 @@ fn in_unit_sandbox(argv: &[&str]) -> TestResult<std::process::Output> {
 /// place of a missing sysctl file; taken away again after a test, so
 /// that the tests on the other buses find no file, as before.
 fn drop_sysctl_placeholder() -> TestResult {
-    match std::fs::read_to_string(SYSCTL_FILE) {
-        Ok(text) if text.lines().all(|line| line.starts_with('#')) => Ok(std::fs::remove_file(SYSCTL_FILE)?),
-        Ok(text) => Err(format!("{SYSCTL_FILE} still sets something: {text}").into()),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(error) => Err(error.into()),
+    for file in [SYSCTL_FILE, BRIDGE_CONF] {
+        match std::fs::read_to_string(file) {
+            Ok(text) if text.lines().all(|line| line.starts_with('#')) => std::fs::remove_file(file)?,
+            Ok(text) => return Err(format!("{file} still sets something: {text}").into()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error.into()),
+        }
     }
+    Ok(())
+}
+
+const BRIDGE_CONF: &str = "/etc/qemu/bridge.conf";
+
+/// Whether qemu-bridge-helper would let a session VM join `bridge`, read
+/// as the diagnosis reads it.
+fn qemu_bridge_allows(bridge: &str) -> TestResult<bool> {
+    match vmnet_doctor_host::qemu_bridge::read_bridge_acl(std::path::Path::new("/etc")) {
+        vmnet_doctor_core::Fact::Known(acl) => Ok(acl.allows(bridge)),
+        vmnet_doctor_core::Fact::Unknown(why) => Err(why.into()),
+    }
+}
+
+/// qemu-bridge-helper's list: `allow virbr0` appended under its own
+/// polkit action, once; the revert gives back the file's bytes (or no
+/// file); names that are no bridge, and `all`, are refused.
+#[tokio::test]
+#[ignore = "needs the private buses and namespaces of tests/helper/run.sh"]
+async fn qemu_bridge_helper_may_be_let_onto_a_bridge_and_back_off() -> TestResult {
+    let client = client().await?;
+    let before = match std::fs::read(BRIDGE_CONF) {
+        Ok(bytes) => Some(bytes),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => return Err(error.into()),
+    };
+    assert!(!qemu_bridge_allows("virbr0")?, "the root's list allows virbr0 already");
+    let log = helper_log()?.len();
+    let fix = FixRequest::AllowQemuBridge { bridge: bridge()? };
+    let plan = client.plan(&fix).await?;
+    let [step] = &plan.steps[..] else { return Err(format!("one step expected: {plan:#?}").into()) };
+    let Action::WriteFile { path, contents } = &step.action else {
+        return Err(format!("a file write expected: {step:?}").into());
+    };
+    assert_eq!(path, BRIDGE_CONF);
+    let kept = String::from_utf8(before.clone().unwrap_or_default())?;
+    assert!(contents.starts_with(&kept) && contents.ends_with("\nallow virbr0\n"), "{contents:?}");
+    assert!(plan.summary.contains("qemu:///session"), "{}", plan.summary);
+
+    let applied = client.apply(&fix, &plan).await?;
+    assert_eq!(applied.outcome, Outcome::Applied);
+    assert!(qemu_bridge_allows("virbr0")? && !qemu_bridge_allows("br-other")?);
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(BRIDGE_CONF)?.permissions());
+    assert_eq!(mode & 0o777, 0o644, "qemu-bridge-helper reads it as the user");
+    assert!(client.plan(&fix).await?.is_empty(), "allowed: nothing left to do");
+
+    let reverted = client.revert(&applied.transaction).await?;
+    assert_eq!(reverted.outcome, Outcome::Reverted);
+    match &before {
+        Some(bytes) => assert_eq!(&std::fs::read(BRIDGE_CONF)?, bytes, "the same bytes"),
+        None => assert!(!std::path::Path::new(BRIDGE_CONF).exists(), "the file it created is gone"),
+    }
+    assert!(!qemu_bridge_allows("virbr0")?);
+
+    let audit = audit_since(log)?;
+    let apply = audit
+        .iter()
+        .find(|line| line.contains("method=Apply ") && line.contains("outcome=\"applied"))
+        .ok_or("no audit line for the Apply")?;
+    assert!(apply.contains("action=io.github.vmnetdoctor.modify-bridge-access"), "{apply}");
+
+    for (bridge, why) in [("nope0", "not a bridge"), ("vmnd-up", "not a bridge"), ("all", "every bridge")] {
+        match client.plan(&FixRequest::AllowQemuBridge { bridge: name(bridge)? }).await {
+            Err(ClientError::Rejected(message)) => assert!(message.contains(why), "{bridge}: {message}"),
+            other => return Err(format!("{bridge}: expected Rejected, got {other:?}").into()),
+        }
+    }
+    Ok(())
 }
 
 /// What the unit lets its process write, as unit-sandbox.py builds it from
@@ -2587,6 +2658,8 @@ async fn the_units_sandbox_grants_only_what_the_fixes_write() -> TestResult {
         "touch /etc/sysctl.d/99-planted.conf",
         "mv /etc/sysctl.d/90-vmnet-doctor.conf /etc/sysctl.d/99-planted.conf",
         "touch /usr/lib/sysctl.d/99-planted.conf",
+        "mkdir -p /etc/qemu/firmware && touch /etc/qemu/firmware/50-planted.json",
+        ": >> /etc/qemu/fsfreeze-hook",
         ": >> /proc/sys/kernel/core_pattern",
     ] {
         let output = in_unit_sandbox(&["/bin/sh", "-c", denied])?;
@@ -2597,7 +2670,8 @@ async fn the_units_sandbox_grants_only_what_the_fixes_write() -> TestResult {
         );
     }
     let granted = ": >> /etc/ufw/user.rules && : >> /etc/ufw/user6.rules && : >> /etc/libvirt/network.conf \
-                   && : >> /etc/sysctl.d/90-vmnet-doctor.conf && : >> /proc/sys/net/ipv4/ip_forward \
+                   && : >> /etc/sysctl.d/90-vmnet-doctor.conf && : >> /etc/qemu/bridge.conf \
+                   && : >> /proc/sys/net/ipv4/ip_forward \
                    && : >> /run/ufw.lock && : >> /run/xtables.lock \
                    && touch /var/lib/vmnet-doctor-helper/probe && rm /var/lib/vmnet-doctor-helper/probe";
     let output = in_unit_sandbox(&["/bin/sh", "-c", granted])?;

@@ -145,6 +145,7 @@ pub fn fix(fix: &Fix) -> Value {
             json!({ "kind": "clamp-mss", "bridge": bridge, "uplink": uplink })
         }
         Fix::AcceptBridged { bridge } => json!({ "kind": "accept-bridged", "bridge": bridge }),
+        Fix::AllowQemuBridge { bridge } => json!({ "kind": "allow-qemu-bridge", "bridge": bridge }),
         Fix::FirewalldZone { bridge, zone } => {
             json!({ "kind": "firewalld-zone", "bridge": bridge, "zone": zone })
         }

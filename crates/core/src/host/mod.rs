@@ -159,8 +159,17 @@ impl BridgeAcl {
     /// As qemu-bridge-helper decides (qemu's qemu-bridge-helper.c): denied
     /// unless allowed, and a deny wins over an allow.
     pub fn allows(&self, bridge: &str) -> bool {
-        let names = |list: &[String]| list.iter().any(|name| name == "all" || name == bridge);
-        names(&self.allow) && !names(&self.deny)
+        Self::names(&self.allow, bridge) && !self.denies(bridge)
+    }
+
+    /// A `deny` line names the bridge (or is `deny all`): no `allow` line
+    /// can let it through.
+    pub fn denies(&self, bridge: &str) -> bool {
+        Self::names(&self.deny, bridge)
+    }
+
+    fn names(list: &[String], bridge: &str) -> bool {
+        list.iter().any(|name| name == "all" || name == bridge)
     }
 }
 

@@ -7,8 +7,10 @@
 //! a fix is planned and again when it is reverted.
 //!
 //! The firewall rules the changes add are spelled out in `firewall_rules`,
-//! and the edit of libvirt's network.conf in `network_conf`.
+//! the edit of libvirt's network.conf in `network_conf`, and that of
+//! qemu-bridge-helper's list in `bridge_conf`.
 
+mod bridge_conf;
 mod firewall_rules;
 mod network_conf;
 
@@ -22,6 +24,7 @@ use crate::forwarding;
 use crate::host::{self, Host, NetworkDaemon};
 use crate::in_place_file;
 
+use bridge_conf::bridge_conf_with_allow;
 pub use firewall_rules::{
     Backend, Chain, Family, ForwardRule, UfwRuleKind, UfwState, iptables_argv, mss_clamp_argv, ufw_spec,
 };
@@ -37,7 +40,7 @@ net.ipv4.ip_forward = 1
 ";
 
 /// Files larger than this are not ours (sysctl.d) or not edited
-/// (network.conf is about 1 KiB).
+/// (network.conf is about 1 KiB, bridge.conf a few lines).
 pub const FILE_LIMIT: u64 = 64 * 1024;
 
 /// A change the helper made, as the journal keeps it.
@@ -73,6 +76,10 @@ pub enum Change {
     /// `systemctl try-restart` of the daemon that runs libvirt's network
     /// driver, so that it makes its networks' rules with the new backend.
     RestartNetworkDriver { daemon: NetworkDaemon },
+    /// Appended `allow BRIDGE` to [`Host::qemu_bridge_conf`] (see
+    /// [`bridge_conf_with_allow`]); `previous` is what was there (`None`:
+    /// no file).
+    QemuBridgeAllow { bridge: IfaceName, previous: Option<String> },
 }
 
 /// The absolute path of a tool, or why there is none.
@@ -171,6 +178,19 @@ impl Change {
                 ),
                 action: Action::Run { argv: strings(&[&tool("systemctl")?, "try-restart", daemon.unit()]) },
             },
+            Self::QemuBridgeAllow { bridge, previous } => {
+                let path = host.qemu_bridge_conf();
+                Step {
+                    description: format!(
+                        "Add “allow {bridge}” to {}, qemu-bridge-helper's access list",
+                        path.display()
+                    ),
+                    action: Action::WriteFile {
+                        path: path.to_string_lossy().into_owned(),
+                        contents: bridge_conf_with_allow(previous.as_deref(), bridge),
+                    },
+                }
+            }
         })
     }
 
@@ -265,26 +285,16 @@ impl Change {
                     action: Action::Run { argv: mss_clamp_argv(&program, "-D", bridge, uplink) },
                 })
             }
-            Self::LibvirtNetworkConf { backend, previous } => {
-                let path = host.libvirt_network_conf();
-                let ours = network_conf_with_backend(previous.as_deref(), *backend);
-                // Only while it is as the helper wrote it: edited since, it
-                // is the admin's.
-                if host::read_optional(&path, FILE_LIMIT)?.as_deref() != Some(ours.as_str()) {
-                    return Ok(None);
-                }
-                let path = path.to_string_lossy().into_owned();
-                Some(match previous {
-                    Some(contents) => Step {
-                        description: format!("Restore {path} as it was"),
-                        action: Action::WriteFile { path, contents: contents.clone() },
-                    },
-                    None => Step {
-                        description: format!("Remove {path}, which did not exist before"),
-                        action: Action::RemoveFile { path },
-                    },
-                })
-            }
+            Self::LibvirtNetworkConf { backend, previous } => restore_step(
+                &host.libvirt_network_conf(),
+                &network_conf_with_backend(previous.as_deref(), *backend),
+                previous.as_deref(),
+            )?,
+            Self::QemuBridgeAllow { bridge, previous } => restore_step(
+                &host.qemu_bridge_conf(),
+                &bridge_conf_with_allow(previous.as_deref(), bridge),
+                previous.as_deref(),
+            )?,
             Self::RestartNetworkDriver { daemon } => {
                 if !host.systemd_booted() {
                     return Ok(None);
@@ -327,12 +337,36 @@ impl Change {
                 format!("set firewall_backend = \"{backend}\" in /etc/libvirt/network.conf")
             }
             Self::RestartNetworkDriver { daemon } => format!("systemctl try-restart {}", daemon.unit()),
+            Self::QemuBridgeAllow { bridge, .. } => {
+                format!("added “allow {bridge}” to /etc/qemu/bridge.conf")
+            }
         }
     }
 }
 
+/// The step that puts back PREVIOUS (or removes the file, when there was
+/// none) where the helper wrote OURS — only while PATH is still exactly
+/// as the helper wrote it: edited since, it is the admin's.
+fn restore_step(path: &Path, ours: &str, previous: Option<&str>) -> Result<Option<Step>, String> {
+    if host::read_optional(path, FILE_LIMIT)?.as_deref() != Some(ours) {
+        return Ok(None);
+    }
+    let path = path.to_string_lossy().into_owned();
+    Ok(Some(match previous {
+        Some(contents) => Step {
+            description: format!("Restore {path} as it was"),
+            action: Action::WriteFile { path, contents: contents.to_owned() },
+        },
+        None => Step {
+            description: format!("Remove {path}, which did not exist before"),
+            action: Action::RemoveFile { path },
+        },
+    }))
+}
+
 /// Runs one step and says how it went. File steps may only touch the
-/// files the helper manages: its sysctl file and libvirt's network.conf.
+/// files the helper manages: its sysctl file, libvirt's network.conf and
+/// qemu-bridge-helper's bridge.conf.
 pub fn execute(step: &Step, host: &Host, ran: &Ran) -> StepResult {
     let (exit_status, message) = match &step.action {
         Action::Run { argv } => {

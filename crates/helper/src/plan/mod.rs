@@ -2,11 +2,13 @@
 //! what to tell the user about them.
 //!
 //! Each fix plans in a module of its own (`ipv4_forwarding`, `ufw`,
-//! `accept_forward`, `accept_bridged`, `clamp_mss`, `libvirt_backend`); this one holds what they share:
+//! `accept_forward`, `accept_bridged`, `clamp_mss`, `libvirt_backend`,
+//! `allow_qemu_bridge`); this one holds what they share:
 //! the plan, its id and its errors.
 
 mod accept_bridged;
 mod accept_forward;
+mod allow_qemu_bridge;
 mod clamp_mss;
 mod ipv4_forwarding;
 mod libvirt_backend;
@@ -19,6 +21,7 @@ use crate::exec::Ran;
 use crate::host::Host;
 use accept_bridged::plan_accept_bridged;
 use accept_forward::plan_accept_forward;
+use allow_qemu_bridge::plan_allow_qemu_bridge;
 use clamp_mss::plan_clamp_mss;
 use ipv4_forwarding::plan_ipv4_forwarding;
 use libvirt_backend::plan_libvirt_backend;
@@ -101,6 +104,7 @@ pub fn plan(fix: &FixRequest, host: &Host, ran: &Ran) -> Result<Planned, PlanErr
         FixRequest::AcceptBridged { bridge } => plan_accept_bridged(host, bridge, ran),
         FixRequest::ClampMss { bridge, uplink } => plan_clamp_mss(host, bridge, uplink, ran),
         FixRequest::SetLibvirtFirewallBackend { backend } => plan_libvirt_backend(host, *backend, ran),
+        FixRequest::AllowQemuBridge { bridge } => plan_allow_qemu_bridge(host, bridge),
     }
 }
 
