@@ -608,10 +608,6 @@ def session_bridge():
     Fedora's list (virbr0 only) the VM does not start; the helper's fix
     adds "allow br0", and its revert takes it out again."""
     start_lan()
-    # Debian's qemu-bridge-helper is not setuid (Fedora's and Arch's are):
-    # a setuid copy, as an administrator makes it, in this mount namespace.
-    lab.sh(f"cp {BRIDGE_HELPER} $LAB_STATE/qemu-bridge-helper && chmod 4755 $LAB_STATE/qemu-bridge-helper && "
-           f"mount --bind $LAB_STATE/qemu-bridge-helper {BRIDGE_HELPER}")
     # qemu-bridge-helper keeps only CAP_NET_ADMIN and opens /dev/net/tun as
     # the user: a desktop's udev makes it 0666; this machine's is 0600.
     lab.sh("mknod -m 0666 $LAB_STATE/tun c 10 200 && mount --bind $LAB_STATE/tun /dev/net/tun")
@@ -625,7 +621,18 @@ def session_bridge():
                  .replace("/var/log/libvirt/qemu/lab-guest-console.log",
                           os.path.join(os.environ["LAB_STATE"], "home", "lab-guest-console.log")))
     step(f"qemu:///session of the desktop user, its guest's card on host bridge {LAN_BRIDGE}; "
-         f"/etc/qemu/bridge.conf as Fedora ships it ({FEDORA_BRIDGE_CONF.strip()!r}); qemu-bridge-helper setuid")
+         f"/etc/qemu/bridge.conf as Fedora ships it ({FEDORA_BRIDGE_CONF.strip()!r}); qemu-bridge-helper "
+         "as Debian installs it (not setuid)")
+    for wanted in ("session-bridge-helper-unprivileged", "session-bridge-not-allowed"):
+        lab.expect_finding(wanted)
+    step("check reports both: qemu-bridge-helper has no privilege, and bridge.conf does not allow br0")
+    # What the finding tells the administrator to do (dpkg-statoverride
+    # sets the mode): a setuid copy, in this mount namespace only.
+    lab.sh(f"cp {BRIDGE_HELPER} $LAB_STATE/qemu-bridge-helper && chmod 4755 $LAB_STATE/qemu-bridge-helper && "
+           f"mount --bind $LAB_STATE/qemu-bridge-helper {BRIDGE_HELPER}")
+    if "session-bridge-helper-unprivileged" in lab.finding_ids():
+        raise lab.LabError("qemu-bridge-helper is setuid root now, and check still says it has no privilege")
+    step("the administrator makes qemu-bridge-helper setuid root: that finding is gone")
     refused = expect_session_start_refused()
     step(f"the VM does not start: {refused}")
     report = lab.expect_finding("session-bridge-not-allowed")

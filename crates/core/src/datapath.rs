@@ -211,6 +211,7 @@ pub fn hop_of(id: &str) -> Option<HopKind> {
         | "nic-user-mode"
         | "nic-not-nat"
         | "session-bridge-not-allowed"
+        | "session-bridge-helper-unprivileged"
         | "duplicate-mac" => HopKind::Card,
         "default-network-missing"
         | "nic-network-missing"

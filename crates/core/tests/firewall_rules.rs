@@ -86,6 +86,7 @@ fn host(scenario: &str) -> Result<HostFacts, Box<dyn Error>> {
         leases: Fact::Known(Vec::new()),
         listeners: Fact::Known(Vec::new()),
         bridge_acl: Fact::Unknown("not read in this test".to_owned()),
+        bridge_helper: Fact::Unknown("not read in this test".to_owned()),
         bridge_nf_call: Fact::Known(BridgeNfCall::default()),
     })
 }

@@ -69,6 +69,7 @@ fn host(folder: &str) -> Result<Fact<Box<HostFacts>>, Box<dyn Error>> {
         leases: Fact::Known(Vec::new()),
         listeners: Fact::Known(Vec::new()),
         bridge_acl: Fact::Unknown("not read in this test".to_owned()),
+        bridge_helper: Fact::Unknown("not read in this test".to_owned()),
         bridge_nf_call: Fact::Known(BridgeNfCall::default()),
     })))
 }

@@ -7,7 +7,7 @@
 mod support;
 
 use support::*;
-use vmnet_doctor_core::host::BridgeAcl;
+use vmnet_doctor_core::host::{BridgeAcl, BridgeHelper};
 use vmnet_doctor_core::{
     DomainSnapshot, DomainState, Fact, Fix, HostFacts, Severity, Snapshot, Unreadable, diagnose,
 };
@@ -648,5 +648,74 @@ fn session_bridge_not_allowed() -> TestResult {
         assert_eq!(finding.fix, None, "deny {deny}");
         assert!(finding.explanation.contains("“deny”"), "{}", finding.explanation);
     }
+    Ok(())
+}
+
+#[test]
+fn session_bridge_helper_unprivileged() -> TestResult {
+    let with_helper = |setuid_root: bool, cap_net_admin: bool| -> Result<HostFacts, Error> {
+        let mut host = workstation()?;
+        host.bridge_helper = Fact::Known(Some(BridgeHelper {
+            path: "/usr/lib/qemu/qemu-bridge-helper".to_owned(),
+            setuid_root,
+            cap_net_admin,
+        }));
+        Ok(host)
+    };
+    let session =
+        |vm: DomainSnapshot, host: HostFacts| with_host(snapshot("qemu:///session", vec![vm], vec![]), host);
+    let card = || nic("bridge-br0", "52:54:00:aa:00:05");
+    let mut not_installed = workstation()?;
+    not_installed.bridge_helper = Fact::Known(None);
+    run_table(
+        "session-bridge-helper-unprivileged",
+        vec![
+            (
+                "Debian's: neither setuid nor cap_net_admin",
+                session(shut_off("bridge-br0.xml")?, with_helper(false, false)?),
+                vec![(Severity::Error, card())],
+            ),
+            (
+                "Fedora's: setuid root",
+                session(shut_off("bridge-br0.xml")?, with_helper(true, false)?),
+                vec![],
+            ),
+            (
+                "setcap cap_net_admin+ep",
+                session(shut_off("bridge-br0.xml")?, with_helper(false, true)?),
+                vec![],
+            ),
+            (
+                "running: the next start fails",
+                session(running("bridge-br0.xml")?, with_helper(false, false)?),
+                vec![(Severity::Warning, card())],
+            ),
+            (
+                "qemu:///system attaches the tap itself",
+                with_host(system(vec![shut_off("bridge-br0.xml")?], vec![]), with_helper(false, false)?),
+                vec![],
+            ),
+            (
+                "not installed: nothing known to judge",
+                session(shut_off("bridge-br0.xml")?, not_installed),
+                vec![],
+            ),
+            (
+                "a card on a network, not a bridge",
+                session(shut_off("debian13-virt-manager.xml")?, with_helper(false, false)?),
+                vec![],
+            ),
+        ],
+    )?;
+    let findings = diagnose(&session(shut_off("bridge-br0.xml")?, with_helper(false, false)?));
+    let finding = find(&findings, "session-bridge-helper-unprivileged")?;
+    assert!(
+        finding
+            .explanation
+            .contains("dpkg-statoverride --update --add root root 4755 /usr/lib/qemu/qemu-bridge-helper"),
+        "{}",
+        finding.explanation
+    );
+    assert_eq!(finding.fix, None, "the administrator's decision");
     Ok(())
 }

@@ -32,6 +32,7 @@ pub fn read(host: &Host, networks: &[String]) -> Result<HostReport, String> {
             etc: host.etc.clone(),
             run: host.run.clone(),
             var_lib: HostPaths::default().var_lib,
+            usr: HostPaths::default().usr,
         },
         tools: Tools::System { privileged: true },
         firewalld: FirewalldSource::SystemBus,

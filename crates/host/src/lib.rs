@@ -63,6 +63,7 @@ pub struct HostPaths {
     pub etc: PathBuf,
     pub run: PathBuf,
     pub var_lib: PathBuf,
+    pub usr: PathBuf,
 }
 
 impl Default for HostPaths {
@@ -74,6 +75,7 @@ impl Default for HostPaths {
             etc: PathBuf::from("/etc"),
             run: PathBuf::from("/run"),
             var_lib: PathBuf::from("/var/lib"),
+            usr: PathBuf::from("/usr"),
         }
     }
 }
@@ -88,6 +90,7 @@ impl HostPaths {
             etc: root.join("etc"),
             run: root.join("run"),
             var_lib: root.join("var/lib"),
+            usr: root.join("usr"),
         }
     }
 }
@@ -154,6 +157,7 @@ pub fn read_host_facts_with(sources: &Sources, network_names: &[String]) -> Host
         leases: libvirt::read_leases(&paths.var_lib),
         listeners: listeners::read_listeners(&paths.proc),
         bridge_acl: qemu_bridge::read_bridge_acl(&paths.etc),
+        bridge_helper: qemu_bridge::read_bridge_helper(&paths.usr),
         bridge_nf_call: sysctl::read_bridge_nf_call(&paths.proc),
     }
 }

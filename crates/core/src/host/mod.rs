@@ -173,6 +173,25 @@ impl BridgeAcl {
     }
 }
 
+/// qemu-bridge-helper, which plugs the taps of `qemu:///session` VMs into
+/// host bridges. It runs as the user, so it can only do that as root
+/// (setuid, as Fedora and Arch install it) or with the file capability
+/// `cap_net_admin` (Debian installs it with neither).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeHelper {
+    pub path: String,
+    /// Owned by root with the set-user-ID bit.
+    pub setuid_root: bool,
+    /// `cap_net_admin` in its permitted file capabilities.
+    pub cap_net_admin: bool,
+}
+
+impl BridgeHelper {
+    pub fn privileged(&self) -> bool {
+        self.setuid_root || self.cap_net_admin
+    }
+}
+
 /// One line of a libvirt dnsmasq lease/status file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaseEntry {
@@ -217,6 +236,10 @@ pub struct HostFacts {
     /// sends none.
     #[serde(default = "bridge_acl_not_sent")]
     pub bridge_acl: Fact<BridgeAcl>,
+    /// qemu-bridge-helper and its privilege (`None`: not installed); a
+    /// helper older than this field sends none.
+    #[serde(default = "bridge_helper_not_sent")]
+    pub bridge_helper: Fact<Option<BridgeHelper>>,
     /// `br_netfilter`'s sysctls; a helper older than this field sends none.
     #[serde(default = "bridge_nf_call_not_sent")]
     pub bridge_nf_call: Fact<BridgeNfCall>,
@@ -226,6 +249,10 @@ fn bridge_nf_call_not_sent() -> Fact<BridgeNfCall> {
     Fact::Unknown(
         "the helper is older than this app and does not read net.bridge.bridge-nf-call-*".to_owned(),
     )
+}
+
+fn bridge_helper_not_sent() -> Fact<Option<BridgeHelper>> {
+    Fact::Unknown("the helper is older than this app and does not read qemu-bridge-helper's mode".to_owned())
 }
 
 fn bridge_acl_not_sent() -> Fact<BridgeAcl> {
@@ -256,6 +283,7 @@ impl HostFacts {
             leases: unknown(why),
             listeners: unknown(why),
             bridge_acl: unknown(why),
+            bridge_helper: unknown(why),
             bridge_nf_call: unknown(why),
         }
     }

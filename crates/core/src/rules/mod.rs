@@ -39,7 +39,8 @@
 //! | `nic-model-not-virtio` | warning | `SetNicModel` `virtio` |
 //! | `nic-user-mode` | warning; info on a `…/session` connection | `MoveNicToNetwork` `default` (system connection with a `default` network) |
 //! | `nic-not-nat` | info | — |
-//! | `session-bridge-not-allowed` | error (shut off), warning (running) | — (the `allow` line for /etc/qemu/bridge.conf) |
+//! | `session-bridge-not-allowed` | error (shut off), warning (running) | `AllowQemuBridge` (none when a `deny` line names the bridge) |
+//! | `session-bridge-helper-unprivileged` | error (shut off), warning (running) | — (setuid root or cap_net_admin for qemu-bridge-helper: the administrator's decision) |
 //! | `duplicate-mac` | error when two cards can meet, warning for shut-off clones and separate networks | — |
 //!
 //! VMs:
@@ -94,6 +95,7 @@ mod nic_network_inactive;
 mod nic_network_missing;
 mod nic_not_nat;
 mod nic_user_mode;
+mod session_bridge_helper_unprivileged;
 mod session_bridge_not_allowed;
 mod subnet_uses;
 mod vm_no_ip;
@@ -133,6 +135,7 @@ pub const LIBVIRT_RULE_IDS: &[&str] = &[
     "nic-user-mode",
     "nic-not-nat",
     "session-bridge-not-allowed",
+    "session-bridge-helper-unprivileged",
     "duplicate-mac",
     "guest-agent-missing",
     "guest-agent-not-connected",
@@ -169,6 +172,7 @@ const RULES: &[fn(&Snapshot) -> Vec<Finding>] = &[
     nic_user_mode::check,
     nic_not_nat::check,
     session_bridge_not_allowed::check,
+    session_bridge_helper_unprivileged::check,
     guest_agent_missing::check,
     guest_agent_not_connected::check,
     guest_ipv6_unrouted::check,

@@ -195,6 +195,7 @@ pub fn workstation() -> Result<HostFacts, Error> {
         leases: Fact::Unknown("not read in this test".to_owned()),
         listeners: Fact::Known(Vec::new()),
         bridge_acl: Fact::Unknown("not read in this test".to_owned()),
+        bridge_helper: Fact::Unknown("not read in this test".to_owned()),
         bridge_nf_call: Fact::Known(BridgeNfCall::default()),
     })
 }
