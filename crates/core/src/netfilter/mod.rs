@@ -191,8 +191,22 @@ impl Ruleset {
     /// Whether traffic from a guest on `network` reaches the internet
     /// through `uplink`, and its replies come back.
     pub fn forward_verdict(&self, network: &VmNetwork, uplink: &str, traffic: Traffic) -> Verdict {
+        self.guest_forward_verdict(&network.bridge, network.guest_address, uplink, traffic)
+    }
+
+    /// The same for one guest at `guest` on `bridge`: the forward model
+    /// reads only the devices and the guest's address, so a host bridge
+    /// (no host address of its own, `uplink` the bridge itself for frames
+    /// bridged between its ports) is asked the same way.
+    pub fn guest_forward_verdict(
+        &self,
+        bridge: &str,
+        guest: Ipv4Addr,
+        uplink: &str,
+        traffic: Traffic,
+    ) -> Verdict {
         let hooks = [Hook::Prerouting, Hook::Forward, Hook::Postrouting];
-        let (out, back) = forward_packets(network, uplink, traffic);
+        let (out, back) = forward_packets(bridge, guest, uplink, traffic);
         let outbound = self.verdict(&out, &hooks);
         if let Verdict::Drop(_) = outbound {
             return outbound;
@@ -315,15 +329,15 @@ fn unmodelled_drops(tables: &[Table]) -> Vec<String> {
         .collect()
 }
 
-fn forward_packets(network: &VmNetwork, uplink: &str, traffic: Traffic) -> (Packet, Packet) {
+fn forward_packets(bridge: &str, guest: Ipv4Addr, uplink: &str, traffic: Traffic) -> (Packet, Packet) {
     let (proto, out_ports, back_ports, out_icmp, back_icmp) = match traffic {
         Traffic::Web => (PROTO_TCP, (GUEST_PORT, 80), (80, GUEST_PORT), None, None),
         Traffic::Ping => (PROTO_ICMP, (0, 0), (0, 0), Some((8, 0)), Some((0, 0))),
     };
     let out = Packet {
-        iif: Some(network.bridge.clone()),
+        iif: Some(bridge.to_owned()),
         oif: Some(uplink.to_owned()),
-        saddr: network.guest_address,
+        saddr: guest,
         daddr: INTERNET_ADDRESS,
         saddr_type: AddrType::Unicast,
         daddr_type: AddrType::Unicast,
@@ -339,9 +353,9 @@ fn forward_packets(network: &VmNetwork, uplink: &str, traffic: Traffic) -> (Pack
     };
     let back = Packet {
         iif: Some(uplink.to_owned()),
-        oif: Some(network.bridge.clone()),
+        oif: Some(bridge.to_owned()),
         saddr: INTERNET_ADDRESS,
-        daddr: network.guest_address,
+        daddr: guest,
         sport: back_ports.0,
         dport: back_ports.1,
         icmp: back_icmp,

@@ -14,7 +14,7 @@ use crate::finding::{Evidence, Finding, Fix, Severity};
 use crate::host::Fact;
 use crate::i18n::fill;
 use crate::interface::InterfaceSource;
-use crate::netfilter::{Owner, Traffic, Verdict, VmNetwork};
+use crate::netfilter::{Owner, Traffic, Verdict};
 use crate::network::ForwardMode;
 use crate::snapshot::Snapshot;
 
@@ -42,10 +42,7 @@ pub(super) fn check(context: &Context<'_>, snapshot: &Snapshot) -> Vec<Finding> 
                 })
             })
             .unwrap_or(SOME_GUEST);
-        // The forward model reads the bridge and the guest's address only.
-        let vm =
-            VmNetwork { bridge: bridge.to_owned(), host_address: guest_address, prefix: 32, guest_address };
-        let verdict = ruleset.forward_verdict(&vm, bridge, Traffic::Web);
+        let verdict = ruleset.guest_forward_verdict(bridge, guest_address, bridge, Traffic::Web);
         let Verdict::Drop(blocker) = &verdict else { continue };
         let label = nic.label();
         let values =
