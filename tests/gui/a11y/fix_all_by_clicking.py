@@ -77,11 +77,7 @@ def main():
                       tree.matcher(name_contains="No problems found with the host's virtual networking"))
         tree.wait_until_gone(window, "the Fix All button", tree.matcher(name_contains="Fix all:"))
         step("the page, checked again, has no problem left")
-        warnings = app.warnings()
-        app.stop()
-        keyboard.close()
-        if warnings:
-            raise SessionError("the app logged warnings:\n" + "\n".join(warnings))
+        app.stop_checked(keyboard)
     step("done")
 
 

@@ -130,11 +130,7 @@ def main():
         for finding_id in options.findings:
             fix(app, window, tree, finding_id, titles[finding_id], options.shots, still_reported)
         app.screenshot(f"{options.shots}/fixes-after.png")
-        warnings = app.warnings()
-        app.stop()
-        keyboard.close()
-        if warnings:
-            raise SessionError("the app logged warnings:\n" + "\n".join(warnings))
+        app.stop_checked(keyboard)
     step("done")
 
 

@@ -57,11 +57,7 @@ def main():
             raise SessionError(f"the Host page still offers the fix applied while it was hidden: {stale}")
         step(f"the Host page no longer offers {FIXED} and offers {LEFT} for routed-lab")
         app.screenshot(f"{options.shots}/host-page-follows.png")
-        warnings = app.warnings()
-        app.stop()
-        keyboard.close()
-        if warnings:
-            raise SessionError("the app logged warnings:\n" + "\n".join(warnings))
+        app.stop_checked(keyboard)
     step("done")
 
 

@@ -317,6 +317,16 @@ class App:
         shutil.move(shot, path)
         return path
 
+    def stop_checked(self, keyboard=None):
+        """Ends the app (and KEYBOARD's X connection); GTK or libadwaita
+        warnings it printed fail the test."""
+        warnings = self.warnings()
+        self.stop()
+        if keyboard is not None:
+            keyboard.close()
+        if warnings:
+            raise SessionError("the app logged warnings:\n" + "\n".join(warnings))
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()

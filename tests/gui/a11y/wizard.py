@@ -198,11 +198,7 @@ def main():
                 break
             pressed = go_on(wizard, tree)
             step(f"{page}: {pressed}")
-        warnings = app.warnings()
-        app.stop()
-        keyboard.close()
-        if warnings:
-            raise SessionError("the app logged warnings:\n" + "\n".join(warnings))
+        app.stop_checked(keyboard)
     missing = [f for f in options.fix if f not in fixed]
     if missing:
         raise SessionError(f"the wizard did not offer to fix {missing}; it fixed {fixed or 'nothing'}")
