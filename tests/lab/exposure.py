@@ -337,8 +337,7 @@ while True:
         expect_posture_holds("in the fresh lab")
         nat_table(guest, directory)
         fix_cycle("docker", guest,
-                  "iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && "
-                  "iptables -I FORWARD -j DOCKER-USER && iptables -P FORWARD DROP",
+                  lab.DOCKER_FORWARD_DROP,
                   ["forward-dropped"],
                   "iptables -P FORWARD ACCEPT && iptables -D FORWARD -j DOCKER-USER && "
                   "iptables -F DOCKER-USER && iptables -X DOCKER-USER", directory)

@@ -63,6 +63,12 @@ def wait_for(what, predicate, timeout, interval=0.25):
     raise LabError(f"timed out after {timeout} s waiting for {what}" + (f" (last: {last})" if last else ""))
 
 
+# What dockerd does to the iptables filter table when it starts: its
+# DOCKER-USER chain, consulted first, and FORWARD's policy DROP.
+DOCKER_FORWARD_DROP = ("iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && "
+                       "iptables -I FORWARD -j DOCKER-USER && iptables -P FORWARD DROP")
+
+
 # --- The guest, through its agent -------------------------------------------
 
 GUEST = ENV.get("LAB_GUEST", "lab-guest")

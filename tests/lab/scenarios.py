@@ -467,9 +467,7 @@ def docker_forward_drop():
     step("libvirt's firewall backend is nftables")
     lab.start_guest()
     lab.expect_network_works()
-    # What dockerd does to the iptables filter table when it starts.
-    lab.sh("iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && "
-           "iptables -I FORWARD -j DOCKER-USER && iptables -P FORWARD DROP")
+    lab.sh(lab.DOCKER_FORWARD_DROP)
     step("FORWARD policy DROP with a DOCKER-USER chain, as dockerd leaves it")
     lab.expect_network_broken("http")
     step("the guest cannot fetch from the internet")
@@ -507,6 +505,12 @@ def start_lan():
         == LAN_PAGE, 20)
 
 
+def on_lan_bridge(xml):
+    """The guest's XML with its card on host bridge LAN_BRIDGE."""
+    return (xml.replace('<source network="default"/>', f'<source bridge="{LAN_BRIDGE}"/>')
+            .replace('<interface type="network">', '<interface type="bridge">'))
+
+
 def prove_lan(lease_timeout=40):
     """From inside the guest: a lease from the LAN's DHCP server on the
     card, and the LAN's web page. {step: (ok, detail)}."""
@@ -542,16 +546,14 @@ def docker_bridged():
     policy discards them: a bridged VM loses its LAN, not only NAT VMs the
     internet. The fix accepts the bridge's own traffic in DOCKER-USER."""
     start_lan()
-    define_guest(lambda xml: xml.replace('<source network="default"/>', f'<source bridge="{LAN_BRIDGE}"/>')
-                 .replace('<interface type="network">', '<interface type="bridge">'))
+    define_guest(on_lan_bridge)
     lab.sh("sysctl -qw net.bridge.bridge-nf-call-iptables=1")
     step(f"the guest's card on host bridge {LAN_BRIDGE}, whose LAN has a DHCP and a web server; "
          "net.bridge.bridge-nf-call-iptables = 1 (what loading br_netfilter does)")
     lab.start_guest()
     steps = expect_lan(True)
     step(f"the guest gets its lease from the LAN ({steps['lease'][1]}) and fetches the LAN's page")
-    lab.sh("iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && "
-           "iptables -I FORWARD -j DOCKER-USER && iptables -P FORWARD DROP")
+    lab.sh(lab.DOCKER_FORWARD_DROP)
     step("FORWARD policy DROP with a DOCKER-USER chain, as dockerd leaves it")
     expect_lan(False, lease_timeout=5)
     step("the guest can no longer fetch from the LAN")
@@ -616,10 +618,9 @@ def session_bridge():
     start_session_libvirtd()
     lab.use_session()
     # The lab's guest, on br0; its serial log where the user may write.
-    define_guest(lambda xml: xml.replace('<source network="default"/>', f'<source bridge="{LAN_BRIDGE}"/>')
-                 .replace('<interface type="network">', '<interface type="bridge">')
-                 .replace("/var/log/libvirt/qemu/lab-guest-console.log",
-                          os.path.join(os.environ["LAB_STATE"], "home", "lab-guest-console.log")))
+    define_guest(lambda xml: on_lan_bridge(xml).replace(
+        "/var/log/libvirt/qemu/lab-guest-console.log",
+        os.path.join(os.environ["LAB_STATE"], "home", "lab-guest-console.log")))
     step(f"qemu:///session of the desktop user, its guest's card on host bridge {LAN_BRIDGE}; "
          f"/etc/qemu/bridge.conf as Fedora ships it ({FEDORA_BRIDGE_CONF.strip()!r}); qemu-bridge-helper "
          "as Debian installs it (not setuid)")
