@@ -165,7 +165,12 @@ impl BridgeAcl {
     /// A `deny` line names the bridge (or is `deny all`): no `allow` line
     /// can let it through.
     pub fn denies(&self, bridge: &str) -> bool {
-        Self::names(&self.deny, bridge)
+        self.denials(bridge).next().is_some()
+    }
+
+    /// The `deny` entries that refuse the bridge: its name, or `all`.
+    pub fn denials<'a>(&'a self, bridge: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.deny.iter().map(String::as_str).filter(move |name| *name == "all" || *name == bridge)
     }
 
     fn names(list: &[String], bridge: &str) -> bool {

@@ -4,12 +4,10 @@
 //! access list (`/etc/qemu/bridge.conf` and what it includes) allows. One
 //! `allow BRIDGE` line lets every user's VMs join that bridge.
 
-use std::fs;
-
 use vmnet_doctor_core::host::Fact;
 use vmnet_doctor_helper_api::IfaceName;
 
-use super::{PlanError, Planned, with_steps};
+use super::{PlanError, Planned, check_plain_file, with_steps};
 use crate::changes::{self, Change};
 use crate::host::{self, Host};
 
@@ -28,16 +26,14 @@ pub(super) fn plan_allow_qemu_bridge(host: &Host, bridge: &IfaceName) -> Result<
         Fact::Known(acl) => acl,
         Fact::Unknown(why) => return Err(PlanError::Failed(why)),
     };
-    let denied: Vec<&String> =
-        acl.deny.iter().filter(|name| *name == "all" || *name == bridge.as_str()).collect();
+    let denied: Vec<String> = acl.denials(bridge.as_str()).map(|name| format!("“deny {name}”")).collect();
     if !denied.is_empty() {
-        let lines: Vec<String> = denied.iter().map(|name| format!("“deny {name}”")).collect();
         return Err(PlanError::HostCheck(format!(
             "qemu-bridge-helper's list ({} or a file it includes) has {}, which wins over any allow line: an \
              administrator denied it on purpose, and the helper does not override that. Remove that line by hand \
              if {bridge} should be allowed",
             path.display(),
-            lines.join(", ")
+            denied.join(", ")
         )));
     }
     if acl.allows(bridge.as_str()) {
@@ -46,16 +42,7 @@ pub(super) fn plan_allow_qemu_bridge(host: &Host, bridge: &IfaceName) -> Result<
             changes: Vec::new(),
         });
     }
-    match fs::symlink_metadata(&path) {
-        Ok(metadata) if !metadata.file_type().is_file() => {
-            return Err(PlanError::HostCheck(format!(
-                "{} is not a regular file (a symbolic link?): the helper edits only a plain file; add “allow \
-                 {bridge}” by hand",
-                path.display()
-            )));
-        }
-        _ => {}
-    }
+    check_plain_file(&path, &format!("add “allow {bridge}” by hand"))?;
     let previous = host::read_optional(&path, changes::FILE_LIMIT).map_err(PlanError::Failed)?;
     let summary = format!(
         "Adds “allow {bridge}” to {}, qemu-bridge-helper's access list: the VMs that any user of this computer \
@@ -69,6 +56,8 @@ pub(super) fn plan_allow_qemu_bridge(host: &Host, bridge: &IfaceName) -> Result<
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;

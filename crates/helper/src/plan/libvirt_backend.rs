@@ -2,12 +2,10 @@
 //! the restart of the daemon that runs libvirt's network driver, as far as
 //! the host's service manager allows it.
 
-use std::fs;
-
 use vmnet_doctor_core::host::FirewallBackend;
 use vmnet_doctor_helper_api::LibvirtFirewallBackend;
 
-use super::{PlanError, Planned, with_steps};
+use super::{PlanError, Planned, check_plain_file, with_steps};
 use crate::changes::{self, Change};
 use crate::exec::{self, Ran};
 use crate::host::{self, Host, NetworkDaemon, NetworkStatus};
@@ -54,15 +52,7 @@ pub(super) fn plan_libvirt_backend(
         PlanError::HostCheck(format!("libvirt's {backend} backend needs {needed}, which is not installed"))
     })?;
     let path = host.libvirt_network_conf();
-    match fs::symlink_metadata(&path) {
-        Ok(metadata) if !metadata.file_type().is_file() => {
-            return Err(PlanError::HostCheck(format!(
-                "{} is not a regular file (a symbolic link?): the helper edits only a plain file; change it by hand",
-                path.display()
-            )));
-        }
-        _ => {}
-    }
+    check_plain_file(&path, "change it by hand")?;
     let previous = host::read_optional(&path, changes::FILE_LIMIT).map_err(PlanError::Failed)?;
     let state = read_driver_state(host, ran)?;
     let (summary, changes) = libvirt_backend_changes(&path.to_string_lossy(), backend, previous, &state);

@@ -14,6 +14,9 @@ mod ipv4_forwarding;
 mod libvirt_backend;
 mod ufw;
 
+use std::fs;
+use std::path::Path;
+
 use vmnet_doctor_helper_api::{FixRequest, Plan, Step};
 
 use crate::changes::Change;
@@ -105,6 +108,18 @@ pub fn plan(fix: &FixRequest, host: &Host, ran: &Ran) -> Result<Planned, PlanErr
         FixRequest::ClampMss { bridge, uplink } => plan_clamp_mss(host, bridge, uplink, ran),
         FixRequest::SetLibvirtFirewallBackend { backend } => plan_libvirt_backend(host, *backend, ran),
         FixRequest::AllowQemuBridge { bridge } => plan_allow_qemu_bridge(host, bridge),
+    }
+}
+
+/// A file the helper edits must be a plain file, or missing: never written
+/// through a symbolic link. `by_hand` says what the user does instead.
+fn check_plain_file(path: &Path, by_hand: &str) -> Result<(), PlanError> {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if !metadata.file_type().is_file() => Err(PlanError::HostCheck(format!(
+            "{} is not a regular file (a symbolic link?): the helper edits only a plain file; {by_hand}",
+            path.display()
+        ))),
+        _ => Ok(()),
     }
 }
 
