@@ -160,10 +160,14 @@ impl DBusError for ReplyError {
     }
 }
 
-/// One request being served: its audit record, and its count as running.
+/// One request being served: its audit record, its count as running and,
+/// for a mutation, the state directory's lock. Fields drop in order: the
+/// audit line is written before the lock is let go, so another helper's
+/// mutation, and its audit line, come after this one's.
 struct Request {
     audit: Audit,
     _busy: Busy,
+    _state_lock: Option<state_lock::StateLock>,
 }
 
 impl Request {
@@ -198,7 +202,7 @@ impl Request {
                 audit.uid = bus.get_connection_unix_user(BusName::Unique(sender.clone())).await.ok();
             }
         }
-        Ok(Self { audit, _busy: busy })
+        Ok(Self { audit, _busy: busy, _state_lock: None })
     }
 
     fn invalid(&mut self, why: String) -> ReplyError {
@@ -236,6 +240,24 @@ impl Request {
                 })
             }
         }
+    }
+
+    /// Runs the mutation `work` on a blocking thread under the state
+    /// directory's lock (other helpers' mutations wait), which the request
+    /// keeps until its audit line is written.
+    async fn mutation<T: Send + 'static>(
+        &mut self,
+        host: Host,
+        work: impl FnOnce(&Host, &Ran) -> Result<T, EngineError> + Send + 'static,
+    ) -> Result<Result<T, EngineError>, ReplyError> {
+        let (result, lock) = self
+            .blocking(move |ran| match state_lock::lock(&host) {
+                Ok(lock) => (work(&host, ran), Some(lock)),
+                Err(why) => (Err(EngineError::Failed(why)), None),
+            })
+            .await?;
+        self._state_lock = lock;
+        Ok(result)
     }
 
     /// Runs `work` on a blocking thread and keeps what it ran for the audit.
@@ -458,12 +480,8 @@ impl Helper {
             return Err(request.invalid("the plan id is too long".to_owned()));
         }
         let _one_at_a_time = self.shared.mutation.lock().await;
-        let host = self.shared.host.clone();
         let result = request
-            .blocking(move |ran| {
-                let _other_helpers_wait = state_lock::lock(&host).map_err(EngineError::Failed)?;
-                engine::apply(&host, &fix, &plan_id, ran)
-            })
+            .mutation(self.shared.host.clone(), move |host, ran| engine::apply(host, &fix, &plan_id, ran))
             .await?;
         match result {
             Ok(result) => {
@@ -502,12 +520,8 @@ impl Helper {
         details.push(("transaction", transaction.clone()));
         request.authorize(connection, &header, kind.action(), &details).await?;
         let _one_at_a_time = self.shared.mutation.lock().await;
-        let host = self.shared.host.clone();
         let result = request
-            .blocking(move |ran| {
-                let _other_helpers_wait = state_lock::lock(&host).map_err(EngineError::Failed)?;
-                engine::revert(&host, &transaction, ran)
-            })
+            .mutation(self.shared.host.clone(), move |host, ran| engine::revert(host, &transaction, ran))
             .await?;
         match result {
             Ok(result) => {
