@@ -301,11 +301,12 @@ def comparable(report):
     return {"host": report["host"], "findings": findings, "data_paths": paths}
 
 
-def check():
+def check(vm=None):
     """`vmnet-doctor check --json` as the desktop user: the parsed report.
     The same check inside the Flatpak-shaped sandbox (which sees the host
-    only through the helper's InspectHost) must agree with it."""
-    command = [ENV["LAB_DOCTOR"], "check", "--connect", ENV["LAB_URI"], "--json"]
+    only through the helper's InspectHost) must agree with it. With VM,
+    `--vm VM`: that VM's findings, its guest inspected through the agent."""
+    command = [ENV["LAB_DOCTOR"], "check", "--connect", ENV["LAB_URI"], "--json", *(["--vm", vm] if vm else [])]
     # The lab may move between the two reads (a guest taking its lease):
     # both are read again until they agree, or three times.
     for _ in range(3):
@@ -323,17 +324,17 @@ def finding_ids(report=None):
     return sorted({f["id"] for f in report["findings"]})
 
 
-def expect_finding(finding_id):
-    report = check()
+def expect_finding(finding_id, vm=None):
+    report = check(vm)
     ids = finding_ids(report)
     if finding_id not in ids:
         raise LabError(f"check did not report {finding_id}; it reported {ids}")
     return report
 
 
-def expect_clean(allowed=()):
+def expect_clean(allowed=(), vm=None):
     """No finding of severity error or warning, except ALLOWED ids."""
-    report = check()
+    report = check(vm)
     left = sorted({f["id"] for f in report["findings"]
                    if f["severity"] in ("error", "warning") and f["id"] not in allowed})
     if left:

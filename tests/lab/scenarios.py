@@ -245,6 +245,70 @@ def dhcp_range_exhausted():
     step("check is clean")
 
 
+def guest_static_ipv4(interface, address, gateway):
+    """What a user typing in a static address does inside the guest: its
+    DHCP client stopped, ADDRESS (with its prefix) the only IPv4 address on
+    INTERFACE and the default route through GATEWAY."""
+    code, out = lab.guest_run(f"kill $(pidof udhcpc); ip -4 addr flush dev {interface} && "
+                              f"ip addr add {address} dev {interface} && "
+                              f"ip route replace default via {gateway} dev {interface}")
+    if code != 0:
+        raise lab.LabError(f"could not give the guest's {interface} the static {address} via {gateway}: {out}")
+
+
+def expect_internet_unreachable():
+    """Negative control: the internet host's page does not load in the guest
+    (by address: the guest's resolver is as unreachable as the rest)."""
+    code, out = lab.guest_run(f"wget -q -O - -T 4 http://{lab.ENV['LAB_WWW']}/", timeout=10)
+    if code == 0:
+        raise lab.LabError(f"the guest still reaches the internet host: {out.strip()}")
+
+
+def expect_errors(report, wanted, vm):
+    """WANTED are exactly the errors that check --vm VM reports."""
+    errors = sorted({f["id"] for f in report["findings"] if f["severity"] == "error"})
+    if errors != sorted(wanted):
+        raise lab.LabError(f"check --vm {vm} reports the errors {errors}, not {sorted(wanted)}: "
+                           f"{json_text(report['findings'])}")
+
+
+@scenario("S2d-guest-static-address")
+def guest_static_address():
+    """Static settings typed in inside the guest for another network: first
+    the LAN's address and router (192.168.1.50/24 via 192.168.1.1), then
+    the guest's own address in the subnet with a router that does not
+    exist there. check --vm finds each from the agent's addresses and the
+    inspected guest's routes; the card switched back to DHCP, as the
+    findings say, the guest's network works and check is clean."""
+    lab.start_guest()
+    lab.expect_network_works()
+    name, leased = lab.guest_interface(os.environ["LAB_GUEST_MAC"])
+    guest_static_ipv4(name, "192.168.1.50/24", "192.168.1.1")
+    expect_internet_unreachable()
+    step(f"the guest's {name} set by hand to 192.168.1.50/24 via 192.168.1.1: the internet host does not answer")
+    report = lab.check(vm=lab.GUEST)
+    expect_errors(report, ["guest-address-outside-subnet", "guest-gateway-wrong"], lab.GUEST)
+    evidence = json_text([f["evidence"] for f in report["findings"]])
+    if "192.168.1.50/24" not in evidence or f"default via 192.168.1.1 dev {name}" not in evidence:
+        raise lab.LabError(f"the findings do not show the guest's address and route: {evidence}")
+    step("check --vm reports guest-address-outside-subnet (192.168.1.50/24) and guest-gateway-wrong "
+         f"(default via 192.168.1.1 dev {name})")
+    address = next(a for a in leased if a.startswith("192.168.122."))
+    guest_static_ipv4(name, f"{address}/24", "192.168.122.254")
+    expect_internet_unreachable()
+    step(f"{name} set by hand to its own {address}/24 via 192.168.122.254: the internet host does not answer")
+    report = lab.check(vm=lab.GUEST)
+    expect_errors(report, ["guest-gateway-wrong"], lab.GUEST)
+    step("check --vm reports guest-gateway-wrong alone: the address is in the subnet")
+    code, out = lab.guest_run(f"udhcpc -b -i {name} -s /etc/udhcpc.script -t 3 -T 2 -A 2 -x hostname:lab-guest")
+    if code != 0:
+        raise lab.LabError(f"the guest's DHCP client did not start again: {out}")
+    lab.expect_network_works()
+    step(f"{name} back on DHCP, as the findings say: the guest's lease, DNS lookup and HTTP fetch work")
+    lab.expect_clean(vm=lab.GUEST)
+    step("check --vm is clean")
+
+
 # A resolver on every address, as BIND or a second dnsmasq without
 # bind-interfaces holds them: UDP and TCP port 53 on 0.0.0.0.
 PORT_53_HOLDER = """
