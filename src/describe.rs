@@ -196,7 +196,7 @@ pub fn fix(fix: &Fix) -> String {
             &[("network", name)],
         ),
         Fix::MoveNetworkSubnet { name, to, .. } => fill(
-            &gettext("Move the virtual network “{network}” to the free subnet {subnet} and restart it"),
+            &gettext("Move the virtual network “{network}” to the free subnet {subnet} and start it"),
             &[("network", name), ("subnet", &format!("{to}/24"))],
         ),
         Fix::StartNetwork { name } => {

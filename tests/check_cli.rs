@@ -77,6 +77,7 @@ fn the_demo_yields_exactly_its_documented_findings() -> TestResult {
 
 /// One finding per situation of `data/demo/README.md`, by id and subject.
 const EXPECTED_DEMO_FINDINGS: &[(&str, &str)] = &[
+    ("network-subnet-collision", "nat-copy"),
     ("network-inactive", "lab-nat"),
     ("network-not-autostarted", "lab-nat"),
     ("network-not-autostarted", "routed-lab"),
@@ -225,7 +226,7 @@ fn the_human_report_is_grouped_and_plain_off_a_terminal() -> TestResult {
         .ok_or(text.clone())?;
     assert!(cause < under, "{text}");
     assert!(!text.contains("✗ Network card 52:54:00:9d:5c:34"), "not again as a cause: {text}");
-    assert!(text.contains("Errors (2)"), "causes are counted: {text}");
+    assert!(text.contains("Errors (3)"), "causes are counted: {text}");
     Ok(())
 }
 
@@ -497,7 +498,8 @@ fn fix_without_the_helper_prints_the_manual_commands() -> TestResult {
     Ok(())
 }
 
-/// `fix --all` applies in Fix All's order: the networks (lab-nat's start,
+/// `fix --all` applies in Fix All's order: the networks (nat-copy moved,
+/// lab-nat's start,
 /// which also serves kali-linux's card, then the autostarts) before any
 /// VM's card, though the diagnosis lists ubuntu-server's unplugged cable,
 /// an error, before the autostarts, warnings. Nothing fails on the demo,
@@ -509,8 +511,9 @@ fn fix_all_applies_networks_before_cards() -> TestResult {
     assert_eq!(output.status.code(), Some(0), "{document}");
     let ids: Vec<String> = statuses(&document).into_iter().map(|(id, _)| id).collect();
     assert_eq!(
-        ids[..5],
+        ids[..6],
         [
+            "network-subnet-collision",
             "network-inactive",
             "nic-network-inactive",
             "network-not-autostarted",
@@ -518,7 +521,7 @@ fn fix_all_applies_networks_before_cards() -> TestResult {
             "nic-link-down"
         ]
     );
-    assert_eq!(document["results"][1]["same_fix_as"], 0, "{document}");
+    assert_eq!(document["results"][2]["same_fix_as"], 1, "{document}");
     assert_eq!(document["stopped_after"], Value::Null);
     assert!(statuses(&document).iter().all(|(_, status)| status != "not-attempted"), "{document}");
     let text = String::from_utf8(run("fix", &["--demo", "--dry-run", "--all"])?.stdout)?;

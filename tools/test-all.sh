@@ -293,10 +293,11 @@ phase "GUI: Fix at next boot" gui target/gui/fix-next-boot.png --keys "alt+f ent
     --then-expect "fix-applied nic-model-not-virtio next-boot" -- --demo --vm win11
 phase "GUI: Fix dialog, 360 px, dark" gui target/gui/fix-dialog-narrow-dark.png --width 360 --height 640 --dark \
     --keys "ctrl+h alt+f enter" --then-expect "fix-dialog-shown network-inactive"
-# Alt+L is the Host page verdict's Fix All…: lab-nat's start and the two autostarts, applied in order.
+# Alt+L is the Host page verdict's Fix All…: nat-copy moved to a free subnet,
+# lab-nat's start and the two autostarts, applied in order.
 phase "GUI: Fix All on the Host page" gui target/gui/fix-all.png --height 800 --keys ctrl+h \
-    --then-expect host-page-shown --keys alt+l --then-expect "fix-all-dialog-shown 3" --keys enter \
-    --then-expect "fix-all-applied done 3"
+    --then-expect host-page-shown --keys alt+l --then-expect "fix-all-dialog-shown 4" --keys enter \
+    --then-expect "fix-all-applied done 4"
 phase "GUI: Fix All on a VM page" gui target/gui/fix-all-vm.png --keys alt+l \
     --then-expect "fix-all-dialog-shown 2" --keys enter --then-expect "fix-all-applied done 2" -- --demo --vm kali-linux
 # The real app through its accessibility tree (AT-SPI) and real key presses,

@@ -101,7 +101,7 @@ fn every_fix_has_its_layer() {
     }
 }
 
-/// The demo hypervisor: lab-nat started (by its own finding, once, though
+/// The demo hypervisor: nat-copy moved off default's subnet, lab-nat started (by its own finding, once, though
 /// kali-linux's card has the same fix) and autostarted, routed-lab
 /// autostarted, then the VMs' changes in the diagnosis's order, though the
 /// diagnosis lists ubuntu-server's unplugged cable (an error) before the
@@ -120,6 +120,7 @@ fn the_demo_networks_first_then_its_vms() -> TestResult {
     assert_eq!(
         steps,
         [
+            ("network-subnet-collision", "network nat-copy".to_owned()),
             ("network-inactive", "network lab-nat".to_owned()),
             ("network-not-autostarted", "network lab-nat".to_owned()),
             ("network-not-autostarted", "network routed-lab".to_owned()),

@@ -692,6 +692,17 @@ fn network_subnet_collision() -> TestResult {
     let finding = find(&findings, "network-subnet-collision")?;
     assert!(finding.explanation.contains("more specific"), "{}", finding.explanation);
     assert!(finding.explanation.contains("stopped and started again"), "{}", finding.explanation);
+    // A stopped twin of a running network: libvirt's refusal names the
+    // running one and its bridge, known without the host's routes.
+    let findings = diagnose(&system(vec![], vec![default_net(true, true)?, twin()?]));
+    let finding = find(&findings, "network-subnet-collision")?;
+    assert!(
+        finding.explanation.contains(
+            "libvirt will not start it while network “default” runs on the same subnet: default’s bridge virbr0 routes it"
+        ),
+        "{}",
+        finding.explanation
+    );
     Ok(())
 }
 
@@ -796,6 +807,18 @@ fn a_network_that_cannot_start_is_explained_by_its_subnet_collision() -> TestRes
     assert_eq!(causes[position("network-inactive")?], Some(collision));
     assert_eq!(causes[position("nic-network-inactive")?], Some(collision));
     assert_eq!(causes[collision], None);
+    // A running twin holds the subnet as surely as a route, also where the
+    // host's routes are unknown (a remote connection).
+    let mut twin = rename_network(network_xml("default-guide.xml")?, "lab");
+    twin.bridge = Some(vmnet_doctor_core::BridgeDef { name: Some("virbr7".into()), stp: None, delay: None });
+    let snapshot = system(
+        vec![debian13_running()?],
+        vec![net(network_xml("default-guide.xml")?, false, true), net(twin, true, true)],
+    );
+    let findings = diagnose(&snapshot);
+    let causes = vmnet_doctor_core::rules::explained_by(&snapshot, &findings);
+    let position = |id: &str| findings.iter().position(|f| f.id == id).ok_or(format!("no {id}"));
+    assert_eq!(causes[position("network-inactive")?], Some(position("network-subnet-collision")?));
     // A partial overlap does not stop libvirt: not running is its own cause.
     let partial = workstation_without_virbr0(vec![route("192.168.122.128/25", "tun0")?])?;
     let snapshot =

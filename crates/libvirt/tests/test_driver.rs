@@ -85,6 +85,7 @@ fn demo_networks_get_their_intended_state() -> TestResult {
     assert_eq!(state("isolated")?, (true, true));
     assert_eq!(state("lab-nat")?, (false, false));
     assert_eq!(state("routed-lab")?, (true, false));
+    assert_eq!(state("nat-copy")?, (false, true));
     let default = snapshot.network("default").ok_or("no default")?;
     assert_eq!(default.config.forward, ForwardMode::Nat);
     let isolated = snapshot.network("isolated").ok_or("no isolated")?;

@@ -7,8 +7,9 @@ so, and the page, diagnosed again, list no problem and offer no Fix All.
 
     fix_all_by_clicking.py [--shots DIR] [-- APP ARGS…]
 
-APP ARGS default to --demo: its Host page has three fixes, lab-nat's start
-before the two autostarts (core::fix_order puts a network's start first).
+APP ARGS default to --demo: its Host page has four fixes, nat-copy moved off
+default's subnet, then lab-nat's start before the two autostarts
+(core::fix_order puts a network's start first).
 """
 
 import argparse
@@ -23,6 +24,7 @@ from fix_by_clicking import open_host_page  # noqa: E402
 STARTED = time.monotonic()
 # The demo's Host page: what each step changes, in the order applied.
 STEPS = [
+    "Move the virtual network “nat-copy” to the free subnet 192.168.123.0/24 and start it",
     "Start the virtual network “lab-nat”",
     "Start the virtual network “lab-nat” at boot",
     "Start the virtual network “routed-lab” at boot",

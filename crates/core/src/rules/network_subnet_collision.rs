@@ -48,7 +48,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
                 continue;
             }
             let cidr = format!("{}/{}", subnet.0, subnet.1);
-            let blocking = blocking_route(&all.uses, subnet, bridge);
+            let blocking = blocker(snapshot, &all.uses, subnet, bridge);
             let users = users(snapshot, name);
             let needed = network.active || network.autostart || !users.is_empty();
             let severity = if needed { Severity::Error } else { Severity::Warning };
@@ -64,7 +64,11 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
                 &values,
             )];
             paragraphs.push(match (blocking, network.active) {
-                (Some(dev), false) => fill(
+                (Some(Blocker::Network { name: other, bridge: dev }), false) => fill(
+                    &gettext("libvirt will not start it while network “{other}” runs on the same subnet: {other}’s bridge {dev} routes it (“Network is already in use by interface {dev}”). Of two libvirt networks on one subnet only one can run; a copy of a network made without a new subnet is the usual cause."),
+                    &[("other", other), ("dev", dev)],
+                ),
+                (Some(Blocker::Route { dev }), false) => fill(
                     &gettext("libvirt will not start the network while {dev} routes the same subnet (“Network is already in use by interface {dev}”). A VPN or the LAN on 192.168.122.0/24 is the usual cause."),
                     &[("dev", dev)],
                 ),
@@ -146,7 +150,36 @@ pub(super) fn blocks_start(snapshot: &Snapshot, name: &str) -> bool {
     };
     let uses = subnet_uses(snapshot).uses;
     let bridge = network.config.bridge_name();
-    ipv4_subnets(&network.config).into_iter().any(|subnet| blocking_route(&uses, subnet, bridge).is_some())
+    ipv4_subnets(&network.config).into_iter().any(|subnet| blocker(snapshot, &uses, subnet, bridge).is_some())
+}
+
+/// What makes libvirt refuse to start a network on `subnet`.
+#[derive(Debug, Clone, Copy)]
+enum Blocker<'s> {
+    /// A running libvirt network on exactly that subnet: its bridge holds
+    /// the route, known even where the host's routes are not (a remote or
+    /// test connection).
+    Network { name: &'s str, bridge: &'s str },
+    /// Another route of the main table for exactly that subnet.
+    Route { dev: &'s str },
+}
+
+fn blocker<'s>(
+    snapshot: &'s Snapshot,
+    uses: &[SubnetUse<'s>],
+    subnet: (Ipv4Addr, u8),
+    bridge: Option<&str>,
+) -> Option<Blocker<'s>> {
+    let twin = uses.iter().find_map(|taken| match taken.by {
+        User::Network(name) if taken.prefix == subnet => {
+            let network = snapshot.network(name).filter(|network| network.active)?;
+            let twin_bridge =
+                network.config.bridge_name().filter(|twin_bridge| Some(*twin_bridge) != bridge)?;
+            Some(Blocker::Network { name, bridge: twin_bridge })
+        }
+        _ => None,
+    });
+    twin.or_else(|| blocking_route(uses, subnet, bridge).map(|dev| Blocker::Route { dev }))
 }
 
 /// libvirt's own check before it starts a network (`networkCheckRouteCollision`):
