@@ -150,6 +150,10 @@ const HOST_NETWORK_IDS: &[&str] = &[
     "network-no-dhcp",
     "network-bridge-down",
     "dnsmasq-not-running",
+    "dnsmasq-port-taken",
+    "dhcp-range-exhausted",
+    "dhcp-host-conflict",
+    "network-subnet-collision",
 ];
 
 const NIC_IDS: &[&str] = &[
@@ -161,6 +165,8 @@ const NIC_IDS: &[&str] = &[
     "nic-user-mode",
     "nic-not-nat",
     "duplicate-mac",
+    "session-bridge-not-allowed",
+    "session-bridge-helper-unprivileged",
 ];
 
 const GUEST_IDS: &[&str] = &[
@@ -169,6 +175,9 @@ const GUEST_IDS: &[&str] = &[
     "vm-no-ip",
     "guest-ipv6-unrouted",
     "guest-profile-interface-missing",
+    "guest-interface-no-profile",
+    "guest-address-outside-subnet",
+    "guest-gateway-wrong",
 ];
 
 /// The networks whose state matters: `default`, and those `vm`'s cards use.
@@ -368,6 +377,17 @@ mod tests {
 
     fn ids(evaluation: &Evaluation) -> Vec<&'static str> {
         evaluation.findings.iter().map(|finding| finding.id).collect()
+    }
+
+    /// Every problem the diagnosis can find shows in exactly one step (a
+    /// rule added without a step would be invisible in the wizard);
+    /// `vm-no-ip`'s causes show in theirs.
+    #[test]
+    fn every_libvirt_side_id_belongs_to_one_step() {
+        for id in vmnet_doctor_core::rules::LIBVIRT_RULE_IDS {
+            let steps = [HOST_NETWORK_IDS, NIC_IDS, GUEST_IDS].iter().filter(|ids| ids.contains(id)).count();
+            assert_eq!(steps, 1, "{id} is in {steps} wizard steps");
+        }
     }
 
     #[test]
