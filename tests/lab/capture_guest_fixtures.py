@@ -6,8 +6,10 @@ guest-get-osinfo, guest-network-get-interfaces), the probe script's output
 its argv, exit status, stdout and stderr, from the tiny busybox guest and
 the full Debian 13 guest (tests/lab/debian-guest/).
 
-    tests/lab/run-guest-checks.sh --capture
+    tests/lab/guest-checks.sh --capture
       (= lab.sh python3 tests/lab/capture_guest_fixtures.py, inside the lab)
+    lab.sh python3 tests/lab/capture_guest_fixtures.py debian-nm-profiles
+      (only the NetworkManager profile states, in a fresh Debian guest)
 
 The argv are the ones crates/core/src/guest/checklist.rs plans for each
 guest (tests/guest_checklist.rs checks that they still are).
@@ -16,6 +18,7 @@ guest (tests/guest_checklist.rs checks that they still are).
 import base64
 import json
 import os
+import sys
 import time
 
 import labkit as lab
@@ -162,10 +165,41 @@ def debian():
     save_agent("debian13-interfaces-ipv6-disabled", disabled, "guest-network-get-interfaces")
 
 
+def debian_nm_profiles():
+    """A fresh Debian guest's NetworkManager with no profile for its card,
+    then with a static profile that outranks a DHCP one."""
+    source = ("the lab's Debian 13 guest (tests/lab/debian-guest/: systemd, NetworkManager 1.52, "
+              "qemu-guest-agent 10.0, apt 3.0, iputils, curl)")
+    guest_checks.start_debian()
+    guest_checks.guest_must("nmcli connection delete 'Wired connection 1'")
+    none = source + ", every NetworkManager profile deleted (no automatic one: no-auto-default=*), the card enp1s0"
+    capture("debian13", none, [("probe-no-profile", ["/bin/sh", "-c", PROBE])])
+    save_agent("debian13-interfaces-no-profile", source + ", no profile: enp1s0 without an address",
+               "guest-network-get-interfaces")
+    guest_checks.guest_must("nmcli connection add type ethernet ifname enp1s0 con-name 'Wired connection 2' "
+                            "ipv4.method auto ipv6.method ignore")
+    guest_checks.guest_must("nmcli connection add type ethernet ifname enp1s0 con-name office "
+                            "connection.autoconnect-priority 10 ipv4.method manual ipv4.addresses 192.168.1.50/24 "
+                            "ipv4.gateway 192.168.1.1 ipv6.method ignore")
+    # Up, as NetworkManager brings it up at boot (its priority is higher).
+    guest_checks.guest_must("nmcli -w 30 connection up office", timeout=90)
+    static = (source + ", the static profile “office” (192.168.1.50/24 via 192.168.1.1, autoconnect-priority 10) "
+              "up on enp1s0, the DHCP profile “Wired connection 2” (priority 0) beside it")
+    capture("debian13", static, [("probe-static-profile", ["/bin/sh", "-c", PROBE])])
+    save_agent("debian13-interfaces-static-profile", source + ", “office” active: enp1s0 192.168.1.50/24",
+               "guest-network-get-interfaces")
+
+
 if __name__ == "__main__":
+    # One part alone: capture_guest_fixtures.py debian-nm-profiles
+    if sys.argv[1:] == ["debian-nm-profiles"]:
+        debian_nm_profiles()
+        sys.exit(0)
     tiny()
     lab.virsh("destroy", lab.GUEST)
     if guest_checks.debian_image():
         debian()
+        lab.virsh("destroy", guest_checks.DEBIAN)
+        debian_nm_profiles()
     else:
         print("  no Debian 13 guest image (tests/lab/debian-guest/build.sh): its fixtures not captured")

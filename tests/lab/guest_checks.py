@@ -454,7 +454,9 @@ def debian_guest():
     """A Debian 13 guest whose only NetworkManager profile is bound to ens3
     while its card is enp1s0: found, fixed with the guide's kvm-dhcp through
     nmcli, proven with apt update from the lab's repository, broken IPv6
-    shown and fixed with ForceIPv4, and every fix reverted."""
+    shown and fixed with ForceIPv4, and every fix reverted. Then no profile
+    at all for the card, and a static profile that outranks a DHCP one,
+    each found, fixed with kvm-dhcp and reverted."""
     booted = start_debian()
     step(f"the Debian 13 guest booted; its agent answered after {booted:.1f} s")
     code, events = verify(DEBIAN, expect_exit=1)
@@ -536,6 +538,113 @@ def debian_guest():
     if not findings(DEBIAN, "guest-profile-interface-missing"):
         raise lab.LabError("after removing kvm-dhcp check --vm does not report the stale profile again")
     step("kvm-dhcp reverted (nmcli connection delete): enp1s0 has no address, the finding is back")
+    no_profile_for_the_card()
+    static_profile_outranked()
+
+
+KVM_DHCP_FIX = {"kind": "create-guest-dhcp-profile", "vm": DEBIAN, "interface": "enp1s0"}
+GUIDE_ADD = ["nmcli", "connection", "add", "type", "ethernet", "ifname", "enp1s0", "con-name", "kvm-dhcp",
+             "ipv4.method", "auto", "ipv6.method", "ignore"]
+
+
+def card_addresses():
+    return lab.guest_interface(os.environ["LAB_GUEST_MAC"])[1]
+
+
+def active_profile():
+    """The profile NetworkManager has active on enp1s0."""
+    out = guest_must("nmcli -t -f NAME,DEVICE connection show --active")
+    return next((line.rsplit(":", 1)[0] for line in out.splitlines() if line.endswith(":enp1s0")), None)
+
+
+def expect_internet():
+    name = os.environ["LAB_WWW_NAME"]
+    code, out = lab.guest_run(f"curl -sS --max-time 10 http://{name}/", timeout=20)
+    if code != 0 or "the internet answers" not in out:
+        raise lab.LabError(f"the guest does not reach http://{name}/ ({code}): {out.strip()}")
+
+
+def no_profile_for_the_card():
+    """#19 item 9: no profile at all for the card (the image's stale one
+    deleted, NetworkManager makes no automatic one): found, fixed with
+    kvm-dhcp, reverted."""
+    guest_must("nmcli connection delete 'Wired connection 1'")
+    found = findings(DEBIAN, "guest-interface-no-profile")
+    if not found or found[0]["severity"] != "error" or found[0]["fix"] != KVM_DHCP_FIX:
+        raise lab.LabError(f"with no profile check --vm does not offer kvm-dhcp: {found}")
+    if findings(DEBIAN, "guest-profile-interface-missing"):
+        raise lab.LabError("no profile is left, yet check --vm reports a stale one")
+    step("“Wired connection 1” deleted, none left for enp1s0: check --vm reports guest-interface-no-profile "
+         "(error) with kvm-dhcp")
+    result, transactions = fix(DEBIAN, "guest-interface-no-profile")
+    argvs = [s.get("argv") for s in result["results"][0]["plan"]["steps"]]
+    if argvs[0] != GUIDE_ADD:
+        raise lab.LabError(f"with nothing to outrank the plan is not the guide's command: {argvs}")
+    lab.wait_for("a lease on enp1s0", lambda: any(a.startswith("192.168.122.") for a in card_addresses()), 60)
+    expect_internet()
+    if findings(DEBIAN, "guest-interface-no-profile"):
+        raise lab.LabError("after kvm-dhcp check --vm still reports guest-interface-no-profile")
+    revert(transactions[0])
+    lab.wait_for("enp1s0 to lose its address", lambda: not card_addresses(), 30)
+    if not findings(DEBIAN, "guest-interface-no-profile"):
+        raise lab.LabError("after the revert check --vm does not report guest-interface-no-profile again")
+    step("fixed with the guide's command: a lease and the internet host's page; reverted: no address, "
+         "the finding is back")
+
+
+def static_profile_outranked():
+    """#19 item 9: a static profile for another network that
+    NetworkManager picks over a DHCP profile (higher autoconnect priority):
+    the address and the gateway found with kvm-dhcp as the fix, ranked
+    above it, so NetworkManager's own choice at the next boot is kvm-dhcp;
+    the revert brings the static profile back."""
+    guest_must("nmcli connection add type ethernet ifname enp1s0 con-name 'Wired connection 2' "
+               "ipv4.method auto ipv6.method ignore")
+    guest_must("nmcli connection add type ethernet ifname enp1s0 con-name office connection.autoconnect-priority 10 "
+               "ipv4.method manual ipv4.addresses 192.168.1.50/24 ipv4.gateway 192.168.1.1 ipv6.method ignore")
+    # Up, as NetworkManager brings it up at boot (its priority is higher).
+    guest_must("nmcli -w 30 connection up office", timeout=90)
+    if active_profile() != "office" or card_addresses() != ["192.168.1.50"]:
+        raise lab.LabError(f"“office” is not up: {active_profile()} {card_addresses()}")
+    report = check_vm(DEBIAN)
+    for finding_id in ("guest-address-outside-subnet", "guest-gateway-wrong"):
+        found = [f for f in report["findings"] if f["id"] == finding_id]
+        if not found or found[0]["fix"] != KVM_DHCP_FIX or "“office”" not in found[0]["explanation"]:
+            raise lab.LabError(f"check --vm does not name “office” with kvm-dhcp for {finding_id}: {found}")
+    step("“office” (192.168.1.50/24 via 192.168.1.1, priority 10, above “Wired connection 2”) up: check --vm "
+         "reports guest-address-outside-subnet and guest-gateway-wrong, both fixed by kvm-dhcp")
+    result, transactions = fix(DEBIAN, "guest-address-outside-subnet")
+    argvs = [s.get("argv") for s in result["results"][0]["plan"]["steps"]]
+    if argvs[0] != GUIDE_ADD + ["connection.autoconnect-priority", "11"]:
+        raise lab.LabError(f"kvm-dhcp is not ranked above “office”: {argvs}")
+    lab.wait_for("a lease on enp1s0", lambda: card_addresses() and
+                 all(a.startswith("192.168.122.") for a in card_addresses()), 60)
+    expect_internet()
+    step("fixed (kvm-dhcp, priority 11): a lease and the internet host's page")
+    # The next boot: NetworkManager picks among the three by priority. The
+    # profiles on disk first (a power-off loses what is not), as a shutdown does.
+    guest_must("sync")
+    lab.virsh("destroy", DEBIAN)
+    lab.wait_for("the guest to stop", lambda: lab.virsh("domstate", DEBIAN).strip() == "shut off", 60)
+    started = time.monotonic()
+    lab.virsh("start", DEBIAN)
+    lab.wait_for("the Debian guest's agent", lab.agent_answers, 300, interval=1)
+    lab.wait_for("an IPv4 address on enp1s0 after the boot", card_addresses, 120)
+    if active_profile() != "kvm-dhcp" or not all(a.startswith("192.168.122.") for a in card_addresses()):
+        raise lab.LabError(f"after a boot NetworkManager brought up {active_profile()} "
+                           f"({' '.join(card_addresses())}), not kvm-dhcp")
+    expect_internet()
+    report = check_vm(DEBIAN)
+    left = sorted({f["id"] for f in report["findings"] if f["severity"] == "error"})
+    if left:
+        raise lab.LabError(f"after kvm-dhcp check --vm still reports errors: {left}")
+    step(f"booted again ({time.monotonic() - started:.0f} s): NetworkManager brings up kvm-dhcp, not “office”; "
+         "the internet host's page loads; check --vm has no error")
+    revert(transactions[0])
+    lab.wait_for("“office” back on enp1s0", lambda: card_addresses() == ["192.168.1.50"], 60)
+    if not findings(DEBIAN, "guest-address-outside-subnet"):
+        raise lab.LabError("after the revert check --vm does not report the static address again")
+    step("reverted (kvm-dhcp deleted): NetworkManager brings “office” back, the finding is back")
 
 
 # --- The helper as installed, in the full Debian 13 guest -----------------------

@@ -202,6 +202,7 @@ pub fn hop_of(id: &str) -> Option<HopKind> {
         | "guest-agent-not-connected"
         | "guest-ipv6-unrouted"
         | "guest-profile-interface-missing"
+        | "guest-interface-no-profile"
         | "guest-address-outside-subnet"
         | "guest-gateway-wrong"
         | "vm-no-ip" => HopKind::Guest,

@@ -74,6 +74,59 @@ fn the_debian_guest_runs_network_manager_with_its_profiles() -> Result<(), Error
     Ok(())
 }
 
+/// Each profile's IPv4 method, addresses, gateway and autoconnect
+/// priority: a static profile that NetworkManager picked over a DHCP one.
+#[test]
+fn a_static_profile_is_read_with_its_rank() -> Result<(), Error> {
+    let network = parse_probe(&output("debian13-probe-static-profile")?.stdout);
+    let profiles = network.profiles.known().ok_or("profiles")?;
+    let summary: Vec<_> = profiles
+        .iter()
+        .filter(|p| p.is_ethernet())
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.ipv4_method.as_deref(),
+                p.ipv4_addresses.clone(),
+                p.ipv4_gateway.as_deref(),
+                p.autoconnect_priority,
+                p.device.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "office",
+                Some("manual"),
+                vec!["192.168.1.50/24".to_owned()],
+                Some("192.168.1.1"),
+                10,
+                Some("enp1s0")
+            ),
+            ("Wired connection 2", Some("auto"), vec![], None, 0, None),
+        ]
+    );
+    let office = profiles.iter().find(|p| p.name == "office").ok_or("office")?;
+    assert!(office.ipv4_not_dhcp() && office.may_activate_on("enp1s0", "52:54:00:1a:b0:02"));
+    assert!(!office.may_activate_on("enp2s0", "52:54:00:1a:b0:02"));
+    // No profile at all but the loopback.
+    let none = parse_probe(&output("debian13-probe-no-profile")?.stdout);
+    assert!(!none.profiles.known().ok_or("profiles")?.iter().any(|p| p.is_ethernet()));
+    // Captured before the probe read these: unknown, not "not DHCP".
+    let older = parse_probe(&output("debian13-probe-stale-profile")?.stdout);
+    assert!(
+        older
+            .profiles
+            .known()
+            .ok_or("profiles")?
+            .iter()
+            .all(|p| p.ipv4_method.is_none() && !p.ipv4_not_dhcp())
+    );
+    Ok(())
+}
+
 #[test]
 fn ipv6_default_routes_and_apt_force_ipv4_are_read() -> Result<(), Error> {
     let broken = parse_probe(&output("debian13-probe-ipv6")?.stdout);

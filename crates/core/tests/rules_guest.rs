@@ -231,3 +231,72 @@ fn a_default_route_past_the_nat_network_is_an_error() -> Result<(), Error> {
     assert!(of(&diagnose(&system(vec![unknown], vec![healthy_default()?])), GATEWAY).is_empty());
     Ok(())
 }
+
+/// NetworkManager's static profile “office” (192.168.1.50/24 via
+/// 192.168.1.1, priority 10) active on enp1s0 over a DHCP profile: the
+/// address and the gateway are found, and both offer the guide's kvm-dhcp,
+/// ranked above “office” (the plan asks the guest for the ranks).
+#[test]
+fn a_static_profile_on_the_card_is_outranked_by_kvm_dhcp() -> Result<(), Error> {
+    let findings = diagnose(&system(
+        vec![debian("debian13-interfaces-static-profile", "debian13-probe-static-profile")?],
+        vec![healthy_default()?],
+    ));
+    let kvm_dhcp = Some(Fix::CreateGuestDhcpProfile { vm: "lab-debian".into(), interface: "enp1s0".into() });
+    for id in ["guest-address-outside-subnet", "guest-gateway-wrong"] {
+        assert_eq!(of(&findings, id), [(Severity::Error, nic("lab-debian", DEBIAN_MAC))]);
+        let finding = find(&findings, id)?;
+        assert_eq!(finding.fix, kvm_dhcp, "{finding:#?}");
+        assert!(finding.explanation.contains("profile “office” sets this on enp1s0"), "{finding:#?}");
+        assert!(
+            finding.evidence.iter().any(|e| e.what == "NetworkManager profile “office” (active, guest)"
+                && e.value == "ipv4.method manual, ipv4.addresses 192.168.1.50/24, ipv4.gateway 192.168.1.1, autoconnect-priority 10"),
+            "{finding:#?}"
+        );
+    }
+    // The card has an address and profiles: no other profile finding.
+    assert_eq!(of(&findings, "guest-interface-no-profile"), []);
+    assert_eq!(of(&findings, PROFILE), []);
+    // Not inspected: the agent's address is still found, with no fix.
+    let mut uninspected = debian("debian13-interfaces-static-profile", "debian13-probe-static-profile")?;
+    uninspected.guest = Fact::Unknown("not inspected".into());
+    let findings = diagnose(&system(vec![uninspected], vec![healthy_default()?]));
+    assert_eq!(find(&findings, "guest-address-outside-subnet")?.fix, None);
+    Ok(())
+}
+
+/// Every profile deleted and no automatic one: the card never asks for an
+/// address, and the guide's kvm-dhcp is the fix. The stale profile of the
+/// image as made is the other rule's, not this one's.
+#[test]
+fn a_card_no_profile_applies_to_gets_kvm_dhcp() -> Result<(), Error> {
+    const NONE: &str = "guest-interface-no-profile";
+    let findings = diagnose(&system(
+        vec![debian("debian13-interfaces-no-profile", "debian13-probe-no-profile")?],
+        vec![healthy_default()?],
+    ));
+    assert_eq!(of(&findings, NONE), [(Severity::Error, nic("lab-debian", DEBIAN_MAC))]);
+    let finding = find(&findings, NONE)?;
+    assert_eq!(
+        finding.fix,
+        Some(Fix::CreateGuestDhcpProfile { vm: "lab-debian".into(), interface: "enp1s0".into() })
+    );
+    assert!(finding.evidence.iter().any(|e| e.value == "none"), "{finding:#?}");
+    assert_eq!(of(&findings, PROFILE), []);
+    // vm-no-ip names it as the reason.
+    let no_ip = find(&findings, "vm-no-ip")?;
+    assert!(format!("{no_ip:?}").contains(NONE), "{no_ip:#?}");
+    let stale = diagnose(&system(
+        vec![debian("debian13-interfaces-unconfigured", "debian13-probe-stale-profile")?],
+        vec![healthy_default()?],
+    ));
+    assert_eq!(of(&stale, NONE), []);
+    // A card with an address, or the guest not inspected: nothing to say.
+    let fine =
+        diagnose(&system(vec![debian("debian13-interfaces", "debian13-probe")?], vec![healthy_default()?]));
+    assert_eq!(of(&fine, NONE), []);
+    let mut uninspected = debian("debian13-interfaces-no-profile", "debian13-probe-no-profile")?;
+    uninspected.guest = Fact::Unknown("not inspected".into());
+    assert_eq!(of(&diagnose(&system(vec![uninspected], vec![healthy_default()?])), NONE), []);
+    Ok(())
+}

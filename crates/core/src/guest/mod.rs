@@ -79,8 +79,18 @@ pub struct NmProfile {
     /// `connection.interface-name`: the only interface it may activate on.
     pub interface_name: Option<String>,
     pub autoconnect: bool,
+    /// `connection.autoconnect-priority`: of the profiles that may
+    /// activate on a device, the highest wins at boot and on reconnect.
+    pub autoconnect_priority: i32,
     /// `802-3-ethernet.mac-address`: the only card it may activate on.
     pub mac: Option<String>,
+    /// `ipv4.method`: `auto` (DHCP), `manual` (a static address),
+    /// `disabled`, `link-local`, `shared`; unknown when nmcli did not say.
+    pub ipv4_method: Option<String>,
+    /// `ipv4.addresses` of a `manual` profile, as typed (`192.168.1.50/24`).
+    pub ipv4_addresses: Vec<String>,
+    /// `ipv4.gateway`.
+    pub ipv4_gateway: Option<String>,
     /// The device it is active on now.
     pub device: Option<String>,
 }
@@ -88,6 +98,20 @@ pub struct NmProfile {
 impl NmProfile {
     pub fn is_ethernet(&self) -> bool {
         self.kind == "802-3-ethernet"
+    }
+
+    /// Whether the profile gets its IPv4 address some other way than DHCP
+    /// (a static address, or none at all).
+    pub fn ipv4_not_dhcp(&self) -> bool {
+        self.ipv4_method.as_deref().is_some_and(|method| method != "auto")
+    }
+
+    /// Whether NetworkManager may activate it on `interface` (the card
+    /// with `mac`): bound to neither, or to this one.
+    pub fn may_activate_on(&self, interface: &str, mac: &str) -> bool {
+        self.is_ethernet()
+            && self.interface_name.as_deref().is_none_or(|name| name == interface)
+            && self.mac.as_deref().is_none_or(|bound| bound.eq_ignore_ascii_case(mac))
     }
 }
 

@@ -156,6 +156,11 @@ pub fn nm_terse_fields(line: &str) -> Vec<String> {
     fields
 }
 
+/// nmcli's terse value, `--` or empty meaning not set.
+fn set(value: String) -> Option<String> {
+    Some(value).filter(|value| !value.is_empty() && value != "--")
+}
+
 fn nm_profiles(sections: &[Section<'_>]) -> Vec<NmProfile> {
     // UUID → device, from the list of active connections.
     let mut devices: Vec<(String, String)> = Vec::new();
@@ -177,7 +182,11 @@ fn nm_profiles(sections: &[Section<'_>]) -> Vec<NmProfile> {
             kind: String::new(),
             interface_name: None,
             autoconnect: true,
+            autoconnect_priority: 0,
             mac: None,
+            ipv4_method: None,
+            ipv4_addresses: Vec::new(),
+            ipv4_gateway: None,
             device: None,
         };
         for line in &section.lines {
@@ -194,9 +203,23 @@ fn nm_profiles(sections: &[Section<'_>]) -> Vec<NmProfile> {
                     profile.interface_name = Some(value).filter(|name| !name.is_empty() && name != "--");
                 }
                 "connection.autoconnect" => profile.autoconnect = value != "no",
+                "connection.autoconnect-priority" => {
+                    profile.autoconnect_priority = value.trim().parse().unwrap_or_default();
+                }
                 "802-3-ethernet.mac-address" => {
                     profile.mac = Some(value.to_ascii_lowercase()).filter(|mac| !mac.is_empty());
                 }
+                "ipv4.method" => profile.ipv4_method = set(value),
+                // nmcli joins several with ", ".
+                "ipv4.addresses" => {
+                    profile.ipv4_addresses = value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty() && *a != "--")
+                        .map(str::to_owned)
+                        .collect();
+                }
+                "ipv4.gateway" => profile.ipv4_gateway = set(value),
                 _ => {}
             }
         }

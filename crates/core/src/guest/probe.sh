@@ -34,7 +34,7 @@ if have nmcli; then
     if nmcli -t -f RUNNING general 2>/dev/null | grep -qx running; then
         run nm-connections nmcli -t -f UUID,DEVICE,ACTIVE connection show
         for uuid in $(nmcli -t -f UUID connection show 2>/dev/null); do
-            run nm-profile nmcli -t -f connection.id,connection.uuid,connection.type,connection.interface-name,connection.autoconnect,802-3-ethernet.mac-address connection show "$uuid"
+            run nm-profile nmcli -t -f connection.id,connection.uuid,connection.type,connection.interface-name,connection.autoconnect,connection.autoconnect-priority,802-3-ethernet.mac-address,ipv4.method,ipv4.addresses,ipv4.gateway connection show "$uuid"
         done
     fi
 fi

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use gettextrs::gettext;
 
 use super::common::{ipv4_subnets, is_running, libvirt_runs_bridge, nics};
+use super::guest_nm::{self, profile_evidence};
 use crate::finding::{Evidence, Finding, Severity};
 use crate::i18n::fill;
 use crate::network::in_subnet;
@@ -61,20 +62,36 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             ("network", network_name),
             ("subnet", subnet_text.as_str()),
         ];
+        let mut explanation = fill(
+            &gettext(
+                "The guest set {address} on card {mac} itself, but the card is plugged into network “{network}”, whose subnet is {subnet}. The host has no route to that address and the network’s NAT does not cover it, so the guest reaches neither the host nor the internet. In the guest, let the card use DHCP, or give it an address in {subnet} with the network’s address as its gateway.",
+            ),
+            &values,
+        );
+        let mut evidence = vec![
+            Evidence::new(format!("guest agent addresses of {label}"), address_text.clone()),
+            Evidence::new(format!("network {network_name} ip"), subnet_text.clone()),
+        ];
+        // The guest inspected: NetworkManager's static profile is the cause.
+        let fix = nic.domain.guest_interface_name(mac).and_then(|interface| {
+            let profile = guest_nm::static_profile(nic.domain, interface)?;
+            let (fix, sentence) = guest_nm::outranking_fix(nic.vm(), interface, profile);
+            explanation.push(' ');
+            explanation.push_str(&sentence);
+            evidence.push(profile_evidence(profile));
+            Some(fix)
+        });
         findings.push(Finding {
             id: "guest-address-outside-subnet",
             severity: Severity::Error,
             subject: nic.subject(),
-            title: fill(&gettext("The guest’s address {address} does not belong to network “{network}”"), &values),
-            explanation: fill(
-                &gettext("The guest set {address} on card {mac} itself, but the card is plugged into network “{network}”, whose subnet is {subnet}. The host has no route to that address and the network’s NAT does not cover it, so the guest reaches neither the host nor the internet. In the guest, let the card use DHCP, or give it an address in {subnet} with the network’s address as its gateway."),
+            title: fill(
+                &gettext("The guest’s address {address} does not belong to network “{network}”"),
                 &values,
             ),
-            evidence: vec![
-                Evidence::new(format!("guest agent addresses of {label}"), address_text.clone()),
-                Evidence::new(format!("network {network_name} ip"), subnet_text.clone()),
-            ],
-            fix: None,
+            explanation,
+            evidence,
+            fix,
         });
     }
     findings

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use gettextrs::gettext;
 
 use super::common::{is_running, nics};
+use super::guest_nm::{self, profile_evidence};
 use crate::finding::{Evidence, Finding, Severity};
 use crate::i18n::fill;
 use crate::network::ForwardMode;
@@ -62,21 +63,37 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             ("route", route_text.as_str()),
             ("gateway", expected_text.as_str()),
         ];
+        let mut explanation = fill(
+            &gettext(
+                "Inside “{vm}”, {interface} (card {mac}) sends everything beyond its own subnet by “{route}”, but on the NAT network “{network}” only the host, at {gateway}, leads out: nothing beyond the network answers. In the guest, let the card use DHCP, which gives it the right gateway, or set the gateway to {gateway}.",
+            ),
+            &values,
+        );
+        let mut evidence = vec![
+            Evidence::new("guest interface", interface),
+            Evidence::new("IPv4 default routes (guest)", route_text.clone()),
+            Evidence::new(format!("network {network_name} address"), expected_text.clone()),
+        ];
+        // NetworkManager's static profile is the cause: the same fix as the
+        // address's, which owns it when both are found.
+        let fix = guest_nm::static_profile(nic.domain, interface).map(|profile| {
+            let (fix, sentence) = guest_nm::outranking_fix(nic.vm(), interface, profile);
+            explanation.push(' ');
+            explanation.push_str(&sentence);
+            evidence.push(profile_evidence(profile));
+            fix
+        });
         findings.push(Finding {
             id: "guest-gateway-wrong",
             severity: Severity::Error,
             subject: nic.subject(),
-            title: fill(&gettext("The guest’s default route on {interface} does not go through its network"), &values),
-            explanation: fill(
-                &gettext("Inside “{vm}”, {interface} (card {mac}) sends everything beyond its own subnet by “{route}”, but on the NAT network “{network}” only the host, at {gateway}, leads out: nothing beyond the network answers. In the guest, let the card use DHCP, which gives it the right gateway, or set the gateway to {gateway}."),
+            title: fill(
+                &gettext("The guest’s default route on {interface} does not go through its network"),
                 &values,
             ),
-            evidence: vec![
-                Evidence::new("guest interface", interface),
-                Evidence::new("IPv4 default routes (guest)", route_text.clone()),
-                Evidence::new(format!("network {network_name} address"), expected_text.clone()),
-            ],
-            fix: None,
+            explanation,
+            evidence,
+            fix,
         });
     }
     findings

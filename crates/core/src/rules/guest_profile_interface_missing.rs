@@ -29,7 +29,7 @@ enum Holder {
 }
 
 /// A configuration bound to something the guest does not have.
-struct Stale {
+pub(super) struct Stale {
     /// "NetworkManager profile “Wired connection 1”", for evidence.
     what: String,
     /// The interface name (or MAC) it is bound to.
@@ -39,7 +39,7 @@ struct Stale {
     name: String,
 }
 
-fn stale_bindings(facts: &GuestFacts, interfaces: &[GuestInterface]) -> Vec<Stale> {
+pub(super) fn stale_bindings(facts: &GuestFacts, interfaces: &[GuestInterface]) -> Vec<Stale> {
     let Some(network) = facts.network.known() else {
         return Vec::new();
     };

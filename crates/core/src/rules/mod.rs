@@ -50,9 +50,10 @@
 //! | `guest-agent-missing` | warning | `AddGuestAgentChannel` (next boot) |
 //! | `guest-agent-not-connected` | warning | — (install qemu-guest-agent in the guest) |
 //! | `guest-ipv6-unrouted` | warning | `DisableGuestIpv6`; alternative `ForceAptIpv4` |
-//! | `guest-address-outside-subnet` | error (subject: the card) | — (DHCP, or an address in the network's subnet) |
-//! | `guest-gateway-wrong` | error (subject: the card; needs the guest inspected) | — (DHCP, or the network's address as gateway) |
+//! | `guest-address-outside-subnet` | error (subject: the card) | `CreateGuestDhcpProfile` ranked above the static NetworkManager profile that sets it (guest inspected); else — (DHCP, or an address in the network's subnet) |
+//! | `guest-gateway-wrong` | error (subject: the card; needs the guest inspected) | the same as `guest-address-outside-subnet`; else — (DHCP, or the network's address as gateway) |
 //! | `guest-profile-interface-missing` | error (subject: the card left without an address), info when every card has one | `CreateGuestDhcpProfile` when NetworkManager runs |
+//! | `guest-interface-no-profile` | error (subject: the card; needs the guest inspected) | `CreateGuestDhcpProfile` |
 //! | `vm-no-ip` | error | — (names the finding that explains it, if any) |
 //!
 //! The host firewall and forward-path ids are listed in `firewall/mod.rs`.
@@ -81,7 +82,9 @@ mod guest_address_outside_subnet;
 mod guest_agent_missing;
 mod guest_agent_not_connected;
 mod guest_gateway_wrong;
+mod guest_interface_no_profile;
 mod guest_ipv6_unrouted;
+mod guest_nm;
 mod guest_profile_interface_missing;
 mod network_bridge_down;
 mod network_inactive;
@@ -143,12 +146,14 @@ pub const LIBVIRT_RULE_IDS: &[&str] = &[
     "guest-address-outside-subnet",
     "guest-gateway-wrong",
     "guest-profile-interface-missing",
+    "guest-interface-no-profile",
     "vm-no-ip",
 ];
 
 /// The ids that only a guest inspection (`Hypervisor::inspect_guest`) can
 /// produce.
-pub const GUEST_INSPECTION_IDS: &[&str] = &["guest-profile-interface-missing", "guest-gateway-wrong"];
+pub const GUEST_INSPECTION_IDS: &[&str] =
+    &["guest-profile-interface-missing", "guest-gateway-wrong", "guest-interface-no-profile"];
 
 /// The rules that only read the snapshot, in the order their findings are
 /// listed within one severity.
@@ -179,6 +184,7 @@ const RULES: &[fn(&Snapshot) -> Vec<Finding>] = &[
     guest_address_outside_subnet::check,
     guest_gateway_wrong::check,
     guest_profile_interface_missing::check,
+    guest_interface_no_profile::check,
 ];
 
 /// Every finding for this snapshot, most severe first.

@@ -1,6 +1,8 @@
 //! The guide's "Create a DHCP Profile": NetworkManager's `kvm-dhcp` for
-//! the interface the guest itself names, brought up; and its removal. The
-//! steps are nmcli's own commands, run without a shell.
+//! the interface the guest itself names, brought up; and its removal. Where
+//! another profile may claim the interface (a static one), `kvm-dhcp` is
+//! ranked above it, so that it also wins at the next boot. The steps are
+//! nmcli's own commands, run without a shell.
 
 use virt::domain::Domain;
 use vmnet_doctor_core::guest::nm_terse_fields;
@@ -12,46 +14,83 @@ use crate::error::LibvirtError;
 /// The guide's profile name.
 pub const DHCP_PROFILE: &str = "kvm-dhcp";
 
-/// A profile named `kvm-dhcp` as nmcli lists it.
+/// An ethernet profile as nmcli lists it.
 struct Existing {
+    name: String,
     uuid: String,
-    /// `connection.interface-name`.
+    /// `connection.interface-name`, empty when unbound.
     interface: String,
+    autoconnect: bool,
+    priority: i32,
     /// The device it is active on, if any.
     device: String,
 }
 
-/// The guest's `kvm-dhcp` profiles (NetworkManager allows several with one name).
-fn existing(domain: &Domain, vm: &str) -> Result<Vec<Existing>, LibvirtError> {
-    let listed = ask(domain, vm, &["nmcli", "-t", "-f", "NAME,UUID,DEVICE", "connection", "show"])?;
+impl Existing {
+    /// Whether NetworkManager may pick it for `interface` on its own.
+    fn competes_for(&self, interface: &str) -> bool {
+        self.name != DHCP_PROFILE
+            && self.autoconnect
+            && (self.interface.is_empty() || self.interface == interface)
+    }
+}
+
+fn nmcli_failed(vm: &str, command: &str, stderr: &str, stdout: &str) -> LibvirtError {
+    LibvirtError::GuestAgent {
+        vm: vm.to_owned(),
+        error: AgentError::Failed {
+            command: command.to_owned(),
+            detail: [stderr.trim(), stdout.trim()].join(" ").trim().to_owned(),
+        },
+    }
+}
+
+/// The guest's ethernet profiles (NetworkManager allows several with one name).
+fn ethernet_profiles(domain: &Domain, vm: &str) -> Result<Vec<Existing>, LibvirtError> {
+    let listed = ask(domain, vm, &["nmcli", "-t", "-f", "NAME,UUID,TYPE,DEVICE", "connection", "show"])?;
     if !listed.succeeded() {
-        return Err(LibvirtError::GuestAgent {
-            vm: vm.to_owned(),
-            error: AgentError::Failed {
-                command: "nmcli connection show".to_owned(),
-                detail: [listed.stderr.trim(), listed.stdout.trim()].join(" ").trim().to_owned(),
-            },
-        });
+        return Err(nmcli_failed(vm, "nmcli connection show", &listed.stderr, &listed.stdout));
     }
     let mut found = Vec::new();
     for line in listed.stdout.lines() {
-        let [name, uuid, device] = &nm_terse_fields(line)[..] else {
+        let [name, uuid, kind, device] = &nm_terse_fields(line)[..] else {
             continue;
         };
-        if name != DHCP_PROFILE {
+        if kind != "802-3-ethernet" {
             continue;
         }
-        let shown =
-            ask(domain, vm, &["nmcli", "-t", "-f", "connection.interface-name", "connection", "show", uuid])?;
-        let interface = shown
-            .stdout
-            .lines()
-            .find_map(|line| line.strip_prefix("connection.interface-name:"))
-            .unwrap_or_default()
-            .to_owned();
-        found.push(Existing { uuid: uuid.clone(), interface, device: device.clone() });
+        let fields = "connection.interface-name,connection.autoconnect,connection.autoconnect-priority";
+        let shown = ask(domain, vm, &["nmcli", "-t", "-f", fields, "connection", "show", uuid])?;
+        let value = |key: &str| {
+            shown
+                .stdout
+                .lines()
+                .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
+                .unwrap_or_default()
+                .trim()
+        };
+        found.push(Existing {
+            name: name.clone(),
+            uuid: uuid.clone(),
+            interface: value("connection.interface-name").to_owned(),
+            autoconnect: value("connection.autoconnect") != "no",
+            priority: value("connection.autoconnect-priority").parse().unwrap_or_default(),
+            device: device.clone(),
+        });
     }
     Ok(found)
+}
+
+/// The autoconnect priority that puts `kvm-dhcp` above every other profile
+/// NetworkManager may pick for `interface` (a static one that would win at
+/// the next boot or reconnect); none when nothing competes, and the
+/// guide's command stays as the guide writes it.
+fn outranking_priority(profiles: &[Existing], interface: &str) -> Option<i32> {
+    profiles
+        .iter()
+        .filter(|profile| profile.competes_for(interface))
+        .map(|profile| profile.priority.saturating_add(1).max(1))
+        .max()
 }
 
 pub(super) fn plan_create(
@@ -60,11 +99,16 @@ pub(super) fn plan_create(
     interface: &str,
     preview: &mut FixPreview,
 ) -> Result<(), LibvirtError> {
-    let profiles = existing(domain, vm)?;
-    match profiles.first() {
-        None => preview.steps.push(run_step(
-            vm,
-            &[
+    let profiles = ethernet_profiles(domain, vm)?;
+    let priority = outranking_priority(&profiles, interface).map(|priority| priority.to_string());
+    let ranked: Vec<&str> = priority
+        .as_deref()
+        .map(|priority| vec!["connection.autoconnect-priority", priority])
+        .unwrap_or_default();
+    let ours = profiles.iter().find(|profile| profile.name == DHCP_PROFILE);
+    match ours {
+        None => {
+            let mut argv = vec![
                 "nmcli",
                 "connection",
                 "add",
@@ -78,23 +122,61 @@ pub(super) fn plan_create(
                 "auto",
                 "ipv6.method",
                 "ignore",
-            ],
-        )),
-        Some(profile) if profile.interface != interface => preview.steps.push(run_step(
-            vm,
-            &["nmcli", "connection", "modify", &profile.uuid, "connection.interface-name", interface],
-        )),
+            ];
+            argv.extend(&ranked);
+            preview.steps.push(run_step(vm, &argv));
+        }
+        Some(profile) if profile.interface != interface || !ranked.is_empty() => {
+            let mut argv =
+                vec!["nmcli", "connection", "modify", &profile.uuid, "connection.interface-name", interface];
+            argv.extend(&ranked);
+            preview.steps.push(run_step(vm, &argv));
+        }
         Some(profile) if profile.device == interface => return Ok(()),
         Some(_) => {}
     }
-    let target = profiles.first().map_or(DHCP_PROFILE, |profile| profile.uuid.as_str());
+    let target = ours.map_or(DHCP_PROFILE, |profile| profile.uuid.as_str());
     preview.steps.push(run_step(vm, &["nmcli", "-w", "30", "connection", "up", target]));
     Ok(())
 }
 
 pub(super) fn plan_remove(domain: &Domain, vm: &str, preview: &mut FixPreview) -> Result<(), LibvirtError> {
-    for profile in existing(domain, vm)? {
+    for profile in ethernet_profiles(domain, vm)?.iter().filter(|profile| profile.name == DHCP_PROFILE) {
         preview.steps.push(run_step(vm, &["nmcli", "connection", "delete", &profile.uuid]));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Existing, outranking_priority};
+
+    fn profile(name: &str, interface: &str, autoconnect: bool, priority: i32) -> Existing {
+        Existing {
+            name: name.into(),
+            uuid: format!("uuid-{name}"),
+            interface: interface.into(),
+            autoconnect,
+            priority,
+            device: String::new(),
+        }
+    }
+
+    #[test]
+    fn kvm_dhcp_is_ranked_above_every_profile_that_may_claim_the_interface() {
+        let profiles = [
+            profile("office", "enp1s0", true, 10),
+            profile("Wired connection 2", "", true, 0),
+            profile("old", "ens3", true, 50),
+            profile("manual only", "enp1s0", false, 90),
+            profile("kvm-dhcp", "enp1s0", true, 70),
+        ];
+        assert_eq!(outranking_priority(&profiles, "enp1s0"), Some(11));
+        // An unbound profile at the default priority, or a negative one.
+        assert_eq!(outranking_priority(&profiles[1..2], "enp1s0"), Some(1));
+        assert_eq!(outranking_priority(&[profile("low", "", true, -5)], "enp1s0"), Some(1));
+        // Nothing else may claim it: the guide's command as written.
+        assert_eq!(outranking_priority(&profiles[2..], "enp1s0"), None);
+        assert_eq!(outranking_priority(&[], "enp1s0"), None);
+    }
 }
