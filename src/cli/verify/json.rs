@@ -56,6 +56,10 @@ fn network_json(network: &GuestNetwork) -> Value {
             "mac": profile.mac,
             "device": profile.device,
             "autoconnect": profile.autoconnect,
+            "autoconnect_priority": profile.autoconnect_priority,
+            "ipv4_method": profile.ipv4_method,
+            "ipv4_addresses": profile.ipv4_addresses,
+            "ipv4_gateway": profile.ipv4_gateway,
         })).collect::<Vec<_>>()),
         "default_routes": network.default_routes.iter().map(|route| json!({
             "family": if route.ipv6 { "ipv6" } else { "ipv4" },
