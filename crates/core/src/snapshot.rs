@@ -94,6 +94,11 @@ impl DomainSnapshot {
         })
     }
 
+    /// Every interface the guest agent reported, when it answered.
+    pub fn agent_interfaces(&self) -> Option<&[GuestInterface]> {
+        self.addresses.iter().find(|(source, _)| *source == AddressSource::Agent)?.1.as_deref().ok()
+    }
+
     /// The guest's own name for the NIC with this MAC; only the agent knows it.
     pub fn guest_interface_name(&self, mac: &str) -> Option<&str> {
         self.guest_interfaces_for(mac)

@@ -17,7 +17,7 @@ use crate::finding::{Evidence, Finding, Fix, Severity};
 use crate::guest::ServiceState;
 use crate::i18n::fill;
 use crate::interface::InterfaceType;
-use crate::snapshot::{AddressSource, Snapshot};
+use crate::snapshot::Snapshot;
 
 pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -32,13 +32,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
         if network.network_manager != ServiceState::Running || network.networkd == ServiceState::Running {
             continue;
         }
-        let Some(Ok(interfaces)) = nic
-            .domain
-            .addresses
-            .iter()
-            .find(|(source, _)| *source == AddressSource::Agent)
-            .map(|(_, result)| result)
-        else {
+        let Some(interfaces) = nic.domain.agent_interfaces() else {
             continue;
         };
         let Some(interface) =

@@ -17,7 +17,7 @@ use crate::finding::{Evidence, Finding, Fix, Severity, Subject};
 use crate::guest::{GuestFacts, ServiceState};
 use crate::i18n::fill;
 use crate::interface::InterfaceType;
-use crate::snapshot::{AddressSource, DomainSnapshot, GuestInterface, Snapshot};
+use crate::snapshot::{DomainSnapshot, GuestInterface, Snapshot};
 
 /// Which program holds the stale configuration; each is mended its own way.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -134,12 +134,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
         let Some(facts) = domain.guest.known() else {
             continue;
         };
-        let Some(Ok(interfaces)) = domain
-            .addresses
-            .iter()
-            .find(|(source, _)| *source == AddressSource::Agent)
-            .map(|(_, result)| result)
-        else {
+        let Some(interfaces) = domain.agent_interfaces() else {
             continue;
         };
         let stale = stale_bindings(facts, interfaces);
