@@ -50,6 +50,12 @@ TARGET_FRAME_MS = 1000 / 60
 # Typed into the search: a name's prefix of make-host.py ("rocky-0042"),
 # so each key narrows the list, from all VMs to a handful.
 SEARCH_TEXT = "rocky-09"
+# The GTK floor (examples/bench_gtk_floor.rs): the list populated within
+# this factor of the GTK floor plus the libvirt floor, and RSS within this
+# much of the GTK floor's, at every size, each renderer against its own.
+TARGET_FLOOR_RATIO = 1.2
+TARGET_FLOOR_RSS_MIB = 30
+FLOORS = {"ours": "gtk-floor", "ours-cairo": "gtk-floor-cairo"}
 # At most this much CPU in the idle window counts as none (see the report).
 IDLE_CPU_MS = 1.0
 IDLE_WAKEUPS = 2
@@ -371,6 +377,8 @@ APPS = {
     "ours": {"label": "VM Network Doctor (GL)", "env": {}},
     "ours-cairo": {"label": "VM Network Doctor (cairo)", "env": {"GSK_RENDERER": "cairo"}},
     "virt-manager": {"label": "virt-manager", "env": {}},
+    "gtk-floor": {"label": "GTK floor (GL)", "env": {}},
+    "gtk-floor-cairo": {"label": "GTK floor (cairo)", "env": {"GSK_RENDERER": "cairo"}},
 }
 
 
@@ -384,6 +392,12 @@ def gui_run(app, uri, size, binaries, schemas, shader_cache, settle, idle):
             # after the last object's "initialized" handler added its row).
             argv = ["virt-manager", "--connect", uri, "--no-fork", "--debug"]
             pattern = r"changed to state=Active"
+        elif app.startswith("gtk-floor"):
+            # No libvirt: a static list of as many rows; its idle CPU is not judged.
+            env["VMNET_DOCTOR_REPORT_STARTUP"] = "1"
+            argv = [binaries["gtk_floor"], str(size)]
+            pattern = r"vmnet-doctor: vm-list-populated"
+            idle = min(idle, 0.5)
         else:
             env["VMNET_DOCTOR_REPORT_STARTUP"] = "1"
             argv = [binaries["app"], "--connect", uri]
@@ -741,6 +755,67 @@ def top_parts(parts, count=5):
     return shown + [("everything else", rest)]
 
 
+def floor_checks(sizes, head, gui_results, apps):
+    """For each of ours that has its GTK floor in the run, at each size:
+    (app, size, allowed ms, list ok, RSS difference MiB, RSS ok)."""
+    checks = []
+    for app, floor in FLOORS.items():
+        if app not in apps or floor not in apps:
+            continue
+        for size in sizes:
+            ours, gtk_floor = gui_results[size][app], gui_results[size][floor]
+            libvirt = head[size]["floor_inproc"] if head and size in head else 0.0
+            allowed = TARGET_FLOOR_RATIO * (gtk_floor["populated_ms"] + libvirt)
+            extra = mib(ours["rss_kib"] - gtk_floor["rss_kib"])
+            checks.append((app, size, allowed, ours["populated_ms"] <= allowed, extra,
+                           extra <= TARGET_FLOOR_RSS_MIB))
+    return checks
+
+
+def floor_target_rows(sizes, head, gui_results, apps):
+    rows = []
+    for app in [a for a in FLOORS if a in apps]:
+        checks = [c for c in floor_checks(sizes, head, gui_results, apps) if c[0] == app]
+        if not checks:
+            continue
+        label = APPS[app]["label"]
+        lists = ", ".join(f"{fmt(gui_results[size][app]['populated_ms'])} vs {fmt(allowed)} ms at {size}"
+                          for _, size, allowed, _, _, _ in checks)
+        rows.append(f"| {label}: VM list populated within {TARGET_FLOOR_RATIO}× the GTK floor + the libvirt floor, "
+                    f"at every size | {lists} | {verdict(all(c[3] for c in checks))} |")
+        extras = ", ".join(f"{fmt(extra, 1)} MiB at {size}" for _, size, _, _, extra, _ in checks)
+        rows.append(f"| {label}: RSS within {TARGET_FLOOR_RSS_MIB} MiB of the GTK floor's, at every size | "
+                    f"{extras} more | {verdict(all(c[5] for c in checks))} |")
+    return rows
+
+
+def floor_section(add, sizes, head, gui_results, apps):
+    checks = floor_checks(sizes, head, gui_results, apps)
+    if not checks:
+        return
+    add("## GUI: the app vs the GTK floor")
+    add("")
+    add("The GTK floor (`examples/bench_gtk_floor.rs`) is the least a libadwaita app does to show as many VMs "
+        "in a sidebar shaped like ours: a window with a navigation split view whose sidebar is a one-column grid "
+        "view of rows (icon, name and summary as inscriptions, status icon) over a static list, and an empty "
+        "content page. It reads nothing from libvirt and reports its first painted frame with the app's own "
+        "code (`src/startup.rs`). The app must also read the connection, so its list is judged against the GTK "
+        "floor plus the libvirt floor in-process (open, list, every XML; headless section), each renderer "
+        "against the floor on the same renderer.")
+    add("")
+    add("| VMs | renderer | ours: list | GTK floor: list | libvirt floor | allowed "
+        f"({TARGET_FLOOR_RATIO}× the two) | ours: RSS | GTK floor: RSS | RSS above the floor |")
+    add("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for app, size, allowed, ok, extra, rss_ok in checks:
+        ours, floor = gui_results[size][app], gui_results[size][FLOORS[app]]
+        libvirt = head[size]["floor_inproc"] if head and size in head else 0.0
+        renderer = "cairo" if app.endswith("cairo") else "GL"
+        add(f"| {size} | {renderer} | {fmt(ours['populated_ms'])} ms | {fmt(floor['populated_ms'])} ms | "
+            f"{fmt(libvirt, 1)} ms | {fmt(allowed)} ms {'✓' if ok else '✗'} | {fmt(mib(ours['rss_kib']), 1)} MiB | "
+            f"{fmt(mib(floor['rss_kib']), 1)} MiB | {fmt(extra, 1)} MiB {'✓' if rss_ok else '✗'} |")
+    add("")
+
+
 def write_report(path, meta, head, gui_results, cold, lab, args, search_results=None):
     sizes = sorted(head or gui_results)
     big = max(sizes)
@@ -807,6 +882,9 @@ def write_report(path, meta, head, gui_results, cold, lab, args, search_results=
         reason = (lab or {}).get("skipped", "not run (--no-events)")
         add(f"| Events: a link change shown in the UI in < {TARGET_EVENT_MS} ms (median of 20) | not measured "
             f"in this run: {reason.splitlines()[0][:200]} | – |")
+    if gui_results:
+        for row in floor_target_rows(sizes, head, gui_results, apps):
+            add(row)
     if search_results:
         add(search_target_row(search_results))
     add("")
@@ -923,6 +1001,9 @@ def write_report(path, meta, head, gui_results, cold, lab, args, search_results=
                 "keeps the whole host (every VM's parsed definition) inside the client process, so both GUI "
                 "programs carry that too; with `qemu:///system` it lives in libvirtd instead.")
         add("")
+
+    if gui_results:
+        floor_section(add, sizes, head, gui_results, apps)
 
     add("## Scaling from 10 to 1000 VMs")
     add("")
@@ -1081,7 +1162,8 @@ def main():
     parser.add_argument("--headless-runs", type=int, default=7)
     parser.add_argument("--gui-runs", type=int, default=3)
     parser.add_argument("--gui-runs-largest", type=int, default=5, help="GUI runs at the largest size")
-    parser.add_argument("--gui-apps", default="ours,virt-manager,ours-cairo")
+    parser.add_argument("--gtk-floor", help="bench_gtk_floor example binary (the GTK floor)")
+    parser.add_argument("--gui-apps", default="ours,virt-manager,ours-cairo,gtk-floor,gtk-floor-cairo")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds from list populated to RSS")
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle CPU measurement")
     parser.add_argument("--no-headless", action="store_true")
@@ -1102,7 +1184,9 @@ def main():
 
     began = time.monotonic()
     sizes = [int(s) for s in args.sizes.split(",")]
-    binaries = {"app": args.app, "floor": args.floor, "snapshot": args.snapshot}
+    binaries = {"app": args.app, "floor": args.floor, "snapshot": args.snapshot, "gtk_floor": args.gtk_floor}
+    if not args.gtk_floor:
+        args.gui_apps = ",".join(app for app in args.gui_apps.split(",") if not app.startswith("gtk-floor"))
     meta = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),

@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 cargo build --release --locked -p vmnet-doctor -p vmnet-doctor-helper --bins
+cargo build --release --locked -p vmnet-doctor --example bench_gtk_floor
 cargo build --release --locked -p vmnet-doctor-libvirt --example bench_floor --example bench_snapshot
 
 target=$(cargo metadata --format-version 1 --no-deps --locked |
@@ -18,5 +19,6 @@ exec python3 tools/bench/bench.py \
     --helper "$target/release/vmnet-doctor-helper" \
     --floor "$target/release/examples/bench_floor" \
     --snapshot "$target/release/examples/bench_snapshot" \
+    --gtk-floor "$target/release/examples/bench_gtk_floor" \
     --lab-dir "$target/lab" \
     "$@"
