@@ -52,7 +52,7 @@ expect_text() {
         ok "$what"
     else
         fail "$what: missing ${missing[*]+"${missing[*]}"}; still English: ${english[*]+"${english[*]}"}"
-        sed 's/^/      /' "$file" | head -n 30
+        head -n 30 "$file" | sed 's/^/      /'
     fi
 }
 
@@ -61,7 +61,7 @@ run_de "$binary" check --demo >"$work/check.txt" 2>&1 || status=$?
 [[ $status -eq 1 ]] && ok "check --demo exits with 1 (errors found)" || fail "check --demo exited with $status, not 1"
 expect_text "check --demo speaks German" "$work/check.txt" \
     "Host-Netzwerk nicht geprüft: Der Demo-Hypervisor hat kein eigenes Host-Netzwerk." \
-    "Fehler (2)" \
+    "Fehler (3)" \
     "Das Netzwerk „lab-nat“ läuft nicht" \
     "→ Das virtuelle Netzwerk „lab-nat“ starten" \
     --not "Errors (" --not "is not running" --not "Host network not checked"
