@@ -99,11 +99,16 @@ impl DomainSnapshot {
         self.addresses.iter().find(|(source, _)| *source == AddressSource::Agent)?.1.as_deref().ok()
     }
 
-    /// The guest's own name for the NIC with this MAC; only the agent knows it.
-    pub fn guest_interface_name(&self, mac: &str) -> Option<&str> {
+    /// The guest agent's report of the NIC with this MAC.
+    pub fn agent_interface(&self, mac: &str) -> Option<&GuestInterface> {
         self.guest_interfaces_for(mac)
             .find(|(source, _)| *source == AddressSource::Agent)
-            .map(|(_, iface)| iface.name.as_str())
+            .map(|(_, iface)| iface)
+    }
+
+    /// The guest's own name for the NIC with this MAC; only the agent knows it.
+    pub fn guest_interface_name(&self, mac: &str) -> Option<&str> {
+        self.agent_interface(mac).map(|iface| iface.name.as_str())
     }
 
     /// Every address reported for the NIC with this MAC, each once, with the

@@ -199,9 +199,7 @@ fn nm_profiles(sections: &[Section<'_>]) -> Vec<NmProfile> {
                 "connection.id" => profile.name = value,
                 "connection.uuid" => profile.uuid = value,
                 "connection.type" => profile.kind = value,
-                "connection.interface-name" => {
-                    profile.interface_name = Some(value).filter(|name| !name.is_empty() && name != "--");
-                }
+                "connection.interface-name" => profile.interface_name = set(value),
                 "connection.autoconnect" => profile.autoconnect = value != "no",
                 "connection.autoconnect-priority" => {
                     profile.autoconnect_priority = value.trim().parse().unwrap_or_default();

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use gettextrs::gettext;
 
 use super::common::{ipv4_subnets, is_running, libvirt_runs_bridge, nics};
-use super::guest_nm::{self, profile_evidence};
+use super::guest_nm::static_profile_fix;
 use crate::finding::{Evidence, Finding, Severity};
 use crate::i18n::fill;
 use crate::network::in_subnet;
@@ -73,14 +73,10 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             Evidence::new(format!("network {network_name} ip"), subnet_text.clone()),
         ];
         // The guest inspected: NetworkManager's static profile is the cause.
-        let fix = nic.domain.guest_interface_name(mac).and_then(|interface| {
-            let profile = guest_nm::static_profile(nic.domain, interface)?;
-            let (fix, sentence) = guest_nm::outranking_fix(nic.vm(), interface, profile);
-            explanation.push(' ');
-            explanation.push_str(&sentence);
-            evidence.push(profile_evidence(profile));
-            Some(fix)
-        });
+        let fix = nic
+            .domain
+            .guest_interface_name(mac)
+            .and_then(|interface| static_profile_fix(nic.domain, interface, &mut explanation, &mut evidence));
         findings.push(Finding {
             id: "guest-address-outside-subnet",
             severity: Severity::Error,

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use gettextrs::gettext;
 
 use super::common::{is_running, nics};
-use super::guest_nm::{self, profile_evidence};
+use super::guest_nm::static_profile_fix;
 use crate::finding::{Evidence, Finding, Severity};
 use crate::i18n::fill;
 use crate::network::ForwardMode;
@@ -76,13 +76,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
         ];
         // NetworkManager's static profile is the cause: the same fix as the
         // address's, which owns it when both are found.
-        let fix = guest_nm::static_profile(nic.domain, interface).map(|profile| {
-            let (fix, sentence) = guest_nm::outranking_fix(nic.vm(), interface, profile);
-            explanation.push(' ');
-            explanation.push_str(&sentence);
-            evidence.push(profile_evidence(profile));
-            fix
-        });
+        let fix = static_profile_fix(nic.domain, interface, &mut explanation, &mut evidence);
         findings.push(Finding {
             id: "guest-gateway-wrong",
             severity: Severity::Error,

@@ -32,11 +32,8 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
         if network.network_manager != ServiceState::Running || network.networkd == ServiceState::Running {
             continue;
         }
-        let Some(interfaces) = nic.domain.agent_interfaces() else {
-            continue;
-        };
-        let Some(interface) =
-            interfaces.iter().find(|iface| iface.mac.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(mac)))
+        let (Some(interfaces), Some(interface)) =
+            (nic.domain.agent_interfaces(), nic.domain.agent_interface(mac))
         else {
             continue;
         };

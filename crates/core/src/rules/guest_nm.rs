@@ -10,10 +10,27 @@ use crate::guest::{NmProfile, ServiceState};
 use crate::i18n::fill;
 use crate::snapshot::DomainSnapshot;
 
+/// When NetworkManager holds the guest's `interface` with a static
+/// profile: the guide's DHCP profile, ranked above it, as the fix, with
+/// the sentence that says so added to `explanation` and the profile to
+/// `evidence`. Nothing when the guest was not inspected.
+pub(super) fn static_profile_fix(
+    domain: &DomainSnapshot,
+    interface: &str,
+    explanation: &mut String,
+    evidence: &mut Vec<Evidence>,
+) -> Option<Fix> {
+    let profile = static_profile(domain, interface)?;
+    explanation.push(' ');
+    explanation.push_str(&outranking_sentence(interface, profile));
+    evidence.push(profile_evidence(profile));
+    Some(Fix::CreateGuestDhcpProfile { vm: domain.name().to_owned(), interface: interface.to_owned() })
+}
+
 /// The profile NetworkManager has active on the guest's `interface`, when
 /// the guest was inspected, NetworkManager runs and that profile does not
 /// use DHCP for IPv4.
-pub(super) fn static_profile<'s>(domain: &'s DomainSnapshot, interface: &str) -> Option<&'s NmProfile> {
+fn static_profile<'s>(domain: &'s DomainSnapshot, interface: &str) -> Option<&'s NmProfile> {
     let network = domain.guest.known()?.network.known()?;
     if network.network_manager != ServiceState::Running {
         return None;
@@ -25,15 +42,13 @@ pub(super) fn static_profile<'s>(domain: &'s DomainSnapshot, interface: &str) ->
         .find(|profile| profile.device.as_deref() == Some(interface) && profile.ipv4_not_dhcp())
 }
 
-/// The fix for a card whose interface `profile` holds with a static
-/// setting: the guide's DHCP profile, ranked above it; and the sentence
-/// that says so.
-pub(super) fn outranking_fix(vm: &str, interface: &str, profile: &NmProfile) -> (Fix, String) {
+/// What the fix does about `profile`, which holds `interface`.
+fn outranking_sentence(interface: &str, profile: &NmProfile) -> String {
     let method = profile.ipv4_method.as_deref().unwrap_or_default();
     let addresses =
         if profile.ipv4_addresses.is_empty() { "—".to_owned() } else { profile.ipv4_addresses.join(", ") };
     let gateway = profile.ipv4_gateway.as_deref().unwrap_or("—");
-    let sentence = fill(
+    fill(
         &gettext(
             "NetworkManager’s profile “{profile}” sets this on {interface} (ipv4.method {method}, addresses {addresses}, gateway {gateway}). The fix adds the guide’s DHCP profile kvm-dhcp for {interface}, ranked above “{profile}” so that it also wins at the next boot, and brings it up; “{profile}” is kept, and the revert deletes kvm-dhcp so that “{profile}” applies again.",
         ),
@@ -44,12 +59,11 @@ pub(super) fn outranking_fix(vm: &str, interface: &str, profile: &NmProfile) -> 
             ("addresses", addresses.as_str()),
             ("gateway", gateway),
         ],
-    );
-    (Fix::CreateGuestDhcpProfile { vm: vm.to_owned(), interface: interface.to_owned() }, sentence)
+    )
 }
 
 /// The profile as evidence: its name, method, addresses and gateway.
-pub(super) fn profile_evidence(profile: &NmProfile) -> Evidence {
+fn profile_evidence(profile: &NmProfile) -> Evidence {
     let mut value = format!("ipv4.method {}", profile.ipv4_method.as_deref().unwrap_or("?"));
     if !profile.ipv4_addresses.is_empty() {
         value.push_str(&format!(", ipv4.addresses {}", profile.ipv4_addresses.join(", ")));

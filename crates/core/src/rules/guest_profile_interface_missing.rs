@@ -107,10 +107,7 @@ pub(super) fn stale_bindings(facts: &GuestFacts, interfaces: &[GuestInterface]) 
 
 /// The VM's cards on libvirt networks, with the guest's name for each, that
 /// have no IPv4 address in the agent's report.
-fn unconfigured<'s>(
-    domain: &'s DomainSnapshot,
-    interfaces: &'s [GuestInterface],
-) -> Vec<(NicRef<'s>, &'s str)> {
+fn unconfigured(domain: &DomainSnapshot) -> Vec<(NicRef<'_>, &str)> {
     domain
         .interfaces()
         .iter()
@@ -119,9 +116,7 @@ fn unconfigured<'s>(
         .filter(|nic| nic.nic.kind == InterfaceType::Network)
         .filter_map(|nic| {
             let mac = nic.nic.mac.as_deref()?;
-            let iface = interfaces
-                .iter()
-                .find(|iface| iface.mac.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(mac)))?;
+            let iface = domain.agent_interface(mac)?;
             let has_ipv4 = iface.addresses.iter().any(|address| address.ip.is_ipv4());
             (!has_ipv4).then_some((nic, iface.name.as_str()))
         })
@@ -144,7 +139,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
         let vm = domain.name();
         let network_manager_runs =
             facts.network.known().is_some_and(|network| network.network_manager == ServiceState::Running);
-        let broken = unconfigured(domain, interfaces);
+        let broken = unconfigured(domain);
         let mut evidence: Vec<Evidence> = stale
             .iter()
             .map(|stale| {
