@@ -91,16 +91,5 @@ fn build_window(app: &adw::Application, count: usize) {
     window.set_content(Some(&split));
     window.present();
     // The first frame painted after the window is shown holds the rows.
-    if let Some(clock) = window.frame_clock() {
-        let handler = std::rc::Rc::new(std::cell::Cell::new(None));
-        let own = std::rc::Rc::clone(&handler);
-        handler.set(Some(clock.connect_after_paint(move |clock| {
-            startup::report_vm_list_populated(count);
-            if let Some(id) = own.take() {
-                clock.disconnect(id);
-            }
-        })));
-    } else {
-        startup::report_vm_list_populated(count);
-    }
+    startup::report_vm_list_populated_when_painted(&window, count);
 }

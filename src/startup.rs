@@ -5,8 +5,13 @@
 //! it), not from `main`: loading GTK, libadwaita and libvirt happens before
 //! `main` and is part of what a user waits for.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use relm4::gtk::{self, prelude::*};
 
 /// The moment `main` began, and how long the process had run by then.
 static PROCESS_START: OnceLock<(Instant, Duration)> = OnceLock::new();
@@ -46,6 +51,32 @@ fn uptime_since_boot(uptime: &str) -> Option<Duration> {
 /// Prints, once, how long it took until the VM list was populated.
 pub fn report_vm_list_populated(vm_count: usize) {
     report(&format!("vm-list-populated {} ms vms={vm_count}", elapsed_ms()));
+}
+
+/// With `VMNET_DOCTOR_REPORT_STARTUP=1`, reports the VM list as populated
+/// once a frame showing it has been painted: that is when a user sees it,
+/// which can be well after its model was filled (the first connection is
+/// read while the window is still being built). Once per process. The
+/// bench's GTK floor (examples/bench_gtk_floor.rs) reports the same way.
+pub fn report_vm_list_populated_when_painted(widget: &impl IsA<gtk::Widget>, count: usize) {
+    static WATCHING: AtomicBool = AtomicBool::new(false);
+    if !reporting() || WATCHING.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let Some(clock) = widget.frame_clock() else {
+        // Not realized: nothing will be painted to wait for.
+        report_vm_list_populated(count);
+        return;
+    };
+    let handler = Rc::new(Cell::new(None));
+    let own_handler = Rc::clone(&handler);
+    handler.set(Some(clock.connect_after_paint(move |clock| {
+        report_vm_list_populated(count);
+        if let Some(id) = own_handler.take() {
+            clock.disconnect(id);
+        }
+    })));
+    widget.queue_draw();
 }
 
 /// Prints, once, that start-up ended on the connection's error page.

@@ -3,13 +3,9 @@
 //! Apart from the component because it is all about what is on screen
 //! once a snapshot arrives.
 
-use std::cell::Cell;
-use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use gettextrs::gettext;
-use relm4::adw::prelude::*;
 use relm4::gtk::glib;
 use relm4::{ComponentController, gtk};
 use vmnet_doctor_core::{Finding, Snapshot, diagnose};
@@ -112,7 +108,7 @@ impl Window {
             }
             None => self.show_selected(),
         }
-        report_populated_when_painted(&self.toasts, count);
+        startup::report_vm_list_populated_when_painted(&self.toasts, count);
         if let Some(bench) = &self.search_bench {
             bench.start();
         }
@@ -168,29 +164,4 @@ impl Window {
             }
         }
     }
-}
-
-/// With `VMNET_DOCTOR_REPORT_STARTUP=1`, reports the VM list as populated
-/// once a frame showing it has been painted: that is when a user sees it,
-/// which can be well after its model was filled (the first connection is
-/// read while the window is still being built). Once per process.
-fn report_populated_when_painted(widget: &impl IsA<gtk::Widget>, count: usize) {
-    static WATCHING: AtomicBool = AtomicBool::new(false);
-    if !startup::reporting() || WATCHING.swap(true, Ordering::Relaxed) {
-        return;
-    }
-    let Some(clock) = widget.frame_clock() else {
-        // Not realized: nothing will be painted to wait for.
-        startup::report_vm_list_populated(count);
-        return;
-    };
-    let handler = Rc::new(Cell::new(None));
-    let own_handler = Rc::clone(&handler);
-    handler.set(Some(clock.connect_after_paint(move |clock| {
-        startup::report_vm_list_populated(count);
-        if let Some(id) = own_handler.take() {
-            clock.disconnect(id);
-        }
-    })));
-    widget.queue_draw();
 }
