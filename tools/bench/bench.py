@@ -757,7 +757,7 @@ def top_parts(parts, count=5):
 
 def floor_checks(sizes, head, gui_results, apps):
     """For each of ours that has its GTK floor in the run, at each size:
-    (app, size, allowed ms, list ok, RSS difference MiB, RSS ok)."""
+    the figures compared and whether the targets are met."""
     checks = []
     for app, floor in FLOORS.items():
         if app not in apps or floor not in apps:
@@ -767,25 +767,26 @@ def floor_checks(sizes, head, gui_results, apps):
             libvirt = head[size]["floor_inproc"] if head and size in head else 0.0
             allowed = TARGET_FLOOR_RATIO * (gtk_floor["populated_ms"] + libvirt)
             extra = mib(ours["rss_kib"] - gtk_floor["rss_kib"])
-            checks.append((app, size, allowed, ours["populated_ms"] <= allowed, extra,
-                           extra <= TARGET_FLOOR_RSS_MIB))
+            checks.append({"app": app, "size": size, "ours": ours, "floor": gtk_floor, "libvirt": libvirt,
+                           "allowed": allowed, "list_ok": ours["populated_ms"] <= allowed,
+                           "extra_mib": extra, "rss_ok": extra <= TARGET_FLOOR_RSS_MIB})
     return checks
 
 
 def floor_target_rows(sizes, head, gui_results, apps):
     rows = []
     for app in [a for a in FLOORS if a in apps]:
-        checks = [c for c in floor_checks(sizes, head, gui_results, apps) if c[0] == app]
+        checks = [c for c in floor_checks(sizes, head, gui_results, apps) if c["app"] == app]
         if not checks:
             continue
         label = APPS[app]["label"]
-        lists = ", ".join(f"{fmt(gui_results[size][app]['populated_ms'])} vs {fmt(allowed)} ms at {size}"
-                          for _, size, allowed, _, _, _ in checks)
+        lists = ", ".join(f"{fmt(c['ours']['populated_ms'])} vs {fmt(c['allowed'])} ms at {c['size']}"
+                          for c in checks)
         rows.append(f"| {label}: VM list populated within {TARGET_FLOOR_RATIO}× the GTK floor + the libvirt floor, "
-                    f"at every size | {lists} | {verdict(all(c[3] for c in checks))} |")
-        extras = ", ".join(f"{fmt(extra, 1)} MiB at {size}" for _, size, _, _, extra, _ in checks)
+                    f"at every size | {lists} | {verdict(all(c['list_ok'] for c in checks))} |")
+        extras = ", ".join(f"{fmt(c['extra_mib'], 1)} MiB at {c['size']}" for c in checks)
         rows.append(f"| {label}: RSS within {TARGET_FLOOR_RSS_MIB} MiB of the GTK floor's, at every size | "
-                    f"{extras} more | {verdict(all(c[5] for c in checks))} |")
+                    f"{extras} more | {verdict(all(c['rss_ok'] for c in checks))} |")
     return rows
 
 
@@ -806,13 +807,13 @@ def floor_section(add, sizes, head, gui_results, apps):
     add("| VMs | renderer | ours: list | GTK floor: list | libvirt floor | allowed "
         f"({TARGET_FLOOR_RATIO}× the two) | ours: RSS | GTK floor: RSS | RSS above the floor |")
     add("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for app, size, allowed, ok, extra, rss_ok in checks:
-        ours, floor = gui_results[size][app], gui_results[size][FLOORS[app]]
-        libvirt = head[size]["floor_inproc"] if head and size in head else 0.0
-        renderer = "cairo" if app.endswith("cairo") else "GL"
-        add(f"| {size} | {renderer} | {fmt(ours['populated_ms'])} ms | {fmt(floor['populated_ms'])} ms | "
-            f"{fmt(libvirt, 1)} ms | {fmt(allowed)} ms {'✓' if ok else '✗'} | {fmt(mib(ours['rss_kib']), 1)} MiB | "
-            f"{fmt(mib(floor['rss_kib']), 1)} MiB | {fmt(extra, 1)} MiB {'✓' if rss_ok else '✗'} |")
+    for c in checks:
+        ours, floor = c["ours"], c["floor"]
+        renderer = "cairo" if c["app"].endswith("cairo") else "GL"
+        add(f"| {c['size']} | {renderer} | {fmt(ours['populated_ms'])} ms | {fmt(floor['populated_ms'])} ms | "
+            f"{fmt(c['libvirt'], 1)} ms | {fmt(c['allowed'])} ms {'✓' if c['list_ok'] else '✗'} | "
+            f"{fmt(mib(ours['rss_kib']), 1)} MiB | {fmt(mib(floor['rss_kib']), 1)} MiB | "
+            f"{fmt(c['extra_mib'], 1)} MiB {'✓' if c['rss_ok'] else '✗'} |")
     add("")
 
 
