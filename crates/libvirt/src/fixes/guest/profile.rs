@@ -14,53 +14,62 @@ use crate::error::LibvirtError;
 /// The guide's profile name.
 pub const DHCP_PROFILE: &str = "kvm-dhcp";
 
-/// An ethernet profile as nmcli lists it.
+/// An ethernet profile with the settings that decide where NetworkManager
+/// brings it up.
 struct Existing {
-    name: String,
-    uuid: String,
+    listed: Listed,
     /// `connection.interface-name`, empty when unbound.
     interface: String,
     autoconnect: bool,
     priority: i32,
-    /// The device it is active on, if any.
-    device: String,
 }
 
 impl Existing {
     /// Whether NetworkManager may pick it for `interface` on its own.
     fn competes_for(&self, interface: &str) -> bool {
-        self.name != DHCP_PROFILE
+        self.listed.name != DHCP_PROFILE
             && self.autoconnect
             && (self.interface.is_empty() || self.interface == interface)
     }
 }
 
-fn nmcli_failed(vm: &str, command: &str, stderr: &str, stdout: &str) -> LibvirtError {
-    LibvirtError::GuestAgent {
-        vm: vm.to_owned(),
-        error: AgentError::Failed {
-            command: command.to_owned(),
-            detail: [stderr.trim(), stdout.trim()].join(" ").trim().to_owned(),
-        },
-    }
+/// An ethernet profile as `nmcli connection show` lists it.
+struct Listed {
+    name: String,
+    uuid: String,
+    /// The device it is active on, if any.
+    device: String,
 }
 
 /// The guest's ethernet profiles (NetworkManager allows several with one name).
-fn ethernet_profiles(domain: &Domain, vm: &str) -> Result<Vec<Existing>, LibvirtError> {
+fn listed_ethernet(domain: &Domain, vm: &str) -> Result<Vec<Listed>, LibvirtError> {
     let listed = ask(domain, vm, &["nmcli", "-t", "-f", "NAME,UUID,TYPE,DEVICE", "connection", "show"])?;
     if !listed.succeeded() {
-        return Err(nmcli_failed(vm, "nmcli connection show", &listed.stderr, &listed.stdout));
+        return Err(LibvirtError::GuestAgent {
+            vm: vm.to_owned(),
+            error: AgentError::Failed {
+                command: "nmcli connection show".to_owned(),
+                detail: [listed.stderr.trim(), listed.stdout.trim()].join(" ").trim().to_owned(),
+            },
+        });
     }
+    Ok(listed
+        .stdout
+        .lines()
+        .filter_map(|line| match <[String; 4]>::try_from(nm_terse_fields(line)) {
+            Ok([name, uuid, kind, device]) if kind == "802-3-ethernet" => Some(Listed { name, uuid, device }),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The guest's ethernet profiles with what decides which one
+/// NetworkManager brings up: one more nmcli call each.
+fn ethernet_profiles(domain: &Domain, vm: &str) -> Result<Vec<Existing>, LibvirtError> {
     let mut found = Vec::new();
-    for line in listed.stdout.lines() {
-        let [name, uuid, kind, device] = &nm_terse_fields(line)[..] else {
-            continue;
-        };
-        if kind != "802-3-ethernet" {
-            continue;
-        }
+    for listed in listed_ethernet(domain, vm)? {
         let fields = "connection.interface-name,connection.autoconnect,connection.autoconnect-priority";
-        let shown = ask(domain, vm, &["nmcli", "-t", "-f", fields, "connection", "show", uuid])?;
+        let shown = ask(domain, vm, &["nmcli", "-t", "-f", fields, "connection", "show", &listed.uuid])?;
         let value = |key: &str| {
             shown
                 .stdout
@@ -69,14 +78,10 @@ fn ethernet_profiles(domain: &Domain, vm: &str) -> Result<Vec<Existing>, Libvirt
                 .unwrap_or_default()
                 .trim()
         };
-        found.push(Existing {
-            name: name.clone(),
-            uuid: uuid.clone(),
-            interface: value("connection.interface-name").to_owned(),
-            autoconnect: value("connection.autoconnect") != "no",
-            priority: value("connection.autoconnect-priority").parse().unwrap_or_default(),
-            device: device.clone(),
-        });
+        let interface = value("connection.interface-name").to_owned();
+        let autoconnect = value("connection.autoconnect") != "no";
+        let priority = value("connection.autoconnect-priority").parse().unwrap_or_default();
+        found.push(Existing { listed, interface, autoconnect, priority });
     }
     Ok(found)
 }
@@ -105,7 +110,7 @@ pub(super) fn plan_create(
         .as_deref()
         .map(|priority| vec!["connection.autoconnect-priority", priority])
         .unwrap_or_default();
-    let ours = profiles.iter().find(|profile| profile.name == DHCP_PROFILE);
+    let ours = profiles.iter().find(|profile| profile.listed.name == DHCP_PROFILE);
     match ours {
         None => {
             let mut argv = vec![
@@ -127,21 +132,28 @@ pub(super) fn plan_create(
             preview.steps.push(run_step(vm, &argv));
         }
         Some(profile) if profile.interface != interface || !ranked.is_empty() => {
-            let mut argv =
-                vec!["nmcli", "connection", "modify", &profile.uuid, "connection.interface-name", interface];
+            let mut argv = vec![
+                "nmcli",
+                "connection",
+                "modify",
+                &profile.listed.uuid,
+                "connection.interface-name",
+                interface,
+            ];
             argv.extend(&ranked);
             preview.steps.push(run_step(vm, &argv));
         }
-        Some(profile) if profile.device == interface => return Ok(()),
+        Some(profile) if profile.listed.device == interface => return Ok(()),
         Some(_) => {}
     }
-    let target = ours.map_or(DHCP_PROFILE, |profile| profile.uuid.as_str());
+    let target = ours.map_or(DHCP_PROFILE, |profile| profile.listed.uuid.as_str());
     preview.steps.push(run_step(vm, &["nmcli", "-w", "30", "connection", "up", target]));
     Ok(())
 }
 
 pub(super) fn plan_remove(domain: &Domain, vm: &str, preview: &mut FixPreview) -> Result<(), LibvirtError> {
-    for profile in ethernet_profiles(domain, vm)?.iter().filter(|profile| profile.name == DHCP_PROFILE) {
+    // Only the names count here: no details asked of each profile.
+    for profile in listed_ethernet(domain, vm)?.iter().filter(|profile| profile.name == DHCP_PROFILE) {
         preview.steps.push(run_step(vm, &["nmcli", "connection", "delete", &profile.uuid]));
     }
     Ok(())
@@ -149,16 +161,14 @@ pub(super) fn plan_remove(domain: &Domain, vm: &str, preview: &mut FixPreview) -
 
 #[cfg(test)]
 mod tests {
-    use super::{Existing, outranking_priority};
+    use super::{Existing, Listed, outranking_priority};
 
     fn profile(name: &str, interface: &str, autoconnect: bool, priority: i32) -> Existing {
         Existing {
-            name: name.into(),
-            uuid: format!("uuid-{name}"),
+            listed: Listed { name: name.into(), uuid: format!("uuid-{name}"), device: String::new() },
             interface: interface.into(),
             autoconnect,
             priority,
-            device: String::new(),
         }
     }
 
