@@ -449,6 +449,13 @@ def ipv6_words(costs):
             f"to {costs['remote']}; Python's create_connection {costs['python']:.1f} s to {costs['python_peer']}")
 
 
+# The guide's kvm-dhcp for the Debian guest's card, as check offers it and
+# as the plan runs it when no other profile claims the card.
+KVM_DHCP_FIX = {"kind": "create-guest-dhcp-profile", "vm": DEBIAN, "interface": "enp1s0"}
+GUIDE_ADD = ["nmcli", "connection", "add", "type", "ethernet", "ifname", "enp1s0", "con-name", "kvm-dhcp",
+             "ipv4.method", "auto", "ipv6.method", "ignore"]
+
+
 @check("D1-debian-guest")
 def debian_guest():
     """A Debian 13 guest whose only NetworkManager profile is bound to ens3
@@ -469,16 +476,13 @@ def debian_guest():
     step("verify: Debian GNU/Linux 13, NetworkManager; “Wired connection 1” bound to ens3; "
          "enp1s0 has no IPv4 address, no gateway (exit 1)")
     found = findings(DEBIAN, "guest-profile-interface-missing")
-    if not found or found[0]["severity"] != "error" or \
-            found[0]["fix"] != {"kind": "create-guest-dhcp-profile", "vm": DEBIAN, "interface": "enp1s0"}:
+    if not found or found[0]["severity"] != "error" or found[0]["fix"] != KVM_DHCP_FIX:
         raise lab.LabError(f"check --vm does not offer kvm-dhcp for enp1s0: {found}")
     step("check --vm: guest-profile-interface-missing (error) with the fix kvm-dhcp for enp1s0")
 
     result, transactions = fix(DEBIAN, "guest-profile-interface-missing")
     argvs = [s.get("argv") for s in result["results"][0]["plan"]["steps"]]
-    wanted = ["nmcli", "connection", "add", "type", "ethernet", "ifname", "enp1s0", "con-name", "kvm-dhcp",
-              "ipv4.method", "auto", "ipv6.method", "ignore"]
-    if argvs[0] != wanted or result["results"][0]["status"] != "fixed":
+    if argvs[0] != GUIDE_ADD or result["results"][0]["status"] != "fixed":
         raise lab.LabError(f"the plan is not the guide's nmcli command, or it did not fix it: {result}")
     profile_transaction = transactions[0]
     step(f"fix: the guide's nmcli commands through guest-exec, finding gone ({profile_transaction})")
@@ -540,11 +544,6 @@ def debian_guest():
     step("kvm-dhcp reverted (nmcli connection delete): enp1s0 has no address, the finding is back")
     no_profile_for_the_card()
     static_profile_outranked()
-
-
-KVM_DHCP_FIX = {"kind": "create-guest-dhcp-profile", "vm": DEBIAN, "interface": "enp1s0"}
-GUIDE_ADD = ["nmcli", "connection", "add", "type", "ethernet", "ifname", "enp1s0", "con-name", "kvm-dhcp",
-             "ipv4.method", "auto", "ipv6.method", "ignore"]
 
 
 def card_addresses():
