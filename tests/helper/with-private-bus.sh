@@ -97,6 +97,12 @@ start_bus() {
     sed -e "s|@SOCKET@|$dir/system_bus_socket|" -e "s|@SERVICEDIR@|$dir/services|" \
         -e "s|@HELPER_POLICY@|$source_root/data/helper/io.github.vmnetdoctor.Helper1.conf|" \
         "$here/system-bus.conf.in" >"$dir/bus.conf"
+    # polkitd is D-Bus activated, as on every host (Debian's own activation
+    # file): should it end, the next check starts it again, as the system
+    # bus does there. Not on the bus that tests a host without polkit.
+    if [[ $name != no-polkit ]]; then
+        cp /usr/share/dbus-1/system-services/org.freedesktop.PolicyKit1.service "$dir/services/"
+    fi
     if grep -q @ "$dir/services/io.github.vmnetdoctor.Helper1.service" "$dir/bus.conf"; then
         die "a placeholder was left in $dir"
     fi
@@ -117,9 +123,11 @@ has_owner() { # has_owner BUS NAME
     busctl --address="$1" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
         NameHasOwner s "$2" 2>/dev/null | grep -q true
 }
+declare -A polkitd_pids=()
 start_polkitd() { # start_polkitd BUS-NAME
     local address="unix:path=/run/vmnd-test/$1/system_bus_socket"
     DBUS_SYSTEM_BUS_ADDRESS=$address /usr/lib/polkit-1/polkitd --no-debug >"$state/polkitd-$1.log" 2>&1 &
+    polkitd_pids[$1]=$!
     for _ in $(seq 100); do
         has_owner "$address" org.freedesktop.PolicyKit1 && return 0
         sleep 0.1
@@ -129,6 +137,20 @@ start_polkitd() { # start_polkitd BUS-NAME
 }
 start_polkitd main
 start_polkitd sandboxed
+# Says so when a polkitd started above ended during the tests (and how):
+# the bus started another on the next check, but a fault of polkitd's
+# is worth seeing beside the tests' results.
+report_polkitd() {
+    local bus pid
+    for bus in "${!polkitd_pids[@]}"; do
+        pid=${polkitd_pids[$bus]}
+        kill -0 "$pid" 2>/dev/null && continue
+        local status=0
+        wait "$pid" || status=$?
+        echo "with-private-bus: polkitd (PID $pid) on the $bus bus ended during the tests with status $status$( ((status > 128)) && echo " (signal $((status - 128)))"); its log:" >&2
+        tail -n 20 "$state/polkitd-$bus.log" >&2 || true
+    done
+}
 main="unix:path=/run/vmnd-test/main/system_bus_socket"
 
 export VMND_TEST_BUS=$main
@@ -144,10 +166,16 @@ export VMND_TEST_BRIDGE=virbr0 VMND_TEST_UPLINK=vmnd-up
 export VMND_TEST_BUS_WITHOUT_HELPER="unix:path=/run/dbus/system_bus_socket"
 status=0
 "$@" || status=$?
+report_polkitd
 if [[ $status -ne 0 ]]; then
     echo "--- the helper's log (main bus) ---" >&2
     tail -n 60 "$VMND_TEST_HELPER_LOG" >&2 || true
     echo "--- the helper's log (its unit's sandbox) ---" >&2
     tail -n 30 "$VMND_TEST_HELPER_LOG_SANDBOXED" >&2 || true
+    for bus in main sandboxed; do
+        echo "--- polkitd on the $bus bus ($(has_owner "unix:path=/run/vmnd-test/$bus/system_bus_socket" \
+            org.freedesktop.PolicyKit1 && echo running || echo GONE)) ---" >&2
+        tail -n 30 "$state/polkitd-$bus.log" >&2 || true
+    done
 fi
 exit "$status"
