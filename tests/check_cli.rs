@@ -7,24 +7,14 @@ use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
+use support::run;
+
+mod support;
 
 type TestResult = Result<(), Box<dyn Error>>;
 
 fn check(args: &[&str]) -> Result<Output, Box<dyn Error>> {
     run("check", args)
-}
-
-/// `vmnet-doctor SUBCOMMAND ARGS…` with English text and no display.
-fn run(subcommand: &str, args: &[&str]) -> Result<Output, Box<dyn Error>> {
-    Ok(Command::new(env!("CARGO_BIN_EXE_vmnet-doctor"))
-        .arg(subcommand)
-        .args(args)
-        .env("LANG", "C.UTF-8")
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        // No terminal: polkit is never asked interactively.
-        .stdin(std::process::Stdio::null())
-        .output()?)
 }
 
 /// The tests against the real daemon change it; each holds this lock, so

@@ -4,21 +4,17 @@
 //! Runs inside real guests are the lab's (tests/lab/guest_checks.py).
 
 use std::error::Error;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
+use support::run;
+
+mod support;
 
 type TestResult = Result<(), Box<dyn Error>>;
 
 fn verify(args: &[&str]) -> Result<Output, Box<dyn Error>> {
-    Ok(Command::new(env!("CARGO_BIN_EXE_vmnet-doctor"))
-        .arg("verify")
-        .args(args)
-        .env("LANG", "C.UTF-8")
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .stdin(std::process::Stdio::null())
-        .output()?)
+    run("verify", args)
 }
 
 /// The JSON lines, each checked to carry the schema.

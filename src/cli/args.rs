@@ -2,6 +2,8 @@
 //! (the options every command shares, then each command's own).
 
 use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use gettextrs::gettext;
 use vmnet_doctor_core::rules;
@@ -12,11 +14,33 @@ use crate::i18n::fill;
 /// `vmnet-doctor check`: the diagnosis without a window.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckOptions {
-    pub connect: Option<String>,
+    /// Each `--connect`, in the order given: several are checked at once
+    /// (a fleet); none is libvirt's default connection.
+    pub connect: Vec<String>,
     pub demo: bool,
     /// Only this VM's findings (and those of its networks and the host).
     pub vm: Option<String>,
-    pub json: bool,
+    pub format: ReportFormat,
+    /// How long each connection may take before it counts as not
+    /// answering (`--timeout SECONDS`); unset, as long as libvirt waits.
+    pub timeout: Option<Duration>,
+    /// Where the report goes instead of standard output (`--output FILE`):
+    /// the file is replaced in one step, as a metrics collector reading it
+    /// at any moment needs.
+    pub output: Option<PathBuf>,
+}
+
+/// How `check` writes what it found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// For a person at a terminal.
+    #[default]
+    Text,
+    /// One document (`docs/check-json.md`).
+    Json,
+    /// Prometheus' text exposition format, for node_exporter's textfile
+    /// collector (`docs/fleet.md`).
+    Prometheus,
 }
 
 /// `vmnet-doctor fix`: apply the fixes of chosen findings.
@@ -125,7 +149,8 @@ pub(crate) struct Takes {
 /// The options the commands that open a connection share.
 #[derive(Debug, Default)]
 pub(crate) struct SharedOptions {
-    pub connect: Option<String>,
+    /// Every `--connect`; only `check` takes more than one.
+    pub connect: Vec<String>,
     pub demo: bool,
     pub vm: Option<String>,
     pub json: bool,
@@ -153,8 +178,9 @@ pub(crate) fn parse_options<I: Iterator<Item = String>>(
             "--demo" => options.demo = true,
             "--json" if takes.json => options.json = true,
             "-c" | "--connect" => {
-                options.connect =
-                    Some(args.value(&arg, || gettext("--connect needs a libvirt URI, e.g. qemu:///system"))?);
+                options.connect.push(
+                    args.value(&arg, || gettext("--connect needs a libvirt URI, e.g. qemu:///system"))?,
+                );
             }
             "--vm" if takes.vm => {
                 options.vm = Some(args.value(&arg, || gettext("--vm needs the name of a virtual machine"))?);
@@ -172,10 +198,19 @@ pub(crate) fn parse_options<I: Iterator<Item = String>>(
 impl SharedOptions {
     /// The demo hypervisor is a connection of its own.
     pub fn refuse_demo_with_connect(&self) -> Result<(), String> {
-        if self.demo && self.connect.is_some() {
+        if self.demo && !self.connect.is_empty() {
             return Err(gettext("--demo and --connect cannot be used together"));
         }
         Ok(())
+    }
+
+    /// The one `--connect` of a command that works on one connection.
+    pub fn connection(&self) -> Result<Option<String>, String> {
+        match self.connect.as_slice() {
+            [] => Ok(None),
+            [uri] => Ok(Some(uri.clone())),
+            _ => Err(gettext("--connect can be given only once here; only check takes several")),
+        }
     }
 }
 
@@ -184,19 +219,82 @@ pub(crate) fn unknown_argument(arg: &str) -> String {
 }
 
 pub(super) fn parse_check(args: impl Iterator<Item = String>) -> Result<Command, String> {
-    let parsed =
-        parse_options(args, Takes { vm: true, json: true }, |arg, _| Err(unknown_argument(&arg.whole)))?;
+    let (mut format, mut timeout, mut output) = (None, None, None);
+    let parsed = parse_options(args, Takes { vm: true, json: true }, |arg, args| {
+        match arg.name.as_str() {
+            "--format" => {
+                let text = args.value(&arg, || gettext("--format needs text, json or prometheus"))?;
+                format = Some(match text.as_str() {
+                    "text" => ReportFormat::Text,
+                    "json" => ReportFormat::Json,
+                    "prometheus" => ReportFormat::Prometheus,
+                    _ => {
+                        return Err(fill(
+                            &gettext("--format needs text, json or prometheus, not “{value}”"),
+                            &[("value", &text)],
+                        ));
+                    }
+                });
+            }
+            "--timeout" => {
+                let text = args.value(&arg, || gettext("--timeout needs a number of seconds"))?;
+                timeout = Some(seconds(&text).ok_or_else(|| {
+                    fill(&gettext("--timeout needs a number of seconds, not “{value}”"), &[("value", &text)])
+                })?);
+            }
+            "-o" | "--output" => {
+                output = Some(PathBuf::from(args.value(&arg, || gettext("--output needs a file name"))?));
+            }
+            _ => return Err(unknown_argument(&arg.whole)),
+        }
+        Ok(None)
+    })?;
     let shared = match parsed {
         Parsed::Options(shared) => shared,
         Parsed::Answer(command) => return Ok(command),
     };
     shared.refuse_demo_with_connect()?;
+    let format = match (shared.json, format) {
+        (true, Some(format)) if format != ReportFormat::Json => {
+            return Err(gettext("--json is --format=json; give one format"));
+        }
+        (true, _) => ReportFormat::Json,
+        (false, format) => format.unwrap_or_default(),
+    };
+    if shared.vm.is_some() && shared.connect.len() > 1 {
+        return Err(gettext("--vm names a VM of one connection; give one --connect with it"));
+    }
     Ok(Command::Check(CheckOptions {
         connect: shared.connect,
         demo: shared.demo,
         vm: shared.vm,
-        json: shared.json,
+        format,
+        timeout,
+        output,
     }))
+}
+
+/// A positive number of seconds, at most a day (a mistyped unit, not a
+/// wish to wait for days).
+fn seconds(text: &str) -> Option<Duration> {
+    let seconds: f64 = text.trim().parse().ok()?;
+    (seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+impl CheckOptions {
+    /// The options of `posture`, which reads one connection and writes
+    /// text or JSON.
+    pub(super) fn for_posture(self) -> Result<Self, String> {
+        if self.connect.len() > 1 {
+            return Err(gettext("posture checks one connection; give --connect once"));
+        }
+        if self.format == ReportFormat::Prometheus || self.timeout.is_some() || self.output.is_some() {
+            return Err(gettext(
+                "posture writes text or JSON to standard output; --format=prometheus, --timeout and --output are check's",
+            ));
+        }
+        Ok(self)
+    }
 }
 
 pub(super) fn parse_fix(args: impl Iterator<Item = String>) -> Result<Command, String> {
@@ -232,7 +330,7 @@ pub(super) fn parse_fix(args: impl Iterator<Item = String>) -> Result<Command, S
         return Err(gettext("fix needs the ids of the findings to fix, or --all"));
     }
     Ok(Command::Fix(FixOptions {
-        connect: shared.connect,
+        connect: shared.connection()?,
         demo: shared.demo,
         vm: shared.vm,
         dry_run,
@@ -328,7 +426,7 @@ pub(super) fn parse_verify(args: impl Iterator<Item = String>) -> Result<Command
         return Err(gettext("verify needs the name of a virtual machine"));
     }
     Ok(Command::Verify(VerifyOptions {
-        connect: shared.connect,
+        connect: shared.connection()?,
         demo: shared.demo,
         json: shared.json,
         ..verify

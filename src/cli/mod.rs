@@ -43,9 +43,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         }
         Some("posture") => {
             args.next();
-            return parse_check(args).map(|command| match command {
-                Command::Check(options) => Command::Posture(options),
-                other => other,
+            return parse_check(args).and_then(|command| match command {
+                Command::Check(options) => options.for_posture().map(Command::Posture),
+                other => Ok(other),
             });
         }
         Some("verify") => {
@@ -68,16 +68,18 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         Parsed::Answer(command) => return Ok(command),
     };
     shared.refuse_demo_with_connect()?;
-    Ok(Command::Gui(GuiOptions { connect: shared.connect, demo: shared.demo, vm: shared.vm, setup }))
+    Ok(Command::Gui(GuiOptions { connect: shared.connection()?, demo: shared.demo, vm: shared.vm, setup }))
 }
 
 pub fn help_text() -> String {
     format!(
-        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME] [--setup]\n  vmnet-doctor check [--connect URI | --demo] [--vm NAME] [--json]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--alternative] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert TRANSACTION-ID [--json]\n  vmnet-doctor verify [--connect URI | --demo] VM [--json] [--gateway IP] [--ping ADDRESS] [--dns NAME] [--http URL]\n  vmnet-doctor nat [--connect URI | --demo] VM [--json]\n  vmnet-doctor posture [--connect URI | --demo] [--json]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --setup        {}\n      --json         {}\n      --dry-run      {}\n      --all          {}\n      --alternative  {}\n      --gateway IP   {}\n      --ping ADDRESS {}\n      --dns NAME     {}\n      --http URL     {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n{}\n",
+        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME] [--setup]\n  vmnet-doctor check [--connect URI… | --demo] [--vm NAME] [--json | --format FORMAT] [--timeout SECONDS] [--output FILE]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--alternative] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert TRANSACTION-ID [--json]\n  vmnet-doctor verify [--connect URI | --demo] VM [--json] [--gateway IP] [--ping ADDRESS] [--dns NAME] [--http URL]\n  vmnet-doctor nat [--connect URI | --demo] VM [--json]\n  vmnet-doctor posture [--connect URI | --demo] [--json]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --setup        {}\n      --json         {}\n      --format FORMAT {}\n      --timeout SECONDS {}\n  -o, --output FILE  {}\n      --dry-run      {}\n      --all          {}\n      --alternative  {}\n      --gateway IP   {}\n      --ping ADDRESS {}\n      --dns NAME     {}\n      --http URL     {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n{}\n",
         gettext("VM Network Doctor — find and fix why a virtual machine has no network."),
         gettext("Usage:"),
         gettext("Options:"),
-        gettext("open this libvirt connection (e.g. qemu:///system, qemu+ssh://host/system)"),
+        gettext(
+            "open this libvirt connection (e.g. qemu:///system, qemu+ssh://host/system); check takes several and checks them at once"
+        ),
         gettext("open the built-in demo hypervisor"),
         gettext(
             "select this virtual machine (check, fix: only its findings; check also looks inside its guest)"
@@ -86,6 +88,11 @@ pub fn help_text() -> String {
         gettext(
             "check, fix, revert, verify, nat, posture: print JSON (see docs/check-json.md, docs/fix-json.md, docs/verify-json.md, docs/nat-json.md, docs/posture-json.md)"
         ),
+        gettext(
+            "check: text, json or prometheus (metrics for node_exporter's textfile collector; see docs/fleet.md)"
+        ),
+        gettext("check: give each connection this long, then report it as not answering"),
+        gettext("check: write the report to this file, replacing it in one step"),
         gettext("fix: show what would change, change nothing"),
         gettext("fix: every finding that has a fix"),
         gettext(
@@ -98,7 +105,7 @@ pub fn help_text() -> String {
         gettext("show this help"),
         gettext("show the version"),
         gettext(
-            "check exits with 0 when nothing is broken, 1 when it found errors, 2 when it could not check."
+            "check exits with 0 when nothing is broken, 1 when it found errors, 2 when it could not check; with several connections, the worst of these."
         ),
         gettext(
             "fix exits with 0 when every chosen finding is gone (or waits only for the VM's next boot), 1 when one remains or a fix failed, 2 on bad arguments or when it could not connect."
@@ -115,8 +122,10 @@ pub fn help_text() -> String {
 #[cfg(test)]
 mod tests {
     use std::net::IpAddr;
+    use std::path::PathBuf;
+    use std::time::Duration;
 
-    use super::args::{CheckOptions, FixOptions, RevertOptions, VerifyOptions};
+    use super::args::{CheckOptions, FixOptions, ReportFormat, RevertOptions, VerifyOptions};
     use super::*;
 
     fn run(args: &[&str]) -> Result<Command, String> {
@@ -163,15 +172,55 @@ mod tests {
     #[test]
     fn check_is_a_subcommand_with_its_own_options() {
         let want = Command::Check(CheckOptions {
-            connect: Some("qemu:///system".into()),
+            connect: vec!["qemu:///system".into()],
             vm: Some("win11".into()),
-            json: true,
-            demo: false,
+            format: ReportFormat::Json,
+            ..CheckOptions::default()
         });
         assert_eq!(run(&["check", "--connect", "qemu:///system", "--vm=win11", "--json"]), Ok(want));
         assert_eq!(run(&["check"]), Ok(Command::Check(CheckOptions::default())));
         assert!(run(&["check", "--frobnicate"]).is_err());
         assert!(run(&["check", "--demo", "--connect", "x"]).is_err());
+    }
+
+    #[test]
+    fn check_takes_a_fleet_and_writes_metrics_to_a_file() {
+        let want = Command::Check(CheckOptions {
+            connect: vec!["qemu+ssh://kvm1/system".into(), "qemu+ssh://kvm2/system".into()],
+            format: ReportFormat::Prometheus,
+            timeout: Some(Duration::from_secs(90)),
+            output: Some(PathBuf::from("/var/lib/node_exporter/vmnet-doctor.prom")),
+            ..CheckOptions::default()
+        });
+        let args = [
+            "check",
+            "-c",
+            "qemu+ssh://kvm1/system",
+            "--connect=qemu+ssh://kvm2/system",
+            "--format=prometheus",
+            "--timeout",
+            "90",
+            "-o",
+            "/var/lib/node_exporter/vmnet-doctor.prom",
+        ];
+        assert_eq!(run(&args), Ok(want));
+        assert!(run(&["check", "--format", "xml"]).is_err());
+        assert!(run(&["check", "--json", "--format=prometheus"]).is_err());
+        assert!(matches!(
+            run(&["check", "--json", "--format=json"]),
+            Ok(Command::Check(CheckOptions { format: ReportFormat::Json, .. }))
+        ));
+        for timeout in ["0", "-1", "soon", "NaN", "inf", "100000"] {
+            assert!(run(&["check", "--timeout", timeout]).is_err(), "{timeout}");
+        }
+        assert!(run(&["check", "-c", "a", "-c", "b", "--vm", "web"]).is_err());
+        // The others work on one connection and say so.
+        for command in [&["posture"][..], &["fix", "--all"], &["verify", "vm"], &["nat", "vm"], &[]] {
+            let twice = [command, &["-c", "qemu:///system", "-c", "qemu:///session"]].concat();
+            assert!(run(&twice).is_err(), "{twice:?}");
+        }
+        assert!(run(&["posture", "--format=prometheus"]).is_err());
+        assert!(run(&["posture", "--output", "x"]).is_err());
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub fn parse(args: impl Iterator<Item = String>) -> Result<Command, String> {
     if vm.is_empty() {
         return Err(gettext("nat needs the name of a running virtual machine"));
     }
-    Ok(Command::Nat(NatOptions { connect: shared.connect, demo: shared.demo, vm, json: shared.json }))
+    Ok(Command::Nat(NatOptions { connect: shared.connection()?, demo: shared.demo, vm, json: shared.json }))
 }
 
 /// What was found, before it is printed.

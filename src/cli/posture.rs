@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use vmnet_doctor_core::Fact;
 use vmnet_doctor_core::posture::{self, Posture, PostureStatus};
 
-use crate::cli::args::CheckOptions;
+use crate::cli::args::{CheckOptions, ReportFormat};
 use crate::cli::check;
 use crate::i18n::fill;
 use crate::probe;
@@ -37,7 +37,7 @@ struct Outcome {
 pub fn run(options: &CheckOptions) -> ExitCode {
     let outcome = evaluate(options);
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let printed = if options.json {
+    let printed = if options.format == ReportFormat::Json {
         serde_json::to_writer_pretty(&mut stdout, &document(&outcome))
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(stdout))
@@ -58,7 +58,7 @@ pub fn run(options: &CheckOptions) -> ExitCode {
 
 fn evaluate(options: &CheckOptions) -> Outcome {
     let mut outcome = Outcome {
-        uri: options.connect.clone().unwrap_or_default(),
+        uri: options.connect.first().cloned().unwrap_or_default(),
         host_unknown: None,
         posture: None,
         failure: None,
@@ -67,7 +67,7 @@ fn evaluate(options: &CheckOptions) -> Outcome {
         outcome.failure = Some(gettext("posture checks the whole host; --vm does not apply"));
         return outcome;
     }
-    let hypervisor = match check::open(options.demo, options.connect.as_deref()) {
+    let hypervisor = match check::open(options.demo, options.connect.first().map(String::as_str)) {
         Ok(hypervisor) => hypervisor,
         Err(failed) => {
             outcome.failure =

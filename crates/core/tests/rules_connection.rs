@@ -37,6 +37,13 @@ fn each_problem_has_its_id() {
             "driver",
         ),
         (
+            ConnectionProblem::NoAnswer,
+            "qemu+ssh://server/system",
+            "no answer within 30 s",
+            "libvirt-no-answer",
+            "SSH",
+        ),
+        (
             ConnectionProblem::Other,
             "qemu+ssh://server/system",
             "End of file while reading data",

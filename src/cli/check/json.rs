@@ -12,9 +12,35 @@ use super::Outcome;
 /// Bumped on any incompatible change of the document below.
 pub const SCHEMA: &str = "vmnet-doctor-check/1";
 
-pub fn write(out: &mut impl Write, outcome: &Outcome) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &document(outcome))?;
+/// The document of several connections: one [`SCHEMA`] document each.
+pub const FLEET_SCHEMA: &str = "vmnet-doctor-fleet/1";
+
+/// One connection's document, or the fleet's around several.
+pub fn write_all(out: &mut dyn Write, outcomes: &[Outcome]) -> io::Result<()> {
+    let document = match outcomes {
+        [outcome] => document(outcome),
+        _ => fleet_document(outcomes),
+    };
+    serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)
+}
+
+pub fn fleet_document(outcomes: &[Outcome]) -> Value {
+    let count = |severity| {
+        outcomes.iter().flat_map(|outcome| &outcome.findings).filter(|f| f.severity == severity).count()
+    };
+    json!({
+        "schema": FLEET_SCHEMA,
+        "exit_status": super::worst_status(outcomes),
+        "summary": {
+            "connections": outcomes.len(),
+            "checked": outcomes.iter().filter(|outcome| outcome.failure.is_none()).count(),
+            "errors": count(Severity::Error),
+            "warnings": count(Severity::Warning),
+            "info": count(Severity::Info),
+        },
+        "connections": outcomes.iter().map(document).collect::<Vec<_>>(),
+    })
 }
 
 pub fn document(outcome: &Outcome) -> Value {

@@ -1,12 +1,19 @@
 //! `vmnet-doctor check`: the whole diagnosis on a terminal, without GTK, so
 //! it works over SSH on a headless hypervisor.
 //!
-//! Exit status: 0 no errors, 1 errors found, 2 could not check.
+//! Several `--connect`s are checked at once (`fleet`); the report is text,
+//! JSON or Prometheus metrics, on standard output or replacing a file.
+//!
+//! Exit status: 0 no errors, 1 errors found, 2 could not check; for
+//! several connections, the worst of theirs.
 
+mod fleet;
 pub mod json;
+mod output;
+mod prometheus;
 mod report;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use gettextrs::gettext;
@@ -14,7 +21,7 @@ use vmnet_doctor_core::rules::{ConnectionProblem, connection_findings, explained
 use vmnet_doctor_core::{Fact, Finding, Severity, Snapshot, Verdict, diagnose, verdict};
 use vmnet_doctor_libvirt::{Hypervisor, LibvirtError};
 
-use crate::cli::args::CheckOptions;
+use crate::cli::args::{CheckOptions, ReportFormat};
 use crate::i18n::fill;
 use crate::{connections, probe};
 
@@ -48,40 +55,47 @@ impl Outcome {
         Some((vm, verdict(snapshot, &self.findings)))
     }
 
-    pub fn exit_code(&self) -> ExitCode {
+    /// 2 could not check, 1 errors found, 0 none.
+    pub fn exit_status(&self) -> u8 {
         if self.failure.is_some() {
-            ExitCode::from(2)
+            2
         } else if self.findings.iter().any(|f| f.severity == Severity::Error) {
-            ExitCode::from(1)
+            1
         } else {
-            ExitCode::SUCCESS
+            0
         }
     }
 }
 
 pub fn run(options: &CheckOptions) -> ExitCode {
-    let outcome = check(options);
-    // Buffered: stdout alone flushes every line, one write per line of a
-    // report that has tens of thousands of them on a large host.
-    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let printed = if options.json {
-        json::write(&mut stdout, &outcome)
-    } else {
-        report::write(&mut stdout, &outcome, std::io::stdout().is_terminal())
-    };
-    if printed.and_then(|()| stdout.flush()).is_err() {
-        // A closed pipe (e.g. `| head`) is not worth a panic.
+    let outcomes = fleet::check_all(options);
+    // Colour only for a person at a terminal, never in a file.
+    let colour = options.output.is_none() && std::io::stdout().is_terminal();
+    let written = output::write_report(options.output.as_deref(), |out| match options.format {
+        ReportFormat::Text => report::write_all(out, &outcomes, colour),
+        ReportFormat::Json => json::write_all(out, &outcomes),
+        ReportFormat::Prometheus => prometheus::write(out, &outcomes),
+    });
+    if let Err(error) = written {
+        // A closed pipe (e.g. `| head`) is not worth a panic; a file that
+        // cannot be written is worth a word.
+        if let Some(path) = &options.output {
+            eprintln!(
+                "{}",
+                fill(
+                    &gettext("Could not write {file}: {error}"),
+                    &[("file", &path.display().to_string()), ("error", &error.to_string())]
+                )
+            );
+        }
         return ExitCode::from(2);
     }
-    outcome.exit_code()
+    ExitCode::from(worst_status(&outcomes))
 }
 
-/// Connects, reads the host and runs every rule.
-pub fn check(options: &CheckOptions) -> Outcome {
-    match open(options.demo, options.connect.as_deref()) {
-        Ok(hypervisor) => examine(&hypervisor, options.vm.as_deref()),
-        Err(outcome) => *outcome,
-    }
+/// The exit status of several checks: the worst of theirs.
+pub fn worst_status(outcomes: &[Outcome]) -> u8 {
+    outcomes.iter().map(Outcome::exit_status).max().unwrap_or(0)
 }
 
 /// Opens the connection a command asked for: the demo, a URI, or libvirt's

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use gettextrs::gettext;
+use gettextrs::{gettext, ngettext};
 use vmnet_doctor_core::rules::consequences;
 use vmnet_doctor_core::{Fact, Severity, Verdict};
 
@@ -23,7 +23,58 @@ impl Style {
     }
 }
 
-pub fn write(out: &mut impl Write, outcome: &Outcome, colour: bool) -> io::Result<()> {
+/// Each connection's report in the order given, then, for several, one
+/// line per connection with what it came to.
+pub fn write_all(out: &mut dyn Write, outcomes: &[Outcome], colour: bool) -> io::Result<()> {
+    for (index, outcome) in outcomes.iter().enumerate() {
+        if index > 0 {
+            writeln!(out)?;
+        }
+        write(out, outcome, colour)?;
+    }
+    if outcomes.len() < 2 {
+        return Ok(());
+    }
+    let style = Style { on: colour };
+    writeln!(
+        out,
+        "\n{}",
+        style.paint(
+            "1",
+            &fill(&gettext("Checked {count} connections:"), &[("count", &outcomes.len().to_string())])
+        )
+    )?;
+    for outcome in outcomes {
+        let errors = outcome.findings.iter().filter(|f| f.severity == Severity::Error).count();
+        let warnings = outcome.findings.iter().filter(|f| f.severity == Severity::Warning).count();
+        let (code, result) = match outcome.exit_status() {
+            2 => ("1;31", gettext("could not be checked")),
+            1 => (
+                "1;31",
+                fill(
+                    &ngettext("{count} error", "{count} errors", u32::try_from(errors).unwrap_or(u32::MAX)),
+                    &[("count", &errors.to_string())],
+                ),
+            ),
+            _ if warnings > 0 => (
+                "1;33",
+                fill(
+                    &ngettext(
+                        "{count} warning",
+                        "{count} warnings",
+                        u32::try_from(warnings).unwrap_or(u32::MAX),
+                    ),
+                    &[("count", &warnings.to_string())],
+                ),
+            ),
+            _ => ("1;32", gettext("no problems")),
+        };
+        writeln!(out, "  {} {}", outcome.uri, style.paint(code, &result))?;
+    }
+    Ok(())
+}
+
+fn write(out: &mut dyn Write, outcome: &Outcome, colour: bool) -> io::Result<()> {
     let style = Style { on: colour };
     writeln!(
         out,

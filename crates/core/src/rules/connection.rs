@@ -18,6 +18,8 @@ pub enum ConnectionProblem {
     PermissionDenied,
     /// No libvirt driver accepts the URI.
     UnknownUri,
+    /// The connection did not finish within the time the user gave it.
+    NoAnswer,
     /// Anything else libvirt reported.
     Other,
 }
@@ -52,6 +54,13 @@ pub fn connection_findings(problem: ConnectionProblem, uri: &str, detail: &str) 
             fill(&gettext("libvirt does not know the connection {uri}"), &values),
             gettext(
                 "No libvirt driver accepts this address: it has a typo, or the driver for it is not installed (for KVM/QEMU virtual machines: the libvirt QEMU driver, e.g. the package libvirt-daemon-driver-qemu or libvirt-daemon-system).",
+            ),
+        ),
+        ConnectionProblem::NoAnswer => (
+            "libvirt-no-answer",
+            fill(&gettext("{uri} did not answer in time"), &values),
+            gettext(
+                "Opening the connection and reading its VMs took longer than --timeout allows. The host may be down or unreachable, SSH may be waiting for a password or for a new host key to be accepted (which a run without a terminal cannot give; use a key in your SSH agent), or the daemon may hang. “virsh -c URI list” shows where it stops.",
             ),
         ),
         ConnectionProblem::Other => (

@@ -11,6 +11,7 @@
 //! | `libvirt-unreachable` | error | — (start the daemon) |
 //! | `libvirt-permission-denied` | error | — (join the `libvirt` group) |
 //! | `libvirt-unknown-uri` | error | — |
+//! | `libvirt-no-answer` | error | — |
 //! | `libvirt-error` | error | — |
 //!
 //! Virtual networks:
@@ -111,8 +112,13 @@ use crate::finding::Finding;
 use crate::snapshot::Snapshot;
 
 /// Every id [`connection_findings`] can return.
-pub const CONNECTION_IDS: &[&str] =
-    &["libvirt-unreachable", "libvirt-permission-denied", "libvirt-unknown-uri", "libvirt-error"];
+pub const CONNECTION_IDS: &[&str] = &[
+    "libvirt-unreachable",
+    "libvirt-permission-denied",
+    "libvirt-unknown-uri",
+    "libvirt-no-answer",
+    "libvirt-error",
+];
 
 /// Every id the host firewall and forward-path rules can produce.
 pub const FIREWALL_RULE_IDS: &[&str] = firewall::IDS;
