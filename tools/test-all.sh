@@ -265,6 +265,15 @@ if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
 else
     skip "helper (polkitd, D-Bus, UFW, iptables)" "needs root and libvirtd"
 fi
+# docs/fleet/: the systemd timer's command, node_exporter reading its metrics,
+# the Ansible playbook over SSH to an sshd in a namespace of its own.
+if [[ $(id -u) -eq 0 ]] && command -v ansible-playbook >/dev/null && [[ -x /usr/sbin/sshd ]] &&
+    command -v prometheus-node-exporter >/dev/null && command -v systemd-analyze >/dev/null; then
+    phase "fleet: systemd timer, node_exporter, Ansible" tests/fleet/run.sh target/debug/vmnet-doctor
+else
+    skip "fleet: systemd timer, node_exporter, Ansible" \
+        "needs root, systemd-analyze, prometheus-node-exporter, ansible-core and openssh-server"
+fi
 phase "Flatpak manifests" python3 tests/flatpak/check-manifests.py --self-test
 phase "meson install (DESTDIR)" tests/install/check-install.sh "$build_dir"
 if command -v rpmspec >/dev/null; then
