@@ -11,6 +11,7 @@ mod helper_install;
 mod i18n;
 mod memory;
 mod probe;
+mod remote_host;
 mod settings;
 mod startup;
 mod ui;
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         Ok(Command::Verify(options)) => cli::verify::run(&options),
         Ok(Command::Nat(options)) => cli::nat::run(&options),
         Ok(Command::Posture(options)) => cli::posture::run(&options),
+        Ok(Command::Facts(options)) => cli::facts::run(&options),
         Err(message) => {
             eprintln!("vmnet-doctor: {message}");
             eprintln!("{}", gettext("Run “vmnet-doctor --help” to see the options."));

@@ -1,5 +1,6 @@
 //! One full look at a connection: libvirt's snapshot, plus the host's
-//! network stack when libvirt runs on this machine.
+//! network stack when libvirt runs on this machine, or on one reached
+//! over SSH (read there by its own vmnet-doctor).
 
 use gettextrs::gettext;
 use vmnet_doctor_core::{Fact, HostFacts, Snapshot};
@@ -7,6 +8,7 @@ use vmnet_doctor_core::{Fact, HostFacts, Snapshot};
 use crate::connections;
 use crate::helper_install;
 use crate::i18n::fill;
+use crate::remote_host;
 
 /// Whether `uri` names a libvirt on this machine (so our host facts are
 /// its host facts).
@@ -43,6 +45,20 @@ pub async fn with_host_facts(mut snapshot: Snapshot) -> Snapshot {
 pub fn host_facts(uri: &str, network_names: &[String]) -> Fact<Box<HostFacts>> {
     if connections::is_demo(uri) || uri.starts_with("test:") {
         Fact::Unknown(gettext("The demo hypervisor has no host network of its own."))
+    } else if let Some(destination) = remote_host::ssh_destination(uri).filter(|_| !is_local(uri)) {
+        if helper_install::sandboxed() {
+            // The Flatpak has no network of its own to reach the server by.
+            return Fact::Unknown(fill(
+                &gettext(
+                    "libvirt runs on {host}; the Flatpak cannot reach it to read its host network. The distribution's vmnet-doctor package reads it over SSH, or run “vmnet-doctor check” there.",
+                ),
+                &[("host", &destination.host)],
+            ));
+        }
+        match remote_host::read_facts(&destination, network_names) {
+            Ok(facts) => Fact::Known(Box::new(facts)),
+            Err(why) => Fact::Unknown(why),
+        }
     } else if !is_local(uri) {
         Fact::Unknown(fill(
             &gettext(

@@ -102,6 +102,7 @@ pub enum Command {
     Verify(VerifyOptions),
     Nat(NatOptions),
     Posture(CheckOptions),
+    Facts(super::facts::FactsOptions),
     Help,
     Version,
 }

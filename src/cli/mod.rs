@@ -1,10 +1,12 @@
 //! The command line: `vmnet-doctor --help` lists its commands, [`parse`]
 //! reads which one was asked for, and each command lives in a module of
-//! its own here (`check`, `fix`, `revert`, `verify`, `nat`, `posture`),
+//! its own here (`check`, `fix`, `revert`, `verify`, `nat`, `posture`,
+//! `facts`),
 //! apart from the GUI (`crate::ui`), which never uses this module.
 
 mod args;
 pub mod check;
+pub mod facts;
 pub mod fix;
 pub mod nat;
 mod polkit_agent;
@@ -52,6 +54,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             args.next();
             return parse_verify(args);
         }
+        Some("facts") => {
+            args.next();
+            return facts::parse(args);
+        }
         _ => {}
     }
     let mut setup = false;
@@ -73,7 +79,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
 
 pub fn help_text() -> String {
     format!(
-        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME] [--setup]\n  vmnet-doctor check [--connect URI… | --demo] [--vm NAME] [--json | --format FORMAT] [--timeout SECONDS] [--output FILE]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--alternative] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert TRANSACTION-ID [--json]\n  vmnet-doctor verify [--connect URI | --demo] VM [--json] [--gateway IP] [--ping ADDRESS] [--dns NAME] [--http URL]\n  vmnet-doctor nat [--connect URI | --demo] VM [--json]\n  vmnet-doctor posture [--connect URI | --demo] [--json]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --setup        {}\n      --json         {}\n      --format FORMAT {}\n      --timeout SECONDS {}\n  -o, --output FILE  {}\n      --dry-run      {}\n      --all          {}\n      --alternative  {}\n      --gateway IP   {}\n      --ping ADDRESS {}\n      --dns NAME     {}\n      --http URL     {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n{}\n",
+        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME] [--setup]\n  vmnet-doctor check [--connect URI… | --demo] [--vm NAME] [--json | --format FORMAT] [--timeout SECONDS] [--output FILE]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--alternative] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert TRANSACTION-ID [--json]\n  vmnet-doctor verify [--connect URI | --demo] VM [--json] [--gateway IP] [--ping ADDRESS] [--dns NAME] [--http URL]\n  vmnet-doctor nat [--connect URI | --demo] VM [--json]\n  vmnet-doctor posture [--connect URI | --demo] [--json]\n  vmnet-doctor facts [NETWORK…]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --setup        {}\n      --json         {}\n      --format FORMAT {}\n      --timeout SECONDS {}\n  -o, --output FILE  {}\n      --dry-run      {}\n      --all          {}\n      --alternative  {}\n      --gateway IP   {}\n      --ping ADDRESS {}\n      --dns NAME     {}\n      --http URL     {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n{}\n{}\n",
         gettext("VM Network Doctor — find and fix why a virtual machine has no network."),
         gettext("Usage:"),
         gettext("Options:"),
@@ -115,6 +121,9 @@ pub fn help_text() -> String {
         ),
         gettext(
             "verify runs the guide's checklist inside the guest through its agent and exits with 0 when every step passed, 1 when one failed, 2 when it could not verify, 3 when the guest agent cannot run it (the commands to type in the guest are printed instead)."
+        ),
+        gettext(
+            "facts prints this machine's host network as JSON, for a desktop that checks it over SSH (see docs/fleet.md)."
         ),
     )
 }
@@ -311,6 +320,15 @@ mod tests {
         assert!(run(&["--json"]).is_err());
         assert!(run(&["verify", "--vm", "a", "b"]).is_err());
         assert!(run(&["nat", "--vm=a"]).is_err());
+    }
+
+    #[test]
+    fn facts_takes_network_names() {
+        let want = Command::Facts(facts::FactsOptions { networks: vec!["default".into(), "-odd".into()] });
+        assert_eq!(run(&["facts", "default", "--", "-odd"]), Ok(want));
+        assert_eq!(run(&["facts"]), Ok(Command::Facts(facts::FactsOptions::default())));
+        assert!(run(&["facts", "--json"]).is_err());
+        assert!(run(&["facts", " "]).is_err());
     }
 
     #[test]

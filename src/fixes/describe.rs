@@ -143,6 +143,20 @@ pub fn manual_reason(reason: &ManualReason) -> Advice {
                 Some(advice.hint.map_or_else(|| hint.clone(), |first| format!("{first} {hint}"))),
             )
         }
+        ManualReason::RemoteHost { host } => Advice::new(
+            fill(
+                &gettext(
+                    "This change is to {host}, where libvirt runs; VM Network Doctor changes the host of only the machine it runs on.",
+                ),
+                &[("host", host)],
+            ),
+            Some(fill(
+                &gettext(
+                    "Run the commands above on {host}, or “vmnet-doctor fix” there, which makes them through its helper.",
+                ),
+                &[("host", host)],
+            )),
+        ),
         ManualReason::FirewalldUnavailable(error) => Advice::new(
             fill(&gettext("firewalld cannot be asked: {detail}"), &[("detail", &error.to_string())]),
             Some(gettext("Start firewalld, or run its commands above once it runs.")),

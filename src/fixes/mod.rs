@@ -99,6 +99,9 @@ pub enum ManualReason {
     /// The guest agent of `vm` cannot make a change inside the guest (no
     /// channel, not running, or the command refused).
     NoGuestAgent { vm: String, error: AgentError },
+    /// The change belongs to `host`, where libvirt runs, not to this
+    /// machine, whose helper and firewalld are the only ones reached here.
+    RemoteHost { host: String },
 }
 
 /// What applying a fix would do, shown before it is applied.
@@ -224,9 +227,35 @@ impl<'a> Fixer<'a> {
                 }),
                 Err(error) => Err(FixError::LibvirtPlan(error)),
             },
-            FixRoute::Helper(request) => self.plan_with_helper(request).await,
-            FixRoute::Firewalld { bridge, zone } => self.plan_with_firewalld(&bridge, &zone).await,
+            // Never this machine's helper or firewalld for another's host.
+            FixRoute::Helper(request) => match self.remote_host() {
+                Some(host) => Ok(FixPlan::Manual {
+                    commands: request.manual_commands(),
+                    reason: ManualReason::RemoteHost { host },
+                }),
+                None => self.plan_with_helper(request).await,
+            },
+            FixRoute::Firewalld { bridge, zone } => match self.remote_host() {
+                Some(host) => Ok(FixPlan::Manual {
+                    commands: firewalld_commands(&bridge, &zone),
+                    reason: ManualReason::RemoteHost { host },
+                }),
+                None => self.plan_with_firewalld(&bridge, &zone).await,
+            },
         }
+    }
+
+    /// The machine libvirt runs on, when it is not this one (a host change
+    /// is then made there); `None` for this machine and the test driver.
+    fn remote_host(&self) -> Option<String> {
+        let uri = self.hypervisor.uri();
+        if crate::probe::is_local(uri) || uri.starts_with("test:") {
+            return None;
+        }
+        Some(
+            crate::remote_host::ssh_destination(uri)
+                .map_or_else(|| uri.to_owned(), |destination| destination.host),
+        )
     }
 
     async fn plan_with_firewalld(&self, bridge: &str, zone: &str) -> Result<FixPlan, FixError> {

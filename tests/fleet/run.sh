@@ -125,18 +125,8 @@ mkdir -p /run/sshd "$work/home"
 ssh-keygen -q -t ed25519 -N "" -f "$work/host_key"
 ssh-keygen -q -t ed25519 -N "" -f "$work/client_key"
 cp "$work/client_key.pub" "$work/authorized_keys"
-cat >"$work/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port 2222
-HostKey $work/host_key
-AuthorizedKeysFile $work/authorized_keys
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-StrictModes no
-UsePAM no
-PidFile none
-CONF
+sed -e "s|@ADDRESS@|127.0.0.1|" -e "s|@PORT@|2222|" -e "s|@DIR@|$work|" -e "s|@PATH@|/usr/sbin:/usr/bin:/sbin:/bin|" \
+    "$here/../ssh/sshd_config.in" >"$work/sshd_config"
 cat >"$work/inventory.yml" <<YAML
 hypervisors:
   vars:

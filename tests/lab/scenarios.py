@@ -449,6 +449,145 @@ def ufw_iptables():
     step("check is clean: no false alarm about UFW")
 
 
+# "The desktop": a second machine, a network namespace of its own on a link
+# to the lab host, which is "the server" libvirt runs on; documentation
+# addresses (RFC 5737) of the lab's own.
+DESKTOP_NS, SERVER_ADDRESS, DESKTOP_ADDRESS = "desktop", "192.0.2.1", "192.0.2.2"
+SSHD_DIR = os.path.join(os.environ.get("LAB_STATE", "/run/lab"), "sshd")
+
+
+def start_sshd(vmnet_doctor_on_path=True):
+    """sshd on the server's side of the link: the desktop user's key logs
+    in as root (virt-manager's most common remote setup,
+    qemu+ssh://root@server/system); the server's vmnet-doctor is on the
+    sessions' PATH unless told otherwise. Returns once it listens."""
+    path = "/usr/sbin:/usr/bin:/sbin:/bin"
+    if vmnet_doctor_on_path:
+        path = os.path.dirname(os.environ["LAB_DOCTOR"]) + ":" + path
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "ssh", "sshd_config.in"), encoding="utf-8") as file:
+        config = file.read()
+    for placeholder, value in {"@ADDRESS@": SERVER_ADDRESS, "@PORT@": "22", "@DIR@": SSHD_DIR, "@PATH@": path}.items():
+        config = config.replace(placeholder, value)
+    state_file("sshd/sshd_config", config)
+    log = os.path.join(SSHD_DIR, "sshd.log")
+    lab.sh(f": >{log}; /usr/sbin/sshd -D -e -f {SSHD_DIR}/sshd_config >/dev/null 2>>{log} & echo $! >{SSHD_DIR}/pid")
+    lab.wait_for("sshd to listen", lambda: "Server listening" in open(log, encoding="utf-8").read(), 30)
+
+
+def stop_sshd():
+    pid = open(os.path.join(SSHD_DIR, "pid"), encoding="utf-8").read().strip()
+    lab.sh(f"kill {pid}")
+    lab.wait_for("sshd to stop", lambda: subprocess.run(["kill", "-0", pid], capture_output=True).returncode != 0, 30)
+
+
+def connect_desktop():
+    """The desktop's namespace, linked to the server, and the desktop user's
+    SSH key and known host; the URI it opens the server with."""
+    home, uid = os.path.join(os.environ["LAB_STATE"], "home"), os.environ["LAB_UID"]
+    lab.sh(f"""set -e
+        ip netns add {DESKTOP_NS}
+        ip link add srv0 type veth peer name eth0 netns {DESKTOP_NS}
+        ip addr add {SERVER_ADDRESS}/24 dev srv0
+        ip link set srv0 up
+        nsenter --net=/run/netns/{DESKTOP_NS} sh -c 'ip link set lo up && ip addr add {DESKTOP_ADDRESS}/24 dev eth0 && ip link set eth0 up'
+        mkdir -p {SSHD_DIR} /run/sshd {home}/.ssh
+        ssh-keygen -q -t ed25519 -N '' -f {SSHD_DIR}/host_key
+        ssh-keygen -q -t ed25519 -N '' -f {home}/.ssh/id_ed25519
+        cp {home}/.ssh/id_ed25519.pub {SSHD_DIR}/authorized_keys
+        echo "{SERVER_ADDRESS} $(cut -d' ' -f1,2 {SSHD_DIR}/host_key.pub)" >{home}/.ssh/known_hosts
+        chown -R {uid}:{uid} {home}/.ssh
+        chmod 700 {home}/.ssh""")
+    return f"qemu+ssh://root@{SERVER_ADDRESS}/system?no_tty=1"
+
+
+def on_desktop(args, timeout=120):
+    """ARGS as the desktop user, on the desktop."""
+    return subprocess.run(["nsenter", f"--net=/run/netns/{DESKTOP_NS}", *lab.user_argv(args)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def desktop_check(uri):
+    done = on_desktop([os.environ["LAB_DOCTOR"], "check", "--connect", uri, "--json"])
+    return lab.parse_report(done, " on the desktop")
+
+
+def on_server_over_ssh(*command):
+    """COMMAND run on the server by root, over SSH from the desktop: as the
+    remote fix's advice says."""
+    done = on_desktop(["ssh", "-o", "BatchMode=yes", f"root@{SERVER_ADDRESS}", *command])
+    try:
+        return json.loads(done.stdout)
+    except ValueError as error:
+        raise lab.LabError(f"`{' '.join(command)}` over SSH printed no JSON (exit {done.returncode}): "
+                           f"{done.stderr.strip()}") from error
+
+
+@scenario("S3r-ufw-remote-ssh")
+def ufw_remote_ssh():
+    """S3 on a server, found from a desktop over SSH: the desktop opens
+    qemu+ssh://root@server/system; its app reads the server's own host
+    network through the server's vmnet-doctor, over the same SSH login,
+    and finds what a check on the server finds. A host fix is never made
+    on the desktop: it is planned as the server's commands, and made on
+    the server by its own vmnet-doctor, over SSH."""
+    set_firewall_backend("nftables")
+    lab.start_guest()
+    lab.expect_network_works()
+    uri = connect_desktop()
+    start_sshd()
+    report = desktop_check(uri)
+    if report["host"] != {"checked": True}:
+        raise lab.LabError(f"the server's host network was not read from the desktop: {report['host']}")
+    if any(i.startswith("ufw-") for i in lab.finding_ids(report)):
+        raise lab.LabError(f"UFW findings before UFW is on: {lab.finding_ids(report)}")
+    step(f"from the desktop over SSH ({uri}): the server's host network read, no UFW finding")
+    # SSH allowed first, as on any server administered remotely (without
+    # it, UFW's deny incoming cuts the desktop off).
+    lab.sh("ufw allow 22/tcp >/dev/null && ufw --force enable")
+    seen = expect_symptoms(UFW_ON_RUNNING_GUEST, "with UFW on")
+    step(f"UFW turned on on the server, SSH allowed; in the guest: {seen}")
+    report = desktop_check(uri)
+    remote_ids, local_ids = lab.finding_ids(report), lab.finding_ids(lab.check())
+    if "ufw-routed-deny" not in remote_ids or remote_ids != local_ids:
+        raise lab.LabError(f"from the desktop {remote_ids}, on the server {local_ids}")
+    ufw_ids = [i for i in remote_ids if i.startswith("ufw-")]
+    step(f"the desktop finds what the server's own check finds: {', '.join(remote_ids)}")
+
+    ruleset = lab.sh("nft -s list ruleset")
+    applies = len(lab.helper_applies_by(os.environ["LAB_UID"]))
+    done = on_desktop([os.environ["LAB_DOCTOR"], "fix", "--connect", uri, "--json", *ufw_ids])
+    result = json.loads(done.stdout or "{}")
+    manual = [item.get("manual") for item in result.get("results", [])]
+    if not manual or any((m or {}).get("reason") != "remote-host" or not (m or {}).get("commands") for m in manual):
+        raise lab.LabError(f"fix on the desktop did not plan the server's commands: {json_text(result)[:2000]}")
+    if lab.sh("nft -s list ruleset") != ruleset or len(lab.helper_applies_by(os.environ["LAB_UID"])) != applies:
+        raise lab.LabError("fix on the desktop changed a host")
+    step(f"fix on the desktop changes nothing and gives the server's commands: {manual[0]['commands'][0]} …")
+
+    result = on_server_over_ssh("vmnet-doctor", "fix", "--json", *ufw_ids)
+    transactions = helper_transactions(result)
+    if not transactions:
+        raise lab.LabError(f"vmnet-doctor fix on the server applied nothing: {json_text(result)[:2000]}")
+    lab.expect_network_works()
+    report = desktop_check(uri)
+    if any(i.startswith("ufw-") for i in lab.finding_ids(report)):
+        raise lab.LabError(f"the desktop still finds {lab.finding_ids(report)} after the server's fix")
+    step("fixed by the server's vmnet-doctor over SSH: the guest works, the desktop's check is clean of UFW")
+    for transaction in reversed(transactions):
+        on_server_over_ssh("vmnet-doctor", "revert", "--json", transaction)
+    expect_symptoms(UFW_ON_RUNNING_GUEST, "after the revert")
+    step(f"reverted on the server ({', '.join(transactions)}): the guest is broken again")
+
+    stop_sshd()
+    start_sshd(vmnet_doctor_on_path=False)
+    report = desktop_check(uri)
+    reason = report["host"].get("reason") or ""
+    if report["host"].get("checked") is not False or f"vmnet-doctor is not installed on {SERVER_ADDRESS}" not in reason:
+        raise lab.LabError(f"without vmnet-doctor on the server: {report['host']}")
+    step(f"without vmnet-doctor on the server, the desktop says so: {reason[:90]}…")
+
+
 # The VPN's end of a tunnel to the lab's internet, standing in for
 # WireGuard's wg0 (a veth: the routing is what matters here), on
 # documentation addresses (RFC 5737) of the lab's own.

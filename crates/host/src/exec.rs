@@ -70,6 +70,12 @@ impl Output {
 /// Runs `argv` (an absolute program path, then its arguments) and waits
 /// for it, and for the end of its output, at most `timeout`.
 pub fn run_with_timeout(argv: &[String], timeout: Duration) -> Output {
+    run_with_timeout_env(argv, &[], timeout)
+}
+
+/// [`run_with_timeout`], the tool also given `env` (e.g. ssh the user's
+/// agent socket).
+pub fn run_with_timeout_env(argv: &[String], env: &[(&str, String)], timeout: Duration) -> Output {
     let Some((program, args)) = argv.split_first() else {
         return Output::failed("empty command".to_owned());
     };
@@ -79,6 +85,9 @@ pub fn run_with_timeout(argv: &[String], timeout: Duration) -> Output {
     let mut command = Command::new(program);
     command.args(args).env_clear().stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     for (key, value) in TOOL_ENV {
+        command.env(key, value);
+    }
+    for (key, value) in env {
         command.env(key, value);
     }
     // Its own process group, so that a timeout can end everything it started.

@@ -252,6 +252,7 @@ fn manual_json(commands: &[String], reason: &ManualReason) -> Value {
         ManualReason::HelperUnavailable(_) => "helper-unavailable",
         ManualReason::FirewalldUnavailable(_) => "firewalld-unavailable",
         ManualReason::NoGuestAgent { .. } => "guest-agent-unavailable",
+        ManualReason::RemoteHost { .. } => "remote-host",
     };
     json!({ "reason": why, "message": message, "advice": hint, "commands": commands })
 }

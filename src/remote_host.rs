@@ -1,0 +1,270 @@
+//! The host of a hypervisor reached over SSH (`qemu+ssh://`): its network
+//! facts are read there, by its own `vmnet-doctor facts` (as root or
+//! through its helper, as a local check would), over the SSH destination
+//! libvirt itself uses: the same user, host, port, key and known hosts,
+//! the user's SSH agent, never a password prompt. The host's rules then
+//! run here on what it saw, as for a local connection.
+
+use std::path::Path;
+use std::time::Duration;
+
+use gettextrs::gettext;
+use serde_json::Value;
+use vmnet_doctor_core::HostFacts;
+use vmnet_doctor_host::exec;
+
+use crate::i18n::fill;
+
+/// How long the whole reading may take: the SSH login, then the remote
+/// tools (the firewall rulesets of a busy Docker host included).
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where libvirt's SSH transport logs in, from the URI's authority and its
+/// `keyfile`, `no_verify` and (libssh transports) `known_hosts`
+/// parameters (<https://libvirt.org/uri.html#ssh-transport>).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshDestination {
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+    pub keyfile: Option<String>,
+    pub known_hosts: Option<String>,
+    pub no_verify: bool,
+}
+
+/// The SSH destination of a `DRIVER+ssh://` (or `+libssh`, `+libssh2`) URI.
+pub fn ssh_destination(uri: &str) -> Option<SshDestination> {
+    let (scheme, rest) = uri.split_once("://")?;
+    let transport = scheme.split_once('+')?.1;
+    if !matches!(transport, "ssh" | "libssh" | "libssh2") {
+        return None;
+    }
+    let (authority, query) = match rest.split_once('/') {
+        Some((authority, path)) => (authority, path.split_once('?').map_or("", |(_, query)| query)),
+        None => rest.split_once('?').unwrap_or((rest, "")),
+    };
+    let (user, host_port) = match authority.rsplit_once('@') {
+        Some((user, host)) => (Some(unescape(user)), host),
+        None => (None, authority),
+    };
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(bracketed) => {
+            let (host, after) = bracketed.split_once(']')?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let port = match port {
+        Some(port) => Some(port.parse().ok()?),
+        None => None,
+    };
+    let mut destination = SshDestination {
+        user: user.filter(|user| !user.is_empty()),
+        host: host.to_owned(),
+        port,
+        keyfile: None,
+        known_hosts: None,
+        no_verify: false,
+    };
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match name {
+            "keyfile" => destination.keyfile = Some(unescape(value)),
+            // libvirt reads it for its libssh transports only; its ssh
+            // transport, like ssh itself, uses ~/.ssh/known_hosts.
+            "known_hosts" if transport != "ssh" => destination.known_hosts = Some(unescape(value)),
+            "no_verify" => destination.no_verify = value != "0",
+            _ => {}
+        }
+    }
+    Some(destination)
+}
+
+/// `%XX` escapes of a URI component, as libvirt reads them.
+fn unescape(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let hex = bytes.get(index + 1..index + 3).and_then(|pair| std::str::from_utf8(pair).ok());
+        match (bytes[index], hex.and_then(|hex| u8::from_str_radix(hex, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                index += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl SshDestination {
+    /// `ssh` logging in without a terminal or a prompt (a key, from the
+    /// agent or `keyfile`, or nothing), running `remote_command` there.
+    pub fn argv(&self, ssh: &Path, remote_command: &str) -> Vec<String> {
+        let mut argv = vec![ssh.display().to_string()];
+        let mut option = |name: &str, value: String| argv.extend([name.to_owned(), value]);
+        option("-o", "BatchMode=yes".to_owned());
+        option("-o", "ConnectTimeout=15".to_owned());
+        option("-e", "none".to_owned());
+        if let Some(port) = self.port {
+            option("-p", port.to_string());
+        }
+        if let Some(user) = &self.user {
+            option("-l", user.clone());
+        }
+        if let Some(keyfile) = &self.keyfile {
+            option("-i", keyfile.clone());
+        }
+        if let Some(known_hosts) = &self.known_hosts {
+            option("-o", format!("UserKnownHostsFile={known_hosts}"));
+        }
+        if self.no_verify {
+            option("-o", "StrictHostKeyChecking=no".to_owned());
+        }
+        argv.extend(["-T".to_owned(), "--".to_owned(), self.host.clone(), remote_command.to_owned()]);
+        argv
+    }
+}
+
+/// The remote shell's command: `vmnet-doctor facts -- 'NET'…`.
+pub fn facts_command(network_names: &[String]) -> String {
+    let mut command = String::from("vmnet-doctor facts --");
+    for name in network_names {
+        command.push_str(" '");
+        command.push_str(&name.replace('\'', r"'\''"));
+        command.push('\'');
+    }
+    command
+}
+
+/// The host facts of the machine at `destination`, read by its own
+/// vmnet-doctor; the error says what went wrong and what to do, in words
+/// for the user.
+pub fn read_facts(destination: &SshDestination, network_names: &[String]) -> Result<HostFacts, String> {
+    let host = destination.host.as_str();
+    let Some(ssh) = exec::find_program("ssh") else {
+        return Err(gettext("ssh is not installed here, so the host of this connection cannot be read."));
+    };
+    let argv = destination.argv(&ssh, &facts_command(network_names));
+    // The user's agent and home (keys, known hosts, ~/.ssh/config), as
+    // libvirt's own ssh has them.
+    let env: Vec<(&str, String)> = ["SSH_AUTH_SOCK", "HOME", "USER", "LOGNAME"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok().map(|value| (name, value)))
+        .collect();
+    let output = exec::run_with_timeout_env(&argv, &env, TIMEOUT);
+    match output.status {
+        0 => parse_facts(&output.stdout).map_err(|error| {
+            fill(
+                &gettext("{host} did not answer with its host facts ({error}); update vmnet-doctor there."),
+                &[("host", host), ("error", &error)],
+            )
+        }),
+        // The remote shell's "command not found".
+        127 => Err(fill(
+            &gettext(
+                "vmnet-doctor is not installed on {host}, so its firewall, forwarding and bridges cannot be read from here. Install the vmnet-doctor package there (with vmnet-doctor-helper, which reads the firewall for users other than root).",
+            ),
+            &[("host", host)],
+        )),
+        // ssh's own failure: the login, the host key, the network.
+        255 | -1 => Err(fill(
+            &gettext("Could not log in to {host} over SSH without a password prompt: {message}"),
+            &[("host", host), ("message", &output.message())],
+        )),
+        _ if output.message().contains("facts") => Err(fill(
+            &gettext(
+                "The vmnet-doctor on {host} is older than this one and cannot report its host network; update it there.",
+            ),
+            &[("host", host)],
+        )),
+        _ => Err(fill(
+            &gettext("vmnet-doctor on {host} could not read its host network: {message}"),
+            &[("host", host), ("message", &output.message())],
+        )),
+    }
+}
+
+/// The document of `vmnet-doctor facts`, checked to be one.
+pub fn parse_facts(text: &str) -> Result<HostFacts, String> {
+    let mut document: Value = serde_json::from_str(text).map_err(|error| error.to_string())?;
+    match document["schema"].as_str() {
+        Some(crate::cli::facts::SCHEMA) => {}
+        other => return Err(format!("schema {}", other.unwrap_or("missing"))),
+    }
+    serde_json::from_value(document["facts"].take()).map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::{SshDestination, facts_command, ssh_destination};
+
+    #[test]
+    fn the_destination_is_libvirts_own() {
+        assert_eq!(
+            ssh_destination(
+                "qemu+ssh://admin@kvm1.example.com:2222/system?keyfile=/home/ann/.ssh/id_kvm&no_tty=1"
+            ),
+            Some(SshDestination {
+                user: Some("admin".into()),
+                host: "kvm1.example.com".into(),
+                port: Some(2222),
+                keyfile: Some("/home/ann/.ssh/id_kvm".into()),
+                known_hosts: None,
+                no_verify: false,
+            })
+        );
+        let v6 = ssh_destination("qemu+libssh2://[2001:db8::7]/system?known_hosts=/tmp/k%20h&no_verify=1");
+        assert_eq!(
+            v6.as_ref().map(|d| (d.host.as_str(), d.port, d.known_hosts.as_deref(), d.no_verify)),
+            Some(("2001:db8::7", None, Some("/tmp/k h"), true))
+        );
+        assert_eq!(
+            ssh_destination("qemu+ssh://kvm2/system").map(|d| (d.user, d.host)),
+            Some((None, "kvm2".into()))
+        );
+        for not_ssh in
+            ["qemu:///system", "qemu+tcp://kvm1/system", "test:///default", "qemu+ssh:///system", "x"]
+        {
+            assert_eq!(ssh_destination(not_ssh), None, "{not_ssh}");
+        }
+        assert_eq!(ssh_destination("qemu+ssh://kvm1:port/system"), None, "a port that is no number");
+    }
+
+    #[test]
+    fn ssh_never_prompts_and_the_remote_command_quotes_each_name() {
+        let destination = SshDestination {
+            user: Some("admin".into()),
+            host: "kvm1".into(),
+            port: Some(2222),
+            keyfile: Some("/k".into()),
+            known_hosts: Some("/kh".into()),
+            no_verify: true,
+        };
+        let argv = destination.argv(Path::new("/usr/bin/ssh"), "vmnet-doctor facts --");
+        let joined = argv.join(" ");
+        assert!(joined.starts_with("/usr/bin/ssh -o BatchMode=yes "), "{joined}");
+        for part in
+            ["-p 2222", "-l admin", "-i /k", "-o UserKnownHostsFile=/kh", "-o StrictHostKeyChecking=no"]
+        {
+            assert!(joined.contains(part), "{part} in {joined}");
+        }
+        assert_eq!(argv[argv.len() - 3..], ["--", "kvm1", "vmnet-doctor facts --"]);
+        assert_eq!(
+            facts_command(&["default".into(), "it's mine".into()]),
+            r"vmnet-doctor facts -- 'default' 'it'\''s mine'"
+        );
+    }
+}
