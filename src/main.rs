@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         Ok(Command::Nat(options)) => cli::nat::run(&options),
         Ok(Command::Posture(options)) => cli::posture::run(&options),
         Ok(Command::Facts(options)) => cli::facts::run(&options),
+        Ok(Command::RemoteHelper(call)) => cli::remote_helper::run(&call),
         Err(message) => {
             eprintln!("vmnet-doctor: {message}");
             eprintln!("{}", gettext("Run “vmnet-doctor --help” to see the options."));

@@ -138,13 +138,34 @@ impl SshDestination {
 
 /// The remote shell's command: `vmnet-doctor facts -- 'NET'…`.
 pub fn facts_command(network_names: &[String]) -> String {
-    let mut command = String::from("vmnet-doctor facts --");
-    for name in network_names {
-        command.push_str(" '");
-        command.push_str(&name.replace('\'', r"'\''"));
-        command.push('\'');
-    }
-    command
+    let mut words = vec!["vmnet-doctor".to_owned(), "facts".to_owned(), "--".to_owned()];
+    words.extend(network_names.iter().cloned());
+    shell_words(&words)
+}
+
+/// `words` as one line for the remote shell, each word single-quoted
+/// unless it is plain.
+pub fn shell_words(words: &[String]) -> String {
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|word| {
+            let plain = !word.is_empty()
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '=' | ':'));
+            if plain { word.clone() } else { format!("'{}'", word.replace('\'', r"'\''")) }
+        })
+        .collect();
+    quoted.join(" ")
+}
+
+/// What `ssh` needs of this session: the user's agent and home (keys,
+/// known hosts, ~/.ssh/config), as libvirt's own ssh has them.
+pub fn ssh_environment() -> Vec<(&'static str, String)> {
+    ["SSH_AUTH_SOCK", "HOME", "USER", "LOGNAME"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok().map(|value| (name, value)))
+        .collect()
 }
 
 /// The host facts of the machine at `destination`, read by its own
@@ -156,13 +177,7 @@ pub fn read_facts(destination: &SshDestination, network_names: &[String]) -> Res
         return Err(gettext("ssh is not installed here, so the host of this connection cannot be read."));
     };
     let argv = destination.argv(&ssh, &facts_command(network_names));
-    // The user's agent and home (keys, known hosts, ~/.ssh/config), as
-    // libvirt's own ssh has them.
-    let env: Vec<(&str, String)> = ["SSH_AUTH_SOCK", "HOME", "USER", "LOGNAME"]
-        .into_iter()
-        .filter_map(|name| std::env::var(name).ok().map(|value| (name, value)))
-        .collect();
-    let output = exec::run_with_timeout_env(&argv, &env, TIMEOUT);
+    let output = exec::run_with_timeout_env(&argv, &ssh_environment(), TIMEOUT);
     match output.status {
         0 => parse_facts(&output.stdout).map_err(|error| {
             fill(
@@ -264,7 +279,7 @@ mod tests {
         assert_eq!(argv[argv.len() - 3..], ["--", "kvm1", "vmnet-doctor facts --"]);
         assert_eq!(
             facts_command(&["default".into(), "it's mine".into()]),
-            r"vmnet-doctor facts -- 'default' 'it'\''s mine'"
+            r"vmnet-doctor facts -- default 'it'\''s mine'"
         );
     }
 }

@@ -80,6 +80,9 @@ pub struct VerifyOptions {
 /// `vmnet-doctor revert`: undo one of the helper's transactions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RevertOptions {
+    /// The connection whose fix it was: a server reached over SSH has the
+    /// transaction in its own helper's journal.
+    pub connect: Option<String>,
     pub transaction: String,
     pub json: bool,
 }
@@ -103,6 +106,7 @@ pub enum Command {
     Nat(NatOptions),
     Posture(CheckOptions),
     Facts(super::facts::FactsOptions),
+    RemoteHelper(super::remote_helper::RemoteHelperCall),
     Help,
     Version,
 }
@@ -351,14 +355,19 @@ fn is_known_finding_id(id: &str) -> bool {
 
 pub(super) fn parse_revert(args: impl Iterator<Item = String>) -> Result<Command, String> {
     let mut options = RevertOptions::default();
-    for arg in args {
-        match arg.as_str() {
+    let mut args = Args { rest: args };
+    while let Some(arg) = args.next_arg() {
+        match arg.name.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
             "--json" => options.json = true,
-            _ if arg.starts_with('-') || !options.transaction.is_empty() => {
-                return Err(unknown_argument(&arg));
+            "-c" | "--connect" if options.connect.is_none() => {
+                options.connect =
+                    Some(args.value(&arg, || gettext("--connect needs a libvirt URI, e.g. qemu:///system"))?);
             }
-            _ => options.transaction = arg,
+            _ if arg.whole.starts_with('-') || !options.transaction.is_empty() => {
+                return Err(unknown_argument(&arg.whole));
+            }
+            _ => options.transaction = arg.whole,
         }
     }
     if options.transaction.is_empty() {

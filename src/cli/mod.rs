@@ -1,7 +1,7 @@
 //! The command line: `vmnet-doctor --help` lists its commands, [`parse`]
 //! reads which one was asked for, and each command lives in a module of
 //! its own here (`check`, `fix`, `revert`, `verify`, `nat`, `posture`,
-//! `facts`),
+//! `facts`, `remote-helper`),
 //! apart from the GUI (`crate::ui`), which never uses this module.
 
 mod args;
@@ -11,6 +11,7 @@ pub mod fix;
 pub mod nat;
 mod polkit_agent;
 pub mod posture;
+pub mod remote_helper;
 pub mod revert;
 pub mod verify;
 
@@ -58,6 +59,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             args.next();
             return facts::parse(args);
         }
+        Some("remote-helper") => {
+            args.next();
+            return remote_helper::parse(args);
+        }
         _ => {}
     }
     let mut setup = false;
@@ -79,7 +84,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
 
 pub fn help_text() -> String {
     format!(
-        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME] [--setup]\n  vmnet-doctor check [--connect URI… | --demo] [--vm NAME] [--json | --format FORMAT] [--timeout SECONDS] [--output FILE]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--alternative] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert TRANSACTION-ID [--json]\n  vmnet-doctor verify [--connect URI | --demo] VM [--json] [--gateway IP] [--ping ADDRESS] [--dns NAME] [--http URL]\n  vmnet-doctor nat [--connect URI | --demo] VM [--json]\n  vmnet-doctor posture [--connect URI | --demo] [--json]\n  vmnet-doctor facts [NETWORK…]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --setup        {}\n      --json         {}\n      --format FORMAT {}\n      --timeout SECONDS {}\n  -o, --output FILE  {}\n      --dry-run      {}\n      --all          {}\n      --alternative  {}\n      --gateway IP   {}\n      --ping ADDRESS {}\n      --dns NAME     {}\n      --http URL     {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n{}\n{}\n",
+        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME] [--setup]\n  vmnet-doctor check [--connect URI… | --demo] [--vm NAME] [--json | --format FORMAT] [--timeout SECONDS] [--output FILE]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--alternative] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert [--connect URI] TRANSACTION-ID [--json]\n  vmnet-doctor verify [--connect URI | --demo] VM [--json] [--gateway IP] [--ping ADDRESS] [--dns NAME] [--http URL]\n  vmnet-doctor nat [--connect URI | --demo] VM [--json]\n  vmnet-doctor posture [--connect URI | --demo] [--json]\n  vmnet-doctor facts [NETWORK…]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --setup        {}\n      --json         {}\n      --format FORMAT {}\n      --timeout SECONDS {}\n  -o, --output FILE  {}\n      --dry-run      {}\n      --all          {}\n      --alternative  {}\n      --gateway IP   {}\n      --ping ADDRESS {}\n      --dns NAME     {}\n      --http URL     {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n{}\n{}\n",
         gettext("VM Network Doctor — find and fix why a virtual machine has no network."),
         gettext("Usage:"),
         gettext("Options:"),
@@ -264,9 +269,17 @@ mod tests {
 
     #[test]
     fn revert_takes_one_transaction() {
-        let want =
-            Command::Revert(RevertOptions { transaction: "1700000000-ufw-allow-bridge".into(), json: true });
+        let want = Command::Revert(RevertOptions {
+            transaction: "1700000000-ufw-allow-bridge".into(),
+            json: true,
+            connect: None,
+        });
         assert_eq!(run(&["revert", "--json", "1700000000-ufw-allow-bridge"]), Ok(want));
+        let on_server = run(&["revert", "-c", "qemu+ssh://root@kvm1/system", "1700000000-ufw-allow-bridge"]);
+        assert!(
+            matches!(on_server, Ok(Command::Revert(RevertOptions { ref connect, .. })) if connect.as_deref() == Some("qemu+ssh://root@kvm1/system")),
+            "{on_server:?}"
+        );
         assert!(run(&["revert"]).is_err());
         assert!(run(&["revert", "a", "b"]).is_err());
     }

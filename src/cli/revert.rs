@@ -1,6 +1,7 @@
-//! `vmnet-doctor revert TRANSACTION-ID`: undoes what the helper did in one
-//! transaction of `vmnet-doctor fix`, or (ids starting `guest-`) a fix made
-//! inside a guest through its agent. Exit status: 0 reverted (or already
+//! `vmnet-doctor revert [--connect URI] TRANSACTION-ID`: undoes what the
+//! helper did in one transaction of `vmnet-doctor fix` (with a `+ssh` URI
+//! of another machine, the server's helper, over SSH), or (ids starting
+//! `guest-`) a fix made inside a guest through its agent. Exit status: 0 reverted (or already
 //! reverted), 1 the helper or the guest could not, 2 bad arguments.
 
 use std::io::{IsTerminal, Write};
@@ -15,8 +16,9 @@ use crate::cli::fix::json::{helper_result, libvirt_applied};
 use crate::cli::polkit_agent::TtyAgent;
 use crate::fixes::describe::{self as fix_text, Advice};
 use crate::fixes::guest_journal::PREFIX as GUEST_PREFIX;
-use crate::fixes::{GuestRevertError, GuestReverted, revert, revert_guest};
+use crate::fixes::{GuestRevertError, GuestReverted, RemoteHelper, revert, revert_guest};
 use crate::i18n::fill;
+use crate::{probe, remote_host};
 
 /// The schema of `revert --json`.
 pub const SCHEMA: &str = "vmnet-doctor-revert/1";
@@ -27,8 +29,18 @@ pub fn run(options: &RevertOptions) -> ExitCode {
     }
     let interactive = std::io::stdin().is_terminal();
     let _agent = if interactive { TtyAgent::start() } else { None };
+    // A server's transaction is in its helper's journal: reverted there.
+    let remote = options
+        .connect
+        .as_deref()
+        .filter(|uri| !probe::is_local(uri))
+        .and_then(remote_host::ssh_destination)
+        .map(RemoteHelper::new);
     let result = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime.block_on(revert(&options.transaction, interactive)),
+        Ok(runtime) => match &remote {
+            Some(remote) => runtime.block_on(remote.revert(&options.transaction)),
+            None => runtime.block_on(revert(&options.transaction, interactive)),
+        },
         Err(error) => Err(ClientError::Other(error.to_string())),
     };
     let mut stdout = std::io::stdout().lock();

@@ -7,12 +7,17 @@
 
 pub mod describe;
 pub mod guest_journal;
+mod remote;
 
+use gettextrs::gettext;
 use vmnet_doctor_core::Fix;
 use vmnet_doctor_host::firewalld_zone::{Firewalld, FirewalldError, ZoneFailure, ZonePlan, ZoneStep};
 use vmnet_doctor_host::helper_api::{ApplyResult, ClientError, FixRequest, HelperClient, IfaceName, Plan};
 use vmnet_doctor_libvirt::agent::AgentError;
 use vmnet_doctor_libvirt::{Effect, FixFailure, FixPreview, FixReport, Hypervisor, LibvirtError, LibvirtFix};
+
+pub use self::remote::RemoteHelper;
+use crate::i18n::fill;
 
 /// Who carries a fix out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +119,9 @@ pub enum FixPlan {
     Helper {
         request: FixRequest,
         plan: Plan,
+        /// The server whose helper made the plan, over SSH; `None`: this
+        /// machine's.
+        host: Option<String>,
     },
     Firewalld(ZonePlan),
     /// The commands to run instead, with the real names, and why.
@@ -227,13 +235,22 @@ impl<'a> Fixer<'a> {
                 }),
                 Err(error) => Err(FixError::LibvirtPlan(error)),
             },
-            // Never this machine's helper or firewalld for another's host.
-            FixRoute::Helper(request) => match self.remote_host() {
-                Some(host) => Ok(FixPlan::Manual {
+            // Never this machine's helper or firewalld for another's host:
+            // the server's own helper, over SSH, or its commands.
+            FixRoute::Helper(request) => match (self.remote_host(), self.remote_helper()) {
+                (None, _) => self.plan_with_helper(request).await,
+                (Some(_), Some(remote)) => match remote.plan(&request).await {
+                    Ok(plan) => Ok(FixPlan::Helper { request, plan, host: Some(remote.host().to_owned()) }),
+                    Err(ClientError::NotInstalled(_) | ClientError::NoSystemBus(_)) => Ok(FixPlan::Manual {
+                        commands: request.manual_commands(),
+                        reason: ManualReason::RemoteHost { host: remote.host().to_owned() },
+                    }),
+                    Err(error) => Err(FixError::Helper(error)),
+                },
+                (Some(host), None) => Ok(FixPlan::Manual {
                     commands: request.manual_commands(),
                     reason: ManualReason::RemoteHost { host },
                 }),
-                None => self.plan_with_helper(request).await,
             },
             FixRoute::Firewalld { bridge, zone } => match self.remote_host() {
                 Some(host) => Ok(FixPlan::Manual {
@@ -243,6 +260,13 @@ impl<'a> Fixer<'a> {
                 None => self.plan_with_firewalld(&bridge, &zone).await,
             },
         }
+    }
+
+    /// The server's helper, reached over the SSH login of a `+ssh`
+    /// connection to another machine.
+    fn remote_helper(&self) -> Option<RemoteHelper> {
+        self.remote_host()?;
+        crate::remote_host::ssh_destination(self.hypervisor.uri()).map(RemoteHelper::new)
     }
 
     /// The machine libvirt runs on, when it is not this one (a host change
@@ -281,7 +305,7 @@ impl<'a> Fixer<'a> {
             Err(error) => Err(error),
         };
         match planned {
-            Ok(plan) => Ok(FixPlan::Helper { request, plan }),
+            Ok(plan) => Ok(FixPlan::Helper { request, plan, host: None }),
             Err(error @ (ClientError::NotInstalled(_) | ClientError::NoSystemBus(_))) => {
                 Ok(FixPlan::Manual {
                     commands: request.manual_commands(),
@@ -309,9 +333,19 @@ impl<'a> Fixer<'a> {
                     };
                 Ok(FixApplied::Guest { report, transaction, journal_error })
             }
-            FixPlan::Helper { request, plan } => {
+            FixPlan::Helper { request, plan, host: None } => {
                 let helper = self.helper().await.map_err(FixError::Helper)?;
                 helper.apply(request, plan).await.map(FixApplied::Helper).map_err(FixError::Helper)
+            }
+            FixPlan::Helper { request, plan, host: Some(host) } => {
+                let remote =
+                    self.remote_helper().filter(|remote| remote.host() == host).ok_or_else(|| {
+                        FixError::Helper(ClientError::Other(fill(
+                            &gettext("this connection does not reach {host}"),
+                            &[("host", host)],
+                        )))
+                    })?;
+                remote.apply(request, plan).await.map(FixApplied::Helper).map_err(FixError::Helper)
             }
             FixPlan::Firewalld(plan) => {
                 let firewalld =

@@ -525,12 +525,13 @@ def on_server_over_ssh(*command):
 
 @scenario("S3r-ufw-remote-ssh")
 def ufw_remote_ssh():
-    """S3 on a server, found from a desktop over SSH: the desktop opens
-    qemu+ssh://root@server/system; its app reads the server's own host
-    network through the server's vmnet-doctor, over the same SSH login,
-    and finds what a check on the server finds. A host fix is never made
-    on the desktop: it is planned as the server's commands, and made on
-    the server by its own vmnet-doctor, over SSH."""
+    """S3 on a server, found and fixed from a desktop over SSH: the desktop
+    opens qemu+ssh://root@server/system; its app reads the server's own
+    host network through the server's vmnet-doctor, over the same SSH
+    login, and finds what a check on the server finds; its fix is planned,
+    applied and reverted by the server's helper (polkit there), never by
+    the desktop's. Without vmnet-doctor on the server, the desktop says
+    which package to install there."""
     set_firewall_backend("nftables")
     lab.start_guest()
     lab.expect_network_works()
@@ -554,30 +555,43 @@ def ufw_remote_ssh():
     ufw_ids = [i for i in remote_ids if i.startswith("ufw-")]
     step(f"the desktop finds what the server's own check finds: {', '.join(remote_ids)}")
 
-    ruleset = lab.sh("nft -s list ruleset")
-    applies = len(lab.helper_applies_by(os.environ["LAB_UID"]))
-    done = on_desktop([os.environ["LAB_DOCTOR"], "fix", "--connect", uri, "--json", *ufw_ids])
-    result = json.loads(done.stdout or "{}")
-    manual = [item.get("manual") for item in result.get("results", [])]
-    if not manual or any((m or {}).get("reason") != "remote-host" or not (m or {}).get("commands") for m in manual):
-        raise lab.LabError(f"fix on the desktop did not plan the server's commands: {json_text(result)[:2000]}")
-    if lab.sh("nft -s list ruleset") != ruleset or len(lab.helper_applies_by(os.environ["LAB_UID"])) != applies:
-        raise lab.LabError("fix on the desktop changed a host")
-    step(f"fix on the desktop changes nothing and gives the server's commands: {manual[0]['commands'][0]} …")
+    def desktop_fix(*args):
+        done = on_desktop([os.environ["LAB_DOCTOR"], *args])
+        try:
+            return json.loads(done.stdout)
+        except ValueError as error:
+            raise lab.LabError(f"{args[0]} on the desktop printed no JSON (exit {done.returncode}): "
+                               f"{done.stderr.strip()}") from error
 
-    result = on_server_over_ssh("vmnet-doctor", "fix", "--json", *ufw_ids)
+    ruleset = lab.sh("nft -s list ruleset")
+    result = desktop_fix("fix", "--connect", uri, "--dry-run", "--json", *ufw_ids)
+    plans = [item.get("plan") or {} for item in result.get("results", [])]
+    if not plans or any(p.get("kind") != "helper" or p.get("host") != SERVER_ADDRESS or not p.get("steps")
+                        for p in plans):
+        raise lab.LabError(f"the desktop's plan is not the server helper's: {json_text(result)[:2000]}")
+    if lab.sh("nft -s list ruleset") != ruleset:
+        raise lab.LabError("planning from the desktop changed the server")
+    step(f"the desktop's plan is the server's helper's, over SSH: {len(plans[0]['steps'])} steps, nothing changed")
+
+    local_applies, server_applies = (len(lab.helper_applies_by(uid)) for uid in (os.environ["LAB_UID"], 0))
+    result = desktop_fix("fix", "--connect", uri, "--json", *ufw_ids)
+    if len(lab.helper_applies_by(0)) <= server_applies:
+        raise lab.LabError(f"the server's helper logged no Apply from root over SSH: {json_text(result)[:2000]}")
+    if len(lab.helper_applies_by(os.environ["LAB_UID"])) != local_applies:
+        raise lab.LabError("the desktop user's own helper was asked to change a host")
     transactions = helper_transactions(result)
-    if not transactions:
-        raise lab.LabError(f"vmnet-doctor fix on the server applied nothing: {json_text(result)[:2000]}")
     lab.expect_network_works()
     report = desktop_check(uri)
     if any(i.startswith("ufw-") for i in lab.finding_ids(report)):
-        raise lab.LabError(f"the desktop still finds {lab.finding_ids(report)} after the server's fix")
-    step("fixed by the server's vmnet-doctor over SSH: the guest works, the desktop's check is clean of UFW")
+        raise lab.LabError(f"the desktop still finds {lab.finding_ids(report)} after its fix")
+    step("fixed from the desktop by the server's helper (polkit there, for root over SSH): "
+         "the guest works, the desktop's check is clean of UFW")
     for transaction in reversed(transactions):
-        on_server_over_ssh("vmnet-doctor", "revert", "--json", transaction)
+        reverted = desktop_fix("revert", "--connect", uri, "--json", transaction)
+        if reverted.get("error"):
+            raise lab.LabError(f"revert of {transaction} from the desktop: {reverted['error']}")
     expect_symptoms(UFW_ON_RUNNING_GUEST, "after the revert")
-    step(f"reverted on the server ({', '.join(transactions)}): the guest is broken again")
+    step(f"reverted from the desktop ({', '.join(transactions)}): the guest is broken again")
 
     stop_sshd()
     start_sshd(vmnet_doctor_on_path=False)

@@ -97,6 +97,56 @@ fn describe_failure(failed: &StepResult, undone: bool) -> String {
 }
 
 impl ClientError {
+    /// A name for this error's kind, for carrying it over another channel
+    /// (SSH, `vmnet-doctor remote-helper`) with its message; see
+    /// [`Self::from_kind`]. Kinds without a simple message travel as
+    /// `other`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::NotInstalled(_) => "not-installed",
+            Self::NoSystemBus(_) => "no-system-bus",
+            Self::Dismissed => "dismissed",
+            Self::NotAuthorized(_) => "not-authorized",
+            Self::InteractionRequired => "interaction-required",
+            Self::Rejected(_) => "rejected",
+            Self::PlanChanged(_) => "plan-changed",
+            Self::UnknownTransaction(_) => "unknown-transaction",
+            Self::Outdated(_) => "outdated",
+            Self::FixFailed(_) | Self::Timeout(_) | Self::NoAnswer { .. } | Self::Other(_) => "other",
+        }
+    }
+
+    /// The detail a kind of [`Self::kind`] carries.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::NotInstalled(detail)
+            | Self::NoSystemBus(detail)
+            | Self::NotAuthorized(detail)
+            | Self::Rejected(detail)
+            | Self::PlanChanged(detail)
+            | Self::UnknownTransaction(detail)
+            | Self::Outdated(detail)
+            | Self::Other(detail) => detail.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The error [`Self::kind`] and [`Self::detail`] describe.
+    pub fn from_kind(kind: &str, detail: String) -> Self {
+        match kind {
+            "not-installed" => Self::NotInstalled(detail),
+            "no-system-bus" => Self::NoSystemBus(detail),
+            "dismissed" => Self::Dismissed,
+            "not-authorized" => Self::NotAuthorized(detail),
+            "interaction-required" => Self::InteractionRequired,
+            "rejected" => Self::Rejected(detail),
+            "plan-changed" => Self::PlanChanged(detail),
+            "unknown-transaction" => Self::UnknownTransaction(detail),
+            "outdated" => Self::Outdated(detail),
+            _ => Self::Other(detail),
+        }
+    }
+
     /// Sorts a D-Bus failure of a call to the helper.
     pub fn from_dbus(error: zbus::Error) -> Self {
         match HelperError::from(error) {
@@ -363,7 +413,9 @@ fn check_host_report(report: HostReport) -> Result<HostReport, ClientError> {
     Ok(report)
 }
 
-fn check_outcome(result: ApplyResult) -> Result<ApplyResult, ClientError> {
+/// An `Apply` or `Revert` answer as the caller takes it: a failed step is
+/// [`ClientError::FixFailed`].
+pub fn check_outcome(result: ApplyResult) -> Result<ApplyResult, ClientError> {
     let undone = match result.outcome {
         Outcome::Applied | Outcome::NothingToDo | Outcome::Reverted => return Ok(result),
         Outcome::RolledBack => true,
@@ -383,6 +435,32 @@ fn check_outcome(result: ApplyResult) -> Result<ApplyResult, ClientError> {
 mod tests {
     use super::*;
     use crate::types::{Action, Step};
+
+    #[test]
+    fn an_error_kind_and_detail_give_the_same_error_back() {
+        let errors = [
+            ClientError::NotInstalled("no activation file".into()),
+            ClientError::NoSystemBus("no socket".into()),
+            ClientError::Dismissed,
+            ClientError::NotAuthorized("polkit said no".into()),
+            ClientError::InteractionRequired,
+            ClientError::Rejected("virbr9 is no libvirt network's bridge".into()),
+            ClientError::PlanChanged("steps differ".into()),
+            ClientError::UnknownTransaction("x".into()),
+            ClientError::Outdated("no Apply".into()),
+            ClientError::Other("crashed".into()),
+        ];
+        for error in errors {
+            let back = ClientError::from_kind(error.kind(), error.detail());
+            assert_eq!(
+                (back.kind(), back.detail(), back.to_string()),
+                (error.kind(), error.detail(), error.to_string())
+            );
+        }
+        let timeout = ClientError::Timeout(Duration::from_secs(5));
+        let back = ClientError::from_kind(timeout.kind(), timeout.detail());
+        assert!(matches!(back, ClientError::Other(ref detail) if *detail == timeout.to_string()), "{back:?}");
+    }
 
     /// An error reply as zbus hands it to the caller.
     fn method_error(name: &str, message: &str) -> zbus::Error {

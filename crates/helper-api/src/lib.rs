@@ -17,7 +17,7 @@ mod pending;
 mod proxy;
 mod types;
 
-pub use client::{ClientError, FixFailure, HelperClient};
+pub use client::{ClientError, FixFailure, HelperClient, check_outcome};
 pub use conntrack::{
     ConnectionsReport, ConntrackEntry, Endpoint, MAX_CONNECTION_ADDRESSES, MAX_CONNECTION_ENTRIES,
     ParsedConntrack, Tuple, parse_conntrack,

@@ -84,7 +84,11 @@ pub fn effect_name(effect: Effect) -> &'static str {
 fn plan_json(plan: &FixPlan) -> Value {
     match plan {
         FixPlan::Libvirt { preview, .. } => libvirt_plan(preview),
-        FixPlan::Helper { request, plan } => helper_plan(request, plan),
+        FixPlan::Helper { request, plan, host } => {
+            let mut value = helper_plan(request, plan);
+            value["host"] = json!(host);
+            value
+        }
         FixPlan::Firewalld(plan) => json!({
             "kind": "firewalld",
             "bridge": plan.bridge,
