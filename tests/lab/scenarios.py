@@ -408,13 +408,18 @@ UFW_ON_RUNNING_GUEST = {"ping the bridge": True, "ping the internet": True, "DNS
                         "HTTP by address": False, "DHCP renewal": False, "address kept": True}
 
 
-def ufw_routed_deny(backend):
+def ufw_routed_deny(backend, remote=False):
+    """REMOTE: the lab host is also a server that a desktop (a second
+    namespace) checks and fixes over SSH, after the local proof."""
     set_firewall_backend(backend)
     step(f"libvirt's firewall backend is {backend}")
     lab.start_guest()
     lab.expect_network_works()
     step("the guest has its lease and its network works")
-    lab.sh("ufw --force enable")
+    uri = remote_desktop_before_ufw() if remote else None
+    # A server administered over SSH allows it first (UFW's deny incoming
+    # would cut the desktop off); the VMs' symptoms are the same.
+    lab.sh(("ufw allow 22/tcp >/dev/null && " if remote else "") + "ufw --force enable")
     step("UFW turned on as a user would, the guest running (deny incoming, deny routed)")
     seen = expect_symptoms(UFW_ON_RUNNING_GUEST, "with UFW on")
     step(f"the guide's row, seen in the guest: {seen}")
@@ -423,11 +428,15 @@ def ufw_routed_deny(backend):
     step(f"check reports {', '.join(i for i in ids if i.startswith('ufw'))}")
     fix_prove_revert(*[i for i in ids if i.startswith("ufw-")], in_sandbox=True,
                      broken_state=lambda: expect_symptoms(UFW_ON_RUNNING_GUEST, "after the revert"))
+    if remote:
+        remote_desktop_finds_and_fixes(uri)
 
 
 @scenario("S3-ufw-nftables")
 def ufw_nftables():
-    ufw_routed_deny("nftables")
+    """The guide's row, then the same host as a server: found and fixed
+    from a desktop over qemu+ssh:// (one lab for both)."""
+    ufw_routed_deny("nftables", remote=True)
 
 
 @scenario("S3-ufw-iptables")
@@ -523,18 +532,10 @@ def on_server_over_ssh(*command):
                            f"{done.stderr.strip()}") from error
 
 
-@scenario("S3r-ufw-remote-ssh")
-def ufw_remote_ssh():
-    """S3 on a server, found and fixed from a desktop over SSH: the desktop
-    opens qemu+ssh://root@server/system; its app reads the server's own
-    host network through the server's vmnet-doctor, over the same SSH
-    login, and finds what a check on the server finds; its fix is planned,
-    applied and reverted by the server's helper (polkit there), never by
-    the desktop's. Without vmnet-doctor on the server, the desktop says
-    which package to install there."""
-    set_firewall_backend("nftables")
-    lab.start_guest()
-    lab.expect_network_works()
+def remote_desktop_before_ufw():
+    """The desktop (a second namespace) opens the lab host as a server over
+    SSH, before UFW is on: its check reads the server's own host network
+    and finds nothing of UFW. The URI it opens."""
     uri = connect_desktop()
     start_sshd()
     report = desktop_check(uri)
@@ -543,11 +544,17 @@ def ufw_remote_ssh():
     if any(i.startswith("ufw-") for i in lab.finding_ids(report)):
         raise lab.LabError(f"UFW findings before UFW is on: {lab.finding_ids(report)}")
     step(f"from the desktop over SSH ({uri}): the server's host network read, no UFW finding")
-    # SSH allowed first, as on any server administered remotely (without
-    # it, UFW's deny incoming cuts the desktop off).
-    lab.sh("ufw allow 22/tcp >/dev/null && ufw --force enable")
-    seen = expect_symptoms(UFW_ON_RUNNING_GUEST, "with UFW on")
-    step(f"UFW turned on on the server, SSH allowed; in the guest: {seen}")
+    return uri
+
+
+def remote_desktop_finds_and_fixes(uri):
+    """S3 on a server, found and fixed from the desktop over SSH (UFW on,
+    its routed deny in place): the desktop's app reads the server's host
+    network through the server's vmnet-doctor, over the same SSH login,
+    and finds what a check on the server finds; its fix is planned,
+    applied and reverted by the server's helper (polkit there), never by
+    the desktop's. Without vmnet-doctor on the server, the desktop says
+    which package to install there."""
     report = desktop_check(uri)
     remote_ids, local_ids = lab.finding_ids(report), lab.finding_ids(lab.check())
     if "ufw-routed-deny" not in remote_ids or remote_ids != local_ids:
