@@ -16,6 +16,9 @@ builds the release binaries first.
    timed from the entry's change to the painted frame showing its result.
    `--only-search` runs this part alone and puts its section into the
    existing report.
+4. A real libvirtd: the list of the app, virt-manager, the libvirt floor
+   and the GTK floor with 1000 VMs on the lab's qemu:///system
+   (real_daemon.py).
 
 Every figure is a median; runs of the compared programs are interleaved so
 that a disturbance of the machine hits all of them alike.
@@ -54,6 +57,8 @@ SEARCH_TEXT = "rocky-09"
 # this factor of the GTK floor plus the libvirt floor, and RSS within this
 # much of the GTK floor's, at every size, each renderer against its own.
 TARGET_FLOOR_RATIO = 1.2
+# The list on a real libvirtd: within this factor of the floors of the same run.
+TARGET_REAL_FLOOR_RATIO = 1.3
 TARGET_FLOOR_RSS_MIB = 30
 FLOORS = {"ours": "gtk-floor", "ours-cairo": "gtk-floor-cairo"}
 # At most this much CPU in the idle window counts as none (see the report).
@@ -704,6 +709,79 @@ def events(args, schemas):
     return result
 
 
+def real_daemon(args, schemas):
+    """The list on a real libvirtd in the lab with --real-daemon-vms VMs
+    (tools/bench/real_daemon.py): the app, virt-manager, the libvirt floor
+    and the GTK floor, interleaved. Its figures, or why it did not run."""
+    if os.geteuid() != 0:
+        return {"skipped": "the lab needs root (namespaces, libvirtd); run inside ./dev"}
+    if not (args.helper and args.gtk_floor):
+        return {"skipped": "needs --helper (the lab's) and --gtk-floor"}
+    guest = Path(args.lab_dir) / "guest"
+    subprocess.run([str(REPO / "tests/lab/build-guest.sh"), str(guest)], check=True, cwd=REPO)
+    out = Path(tempfile.mkdtemp(prefix="bench-real-")) / "real.json"
+    env = dict(os.environ, LAB_DOCTOR=os.path.abspath(args.app), LAB_HELPER=os.path.abspath(args.helper),
+               LAB_GUEST_DIR=str(guest), LAB_CACHE_DIR=str(Path(args.lab_dir) / "cache"),
+               GSETTINGS_SCHEMA_DIR=str(schemas))
+    done = subprocess.run(
+        [str(REPO / "tests/lab/lab.sh"), "python3", str(REPO / "tools/bench/real_daemon.py"),
+         "--app", os.path.abspath(args.app), "--floor", os.path.abspath(args.floor),
+         "--gtk-floor", os.path.abspath(args.gtk_floor), "--vms", str(args.real_daemon_vms),
+         "--runs", str(args.real_daemon_runs), "--out", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    try:
+        result = json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"skipped": f"the lab run gave no figures (exit {done.returncode}): "
+                           + (done.stdout + done.stderr)[-1500:]}
+    finally:
+        shutil.rmtree(out.parent, ignore_errors=True)
+    log(f"real libvirtd, {result['vms']} VMs: " + ", ".join(
+        f"{name} {fmt(ms)} ms" for name, ms in result["median_ms"].items()))
+    return result
+
+
+def real_daemon_target_rows(real):
+    if not real or "median_ms" not in real:
+        reason = (real or {}).get("skipped", "not run (--no-real-daemon)")
+        return [f"| A real libvirtd: VM list ≥ {TARGET_LIST_SPEEDUP:.0f}× sooner than virt-manager, within "
+                f"{TARGET_REAL_FLOOR_RATIO}× the floors | not measured in this run: {reason.splitlines()[0][:200]} | – |"]
+    m = real["median_ms"]
+    floors = m["floor"] + m["gtk-floor"]
+    return [
+        f"| A real libvirtd (`qemu:///system`, {real['vms']} VMs, {real['running']} running): VM list populated "
+        f"≥ {TARGET_LIST_SPEEDUP:.0f}× sooner than virt-manager | {real['speedup_vs_virt_manager']:.1f}× sooner "
+        f"({fmt(m['ours'])} vs {fmt(m['virt-manager'])} ms) | "
+        f"{verdict(real['speedup_vs_virt_manager'] >= TARGET_LIST_SPEEDUP)} |",
+        f"| ″ within {TARGET_REAL_FLOOR_RATIO}× the floors (libvirt floor + GTK floor, same run) | "
+        f"{real['ratio_to_floors']:.2f}× ({fmt(m['ours'])} vs {fmt(m['floor'])} + {fmt(m['gtk-floor'])} ms) | "
+        f"{verdict(real['ratio_to_floors'] <= TARGET_REAL_FLOOR_RATIO)} |",
+    ]
+
+
+def real_daemon_section(add, real):
+    add(f"## A real libvirtd with {real['vms']} VMs")
+    add("")
+    add(f"`tools/bench/real_daemon.py` in the lab (`tests/lab/lab.sh`): the lab's own libvirtd on "
+        f"`qemu:///system` with {real['vms']} domains defined ({real['vms'] - real['running']} shut off: "
+        "make-host.py's mix as QEMU domains, 1–3 NICs each, plus the lab's guest; "
+        f"{real['running']} of the lab's tiny guests running under TCG), defined in {real['defined_s']:.1f} s "
+        "with one `virsh`. Interleaved runs, the first discarded; each GUI program under its own Xvfb as above.")
+    add("")
+    add("| Program | List populated (median) | RSS (median) |")
+    add("| --- | ---: | ---: |")
+    labels = {"floor": "libvirt floor (open, list, every XML; no GUI)", "ours": "VM Network Doctor",
+              "virt-manager": "virt-manager", "gtk-floor": "GTK floor (as many static rows, no libvirt)"}
+    for name, label in labels.items():
+        rss = real["rss_kib"].get(name)
+        add(f"| {label} | {fmt(real['median_ms'][name])} ms | {fmt(mib(rss)) + ' MiB' if rss else '–'} |")
+    add("")
+    add(f"Ours ÷ libvirt floor: {real['ratio_to_floor']:.2f}×; ours ÷ (libvirt floor + GTK floor): "
+        f"{real['ratio_to_floors']:.2f}×; virt-manager ÷ ours: {real['speedup_vs_virt_manager']:.1f}×. "
+        f"Load average at the end: {' '.join(real['loadavg'])}.")
+    add("")
+
+
 def daemon_restarts(args, env):
     """libvirtd stopped and started again under the app, each time in a fresh
     lab (tests/lab/daemon_restart.py): ms from the restart to the list shown
@@ -817,7 +895,7 @@ def floor_section(add, sizes, head, gui_results, apps):
     add("")
 
 
-def write_report(path, meta, head, gui_results, cold, lab, args, search_results=None):
+def write_report(path, meta, head, gui_results, cold, lab, args, search_results=None, real=None):
     sizes = sorted(head or gui_results)
     big = max(sizes)
     apps = list(next(iter(gui_results.values())).keys()) if gui_results else []
@@ -886,6 +964,8 @@ def write_report(path, meta, head, gui_results, cold, lab, args, search_results=
     if gui_results:
         for row in floor_target_rows(sizes, head, gui_results, apps):
             add(row)
+    for row in real_daemon_target_rows(real):
+        add(row)
     if search_results:
         add(search_target_row(search_results))
     add("")
@@ -1089,6 +1169,9 @@ def write_report(path, meta, head, gui_results, cold, lab, args, search_results=
         add(f"Not measured in this run: {reason}")
     add("")
 
+    if real and "median_ms" in real:
+        real_daemon_section(add, real)
+
     add("## Method")
     add("")
     add("- **Hosts**: `tools/bench/make-host.py N OUT.xml` writes a libvirt test-driver host "
@@ -1174,6 +1257,9 @@ def main():
     parser.add_argument("--event-tries", type=int, default=20)
     parser.add_argument("--restart-runs", type=int, default=5, help="libvirtd restarts under the app")
     parser.add_argument("--no-events", action="store_true")
+    parser.add_argument("--real-daemon-vms", type=int, default=1000, help="VMs on the lab's real libvirtd")
+    parser.add_argument("--real-daemon-runs", type=int, default=3)
+    parser.add_argument("--no-real-daemon", action="store_true")
     parser.add_argument("--search-runs", type=int, default=5, help="runs of the search per renderer")
     parser.add_argument("--no-search", action="store_true")
     parser.add_argument("--only-search", action="store_true",
@@ -1181,7 +1267,7 @@ def main():
     args = parser.parse_args()
     if args.only_search:
         args.sizes = args.sizes.split(",")[-1]
-        args.no_headless = args.no_gui = args.no_events = True
+        args.no_headless = args.no_gui = args.no_events = args.no_real_daemon = True
 
     began = time.monotonic()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -1214,6 +1300,7 @@ def main():
             apps = [app for app in args.gui_apps.split(",") if app.startswith("ours")]
             search_results = search(hosts, binaries, schemas, work, apps, args.search_runs)
         lab = None if args.no_events else events(args, schemas)
+        real = None if args.no_real_daemon else real_daemon(args, schemas)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     meta["load_end"] = loadavg()
@@ -1227,8 +1314,9 @@ def main():
         log(f"put the search's figures into {args.out} (raw figures in {raw})")
         return
     raw.write_text(json.dumps({"meta": meta, "headless": head, "gui": gui_results, "gui_cold": cold,
-                               "events": lab, "search": search_results}, indent=1), encoding="utf-8")
-    write_report(Path(args.out), meta, head, gui_results, cold, lab, args, search_results)
+                               "events": lab, "search": search_results, "real_daemon": real}, indent=1),
+                   encoding="utf-8")
+    write_report(Path(args.out), meta, head, gui_results, cold, lab, args, search_results, real)
     log(f"wrote {args.out} (raw figures in {raw}) in {meta['duration_min']:.1f} min")
 
 
