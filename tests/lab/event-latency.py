@@ -261,17 +261,26 @@ def main():
             return report(app, failures)
 
         networks = {"stopped": [], "started": []}
+        networks_in_app = {"stopped": [], "started": []}
         for _ in range(args.network_tries):
             for verb, kind, shown in (("net-destroy", "stopped", "inactive"), ("net-start", "started", "active")):
                 ms, line = timed(app, lambda: virsh(verb, "default"),
                                  applied(f"network-{kind}", "default", shown), f"default {kind}")
                 networks[kind].append(ms)
+                networks_in_app[kind].append(app_ms(line))
                 print(f"  {verb} default: {ms:6.1f} ms  ({line})", flush=True)
                 time.sleep(0.3)
         for kind, samples in networks.items():
             print(summary(f"network {kind}", samples), flush=True)
-            if max(samples) >= 1000:
-                failures.append(f"network {kind} took {max(samples):.0f} ms")
+            print(summary("  of which the app's, from libvirt's event to the painted frame",
+                          networks_in_app[kind]), flush=True)
+            # The ceiling is the app's: libvirtd's own start of a network
+            # (dnsmasq, its firewall rules) is what a loaded machine
+            # stretches (a net-start took 2.6 s beside two CPU hogs, the
+            # app's part of it 0.3 s), and it is reported whole above.
+            if max(networks_in_app[kind]) >= 1000:
+                failures.append(f"the app showed network {kind} {max(networks_in_app[kind]):.0f} ms "
+                                "after libvirt's event")
 
         # libvirt announces no live-only link change: nothing to show.
         virsh("domif-setlink", GUEST, MAC, "down")
