@@ -222,6 +222,9 @@ else
     sed "s|@LIBEXECDIR@/vmnet-doctor-helper|$LAB_HELPER|" \
         "$source_root/data/helper/io.github.vmnetdoctor.Helper1.service.in" \
         >"$service_dir/io.github.vmnetdoctor.Helper1.service"
+    # polkitd D-Bus activated, as from the standard directory above: one
+    # that ends is started again by the next check.
+    cp /usr/share/dbus-1/system-services/org.freedesktop.PolicyKit1.service "$service_dir/"
 fi
 sed -e "s|@SOCKET@|/run/dbus/system_bus_socket|" -e "s|@SERVICEDIR@|$service_dir|" \
     -e "s|<include>@HELPER_POLICY@</include>|<includedir>/usr/share/dbus-1/system.d</includedir>$helper_policy|" \
