@@ -12,6 +12,7 @@ mod i18n;
 mod memory;
 mod probe;
 mod remote_host;
+mod remote_protocol;
 mod settings;
 mod startup;
 mod ui;

@@ -214,7 +214,7 @@ pub fn read_facts(destination: &SshDestination, network_names: &[String]) -> Res
 pub fn parse_facts(text: &str) -> Result<HostFacts, String> {
     let mut document: Value = serde_json::from_str(text).map_err(|error| error.to_string())?;
     match document["schema"].as_str() {
-        Some(crate::cli::facts::SCHEMA) => {}
+        Some(crate::remote_protocol::FACTS_SCHEMA) => {}
         other => return Err(format!("schema {}", other.unwrap_or("missing"))),
     }
     serde_json::from_value(document["facts"].take()).map_err(|error| error.to_string())

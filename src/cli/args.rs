@@ -96,6 +96,13 @@ pub struct NatOptions {
     pub json: bool,
 }
 
+/// `vmnet-doctor facts`: this host's network facts, for a desktop.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FactsOptions {
+    /// The libvirt networks whose dnsmasq and leases to read.
+    pub networks: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Gui(GuiOptions),
@@ -105,8 +112,8 @@ pub enum Command {
     Verify(VerifyOptions),
     Nat(NatOptions),
     Posture(CheckOptions),
-    Facts(super::facts::FactsOptions),
-    RemoteHelper(super::remote_helper::RemoteHelperCall),
+    Facts(FactsOptions),
+    RemoteHelper(crate::remote_protocol::RemoteHelperCall),
     Help,
     Version,
 }

@@ -12,17 +12,9 @@ use std::process::ExitCode;
 use gettextrs::gettext;
 use serde_json::json;
 
-use super::args::{Command, unknown_argument};
+use super::args::{Command, FactsOptions, unknown_argument};
 use crate::config;
-
-/// Bumped on any incompatible change; `facts` is the core's `HostFacts`,
-/// whose fields may be added to (an older reader fills their defaults).
-pub const SCHEMA: &str = "vmnet-doctor-facts/1";
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FactsOptions {
-    pub networks: Vec<String>,
-}
+use crate::remote_protocol::FACTS_SCHEMA;
 
 pub(super) fn parse(args: impl Iterator<Item = String>) -> Result<Command, String> {
     let mut options = FactsOptions::default();
@@ -41,7 +33,7 @@ pub(super) fn parse(args: impl Iterator<Item = String>) -> Result<Command, Strin
 
 pub fn run(options: &FactsOptions) -> ExitCode {
     let facts = vmnet_doctor_host::read_host_facts(&options.networks);
-    let document = json!({ "schema": SCHEMA, "version": config::VERSION, "facts": facts });
+    let document = json!({ "schema": FACTS_SCHEMA, "version": config::VERSION, "facts": facts });
     let mut stdout = std::io::stdout().lock();
     let written = serde_json::to_writer(&mut stdout, &document)
         .map_err(std::io::Error::from)

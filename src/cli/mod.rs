@@ -337,9 +337,9 @@ mod tests {
 
     #[test]
     fn facts_takes_network_names() {
-        let want = Command::Facts(facts::FactsOptions { networks: vec!["default".into(), "-odd".into()] });
+        let want = Command::Facts(args::FactsOptions { networks: vec!["default".into(), "-odd".into()] });
         assert_eq!(run(&["facts", "default", "--", "-odd"]), Ok(want));
-        assert_eq!(run(&["facts"]), Ok(Command::Facts(facts::FactsOptions::default())));
+        assert_eq!(run(&["facts"]), Ok(Command::Facts(args::FactsOptions::default())));
         assert!(run(&["facts", "--json"]).is_err());
         assert!(run(&["facts", " "]).is_err());
     }

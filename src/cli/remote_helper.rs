@@ -21,13 +21,7 @@ use vmnet_doctor_host::helper_api::{ClientError, FixWire, HelperClient};
 
 use super::args::{Command, unknown_argument};
 use crate::i18n::fill;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RemoteHelperCall {
-    Plan(FixWire),
-    Apply { plan_id: String, fix: FixWire },
-    Revert(String),
-}
+use crate::remote_protocol::RemoteHelperCall;
 
 pub(super) fn parse(args: impl Iterator<Item = String>) -> Result<Command, String> {
     let args: Vec<String> = args.collect();
@@ -58,24 +52,6 @@ fn wire(kind: &str, args: &[&str]) -> Result<FixWire, String> {
         named.insert(name.to_owned(), value.to_owned());
     }
     Ok(FixWire { kind: kind.to_owned(), args: named })
-}
-
-/// The words after `vmnet-doctor remote-helper` for `call`.
-pub fn arguments(call: &RemoteHelperCall) -> Vec<String> {
-    match call {
-        RemoteHelperCall::Plan(fix) => [vec!["plan".to_owned()], fix_words(fix)].concat(),
-        RemoteHelperCall::Apply { plan_id, fix } => {
-            [vec!["apply".to_owned(), plan_id.clone()], fix_words(fix)].concat()
-        }
-        RemoteHelperCall::Revert(transaction) => vec!["revert".to_owned(), transaction.clone()],
-    }
-}
-
-/// `KIND NAME=VALUE…`
-fn fix_words(fix: &FixWire) -> Vec<String> {
-    std::iter::once(fix.kind.clone())
-        .chain(fix.args.iter().map(|(name, value)| format!("{name}={value}")))
-        .collect()
 }
 
 pub fn run(call: &RemoteHelperCall) -> ExitCode {
@@ -129,8 +105,9 @@ async fn ask(call: &RemoteHelperCall) -> Result<Value, ClientError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{RemoteHelperCall, arguments, parse};
+    use super::parse;
     use crate::cli::args::Command;
+    use crate::remote_protocol::{RemoteHelperCall, arguments};
 
     #[test]
     fn a_call_reads_back_from_its_arguments() {

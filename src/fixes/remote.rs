@@ -11,9 +11,9 @@ use serde_json::Value;
 use vmnet_doctor_host::exec;
 use vmnet_doctor_host::helper_api::{ApplyResult, ClientError, FixRequest, Pending, Plan, check_outcome};
 
-use crate::cli::remote_helper::{RemoteHelperCall, arguments};
 use crate::i18n::fill;
 use crate::remote_host::{SshDestination, shell_words};
+use crate::remote_protocol::{RemoteHelperCall, arguments};
 
 /// A plan reads the host; an apply or revert runs its tools (a UFW reload
 /// on a busy host takes seconds), beside the SSH login.
