@@ -9,9 +9,12 @@ pub use vmnet_doctor_host::exec::{Output, find_program, run_with_timeout};
 
 /// How long one tool may run.
 pub const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long `systemctl` may take: it waits for the restart of libvirt's
-/// network driver, which makes every active network's firewall rules again.
-pub const RESTART_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a tool that rebuilds a whole firewall may take: `systemctl`
+/// waits for the restart of libvirt's network driver, which makes every
+/// active network's rules again, and `ufw` writes all its rules of both
+/// families through iptables-restore (its reload took over 30 s on a
+/// loaded two-core machine, run in an emulated guest).
+pub const REBUILD_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Every command a request ran, for its audit line.
 #[derive(Debug, Default)]
@@ -33,18 +36,28 @@ impl Ran {
 /// Runs `argv` (an absolute program path, then its arguments) and records
 /// it in `ran`.
 pub fn run(argv: &[String], ran: &Ran) -> Output {
-    let timeout = match argv.first() {
-        Some(program) if program.ends_with("/systemctl") => RESTART_TIMEOUT,
-        _ => TOOL_TIMEOUT,
-    };
-    let output = run_with_timeout(argv, timeout);
+    let output = run_with_timeout(argv, argv.first().map_or(TOOL_TIMEOUT, |program| timeout_for(program)));
     ran.record(argv, output.status);
     output
+}
+
+/// How long the tool at `program` may run.
+fn timeout_for(program: &str) -> Duration {
+    if program.ends_with("/systemctl") || program.ends_with("/ufw") { REBUILD_TIMEOUT } else { TOOL_TIMEOUT }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tools_that_rebuild_a_firewall_get_longer() {
+        assert_eq!(timeout_for("/usr/sbin/ufw"), REBUILD_TIMEOUT);
+        assert_eq!(timeout_for("/usr/bin/systemctl"), REBUILD_TIMEOUT);
+        assert_eq!(timeout_for("/usr/sbin/sysctl"), TOOL_TIMEOUT);
+        assert_eq!(timeout_for("/usr/sbin/iptables"), TOOL_TIMEOUT);
+        assert_eq!(timeout_for("/usr/sbin/nufw"), TOOL_TIMEOUT, "the program's name, not a suffix of it");
+    }
 
     #[test]
     fn what_ran_is_recorded() -> Result<(), String> {
