@@ -23,6 +23,12 @@ pub fn is_local(uri: &str) -> bool {
     driver != "test" && (host.is_empty() || host == "localhost")
 }
 
+/// The server of a `+ssh` URI naming another machine: where its host's
+/// facts are read and its host fixes made, over SSH.
+pub fn ssh_server(uri: &str) -> Option<remote_host::SshDestination> {
+    remote_host::ssh_destination(uri).filter(|_| !is_local(uri))
+}
+
 /// Reads the host facts into `snapshot` when they belong to it; otherwise
 /// records why they are not known. Blocking: run off the UI thread.
 pub fn attach_host_facts(snapshot: &mut Snapshot) {
@@ -45,7 +51,7 @@ pub async fn with_host_facts(mut snapshot: Snapshot) -> Snapshot {
 pub fn host_facts(uri: &str, network_names: &[String]) -> Fact<Box<HostFacts>> {
     if connections::is_demo(uri) || uri.starts_with("test:") {
         Fact::Unknown(gettext("The demo hypervisor has no host network of its own."))
-    } else if let Some(destination) = remote_host::ssh_destination(uri).filter(|_| !is_local(uri)) {
+    } else if let Some(destination) = ssh_server(uri) {
         if helper_install::sandboxed() {
             // The Flatpak has no network of its own to reach the server by.
             return Fact::Unknown(fill(

@@ -18,7 +18,7 @@ use crate::fixes::describe::{self as fix_text, Advice};
 use crate::fixes::guest_journal::PREFIX as GUEST_PREFIX;
 use crate::fixes::{GuestRevertError, GuestReverted, RemoteHelper, revert, revert_guest};
 use crate::i18n::fill;
-use crate::{probe, remote_host};
+use crate::probe;
 
 /// The schema of `revert --json`.
 pub const SCHEMA: &str = "vmnet-doctor-revert/1";
@@ -30,12 +30,7 @@ pub fn run(options: &RevertOptions) -> ExitCode {
     let interactive = std::io::stdin().is_terminal();
     let _agent = if interactive { TtyAgent::start() } else { None };
     // A server's transaction is in its helper's journal: reverted there.
-    let remote = options
-        .connect
-        .as_deref()
-        .filter(|uri| !probe::is_local(uri))
-        .and_then(remote_host::ssh_destination)
-        .map(RemoteHelper::new);
+    let remote = options.connect.as_deref().and_then(probe::ssh_server).map(RemoteHelper::new);
     let result = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => match &remote {
             Some(remote) => runtime.block_on(remote.revert(&options.transaction)),

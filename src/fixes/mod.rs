@@ -265,8 +265,7 @@ impl<'a> Fixer<'a> {
     /// The server's helper, reached over the SSH login of a `+ssh`
     /// connection to another machine.
     fn remote_helper(&self) -> Option<RemoteHelper> {
-        self.remote_host()?;
-        crate::remote_host::ssh_destination(self.hypervisor.uri()).map(RemoteHelper::new)
+        crate::probe::ssh_server(self.hypervisor.uri()).map(RemoteHelper::new)
     }
 
     /// The machine libvirt runs on, when it is not this one (a host change
