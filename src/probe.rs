@@ -47,6 +47,20 @@ pub async fn with_host_facts(mut snapshot: Snapshot) -> Snapshot {
     snapshot
 }
 
+/// Whether reading the host facts of a connection to `uri` takes time (the
+/// host's firewall as root, or a login over SSH), so that the VM list is
+/// better shown before them. The demo's and an unreachable host's answer
+/// is known at once.
+pub fn host_facts_take_time(uri: &str) -> bool {
+    is_local(uri) || (ssh_server(uri).is_some() && !helper_install::sandboxed())
+}
+
+/// A snapshot's host facts while they are being read: not known yet, and
+/// said so wherever the host's part of the diagnosis is shown.
+pub fn host_facts_pending() -> Fact<Box<HostFacts>> {
+    Fact::Unknown(gettext("The host's network is still being read."))
+}
+
 /// The host facts for a connection to `uri` with these libvirt networks.
 pub fn host_facts(uri: &str, network_names: &[String]) -> Fact<Box<HostFacts>> {
     if connections::is_demo(uri) || uri.starts_with("test:") {

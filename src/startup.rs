@@ -15,7 +15,6 @@ use relm4::gtk::{self, prelude::*};
 
 /// The moment `main` began, and how long the process had run by then.
 static PROCESS_START: OnceLock<(Instant, Duration)> = OnceLock::new();
-static REPORTED: OnceLock<()> = OnceLock::new();
 
 /// The kernel's `USER_HZ`, the unit of `/proc/self/stat`'s start time: 100
 /// on every architecture Linux distributions ship GNOME for.
@@ -50,7 +49,8 @@ fn uptime_since_boot(uptime: &str) -> Option<Duration> {
 
 /// Prints, once, how long it took until the VM list was populated.
 pub fn report_vm_list_populated(vm_count: usize) {
-    report(&format!("vm-list-populated {} ms vms={vm_count}", elapsed_ms()));
+    static REPORTED: OnceLock<()> = OnceLock::new();
+    report_once(&REPORTED, &format!("vm-list-populated {} ms vms={vm_count}", elapsed_ms()));
 }
 
 /// With `VMNET_DOCTOR_REPORT_STARTUP=1`, reports the VM list as populated
@@ -63,15 +63,33 @@ pub fn report_vm_list_populated_when_painted(widget: &impl IsA<gtk::Widget>, cou
     if !reporting() || WATCHING.swap(true, Ordering::Relaxed) {
         return;
     }
+    when_painted(widget, move || report_vm_list_populated(count));
+}
+
+/// Reports, once, the first frame that shows the whole diagnosis, the
+/// host's part included: the list comes first when the host's facts take
+/// time (`crate::ui::first_connection`). GUI tests wait for this before
+/// they look at the pages.
+pub fn report_diagnosed_when_painted(widget: &impl IsA<gtk::Widget>) {
+    static WATCHING: AtomicBool = AtomicBool::new(false);
+    static REPORTED: OnceLock<()> = OnceLock::new();
+    if !reporting() || WATCHING.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    when_painted(widget, || report_once(&REPORTED, &format!("diagnosed {} ms", elapsed_ms())));
+}
+
+/// Runs `then` once, after the next frame of `widget`'s window is painted
+/// (at once when it is not realized: nothing will be painted to wait for).
+fn when_painted(widget: &impl IsA<gtk::Widget>, then: impl Fn() + 'static) {
     let Some(clock) = widget.frame_clock() else {
-        // Not realized: nothing will be painted to wait for.
-        report_vm_list_populated(count);
+        then();
         return;
     };
     let handler = Rc::new(Cell::new(None));
     let own_handler = Rc::clone(&handler);
     handler.set(Some(clock.connect_after_paint(move |clock| {
-        report_vm_list_populated(count);
+        then();
         if let Some(id) = own_handler.take() {
             clock.disconnect(id);
         }
@@ -81,7 +99,8 @@ pub fn report_vm_list_populated_when_painted(widget: &impl IsA<gtk::Widget>, cou
 
 /// Prints, once, that start-up ended on the connection's error page.
 pub fn report_connection_failed() {
-    report(&format!("connection-failed {} ms", elapsed_ms()));
+    static REPORTED: OnceLock<()> = OnceLock::new();
+    report_once(&REPORTED, &format!("connection-failed {} ms", elapsed_ms()));
 }
 
 fn elapsed_ms() -> String {
@@ -92,8 +111,9 @@ fn elapsed_ms() -> String {
     format!("{elapsed:.1}")
 }
 
-fn report(event: &str) {
-    if std::env::var_os("VMNET_DOCTOR_REPORT_STARTUP").is_some() && REPORTED.set(()).is_ok() {
+/// Prints `event` the first time `reported` is given.
+fn report_once(reported: &OnceLock<()>, event: &str) {
+    if reporting() && reported.set(()).is_ok() {
         eprintln!("vmnet-doctor: {event}");
     }
 }

@@ -91,6 +91,25 @@ pub fn words(whose: Whose<'_>, verdict: Verdict<'_>) -> (String, String) {
     }
 }
 
+/// The verdict's place while the host's facts are still being read and
+/// nothing found so far stands in the way.
+pub fn checking_words(whose: Whose<'_>) -> (String, String) {
+    match whose {
+        Whose::Vm(vm) => (
+            fill(&gettext("Checking the network of “{vm}”…"), &[("vm", vm)]),
+            gettext(
+                "Its network cards and their virtual networks are checked; the host's firewall, forwarding and routes are still being read.",
+            ),
+        ),
+        Whose::Host => (
+            gettext("Checking the host's virtual networking…"),
+            gettext(
+                "The virtual networks are checked; the host's firewall, forwarding and routes are still being read.",
+            ),
+        ),
+    }
+}
+
 fn count_u32(count: usize) -> u32 {
     u32::try_from(count).unwrap_or(u32::MAX)
 }

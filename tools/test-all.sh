@@ -388,8 +388,12 @@ if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
     phase "GUI: Fix All stops at a failed fix on a real libvirtd" tests/libvirtd/with-libvirtd.sh \
         env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
         tests/gui/fix-all-fails-libvirtd.sh target/debug/vmnet-doctor target/gui/fix-all-fails.png --height 800
+    # qemu+ssh:// through a slow link: the list before the server's facts.
+    phase "GUI: a server over SSH, list before its host facts" tests/libvirtd/with-libvirtd.sh \
+        env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
+        tests/gui/remote-ssh-libvirtd.sh target/debug/vmnet-doctor target/gui/remote-ssh.png
 else
-    skip "GUI on a real libvirtd (4 phases)" "needs root and libvirtd"
+    skip "GUI on a real libvirtd (5 phases)" "needs root and libvirtd"
 fi
 # The development manifest (the .Devel app id, a debug build) is a real
 # manifest too: built while the lab runs, at low priority so that the lab's

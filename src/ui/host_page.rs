@@ -41,6 +41,8 @@ pub struct HostView {
     pub snapshot: Arc<Snapshot>,
     pub findings: Vec<Finding>,
     pub connection: String,
+    /// The host's own facts are still being read.
+    pub host_pending: bool,
 }
 
 #[derive(Debug)]
@@ -71,7 +73,7 @@ impl SimpleComponent for HostPage {
     fn update(&mut self, msg: HostPageMsg, sender: ComponentSender<Self>) {
         match msg {
             HostPageMsg::Show(view) => {
-                let HostView { snapshot, findings, connection } = *view;
+                let HostView { snapshot, findings, connection, host_pending } = *view;
                 let findings: Vec<Finding> =
                     findings.into_iter().filter(|f| is_about_host(&f.subject)).collect();
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
@@ -87,6 +89,7 @@ impl SimpleComponent for HostPage {
                 let verdict = verdict_group::build(
                     Whose::Host,
                     verdict(&snapshot, &findings),
+                    host_pending,
                     &findings,
                     &self.on_fix,
                     sender.output_sender(),
@@ -111,7 +114,11 @@ impl SimpleComponent for HostPage {
 pub fn report_shown(snapshot: &Snapshot, findings: &[Finding]) {
     if std::env::var_os("VMNET_DOCTOR_REPORT_STARTUP").is_some() {
         let problems = findings.iter().filter(|f| is_about_host(&f.subject)).count();
-        eprintln!("vmnet-doctor: host-page-shown networks={} findings={problems}", snapshot.networks.len());
+        let host = if snapshot.host.known().is_some() { "known" } else { "unknown" };
+        eprintln!(
+            "vmnet-doctor: host-page-shown networks={} findings={problems} host={host}",
+            snapshot.networks.len()
+        );
     }
 }
 

@@ -19,6 +19,8 @@ pub struct HostRow {
     subtitle: gtk::Label,
     problem_icon: gtk::Image,
     problem_count: gtk::Label,
+    /// Turns while the host's own facts are being read.
+    checking: gtk::Spinner,
 }
 
 impl HostRow {
@@ -72,12 +74,17 @@ impl HostRow {
                             gtk::Image {
                                 set_valign: gtk::Align::Center,
                             },
+                            #[name = "checking"]
+                            gtk::Spinner {
+                                set_valign: gtk::Align::Center,
+                                set_tooltip_text: Some(&gettext("Checking the host…")),
+                            },
                         },
                     },
                 },
             }
         }
-        Self { list, row, title, subtitle, problem_icon, problem_count }
+        Self { list, row, title, subtitle, problem_icon, problem_count, checking }
     }
 
     pub fn widget(&self) -> &gtk::ListBox {
@@ -85,8 +92,9 @@ impl HostRow {
     }
 
     /// Shows the host of `snapshot` (named `connection` when libvirt does
-    /// not report a host name) and the problems among `findings`.
-    pub fn show(&self, snapshot: &Snapshot, connection: &str, findings: &[Finding]) {
+    /// not report a host name) and the problems among `findings`;
+    /// `host_pending`: the host's own facts are still being read.
+    pub fn show(&self, snapshot: &Snapshot, connection: &str, findings: &[Finding], host_pending: bool) {
         let title = snapshot.hostname.clone().unwrap_or_else(|| connection.to_owned());
         self.title.set_label(&title);
         let count = snapshot.networks.len();
@@ -114,8 +122,11 @@ impl HostRow {
                     &[("n", &problems.len().to_string())],
                 )
             }
+            None if host_pending => gettext("Checking the host…"),
             None => gettext("No problems"),
         };
+        self.checking.set_visible(host_pending);
+        self.checking.set_spinning(host_pending);
         self.problem_icon.set_visible(!problems.is_empty());
         self.problem_count.set_visible(!problems.is_empty());
         self.problem_icon.set_tooltip_text(Some(&spoken));

@@ -13,7 +13,7 @@ use vmnet_doctor_core::{Finding, Severity, Verdict, fix_order};
 use crate::i18n::fill;
 use crate::ui::finding_row::{fix_button, labelled_image, severity_look};
 use crate::ui::plain_texts::plain_texts;
-use crate::verdict_words::{Whose, words};
+use crate::verdict_words::{Whose, checking_words, words};
 
 /// What a VM's or the host's page asks the window for.
 #[derive(Debug)]
@@ -39,24 +39,32 @@ pub fn fix_sender(output: &relm4::Sender<PageRequest>) -> relm4::Sender<Finding>
 
 /// The verdict as one row in a group of its own; with two fixes or more
 /// among `findings` (the page's), Fix All… beside the main Fix….
+/// `host_pending`: the host's facts are still being read, so only a
+/// problem already found is a verdict; anything else is still being checked.
 pub fn build(
     whose: Whose<'_>,
     verdict: Verdict<'_>,
+    host_pending: bool,
     findings: &[Finding],
     on_fix: &relm4::Sender<Finding>,
     on_fix_all: &relm4::Sender<PageRequest>,
 ) -> adw::PreferencesGroup {
-    let (title, subtitle) = words(whose, verdict);
+    let checking = host_pending && !matches!(verdict, Verdict::Broken { .. });
+    let (title, subtitle) = if checking { checking_words(whose) } else { words(whose, verdict) };
     let row = plain_texts(adw::ActionRow::builder().use_markup(false).build(), &title, &subtitle);
     row.add_css_class("verdict");
-    let (icon, style, label) = match verdict {
-        Verdict::Broken { .. } => severity_look(Severity::Error),
-        Verdict::Works { .. } => severity_look(Severity::Warning),
-        Verdict::Healthy { .. } => ("object-select-symbolic", "success", gettext("No problems")),
-    };
-    let image = labelled_image(icon, style, &label);
-    image.set_icon_size(gtk::IconSize::Large);
-    row.add_prefix(&image);
+    if checking {
+        row.add_prefix(&checking_spinner());
+    } else {
+        let (icon, style, label) = match verdict {
+            Verdict::Broken { .. } => severity_look(Severity::Error),
+            Verdict::Works { .. } => severity_look(Severity::Warning),
+            Verdict::Healthy { .. } => ("object-select-symbolic", "success", gettext("No problems")),
+        };
+        let image = labelled_image(icon, style, &label);
+        image.set_icon_size(gtk::IconSize::Large);
+        row.add_prefix(&image);
+    }
     if let Verdict::Broken { cause, .. } = verdict
         && cause.fix.is_some()
     {
@@ -98,6 +106,15 @@ pub fn build(
         group.add(&all);
     }
     group
+}
+
+/// In place of the verdict's icon while the host is being read; the size
+/// of the large icon it stands for.
+fn checking_spinner() -> gtk::Spinner {
+    let spinner = gtk::Spinner::builder().spinning(true).valign(gtk::Align::Center).build();
+    spinner.set_size_request(32, 32);
+    spinner.update_property(&[gtk::accessible::Property::Label(&gettext("Checking"))]);
+    spinner
 }
 
 fn count_u32(count: usize) -> u32 {

@@ -27,10 +27,19 @@ pub struct VmPage {
     on_fix: relm4::Sender<Finding>,
 }
 
+/// What the page shows: a VM of a snapshot, and the findings that concern it.
+#[derive(Debug)]
+pub struct VmView {
+    pub domain: DomainSnapshot,
+    pub snapshot: Arc<Snapshot>,
+    pub findings: Vec<Finding>,
+    /// The host's part of the diagnosis is still to come.
+    pub host_pending: bool,
+}
+
 #[derive(Debug)]
 pub enum VmPageMsg {
-    /// Show this VM of this snapshot, with the findings that concern it.
-    Show(Box<(DomainSnapshot, Arc<Snapshot>, Vec<Finding>)>),
+    Show(Box<VmView>),
     Clear,
 }
 
@@ -60,10 +69,11 @@ impl SimpleComponent for VmPage {
     fn update(&mut self, msg: VmPageMsg, sender: ComponentSender<Self>) {
         match msg {
             VmPageMsg::Show(shown) => {
-                let (domain, snapshot, findings) = *shown;
+                let VmView { domain, snapshot, findings, host_pending } = *shown;
                 let verdict = verdict_group::build(
                     Whose::Vm(domain.name()),
                     verdict(&snapshot, &findings),
+                    host_pending,
                     &findings,
                     &self.on_fix,
                     sender.output_sender(),

@@ -24,17 +24,8 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "fleet: $*" >&2; exit 1; }
 
-# Waits until FILE has a line matching PATTERN (a daemon saying it is
-# ready), while PID lives; up to 60 s for a loaded machine.
-wait_for_line() {
-    local file=$1 pattern=$2 pid=$3 waited=0
-    until grep -q -- "$pattern" "$file" 2>/dev/null; do
-        kill -0 "$pid" 2>/dev/null || { cat "$file" >&2; fail "exited before: $pattern"; }
-        ((waited++ < 600)) || { cat "$file" >&2; fail "not within 60 s: $pattern"; }
-        # inotifywait is not in the root; a tenth of a second between looks.
-        read -rt 0.1 <> <(:) || true
-    done
-}
+# shellcheck source=tests/lib/wait-for-line.sh
+source "$here/../lib/wait-for-line.sh"
 
 demo_uri=$("$bin" check --demo --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["uri"])') || true
 [[ $demo_uri == test://* ]] || fail "no demo URI from check --demo --json"

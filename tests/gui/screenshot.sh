@@ -5,7 +5,7 @@
 #   screenshot.sh BINARY OUTPUT.png [--width N] [--height N] [--dark] [--first-run]
 #                 [--setting "KEY=GVARIANT"]… [--env NAME=VALUE]… [--event-timeout SECONDS]
 #                 [--expect vm-list-populated|connection-failed|wizard-shown]
-#                 [--keys "COMBO…" [--then-expect EVENT]]… [-- APP ARGS…]
+#                 [--keys "COMBO…" [--then-expect EVENT]]… [--log FILE] [-- APP ARGS…]
 #
 # APP ARGS default to --demo. The app must settle into the expected state
 # (it reports it on stderr with VMNET_DOCTOR_REPORT_STARTUP=1). --keys then
@@ -21,12 +21,13 @@
 # --setting adds a key to those settings, e.g. "verify-targets=['', 'www.lab']".
 # --env adds to (or overrides) the app's environment, e.g. LANG=de_DE.UTF-8.
 # Each --then-expect waits --event-timeout seconds (10) for its event.
+# --log keeps the app's stderr (its reports) in FILE, for a caller's checks.
 set -euo pipefail
 
 binary=$(realpath "$1") output=$2
 shift 2
 width=1100 height=720 scheme=default expect=vm-list-populated setup_state="setup-state='dismissed'"
-keys=() then_expect=() settings=() app_env=() event_timeout=10
+keys=() then_expect=() settings=() app_env=() event_timeout=10 log=
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --width) width=$2; shift 2 ;;
@@ -37,6 +38,7 @@ while [[ $# -gt 0 ]]; do
         --env) app_env+=("$2"); shift 2 ;;
         --event-timeout) event_timeout=$2; shift 2 ;;
         --expect) expect=$2; shift 2 ;;
+        --log) log=$2; shift 2 ;;
         --keys) keys+=("$2"); then_expect+=(""); shift 2 ;;
         --then-expect)
             [[ ${#keys[@]} -gt 0 ]] || { echo "screenshot.sh: --then-expect needs --keys before it" >&2; exit 2; }
@@ -55,6 +57,7 @@ cleanup() {
     # The app first, the session bus and X server it uses after it.
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    if [[ -n "$log" ]]; then cp "$work/app.log" "$log" 2>/dev/null || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -98,8 +101,9 @@ env -i "${session_env[@]}" DBUS_SESSION_BUS_ADDRESS="$bus_address" \
 app_pid=$!
 pids+=("$app_pid")
 
-# Wait for the app to say it has settled: VM list populated, or error page.
-settled='vm-list-populated|connection-failed'
+# Wait for the app to say it has settled: the whole diagnosis on screen
+# (the VM list comes first when the host's facts take time), or the error page.
+settled='vmnet-doctor: (diagnosed|connection-failed) '
 for _ in $(seq 600); do
     grep -Eq "$settled" "$work/app.log" && break
     if ! kill -0 "$app_pid" 2>/dev/null; then

@@ -3,12 +3,13 @@
 //! losing it. Apart from the component because it is the window's
 //! asynchronous work; its answers come back as `WindowCmd`s.
 
+use gettextrs::gettext;
 use relm4::adw;
 use relm4::adw::prelude::*;
 use relm4::gtk::gio;
 use relm4::{ComponentController, ComponentSender};
 use tokio::sync::broadcast;
-use vmnet_doctor_core::Snapshot;
+use vmnet_doctor_core::{Fact, HostFacts, Snapshot};
 use vmnet_doctor_libvirt::{LibvirtError, LibvirtEvent};
 
 use super::chrome::fill_connection_menu;
@@ -33,20 +34,18 @@ impl Window {
         sender: &ComponentSender<Self>,
     ) {
         match result {
-            Ok((hypervisor, events, snapshot)) => {
-                if self.hypervisor.as_ref().is_some_and(|old| old.uri() != hypervisor.uri()) {
+            Ok(opened) => {
+                if self.hypervisor.as_ref().is_some_and(|old| old.uri() != opened.hypervisor.uri()) {
                     // Another host: the old selection means nothing there.
                     self.selected = None;
                 }
                 if let Some(settings) = &self.settings {
                     // Remembering is a convenience; a read-only settings backend is not an error.
-                    let _ = settings.set_string("last-uri", hypervisor.uri());
+                    let _ = settings.set_string("last-uri", opened.hypervisor.uri());
                 }
-                super::guest_load_bench::start_from_env(&hypervisor);
-                self.hypervisor = Some(hypervisor);
+                super::guest_load_bench::start_from_env(&opened.hypervisor);
                 self.phase = Phase::Connected;
-                self.show_snapshot(snapshot);
-                self.follow(events, sender);
+                self.take_up_opened(opened, sender);
                 if std::mem::take(&mut self.setup_requested) || wizard::first_run(self.settings.as_ref()) {
                     sender.input(WindowMsg::Setup);
                 }
@@ -63,6 +62,35 @@ impl Window {
         }
     }
 
+    /// Shows a connection just opened (or reopened) and follows its
+    /// events; its host facts, when still being read, complete the
+    /// diagnosis when they come ([`Self::host_facts_read`]).
+    pub(super) fn take_up_opened(&mut self, opened: OpenedConnection, sender: &ComponentSender<Self>) {
+        let OpenedConnection { hypervisor, events, snapshot, host_facts } = opened;
+        self.hypervisor = Some(hypervisor);
+        self.host_facts_reading = host_facts.as_ref().map(|_| self.attempt);
+        if let Some(coming) = host_facts {
+            let attempt = self.attempt;
+            sender.oneshot_command(async move {
+                let facts = coming.await.unwrap_or_else(|_| {
+                    Fact::Unknown(gettext("Reading the host's network ended without an answer."))
+                });
+                WindowCmd::HostFacts { attempt, facts }
+            });
+        }
+        self.show_snapshot(snapshot);
+        self.follow(events, sender);
+    }
+
+    /// The host facts of the snapshot shown when the connection opened:
+    /// the same snapshot, diagnosed again with them.
+    pub(super) fn host_facts_read(&mut self, facts: Fact<Box<HostFacts>>) {
+        self.host_facts_reading = None;
+        let Some(shown) = &self.snapshot else { return };
+        let snapshot = Snapshot { host: facts, ..Snapshot::clone(shown) };
+        self.show_snapshot(snapshot);
+    }
+
     /// A refresh's snapshot, or the connection lost.
     pub(super) fn refreshed(
         &mut self,
@@ -73,6 +101,8 @@ impl Window {
         self.refreshing = false;
         match result {
             Ok(snapshot) => {
+                // Its host facts were read for it.
+                self.host_facts_reading = None;
                 self.show_snapshot(snapshot);
                 self.take_up_events(sender, root);
             }
@@ -151,27 +181,33 @@ impl Window {
         };
         let connection = self.live.connection();
         // Reading the host takes most of a snapshot's time; keep what is
-        // shown when the events cannot have changed it.
-        let host =
-            self.snapshot.as_ref().filter(|_| !self.live.host_may_have_changed()).map(|s| s.host.clone());
+        // shown when the events cannot have changed it (taken when the
+        // snapshot arrives: the first one's facts may come meanwhile).
+        let read_host = self.snapshot.is_none() || self.live.host_may_have_changed();
         sender.oneshot_command(async move {
-            let result = match (hypervisor.snapshot().await, host) {
-                (Ok(snapshot), Some(host)) => Ok(Snapshot { host, ..snapshot }),
-                (Ok(snapshot), None) => Ok(with_host_facts(snapshot).await),
-                (Err(error), _) => Err(error),
+            let result = match hypervisor.snapshot().await {
+                Ok(snapshot) if read_host => Ok(with_host_facts(snapshot).await),
+                other => other,
             };
-            WindowCmd::Updated { connection, result }
+            WindowCmd::Updated { connection, result, host_read: read_host }
         });
     }
 
     pub(super) fn show_update(
         &mut self,
         result: Result<Snapshot, LibvirtError>,
+        host_read: bool,
         sender: &ComponentSender<Self>,
         root: &adw::ApplicationWindow,
     ) {
         match result {
-            Ok(snapshot) => {
+            Ok(mut snapshot) => {
+                if host_read {
+                    // Newer than the facts still being read, if any.
+                    self.host_facts_reading = None;
+                } else if let Some(shown) = &self.snapshot {
+                    snapshot.host = shown.host.clone();
+                }
                 self.show_snapshot(snapshot);
                 self.take_up_events(sender, root);
             }
@@ -209,6 +245,7 @@ impl Window {
             wizard.widget().force_close();
         }
         self.hypervisor = None;
+        self.host_facts_reading = None;
         self.live = Live::default();
         self.snapshot = None;
         self.findings.clear();

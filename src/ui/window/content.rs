@@ -16,7 +16,7 @@ use crate::startup;
 use crate::ui::host_page::{HostPageMsg, HostView};
 use crate::ui::live;
 use crate::ui::vm_list_item::VmListItem;
-use crate::ui::vm_page::VmPageMsg;
+use crate::ui::vm_page::{VmPageMsg, VmView};
 use crate::ui::wizard::WizardMsg;
 
 impl Window {
@@ -75,7 +75,8 @@ impl Window {
         let count = snapshot.domains.len();
         let snapshot = Arc::new(snapshot);
         self.snapshot = Some(Arc::clone(&snapshot));
-        self.host_row.show(&snapshot, &self.connection_label(), &self.findings);
+        let host_pending = self.host_facts_reading.is_some();
+        self.host_row.show(&snapshot, &self.connection_label(), &self.findings, host_pending);
         if let Some(wizard) = &self.wizard {
             wizard.emit(WizardMsg::Snapshot(snapshot, self.findings.clone()));
         }
@@ -109,6 +110,9 @@ impl Window {
             None => self.show_selected(),
         }
         startup::report_vm_list_populated_when_painted(&self.toasts, count);
+        if !host_pending {
+            startup::report_diagnosed_when_painted(&self.toasts);
+        }
         if let Some(bench) = &self.search_bench {
             bench.start();
         }
@@ -126,6 +130,7 @@ impl Window {
             snapshot: Arc::clone(snapshot),
             findings: self.findings.clone(),
             connection: self.connection_label(),
+            host_pending: self.host_facts_reading.is_some(),
         };
         self.host_page.emit(HostPageMsg::Show(Box::new(view)));
     }
@@ -153,7 +158,13 @@ impl Window {
                     .filter(|finding| finding.subject.concerns_vm(domain.name(), &networks))
                     .cloned()
                     .collect();
-                self.vm_page.emit(VmPageMsg::Show(Box::new((domain, Arc::clone(snapshot), findings))));
+                let view = VmView {
+                    domain,
+                    snapshot: Arc::clone(snapshot),
+                    findings,
+                    host_pending: self.host_facts_reading.is_some(),
+                };
+                self.vm_page.emit(VmPageMsg::Show(Box::new(view)));
                 if user_picked {
                     self.split_view.set_show_content(true);
                 }

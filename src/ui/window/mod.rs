@@ -30,7 +30,7 @@ use relm4::adw::prelude::*;
 use relm4::gtk::{gio, glib};
 use relm4::typed_view::grid::TypedGridView;
 use relm4::{Component, ComponentController, ComponentParts, ComponentSender, Controller, gtk};
-use vmnet_doctor_core::{Finding, Snapshot};
+use vmnet_doctor_core::{Fact, Finding, HostFacts, Snapshot};
 use vmnet_doctor_libvirt::{EventKind, Hypervisor, LibvirtError, LibvirtEvent};
 
 use crate::connections::{self, Connection};
@@ -85,6 +85,9 @@ pub struct Window {
     /// The shown connection broke and is being reopened; what is shown is
     /// its last snapshot.
     reconnect: Option<Reconnect>,
+    /// The shown snapshot's host facts are still being read, for the
+    /// connection attempt named here (the list is shown without them).
+    host_facts_reading: Option<u64>,
     vm_list: TypedGridView<VmListItem, gtk::SingleSelection>,
     /// The VM whose page is shown: selected in the list, or hidden there
     /// by the search.
@@ -168,12 +171,37 @@ pub enum WindowMsg {
 /// `ReconnectDue`, the back-off's wait is over; `Reconnected`, a try's answer.
 #[derive(Debug)]
 pub enum WindowCmd {
-    Opened { attempt: u64, result: Result<OpenedConnection, LibvirtError> },
-    ReconnectDue { attempt: u64 },
-    Reconnected { attempt: u64, result: Result<OpenedConnection, LibvirtError> },
-    Refreshed { attempt: u64, result: Result<Snapshot, LibvirtError> },
-    Event { connection: u64, event: Option<LibvirtEvent> },
-    Updated { connection: u64, result: Result<Snapshot, LibvirtError> },
+    Opened {
+        attempt: u64,
+        result: Result<OpenedConnection, LibvirtError>,
+    },
+    ReconnectDue {
+        attempt: u64,
+    },
+    Reconnected {
+        attempt: u64,
+        result: Result<OpenedConnection, LibvirtError>,
+    },
+    Refreshed {
+        attempt: u64,
+        result: Result<Snapshot, LibvirtError>,
+    },
+    Event {
+        connection: u64,
+        event: Option<LibvirtEvent>,
+    },
+    /// `host_read`: the snapshot's host facts were read for it (not kept
+    /// from the one before).
+    Updated {
+        connection: u64,
+        result: Result<Snapshot, LibvirtError>,
+        host_read: bool,
+    },
+    /// The host facts of the snapshot shown when the connection opened.
+    HostFacts {
+        attempt: u64,
+        facts: Fact<Box<HostFacts>>,
+    },
 }
 
 #[relm4::component(pub)]
@@ -509,6 +537,7 @@ impl Component for Window {
             host_page,
             showing_host: false,
             host_page_stale: false,
+            host_facts_reading: None,
             split_view: adw::NavigationSplitView::new(),
             settings,
             virt_manager: Launcher::find(),
@@ -634,8 +663,11 @@ impl Component for Window {
             WindowCmd::Reconnected { attempt, result } if attempt == self.attempt => {
                 self.reconnected(result, &sender, root);
             }
-            WindowCmd::Updated { connection, result } if connection == self.live.connection() => {
-                self.show_update(result, &sender, root);
+            WindowCmd::Updated { connection, result, host_read } if connection == self.live.connection() => {
+                self.show_update(result, host_read, &sender, root);
+            }
+            WindowCmd::HostFacts { attempt, facts } if self.host_facts_reading == Some(attempt) => {
+                self.host_facts_read(facts);
             }
             // An answer for an attempt that was cancelled or superseded, or
             // for a connection no longer shown.
@@ -644,7 +676,8 @@ impl Component for Window {
             | WindowCmd::Reconnected { .. }
             | WindowCmd::Refreshed { .. }
             | WindowCmd::Event { .. }
-            | WindowCmd::Updated { .. } => {}
+            | WindowCmd::Updated { .. }
+            | WindowCmd::HostFacts { .. } => {}
         }
     }
 }

@@ -93,17 +93,15 @@ impl Window {
     ) {
         let Some(reconnect) = self.reconnect.as_mut() else { return };
         match result {
-            Ok((hypervisor, events, snapshot)) => {
+            Ok(opened) => {
                 let done = reconnect.clone();
                 self.reconnect = None;
                 if let Some(wizard) = &self.wizard {
                     // Left open while disconnected; its place is kept.
-                    wizard.emit(WizardMsg::Reconnected(Arc::clone(&hypervisor)));
+                    wizard.emit(WizardMsg::Reconnected(Arc::clone(&opened.hypervisor)));
                 }
-                self.hypervisor = Some(hypervisor);
-                let vms = snapshot.domains.len();
-                self.show_snapshot(snapshot);
-                self.follow(events, sender);
+                let vms = opened.snapshot.domains.len();
+                self.take_up_opened(opened, sender);
                 reconnect::report_shown_when_painted(root, &done, vms);
             }
             Err(error @ (LibvirtError::PermissionDenied { .. } | LibvirtError::UnknownUri { .. })) => {

@@ -30,7 +30,9 @@ import time
 
 APP_ID = "io.github.vmnetdoctor.VmNetDoctor"
 FLATPAK = os.environ.get("VMNET_DOCTOR_FLATPAK", "")
-SETTLED = re.compile(r"vmnet-doctor: (vm-list-populated|connection-failed) ")
+# Settled: the whole diagnosis on screen (the VM list may come before the
+# host's facts), or the connection's error page.
+SETTLED = re.compile(r"vmnet-doctor: (diagnosed|connection-failed) ")
 # GTK and libadwaita complain through these; a clean run prints none.
 WARNINGS = re.compile(r"CRITICAL|Gtk-WARNING|Adwaita-WARNING")
 
@@ -99,7 +101,7 @@ class Desktop:
 
     def launch(self, args=("--demo",), width=1100, height=720, dark=False, first_run=False,
                schema_dir=None, extra_env=None, settle_timeout=60):
-        """The real app, settled (VM list populated or error page shown).
+        """The real app, settled (its diagnosis or the error page shown).
         The setup wizard opens by itself on a first run; unless FIRST_RUN,
         the settings say it was dismissed once (`--setup` opens it anyway)."""
         home = tempfile.mkdtemp(prefix="home-", dir=self.work)
@@ -130,7 +132,7 @@ class Desktop:
                 env[name] = os.environ[name]
         env.update(extra_env or {})
         app = App(self, args, env)
-        app.wait_for_line("the app to settle (VM list populated or error page)", SETTLED.search, settle_timeout)
+        app.wait_for_line("the app to settle (diagnosis shown or error page)", SETTLED.search, settle_timeout)
         return app
 
     def _bus_descendants(self):
