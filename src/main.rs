@@ -9,6 +9,7 @@ mod guest_checklist;
 mod gui_options;
 mod helper_install;
 mod i18n;
+mod libvirt_uri;
 mod memory;
 mod probe;
 mod remote_host;

@@ -8,19 +8,14 @@ use vmnet_doctor_core::{Fact, HostFacts, Snapshot};
 use crate::connections;
 use crate::helper_install;
 use crate::i18n::fill;
+use crate::libvirt_uri;
 use crate::remote_host;
 
 /// Whether `uri` names a libvirt on this machine (so our host facts are
 /// its host facts).
 pub fn is_local(uri: &str) -> bool {
-    let Some((scheme, rest)) = uri.split_once("://") else {
-        return false;
-    };
-    let driver = scheme.split('+').next().unwrap_or_default();
-    let authority = rest.split('/').next().unwrap_or_default();
-    let host = authority.rsplit('@').next().unwrap_or_default();
-    let host = host.split(':').next().unwrap_or_default();
-    driver != "test" && (host.is_empty() || host == "localhost")
+    libvirt_uri::parse(uri)
+        .is_some_and(|parts| parts.driver != "test" && matches!(parts.host, "" | "localhost"))
 }
 
 /// The server of a `+ssh` URI naming another machine: where its host's

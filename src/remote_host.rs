@@ -14,6 +14,7 @@ use vmnet_doctor_core::HostFacts;
 use vmnet_doctor_host::exec;
 
 use crate::i18n::fill;
+use crate::libvirt_uri::{self, unescape};
 
 /// How long the whole reading may take: the SSH login, then the remote
 /// tools (the firewall rulesets of a busy Docker host included).
@@ -34,45 +35,24 @@ pub struct SshDestination {
 
 /// The SSH destination of a `DRIVER+ssh://` (or `+libssh`, `+libssh2`) URI.
 pub fn ssh_destination(uri: &str) -> Option<SshDestination> {
-    let (scheme, rest) = uri.split_once("://")?;
-    let transport = scheme.split_once('+')?.1;
-    if !matches!(transport, "ssh" | "libssh" | "libssh2") {
+    let parts = libvirt_uri::parse(uri)?;
+    let transport = parts.transport?;
+    if !matches!(transport, "ssh" | "libssh" | "libssh2") || parts.host.is_empty() {
         return None;
     }
-    let (authority, query) = match rest.split_once('/') {
-        Some((authority, path)) => (authority, path.split_once('?').map_or("", |(_, query)| query)),
-        None => rest.split_once('?').unwrap_or((rest, "")),
-    };
-    let (user, host_port) = match authority.rsplit_once('@') {
-        Some((user, host)) => (Some(unescape(user)), host),
-        None => (None, authority),
-    };
-    let (host, port) = match host_port.strip_prefix('[') {
-        Some(bracketed) => {
-            let (host, after) = bracketed.split_once(']')?;
-            (host, after.strip_prefix(':'))
-        }
-        None => match host_port.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (host_port, None),
-        },
-    };
-    if host.is_empty() {
-        return None;
-    }
-    let port = match port {
+    let port = match parts.port {
         Some(port) => Some(port.parse().ok()?),
         None => None,
     };
     let mut destination = SshDestination {
-        user: user.filter(|user| !user.is_empty()),
-        host: host.to_owned(),
+        user: parts.user.map(unescape).filter(|user| !user.is_empty()),
+        host: parts.host.to_owned(),
         port,
         keyfile: None,
         known_hosts: None,
         no_verify: false,
     };
-    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+    for pair in parts.query.split('&').filter(|pair| !pair.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         match name {
             "keyfile" => destination.keyfile = Some(unescape(value)),
@@ -84,27 +64,6 @@ pub fn ssh_destination(uri: &str) -> Option<SshDestination> {
         }
     }
     Some(destination)
-}
-
-/// `%XX` escapes of a URI component, as libvirt reads them.
-fn unescape(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let hex = bytes.get(index + 1..index + 3).and_then(|pair| std::str::from_utf8(pair).ok());
-        match (bytes[index], hex.and_then(|hex| u8::from_str_radix(hex, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                index += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl SshDestination {

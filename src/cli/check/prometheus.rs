@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use vmnet_doctor_core::{Fact, Subject};
 
 use super::Outcome;
+use crate::libvirt_uri;
 
 /// One series of `vmnet_doctor_findings`; two findings with the same
 /// labels (one rule on two cards of a VM) are counted in one.
@@ -125,14 +126,7 @@ pub fn host_label(uri: &str) -> String {
 }
 
 fn uri_host(uri: &str) -> Option<&str> {
-    let (_, rest) = uri.split_once("://")?;
-    let authority = rest.split(['/', '?']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let host = match host_port.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next()?,
-        None => host_port.split(':').next()?,
-    };
-    (!host.is_empty()).then_some(host)
+    libvirt_uri::parse(uri).map(|parts| parts.host).filter(|host| !host.is_empty())
 }
 
 fn this_machine() -> String {
