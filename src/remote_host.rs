@@ -5,7 +5,8 @@
 //! the user's SSH agent, never a password prompt. The host's rules then
 //! run here on what it saw, as for a local connection.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use gettextrs::gettext;
@@ -66,10 +67,44 @@ pub fn ssh_destination(uri: &str) -> Option<SshDestination> {
     Some(destination)
 }
 
+/// Where the app keeps its SSH connections to servers open between reads.
+static SHARED_LOGINS: OnceLock<PathBuf> = OnceLock::new();
+
+/// How long a shared connection stays open after its last use, in seconds:
+/// beyond the next refresh, not for the rest of the day.
+const SHARED_LOGIN_LINGER: u32 = 60;
+
+/// From now on, every login to the same server shares one SSH connection
+/// (OpenSSH's ControlMaster), kept open for a minute after its last use:
+/// the app reads a server's facts on every refresh, and a login each time
+/// costs the round trips of a handshake (and a line in the server's log).
+/// The sockets live in `$XDG_RUNTIME_DIR/vmnet-doctor/ssh`, private to the
+/// user; without a runtime directory every read logs in on its own, as a
+/// one-shot command does.
+pub fn share_logins() {
+    let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR").filter(|dir| !dir.is_empty()) else { return };
+    let dir = PathBuf::from(runtime).join("vmnet-doctor").join("ssh");
+    if private_directory(&dir).is_ok() {
+        let _ = SHARED_LOGINS.set(dir);
+    }
+}
+
+/// Creates `dir` (and its parents) readable by the user alone.
+fn private_directory(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
 impl SshDestination {
     /// `ssh` logging in without a terminal or a prompt (a key, from the
-    /// agent or `keyfile`, or nothing), running `remote_command` there.
+    /// agent or `keyfile`, or nothing), running `remote_command` there;
+    /// through the shared connection once [`share_logins`] was called.
     pub fn argv(&self, ssh: &Path, remote_command: &str) -> Vec<String> {
+        self.argv_sharing(ssh, remote_command, SHARED_LOGINS.get().map(PathBuf::as_path))
+    }
+
+    fn argv_sharing(&self, ssh: &Path, remote_command: &str, shared: Option<&Path>) -> Vec<String> {
         let mut argv = vec![ssh.display().to_string()];
         let mut option = |name: &str, value: String| argv.extend([name.to_owned(), value]);
         option("-o", "BatchMode=yes".to_owned());
@@ -89,6 +124,12 @@ impl SshDestination {
         }
         if self.no_verify {
             option("-o", "StrictHostKeyChecking=no".to_owned());
+        }
+        if let Some(dir) = shared {
+            // %C: a hash of this host, port and user, so each server has its own.
+            option("-o", "ControlMaster=auto".to_owned());
+            option("-o", format!("ControlPath={}/%C", dir.display()));
+            option("-o", format!("ControlPersist={SHARED_LOGIN_LINGER}"));
         }
         argv.extend(["-T".to_owned(), "--".to_owned(), self.host.clone(), remote_command.to_owned()]);
         argv
@@ -236,6 +277,13 @@ mod tests {
             assert!(joined.contains(part), "{part} in {joined}");
         }
         assert_eq!(argv[argv.len() - 3..], ["--", "kvm1", "vmnet-doctor facts --"]);
+        assert!(!joined.contains("Control"), "a login of its own unless shared: {joined}");
+        let shared = destination.argv_sharing(Path::new("/usr/bin/ssh"), "true", Some(Path::new("/run/u/s")));
+        let shared = shared.join(" ");
+        for part in ["-o ControlMaster=auto", "-o ControlPath=/run/u/s/%C", "-o ControlPersist=60"] {
+            assert!(shared.contains(part), "{part} in {shared}");
+        }
+        assert!(shared.ends_with("-T -- kvm1 true"), "{shared}");
         assert_eq!(
             facts_command(&["default".into(), "it's mine".into()]),
             r"vmnet-doctor facts -- default 'it'\''s mine'"

@@ -79,6 +79,14 @@ pub fn report_diagnosed_when_painted(widget: &impl IsA<gtk::Widget>) {
     when_painted(widget, || report_once(&REPORTED, &format!("diagnosed {} ms", elapsed_ms())));
 }
 
+/// Reports, each time, that a refresh the user asked for (Ctrl+R, F5) is
+/// on screen.
+pub fn report_refreshed_when_painted(widget: &impl IsA<gtk::Widget>) {
+    if reporting() {
+        when_painted(widget, || eprintln!("vmnet-doctor: refreshed {} ms", elapsed_ms()));
+    }
+}
+
 /// Runs `then` once, after the next frame of `widget`'s window is painted
 /// (at once when it is not realized: nothing will be painted to wait for).
 fn when_painted(widget: &impl IsA<gtk::Widget>, then: impl Fn() + 'static) {

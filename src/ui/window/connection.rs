@@ -104,6 +104,7 @@ impl Window {
                 // Its host facts were read for it.
                 self.host_facts_reading = None;
                 self.show_snapshot(snapshot);
+                startup::report_refreshed_when_painted(root);
                 self.take_up_events(sender, root);
             }
             Err(error) => self.connection_lost(&error, sender),
