@@ -20,14 +20,17 @@
 # --first-run asks for a first run (`--setup` in APP ARGS opens it anyway).
 # --setting adds a key to those settings, e.g. "verify-targets=['', 'www.lab']".
 # --env adds to (or overrides) the app's environment, e.g. LANG=de_DE.UTF-8.
-# Each --then-expect waits --event-timeout seconds (10) for its event.
+# --expect and each --then-expect wait --event-timeout seconds (30) for
+# their event: the wait ends as soon as it comes, and a loaded two-core
+# machine took over 10 s to show the setup wizard (a busy run, beside two
+# CPU hogs and the lab, the app 9 s to list the demo).
 # --log keeps the app's stderr (its reports) in FILE, for a caller's checks.
 set -euo pipefail
 
 binary=$(realpath "$1") output=$2
 shift 2
 width=1100 height=720 scheme=default expect=vm-list-populated setup_state="setup-state='dismissed'"
-keys=() then_expect=() settings=() app_env=() event_timeout=10 log=
+keys=() then_expect=() settings=() app_env=() event_timeout=30 log=
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --width) width=$2; shift 2 ;;
