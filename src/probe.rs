@@ -27,7 +27,7 @@ pub fn ssh_server(uri: &str) -> Option<remote_host::SshDestination> {
 /// Reads the host facts into `snapshot` when they belong to it; otherwise
 /// records why they are not known. Blocking: run off the UI thread.
 pub fn attach_host_facts(snapshot: &mut Snapshot) {
-    let names: Vec<String> = snapshot.networks.iter().map(|n| n.name().to_owned()).collect();
+    let names = network_names(snapshot);
     snapshot.host = host_facts(&snapshot.uri, &names);
 }
 
@@ -35,11 +35,17 @@ pub fn attach_host_facts(snapshot: &mut Snapshot) {
 /// thread.
 pub async fn with_host_facts(mut snapshot: Snapshot) -> Snapshot {
     let uri = snapshot.uri.clone();
-    let names: Vec<String> = snapshot.networks.iter().map(|n| n.name().to_owned()).collect();
+    let names = network_names(&snapshot);
     snapshot.host = tokio::task::spawn_blocking(move || host_facts(&uri, &names))
         .await
         .unwrap_or_else(|error| Fact::Unknown(error.to_string()));
     snapshot
+}
+
+/// The names of `snapshot`'s libvirt networks, whose bridges and dnsmasq
+/// the host facts describe.
+pub fn network_names(snapshot: &Snapshot) -> Vec<String> {
+    snapshot.networks.iter().map(|n| n.name().to_owned()).collect()
 }
 
 /// Whether reading the host facts of a connection to `uri` takes time (the

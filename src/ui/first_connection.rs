@@ -130,7 +130,7 @@ fn with_host_facts_coming(
 ) -> (OpenedConnection, Option<HostFactsReading>) {
     let (host_facts, reading) = if probe::host_facts_take_time(&snapshot.uri) {
         let (send, coming) = oneshot::channel();
-        let network_names = snapshot.networks.iter().map(|n| n.name().to_owned()).collect();
+        let network_names = probe::network_names(&snapshot);
         let reading = HostFactsReading { uri: snapshot.uri.clone(), network_names, send };
         snapshot.host = probe::host_facts_pending();
         (Some(coming), Some(reading))
