@@ -768,6 +768,23 @@ fn dnsmasq_port_taken() -> TestResult {
                 vec![],
             ),
             (
+                "a running copy on the same address: its own dnsmasq, the subnet collision's matter",
+                with_host(
+                    system(
+                        vec![],
+                        vec![
+                            stopped(true)?,
+                            net(rename_network(network_xml("default-guide.xml")?, "copy"), true, true),
+                        ],
+                    ),
+                    listening(vec![
+                        socket("udp", "192.168.122.1", 53, Some(("dnsmasq", 200)))?,
+                        socket("tcp", "192.168.122.1", 53, Some(("dnsmasq", 200)))?,
+                    ])?,
+                ),
+                vec![],
+            ),
+            (
                 "the network runs: its dnsmasq has its sockets",
                 with_host(system(vec![], vec![healthy_default()?]), listening(vec![named()?])?),
                 vec![],

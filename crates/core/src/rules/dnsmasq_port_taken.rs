@@ -43,6 +43,10 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             .filter(|socket| {
                 socket.on_all_addresses() || config.ips.iter().any(|ip| ip.address == socket.address)
             })
+            // Another running libvirt network on the same address (a copy
+            // whose subnet was never changed) has its own dnsmasq there:
+            // that is the subnet collision's matter, not a program to move.
+            .filter(|socket| !held_by_another_network(snapshot, network.name(), socket))
             .collect();
         if blocking.is_empty() {
             continue;
@@ -86,6 +90,17 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
         });
     }
     findings
+}
+
+/// Whether `socket` is on an address of another running libvirt network
+/// than `name`, whose own dnsmasq binds it.
+fn held_by_another_network(snapshot: &Snapshot, name: &str, socket: &Listener) -> bool {
+    !socket.on_all_addresses()
+        && snapshot.networks.iter().any(|other| {
+            other.active
+                && other.name() != name
+                && other.config.ips.iter().any(|ip| ip.address == socket.address)
+        })
 }
 
 /// `dnsmasq (PID 812)`, or what is known when the owner cannot be seen.
