@@ -65,6 +65,8 @@ if [[ "${LAB_INNER:-}" != 1 ]]; then
 fi
 
 # ---- Inside: PID 1 of fresh namespaces, one scenario. ----
+# shellcheck source=tests/firewall-lab/host-lib.sh
+source "$here/host-lib.sh"
 IFS='|' read -r name backend firewall extra description <<<"$LAB_SPEC"
 out=$out_root/$name
 rm -rf "$out"
@@ -73,9 +75,7 @@ log=$out/how.txt
 {
     echo "Scenario $name: $description."
     echo "Captured by tests/firewall-lab/capture.sh in the project's Debian 13 root on $(date -u +%F):"
-    echo "kernel $(uname -r); libvirt $(libvirtd --version | awk '{print $NF}'); $(nft --version | cut -d' ' -f1-2);"
-    echo "$(iptables --version); ufw $(dpkg-query -W -f '${Version}' ufw); firewalld $(dpkg-query -W -f '${Version}' firewalld);"
-    echo "dnsmasq $(dpkg-query -W -f '${Version}' dnsmasq-base)."
+    host_versions
     echo "Fresh network/mount/PID namespaces; uplink enp3s0 203.0.113.2/24, default via 203.0.113.1 (an \"isp\" netns"
     echo "serving HTTP on 198.51.100.80); libvirt's default network from tests/libvirtd/default-network.xml."
     echo "tc is wrapped to skip libvirt's 'action csum' DHCP checksum filter (no act_csum in this kernel)."
@@ -87,97 +87,12 @@ run() {
     "$@"
 }
 
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
-for dir in /var/lib/libvirt /var/cache/libvirt /var/log/libvirt /var/lib/dbus; do
-    mkdir -p "$dir"
-    mount -t tmpfs tmpfs "$dir"
-done
-state=$(mktemp -d)
-private_copy() { # $1 path (file or directory) to replace by a writable copy
-    cp -a "$1" "$state/$(echo "$1" | tr / _)"
-    mount --bind "$state/$(echo "$1" | tr / _)" "$1"
-}
-private_copy /etc/libvirt
-private_copy /etc/ufw
-private_copy /etc/default/ufw
-private_copy /etc/firewalld
-# libvirt's nftables backend adds a tc filter with `action csum` to fix
-# DHCP reply checksums for old guests (nftables has no CHECKSUM target).
-# The lab machine's kernel is built without act_csum and has no modules, so
-# `tc` is wrapped to skip only that filter; the netfilter rules are untouched.
-tc_bin=$(command -v tc)
-cp "$tc_bin" "$state/tc.real"
-printf '#!/bin/sh\ncase " $* " in *" action csum "*) exit 0 ;; esac\nexec %s "$@"\n' "$state/tc.real" >"$state/tc"
-chmod +x "$state/tc"
-mount --bind "$state/tc" "$tc_bin"
-# dnsmasq forwards unknown names to the host's resolvers: point them at the
-# lab's "internet" so nothing is ever sent outside.
-echo "nameserver 198.51.100.53" >"$state/resolv.conf"
-mount --bind "$state/resolv.conf" /etc/resolv.conf
-rm -f /etc/libvirt/qemu/networks/*.xml /etc/libvirt/qemu/networks/autostart/*.xml /etc/libvirt/qemu/*.xml
-echo 'namespaces = [ ]' >>/etc/libvirt/qemu.conf
+host_namespaces
 printf '  %s\n' "echo 'firewall_backend = \"$backend\"' >>/etc/libvirt/network.conf" >>"$log"
-echo "firewall_backend = \"$backend\"" >>/etc/libvirt/network.conf
+firewall_backend "$backend"
 
-# The host's uplink and the fake internet behind it.
-ip link set lo up
-ip netns add isp
-ip link add enp3s0 type veth peer name isp0 netns isp
-ip addr add 203.0.113.2/24 dev enp3s0
-ip link set enp3s0 up
-ip route add default via 203.0.113.1 dev enp3s0
-nsenter --net=/run/netns/isp ip link set lo up
-nsenter --net=/run/netns/isp ip addr add 203.0.113.1/24 dev isp0
-nsenter --net=/run/netns/isp ip link set isp0 up
-nsenter --net=/run/netns/isp ip addr add 198.51.100.80/32 dev lo
-mkdir -p "$state/www"
-echo "lab internet" >"$state/www/index.html"
-nsenter --net=/run/netns/isp python3 -m http.server 80 --bind 198.51.100.80 --directory "$state/www" >/dev/null 2>&1 &
-
-# A system bus, as on any desktop (libvirt asks it for firewalld).
-mkdir -p /run/dbus
-dbus-daemon --system --fork
-has_name() {
-    [[ $(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s "$1" 2>/dev/null) == "b true" ]]
-}
-wait_for_name() {
-    local i
-    for i in $(seq 300); do
-        has_name "$1" && return 0
-        sleep 0.1
-    done
-    echo "capture.sh: $1 did not appear on the system bus" >&2
-    return 1
-}
-
-docker_rules() { # $1 iptables command (iptables = iptables-nft here, or iptables-legacy)
-    local ipt=$1
-    run ip link add docker0 type bridge
-    run ip addr add 172.17.0.1/16 dev docker0
-    run ip link set docker0 up
-    run sysctl -qw net.ipv4.ip_forward=1
-    # The filter and nat rules Docker Engine creates at start (no containers).
-    for args in \
-        "-N DOCKER" "-N DOCKER-ISOLATION-STAGE-1" "-N DOCKER-ISOLATION-STAGE-2" "-N DOCKER-USER" \
-        "-P FORWARD DROP" \
-        "-A FORWARD -j DOCKER-USER" "-A FORWARD -j DOCKER-ISOLATION-STAGE-1" \
-        "-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT" \
-        "-A FORWARD -o docker0 -j DOCKER" "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT" \
-        "-A FORWARD -i docker0 -o docker0 -j ACCEPT" \
-        "-A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2" \
-        "-A DOCKER-ISOLATION-STAGE-1 -j RETURN" "-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP" \
-        "-A DOCKER-ISOLATION-STAGE-2 -j RETURN" "-A DOCKER-USER -j RETURN" \
-        "-t nat -N DOCKER" "-t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER" \
-        "-t nat -A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER" \
-        "-t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE" \
-        "-t nat -A DOCKER -i docker0 -j RETURN"; do
-        # shellcheck disable=SC2086 # the rule is a list of words
-        run "$ipt" $args
-    done
-}
+host_uplink
+system_bus
 
 # The host firewall, set up before libvirtd as at boot.
 case $firewall in
@@ -222,11 +137,7 @@ case $firewall in
 esac
 
 printf '  %s\n' "libvirtd -d" "virsh net-define default-network.xml; virsh net-start default" >>"$log"
-libvirtd -d
-for _ in $(seq 100); do
-    [[ -S /run/libvirt/libvirt-sock ]] && break
-    sleep 0.1
-done
+start_libvirtd
 virsh -q -c qemu:///system net-define "$repo/tests/libvirtd/default-network.xml" >/dev/null
 virsh -q -c qemu:///system net-start default >/dev/null
 
