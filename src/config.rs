@@ -34,3 +34,8 @@ pub fn is_development() -> bool {
 pub fn demo_hypervisor_path() -> std::path::PathBuf {
     std::path::Path::new(PKGDATADIR).join("demo").join("demo-hypervisor.xml")
 }
+
+/// The demo's host network: a recording of a real host (see `demo_host`).
+pub fn demo_host_facts_path() -> std::path::PathBuf {
+    std::path::Path::new(PKGDATADIR).join("demo").join("host-facts.json")
+}

@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod connections;
+mod demo_host;
 mod describe;
 mod fixes;
 mod guest_checklist;

@@ -64,8 +64,10 @@ pub fn host_facts_pending() -> Fact<Box<HostFacts>> {
 
 /// The host facts for a connection to `uri` with these libvirt networks.
 pub fn host_facts(uri: &str, network_names: &[String]) -> Fact<Box<HostFacts>> {
-    if connections::is_demo(uri) || uri.starts_with("test:") {
-        Fact::Unknown(gettext("The demo hypervisor has no host network of its own."))
+    if connections::is_demo(uri) {
+        crate::demo_host::facts()
+    } else if uri.starts_with("test:") {
+        Fact::Unknown(gettext("libvirt's test driver has no host network of its own."))
     } else if let Some(destination) = ssh_server(uri) {
         if helper_install::sandboxed() {
             // The Flatpak has no network of its own to reach the server by.

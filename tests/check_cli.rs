@@ -55,7 +55,8 @@ fn the_demo_yields_exactly_its_documented_findings() -> TestResult {
     let document = json(&output)?;
     assert_eq!(document["schema"], "vmnet-doctor-check/1");
     assert_eq!(document["checked"], true);
-    assert_eq!(document["host"]["checked"], false, "the demo has no host network");
+    // The demo's host is a recording of a real host (data/demo/README.md).
+    assert_eq!(document["host"], serde_json::json!({ "checked": true, "recorded": true }));
     assert_eq!(output.status.code(), Some(1), "the demo has errors");
     let want: BTreeSet<(String, String)> = EXPECTED_DEMO_FINDINGS
         .iter()
@@ -71,6 +72,10 @@ const EXPECTED_DEMO_FINDINGS: &[(&str, &str)] = &[
     ("network-inactive", "lab-nat"),
     ("network-not-autostarted", "lab-nat"),
     ("network-not-autostarted", "routed-lab"),
+    // The demo's host: a VPN takes the default route, Docker drops bridged frames.
+    ("forward-dropped", "routed-lab"),
+    ("uplink-mtu-smaller", "routed-lab"),
+    ("bridged-forward-dropped", "home-assistant 52:54:00:20:1e:69"),
     ("nic-network-inactive", "kali-linux 52:54:00:9d:5c:34"),
     ("nic-link-down", "ubuntu-server 52:54:00:cb:19:71"),
     ("nic-model-not-virtio", "win11 52:54:00:3f:72:1f"),
@@ -108,10 +113,21 @@ fn a_named_vm_gets_its_verdict_first() -> TestResult {
         .ok_or(text.clone())?;
     assert!(verdict < text.find("Errors (").ok_or(text.clone())?, "the verdict comes first: {text}");
 
-    let healthy = String::from_utf8(check(&["--demo", "--vm", "home-assistant"])?.stdout)?;
+    let healthy = String::from_utf8(check(&["--demo", "--vm", "postgres-lab"])?.stdout)?;
     assert!(
-        healthy.contains("No problems found with the network of “home-assistant”\nChecked: its network cards and their virtual networks; the host itself was not checked. 1 note below."),
+        healthy.contains("No problems found with the network of “postgres-lab”\nChecked: its network cards, their virtual networks, and the host's firewall, forwarding and routes. 1 note below."),
         "{healthy}"
+    );
+    // A copy of the demo is a test-driver file without a recorded host:
+    // what was checked says so.
+    let copy = tempfile::tempdir()?;
+    let node = copy.path().join("node.xml");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo/demo-hypervisor.xml"), &node)?;
+    let uri = format!("test://{}", node.display());
+    let unchecked = String::from_utf8(check(&["--connect", &uri, "--vm", "home-assistant"])?.stdout)?;
+    assert!(
+        unchecked.contains("No problems found with the network of “home-assistant”\nChecked: its network cards and their virtual networks; the host itself was not checked. 1 note below."),
+        "{unchecked}"
     );
     let all = String::from_utf8(check(&["--demo"])?.stdout)?;
     assert!(
@@ -135,14 +151,14 @@ fn the_json_has_the_named_vms_verdict() -> TestResult {
     let healthy = json(&check(&["--demo", "--json", "--vm", "fedora-workstation"])?)?;
     assert_eq!(
         healthy["verdict"],
-        serde_json::json!({ "state": "healthy", "host_checked": false, "notes": 0 })
+        serde_json::json!({ "state": "healthy", "host_checked": true, "notes": 0 })
     );
     assert!(json(&check(&["--demo", "--json"])?)?["verdict"].is_null());
     Ok(())
 }
 
 /// Every card's data path, as the app colours it: a finding lands on its
-/// hop, which takes its severity; the host is unknown on the demo.
+/// hop, which takes its severity; the demo's host is its recording.
 #[test]
 fn the_json_has_every_cards_data_path_with_its_colours() -> TestResult {
     let document = json(&check(&["--demo", "--json"])?)?;
@@ -175,8 +191,10 @@ fn the_json_has_every_cards_data_path_with_its_colours() -> TestResult {
     assert_eq!(status("52:54:00:cb:19:71", "guest")?, "good");
     // kali-linux's network is inactive: its bridge is red.
     assert_eq!(status("52:54:00:9d:5c:34", "bridge")?, "error");
-    // The demo has no host to read: forwarding is not checked.
-    assert_eq!(status("52:54:00:cb:19:71", "forwarding")?, "unknown");
+    // The demo's recorded host forwards: the hop is checked, and good.
+    assert_eq!(status("52:54:00:cb:19:71", "forwarding")?, "good");
+    // routed-lab's traffic is rejected where it leaves the host.
+    assert_eq!(status("52:54:00:71:c8:3e", "forwarding")?, "error");
     let kinds: Vec<String> = hops("52:54:00:cb:19:71")?.into_iter().map(|(hop, _)| hop).collect();
     assert_eq!(kinds, ["guest", "card", "bridge", "forwarding", "uplink", "internet"]);
     Ok(())
@@ -216,7 +234,7 @@ fn the_human_report_is_grouped_and_plain_off_a_terminal() -> TestResult {
         .ok_or(text.clone())?;
     assert!(cause < under, "{text}");
     assert!(!text.contains("✗ Network card 52:54:00:9d:5c:34"), "not again as a cause: {text}");
-    assert!(text.contains("Errors (3)"), "causes are counted: {text}");
+    assert!(text.contains("Errors (5)"), "causes are counted: {text}");
     Ok(())
 }
 
@@ -276,23 +294,30 @@ fn statuses(document: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The demo host's findings with a fix: made by the helper on a real host,
+/// shown as commands on the demo's recorded one.
+const DEMO_HOST_FIXES: &[&str] = &["bridged-forward-dropped", "uplink-mtu-smaller"];
+
 #[test]
 fn fix_dry_run_shows_every_plan_and_changes_nothing() -> TestResult {
     let output = run("fix", &["--demo", "--dry-run", "--all", "--json"])?;
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+    // The demo host's fixes are shown as commands, never made: not a success.
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
     let document = json(&output)?;
     assert_eq!(document["schema"], "vmnet-doctor-fix/1");
     assert_eq!(document["dry_run"], true);
-    // Every demo finding with a fix (the nic-not-nat ones have none).
+    // Every demo finding with a fix (the nic-not-nat ones and routed-lab's
+    // tie to enp3s0 have none), the host's by hand.
     let mut ids = BTreeSet::new();
     for (id, status) in statuses(&document) {
-        assert_eq!(status, "planned", "{id}");
+        let want = if DEMO_HOST_FIXES.contains(&id.as_str()) { "manual" } else { "planned" };
+        assert_eq!(status, want, "{id}");
         ids.insert(id);
     }
     let want: BTreeSet<String> = EXPECTED_DEMO_FINDINGS
         .iter()
         .map(|(id, _)| (*id).to_owned())
-        .filter(|id| id != "nic-not-nat")
+        .filter(|id| id != "nic-not-nat" && id != "forward-dropped")
         .collect();
     assert_eq!(ids, want);
     let results = document["results"].as_array().ok_or("no results")?;
@@ -492,14 +517,18 @@ fn fix_without_the_helper_prints_the_manual_commands() -> TestResult {
 /// lab-nat's start,
 /// which also serves kali-linux's card, then the autostarts) before any
 /// VM's card, though the diagnosis lists ubuntu-server's unplugged cable,
-/// an error, before the autostarts, warnings. Nothing fails on the demo,
-/// so nothing is left unattempted.
+/// an error, before the autostarts, warnings. The host's firewall comes
+/// first; on the demo its fixes are shown by hand, which fails nothing, so
+/// nothing is left unattempted.
 #[test]
 fn fix_all_applies_networks_before_cards() -> TestResult {
     let output = run("fix", &["--demo", "--json", "--all"])?;
     let document = json(&output)?;
-    assert_eq!(output.status.code(), Some(0), "{document}");
-    let ids: Vec<String> = statuses(&document).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(output.status.code(), Some(1), "the host's fixes are left to do by hand: {document}");
+    let statuses = statuses(&document);
+    let host: Vec<(&str, &str)> = statuses[..2].iter().map(|(id, s)| (id.as_str(), s.as_str())).collect();
+    assert_eq!(host, [("bridged-forward-dropped", "manual"), ("uplink-mtu-smaller", "manual")]);
+    let ids: Vec<String> = statuses[2..].iter().map(|(id, _)| id.clone()).collect();
     assert_eq!(
         ids[..6],
         [
@@ -511,9 +540,9 @@ fn fix_all_applies_networks_before_cards() -> TestResult {
             "nic-link-down"
         ]
     );
-    assert_eq!(document["results"][2]["same_fix_as"], 1, "{document}");
+    assert_eq!(document["results"][4]["same_fix_as"], 3, "{document}");
     assert_eq!(document["stopped_after"], Value::Null);
-    assert!(statuses(&document).iter().all(|(_, status)| status != "not-attempted"), "{document}");
+    assert!(statuses.iter().all(|(_, status)| status != "not-attempted"), "{document}");
     let text = String::from_utf8(run("fix", &["--demo", "--dry-run", "--all"])?.stdout)?;
     let (lab, cable) = (text.find("(network-not-autostarted)"), text.find("(nic-link-down)"));
     assert!(lab.is_some() && lab < cable, "{text}");

@@ -157,6 +157,12 @@ pub fn manual_reason(reason: &ManualReason) -> Advice {
                 &[("host", host)],
             )),
         ),
+        ManualReason::DemoHost => Advice::new(
+            gettext(
+                "This host is not a real machine: the demo's host network is a recording, so its changes are shown, not made on this computer.",
+            ),
+            Some(gettext("On a host of your own, the same fix is made through the helper.")),
+        ),
         ManualReason::FirewalldUnavailable(error) => Advice::new(
             fill(&gettext("firewalld cannot be asked: {detail}"), &[("detail", &error.to_string())]),
             Some(gettext("Start firewalld, or run its commands above once it runs.")),

@@ -107,6 +107,10 @@ pub enum ManualReason {
     /// The change belongs to `host`, where libvirt runs, not to this
     /// machine, whose helper and firewalld are the only ones reached here.
     RemoteHost { host: String },
+    /// The test driver's host is not a machine: the demo's host is a
+    /// recording, and a test file has none. Its host changes are shown,
+    /// never made on the machine the app runs on.
+    DemoHost,
 }
 
 /// What applying a fix would do, shown before it is applied.
@@ -237,6 +241,13 @@ impl<'a> Fixer<'a> {
             },
             // Never this machine's helper or firewalld for another's host:
             // the server's own helper, over SSH, or its commands.
+            FixRoute::Helper(request) if self.is_test_driver() => {
+                Ok(FixPlan::Manual { commands: request.manual_commands(), reason: ManualReason::DemoHost })
+            }
+            FixRoute::Firewalld { bridge, zone } if self.is_test_driver() => Ok(FixPlan::Manual {
+                commands: firewalld_commands(&bridge, &zone),
+                reason: ManualReason::DemoHost,
+            }),
             FixRoute::Helper(request) => match (self.remote_host(), self.remote_helper()) {
                 (None, _) => self.plan_with_helper(request).await,
                 (Some(_), Some(remote)) => match remote.plan(&request).await {
@@ -268,11 +279,16 @@ impl<'a> Fixer<'a> {
         crate::probe::ssh_server(self.hypervisor.uri()).map(RemoteHelper::new)
     }
 
+    /// libvirt's test driver (the demo): its host is not this machine's.
+    fn is_test_driver(&self) -> bool {
+        self.hypervisor.uri().starts_with("test:")
+    }
+
     /// The machine libvirt runs on, when it is not this one (a host change
     /// is then made there); `None` for this machine and the test driver.
     fn remote_host(&self) -> Option<String> {
         let uri = self.hypervisor.uri();
-        if crate::probe::is_local(uri) || uri.starts_with("test:") {
+        if crate::probe::is_local(uri) || self.is_test_driver() {
             return None;
         }
         Some(
@@ -428,6 +444,28 @@ mod tests {
         assert!(matches!(ufw, Ok(FixRoute::Helper(FixRequest::UfwAllowBridge { .. }))), "{ufw:?}");
         let zone = route(&Fix::FirewalldZone { bridge: "virbr0".into(), zone: "libvirt".into() });
         assert!(matches!(zone, Ok(FixRoute::Firewalld { .. })), "{zone:?}");
+    }
+
+    /// The demo's host is a recording: its host fixes are shown as
+    /// commands, and neither this machine's helper nor its firewalld is asked.
+    #[test]
+    fn the_demo_hosts_fixes_are_shown_not_made() {
+        let hypervisor = Hypervisor::open_blocking(&crate::connections::demo_uri())
+            .unwrap_or_else(|error| panic!("the demo hypervisor did not open: {error}"));
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+        let runtime = runtime.unwrap_or_else(|error| panic!("no runtime: {error}"));
+        let mut fixer = Fixer::new(&hypervisor, false);
+        for fix in [
+            Fix::AcceptBridged { bridge: "br0".into() },
+            Fix::FirewalldZone { bridge: "virbr0".into(), zone: "libvirt".into() },
+        ] {
+            let plan = runtime.block_on(fixer.plan(&fix));
+            assert!(
+                matches!(&plan, Ok(FixPlan::Manual { reason: ManualReason::DemoHost, commands }) if !commands.is_empty()),
+                "{fix:?}: {plan:?}"
+            );
+        }
+        assert!(fixer.helper.is_none(), "the helper was asked");
     }
 
     #[test]

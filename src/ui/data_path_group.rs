@@ -129,9 +129,13 @@ fn card_traffic(nic: &Interface, domain: &DomainSnapshot, snapshot: &Snapshot) -
 /// Why the helper on this machine cannot read the NAT table of the
 /// connection `uri`'s host, if it cannot.
 fn table_elsewhere(uri: &str) -> Option<String> {
-    if connections::is_demo(uri) || uri.starts_with("test:") {
+    if connections::is_demo(uri) {
         Some(gettext(
-            "The demo hypervisor has no host network of its own, so it has no connection-tracking table to show.",
+            "The demo's host network is a recording: it has no live connection-tracking table to show.",
+        ))
+    } else if uri.starts_with("test:") {
+        Some(gettext(
+            "libvirt's test driver has no host network of its own, so it has no connection-tracking table to show.",
         ))
     } else if !crate::probe::is_local(uri) {
         Some(fill(

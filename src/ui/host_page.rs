@@ -152,6 +152,9 @@ fn overview(snapshot: &Snapshot, connection: &str) -> adw::PreferencesGroup {
             return group;
         }
     };
+    if connections::is_demo(&snapshot.uri) {
+        group.set_description(Some(&crate::demo_host::recording_note()));
+    }
     let (forwarding, health) = ipv4_forwarding(snapshot, host);
     group.add(&fact_row::build(&gettext("IPv4 forwarding"), &forwarding, health));
     let (route, health) = default_route(host);

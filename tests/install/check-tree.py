@@ -156,6 +156,7 @@ def main() -> int:
         "colour icon": datadir / "icons" / "hicolor" / "scalable" / "apps" / f"{app_id}.svg",
         "symbolic icon": datadir / "icons" / "hicolor" / "symbolic" / "apps" / f"{app_id}-symbolic.svg",
         "demo hypervisor": pkgdatadir / "demo" / "demo-hypervisor.xml",
+        "demo host": pkgdatadir / "demo" / "host-facts.json",
     }
     for lang in linguas:
         layout[f"translation {lang}"] = localedir / lang / "LC_MESSAGES" / f"{GETTEXT_PACKAGE}.mo"
@@ -386,6 +387,8 @@ def main() -> int:
             problems.append(f"check --demo --json: schema {report.get('schema')}, checked {report.get('checked')}")
         if demo not in str(report.get("uri")):
             problems.append(f"check --demo used {report.get('uri')}, not the installed {demo}")
+        if report.get("host", {}).get("checked") is not True:
+            problems.append(f"check --demo did not read the installed demo host: {report.get('host')}")
         if not report.get("findings") or report.get("summary", {}).get("errors", 0) < 1:
             problems.append("check --demo found no errors in the demo hypervisor")
         return problems

@@ -93,8 +93,18 @@ fn write(out: &mut dyn Write, outcome: &Outcome, colour: bool) -> io::Result<()>
                 ]
             )
         )?;
-        if let Fact::Unknown(reason) = &snapshot.host {
-            writeln!(out, "{}", fill(&gettext("Host network not checked: {reason}"), &[("reason", reason)]))?;
+        match &snapshot.host {
+            Fact::Unknown(reason) => {
+                writeln!(
+                    out,
+                    "{}",
+                    fill(&gettext("Host network not checked: {reason}"), &[("reason", reason)])
+                )?;
+            }
+            Fact::Known(_) if crate::connections::is_demo(&outcome.uri) => {
+                writeln!(out, "{}", crate::demo_host::recording_note())?;
+            }
+            Fact::Known(_) => {}
         }
     }
     // The answer first, as at the top of the VM's page in the app.

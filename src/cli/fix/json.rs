@@ -257,6 +257,7 @@ fn manual_json(commands: &[String], reason: &ManualReason) -> Value {
         ManualReason::FirewalldUnavailable(_) => "firewalld-unavailable",
         ManualReason::NoGuestAgent { .. } => "guest-agent-unavailable",
         ManualReason::RemoteHost { .. } => "remote-host",
+        ManualReason::DemoHost => "demo-host",
     };
     json!({ "reason": why, "message": message, "advice": hint, "commands": commands })
 }
