@@ -6,20 +6,45 @@
 //! they judge any host, so the demo shows the host's situations too. Its
 //! fixes are shown, never made ([`crate::fixes::ManualReason::DemoHost`]).
 
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use gettextrs::gettext;
+use serde_json::Value;
 use vmnet_doctor_core::{Fact, HostFacts};
 
 use crate::config;
 use crate::i18n::fill;
 
-/// The recording, read once: it never changes while the app runs.
-pub fn facts() -> Fact<Box<HostFacts>> {
-    static FACTS: OnceLock<Result<HostFacts, String>> = OnceLock::new();
-    match FACTS.get_or_init(read) {
-        Ok(facts) => Fact::Known(Box::new(facts.clone())),
-        Err(why) => Fact::Unknown(why.clone()),
+/// The schema of `host-facts.json`.
+const SCHEMA: &str = "vmnet-doctor-demo-host/1";
+
+/// The host as recorded with one set of running networks. A host's
+/// bridges, dnsmasq and firewall rules follow its running networks, and
+/// the demo's fixes start some: the host was recorded for each set they
+/// can reach (`tests/firewall-lab/demo-host.sh`).
+struct State {
+    running: BTreeSet<String>,
+    facts: HostFacts,
+}
+
+/// The demo host's network while the networks `running` run, or why it is
+/// not known: the recording is read once, as it never changes.
+pub fn facts<'n>(running: impl IntoIterator<Item = &'n str>) -> Fact<Box<HostFacts>> {
+    static STATES: OnceLock<Result<Vec<State>, String>> = OnceLock::new();
+    let states = match STATES.get_or_init(read) {
+        Ok(states) => states,
+        Err(why) => return Fact::Unknown(why.clone()),
+    };
+    let running: BTreeSet<String> = running.into_iter().map(str::to_owned).collect();
+    match states.iter().find(|state| state.running == running) {
+        Some(state) => Fact::Known(Box::new(state.facts.clone())),
+        None => Fact::Unknown(fill(
+            &gettext(
+                "The demo's host network was recorded with other networks running than now ({running}), so it is not checked.",
+            ),
+            &[("running", &running.into_iter().collect::<Vec<_>>().join(", "))],
+        )),
     }
 }
 
@@ -30,7 +55,7 @@ pub fn recording_note() -> String {
     )
 }
 
-fn read() -> Result<HostFacts, String> {
+fn read() -> Result<Vec<State>, String> {
     let path = config::demo_host_facts_path();
     let unreadable = |detail: String| {
         fill(
@@ -39,12 +64,32 @@ fn read() -> Result<HostFacts, String> {
         )
     };
     let text = std::fs::read_to_string(&path).map_err(|error| unreadable(error.to_string()))?;
-    crate::remote_host::parse_facts(&text).map_err(unreadable)
+    let mut recording: Value = serde_json::from_str(&text).map_err(|error| unreadable(error.to_string()))?;
+    match recording["schema"].as_str() {
+        Some(SCHEMA) => {}
+        other => return Err(unreadable(format!("schema {}, not {SCHEMA}", other.unwrap_or("missing")))),
+    }
+    let Some(states) = recording["states"].as_array_mut() else {
+        return Err(unreadable("no states".to_owned()));
+    };
+    states
+        .iter_mut()
+        .map(|state| {
+            let running = state["running"]
+                .as_array()
+                .map(|names| names.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .ok_or_else(|| unreadable("a state without its running networks".to_owned()))?;
+            // What `vmnet-doctor facts` printed there.
+            let facts =
+                crate::remote_host::facts_of_document(state["document"].take()).map_err(&unreadable)?;
+            Ok(State { running, facts })
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use vmnet_doctor_core::{Fact, Finding, Subject, diagnose};
+    use vmnet_doctor_core::{Fact, Finding, Snapshot, Subject, diagnose};
     use vmnet_doctor_libvirt::Hypervisor;
 
     /// The demo's findings, with its recorded host.
@@ -52,7 +97,7 @@ mod tests {
         let mut snapshot = Hypervisor::open_blocking(&crate::connections::demo_uri())
             .and_then(|hypervisor| hypervisor.snapshot_blocking())
             .unwrap_or_else(|error| panic!("the demo hypervisor did not open: {error}"));
-        snapshot.host = super::facts();
+        snapshot.host = super::facts(running(&snapshot));
         diagnose(&snapshot)
     }
 
@@ -60,14 +105,53 @@ mod tests {
         findings.iter().find(|finding| finding.id == id && &finding.subject == subject)
     }
 
+    fn running(snapshot: &Snapshot) -> Vec<&str> {
+        snapshot.networks.iter().filter(|network| network.active).map(|network| network.name()).collect()
+    }
+
     #[test]
-    fn the_recording_is_read_whole() {
-        let Fact::Known(host) = super::facts() else {
-            panic!("the recording did not read: {:?}", super::facts())
-        };
-        let json = serde_json::to_string(&host).unwrap_or_default();
-        // Every fact was known where it was recorded (root, the lab's host).
-        assert!(!json.contains("\"Unknown\""), "a fact of the recording is unknown: {json}");
+    fn every_recorded_state_is_read_whole() {
+        let base = ["default", "isolated", "routed-lab"];
+        for extra in [&[][..], &["lab-nat"], &["nat-copy"], &["lab-nat", "nat-copy"]] {
+            let running: Vec<&str> = base.iter().chain(extra).copied().collect();
+            let Fact::Known(host) = super::facts(running.iter().copied()) else {
+                panic!("no recording for {running:?}: {:?}", super::facts(running.iter().copied()))
+            };
+            let json = serde_json::to_string(&host).unwrap_or_default();
+            // Every fact was known where it was recorded (root, the lab's host).
+            assert!(!json.contains("\"Unknown\""), "a fact of the recording is unknown: {json}");
+        }
+        let unrecorded = super::facts(["default"]);
+        assert!(
+            matches!(&unrecorded, Fact::Unknown(why) if why.contains("(default)")),
+            "a state not recorded is not checked: {unrecorded:?}"
+        );
+    }
+
+    /// lab-nat started by its fix: the recording with lab-nat running
+    /// shows its bridge, dnsmasq and rules, so only what is true of it on
+    /// this host is said: it does not start at boot, and the VPN's MTU.
+    #[test]
+    fn a_network_started_on_the_demo_meets_its_recorded_bridge() {
+        let mut snapshot = Hypervisor::open_blocking(&crate::connections::demo_uri())
+            .and_then(|hypervisor| hypervisor.snapshot_blocking())
+            .unwrap_or_else(|error| panic!("the demo hypervisor did not open: {error}"));
+        for network in snapshot.networks.iter_mut().filter(|network| network.name() == "lab-nat") {
+            network.active = true;
+        }
+        snapshot.host = super::facts(running(&snapshot));
+        assert!(matches!(snapshot.host, Fact::Known(_)), "{:?}", snapshot.host);
+        let lab_nat = Subject::Network { name: "lab-nat".to_owned() };
+        let about: Vec<_> = diagnose(&snapshot)
+            .into_iter()
+            .filter(|finding| finding.subject == lab_nat)
+            .map(|finding| finding.id)
+            .collect();
+        assert_eq!(
+            about,
+            ["network-not-autostarted", "uplink-mtu-smaller"],
+            "a started lab-nat on the demo's host"
+        );
     }
 
     /// Issue 19's host situations show on the demo's VMs and networks, and

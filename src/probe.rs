@@ -27,13 +27,25 @@ pub fn ssh_server(uri: &str) -> Option<remote_host::SshDestination> {
 /// Reads the host facts into `snapshot` when they belong to it; otherwise
 /// records why they are not known. Blocking: run off the UI thread.
 pub fn attach_host_facts(snapshot: &mut Snapshot) {
-    let names = network_names(snapshot);
-    snapshot.host = host_facts(&snapshot.uri, &names);
+    snapshot.host = if connections::is_demo(&snapshot.uri) {
+        demo_host_facts(snapshot)
+    } else {
+        host_facts(&snapshot.uri, &network_names(snapshot))
+    };
+}
+
+/// The demo's recorded host as it is while its running networks run.
+fn demo_host_facts(snapshot: &Snapshot) -> Fact<Box<HostFacts>> {
+    crate::demo_host::facts(snapshot.networks.iter().filter(|n| n.active).map(|n| n.name()))
 }
 
 /// Adds the host's network facts; reading them blocks, so on a blocking
 /// thread.
 pub async fn with_host_facts(mut snapshot: Snapshot) -> Snapshot {
+    if connections::is_demo(&snapshot.uri) {
+        snapshot.host = demo_host_facts(&snapshot);
+        return snapshot;
+    }
     let uri = snapshot.uri.clone();
     let names = network_names(&snapshot);
     snapshot.host = tokio::task::spawn_blocking(move || host_facts(&uri, &names))
@@ -62,11 +74,10 @@ pub fn host_facts_pending() -> Fact<Box<HostFacts>> {
     Fact::Unknown(gettext("The host's network is still being read."))
 }
 
-/// The host facts for a connection to `uri` with these libvirt networks.
+/// The host facts for a connection to `uri` with these libvirt networks
+/// (the demo's are its snapshot's: [`attach_host_facts`]).
 pub fn host_facts(uri: &str, network_names: &[String]) -> Fact<Box<HostFacts>> {
-    if connections::is_demo(uri) {
-        crate::demo_host::facts()
-    } else if uri.starts_with("test:") {
+    if uri.starts_with("test:") {
         Fact::Unknown(gettext("libvirt's test driver has no host network of its own."))
     } else if let Some(destination) = ssh_server(uri) {
         if helper_install::sandboxed() {

@@ -212,7 +212,11 @@ pub fn read_facts(destination: &SshDestination, network_names: &[String]) -> Res
 
 /// The document of `vmnet-doctor facts`, checked to be one.
 pub fn parse_facts(text: &str) -> Result<HostFacts, String> {
-    let mut document: Value = serde_json::from_str(text).map_err(|error| error.to_string())?;
+    facts_of_document(serde_json::from_str(text).map_err(|error| error.to_string())?)
+}
+
+/// The facts of a parsed `vmnet-doctor facts` document, checked to be one.
+pub fn facts_of_document(mut document: Value) -> Result<HostFacts, String> {
     match document["schema"].as_str() {
         Some(crate::remote_protocol::FACTS_SCHEMA) => {}
         other => return Err(format!("schema {}", other.unwrap_or("missing"))),

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Records the demo hypervisor's host: builds a real host in fresh
-# namespaces with the demo's own networks (from data/demo/demo-hypervisor.xml,
-# each started or not as its demo:state says), its bridge br0 over enp4s0,
-# Docker's rules with br_netfilter on, and a VPN that takes the default
-# route by policy routing as wg-quick does; then writes what
-# `vmnet-doctor facts` reads there, as the demo's host network.
+# namespaces with the demo's own networks (from data/demo/demo-hypervisor.xml),
+# its bridge br0 over enp4s0, Docker's rules with br_netfilter on, and a
+# VPN that takes the default route by policy routing as wg-quick does; then
+# writes what `vmnet-doctor facts` reads there, as the demo's host network.
+#
+# The demo changes its networks (its fixes start lab-nat, and move nat-copy
+# to a free subnet and start it), and a host's bridges, dnsmasq and
+# firewall rules follow its running networks: the host is recorded once
+# for each set of running networks the demo's fixes can reach, and the app
+# shows the recording that matches (src/demo_host.rs).
 #
 # Run inside the project's Debian 13 build root (root there):
 #   ./dev shell bash tests/firewall-lab/demo-host.sh target/debug/vmnet-doctor [OUT]
@@ -14,13 +19,46 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 demo=$repo/data/demo/demo-hypervisor.xml
 
+# The networks started beyond those demo:state starts, one recording each.
+states=("" "lab-nat" "nat-copy" "lab-nat nat-copy")
+
 if [[ "${LAB_INNER:-}" != 1 ]]; then
     [[ $(id -u) -eq 0 ]] || { echo "demo-host.sh: run as root inside ./dev shell" >&2; exit 1; }
     [[ $# -ge 1 && -x $1 ]] || { echo "usage: demo-host.sh VMNET_DOCTOR [OUT]" >&2; exit 2; }
     binary=$(realpath "$1")
     out=$(realpath -m "${2:-$repo/data/demo/host-facts.json}")
-    exec unshare --net --mount --pid --fork --kill-child --propagation unchanged \
-        env LAB_INNER=1 LAB_BINARY="$binary" LAB_OUT="$out" bash "${BASH_SOURCE[0]}"
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    for index in "${!states[@]}"; do
+        unshare --net --mount --pid --fork --kill-child --propagation unchanged \
+            env LAB_INNER=1 LAB_BINARY="$binary" LAB_START="${states[$index]}" bash "${BASH_SOURCE[0]}" \
+            >"$work/state-$index.json"
+    done
+    python3 - "$out" "$(date -u +%F)" "$work"/state-*.json <<'PY'
+import json, sys
+out, date, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+states = [json.load(open(path)) for path in sorted(files)]
+document = {
+    "schema": "vmnet-doctor-demo-host/1",
+    "recorded": {
+        "by": "tests/firewall-lab/demo-host.sh",
+        "date": date,
+        "host": states[0]["host"].strip(),
+        "note": "wg0 is a veth standing in for WireGuard (no wireguard module in the lab kernel)",
+    },
+    "states": [],
+}
+for state in states:
+    state.pop("host", None)
+    running = state.pop("running")
+    # Each state holds the document `vmnet-doctor facts` printed there.
+    document["states"].append({"running": running, "document": state})
+with open(out, "w") as file:
+    json.dump(document, file, sort_keys=True, separators=(",", ":"))
+    file.write("\n")
+PY
+    echo "demo-host.sh: wrote $out (${#states[@]} states)" >&2
+    exit 0
 fi
 
 # ---- Inside: PID 1 of fresh namespaces. ----
@@ -51,20 +89,33 @@ docker_rules iptables
 sysctl -qw net.bridge.bridge-nf-call-iptables=1
 
 start_libvirtd
-# The demo's networks, each defined and started as its demo:state says.
+# The demo's networks, each defined and started as its demo:state says, and
+# those of LAB_START too. nat-copy is started as the app's fix leaves it:
+# moved off default's subnet to the first free private /24.
 networks=()
+running=()
 while IFS=$'\t' read -r name active file; do
     virsh -q -c qemu:///system net-define "$file" >/dev/null
-    if [[ $active == yes ]]; then virsh -q -c qemu:///system net-start "$name" >/dev/null; fi
+    if [[ $active == yes || " $LAB_START " == *" $name "* ]]; then
+        virsh -q -c qemu:///system net-start "$name" >/dev/null
+        running+=("$name")
+    fi
     networks+=("$name")
-done < <(python3 - "$demo" "$state" <<'PY'
+done < <(python3 - "$demo" "$state" "$LAB_START" <<'PY'
 import sys
 import xml.etree.ElementTree as ET
 DEMO = "{https://vmnetdoctor.github.io/xmlns/demo/1.0}state"
+started = sys.argv[3].split()
 for index, network in enumerate(ET.parse(sys.argv[1]).getroot().iter("network")):
     name = network.findtext("name")
     state = network.find(f"metadata/{DEMO}")
     active = state.get("active", "yes") if state is not None else "yes"
+    if name == "nat-copy" and name in started:
+        for element in network.iter():
+            for attribute in ("address", "start", "end", "ip"):
+                value = element.get(attribute, "")
+                if value.startswith("192.168.122."):
+                    element.set(attribute, "192.168.123." + value.rsplit(".", 1)[1])
     path = f"{sys.argv[2]}/network-{index}.xml"
     ET.ElementTree(network).write(path)
     print(f"{name}\t{active}\t{path}")
@@ -87,13 +138,7 @@ sysctl -qw net.ipv4.conf.all.src_valid_mark=1
 "$LAB_BINARY" facts "${networks[@]}" | python3 -c '
 import json, sys
 document = json.load(sys.stdin)
-document["recorded"] = {
-    "by": "tests/firewall-lab/demo-host.sh",
-    "date": sys.argv[1],
-    "host": sys.argv[2],
-    "note": "wg0 is a veth standing in for WireGuard (no wireguard module in the lab kernel)",
-}
-json.dump(document, sys.stdout, indent=1, sort_keys=True)
-print()
-' "$(date -u +%F)" "$(host_versions | tr '\n' ' ')" >"$LAB_OUT"
-echo "demo-host.sh: wrote $LAB_OUT" >&2
+document["running"] = sys.argv[1].split()
+document["host"] = sys.argv[2]
+json.dump(document, sys.stdout)
+' "${running[*]}" "$(host_versions | tr '\n' ' ')"

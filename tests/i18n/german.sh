@@ -60,11 +60,11 @@ status=0
 run_de "$binary" check --demo >"$work/check.txt" 2>&1 || status=$?
 [[ $status -eq 1 ]] && ok "check --demo exits with 1 (errors found)" || fail "check --demo exited with $status, not 1"
 expect_text "check --demo speaks German" "$work/check.txt" \
-    "Host-Netzwerk nicht geprüft: Der Demo-Hypervisor hat kein eigenes Host-Netzwerk." \
-    "Fehler (3)" \
+    "Das Host-Netzwerk der Demo ist die Aufzeichnung eines echten Hosts" \
+    "Fehler (5)" \
     "Das Netzwerk „lab-nat“ läuft nicht" \
     "→ Das virtuelle Netzwerk „lab-nat“ starten" \
-    --not "Errors (" --not "is not running" --not "Host network not checked"
+    --not "Errors (" --not "is not running" --not "The demo's host network"
 
 status=0
 run_de "$binary" check --demo --vm kali-linux >"$work/check-vm.txt" 2>&1 || status=$?

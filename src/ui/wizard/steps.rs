@@ -422,11 +422,23 @@ mod tests {
     }
 
     #[test]
-    fn the_demo_has_no_host_facts_so_the_firewall_is_not_checked() {
+    fn without_host_facts_the_firewall_is_not_checked() {
+        // libvirt's snapshot alone, as for a remote host or a test-driver file.
         let (snapshot, findings) = demo();
         let firewall = evaluate(StepId::Firewall, &snapshot, &findings, None, None, None);
         assert_eq!(firewall.state, StepState::NotChecked);
         assert!(!firewall.note.is_empty());
+    }
+
+    /// The demo's recorded host: Docker drops home-assistant's bridged
+    /// frames and routed-lab is tied to the wrong device.
+    #[test]
+    fn the_demo_hosts_firewall_is_checked_and_has_problems() {
+        let (mut snapshot, _) = demo();
+        crate::probe::attach_host_facts(&mut snapshot);
+        let findings = diagnose(&snapshot);
+        let firewall = evaluate(StepId::Firewall, &snapshot, &findings, None, None, None);
+        assert_eq!(firewall.state, StepState::Problem, "{:?}", ids(&firewall));
     }
 
     #[test]

@@ -2,14 +2,18 @@
 """Fix All in the real app, through its accessibility tree: the Host page
 (reached with Tab and Enter), the verdict's "Fix all: N fixes, in order"
 button (clicked through its AT-SPI action), the dialog's steps in order,
-Apply All (clicked); then every step must show as applied, the dialog say
-so, and the page, diagnosed again, list no problem and offer no Fix All.
+Apply All (clicked); then every step must show as applied or, for a host
+change the demo only shows, as made by hand; the dialog say so; and the
+page, diagnosed again, list only the problem no fix can solve and offer no
+Fix All.
 
     fix_all_by_clicking.py [--shots DIR] [-- APP ARGS…]
 
-APP ARGS default to --demo: its Host page has four fixes, nat-copy moved off
-default's subnet, then lab-nat's start before the two autostarts
-(core::fix_order puts a network's start first).
+APP ARGS default to --demo: its Host page has five fixes: routed-lab's MSS
+clamp first (the host before the networks; by hand, since the demo's host
+is a recording), nat-copy moved off default's subnet, then lab-nat's start
+before the two autostarts (core::fix_order puts a network's start first).
+routed-lab's tie to enp3s0 while the VPN routes has no fix and stays.
 """
 
 import argparse
@@ -23,7 +27,8 @@ from fix_by_clicking import open_host_page  # noqa: E402
 
 STARTED = time.monotonic()
 # The demo's Host page: what each step changes, in the order applied.
-STEPS = [
+MANUAL = ["Fit the VMs' TCP packets on virbr3 to what wg0 carries"]
+STEPS = MANUAL + [
     "Move the virtual network “nat-copy” to the free subnet 192.168.123.0/24 and start it",
     "Start the virtual network “lab-nat”",
     "Start the virtual network “lab-nat” at boot",
@@ -65,20 +70,24 @@ def main():
         app.screenshot(f"{options.shots}/fix-all-plan.png")
         tree.click(tree.find_one(dialog, "the Apply All button", tree.matcher("button", "Apply All")))
         line = app.wait_for_event("fix-all-applied", timeout=120)
-        if not line.endswith(f"fix-all-applied done {len(STEPS)}"):
+        automatic = len(STEPS) - len(MANUAL)
+        if not line.endswith(f"fix-all-applied done {automatic}"):
             raise SessionError(f"the app reports “{line}”; the dialog shows:\n" + tree.dump(dialog))
-        applied = tree.find_all(dialog, tree.matcher(name_is="Applied"))
-        if len(applied) != len(STEPS):
-            raise SessionError(f"{len(applied)} steps show as applied, not {len(STEPS)}:\n" + tree.dump(dialog))
-        tree.find_one(dialog, "the message that all were applied", tree.matcher(name_contains="Every fix was applied"))
-        step("every step is applied, and the dialog says so")
+        for status, count in (("Applied", automatic), ("To be made by hand", len(MANUAL))):
+            shown = tree.find_all(dialog, tree.matcher(name_is=status))
+            if len(shown) != count:
+                raise SessionError(f"{len(shown)} steps show “{status}”, not {count}:\n" + tree.dump(dialog))
+        tree.find_one(dialog, "the message that the automatic fixes were applied",
+                      tree.matcher(name_contains="Every automatic fix was applied"))
+        step("every automatic step is applied, the host's is left by hand, and the dialog says so")
         app.screenshot(f"{options.shots}/fix-all-done.png")
         tree.click(tree.find_one(dialog, "the Close button", tree.matcher("button", "Close")))
         tree.wait_until_gone(window, "the Fix All dialog", lambda n: tree.role(n) == "dialog")
-        tree.wait_for(window, "the verdict that all is well",
-                      tree.matcher(name_contains="No problems found with the host's virtual networking"))
+        tree.wait_until_gone(window, "lab-nat's problem", tree.matcher(name_contains="Network “lab-nat” is not"))
+        tree.wait_for(window, "the verdict on the problem no fix solves",
+                      tree.matcher(name_contains="broken here: Network “routed-lab” may only use enp3s0"))
         tree.wait_until_gone(window, "the Fix All button", tree.matcher(name_contains="Fix all:"))
-        step("the page, checked again, has no problem left")
+        step("the page, checked again, has only routed-lab's problems left")
         app.stop_checked(keyboard)
     step("done")
 

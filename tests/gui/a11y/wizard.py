@@ -15,7 +15,7 @@ The wizard opens by itself on a first run. On every page it waits for the
 app's `wizard-step-shown STEP`, audits the page (names, focus, Tab reach:
 audit.py), saves a screenshot, fixes what the page offers a Fix for by
 clicking "Fix: <title>" and the Fix dialog's Apply (the finding must go
-from the page), runs the guest checklist on the Verify page, then goes on
+from the page; a fix to be made by hand must show its commands), runs the guest checklist on the Verify page, then goes on
 with Next — or Skip where the demo cannot pass (no guest agent behind the
 test driver) — until Done's Close reports `wizard-done`.
 
@@ -102,11 +102,15 @@ def run_checks(app, wizard, tree, keyboard, targets=None, expect=None):
 
 def fix_offered(app, window, tree, page, first=()):
     """Clicks each Fix on the page and Apply in its dialog; the finding must
-    leave the page. Returns the ids of the findings fixed."""
+    leave the page. A fix to be made by hand (the demo's recorded host)
+    must show its commands instead; it is closed and stays. Returns the ids
+    of the findings fixed."""
     fixed = []
+    by_hand = set()
     while True:
         wizard = wizard_dialog(window, tree)
-        buttons = [b for b in tree.find_all(wizard, is_fix_button(tree)) if tree.has(b, tree.State.SENSITIVE)]
+        buttons = [b for b in tree.find_all(wizard, is_fix_button(tree))
+                   if tree.has(b, tree.State.SENSITIVE) and tree.name(b) not in by_hand]
         # The findings asked for first: one fix may end others with it.
         buttons.sort(key=lambda b: tree.name(b) not in first)
         if not buttons:
@@ -122,6 +126,13 @@ def fix_offered(app, window, tree, page, first=()):
         dialog = tree.wait_for(window, "the Fix dialog", lambda n: tree.role(n) == "dialog"
                                and tree.name(n) != WIZARD)
         expect_plan_readable(dialog, tree)
+        if tree.find_all(dialog, tree.matcher(name_is="Run these commands yourself")):
+            tree.find_one(dialog, "the commands to copy", tree.matcher("button", "Copy Commands"))
+            tree.click(tree.find_one(dialog, "the Fix dialog's Close", tree.matcher("button", "Close")))
+            tree.wait_until_gone(window, "the Fix dialog", lambda n: tree.role(n) == "dialog" and tree.name(n) != WIZARD)
+            by_hand.add(name)
+            step(f"{page}: clicked {name!r}: to be made by hand, its commands shown; closed")
+            continue
         tree.click(tree.find_one(dialog, "the Fix dialog's Apply", tree.matcher("button", "Apply")))
         line = app.wait_for_event(f"fix-applied {finding_id}", timeout=60)
         if not line.endswith(" gone"):

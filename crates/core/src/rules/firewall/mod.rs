@@ -27,8 +27,10 @@
 //! DHCP and DNS to dnsmasq are checked for every active network libvirt
 //! runs a bridge for. A running VM's card on a host bridge is checked from
 //! that bridge to itself when `br_netfilter` passes bridged frames to
-//! iptables. When the host facts are unknown (a remote
-//! connection, the demo hypervisor) these rules say nothing.
+//! iptables. When the host facts are unknown (a remote connection, a
+//! test-driver file) these rules say nothing; nor do they judge a network
+//! whose bridge the host facts do not show (read before it started: the
+//! demo's recorded host, or a refresh under way).
 
 mod bridged_forward_dropped;
 mod dhcp_dns_dropped;
@@ -130,6 +132,11 @@ impl<'s> Context<'s> {
             .filter(|network| network.active)
             .filter_map(|network| {
                 let bridge = network.config.bridge_name()?;
+                // Host facts read before the network started hold none of
+                // its rules: its traffic is judged once they are read again.
+                if host.links.known().is_some() && host.link(bridge).is_none() {
+                    return None;
+                }
                 let forwards = matches!(network.config.forward, ForwardMode::Nat | ForwardMode::Route);
                 let runs_bridge =
                     forwards || matches!(network.config.forward, ForwardMode::Open | ForwardMode::Isolated);
