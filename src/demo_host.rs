@@ -92,11 +92,16 @@ mod tests {
     use vmnet_doctor_core::{Fact, Finding, Snapshot, Subject, diagnose};
     use vmnet_doctor_libvirt::Hypervisor;
 
+    /// The demo as `--demo` opens it, before its host is attached.
+    fn demo_snapshot() -> Snapshot {
+        Hypervisor::open_blocking(&crate::connections::demo_uri())
+            .and_then(|hypervisor| hypervisor.snapshot_blocking())
+            .unwrap_or_else(|error| panic!("the demo hypervisor did not open: {error}"))
+    }
+
     /// The demo's findings, with its recorded host.
     fn demo_findings() -> Vec<Finding> {
-        let mut snapshot = Hypervisor::open_blocking(&crate::connections::demo_uri())
-            .and_then(|hypervisor| hypervisor.snapshot_blocking())
-            .unwrap_or_else(|error| panic!("the demo hypervisor did not open: {error}"));
+        let mut snapshot = demo_snapshot();
         snapshot.host = super::facts(running(&snapshot));
         diagnose(&snapshot)
     }
@@ -133,9 +138,7 @@ mod tests {
     /// this host is said: it does not start at boot, and the VPN's MTU.
     #[test]
     fn a_network_started_on_the_demo_meets_its_recorded_bridge() {
-        let mut snapshot = Hypervisor::open_blocking(&crate::connections::demo_uri())
-            .and_then(|hypervisor| hypervisor.snapshot_blocking())
-            .unwrap_or_else(|error| panic!("the demo hypervisor did not open: {error}"));
+        let mut snapshot = demo_snapshot();
         for network in snapshot.networks.iter_mut().filter(|network| network.name() == "lab-nat") {
             network.active = true;
         }
