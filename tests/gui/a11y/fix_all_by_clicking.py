@@ -4,9 +4,9 @@
 button (clicked through its AT-SPI action), the dialog's steps in order,
 Apply All (clicked); then every step must show as applied or, for a host
 change the demo only shows, as made by hand; the dialog say so; and the
-page, diagnosed again, list only the problems of the demo host's VPN: the
-network tied to the wrong device, and the MTU of every running NAT or
-routed network.
+page, diagnosed again, list only what no fix here can solve: routed-lab's
+reservations and its tie to the wrong device, and the VPN's MTU on every
+running NAT or routed network (by hand).
 
     fix_all_by_clicking.py [--shots DIR] [-- APP ARGS…]
 
@@ -14,7 +14,8 @@ APP ARGS default to --demo: its Host page has five fixes: routed-lab's MSS
 clamp first (the host before the networks; by hand, since the demo's host
 is a recording), nat-copy moved off default's subnet, then lab-nat's start
 before the two autostarts (core::fix_order puts a network's start first).
-routed-lab's tie to enp3s0 while the VPN routes has no fix and stays, and
+routed-lab's tie to enp3s0 while the VPN routes and its colliding static
+DHCP entries have no fix and stay, and
 lab-nat and nat-copy, now running, meet the VPN's MTU too.
 """
 
@@ -87,7 +88,7 @@ def main():
         tree.wait_until_gone(window, "the Fix All dialog", lambda n: tree.role(n) == "dialog")
         tree.wait_until_gone(window, "lab-nat's problem", tree.matcher(name_contains="Network “lab-nat” is not"))
         tree.wait_for(window, "the verdict on the problem no fix solves",
-                      tree.matcher(name_contains="broken here: Network “routed-lab” may only use enp3s0"))
+                      tree.matcher(name_contains="broken here: Network “routed-lab”"))
         # The networks now running meet the VPN's smaller MTU too: a Fix All
         # of the three MSS clamps, each by hand on the demo's host.
         tree.find_one(window, "the Fix All of the MSS clamps", tree.matcher("button", "Fix all: 3 fixes, in order"))
