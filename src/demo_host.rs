@@ -89,6 +89,8 @@ fn read() -> Result<Vec<State>, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use vmnet_doctor_core::{Fact, Finding, Snapshot, Subject, diagnose};
     use vmnet_doctor_libvirt::Hypervisor;
 
@@ -131,6 +133,31 @@ mod tests {
             matches!(&unrecorded, Fact::Unknown(why) if why.contains("(default)")),
             "a state not recorded is not checked: {unrecorded:?}"
         );
+    }
+
+    /// The recording was made from the demo's networks as they are: the
+    /// same networks, and each running one's bridge holds its address.
+    /// Red when the demo's networks changed without `demo-host.sh` again.
+    #[test]
+    fn the_recording_matches_the_demos_networks() {
+        let snapshot = demo_snapshot();
+        let Fact::Known(host) = super::facts(running(&snapshot)) else {
+            panic!("the demo as loaded has no host")
+        };
+        let recorded: BTreeSet<&str> =
+            host.dnsmasq.known().into_iter().flatten().map(|dnsmasq| dnsmasq.network.as_str()).collect();
+        let demo: BTreeSet<&str> = snapshot.networks.iter().map(|network| network.name()).collect();
+        assert_eq!(recorded, demo, "the recording's networks are not the demo's");
+        for network in snapshot.networks.iter().filter(|network| network.active) {
+            let bridge = network.config.bridge_name().unwrap_or_default();
+            let address = network.config.ips.iter().find(|ip| !ip.is_ipv6()).map(|ip| ip.address);
+            let link = host.link(bridge);
+            assert!(
+                link.is_some_and(|link| link.addresses.iter().any(|(held, _)| Some(*held) == address)),
+                "{}: the recorded {bridge} is {link:?}, not holding {address:?}",
+                network.name()
+            );
+        }
     }
 
     /// lab-nat started by its fix: the recording with lab-nat running
