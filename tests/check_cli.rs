@@ -90,6 +90,14 @@ const EXPECTED_DEMO_FINDINGS: &[(&str, &str)] = &[
     ("nic-not-nat", "k3s-node1 52:54:00:99:7f:5c"),
     ("nic-not-nat", "opensuse-tumbleweed 52:54:00:71:c8:3e"),
     ("nic-not-nat", "postgres-lab 52:54:00:4b:a1:07"),
+    ("nic-not-nat", "postgres-lab-clone 52:54:00:4b:a1:07"),
+    // A shut-off copy defined with postgres-lab's MAC.
+    ("duplicate-mac", "postgres-lab 52:54:00:4b:a1:07"),
+    ("duplicate-mac", "postgres-lab-clone 52:54:00:4b:a1:07"),
+    // The recorded guests: a static profile from another network, and no
+    // profile at all (its cause needs the guest inspected: `--vm`).
+    ("guest-address-outside-subnet", "debian13-office 52:54:00:8e:31:5a"),
+    ("vm-no-ip", "debian13-minimal"),
 ];
 
 #[test]
@@ -105,6 +113,30 @@ fn a_vm_filter_keeps_only_that_vm_and_its_networks() -> TestResult {
     Ok(())
 }
 
+/// The demo's recorded guests (data/demo/guests/) are inspected as real
+/// ones are: `--vm` finds why debian13-minimal has no address, and the
+/// fix inside the guest is shown as commands, never made.
+#[test]
+fn a_recorded_guest_is_inspected_and_its_fix_is_shown_not_made() -> TestResult {
+    let document = json(&check(&["--demo", "--json", "--vm", "debian13-minimal"])?)?;
+    let found = ids(&document);
+    assert!(
+        found.contains(&("guest-interface-no-profile".into(), "debian13-minimal 52:54:00:c4:07:b6".into())),
+        "{found:?}"
+    );
+    let output = run("fix", &["--demo", "--json", "--vm", "debian13-minimal", "guest-interface-no-profile"])?;
+    assert_eq!(output.status.code(), Some(1), "shown, not made: not a success");
+    let document = json(&output)?;
+    let result = document["results"].get(0).ok_or("no result")?;
+    assert_eq!(result["status"], "manual");
+    assert_eq!(result["manual"]["reason"], "demo-guest");
+    assert!(
+        result["manual"]["commands"].to_string().contains("nmcli connection add type ethernet ifname enp1s0"),
+        "{result}"
+    );
+    Ok(())
+}
+
 /// `--vm` opens with the VM's verdict, as its page in the app does: what
 /// stands in the way and its fix, or what was checked.
 #[test]
@@ -115,9 +147,9 @@ fn a_named_vm_gets_its_verdict_first() -> TestResult {
         .ok_or(text.clone())?;
     assert!(verdict < text.find("Errors (").ok_or(text.clone())?, "the verdict comes first: {text}");
 
-    let healthy = String::from_utf8(check(&["--demo", "--vm", "postgres-lab"])?.stdout)?;
+    let healthy = String::from_utf8(check(&["--demo", "--vm", "k3s-node1"])?.stdout)?;
     assert!(
-        healthy.contains("No problems found with the network of “postgres-lab”\nChecked: its network cards, their virtual networks, and the host's firewall, forwarding and routes. 1 note below."),
+        healthy.contains("No problems found with the network of “k3s-node1”\nChecked: its network cards, their virtual networks, and the host's firewall, forwarding and routes. 2 notes below."),
         "{healthy}"
     );
     // A copy of the demo is a test-driver file without a recorded host:
@@ -236,7 +268,7 @@ fn the_human_report_is_grouped_and_plain_off_a_terminal() -> TestResult {
         .ok_or(text.clone())?;
     assert!(cause < under, "{text}");
     assert!(!text.contains("✗ Network card 52:54:00:9d:5c:34"), "not again as a cause: {text}");
-    assert!(text.contains("Errors (6)"), "causes are counted: {text}");
+    assert!(text.contains("Errors (8)"), "causes are counted: {text}");
     Ok(())
 }
 
@@ -296,9 +328,16 @@ fn statuses(document: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The demo host's findings with a fix: made by the helper on a real host,
-/// shown as commands on the demo's recorded one.
-const DEMO_HOST_FIXES: &[&str] = &["bridged-forward-dropped", "uplink-mtu-smaller"];
+/// The findings with a fix on the demo's recordings, shown as commands:
+/// the host's (made by the helper on a real host) and the recorded
+/// guests' (made through the agent in a real guest).
+const DEMO_RECORDED_FIXES: &[&str] = &[
+    "bridged-forward-dropped",
+    "uplink-mtu-smaller",
+    "guest-address-outside-subnet",
+    "guest-gateway-wrong",
+    "guest-interface-no-profile",
+];
 
 #[test]
 fn fix_dry_run_shows_every_plan_and_changes_nothing() -> TestResult {
@@ -309,17 +348,24 @@ fn fix_dry_run_shows_every_plan_and_changes_nothing() -> TestResult {
     assert_eq!(document["schema"], "vmnet-doctor-fix/1");
     assert_eq!(document["dry_run"], true);
     // Every demo finding with a fix (the nic-not-nat ones, routed-lab's tie
-    // to enp3s0 and its colliding reservations have none), the host's by hand.
+    // to enp3s0, its colliding reservations and the duplicate MAC have
+    // none), the recordings' by hand; `--all` inspects the recorded guests,
+    // which finds why debian13-minimal has no address and debian13-office's
+    // wrong gateway.
     let mut ids = BTreeSet::new();
     for (id, status) in statuses(&document) {
-        let want = if DEMO_HOST_FIXES.contains(&id.as_str()) { "manual" } else { "planned" };
+        let want = if DEMO_RECORDED_FIXES.contains(&id.as_str()) { "manual" } else { "planned" };
         assert_eq!(status, want, "{id}");
         ids.insert(id);
     }
     let want: BTreeSet<String> = EXPECTED_DEMO_FINDINGS
         .iter()
         .map(|(id, _)| (*id).to_owned())
-        .filter(|id| !["nic-not-nat", "forward-dropped", "dhcp-host-conflict"].contains(&id.as_str()))
+        .filter(|id| {
+            !["nic-not-nat", "forward-dropped", "dhcp-host-conflict", "duplicate-mac", "vm-no-ip"]
+                .contains(&id.as_str())
+        })
+        .chain(["guest-interface-no-profile".to_owned(), "guest-gateway-wrong".to_owned()])
         .collect();
     assert_eq!(ids, want);
     let results = document["results"].as_array().ok_or("no results")?;

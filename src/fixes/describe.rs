@@ -163,6 +163,17 @@ pub fn manual_reason(reason: &ManualReason) -> Advice {
             ),
             Some(gettext("On a host of your own, the same fix is made through the helper.")),
         ),
+        ManualReason::DemoGuest { vm } => Advice::new(
+            fill(
+                &gettext(
+                    "“{vm}” is not a real guest: the demo's guests are recordings of real ones, so changes inside them are shown, not made.",
+                ),
+                &[("vm", vm)],
+            ),
+            Some(gettext(
+                "In a guest of your own with qemu-guest-agent, the same fix is made through the agent.",
+            )),
+        ),
         ManualReason::FirewalldUnavailable(error) => Advice::new(
             fill(&gettext("firewalld cannot be asked: {detail}"), &[("detail", &error.to_string())]),
             Some(gettext("Start firewalld, or run its commands above once it runs.")),
@@ -288,6 +299,15 @@ fn guest_agent_error(vm: &str, error: &AgentError) -> Advice {
                 &[("vm", vm), ("command", command)],
             ),
             Some(gettext("The guest may be busy; try again.")),
+        ),
+        AgentError::Recorded { command } => (
+            fill(
+                &gettext("“{vm}” is a recording of a real guest, which holds no answer to {command}."),
+                &[("vm", vm), ("command", command)],
+            ),
+            Some(gettext(
+                "The demo's guests answer only what was recorded; a guest of your own answers everything.",
+            )),
         ),
         AgentError::Failed { command, detail } | AgentError::Protocol { command, detail } => (
             fill(

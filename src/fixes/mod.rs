@@ -111,6 +111,9 @@ pub enum ManualReason {
     /// recording, and a test file has none. Its host changes are shown,
     /// never made on the machine the app runs on.
     DemoHost,
+    /// A demo VM's guest is a recording of a real guest: its changes are
+    /// shown, never made.
+    DemoGuest { vm: String },
 }
 
 /// What applying a fix would do, shown before it is applied.
@@ -237,6 +240,14 @@ impl<'a> Fixer<'a> {
                     commands: fix.guest_commands(),
                     reason: ManualReason::NoGuestAgent { vm, error },
                 }),
+                Err(LibvirtError::GuestAgent { vm, error: AgentError::Recorded { .. } })
+                    if fix.is_in_guest() =>
+                {
+                    Ok(FixPlan::Manual {
+                        commands: fix.guest_commands(),
+                        reason: ManualReason::DemoGuest { vm },
+                    })
+                }
                 Err(error) => Err(FixError::LibvirtPlan(error)),
             },
             // Never this machine's helper or firewalld for another's host:

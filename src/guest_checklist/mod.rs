@@ -256,6 +256,9 @@ fn agent_facts(hypervisor: &Hypervisor, domain: &DomainSnapshot) -> Result<Guest
     }
 }
 
+/// Guest-side findings that the agent's addresses alone can raise.
+const GUEST_AGENT_IDS: &[&str] = &["guest-ipv6-unrouted", "guest-address-outside-subnet"];
+
 fn discover(snapshot: &Snapshot, index: usize) -> Discovery {
     let domain = &snapshot.domains[index];
     let vm = domain.name();
@@ -273,7 +276,7 @@ fn discover(snapshot: &Snapshot, index: usize) -> Discovery {
         .into_iter()
         .filter(|finding| {
             finding.subject.concerns_vm(vm, &[])
-                && (GUEST_INSPECTION_IDS.contains(&finding.id) || finding.id == "guest-ipv6-unrouted")
+                && (GUEST_INSPECTION_IDS.contains(&finding.id) || GUEST_AGENT_IDS.contains(&finding.id))
         })
         .collect();
     let facts = match &domain.guest {
@@ -319,6 +322,13 @@ fn run_step(hypervisor: &Hypervisor, vm: &str, step: &Step) -> StepResult {
         // The guest's own `timeout` ends it first; this is the backstop.
         match hypervisor.run_in_guest_blocking(vm, step.argv.clone(), step.timeout + Duration::from_secs(5)) {
             Ok(output) => checklist::judge(step, output.exit_code, &output.stdout, &output.stderr),
+            // A demo VM's recorded guest: not run, so not passed either.
+            Err(LibvirtError::GuestAgent { error: AgentError::Recorded { .. }, .. }) => Verdict {
+                status: Status::Error,
+                detail: gettext(
+                    "The demo's guest is a recording of a real guest, which holds no answer to this step.",
+                ),
+            },
             Err(LibvirtError::GuestAgent { error: AgentError::Timeout { .. }, .. }) => Verdict {
                 status: Status::Timeout,
                 detail: fill(

@@ -2,7 +2,7 @@
 //! setup wizard's pages: each step's title and label, and a guest's
 //! network stack in a few words.
 
-use gettextrs::gettext;
+use gettextrs::{gettext, ngettext};
 use vmnet_doctor_core::Fact;
 use vmnet_doctor_core::guest::checklist::StepKind;
 use vmnet_doctor_core::guest::{GuestFacts, GuestNetwork, NetworkStack, ServiceState};
@@ -79,7 +79,14 @@ pub fn stacks_text(network: &GuestNetwork) -> String {
     let mut text = names.join(", ");
     if stacks.contains(&NetworkStack::NetworkManager) {
         let count = network.profiles.known().map_or(0, Vec::len);
-        text.push_str(&fill(&gettext(" ({count} connection profiles)"), &[("count", &count.to_string())]));
+        text.push_str(&fill(
+            &ngettext(
+                " ({count} connection profile)",
+                " ({count} connection profiles)",
+                u32::try_from(count).unwrap_or(u32::MAX),
+            ),
+            &[("count", &count.to_string())],
+        ));
     }
     if network.network_manager == ServiceState::Stopped && !stacks.contains(&NetworkStack::NetworkManager) {
         text.push_str(&gettext("; NetworkManager is installed but not running"));

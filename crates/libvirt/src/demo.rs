@@ -33,15 +33,44 @@ pub(crate) fn apply_intended_network_states(conn: &Connect, uri: &str) {
 fn intended_state(network: &Network) -> Option<(bool, bool)> {
     let xml = network.xml_desc(0).ok()?;
     let root = Element::parse(&xml).ok()?;
-    let state = root.child("metadata")?.children.iter().find(|child| {
-        child.local_name() == "state"
+    let state = metadata(&root, "state")?;
+    let yes = |name: &str| state.attr(name) == Some("yes");
+    Some((yes("active"), yes("autostart")))
+}
+
+/// The demo's own element `local_name` in the `<metadata>` of a network's
+/// or a domain's XML `root`.
+pub(crate) fn metadata<'a>(root: &'a Element, local_name: &str) -> Option<&'a Element> {
+    root.child("metadata")?.children.iter().find(|child| {
+        child.local_name() == local_name
             && child
                 .attributes
                 .iter()
                 .any(|(name, value)| name.starts_with("xmlns") && value == DEMO_NAMESPACE)
-    })?;
-    let yes = |name: &str| state.attr(name) == Some("yes");
-    Some((yes("active"), yes("autostart")))
+    })
+}
+
+/// The host file of a test driver URI made by [`test_driver_uri`];
+/// `None` for any other URI (`test:///default` has no file).
+pub(crate) fn node_file(uri: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStringExt as _;
+    let encoded = uri.strip_prefix("test://")?;
+    if !encoded.starts_with('/') || encoded == "/default" {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(encoded.len());
+    let mut rest = encoded.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        if byte == b'%' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = tail.get(2..)?;
+        } else {
+            bytes.push(byte);
+            rest = tail;
+        }
+    }
+    Some(std::path::PathBuf::from(std::ffi::OsString::from_vec(bytes)))
 }
 
 /// The test driver's URI for the host file at `path`
@@ -65,7 +94,7 @@ pub fn test_driver_uri(path: &std::path::Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::test_driver_uri;
+    use super::{node_file, test_driver_uri};
     use std::path::Path;
 
     #[test]
@@ -75,5 +104,14 @@ mod tests {
             test_driver_uri(Path::new("/home/ann/VM tools/#1/ünï.xml")),
             "test:///home/ann/VM%20tools/%231/%C3%BCn%C3%AF.xml"
         );
+    }
+
+    #[test]
+    fn a_test_driver_uri_leads_back_to_its_file() {
+        let path = Path::new("/home/ann/VM tools/#1/ünï.xml");
+        assert_eq!(node_file(&test_driver_uri(path)).as_deref(), Some(path));
+        assert_eq!(node_file("test:///default"), None);
+        assert_eq!(node_file("qemu:///system"), None);
+        assert_eq!(node_file("test:///a%2"), None, "a cut-off escape");
     }
 }

@@ -8,24 +8,18 @@
 use std::time::Duration;
 
 use virt::connect::Connect;
-use virt::domain::Domain;
-use virt::sys;
 use vmnet_doctor_core::guest::{AgentInfo, GuestFacts, GuestOs, PROBE_SCRIPT, parse_probe};
 use vmnet_doctor_core::{Fact, GuestInterface};
 
 use crate::agent::{self, AgentError, GuestOutput};
 use crate::error::LibvirtError;
+use crate::guest_channel::GuestChannel;
 use crate::worker::Hypervisor;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// The probe asks nmcli about every profile; a slow guest under emulation
 /// took 2.5 s.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
-
-fn domain(conn: &Connect, vm: &str) -> Result<Domain, LibvirtError> {
-    let uri = conn.uri().map_err(|e| LibvirtError::from_call(&e))?;
-    conn.lookup_domain_by_name(vm).map_err(|e| LibvirtError::from_change(&uri, &e))
-}
 
 fn agent_error(vm: &str, error: AgentError) -> LibvirtError {
     LibvirtError::GuestAgent { vm: vm.to_owned(), error }
@@ -35,11 +29,11 @@ fn agent_error(vm: &str, error: AgentError) -> LibvirtError {
 /// be asked at all (no channel, not running); a command it refuses or
 /// that fails leaves that fact unknown, with the reason.
 fn inspect(conn: &Connect, vm: &str) -> Result<GuestFacts, LibvirtError> {
-    let domain = domain(conn, vm)?;
-    let info = agent::command(&domain, "guest-info", None, TIMEOUT).map_err(|e| agent_error(vm, e))?;
+    let guest = GuestChannel::open(conn, vm)?;
+    let info = agent::command(&guest, "guest-info", None, TIMEOUT).map_err(|e| agent_error(vm, e))?;
     let info = AgentInfo::from_agent(&info);
     let os = if info.allows("guest-get-osinfo") {
-        match agent::command(&domain, "guest-get-osinfo", None, TIMEOUT) {
+        match agent::command(&guest, "guest-get-osinfo", None, TIMEOUT) {
             Ok(answer) => Fact::Known(GuestOs::from_agent(&answer)),
             Err(error) => Fact::Unknown(error.to_string()),
         }
@@ -47,7 +41,7 @@ fn inspect(conn: &Connect, vm: &str) -> Result<GuestFacts, LibvirtError> {
         Fact::Unknown("the guest agent does not allow guest-get-osinfo".to_owned())
     };
     let network = if info.allows_exec() {
-        match agent::run(&domain, "/bin/sh", &["-c", PROBE_SCRIPT], PROBE_TIMEOUT) {
+        match agent::run(&guest, "/bin/sh", &["-c", PROBE_SCRIPT], PROBE_TIMEOUT) {
             Ok(output) if output.succeeded() => Fact::Known(parse_probe(&output.stdout)),
             Ok(output) => Fact::Unknown(format!(
                 "the probe failed in the guest (exit status {:?}): {}",
@@ -63,17 +57,17 @@ fn inspect(conn: &Connect, vm: &str) -> Result<GuestFacts, LibvirtError> {
 }
 
 fn interfaces(conn: &Connect, vm: &str) -> Result<Vec<GuestInterface>, LibvirtError> {
-    let domain = domain(conn, vm)?;
-    crate::addresses::query(&domain, sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT)
+    GuestChannel::open(conn, vm)?
+        .interfaces()
         .map_err(|detail| agent_error(vm, AgentError::from_message("guest-network-get-interfaces", &detail)))
 }
 
 fn run(conn: &Connect, vm: &str, argv: &[String], timeout: Duration) -> Result<GuestOutput, LibvirtError> {
-    let domain = domain(conn, vm)?;
+    let guest = GuestChannel::open(conn, vm)?;
     let (program, args) =
         argv.split_first().ok_or_else(|| LibvirtError::Other { detail: "no program to run".into() })?;
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    agent::run(&domain, program, &args, timeout).map_err(|e| agent_error(vm, e))
+    agent::run(&guest, program, &args, timeout).map_err(|e| agent_error(vm, e))
 }
 
 impl Hypervisor {

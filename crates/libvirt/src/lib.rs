@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod fixes;
 mod guest;
+mod guest_channel;
 mod guest_worker;
 mod leases;
 mod power;

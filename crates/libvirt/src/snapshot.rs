@@ -9,6 +9,7 @@ use vmnet_doctor_core::{
 };
 
 use crate::addresses::guest_addresses;
+use crate::agent::RecordedGuest;
 use crate::error::LibvirtError;
 use crate::leases::network_leases;
 
@@ -24,7 +25,7 @@ pub(crate) fn take_snapshot(conn: &Connect) -> Result<Snapshot, LibvirtError> {
 
     let mut domains = Vec::new();
     for domain in conn.list_all_domains(0).map_err(|e| LibvirtError::from_call(&e))? {
-        match read_domain(&domain) {
+        match read_domain(&domain, &uri) {
             Ok(snapshot) => domains.push(snapshot),
             Err(reason) => unreadable.push(Unreadable { name: domain.name().unwrap_or_default(), reason }),
         }
@@ -45,16 +46,26 @@ pub(crate) fn take_snapshot(conn: &Connect) -> Result<Snapshot, LibvirtError> {
     Ok(Snapshot { uri, hostname, domains, networks, unreadable, host })
 }
 
-fn read_domain(domain: &Domain) -> Result<DomainSnapshot, String> {
+fn read_domain(domain: &Domain, uri: &str) -> Result<DomainSnapshot, String> {
     let xml = domain.xml_desc(0).map_err(|e| e.message().to_owned())?;
-    let config = parse_domain_xml(&xml).map_err(|e| e.to_string())?;
+    let mut config = parse_domain_xml(&xml).map_err(|e| e.to_string())?;
     let state = match domain.state().map_err(|e| e.message().to_owned())?.0 {
         virt::enumutil::Enum::Known(state) => map_state(state),
         virt::enumutil::Enum::Unknown(_) => DomainState::NoState,
     };
     let persistent = domain.is_persistent().unwrap_or(true);
     let autostart = domain.autostart().unwrap_or(false);
-    let addresses = if state.is_active() { guest_addresses(domain, &config) } else { Vec::new() };
+    let recorded = if state.is_active() && config.guest_agent_channel.is_some() {
+        RecordedGuest::of(domain, uri)
+    } else {
+        None
+    };
+    // A demo VM's recording answers as a connected agent does (the test
+    // driver keeps no channel state).
+    if let (Some(Ok(_)), Some(channel)) = (&recorded, config.guest_agent_channel.as_mut()) {
+        channel.state = Some("connected".to_owned());
+    }
+    let addresses = if state.is_active() { guest_addresses(domain, &config, recorded) } else { Vec::new() };
     // Looking inside a guest runs a program there: only on request.
     let guest = Fact::Unknown("the guest was not inspected".to_owned());
     Ok(DomainSnapshot { config, state, persistent, autostart, addresses, guest })

@@ -40,7 +40,7 @@ async fn the_async_api_answers_from_the_worker_thread() -> TestResult {
 #[test]
 fn demo_shows_every_nic_situation_of_the_guide() -> TestResult {
     let snapshot = demo()?;
-    assert_eq!(snapshot.domains.len(), 11, "{:?}", snapshot.unreadable);
+    assert_eq!(snapshot.domains.len(), 14, "{:?}", snapshot.unreadable);
     assert!(snapshot.unreadable.is_empty());
     let nic = |vm: &str| -> Result<_, Box<dyn Error>> {
         let domain = snapshot.domain(vm).ok_or(format!("no VM {vm}"))?;

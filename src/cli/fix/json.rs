@@ -258,6 +258,7 @@ fn manual_json(commands: &[String], reason: &ManualReason) -> Value {
         ManualReason::NoGuestAgent { .. } => "guest-agent-unavailable",
         ManualReason::RemoteHost { .. } => "remote-host",
         ManualReason::DemoHost => "demo-host",
+        ManualReason::DemoGuest { .. } => "demo-guest",
     };
     json!({ "reason": why, "message": message, "advice": hint, "commands": commands })
 }

@@ -82,7 +82,7 @@ pub(crate) fn check(snapshot: &Snapshot) -> Vec<Finding> {
             severity: Severity::Error,
             subject: nic.subject(),
             title: fill(
-                &gettext("The guest’s address {address} does not belong to network “{network}”"),
+                &gettext("Network card {mac} has the address {address}, which is not in network “{network}”"),
                 &values,
             ),
             explanation,

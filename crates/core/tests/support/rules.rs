@@ -341,7 +341,12 @@ pub fn demo_snapshot() -> Result<Snapshot, Error> {
             blocks(block, "<test:runstate>", "</test:runstate>").into_iter().next().ok_or("runstate")?;
         let running = runstate.contains(">1<");
         let mut domain = vm(config, if running { DomainState::Running } else { DomainState::ShutOff });
-        if running {
+        if running && let Some(recording) = attribute(block, "recording") {
+            domain.addresses = recorded_guest_addresses(recording, &first_mac(&domain.config)?)?;
+            if let Some(channel) = domain.config.guest_agent_channel.as_mut() {
+                channel.state = Some("connected".to_owned());
+            }
+        } else if running {
             let ips = DEMO_ADDRESSES
                 .iter()
                 .find(|(name, _)| *name == domain.name())
@@ -363,6 +368,39 @@ pub fn demo_snapshot() -> Result<Snapshot, Error> {
     let mut demo = snapshot("test:///work/main/data/demo/demo-hypervisor.xml", domains, networks);
     demo.host = Fact::Unknown("The demo hypervisor has no host network of its own.".to_owned());
     Ok(demo)
+}
+
+/// A demo VM's recorded guest (`data/demo/guests/`), as the app's libvirt
+/// layer replays it: the agent's interfaces with the recorded card given
+/// the VM's MAC, and no lease or neighbour.
+fn recorded_guest_addresses(recording: &str, mac: &str) -> Result<Vec<(AddressSource, SourceResult)>, Error> {
+    let document: serde_json::Value = serde_json::from_str(&read(&format!("../../data/demo/{recording}"))?)?;
+    let recorded_mac = document["mac"].as_str().ok_or("recorded mac")?;
+    let answer = document["recorded"]
+        .as_array()
+        .ok_or("recorded")?
+        .iter()
+        .find(|entry| entry["execute"] == "guest-network-get-interfaces")
+        .ok_or("no recorded interfaces")?;
+    let mut interfaces = Vec::new();
+    for interface in answer["answer"].as_array().ok_or("interfaces")? {
+        let hardware = interface["hardware-address"].as_str().ok_or("hardware-address")?;
+        let ips: Vec<String> = interface["ip-addresses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|ip| format!("{}/{}", ip["ip-address"].as_str().unwrap_or_default(), ip["prefix"]))
+            .collect();
+        let ips: Vec<&str> = ips.iter().map(String::as_str).collect();
+        let card = if hardware == recorded_mac { mac } else { hardware };
+        interfaces.push(guest_interface(interface["name"].as_str().ok_or("name")?, card, &ips)?);
+    }
+    let unrecorded = || Err("not part of the demo guest's recording".to_owned());
+    Ok(vec![
+        (AddressSource::Agent, Ok(interfaces)),
+        (AddressSource::Lease, unrecorded()),
+        (AddressSource::Arp, unrecorded()),
+    ])
 }
 
 /// The same VM with its network NICs moved to `network`, as `virsh edit`

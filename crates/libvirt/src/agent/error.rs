@@ -23,6 +23,11 @@ pub enum AgentError {
     /// The command ran and failed in the guest (e.g. no such file).
     #[error("{command} failed in the guest: {detail}")]
     Failed { command: String, detail: String },
+    /// A demo VM's guest is a recording of a real guest's answers
+    /// (`RecordedGuest`): it holds none for `command`, and it makes no
+    /// change.
+    #[error("the demo's guest is a recording of a real guest, which holds no answer to {command}")]
+    Recorded { command: String },
     /// The agent's answer is not what its protocol says.
     #[error("unexpected answer to {command}: {detail}")]
     Protocol { command: String, detail: String },

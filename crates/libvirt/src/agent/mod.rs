@@ -3,18 +3,21 @@
 //! write its files. Every call has a timeout; a guest that does not answer
 //! never blocks the worker for long.
 //!
-//! Runs on the worker thread (see [`crate::Hypervisor`]).
+//! Runs on the guest worker's thread (see [`crate::Hypervisor`]).
 
 mod base64;
+mod channel;
 mod error;
+mod recorded;
 
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use virt::domain::Domain;
 
+pub(crate) use channel::AgentChannel;
 pub use error::AgentError;
+pub(crate) use recorded::RecordedGuest;
 
 /// What a program run in the guest left behind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +36,7 @@ impl GuestOutput {
 
 /// One agent command; its `return` member.
 pub(crate) fn command(
-    domain: &Domain,
+    guest: &dyn AgentChannel,
     execute: &str,
     arguments: Option<Value>,
     timeout: Duration,
@@ -42,31 +45,24 @@ pub(crate) fn command(
     if let Some(arguments) = arguments {
         request["arguments"] = arguments;
     }
-    let seconds = i32::try_from(timeout.as_secs().max(1)).unwrap_or(i32::MAX);
-    let answer = domain
-        .qemu_agent_command(&request.to_string(), seconds, 0)
-        .map_err(|error| AgentError::from_libvirt(execute, &error))?;
-    let mut parsed: Value = serde_json::from_str(&answer).map_err(|error| AgentError::Protocol {
-        command: execute.to_owned(),
-        detail: format!("{error}: {answer}"),
-    })?;
-    match parsed.get_mut("return") {
+    let mut answer = guest.send(execute, &request, timeout)?;
+    match answer.get_mut("return") {
         Some(value) => Ok(value.take()),
-        None => Err(AgentError::Protocol { command: execute.to_owned(), detail: answer }),
+        None => Err(AgentError::Protocol { command: execute.to_owned(), detail: answer.to_string() }),
     }
 }
 
 /// Runs `path` with `args` in the guest (found on the agent's `PATH` when
 /// not absolute) and waits up to `timeout` for it to exit.
 pub(crate) fn run(
-    domain: &Domain,
+    guest: &dyn AgentChannel,
     path: &str,
     args: &[&str],
     timeout: Duration,
 ) -> Result<GuestOutput, AgentError> {
     let started = Instant::now();
     let answer = command(
-        domain,
+        guest,
         "guest-exec",
         Some(json!({ "path": path, "arg": args, "capture-output": true })),
         timeout,
@@ -78,7 +74,7 @@ pub(crate) fn run(
     // The agent has no "wait": ask until the program has exited.
     let mut pause = Duration::from_millis(10);
     loop {
-        let status = command(domain, "guest-exec-status", Some(json!({ "pid": pid })), timeout)?;
+        let status = command(guest, "guest-exec-status", Some(json!({ "pid": pid })), timeout)?;
         if status.get("exited").and_then(Value::as_bool) == Some(true) {
             return Ok(GuestOutput {
                 exit_code: status.get("exitcode").and_then(Value::as_i64),
@@ -105,11 +101,11 @@ fn decoded(status: &Value, field: &str) -> String {
 
 /// The contents of a file in the guest; `None` when it does not exist.
 pub(crate) fn read_file(
-    domain: &Domain,
+    guest: &dyn AgentChannel,
     path: &str,
     timeout: Duration,
 ) -> Result<Option<String>, AgentError> {
-    let handle = match command(domain, "guest-file-open", Some(json!({ "path": path, "mode": "r" })), timeout)
+    let handle = match command(guest, "guest-file-open", Some(json!({ "path": path, "mode": "r" })), timeout)
     {
         Ok(handle) => handle,
         Err(AgentError::Failed { detail, .. }) if detail.contains("No such file") => return Ok(None),
@@ -118,7 +114,7 @@ pub(crate) fn read_file(
     let mut contents = Vec::new();
     let result = (|| loop {
         let chunk =
-            command(domain, "guest-file-read", Some(json!({ "handle": handle, "count": 65536 })), timeout)?;
+            command(guest, "guest-file-read", Some(json!({ "handle": handle, "count": 65536 })), timeout)?;
         if let Some(bytes) = chunk.get("buf-b64").and_then(Value::as_str).and_then(base64::decode) {
             contents.extend_from_slice(&bytes);
         }
@@ -126,7 +122,7 @@ pub(crate) fn read_file(
             return Ok::<(), AgentError>(());
         }
     })();
-    let closed = command(domain, "guest-file-close", Some(json!({ "handle": handle })), timeout);
+    let closed = command(guest, "guest-file-close", Some(json!({ "handle": handle })), timeout);
     result?;
     closed?;
     Ok(Some(String::from_utf8_lossy(&contents).into_owned()))
@@ -134,19 +130,19 @@ pub(crate) fn read_file(
 
 /// Writes `contents` to a file in the guest, replacing it.
 pub(crate) fn write_file(
-    domain: &Domain,
+    guest: &dyn AgentChannel,
     path: &str,
     contents: &str,
     timeout: Duration,
 ) -> Result<(), AgentError> {
-    let handle = command(domain, "guest-file-open", Some(json!({ "path": path, "mode": "w" })), timeout)?;
+    let handle = command(guest, "guest-file-open", Some(json!({ "path": path, "mode": "w" })), timeout)?;
     let written = command(
-        domain,
+        guest,
         "guest-file-write",
         Some(json!({ "handle": handle, "buf-b64": base64::encode(contents.as_bytes()) })),
         timeout,
     );
-    let closed = command(domain, "guest-file-close", Some(json!({ "handle": handle })), timeout);
+    let closed = command(guest, "guest-file-close", Some(json!({ "handle": handle })), timeout);
     written?;
     closed?;
     Ok(())

@@ -304,7 +304,7 @@ pub(crate) fn preview(conn: &Connect, fix: &LibvirtFix) -> Result<FixPreview, Li
         | LibvirtFix::ForceAptIpv4 { .. }
         | LibvirtFix::RevertForceAptIpv4 { .. }
         | LibvirtFix::CreateGuestDhcpProfile { .. }
-        | LibvirtFix::RemoveGuestDhcpProfile { .. } => guest::plan(conn, &uri, fix),
+        | LibvirtFix::RemoveGuestDhcpProfile { .. } => guest::plan(conn, fix),
     }
 }
 
@@ -331,8 +331,8 @@ pub(crate) fn apply(conn: &Connect, fix: &LibvirtFix) -> Result<FixReport, Box<F
         | LibvirtFix::RevertForceAptIpv4 { vm, .. }
         | LibvirtFix::CreateGuestDhcpProfile { vm, .. }
         | LibvirtFix::RemoveGuestDhcpProfile { vm } => {
-            let preview = guest::plan(conn, &uri, fix).map_err(FixFailure::before_any_step)?;
-            guest::run(conn, &uri, vm, preview)
+            let preview = guest::plan(conn, fix).map_err(FixFailure::before_any_step)?;
+            guest::run(conn, vm, preview)
         }
     }
 }

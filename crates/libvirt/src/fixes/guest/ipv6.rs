@@ -1,8 +1,7 @@
 //! The guide's "Recommended Fix: Disable IPv6 in the VM", and its revert.
 
-use virt::domain::Domain;
-
 use super::{FixPreview, file_steps, read, run_step};
+use crate::agent::AgentChannel;
 use crate::error::LibvirtError;
 
 /// The guide's file, verbatim.
@@ -17,14 +16,18 @@ pub const DISABLE_IPV6_APPLY: [&str; 3] = ["sysctl", "-p", DISABLE_IPV6_PATH];
 const ENABLE_IPV6_NOW: [&str; 4] =
     ["sysctl", "-w", "net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0"];
 
-fn disabled_now(domain: &Domain, vm: &str) -> Result<bool, LibvirtError> {
-    Ok(read(domain, vm, "/proc/sys/net/ipv6/conf/all/disable_ipv6")?.is_some_and(|value| value.trim() == "1"))
+fn disabled_now(guest: &dyn AgentChannel, vm: &str) -> Result<bool, LibvirtError> {
+    Ok(read(guest, vm, "/proc/sys/net/ipv6/conf/all/disable_ipv6")?.is_some_and(|value| value.trim() == "1"))
 }
 
-pub(super) fn plan_disable(domain: &Domain, vm: &str, preview: &mut FixPreview) -> Result<(), LibvirtError> {
-    let current = read(domain, vm, DISABLE_IPV6_PATH)?;
+pub(super) fn plan_disable(
+    guest: &dyn AgentChannel,
+    vm: &str,
+    preview: &mut FixPreview,
+) -> Result<(), LibvirtError> {
+    let current = read(guest, vm, DISABLE_IPV6_PATH)?;
     file_steps(vm, DISABLE_IPV6_PATH, current, Some(DISABLE_IPV6_CONTENTS), preview);
-    if !preview.steps.is_empty() || !disabled_now(domain, vm)? {
+    if !preview.steps.is_empty() || !disabled_now(guest, vm)? {
         preview.steps.push(run_step(vm, &DISABLE_IPV6_APPLY));
     }
     Ok(())
@@ -33,14 +36,14 @@ pub(super) fn plan_disable(domain: &Domain, vm: &str, preview: &mut FixPreview) 
 /// Puts the file back as it was before the fix (`previous`; `None`: it did
 /// not exist), turns IPv6 on now and applies the old file again, if any.
 pub(super) fn plan_revert(
-    domain: &Domain,
+    guest: &dyn AgentChannel,
     vm: &str,
     previous: Option<&str>,
     preview: &mut FixPreview,
 ) -> Result<(), LibvirtError> {
-    let current = read(domain, vm, DISABLE_IPV6_PATH)?;
+    let current = read(guest, vm, DISABLE_IPV6_PATH)?;
     file_steps(vm, DISABLE_IPV6_PATH, current, previous, preview);
-    if !preview.steps.is_empty() || disabled_now(domain, vm)? {
+    if !preview.steps.is_empty() || disabled_now(guest, vm)? {
         preview.steps.push(run_step(vm, &ENABLE_IPV6_NOW));
         if previous.is_some() {
             preview.steps.push(run_step(vm, &DISABLE_IPV6_APPLY));

@@ -15,36 +15,32 @@ mod profile;
 use std::time::Duration;
 
 use virt::connect::Connect;
-use virt::domain::Domain;
 
 pub use apt::{FORCE_IPV4_CONTENTS, FORCE_IPV4_PATH};
 pub use ipv6::{DISABLE_IPV6_APPLY, DISABLE_IPV6_CONTENTS, DISABLE_IPV6_PATH};
 pub use profile::DHCP_PROFILE;
 
 use super::{ChangedDefinition, Effect, FixFailure, FixPreview, FixReport, FixStep, LibvirtFix, XmlChange};
-use crate::agent::{self, AgentError, GuestOutput};
+use crate::agent::{self, AgentChannel, AgentError, GuestOutput};
 use crate::error::LibvirtError;
+use crate::guest_channel::GuestChannel;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// `nmcli connection up` waits for DHCP (`-w 30`); a little more here.
 const SLOW_TIMEOUT: Duration = Duration::from_secs(40);
 
-fn domain(conn: &Connect, uri: &str, vm: &str) -> Result<Domain, LibvirtError> {
-    conn.lookup_domain_by_name(vm).map_err(|e| LibvirtError::from_change(uri, &e))
-}
-
 fn agent_error(vm: &str, error: AgentError) -> LibvirtError {
     LibvirtError::GuestAgent { vm: vm.to_owned(), error }
 }
 
-fn read(domain: &Domain, vm: &str, path: &str) -> Result<Option<String>, LibvirtError> {
-    agent::read_file(domain, path, TIMEOUT).map_err(|e| agent_error(vm, e))
+fn read(guest: &dyn AgentChannel, vm: &str, path: &str) -> Result<Option<String>, LibvirtError> {
+    agent::read_file(guest, path, TIMEOUT).map_err(|e| agent_error(vm, e))
 }
 
 /// Runs a program in the guest for a plan (a question, not a change).
-fn ask(domain: &Domain, vm: &str, argv: &[&str]) -> Result<GuestOutput, LibvirtError> {
+fn ask(guest: &dyn AgentChannel, vm: &str, argv: &[&str]) -> Result<GuestOutput, LibvirtError> {
     let (program, args) = argv.split_first().unwrap_or((&"true", &[]));
-    agent::run(domain, program, args, TIMEOUT).map_err(|e| agent_error(vm, e))
+    agent::run(guest, program, args, TIMEOUT).map_err(|e| agent_error(vm, e))
 }
 
 fn run_step(vm: &str, argv: &[&str]) -> FixStep {
@@ -114,35 +110,30 @@ fn empty_preview() -> FixPreview {
     FixPreview { steps: Vec::new(), changes: Vec::new(), effect: Effect::Now }
 }
 
-pub(super) fn plan(conn: &Connect, uri: &str, fix: &LibvirtFix) -> Result<FixPreview, LibvirtError> {
+pub(super) fn plan(conn: &Connect, fix: &LibvirtFix) -> Result<FixPreview, LibvirtError> {
     let vm = fix.vm().unwrap_or_default();
-    let domain = domain(conn, uri, vm)?;
+    let guest = GuestChannel::open(conn, vm)?;
     let mut preview = empty_preview();
     match fix {
-        LibvirtFix::DisableGuestIpv6 { vm } => ipv6::plan_disable(&domain, vm, &mut preview)?,
+        LibvirtFix::DisableGuestIpv6 { vm } => ipv6::plan_disable(&guest, vm, &mut preview)?,
         LibvirtFix::RevertDisableGuestIpv6 { vm, previous } => {
-            ipv6::plan_revert(&domain, vm, previous.as_deref(), &mut preview)?;
+            ipv6::plan_revert(&guest, vm, previous.as_deref(), &mut preview)?;
         }
-        LibvirtFix::ForceAptIpv4 { vm } => apt::plan_force(&domain, vm, &mut preview)?,
+        LibvirtFix::ForceAptIpv4 { vm } => apt::plan_force(&guest, vm, &mut preview)?,
         LibvirtFix::RevertForceAptIpv4 { vm, previous } => {
-            apt::plan_revert(&domain, vm, previous.as_deref(), &mut preview)?;
+            apt::plan_revert(&guest, vm, previous.as_deref(), &mut preview)?;
         }
         LibvirtFix::CreateGuestDhcpProfile { vm, interface } => {
-            profile::plan_create(&domain, vm, interface, &mut preview)?;
+            profile::plan_create(&guest, vm, interface, &mut preview)?;
         }
-        LibvirtFix::RemoveGuestDhcpProfile { vm } => profile::plan_remove(&domain, vm, &mut preview)?,
+        LibvirtFix::RemoveGuestDhcpProfile { vm } => profile::plan_remove(&guest, vm, &mut preview)?,
         other => return Err(LibvirtError::Other { detail: format!("not a guest fix: {other:?}") }),
     }
     Ok(preview)
 }
 
-pub(super) fn run(
-    conn: &Connect,
-    uri: &str,
-    vm: &str,
-    preview: FixPreview,
-) -> Result<FixReport, Box<FixFailure>> {
-    let domain = domain(conn, uri, vm).map_err(FixFailure::before_any_step)?;
+pub(super) fn run(conn: &Connect, vm: &str, preview: FixPreview) -> Result<FixReport, Box<FixFailure>> {
+    let guest = GuestChannel::open(conn, vm).map_err(FixFailure::before_any_step)?;
     let mut done = Vec::new();
     for step in &preview.steps {
         let result = match step {
@@ -156,7 +147,7 @@ pub(super) fn run(
                 });
                 match contents {
                     Some(contents) => {
-                        agent::write_file(&domain, path, contents, TIMEOUT).map_err(|e| agent_error(vm, e))
+                        agent::write_file(&guest, path, contents, TIMEOUT).map_err(|e| agent_error(vm, e))
                     }
                     None => Err(LibvirtError::Other { detail: format!("no planned contents for {path}") }),
                 }
@@ -166,7 +157,7 @@ pub(super) fn run(
                 let program = words.next().unwrap_or_default();
                 let args: Vec<&str> = words.collect();
                 let timeout = if program == "nmcli" { SLOW_TIMEOUT } else { TIMEOUT };
-                match agent::run(&domain, program, &args, timeout) {
+                match agent::run(&guest, program, &args, timeout) {
                     Ok(output) if output.succeeded() => Ok(()),
                     Ok(output) => Err(agent_error(
                         vm,

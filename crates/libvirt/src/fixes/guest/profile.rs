@@ -4,10 +4,10 @@
 //! ranked above it, so that it also wins at the next boot. The steps are
 //! nmcli's own commands, run without a shell.
 
-use virt::domain::Domain;
 use vmnet_doctor_core::guest::nm_terse_fields;
 
 use super::{FixPreview, ask, run_step};
+use crate::agent::AgentChannel;
 use crate::agent::AgentError;
 use crate::error::LibvirtError;
 
@@ -42,8 +42,8 @@ struct Listed {
 }
 
 /// The guest's ethernet profiles (NetworkManager allows several with one name).
-fn listed_ethernet(domain: &Domain, vm: &str) -> Result<Vec<Listed>, LibvirtError> {
-    let listed = ask(domain, vm, &["nmcli", "-t", "-f", "NAME,UUID,TYPE,DEVICE", "connection", "show"])?;
+fn listed_ethernet(guest: &dyn AgentChannel, vm: &str) -> Result<Vec<Listed>, LibvirtError> {
+    let listed = ask(guest, vm, &["nmcli", "-t", "-f", "NAME,UUID,TYPE,DEVICE", "connection", "show"])?;
     if !listed.succeeded() {
         return Err(LibvirtError::GuestAgent {
             vm: vm.to_owned(),
@@ -65,11 +65,11 @@ fn listed_ethernet(domain: &Domain, vm: &str) -> Result<Vec<Listed>, LibvirtErro
 
 /// The guest's ethernet profiles with what decides which one
 /// NetworkManager brings up: one more nmcli call each.
-fn ethernet_profiles(domain: &Domain, vm: &str) -> Result<Vec<Existing>, LibvirtError> {
+fn ethernet_profiles(guest: &dyn AgentChannel, vm: &str) -> Result<Vec<Existing>, LibvirtError> {
     let mut found = Vec::new();
-    for listed in listed_ethernet(domain, vm)? {
+    for listed in listed_ethernet(guest, vm)? {
         let fields = "connection.interface-name,connection.autoconnect,connection.autoconnect-priority";
-        let shown = ask(domain, vm, &["nmcli", "-t", "-f", fields, "connection", "show", &listed.uuid])?;
+        let shown = ask(guest, vm, &["nmcli", "-t", "-f", fields, "connection", "show", &listed.uuid])?;
         let value = |key: &str| {
             shown
                 .stdout
@@ -99,12 +99,12 @@ fn outranking_priority(profiles: &[Existing], interface: &str) -> Option<i32> {
 }
 
 pub(super) fn plan_create(
-    domain: &Domain,
+    guest: &dyn AgentChannel,
     vm: &str,
     interface: &str,
     preview: &mut FixPreview,
 ) -> Result<(), LibvirtError> {
-    let profiles = ethernet_profiles(domain, vm)?;
+    let profiles = ethernet_profiles(guest, vm)?;
     let priority = outranking_priority(&profiles, interface).map(|priority| priority.to_string());
     let ranked: Vec<&str> = priority
         .as_deref()
@@ -151,9 +151,13 @@ pub(super) fn plan_create(
     Ok(())
 }
 
-pub(super) fn plan_remove(domain: &Domain, vm: &str, preview: &mut FixPreview) -> Result<(), LibvirtError> {
+pub(super) fn plan_remove(
+    guest: &dyn AgentChannel,
+    vm: &str,
+    preview: &mut FixPreview,
+) -> Result<(), LibvirtError> {
     // Only the names count here: no details asked of each profile.
-    for profile in listed_ethernet(domain, vm)?.iter().filter(|profile| profile.name == DHCP_PROFILE) {
+    for profile in listed_ethernet(guest, vm)?.iter().filter(|profile| profile.name == DHCP_PROFILE) {
         preview.steps.push(run_step(vm, &["nmcli", "connection", "delete", &profile.uuid]));
     }
     Ok(())
