@@ -343,6 +343,12 @@ phase "GUI: setup wizard, Done" gui target/gui/wizard-done.png --expect wizard-s
     -- --demo --vm kali-linux --setup
 phase "GUI: setup wizard, 360 px, dark" gui target/gui/wizard-narrow-dark.png --width 360 --height 640 --dark --expect wizard-shown \
     "${to_verify[@]}" --keys alt+r --then-expect "wizard-check verify problem" -- --demo --vm kali-linux --setup
+# A recorded guest of the demo (data/demo/guests/), inspected from the Guest
+# step: its static profile found, with the address's and the gateway's findings.
+to_guest=("${to_verify[@]:0:16}")
+phase "GUI: setup wizard, a recorded guest inspected" gui target/gui/wizard-recorded-guest.png --height 900 \
+    --expect wizard-shown "${to_guest[@]}" --keys alt+i --then-expect "wizard-check guest inspected findings=2" \
+    -- --demo --vm debian13-office --setup
 # NIC and VM actions through libvirt: planned, applied, Restart Now.
 phase "GUI: NIC action plan (Xvfb)" gui target/gui/nic-action.png --keys "alt+h v" \
     --then-expect "vm-action-shown model" -- --demo --vm win11

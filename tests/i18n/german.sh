@@ -61,7 +61,7 @@ run_de "$binary" check --demo >"$work/check.txt" 2>&1 || status=$?
 [[ $status -eq 1 ]] && ok "check --demo exits with 1 (errors found)" || fail "check --demo exited with $status, not 1"
 expect_text "check --demo speaks German" "$work/check.txt" \
     "Das Host-Netzwerk der Demo ist die Aufzeichnung eines echten Hosts" \
-    "Fehler (6)" \
+    "Fehler (8)" \
     "Das Netzwerk „lab-nat“ läuft nicht" \
     "→ Das virtuelle Netzwerk „lab-nat“ starten" \
     --not "Errors (" --not "is not running" --not "The demo's host network"

@@ -370,7 +370,13 @@ impl Component for Wizard {
         match cmd {
             WizardCmd::Inspected { run, result } if run == self.run => {
                 self.inspection = match result {
-                    Ok(discovery) => Inspection::Done(discovery),
+                    Ok(discovery) => {
+                        report(&format!(
+                            "wizard-check guest inspected findings={}",
+                            discovery.findings.len()
+                        ));
+                        Inspection::Done(discovery)
+                    }
                     Err(trouble) => {
                         report(&format!("wizard-check guest agent-unavailable {}", trouble.reason));
                         Inspection::Failed(trouble)

@@ -291,11 +291,12 @@ pub fn evaluate(
             let Some(domain) = vm.and_then(|vm| snapshot.domain(vm)) else {
                 return not_checked(gettext("Pick a virtual machine in the previous step."));
             };
-            if let Some(inspected) = inspected {
-                for finding in inspected {
-                    if !found.iter().any(|f| f.id == finding.id && f.subject == finding.subject) {
-                        found.push(finding.clone());
-                    }
+            // The inspection's version of a finding knows more (the guest's
+            // profile, and so its fix): it replaces the snapshot's.
+            for finding in inspected.into_iter().flatten() {
+                match found.iter_mut().find(|f| f.id == finding.id && f.subject == finding.subject) {
+                    Some(known) => *known = finding.clone(),
+                    None => found.push(finding.clone()),
                 }
             }
             if !found.is_empty() {
@@ -473,6 +474,35 @@ mod tests {
         assert_eq!(before.state, StepState::NotChecked);
         let after = evaluate(StepId::Guest, &snapshot, &findings, Some(&vm), None, Some(&[]));
         assert_eq!(after.state, StepState::Ok);
+    }
+
+    /// debian13-office's address outside the subnet is found without the
+    /// inspection, with no fix; the inspection finds the static profile
+    /// that sets it, and the step offers that finding's fix.
+    #[test]
+    fn the_inspection_s_finding_replaces_the_snapshot_s() {
+        let (snapshot, findings) = demo();
+        let vm = Some("debian13-office");
+        let before = evaluate(StepId::Guest, &snapshot, &findings, vm, None, None);
+        let address = |evaluation: &Evaluation| {
+            evaluation.findings.iter().find(|f| f.id == "guest-address-outside-subnet").map(|f| f.fix.clone())
+        };
+        assert_eq!(address(&before), Some(None), "{:?}", before.findings);
+        let hypervisor = Hypervisor::open_blocking(&crate::connections::demo_uri())
+            .unwrap_or_else(|error| panic!("the demo hypervisor did not open: {error}"));
+        let discovery = crate::guest_checklist::inspect(&hypervisor, &snapshot, "debian13-office")
+            .unwrap_or_else(|trouble| panic!("the recorded guest was not inspected: {trouble:?}"));
+        let after = evaluate(StepId::Guest, &snapshot, &findings, vm, None, Some(&discovery.findings));
+        assert_eq!(
+            address(&after),
+            Some(Some(vmnet_doctor_core::Fix::CreateGuestDhcpProfile {
+                vm: "debian13-office".into(),
+                interface: "enp1s0".into()
+            })),
+            "{:?}",
+            after.findings
+        );
+        assert_eq!(after.findings.iter().filter(|f| f.id == "guest-address-outside-subnet").count(), 1);
     }
 
     #[test]
