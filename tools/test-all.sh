@@ -36,7 +36,7 @@ phase() {
     "$@"
     timings+=("$(printf '%-34s %4d s' "$name" $((SECONDS - started)))")
 }
-lab_lane_pid= debian_checks_pid= devel_build_pid=
+lab_lane_pid= debian_checks_pid= exposure_pid= devel_build_pid=
 summary() {
     # A failure here ends the lab's phases too (their own process group),
     # and the .Devel Flatpak's build (its own too).
@@ -44,10 +44,11 @@ summary() {
     if [[ -n $devel_build_pid ]]; then kill -- "-$devel_build_pid" 2>/dev/null || true; fi
     # The Debian guest's checks, when this lane ends early: their lab (its
     # namespaces end with the unshare the checks started) and then them.
-    if [[ -n $debian_checks_pid ]]; then
-        pkill -TERM -P "$debian_checks_pid" 2>/dev/null || true
-        kill "$debian_checks_pid" 2>/dev/null || true
-    fi
+    # The same for the exposure scans beside the guest checks.
+    for pid in $debian_checks_pid $exposure_pid; do
+        pkill -TERM -P "$pid" 2>/dev/null || true
+        kill "$pid" 2>/dev/null || true
+    done
     printf '\n\033[1m==> Phase times\033[0m\n'
     printf '  %s\n' "${timings[@]}"
     if [[ ${#skipped[@]} -gt 0 ]]; then
@@ -87,10 +88,15 @@ lab_phases() {
     debian_started=$SECONDS
     tests/lab/guest-checks.sh --debian >"$debian_log" 2>&1 &
     debian_checks_pid=$!
-    phase "lab: guest checks (verify, guest fixes)" tests/lab/guest-checks.sh
     # Port scans from the lab's internet before and after every helper fix,
-    # the NAT table through the helper, the security posture.
-    phase "lab: exposure scans, NAT table, posture" tests/lab/exposure.sh
+    # the NAT table through the helper, the security posture: in a lab of
+    # their own, beside the guest checks (both mostly wait on their guests).
+    exposure_log=target/test-logs/lab-exposure.log
+    exposure_started=$SECONDS
+    tests/lab/exposure.sh >"$exposure_log" 2>&1 &
+    exposure_pid=$!
+    phase "lab: guest checks (verify, guest fixes)" tests/lab/guest-checks.sh
+    phase "lab: exposure scans, NAT table, posture (beside the guest checks)" exposure_done
     # S1 and S3 fixed by clicking in the setup wizard as the desktop user
     # (`tests/lab/gui-fixes.sh --via host-page` does it on the Host page).
     phase "lab: S1 and S3 fixed in the setup wizard (GUI)" tests/lab/gui-fixes.sh
@@ -117,6 +123,12 @@ background_done() {
     wait "$pid" || status=$?
     printf '  (its output, %s, after %d s:)\n' "$log" $((SECONDS - started))
     cat "$log"
+    return "$status"
+}
+exposure_done() {
+    local status=0
+    background_done "$exposure_pid" "$exposure_log" "$exposure_started" || status=$?
+    exposure_pid=
     return "$status"
 }
 debian_checks_done() {

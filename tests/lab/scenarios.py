@@ -6,11 +6,13 @@ that `vmnet-doctor check` names it, fixes it through the app's own paths
 inside the guest, asserts that check is clean and, for helper fixes,
 reverts and shows the guest broken again.
 
-    scenarios.py [NAME…]          each scenario in a fresh lab (tests/lab/lab.sh)
+    scenarios.py [--jobs N] [NAME…]  each scenario in a fresh lab (tests/lab/lab.sh),
+                                     N labs at once (each its own namespaces)
     scenarios.py --list
     scenarios.py --inside NAME    (what lab.sh runs)
 """
 
+import concurrent.futures
 import json
 import os
 import re
@@ -1203,33 +1205,56 @@ def inside(name):
     return 0
 
 
+def run_in_lab(name):
+    """NAME in a fresh lab, its output kept: (seconds, exit status, output)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    started = time.monotonic()
+    command = [os.path.join(here, "lab.sh"), "python3", os.path.abspath(__file__), "--inside", name]
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    return time.monotonic() - started, done.returncode, done.stdout
+
+
 def main(args):
     if args[:1] == ["--list"]:
         print("\n".join(SCENARIOS))
         return 0
     if args[:1] == ["--inside"]:
         return inside(args[1])
+    jobs = 1
+    if args[:1] == ["--jobs"]:
+        if len(args) < 2 or not args[1].isdigit() or int(args[1]) < 1:
+            print("--jobs needs a number of labs, 1 or more", file=sys.stderr)
+            return 2
+        jobs, args = int(args[1]), args[2:]
     names = args or list(SCENARIOS)
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         print(f"unknown scenario(s): {', '.join(unknown)}; --list names them", file=sys.stderr)
         return 2
-    here = os.path.dirname(os.path.abspath(__file__))
     timings = []
-    failed = []
     started_all = time.monotonic()
-    for name in names:
-        started = time.monotonic()
-        status = subprocess.run([os.path.join(here, "lab.sh"), "python3", os.path.abspath(__file__),
-                                 "--inside", name]).returncode
-        timings.append((name, time.monotonic() - started, status))
-        if status != 0:
-            failed.append(name)
-    print("\n  Lab scenario times")
+    if jobs == 1:
+        for name in names:
+            started = time.monotonic()
+            status = subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab.sh"),
+                                     "python3", os.path.abspath(__file__), "--inside", name]).returncode
+            timings.append((name, time.monotonic() - started, status))
+    else:
+        # Labs share nothing (each has its namespaces, its /run and its
+        # libvirtd), so several run at once; each one's output is printed
+        # whole when it ends, so that it reads as if it had run alone.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            running = {pool.submit(run_in_lab, name): name for name in names}
+            for future in concurrent.futures.as_completed(running):
+                seconds, status, output = future.result()
+                print(output, end="", flush=True)
+                timings.append((running[future], seconds, status))
+        timings.sort(key=lambda timing: names.index(timing[0]))
+    print(f"\n  Lab scenario times{f' ({jobs} labs at once)' if jobs > 1 else ''}")
     for name, seconds, status in timings:
         print(f"    {name:28} {seconds:6.1f} s  {'ok' if status == 0 else 'FAILED'}")
     print(f"    {'total':28} {time.monotonic() - started_all:6.1f} s")
-    return 1 if failed else 0
+    return 1 if any(status != 0 for _, _, status in timings) else 0
 
 
 if __name__ == "__main__":
