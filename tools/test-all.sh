@@ -36,16 +36,18 @@ phase() {
     "$@"
     timings+=("$(printf '%-34s %4d s' "$name" $((SECONDS - started)))")
 }
-lab_lane_pid= debian_checks_pid= exposure_pid= devel_build_pid=
+lab_lane_pid= devel_build_pid=
+# Labs started beside the lab lane's phases (`beside`): NAME -> PID, and
+# when each started.
+declare -A beside_pids=() beside_started=()
 summary() {
     # A failure here ends the lab's phases too (their own process group),
     # and the .Devel Flatpak's build (its own too).
     if [[ -n $lab_lane_pid ]]; then kill -- "-$lab_lane_pid" 2>/dev/null || true; fi
     if [[ -n $devel_build_pid ]]; then kill -- "-$devel_build_pid" 2>/dev/null || true; fi
-    # The Debian guest's checks, when this lane ends early: their lab (its
-    # namespaces end with the unshare the checks started) and then them.
-    # The same for the exposure scans beside the guest checks.
-    for pid in $debian_checks_pid $exposure_pid; do
+    # The labs beside the lab lane's phases, when this lane ends early: each
+    # one's lab (its namespaces end with the unshare it started), then it.
+    for pid in "${beside_pids[@]}"; do
         pkill -TERM -P "$pid" 2>/dev/null || true
         kill "$pid" 2>/dev/null || true
     done
@@ -84,22 +86,18 @@ lab_phases() {
     # emulation, mostly waiting on it: in labs of its own, beside the phases
     # below (each lab has its own namespaces), in this lane's process group;
     # after the event latency, which a guest booting beside would slow.
-    debian_log=target/test-logs/lab-debian.log
-    debian_started=$SECONDS
-    tests/lab/guest-checks.sh --debian >"$debian_log" 2>&1 &
-    debian_checks_pid=$!
+    beside debian tests/lab/guest-checks.sh --debian
     # Port scans from the lab's internet before and after every helper fix,
-    # the NAT table through the helper, the security posture: in a lab of
-    # their own, beside the guest checks (both mostly wait on their guests).
-    exposure_log=target/test-logs/lab-exposure.log
-    exposure_started=$SECONDS
-    tests/lab/exposure.sh >"$exposure_log" 2>&1 &
-    exposure_pid=$!
+    # the NAT table through the helper, the security posture; and S1 and S3
+    # fixed by clicking in the setup wizard as the desktop user
+    # (`tests/lab/gui-fixes.sh --via host-page` does it on the Host page):
+    # each in a lab of its own, beside the guest checks (all mostly wait on
+    # their guests).
+    beside exposure tests/lab/exposure.sh
+    beside gui-fixes tests/lab/gui-fixes.sh
     phase "lab: guest checks (verify, guest fixes)" tests/lab/guest-checks.sh
-    phase "lab: exposure scans, NAT table, posture (beside the guest checks)" exposure_done
-    # S1 and S3 fixed by clicking in the setup wizard as the desktop user
-    # (`tests/lab/gui-fixes.sh --via host-page` does it on the Host page).
-    phase "lab: S1 and S3 fixed in the setup wizard (GUI)" tests/lab/gui-fixes.sh
+    phase "lab: exposure scans, NAT table, posture (beside the guest checks)" beside_done exposure
+    phase "lab: S1 and S3 fixed in the setup wizard (GUI, beside the guest checks)" beside_done gui-fixes
     # The wizard's Guest and Verify steps on the real guest: the checklist
     # step by step, UFW's routed deny seen there, Cancel.
     if [[ $run_slow -eq 1 ]]; then
@@ -114,7 +112,7 @@ lab_phases() {
     # app started from its launcher as a desktop's menu starts it.
     phase "lab: S3 fixed in the Flatpak (GUI)" tests/lab/gui-fixes.sh --flatpak --via host-page
     phase "lab: the Flatpak started from the app menu" tests/lab/flatpak-launch.sh
-    phase "lab: full Debian 13 guest (waiting for it)" debian_checks_done
+    phase "lab: full Debian 13 guest (waiting for it)" beside_done debian
 }
 # Waits for a job started in the background (PID, its LOG, started at
 # STARTED), prints its output and returns its status.
@@ -125,16 +123,21 @@ background_done() {
     cat "$log"
     return "$status"
 }
-exposure_done() {
-    local status=0
-    background_done "$exposure_pid" "$exposure_log" "$exposure_started" || status=$?
-    exposure_pid=
-    return "$status"
+# beside NAME COMMAND…: starts COMMAND (a lab of its own) in the background,
+# in this lane's process group, its output in target/test-logs/lab-NAME.log.
+beside() {
+    local name=$1
+    shift
+    beside_started[$name]=$SECONDS
+    "$@" >"target/test-logs/lab-$name.log" 2>&1 &
+    beside_pids[$name]=$!
 }
-debian_checks_done() {
-    local status=0
-    background_done "$debian_checks_pid" "$debian_log" "$debian_started" || status=$?
-    debian_checks_pid=
+# Waits for the lab NAME started `beside`, prints its output, returns its status.
+beside_done() {
+    local name=$1 status=0
+    background_done "${beside_pids[$name]}" "target/test-logs/lab-$name.log" "${beside_started[$name]}" ||
+        status=$?
+    unset "beside_pids[$name]"
     return "$status"
 }
 # What the lab lacks here, if anything: root, libvirtd, QEMU, the guest's

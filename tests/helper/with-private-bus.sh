@@ -79,6 +79,10 @@ ip route add default via 198.51.100.1 dev vmnd-up
 ip link add br-other type bridge
 
 ufw --force enable >"$state/ufw-enable.log"
+# `ufw enable` leaves ip6tables' ufw6-user-limit chains without their last
+# rules; its first reload adds them. Reloaded now, every test starts from
+# the ruleset a reload makes, whichever test runs first in an environment.
+ufw reload >>"$state/ufw-enable.log"
 
 # The helper inside its unit's file system sandbox (tests/helper/unit-sandbox.py),
 # from copies at paths without spaces (dbus-daemon splits Exec= there).
