@@ -88,16 +88,17 @@ lab_phases() {
     # after the event latency, which a guest booting beside would slow.
     beside debian tests/lab/guest-checks.sh --debian
     # Port scans from the lab's internet before and after every helper fix,
-    # the NAT table through the helper, the security posture; and S1 and S3
-    # fixed by clicking in the setup wizard as the desktop user
-    # (`tests/lab/gui-fixes.sh --via host-page` does it on the Host page):
-    # each in a lab of its own, beside the guest checks (all mostly wait on
-    # their guests).
+    # the NAT table through the helper, the security posture: in a lab of
+    # their own, beside the guest checks (both mostly wait on their guests).
+    # (The GUI phases below stay one at a time: the main lane runs its own
+    # GUI tests meanwhile, whose focus and frame timing a busier machine
+    # disturbs.)
     beside exposure tests/lab/exposure.sh
-    beside gui-fixes tests/lab/gui-fixes.sh
     phase "lab: guest checks (verify, guest fixes)" tests/lab/guest-checks.sh
     phase "lab: exposure scans, NAT table, posture (beside the guest checks)" beside_done exposure
-    phase "lab: S1 and S3 fixed in the setup wizard (GUI, beside the guest checks)" beside_done gui-fixes
+    # S1 and S3 fixed by clicking in the setup wizard as the desktop user
+    # (`tests/lab/gui-fixes.sh --via host-page` does it on the Host page).
+    phase "lab: S1 and S3 fixed in the setup wizard (GUI)" tests/lab/gui-fixes.sh
     # The wizard's Guest and Verify steps on the real guest: the checklist
     # step by step, UFW's routed deny seen there, Cancel.
     if [[ $run_slow -eq 1 ]]; then
