@@ -107,9 +107,7 @@ def walk_focus(root, tree, keyboard, key="tab", limit=200):
         events.clear()
         for _ in range(limit):
             keyboard.press(key)
-            # Every move of the focus sends its event; on a busy machine it
-            # may come late, and the tree then still shows the old focus.
-            node = events.next(timeout=15) or tree.focused(root)
+            node = events.next(timeout=3) or tree.focused(root)
             if node is None:
                 raise AuditError(f"after {key}, nothing under {tree.describe(root)} has the focus; "
                                  f"the tree showed:\n{tree.dump(root)}")
