@@ -70,6 +70,7 @@ lab_phases() {
     phase "Flatpak: flatpak-builder, local runtime" tests/flatpak/build.sh
     phase "Flatpak: what was built (self-test)" python3 tests/flatpak/check-build.py --self-test \
         flatpak/io.github.vmnetdoctor.VmNetDoctor.json target/flatpak/build
+    start_devel_build
     # The full Debian 13 guest's image (mmdebstrap, ~1 min; kept until its
     # recipe changes), made while the other lane builds the app.
     phase "lab: Debian 13 guest image" tests/lab/debian-guest/build.sh target/lab/debian13
@@ -114,6 +115,7 @@ lab_phases() {
     phase "lab: S3 fixed in the Flatpak (GUI)" tests/lab/gui-fixes.sh --flatpak --via host-page
     phase "lab: the Flatpak started from the app menu" tests/lab/flatpak-launch.sh
     phase "lab: full Debian 13 guest (waiting for it)" beside_done debian
+    phase "Flatpak: the .Devel manifest (flatpak-builder)" devel_build_done
 }
 # Waits for a job started in the background (PID, its LOG, started at
 # STARTED), prints its output and returns its status.
@@ -139,6 +141,46 @@ beside_done() {
     background_done "${beside_pids[$name]}" "target/test-logs/lab-$name.log" "${beside_started[$name]}" ||
         status=$?
     unset "beside_pids[$name]"
+    return "$status"
+}
+# The development manifest (the .Devel app id, a debug build) is a real
+# manifest too: built in the lab's lane as soon as the release manifest is
+# (it shares that build's runtime and, once built, its cached libraries),
+# at low priority so that the lab's and the main lane's timing-sensitive
+# GUI phases keep their CPU; it has most of the run to finish. When the lab
+# is done it gets normal priority back: on a busy machine a build at nice
+# 15 gets almost no CPU beside the other load, and would then bound the run.
+devel_log=target/test-logs/flatpak-devel.log
+start_devel_build() {
+    devel_started=$SECONDS
+    setsid nice -n 15 tests/flatpak/build.sh \
+        flatpak/io.github.vmnetdoctor.VmNetDoctor.Devel.json target/flatpak-devel >"$devel_log" 2>&1 &
+    devel_build_pid=$!
+    printf '\n\033[1m==> the .Devel Flatpak'"'"'s build started beside the lab (output: %s)\033[0m\n' "$devel_log"
+}
+# Every process under PID, by parent: flatpak-builder's sandboxes start new
+# sessions, so the build's process group does not reach its compilers.
+descendants() {
+    local -a level=("$1") next
+    while [[ ${#level[@]} -gt 0 ]]; do
+        printf '%s\n' "${level[@]}"
+        mapfile -t next < <(ps -e -o pid=,ppid= | awk -v parents=" ${level[*]} " \
+            'index(parents, " " $2 " ") { print $1 }')
+        level=("${next[@]}")
+    done
+}
+devel_build_done() {
+    # Twice: a process forked during the first pass inherits nice 15.
+    # Best effort: without the right to raise priority it keeps nice 15.
+    local pass pids
+    for pass in 1 2; do
+        pids=$(descendants "$devel_build_pid" | tr '\n' ' ')
+        # shellcheck disable=SC2086 # a list of PIDs
+        renice -n 0 -p $pids >/dev/null 2>&1 || true
+    done
+    local status=0
+    background_done "$devel_build_pid" "$devel_log" "$devel_started" || status=$?
+    devel_build_pid=
     return "$status"
 }
 # What the lab lacks here, if anything: root, libvirtd, QEMU, the guest's
@@ -418,45 +460,6 @@ if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
 else
     skip "GUI on a real libvirtd (5 phases)" "needs root and libvirtd"
 fi
-# The development manifest (the .Devel app id, a debug build) is a real
-# manifest too: built while the lab runs, at low priority so that the lab's
-# timing-sensitive GUI phases keep their CPU; it shares the release
-# build's runtime and, once built, its cached libraries. When the lab is
-# done it gets normal priority back: on a busy machine a build at nice 15
-# gets almost no CPU beside the other load, and would then bound the run.
-devel_log=target/test-logs/flatpak-devel.log
-if [[ $run_lab -eq 1 ]] && lab_possible; then
-    devel_started=$SECONDS
-    setsid nice -n 15 tests/flatpak/build.sh \
-        flatpak/io.github.vmnetdoctor.VmNetDoctor.Devel.json target/flatpak-devel >"$devel_log" 2>&1 &
-    devel_build_pid=$!
-    printf '\n\033[1m==> the .Devel Flatpak'"'"'s build started beside the lab (output: %s)\033[0m\n' "$devel_log"
-fi
-# Every process under PID, by parent: flatpak-builder's sandboxes start new
-# sessions, so the build's process group does not reach its compilers.
-descendants() {
-    local -a level=("$1") next
-    while [[ ${#level[@]} -gt 0 ]]; do
-        printf '%s\n' "${level[@]}"
-        mapfile -t next < <(ps -e -o pid=,ppid= | awk -v parents=" ${level[*]} " \
-            'index(parents, " " $2 " ") { print $1 }')
-        level=("${next[@]}")
-    done
-}
-devel_build_done() {
-    # Twice: a process forked during the first pass inherits nice 15.
-    # Best effort: without the right to raise priority it keeps nice 15.
-    local pass pids
-    for pass in 1 2; do
-        pids=$(descendants "$devel_build_pid" | tr '\n' ' ')
-        # shellcheck disable=SC2086 # a list of PIDs
-        renice -n 0 -p $pids >/dev/null 2>&1 || true
-    done
-    local status=0
-    background_done "$devel_build_pid" "$devel_log" "$devel_started" || status=$?
-    devel_build_pid=
-    return "$status"
-}
 if [[ -n $lab_lane_pid ]]; then
     printf '\n\033[1m==> waiting for the lab\033[0m\n'
     lab_status=0
@@ -469,7 +472,4 @@ if [[ -n $lab_lane_pid ]]; then
         printf '\n\033[1;31m==> the lab failed (exit %d); see above\033[0m\n' "$lab_status"
         exit "$lab_status"
     fi
-fi
-if [[ -n $devel_build_pid ]]; then
-    phase "Flatpak: the .Devel manifest (flatpak-builder)" devel_build_done
 fi
