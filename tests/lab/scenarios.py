@@ -1205,12 +1205,17 @@ def inside(name):
     return 0
 
 
+def lab_command(name):
+    """The command that runs NAME in a fresh lab (tests/lab/lab.sh)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return [os.path.join(here, "lab.sh"), "python3", os.path.abspath(__file__), "--inside", name]
+
+
 def run_in_lab(name):
     """NAME in a fresh lab, its output kept: (seconds, exit status, output)."""
-    here = os.path.dirname(os.path.abspath(__file__))
     started = time.monotonic()
-    command = [os.path.join(here, "lab.sh"), "python3", os.path.abspath(__file__), "--inside", name]
-    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    done = subprocess.run(lab_command(name), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          errors="replace")
     return time.monotonic() - started, done.returncode, done.stdout
 
 
@@ -1236,8 +1241,7 @@ def main(args):
     if jobs == 1:
         for name in names:
             started = time.monotonic()
-            status = subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab.sh"),
-                                     "python3", os.path.abspath(__file__), "--inside", name]).returncode
+            status = subprocess.run(lab_command(name)).returncode
             timings.append((name, time.monotonic() - started, status))
     else:
         # Labs share nothing (each has its namespaces, its /run and its

@@ -25,7 +25,7 @@ impl GuestChannel {
     pub(crate) fn open(conn: &Connect, vm: &str) -> Result<Self, LibvirtError> {
         let uri = conn.uri().map_err(|e| LibvirtError::from_call(&e))?;
         let domain = conn.lookup_domain_by_name(vm).map_err(|e| LibvirtError::from_change(&uri, &e))?;
-        match RecordedGuest::of(&domain, &uri) {
+        match RecordedGuest::of(&uri, || domain.xml_desc(0).ok()) {
             None => Ok(Self::Live(domain)),
             Some(Ok(recording)) => Ok(Self::Recorded(Box::new(recording))),
             Some(Err(error)) => Err(LibvirtError::GuestAgent { vm: vm.to_owned(), error }),

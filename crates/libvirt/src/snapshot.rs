@@ -56,7 +56,7 @@ fn read_domain(domain: &Domain, uri: &str) -> Result<DomainSnapshot, String> {
     let persistent = domain.is_persistent().unwrap_or(true);
     let autostart = domain.autostart().unwrap_or(false);
     let recorded = if state.is_active() && config.guest_agent_channel.is_some() {
-        RecordedGuest::of(domain, uri)
+        RecordedGuest::of(uri, || Some(xml.clone()))
     } else {
         None
     };

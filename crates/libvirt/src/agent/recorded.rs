@@ -15,11 +15,10 @@ use std::path::{Component, Path};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use virt::domain::Domain;
 use vmnet_doctor_core::xml::Element;
 use vmnet_doctor_core::{GuestAddress, GuestInterface};
 
-use super::{AgentError, base64};
+use super::{AgentChannel, AgentError, base64};
 use crate::demo;
 
 const SCHEMA: &str = "vmnet-doctor-demo-guest/1";
@@ -40,11 +39,16 @@ struct Program {
 }
 
 impl RecordedGuest {
-    /// The recording of `domain`'s guest; `None` for anything but a demo
-    /// VM that names one.
-    pub(crate) fn of(domain: &Domain, uri: &str) -> Option<Result<Self, AgentError>> {
+    /// The recording of a domain's guest; `None` for anything but a demo
+    /// VM that names one. `domain_xml` is asked for only on the demo, so
+    /// that a caller holding the XML already passes it and no other
+    /// connection pays for it.
+    pub(crate) fn of(
+        uri: &str,
+        domain_xml: impl FnOnce() -> Option<String>,
+    ) -> Option<Result<Self, AgentError>> {
         let node_file = demo::node_file(uri)?;
-        let root = Element::parse(&domain.xml_desc(0).ok()?).ok()?;
+        let root = Element::parse(&domain_xml()?).ok()?;
         let recording = demo::metadata(&root, "guest")?.attr("recording")?.to_owned();
         let mac = root
             .child("devices")
@@ -126,14 +130,11 @@ impl RecordedGuest {
             })
             .collect()
     }
+}
 
+impl AgentChannel for RecordedGuest {
     /// Answers one command as the recorded guest did.
-    pub(crate) fn send(
-        &self,
-        execute: &str,
-        request: &Value,
-        _timeout: Duration,
-    ) -> Result<Value, AgentError> {
+    fn send(&self, execute: &str, request: &Value, _timeout: Duration) -> Result<Value, AgentError> {
         let arguments = request.get("arguments");
         match execute {
             "guest-exec" => {
