@@ -1,4 +1,9 @@
-//! Names for screen readers on the items of menus built from a `gio::Menu`.
+//! Menus built from a `gio::Menu` when they first open, with names for
+//! screen readers on their items.
+//!
+//! A `gtk::PopoverMenu` made up front is some forty widgets per menu, all
+//! styled before the window's first frame; the window has eight of them
+//! and every network card one more, so they are made on first use.
 //!
 //! GTK 4.18 labels each item of a `gtk::PopoverMenu` by a relation to a
 //! label it keeps out of the accessibility tree, so AT-SPI reports every
@@ -9,13 +14,22 @@
 //! when the model changes).
 
 use relm4::gtk;
+use relm4::gtk::gio;
 use relm4::gtk::prelude::*;
 
-/// Keeps the items of `button`'s menu named whenever it opens.
-pub fn name_items_when_shown(button: &gtk::MenuButton) {
-    if let Some(popover) = button.popover() {
-        popover.connect_map(|popover| name_items(popover.upcast_ref()));
-    }
+/// Gives `button` the menu of `model`, made when it first opens, its
+/// items named whenever it opens.
+pub fn menu_made_when_opened(button: &gtk::MenuButton, model: &impl IsA<gio::MenuModel>) {
+    let model = model.clone().upcast::<gio::MenuModel>();
+    button.set_create_popup_func(move |button| {
+        if button.popover().is_some() {
+            return;
+        }
+        button.set_menu_model(Some(&model));
+        if let Some(popover) = button.popover() {
+            popover.connect_map(|popover| name_items(popover.upcast_ref()));
+        }
+    });
 }
 
 fn name_items(widget: &gtk::Widget) {

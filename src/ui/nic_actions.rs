@@ -250,14 +250,13 @@ impl ActionMenu {
             .label(label)
             .use_underline(true)
             .always_show_arrow(true)
-            .menu_model(&self.menu)
             .valign(gtk::Align::Center)
             .tooltip_text(name)
             .build();
         button.add_css_class("flat");
         button.update_property(&[gtk::accessible::Property::Label(name)]);
         button.insert_action_group(self.prefix, Some(&self.actions));
-        crate::ui::menu_names::name_items_when_shown(&button);
+        crate::ui::menu_names::menu_made_when_opened(&button, &self.menu);
         button
     }
 }

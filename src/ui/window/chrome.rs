@@ -36,9 +36,8 @@ pub(super) fn connection_button(menu: &gio::Menu) -> gtk::MenuButton {
     let button = gtk::MenuButton::builder()
         .icon_name("network-server-symbolic")
         .tooltip_text(gettext("Connection"))
-        .menu_model(menu)
         .build();
-    menu_names::name_items_when_shown(&button);
+    menu_names::menu_made_when_opened(&button, menu);
     button
 }
 
@@ -56,9 +55,8 @@ pub(super) fn main_menu_button() -> gtk::MenuButton {
         .icon_name("open-menu-symbolic")
         .tooltip_text(gettext("Main Menu"))
         .primary(true)
-        .menu_model(&menu)
         .build();
-    menu_names::name_items_when_shown(&button);
+    menu_names::menu_made_when_opened(&button, &menu);
     button
 }
 

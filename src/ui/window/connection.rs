@@ -129,7 +129,13 @@ impl Window {
         // cancelling returns to it unchanged.
         self.phase = Phase::Connecting { uri: uri.clone() };
         // Already under way since start-up, when this is the first connection.
-        let started = first_connection::take(&uri);
+        let mut started = first_connection::take(&uri);
+        // Read while the window was built: taken up at once, so that the
+        // window's first frame shows the list rather than "Connecting…".
+        if let Some(answer) = started.as_mut().and_then(|started| started.try_recv().ok()) {
+            self.opened(answer, sender);
+            return;
+        }
         sender.oneshot_command(async move {
             if let Some(started) = started {
                 let result = started.await.unwrap_or(Err(LibvirtError::Disconnected));
