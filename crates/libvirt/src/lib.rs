@@ -7,6 +7,7 @@
 mod addresses;
 pub mod agent;
 mod demo;
+mod domain_listing;
 mod error;
 mod events;
 mod fixes;

@@ -10,6 +10,7 @@ use vmnet_doctor_core::{
 
 use crate::addresses::guest_addresses;
 use crate::agent::RecordedGuest;
+use crate::domain_listing::{self, DomainListing};
 use crate::error::LibvirtError;
 use crate::leases::network_leases;
 
@@ -24,8 +25,10 @@ pub(crate) fn take_snapshot(conn: &Connect) -> Result<Snapshot, LibvirtError> {
     let mut unreadable = Vec::new();
 
     let mut domains = Vec::new();
-    for domain in conn.list_all_domains(0).map_err(|e| LibvirtError::from_call(&e))? {
-        match read_domain(&domain, &uri) {
+    let all = conn.list_all_domains(0).map_err(|e| LibvirtError::from_call(&e))?;
+    let listing = DomainListing::read(conn);
+    for domain in all {
+        match read_domain(&domain, &uri, listing.as_ref()) {
             Ok(snapshot) => domains.push(snapshot),
             Err(reason) => unreadable.push(Unreadable { name: domain.name().unwrap_or_default(), reason }),
         }
@@ -46,15 +49,27 @@ pub(crate) fn take_snapshot(conn: &Connect) -> Result<Snapshot, LibvirtError> {
     Ok(Snapshot { uri, hostname, domains, networks, unreadable, host })
 }
 
-fn read_domain(domain: &Domain, uri: &str) -> Result<DomainSnapshot, String> {
+/// One domain; its state, persistence and autostart from `listing` where
+/// it has them, else asked of the domain.
+fn read_domain(
+    domain: &Domain,
+    uri: &str,
+    listing: Option<&DomainListing>,
+) -> Result<DomainSnapshot, String> {
     let xml = domain.xml_desc(0).map_err(|e| e.message().to_owned())?;
     let mut config = parse_domain_xml(&xml).map_err(|e| e.to_string())?;
-    let state = match domain.state().map_err(|e| e.message().to_owned())?.0 {
-        virt::enumutil::Enum::Known(state) => map_state(state),
-        virt::enumutil::Enum::Unknown(_) => DomainState::NoState,
+    let listed = listing.and_then(|listing| Some((listing, listing.state(config.name.as_str())?)));
+    let (state, persistent, autostart) = match listed {
+        Some((listing, state)) => (state, listing.persistent(&config.name), listing.autostart(&config.name)),
+        None => {
+            let state = match domain.state().map_err(|e| e.message().to_owned())?.0 {
+                virt::enumutil::Enum::Known(state) => map_state(state),
+                virt::enumutil::Enum::Unknown(_) => DomainState::NoState,
+            };
+            let (persistent, autostart) = domain_listing::asked_of(domain);
+            (state, persistent, autostart)
+        }
     };
-    let persistent = domain.is_persistent().unwrap_or(true);
-    let autostart = domain.autostart().unwrap_or(false);
     let recorded = if state.is_active() && config.guest_agent_channel.is_some() {
         RecordedGuest::of(uri, || Some(xml.clone()))
     } else {
@@ -71,7 +86,7 @@ fn read_domain(domain: &Domain, uri: &str) -> Result<DomainSnapshot, String> {
     Ok(DomainSnapshot { config, state, persistent, autostart, addresses, guest })
 }
 
-fn map_state(state: VirtState) -> DomainState {
+pub(crate) fn map_state(state: VirtState) -> DomainState {
     match state {
         VirtState::NoState => DomainState::NoState,
         VirtState::Running => DomainState::Running,
