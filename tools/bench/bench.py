@@ -778,7 +778,21 @@ def real_daemon_target_rows(real):
         f"| ″ within {TARGET_REAL_FLOOR_RATIO}× the floors (libvirt floor + GTK floor, same run) | "
         f"{real['ratio_to_floors']:.2f}× ({fmt(m['ours'])} vs {fmt(m['floor'])} + {fmt(m['gtk-floor'])} ms) | "
         f"{verdict(real['ratio_to_floors'] <= TARGET_REAL_FLOOR_RATIO)} |",
-    ]
+    ] + real_daemon_rss_rows(real)
+
+
+def real_daemon_rss_rows(real):
+    """RSS on the real libvirtd (GL: the lab runs the default renderer),
+    where the host's domains live in libvirtd, not in each client."""
+    rss = real.get("rss_kib", {})
+    if not all(rss.get(name) for name in ("ours", "gtk-floor", "virt-manager")):
+        return []
+    extra = mib(rss["ours"] - rss["gtk-floor"])
+    fraction = rss["ours"] / rss["virt-manager"]
+    return [f"| ″ RSS (GL): within {TARGET_FLOOR_RSS_MIB} MiB of the GTK floor's, ≤ ½ virt-manager's | "
+            f"{fmt(extra, 1)} MiB above the floor, {fraction:.2f}× virt-manager's ({fmt(mib(rss['ours']))} vs "
+            f"{fmt(mib(rss['gtk-floor']))} and {fmt(mib(rss['virt-manager']))} MiB) | "
+            f"{for_comparison(extra <= TARGET_FLOOR_RSS_MIB and fraction <= TARGET_RSS_FRACTION, 'GL; memory is judged with cairo, above')} |"]
 
 
 def real_daemon_section(add, real):
@@ -841,6 +855,17 @@ def verdict(ok):
     return "**pass**" if ok else "**FAIL**"
 
 
+# Issue #20 judges the list against virt-manager on a real libvirtd (item 1:
+# the test driver parses the host inside each client) and memory with the
+# cairo renderer (item 3: llvmpipe's code is in every GL process's RSS);
+# those rows of the other kind stay in the table for comparison.
+COMPARISON = "for comparison"
+
+
+def for_comparison(ok, why):
+    return f"{COMPARISON} ({'met' if ok else 'not met'}; {why})"
+
+
 def marginal(values, sizes):
     """Cost per added VM between consecutive sizes."""
     return [(values[b] - values[a]) / (b - a) for a, b in zip(sizes, sizes[1:])]
@@ -890,8 +915,10 @@ def floor_target_rows(sizes, head, gui_results, apps):
         rows.append(f"| {label}: VM list populated within {TARGET_FLOOR_RATIO}× the GTK floor + the libvirt floor, "
                     f"at every size | {lists} | {verdict(all(c['list_ok'] for c in checks))} |")
         extras = ", ".join(f"{fmt(c['extra_mib'], 1)} MiB at {c['size']}" for c in checks)
+        rss_ok = all(c["rss_ok"] for c in checks)
         rows.append(f"| {label}: RSS within {TARGET_FLOOR_RSS_MIB} MiB of the GTK floor's, at every size | "
-                    f"{extras} more | {verdict(all(c['rss_ok'] for c in checks))} |")
+                    f"{extras} more | "
+                    f"{verdict(rss_ok) if app.endswith('cairo') else for_comparison(rss_ok, 'memory is judged with cairo')} |")
     return rows
 
 
@@ -961,12 +988,14 @@ def write_report(path, meta, head, gui_results, cold, lab, args, search_results=
             ours = gui_results[big][app]
             label = APPS[app]["label"]
             speedup = theirs["populated_ms"] / ours["populated_ms"]
-            add(f"| {label}: VM list populated ≥ {TARGET_LIST_SPEEDUP:.0f}× sooner than virt-manager | "
-                f"{speedup:.1f}× sooner ({fmt(ours['populated_ms'])} vs {fmt(theirs['populated_ms'])} ms) | "
-                f"{verdict(speedup >= TARGET_LIST_SPEEDUP)} |")
+            add(f"| {label}: VM list populated ≥ {TARGET_LIST_SPEEDUP:.0f}× sooner than virt-manager, on the test "
+                f"driver | {speedup:.1f}× sooner ({fmt(ours['populated_ms'])} vs {fmt(theirs['populated_ms'])} ms) | "
+                f"{for_comparison(speedup >= TARGET_LIST_SPEEDUP, 'judged on a real libvirtd, below')} |")
             fraction = ours["rss_kib"] / theirs["rss_kib"]
+            rss_ok = fraction <= TARGET_RSS_FRACTION
             add(f"| {label}: RSS ≤ ½ virt-manager's | {fraction:.2f}× ({fmt(mib(ours['rss_kib']))} vs "
-                f"{fmt(mib(theirs['rss_kib']))} MiB) | {verdict(fraction <= TARGET_RSS_FRACTION)} |")
+                f"{fmt(mib(theirs['rss_kib']))} MiB) | "
+                f"{verdict(rss_ok) if app == 'ours-cairo' else for_comparison(rss_ok, 'memory is judged with cairo')} |")
             worst_ms = max(sample["idle_cpu_ms"] for sample in ours["samples"])
             worst_ticks = max(sample["idle_cpu_pct"] for sample in ours["samples"])
             worst_switches = max(sample["idle_switches"] for sample in ours["samples"])
@@ -996,9 +1025,12 @@ def write_report(path, meta, head, gui_results, cold, lab, args, search_results=
     if search_results:
         add(search_target_row(search_results))
     add("")
-    add("The issue's targets are judged on the default renderer (GL); the cairo rows are for comparison. Under "
-        "Xvfb, GTK's GL renderer runs on Mesa's llvmpipe, a software rasteriser built on LLVM: its code and "
-        "buffers are in our RSS (see below) where a desktop would use its GPU driver.")
+    add("Times are judged on the default renderer (GL), memory with `GSK_RENDERER=cairo` (issue #20 item 3): "
+        "under Xvfb, GTK's GL renderer runs on Mesa's llvmpipe, a software rasteriser built on LLVM, whose code "
+        "and buffers are in our RSS (see below) where a desktop would use its GPU driver. The list against "
+        "virt-manager is judged on a real libvirtd (item 1): on the test driver each client parses the whole "
+        "host file itself, which dominates both programs at 1000 VMs. Rows marked *for comparison* are the "
+        "other renderer or the test driver, kept beside the targets.")
     if head and gui_results and big in head and big in gui_results and "virt-manager" in apps:
         allowed = gui_results[big]["virt-manager"]["populated_ms"] / TARGET_LIST_SPEEDUP
         floor = head[big]["floor_proc"]

@@ -78,6 +78,12 @@ impl Window {
                 WindowCmd::HostFacts { attempt, facts }
             });
         }
+        if self.pages_wait_for_list {
+            super::content::after_next_paint(&self.toasts, {
+                let sender = sender.clone();
+                move || sender.input(WindowMsg::ListPainted)
+            });
+        }
         self.show_snapshot(snapshot);
         self.follow(events, sender);
     }

@@ -3,10 +3,13 @@
 //! Apart from the component because it is all about what is on screen
 //! once a snapshot arrives.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use gettextrs::gettext;
 use relm4::gtk::glib;
+use relm4::gtk::prelude::*;
 use relm4::{ComponentController, gtk};
 use vmnet_doctor_core::{Finding, Snapshot, diagnose};
 
@@ -110,7 +113,7 @@ impl Window {
             None => self.show_selected(),
         }
         startup::report_vm_list_populated_when_painted(&self.toasts, count);
-        if !host_pending {
+        if !host_pending && !self.pages_wait_for_list {
             startup::report_diagnosed_when_painted(&self.toasts);
         }
         if let Some(bench) = &self.search_bench {
@@ -118,10 +121,29 @@ impl Window {
         }
     }
 
+    /// The first VM list is on screen: the page it selected is built now.
+    pub(super) fn list_painted(&mut self) {
+        if !std::mem::take(&mut self.pages_wait_for_list) {
+            return;
+        }
+        if self.showing_host {
+            self.refresh_host_page();
+        } else {
+            let shown = self.selected.clone();
+            self.show_vm(shown.as_deref());
+        }
+        if self.snapshot.is_some() && self.host_facts_reading.is_none() {
+            startup::report_diagnosed_when_painted(&self.toasts);
+        }
+    }
+
     /// Brings the Host page up to date with the snapshot, when it is the
     /// page shown (else [`Self::show_host`] does, when it is opened).
     fn refresh_host_page(&mut self) {
-        let Some(snapshot) = self.snapshot.as_ref().filter(|_| self.showing_host && self.host_page_stale)
+        let Some(snapshot) = self
+            .snapshot
+            .as_ref()
+            .filter(|_| self.showing_host && self.host_page_stale && !self.pages_wait_for_list)
         else {
             return;
         };
@@ -164,7 +186,10 @@ impl Window {
                     findings,
                     host_pending: self.host_facts_reading.is_some(),
                 };
-                self.vm_page.emit(VmPageMsg::Show(Box::new(view)));
+                // Else built by `list_painted`, a frame later.
+                if !self.pages_wait_for_list {
+                    self.vm_page.emit(VmPageMsg::Show(Box::new(view)));
+                }
                 if user_picked {
                     self.split_view.set_show_content(true);
                 }
@@ -175,4 +200,25 @@ impl Window {
             }
         }
     }
+}
+
+/// Runs `then` once, after the next frame of `widget`'s window is painted;
+/// at once when the widget has no frame clock (not yet realized).
+pub(super) fn after_next_paint(widget: &impl IsA<gtk::Widget>, then: impl FnOnce() + 'static) {
+    let Some(clock) = widget.frame_clock() else {
+        then();
+        return;
+    };
+    let then = Cell::new(Some(then));
+    let handler = Rc::new(Cell::new(None));
+    let own_handler = Rc::clone(&handler);
+    handler.set(Some(clock.connect_after_paint(move |clock| {
+        if let Some(then) = then.take() {
+            then();
+        }
+        if let Some(id) = own_handler.take() {
+            clock.disconnect(id);
+        }
+    })));
+    widget.queue_draw();
 }

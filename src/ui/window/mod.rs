@@ -106,6 +106,11 @@ pub struct Window {
     host_page: Controller<HostPage>,
     /// The content pane shows the Host page rather than a VM.
     showing_host: bool,
+    /// The window has not yet painted its first VM list: until it has, the
+    /// VM and Host pages are not built. A VM's page is some 300 widgets,
+    /// whose styling and layout in the same frame delayed the list by a
+    /// third at 10 VMs (docs/benchmarks.md); it follows a frame later.
+    pages_wait_for_list: bool,
     /// The Host page shows an older snapshot than `snapshot`: it is rebuilt
     /// only when it is shown, since building and styling it while hidden
     /// took a third of the time from a VM's event to its page on screen.
@@ -140,6 +145,8 @@ pub enum WindowMsg {
     OpenDemo,
     AskForUri,
     SelectionChanged,
+    /// The first frame showing the VM list was painted: the pages follow.
+    ListPainted,
     /// Ctrl+F.
     FindVm,
     /// The search's text or toggle changed.
@@ -536,6 +543,7 @@ impl Component for Window {
             host_row,
             host_page,
             showing_host: false,
+            pages_wait_for_list: true,
             host_page_stale: false,
             host_facts_reading: None,
             split_view: adw::NavigationSplitView::new(),
@@ -613,6 +621,7 @@ impl Component for Window {
             }
             WindowMsg::AskForUri => ask_for_uri(root, &sender),
             WindowMsg::SelectionChanged => self.selection_changed(),
+            WindowMsg::ListPainted => self.list_painted(),
             WindowMsg::FindVm => self.find_vm(),
             WindowMsg::Filter(filter) => self.apply_filter(filter),
             WindowMsg::OpenFirstMatch => self.open_first_match(),
