@@ -49,7 +49,15 @@ impl GroupsPage {
         for group in groups {
             self.column.append(group);
         }
-        self.stack.set_visible_child_name(GROUPS);
+        // From the status page ("No VM Selected") at once: its crossfade
+        // shows nothing worth a dozen frames, and at start-up it ran right
+        // after the list's first frame.
+        let from_status = self.stack.visible_child_name().as_deref() == Some(EMPTY);
+        if from_status {
+            self.stack.set_visible_child_full(GROUPS, gtk::StackTransitionType::None);
+        } else {
+            self.stack.set_visible_child_name(GROUPS);
+        }
     }
 
     /// Back to the status page.

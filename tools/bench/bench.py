@@ -912,8 +912,10 @@ def floor_target_rows(sizes, head, gui_results, apps):
         label = APPS[app]["label"]
         lists = ", ".join(f"{fmt(c['ours']['populated_ms'])} vs {fmt(c['allowed'])} ms at {c['size']}"
                           for c in checks)
+        list_ok = all(c["list_ok"] for c in checks)
         rows.append(f"| {label}: VM list populated within {TARGET_FLOOR_RATIO}× the GTK floor + the libvirt floor, "
-                    f"at every size | {lists} | {verdict(all(c['list_ok'] for c in checks))} |")
+                    f"at every size | {lists} | "
+                    f"{for_comparison(list_ok, 'times are judged on GL') if app.endswith('cairo') else verdict(list_ok)} |")
         extras = ", ".join(f"{fmt(c['extra_mib'], 1)} MiB at {c['size']}" for c in checks)
         rss_ok = all(c["rss_ok"] for c in checks)
         rows.append(f"| {label}: RSS within {TARGET_FLOOR_RSS_MIB} MiB of the GTK floor's, at every size | "

@@ -94,7 +94,7 @@ impl Evidence {
 
 /// A change that would resolve a finding. Typed values only; whoever
 /// executes it (libvirt, firewalld, the helper) decides how.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Fix {
     /// Define a network from this XML (e.g. the guide's `default`).
     DefineNetwork {

@@ -11,7 +11,7 @@
 //! carried by the finding that owns it.
 
 use crate::finding::{Finding, Fix};
-use crate::rules::fix_owner;
+use crate::rules::fix_owners;
 
 /// Where a fix acts on the data path; applied in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,13 +87,10 @@ pub struct OrderedFix<'f> {
 /// carried by its cause, in the order to apply them.
 pub fn fix_order(findings: &[Finding]) -> Vec<OrderedFix<'_>> {
     let mut steps: Vec<OrderedFix<'_>> = Vec::new();
-    for finding in findings {
-        let Some(fix) = &finding.fix else { continue };
-        if steps.iter().any(|step| step.fix == fix) {
-            continue;
-        }
-        let Some(owner) = fix_owner(findings, fix) else { continue };
-        steps.push(OrderedFix { finding: owner, fix, layer: layer(fix) });
+    // Each fix once: carried by the finding that owns it.
+    for (position, owner) in fix_owners(findings).into_iter().enumerate() {
+        let Some(fix) = findings[position].fix.as_ref().filter(|_| owner == Some(position)) else { continue };
+        steps.push(OrderedFix { finding: position, fix, layer: layer(fix) });
     }
     steps.sort_by_key(|step| (step.layer, rank(step.fix), step.finding));
     steps

@@ -1,6 +1,7 @@
 //! The JSON report; its schema is documented in `docs/check-json.md` and
 //! versioned by the `schema` field.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
@@ -101,10 +102,28 @@ fn verdict_value(findings: &[Finding], verdict: Verdict<'_>) -> Value {
 /// Every card's data path, as the app draws it: each hop's status is the
 /// colour it gets.
 fn data_paths(snapshot: &Snapshot, findings: &[Finding]) -> Vec<Value> {
+    // Each VM's cards are given its own findings and the shared ones
+    // (networks, host), not every VM's: a thousand VMs' paths each
+    // searching every finding took a fifth of `check --json`.
+    let mut own: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut shared = Vec::new();
+    for (index, finding) in findings.iter().enumerate() {
+        match &finding.subject {
+            Subject::Vm { name } | Subject::Nic { vm: name, .. } => {
+                own.entry(name.as_str()).or_default().push(index);
+            }
+            _ => shared.push(index),
+        }
+    }
     let mut paths = Vec::new();
     for domain in &snapshot.domains {
+        // In the diagnosis's order, as the whole list gave them.
+        let mut indices = own.remove(domain.name()).unwrap_or_default();
+        indices.extend(&shared);
+        indices.sort_unstable();
+        let relevant: Vec<Finding> = indices.into_iter().map(|index| findings[index].clone()).collect();
         for nic in domain.interfaces() {
-            paths.push(path(&data_path(snapshot, domain, nic, findings)));
+            paths.push(path(&data_path(snapshot, domain, nic, &relevant)));
         }
     }
     paths

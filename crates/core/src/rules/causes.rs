@@ -15,6 +15,8 @@
 //! Chains end at their root: a card's stopped network, explained by the
 //! network's finding, explains the VM's missing address through it.
 
+use std::collections::HashMap;
+
 use super::common::NicRef;
 use super::{network_subnet_collision, vm_no_ip};
 use crate::finding::{Finding, Fix, Subject};
@@ -23,8 +25,9 @@ use crate::snapshot::Snapshot;
 /// For each finding, the index of the finding that explains it (its root
 /// cause), or `None` when it is a cause itself.
 pub fn explained_by(snapshot: &Snapshot, findings: &[Finding]) -> Vec<Option<usize>> {
+    let owners = fix_owners(findings);
     let direct: Vec<Option<usize>> =
-        (0..findings.len()).map(|index| direct_cause(snapshot, findings, index)).collect();
+        (0..findings.len()).map(|index| direct_cause(snapshot, findings, &owners, index)).collect();
     (0..findings.len())
         .map(|index| {
             let mut root = direct[index]?;
@@ -51,18 +54,33 @@ pub fn consequences<'f>(findings: &'f [Finding], causes: &[Option<usize>], index
         .collect()
 }
 
-/// The finding that owns `fix`, the cause among those that share it: the
-/// first of the broadest subjects.
-pub fn fix_owner(findings: &[Finding], fix: &Fix) -> Option<usize> {
-    findings
-        .iter()
-        .enumerate()
-        .filter(|(_, other)| other.fix.as_ref() == Some(fix))
-        .min_by_key(|(position, other)| (breadth(&other.subject), *position))
-        .map(|(position, _)| position)
+/// For each finding, the finding that owns its fix: the cause among those
+/// that share the fix, the first of the broadest subjects (`None` for a
+/// finding without a fix). One pass, so that a thousand VMs' findings are
+/// not each compared with every other.
+pub fn fix_owners(findings: &[Finding]) -> Vec<Option<usize>> {
+    let mut owner_of: HashMap<&Fix, usize> = HashMap::new();
+    for (position, finding) in findings.iter().enumerate() {
+        let Some(fix) = &finding.fix else { continue };
+        let rank = |at: usize| (breadth(&findings[at].subject), at);
+        owner_of
+            .entry(fix)
+            .and_modify(|owner| {
+                if rank(position) < rank(*owner) {
+                    *owner = position;
+                }
+            })
+            .or_insert(position);
+    }
+    findings.iter().map(|finding| owner_of.get(finding.fix.as_ref()?).copied()).collect()
 }
 
-fn direct_cause(snapshot: &Snapshot, findings: &[Finding], index: usize) -> Option<usize> {
+fn direct_cause(
+    snapshot: &Snapshot,
+    findings: &[Finding],
+    fix_owners: &[Option<usize>],
+    index: usize,
+) -> Option<usize> {
     let finding = &findings[index];
     // A network libvirt will not start while a route holds its subnet: the
     // collision (moved, it starts) explains why it is stopped.
@@ -74,8 +92,8 @@ fn direct_cause(snapshot: &Snapshot, findings: &[Finding], index: usize) -> Opti
     {
         return Some(collision);
     }
-    if let Some(fix) = &finding.fix {
-        let owner = fix_owner(findings, fix)?;
+    if finding.fix.is_some() {
+        let owner = fix_owners[index]?;
         return (owner != index).then_some(owner);
     }
     if finding.id == "vm-no-ip" {

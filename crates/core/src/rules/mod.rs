@@ -104,7 +104,7 @@ mod session_bridge_not_allowed;
 mod subnet_uses;
 mod vm_no_ip;
 
-pub use causes::{consequences, explained_by, fix_owner};
+pub use causes::{consequences, explained_by, fix_owners};
 pub use connection::{ConnectionProblem, connection_findings};
 pub use firewall::picture::{BridgeVerdicts, FirewallPicture, ForwardPath, UfwState, firewall_picture};
 
