@@ -14,8 +14,9 @@ every domain's XML: crates/libvirt/examples/bench_floor.rs), the app,
 virt-manager and the GTK floor (as many static rows, no libvirt:
 examples/bench_gtk_floor.rs) under Xvfb, each from process start to its
 list populated (bench.py's gui_run: the app's own after-paint report,
-virt-manager's "changed to state=Active"). Prints one JSON document: each program's
-samples and medians, and the machine's load.
+virt-manager's "changed to state=Active" with its last row in), and the app
+and the GTK floor again with GSK_RENDERER=cairo, for memory. Prints one
+JSON document: each program's samples and medians, and the machine's load.
 """
 
 import argparse
@@ -103,7 +104,8 @@ def main():
     print(f"real_daemon: {total} domains defined ({args.vms} in {defined_s:.1f} s), {running} running", flush=True)
     binaries = {"app": args.app, "floor": args.floor, "gtk_floor": args.gtk_floor}
     shader_cache = work / "shader-cache"
-    apps = ("ours", "virt-manager", "gtk-floor")
+    # Memory is judged with cairo (#20 item 3): the cairo runs are for RSS.
+    apps = ("ours", "virt-manager", "gtk-floor", "ours-cairo", "gtk-floor-cairo")
     samples = {"floor": [], **{app: [] for app in apps}}
     rss = {app: [] for app in apps}
     diagnosed = []
