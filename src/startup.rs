@@ -63,7 +63,7 @@ pub fn report_vm_list_populated_when_painted(widget: &impl IsA<gtk::Widget>, cou
     if !reporting() || WATCHING.swap(true, Ordering::Relaxed) {
         return;
     }
-    when_painted(widget, move || report_vm_list_populated(count));
+    after_next_paint(widget, move || report_vm_list_populated(count));
 }
 
 /// Reports, once, the first frame that shows the whole diagnosis, the
@@ -76,28 +76,31 @@ pub fn report_diagnosed_when_painted(widget: &impl IsA<gtk::Widget>) {
     if !reporting() || WATCHING.swap(true, Ordering::Relaxed) {
         return;
     }
-    when_painted(widget, || report_once(&REPORTED, &format!("diagnosed {} ms", elapsed_ms())));
+    after_next_paint(widget, || report_once(&REPORTED, &format!("diagnosed {} ms", elapsed_ms())));
 }
 
 /// Reports, each time, that a refresh the user asked for (Ctrl+R, F5) is
 /// on screen.
 pub fn report_refreshed_when_painted(widget: &impl IsA<gtk::Widget>) {
     if reporting() {
-        when_painted(widget, || eprintln!("vmnet-doctor: refreshed {} ms", elapsed_ms()));
+        after_next_paint(widget, || eprintln!("vmnet-doctor: refreshed {} ms", elapsed_ms()));
     }
 }
 
 /// Runs `then` once, after the next frame of `widget`'s window is painted
 /// (at once when it is not realized: nothing will be painted to wait for).
-fn when_painted(widget: &impl IsA<gtk::Widget>, then: impl Fn() + 'static) {
+pub fn after_next_paint(widget: &impl IsA<gtk::Widget>, then: impl FnOnce() + 'static) {
     let Some(clock) = widget.frame_clock() else {
         then();
         return;
     };
+    let then = Cell::new(Some(then));
     let handler = Rc::new(Cell::new(None));
     let own_handler = Rc::clone(&handler);
     handler.set(Some(clock.connect_after_paint(move |clock| {
-        then();
+        if let Some(then) = then.take() {
+            then();
+        }
         if let Some(id) = own_handler.take() {
             clock.disconnect(id);
         }

@@ -79,7 +79,7 @@ impl Window {
             });
         }
         if self.pages_wait_for_list {
-            super::content::after_next_paint(&self.toasts, {
+            startup::after_next_paint(&self.toasts, {
                 let sender = sender.clone();
                 move || sender.input(WindowMsg::ListPainted)
             });

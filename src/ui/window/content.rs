@@ -3,13 +3,10 @@
 //! Apart from the component because it is all about what is on screen
 //! once a snapshot arrives.
 
-use std::cell::Cell;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use gettextrs::gettext;
 use relm4::gtk::glib;
-use relm4::gtk::prelude::*;
 use relm4::{ComponentController, gtk};
 use vmnet_doctor_core::{Finding, Snapshot, diagnose};
 
@@ -208,25 +205,4 @@ fn release_freed_heap_when_idle() {
         crate::memory::release_freed_heap();
         glib::ControlFlow::Break
     });
-}
-
-/// Runs `then` once, after the next frame of `widget`'s window is painted;
-/// at once when the widget has no frame clock (not yet realized).
-pub(super) fn after_next_paint(widget: &impl IsA<gtk::Widget>, then: impl FnOnce() + 'static) {
-    let Some(clock) = widget.frame_clock() else {
-        then();
-        return;
-    };
-    let then = Cell::new(Some(then));
-    let handler = Rc::new(Cell::new(None));
-    let own_handler = Rc::clone(&handler);
-    handler.set(Some(clock.connect_after_paint(move |clock| {
-        if let Some(then) = then.take() {
-            then();
-        }
-        if let Some(id) = own_handler.take() {
-            clock.disconnect(id);
-        }
-    })));
-    widget.queue_draw();
 }
