@@ -10,7 +10,8 @@
 use std::collections::HashSet;
 
 use virt::connect::Connect;
-use virt::domain::Domain;
+use virt::domain::{Domain, DomainState as VirtState};
+use virt::enumutil::Enum;
 use virt::sys;
 use vmnet_doctor_core::DomainState;
 
@@ -42,10 +43,16 @@ impl DomainListing {
         })
     }
 
+    /// The state, persistence and autostart of `name`, when a listing gave
+    /// its state (else [`asked_of`] the domain).
+    pub(crate) fn of(&self, name: &str) -> Option<(DomainState, bool, bool)> {
+        Some((self.state(name)?, self.persistent.contains(name), self.autostart.contains(name)))
+    }
+
     /// The state of `name`, when a listing gave it: the listings filter by
     /// running, paused and shut off; the rarer states (crashed, suspended,
     /// shutting down) are asked of the domain.
-    pub(crate) fn state(&self, name: &str) -> Option<DomainState> {
+    fn state(&self, name: &str) -> Option<DomainState> {
         if self.running.contains(name) {
             Some(DomainState::Running)
         } else if self.paused.contains(name) {
@@ -56,19 +63,29 @@ impl DomainListing {
             None
         }
     }
-
-    pub(crate) fn persistent(&self, name: &str) -> bool {
-        self.persistent.contains(name)
-    }
-
-    pub(crate) fn autostart(&self, name: &str) -> bool {
-        self.autostart.contains(name)
-    }
 }
 
-/// Persistence and autostart as one domain says them, where no listing did.
-pub(crate) fn asked_of(domain: &Domain) -> (bool, bool) {
-    (domain.is_persistent().unwrap_or(true), domain.autostart().unwrap_or(false))
+/// State, persistence and autostart as one domain says them, where no
+/// listing did. The error is libvirt's, when the state cannot be read.
+pub(crate) fn asked_of(domain: &Domain) -> Result<(DomainState, bool, bool), String> {
+    let state = match domain.state().map_err(|e| e.message().to_owned())?.0 {
+        Enum::Known(state) => map_state(state),
+        Enum::Unknown(_) => DomainState::NoState,
+    };
+    Ok((state, domain.is_persistent().unwrap_or(true), domain.autostart().unwrap_or(false)))
+}
+
+fn map_state(state: VirtState) -> DomainState {
+    match state {
+        VirtState::NoState => DomainState::NoState,
+        VirtState::Running => DomainState::Running,
+        VirtState::Blocked => DomainState::Blocked,
+        VirtState::Paused => DomainState::Paused,
+        VirtState::Shutdown => DomainState::ShuttingDown,
+        VirtState::Shutoff => DomainState::ShutOff,
+        VirtState::Crashed => DomainState::Crashed,
+        VirtState::PMSuspended => DomainState::Suspended,
+    }
 }
 
 #[cfg(test)]
@@ -78,7 +95,6 @@ mod tests {
     use virt::connect::Connect;
 
     use super::*;
-    use crate::snapshot::map_state;
 
     fn domain_xml(name: &str) -> String {
         format!(
@@ -105,28 +121,19 @@ mod tests {
         let mut seen = Vec::new();
         for domain in conn.list_all_domains(0)? {
             let name = domain.name()?;
-            let virt::enumutil::Enum::Known(state) = domain.state()?.0 else {
-                return Err(format!("{name}: a state libvirt does not name").into());
-            };
-            assert_eq!(listing.state(&name), Some(map_state(state)), "{name}");
-            let (persistent, autostart) = asked_of(&domain);
-            assert_eq!(
-                (listing.persistent(&name), listing.autostart(&name)),
-                (persistent, autostart),
-                "{name}"
-            );
-            let state = listing.state(&name);
-            seen.push((name, state, persistent, autostart));
+            let asked = asked_of(&domain)?;
+            assert_eq!(listing.of(&name), Some(asked), "{name}");
+            seen.push((name, asked));
         }
         seen.sort_by(|a, b| a.0.cmp(&b.0));
         let expected = [
-            ("autostarted", Some(DomainState::ShutOff), true, true),
-            ("paused", Some(DomainState::Paused), true, false),
-            ("shut-off", Some(DomainState::ShutOff), true, false),
-            ("test", Some(DomainState::Running), true, false),
-            ("transient", Some(DomainState::Running), false, false),
+            ("autostarted", (DomainState::ShutOff, true, true)),
+            ("paused", (DomainState::Paused, true, false)),
+            ("shut-off", (DomainState::ShutOff, true, false)),
+            ("test", (DomainState::Running, true, false)),
+            ("transient", (DomainState::Running, false, false)),
         ];
-        let expected: Vec<_> = expected.iter().map(|(n, s, p, a)| ((*n).to_owned(), *s, *p, *a)).collect();
+        let expected: Vec<_> = expected.iter().map(|(name, asked)| ((*name).to_owned(), *asked)).collect();
         assert_eq!(seen, expected);
         Ok(())
     }

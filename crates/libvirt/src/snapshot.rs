@@ -1,11 +1,10 @@
 //! Reads a whole connection into a [`Snapshot`].
 
 use virt::connect::Connect;
-use virt::domain::{Domain, DomainState as VirtState};
+use virt::domain::Domain;
 use virt::network::Network;
 use vmnet_doctor_core::{
-    DomainSnapshot, DomainState, Fact, NetworkSnapshot, Snapshot, Unreadable, parse_domain_xml,
-    parse_network_xml,
+    DomainSnapshot, Fact, NetworkSnapshot, Snapshot, Unreadable, parse_domain_xml, parse_network_xml,
 };
 
 use crate::addresses::guest_addresses;
@@ -58,17 +57,9 @@ fn read_domain(
 ) -> Result<DomainSnapshot, String> {
     let xml = domain.xml_desc(0).map_err(|e| e.message().to_owned())?;
     let mut config = parse_domain_xml(&xml).map_err(|e| e.to_string())?;
-    let listed = listing.and_then(|listing| Some((listing, listing.state(config.name.as_str())?)));
-    let (state, persistent, autostart) = match listed {
-        Some((listing, state)) => (state, listing.persistent(&config.name), listing.autostart(&config.name)),
-        None => {
-            let state = match domain.state().map_err(|e| e.message().to_owned())?.0 {
-                virt::enumutil::Enum::Known(state) => map_state(state),
-                virt::enumutil::Enum::Unknown(_) => DomainState::NoState,
-            };
-            let (persistent, autostart) = domain_listing::asked_of(domain);
-            (state, persistent, autostart)
-        }
+    let (state, persistent, autostart) = match listing.and_then(|listing| listing.of(&config.name)) {
+        Some(listed) => listed,
+        None => domain_listing::asked_of(domain)?,
     };
     let recorded = if state.is_active() && config.guest_agent_channel.is_some() {
         RecordedGuest::of(uri, || Some(xml.clone()))
@@ -84,19 +75,6 @@ fn read_domain(
     // Looking inside a guest runs a program there: only on request.
     let guest = Fact::Unknown("the guest was not inspected".to_owned());
     Ok(DomainSnapshot { config, state, persistent, autostart, addresses, guest })
-}
-
-pub(crate) fn map_state(state: VirtState) -> DomainState {
-    match state {
-        VirtState::NoState => DomainState::NoState,
-        VirtState::Running => DomainState::Running,
-        VirtState::Blocked => DomainState::Blocked,
-        VirtState::Paused => DomainState::Paused,
-        VirtState::Shutdown => DomainState::ShuttingDown,
-        VirtState::Shutoff => DomainState::ShutOff,
-        VirtState::Crashed => DomainState::Crashed,
-        VirtState::PMSuspended => DomainState::Suspended,
-    }
 }
 
 fn read_network(network: &Network) -> Result<NetworkSnapshot, String> {
