@@ -62,8 +62,11 @@ impl Window {
     /// Fills the sidebar, keeping the selected VM when it still exists.
     pub(super) fn show_snapshot(&mut self, snapshot: Snapshot) {
         // Once the pages have dropped the previous snapshot and the list
-        // is painted.
-        release_freed_heap_when_idle();
+        // is painted: give what the refresh freed back (src/memory.rs).
+        glib::idle_add_local_full(glib::Priority::LOW, || {
+            crate::memory::release_freed_heap();
+            glib::ControlFlow::Break
+        });
         let keep = self.selected.take().or_else(|| self.initial_vm.take());
         self.findings = diagnose(&snapshot);
         let findings = &self.findings;
@@ -129,8 +132,6 @@ impl Window {
         if self.snapshot.is_some() && self.host_facts_reading.is_none() {
             startup::report_diagnosed_when_painted(&self.toasts);
         }
-        // The snapshot's was given back before this page was built.
-        release_freed_heap_when_idle();
     }
 
     /// Brings the Host page up to date with the snapshot, when it is the
@@ -196,13 +197,4 @@ impl Window {
             }
         }
     }
-}
-
-/// Gives the heap a refresh freed back to the system (src/memory.rs), once
-/// nothing else is waiting to run.
-fn release_freed_heap_when_idle() {
-    glib::idle_add_local_full(glib::Priority::LOW, || {
-        crate::memory::release_freed_heap();
-        glib::ControlFlow::Break
-    });
 }
