@@ -191,6 +191,39 @@ fn the_json_has_the_named_vms_verdict() -> TestResult {
     Ok(())
 }
 
+/// Every object of the document lists its keys in alphabetical order, at
+/// every level (as a `serde_json::Value` writes them, which the document
+/// was before it was written from typed structs), so that two reports
+/// compare line by line.
+#[test]
+fn the_json_keys_are_in_order_at_every_level() -> TestResult {
+    let fleet = ["--json", "--connect", "test:///default", "--connect", "test:///default"];
+    for args in [&["--demo", "--json", "--vm", "kali-linux"][..], &["--demo", "--json"], &fleet] {
+        let text = String::from_utf8(check(args)?.stdout)?;
+        // The last key of each object still open, innermost last.
+        let mut open: Vec<Option<String>> = vec![None];
+        let mut keys = 0;
+        for line in text.lines() {
+            let line = line.trim();
+            if line.starts_with('}') {
+                open.pop();
+            }
+            let key = line.strip_prefix('"').and_then(|rest| rest.split_once("\": ")).map(|(key, _)| key);
+            if let Some(key) = key.filter(|key| !key.contains('\\')) {
+                let last = open.last_mut().ok_or("a key outside every object")?;
+                assert!(last.as_deref() < Some(key), "{key} after {last:?} in {args:?}");
+                *last = Some(key.to_owned());
+                keys += 1;
+            }
+            if line.ends_with('{') {
+                open.push(None);
+            }
+        }
+        assert!(keys > 20, "too few keys seen to tell: {keys} in {args:?}");
+    }
+    Ok(())
+}
+
 /// Every card's data path, as the app colours it: a finding lands on its
 /// hop, which takes its severity; the demo's host is its recording.
 #[test]
