@@ -11,6 +11,17 @@
 //! Reports the first frame painted with the rows exactly as the app does
 //! (`src/startup.rs`, shared): `vmnet-doctor: vm-list-populated T ms
 //! vms=N`, T counted from the process's start.
+//!
+//! Its sidebar has a search as the app's has (an entry and an "only VMs
+//! with problems" toggle in a search bar) over a `GtkFilterListModel` with
+//! GTK's own filters. With `VMNET_DOCTOR_BENCH_SEARCH=TEXT` it runs the
+//! app's search benchmark on it (`src/ui/window/search_bench.rs`, shared):
+//! GTK's least cost for each step. The rows are named as `make-host.py`
+//! names its VMs, so the same text leaves as many; every eighth VM has no
+//! problem.
+
+use std::cell::Cell;
+use std::rc::Rc;
 
 use relm4::adw::prelude::*;
 use relm4::{adw, gtk};
@@ -20,6 +31,14 @@ use relm4::{adw, gtk};
 #[allow(dead_code)]
 #[path = "../src/startup.rs"]
 mod startup;
+
+#[path = "../src/ui/window/search_bench.rs"]
+mod search_bench;
+
+use search_bench::{SearchBench, SearchKeys};
+
+/// `tools/bench/make-host.py`'s names, in its order.
+const OSES: [&str; 5] = ["fedora", "debian", "ubuntu", "win11", "rocky"];
 
 fn main() -> gtk::glib::ExitCode {
     startup::mark_process_start();
@@ -37,8 +56,9 @@ fn main() -> gtk::glib::ExitCode {
 }
 
 fn build_window(app: &adw::Application, count: usize) {
-    let names: Vec<String> = (1..=count).map(|n| format!("vm-{n:04}")).collect();
+    let names: Vec<String> = (0..count).map(|vm| format!("{}-{vm:04}", OSES[vm % OSES.len()])).collect();
     let model = gtk::StringList::new(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    let (search, filtered) = FloorSearch::new(model);
     let factory = gtk::SignalListItemFactory::new();
     factory.connect_setup(|_, item| {
         let Some(item) = item.downcast_ref::<gtk::ListItem>() else { return };
@@ -69,7 +89,7 @@ fn build_window(app: &adw::Application, count: usize) {
             name.set_text(Some(&text));
         }
     });
-    let list = gtk::GridView::new(Some(gtk::SingleSelection::new(Some(model))), Some(factory));
+    let list = gtk::GridView::new(Some(gtk::SingleSelection::new(Some(filtered.clone()))), Some(factory));
     list.set_max_columns(1);
     list.add_css_class("navigation-sidebar");
     let scrolled = gtk::ScrolledWindow::builder()
@@ -79,6 +99,7 @@ fn build_window(app: &adw::Application, count: usize) {
         .build();
     let sidebar = adw::ToolbarView::new();
     sidebar.add_top_bar(&adw::HeaderBar::new());
+    sidebar.add_top_bar(&search.bar);
     sidebar.set_content(Some(&scrolled));
     let content = adw::ToolbarView::new();
     content.add_top_bar(&adw::HeaderBar::new());
@@ -92,4 +113,106 @@ fn build_window(app: &adw::Application, count: usize) {
     window.present();
     // The first frame painted after the window is shown holds the rows.
     startup::report_vm_list_populated_when_painted(&window, count);
+    if let Some(bench) = SearchBench::from_env(search.clone()) {
+        let (steps, view) = (bench.clone(), list.clone());
+        search.entry.connect_search_changed(move |_| steps.applied(filtered.n_items(), &view));
+        let steps = bench.clone();
+        let toggled = search.filtered.clone();
+        search.problems.connect_toggled(move |_| steps.applied(toggled.n_items(), &list));
+        bench.start();
+    }
+}
+
+/// The floor's search: GTK's substring filter on the names, and a custom
+/// filter for the toggle, told how its change narrows or widens the list.
+#[derive(Debug, Clone)]
+struct FloorSearch {
+    bar: gtk::SearchBar,
+    entry: gtk::SearchEntry,
+    problems: gtk::ToggleButton,
+    filtered: gtk::FilterListModel,
+}
+
+impl FloorSearch {
+    fn new(names: gtk::StringList) -> (Self, gtk::FilterListModel) {
+        let entry = gtk::SearchEntry::new();
+        entry.set_hexpand(true);
+        entry.set_search_delay(0);
+        let problems = gtk::ToggleButton::new();
+        problems.set_icon_name("dialog-warning-symbolic");
+        let controls = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+        controls.append(&entry);
+        controls.append(&problems);
+        let bar = gtk::SearchBar::new();
+        bar.set_child(Some(&controls));
+        bar.connect_entry(&entry);
+
+        let by_name = gtk::StringFilter::new(Some(gtk::PropertyExpression::new(
+            gtk::StringObject::static_type(),
+            None::<&gtk::Expression>,
+            "string",
+        )));
+        by_name.set_ignore_case(true);
+        by_name.set_match_mode(gtk::StringFilterMatchMode::Substring);
+        // As the app's, the filter changes on "search-changed".
+        entry.connect_search_changed({
+            let by_name = by_name.clone();
+            move |entry| by_name.set_search(Some(&entry.text()))
+        });
+        let only_problems = Rc::new(Cell::new(false));
+        let with_problems = gtk::CustomFilter::new({
+            let only_problems = Rc::clone(&only_problems);
+            move |item| {
+                !only_problems.get()
+                    || item
+                        .downcast_ref::<gtk::StringObject>()
+                        .is_some_and(|name| has_problem(&name.string()))
+            }
+        });
+        problems.connect_toggled({
+            let with_problems = with_problems.clone();
+            move |problems| {
+                only_problems.set(problems.is_active());
+                with_problems.changed(if problems.is_active() {
+                    gtk::FilterChange::MoreStrict
+                } else {
+                    gtk::FilterChange::LessStrict
+                });
+            }
+        });
+        let both = gtk::EveryFilter::new();
+        both.append(by_name);
+        both.append(with_problems);
+        let filtered = gtk::FilterListModel::new(Some(names), Some(both));
+        (Self { bar, entry, problems, filtered: filtered.clone() }, filtered)
+    }
+}
+
+/// Every eighth VM (by its number) has no problem.
+fn has_problem(name: &str) -> bool {
+    let number = name.rsplit('-').next().and_then(|n| n.parse::<usize>().ok());
+    number.is_none_or(|vm| vm % 8 != 0)
+}
+
+impl SearchKeys for FloorSearch {
+    fn open(&self) {
+        self.bar.set_search_mode(true);
+        self.entry.grab_focus();
+    }
+
+    fn type_key(&self, key: char) {
+        let mut end = self.entry.text().chars().count() as i32;
+        self.entry.insert_text(key.encode_utf8(&mut [0; 4]), &mut end);
+    }
+
+    fn erase_key(&self) {
+        let end = self.entry.text().chars().count() as i32;
+        if end > 0 {
+            self.entry.delete_text(end - 1, end);
+        }
+    }
+
+    fn set_problems_only(&self, active: bool) {
+        self.problems.set_active(active);
+    }
 }

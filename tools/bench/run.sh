@@ -11,6 +11,7 @@ cd "$(dirname "$0")/../.."
 cargo build --release --locked -p vmnet-doctor -p vmnet-doctor-helper --bins
 cargo build --release --locked -p vmnet-doctor --example bench_gtk_floor
 cargo build --release --locked -p vmnet-doctor-libvirt --example bench_floor --example bench_snapshot
+cargo build --release --locked -p vmnet-doctor-host --example bench_host_facts
 
 target=$(cargo metadata --format-version 1 --no-deps --locked |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
@@ -20,5 +21,6 @@ exec python3 tools/bench/bench.py \
     --floor "$target/release/examples/bench_floor" \
     --snapshot "$target/release/examples/bench_snapshot" \
     --gtk-floor "$target/release/examples/bench_gtk_floor" \
+    --host-facts "$target/release/examples/bench_host_facts" \
     --lab-dir "$target/lab" \
     "$@"

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use relm4::ComponentSender;
 use relm4::typed_view::grid::TypedGridView;
 
-use super::search_bench::SearchBench;
+use super::search_bench::{SearchBench, SearchKeys};
 use super::{Window, WindowMsg};
 use crate::i18n::fill;
 use crate::startup;
@@ -52,7 +52,7 @@ impl SidebarList {
                 move || sender.input(WindowMsg::SearchClosed)
             },
         );
-        let search_bench = SearchBench::from_env(&search);
+        let search_bench = SearchBench::from_env(search.clone());
         vm_list.selection_model.set_autoselect(false);
         vm_list.selection_model.set_can_unselect(true);
         vm_list.selection_model.connect_selected_notify({
@@ -60,6 +60,25 @@ impl SidebarList {
             move |_| sender.input(WindowMsg::SelectionChanged)
         });
         Self { vm_list, filter, search, search_bench }
+    }
+}
+
+/// The benchmark types into the sidebar's own search.
+impl SearchKeys for VmSearch {
+    fn open(&self) {
+        VmSearch::open(self);
+    }
+
+    fn type_key(&self, key: char) {
+        VmSearch::type_key(self, key);
+    }
+
+    fn erase_key(&self) {
+        VmSearch::erase_key(self);
+    }
+
+    fn set_problems_only(&self, active: bool) {
+        VmSearch::set_problems_only(self, active);
     }
 }
 

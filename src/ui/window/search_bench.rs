@@ -12,6 +12,10 @@
 //! part of the answer (a grid view's rows can come a frame later); `frames`:
 //! how many. Animations and the text cursor's blinking are off meanwhile,
 //! so the frames are the answer's, not a transition's.
+//!
+//! The GTK floor (`examples/bench_gtk_floor.rs`) runs the same steps on its
+//! own search, through [`SearchKeys`], so that GTK's own cost of each step
+//! is measured beside the app's.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -22,7 +26,18 @@ use relm4::gtk;
 use relm4::gtk::glib;
 use relm4::gtk::prelude::*;
 
-use crate::ui::vm_search::VmSearch;
+/// What the steps drive: a sidebar search's entry and toggle, changed as
+/// a user's key presses and clicks change them.
+pub trait SearchKeys: std::fmt::Debug {
+    /// Opens the search with the focus in its entry.
+    fn open(&self);
+    /// Types `key` at the end of the text.
+    fn type_key(&self, key: char);
+    /// Erases the text's last character, as Backspace does.
+    fn erase_key(&self);
+    /// Sets "only VMs with problems", as a click does.
+    fn set_problems_only(&self, active: bool);
+}
 
 /// Between two steps: a fast typist's pace, and time for the frame clock
 /// to go idle, so that each step starts a frame of its own.
@@ -58,7 +73,7 @@ pub struct SearchBench {
 
 #[derive(Debug)]
 struct Inner {
-    search: VmSearch,
+    search: Box<dyn SearchKeys>,
     steps: RefCell<VecDeque<Step>>,
     /// The step under way: its number, label and start.
     current: RefCell<Option<(usize, String, Instant)>>,
@@ -68,7 +83,7 @@ struct Inner {
 
 impl SearchBench {
     /// The benchmark, when the environment asks for it.
-    pub fn from_env(search: &VmSearch) -> Option<Self> {
+    pub fn from_env(search: impl SearchKeys + 'static) -> Option<Self> {
         let text = std::env::var("VMNET_DOCTOR_BENCH_SEARCH").ok().filter(|text| !text.is_empty())?;
         let prefix = |at: usize| text.chars().take(at).collect::<String>();
         let count = text.chars().count();
@@ -82,7 +97,7 @@ impl SearchBench {
             settings.set_gtk_cursor_blink(false);
         }
         let inner = Inner {
-            search: search.clone(),
+            search: Box::new(search),
             steps: RefCell::new(steps),
             current: RefCell::new(None),
             done: Cell::new(0),
