@@ -31,22 +31,40 @@ pub fn inspect(host: &Host, ran: &Ran) -> InspectReport {
         Ok(value) => ToolOutput { status: ToolStatus::Ok, text: value },
         Err(why) => ToolOutput { status: ToolStatus::Failed, text: why },
     };
-    let iptables_legacy_save = if host.has_legacy_iptables_tables() {
-        output("iptables-legacy-save", &[], ran)
-    } else {
-        ToolOutput {
-            status: ToolStatus::NotRun,
-            text: "no legacy iptables tables exist (/proc/net/ip_tables_names is empty)".to_owned(),
+    // Every refresh of a desktop app that is not root waits for this call:
+    // the tools run side by side. UFW's two are Python, most of the time;
+    // UFW itself waits for its lock (/run/ufw.lock), so the second's
+    // interpreter starts while the first runs, and they never overlap.
+    std::thread::scope(|scope| {
+        let ufw_status = scope.spawn(|| output("ufw", &["status", "verbose"], ran));
+        let ufw_added = scope.spawn(|| output("ufw", &["show", "added"], ran));
+        let nft_ruleset = scope.spawn(|| output("nft", &["-j", "list", "ruleset"], ran));
+        let iptables_nft_save = output("iptables-nft-save", &[], ran);
+        let iptables_legacy_save = if host.has_legacy_iptables_tables() {
+            output("iptables-legacy-save", &[], ran)
+        } else {
+            ToolOutput {
+                status: ToolStatus::NotRun,
+                text: "no legacy iptables tables exist (/proc/net/ip_tables_names is empty)".to_owned(),
+            }
+        };
+        let joined = |tool: std::thread::ScopedJoinHandle<'_, ToolOutput>, program: &str| {
+            tool.join().unwrap_or_else(|_| ToolOutput {
+                status: ToolStatus::Failed,
+                text: format!("running {program} failed inside the helper"),
+            })
+        };
+        let (ufw_status, ufw_added) = (joined(ufw_status, "ufw"), joined(ufw_added, "ufw"));
+        let nft_ruleset = joined(nft_ruleset, "nft");
+        InspectReport {
+            ipv4_forward,
+            ufw_status,
+            ufw_added,
+            nft_ruleset,
+            iptables_nft_save,
+            iptables_legacy_save,
         }
-    };
-    InspectReport {
-        ipv4_forward,
-        ufw_status: output("ufw", &["status", "verbose"], ran),
-        ufw_added: output("ufw", &["show", "added"], ran),
-        nft_ruleset: output("nft", &["-j", "list", "ruleset"], ran),
-        iptables_nft_save: output("iptables-nft-save", &[], ran),
-        iptables_legacy_save,
-    }
+    })
 }
 
 pub fn capabilities(host: &Host, ran: &Ran) -> Capabilities {

@@ -42,9 +42,10 @@ pub mod sysctl;
 pub mod system_bus;
 pub mod ufw;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use vmnet_doctor_core::host::HostFacts;
+use vmnet_doctor_core::host::{Fact, HostFacts};
 
 pub use command::{Tool, Tools};
 pub use firewalld::FirewalldSource;
@@ -137,27 +138,73 @@ impl Sources {
 ///
 /// `network_names` are the libvirt networks whose dnsmasq is checked.
 pub fn read_host_facts(network_names: &[String]) -> HostFacts {
-    read_host_facts_with(&Sources::system(), network_names)
+    let paths = HostPaths::default();
+    if command::effective_uid(&paths.proc) == Some(0) {
+        let sources = Sources {
+            paths,
+            tools: Tools::System { privileged: true },
+            firewalld: FirewalldSource::SystemBus,
+        };
+        return read_host_facts_with(&sources, network_names);
+    }
+    // Not root: the helper's `Inspect` runs the root-only tools while this
+    // process reads the rest, rather than before it (the lab: 142 ms a
+    // refresh before, 80 since; docs/benchmarks.md).
+    let here =
+        Sources { paths, tools: Tools::System { privileged: false }, firewalld: FirewalldSource::SystemBus };
+    read_in_two_parts(&here, network_names, || Cow::Owned(Tools::Helper { report: helper::inspect() }))
 }
 
 /// Reads the facts from the given sources.
 pub fn read_host_facts_with(sources: &Sources, network_names: &[String]) -> HostFacts {
+    read_in_two_parts(sources, network_names, || Cow::Borrowed(&sources.tools))
+}
+
+/// Reads the facts that need root's tools (UFW's status, the netfilter
+/// rulesets: see [`Tool::needs_root`]) with the tools `root_tools` gives,
+/// on a thread of their own, while this one reads what any user may read
+/// from `sources`: UFW is Python, and its run took a third of a refresh.
+fn read_in_two_parts<'a>(
+    sources: &'a Sources,
+    network_names: &[String],
+    root_tools: impl FnOnce() -> Cow<'a, Tools> + Send,
+) -> HostFacts {
     let paths = &sources.paths;
-    let (routes, rules) = routes::read(&paths.proc, &sources.tools);
-    HostFacts {
-        ipv4_forward: sysctl::read_ipv4_forward(&paths.proc),
-        links: links::read_links(&paths.sys, &sources.tools),
-        routes,
-        rules,
-        ufw: ufw::read_ufw(&paths.etc, &sources.tools),
-        libvirt_firewall_backend: libvirt::read_firewall_backend(&paths.etc),
-        firewalld: firewalld::read_firewalld(&sources.firewalld),
-        netfilter: netfilter::read_netfilter(&paths.proc, &sources.tools),
-        dnsmasq: libvirt::read_dnsmasq(&paths.run, &paths.proc, network_names),
-        leases: libvirt::read_leases(&paths.var_lib),
-        listeners: listeners::read_listeners(&paths.proc),
-        bridge_acl: qemu_bridge::read_bridge_acl(&paths.etc),
-        bridge_helper: qemu_bridge::read_bridge_helper(&paths.usr),
-        bridge_nf_call: sysctl::read_bridge_nf_call(&paths.proc),
-    }
+    std::thread::scope(|scope| {
+        let root_part = scope.spawn(|| {
+            let tools = root_tools();
+            (ufw::read_ufw(&paths.etc, &tools), netfilter::read_netfilter(&paths.proc, &tools))
+        });
+        let (routes, rules) = routes::read(&paths.proc, &sources.tools);
+        let ipv4_forward = sysctl::read_ipv4_forward(&paths.proc);
+        let links = links::read_links(&paths.sys, &sources.tools);
+        let libvirt_firewall_backend = libvirt::read_firewall_backend(&paths.etc);
+        let firewalld = firewalld::read_firewalld(&sources.firewalld);
+        let dnsmasq = libvirt::read_dnsmasq(&paths.run, &paths.proc, network_names);
+        let leases = libvirt::read_leases(&paths.var_lib);
+        let listeners = listeners::read_listeners(&paths.proc);
+        let bridge_acl = qemu_bridge::read_bridge_acl(&paths.etc);
+        let bridge_helper = qemu_bridge::read_bridge_helper(&paths.usr);
+        let bridge_nf_call = sysctl::read_bridge_nf_call(&paths.proc);
+        let (ufw, netfilter) = root_part.join().unwrap_or_else(|_| {
+            let failed = || "reading the firewall failed inside vmnet-doctor".to_owned();
+            (Fact::Unknown(failed()), Fact::Unknown(failed()))
+        });
+        HostFacts {
+            ipv4_forward,
+            links,
+            routes,
+            rules,
+            ufw,
+            libvirt_firewall_backend,
+            firewalld,
+            netfilter,
+            dnsmasq,
+            leases,
+            listeners,
+            bridge_acl,
+            bridge_helper,
+            bridge_nf_call,
+        }
+    })
 }
