@@ -200,11 +200,12 @@ def section(add, result):
         add(f"| {label} | {figures['first_ms']:.1f} | {figures['then_ms']:.1f} | {refresh_ms(result, way):.1f} | "
             f"{figures['bus_connections']} | {'read' if known['known'] else 'not known'} |")
     add("")
-    helper = result["ways"]["user-helper"]["then_ms"] - result["ways"]["root"]["then_ms"]
-    flatpak = result["ways"]["user-flatpak"]["then_ms"] - result["ways"]["root"]["then_ms"]
-    add(f"Asking the helper adds {helper:+.1f} ms to a refresh for the distribution's app and {flatpak:+.1f} ms "
-        "for the Flatpak, against reading as root; the connection is made once per process (the app's "
-        "life), not per refresh.")
+    then = {way: figures["then_ms"] for way, figures in result["ways"].items()}
+    add(f"Each refresh after the first, the host's facts take {then['root']:.1f} ms as root, "
+        f"{then['user-helper']:.1f} ms through the helper for the distribution's app and {then['user-flatpak']:.1f} ms "
+        f"for the Flatpak ({then['user-helper'] - then['root']:+.1f} and {then['user-flatpak'] - then['root']:+.1f} ms "
+        "against root; the helper runs its tools side by side while the app reads the rest); the bus connection is "
+        "made once per process (the app's life), not per refresh.")
     add("")
 
 
