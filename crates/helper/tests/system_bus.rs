@@ -327,10 +327,8 @@ async fn inspect_host_gives_a_user_the_facts_root_reads() -> TestResult {
         rerun_as(ALLOWED, "inspect_host_gives_a_user_the_facts_root_reads")?;
         let seen: vmnet_doctor_core::host::HostFacts =
             serde_json::from_str(&std::fs::read_to_string(host_report_path())?)?;
-        let direct = tokio::task::spawn_blocking(move || {
-            vmnet_doctor_host::read_host_facts_with(&vmnet_doctor_host::Sources::system(), &networks)
-        })
-        .await?;
+        let direct =
+            tokio::task::spawn_blocking(move || vmnet_doctor_host::read_host_facts(&networks)).await?;
         assert!(
             direct.netfilter.known().is_some_and(|netfilter| netfilter.nft_json.is_some()),
             "root reads the ruleset: {:?}",

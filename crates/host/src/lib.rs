@@ -105,19 +105,6 @@ pub struct Sources {
 }
 
 impl Sources {
-    /// This machine: real files, real tools (root-only ones as root, else
-    /// the helper's `Inspect` answer, asked now), firewalld on the system
-    /// bus. Blocking.
-    pub fn system() -> Self {
-        let paths = HostPaths::default();
-        let tools = if command::effective_uid(&paths.proc) == Some(0) {
-            Tools::System { privileged: true }
-        } else {
-            Tools::Helper { report: helper::inspect() }
-        };
-        Self { paths, tools, firewalld: FirewalldSource::SystemBus }
-    }
-
     /// A tree captured by `tests/firewall-lab/capture.sh`: files under
     /// `dir`, tool outputs under `dir/commands`, firewalld's answer in
     /// `dir/commands/firewalld-getActiveZones.json` (absent: not running).
@@ -139,19 +126,14 @@ impl Sources {
 /// `network_names` are the libvirt networks whose dnsmasq is checked.
 pub fn read_host_facts(network_names: &[String]) -> HostFacts {
     let paths = HostPaths::default();
-    if command::effective_uid(&paths.proc) == Some(0) {
-        let sources = Sources {
-            paths,
-            tools: Tools::System { privileged: true },
-            firewalld: FirewalldSource::SystemBus,
-        };
-        return read_host_facts_with(&sources, network_names);
+    let privileged = command::effective_uid(&paths.proc) == Some(0);
+    let here = Sources { paths, tools: Tools::System { privileged }, firewalld: FirewalldSource::SystemBus };
+    if privileged {
+        return read_host_facts_with(&here, network_names);
     }
-    // Not root: the helper's `Inspect` runs the root-only tools while this
-    // process reads the rest, rather than before it (the lab: 142 ms a
-    // refresh before, 80 since; docs/benchmarks.md).
-    let here =
-        Sources { paths, tools: Tools::System { privileged: false }, firewalld: FirewalldSource::SystemBus };
+    // Not root: the root-only tools' output is the helper's `Inspect`
+    // answer, asked while this process reads the rest (the lab: 142 ms a
+    // refresh when asked first, 62 since; docs/benchmarks.md).
     read_in_two_parts(&here, network_names, || Cow::Owned(Tools::Helper { report: helper::inspect() }))
 }
 
