@@ -58,7 +58,7 @@ fn main() -> gtk::glib::ExitCode {
 fn build_window(app: &adw::Application, count: usize) {
     let names: Vec<String> = (0..count).map(|vm| format!("{}-{vm:04}", OSES[vm % OSES.len()])).collect();
     let model = gtk::StringList::new(&names.iter().map(String::as_str).collect::<Vec<_>>());
-    let (search, filtered) = FloorSearch::new(model);
+    let search = FloorSearch::new(model);
     let factory = gtk::SignalListItemFactory::new();
     factory.connect_setup(|_, item| {
         let Some(item) = item.downcast_ref::<gtk::ListItem>() else { return };
@@ -89,7 +89,8 @@ fn build_window(app: &adw::Application, count: usize) {
             name.set_text(Some(&text));
         }
     });
-    let list = gtk::GridView::new(Some(gtk::SingleSelection::new(Some(filtered.clone()))), Some(factory));
+    let list =
+        gtk::GridView::new(Some(gtk::SingleSelection::new(Some(search.filtered.clone()))), Some(factory));
     list.set_max_columns(1);
     list.add_css_class("navigation-sidebar");
     let scrolled = gtk::ScrolledWindow::builder()
@@ -114,11 +115,10 @@ fn build_window(app: &adw::Application, count: usize) {
     // The first frame painted after the window is shown holds the rows.
     startup::report_vm_list_populated_when_painted(&window, count);
     if let Some(bench) = SearchBench::from_env(search.clone()) {
-        let (steps, view) = (bench.clone(), list.clone());
+        let (steps, filtered, view) = (bench.clone(), search.filtered.clone(), list.clone());
         search.entry.connect_search_changed(move |_| steps.applied(filtered.n_items(), &view));
-        let steps = bench.clone();
-        let toggled = search.filtered.clone();
-        search.problems.connect_toggled(move |_| steps.applied(toggled.n_items(), &list));
+        let (steps, filtered) = (bench.clone(), search.filtered.clone());
+        search.problems.connect_toggled(move |_| steps.applied(filtered.n_items(), &list));
         bench.start();
     }
 }
@@ -134,7 +134,7 @@ struct FloorSearch {
 }
 
 impl FloorSearch {
-    fn new(names: gtk::StringList) -> (Self, gtk::FilterListModel) {
+    fn new(names: gtk::StringList) -> Self {
         let entry = gtk::SearchEntry::new();
         entry.set_hexpand(true);
         entry.set_search_delay(0);
@@ -184,7 +184,7 @@ impl FloorSearch {
         both.append(by_name);
         both.append(with_problems);
         let filtered = gtk::FilterListModel::new(Some(names), Some(both));
-        (Self { bar, entry, problems, filtered: filtered.clone() }, filtered)
+        Self { bar, entry, problems, filtered }
     }
 }
 
@@ -200,19 +200,11 @@ impl SearchKeys for FloorSearch {
         self.entry.grab_focus();
     }
 
-    fn type_key(&self, key: char) {
-        let mut end = self.entry.text().chars().count() as i32;
-        self.entry.insert_text(key.encode_utf8(&mut [0; 4]), &mut end);
+    fn entry(&self) -> &gtk::SearchEntry {
+        &self.entry
     }
 
-    fn erase_key(&self) {
-        let end = self.entry.text().chars().count() as i32;
-        if end > 0 {
-            self.entry.delete_text(end - 1, end);
-        }
-    }
-
-    fn set_problems_only(&self, active: bool) {
-        self.problems.set_active(active);
+    fn problems_only(&self) -> &gtk::ToggleButton {
+        &self.problems
     }
 }

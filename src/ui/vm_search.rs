@@ -129,25 +129,14 @@ impl VmSearch {
         self.entry.grab_focus();
     }
 
-    /// Types `key` at the end of the text, as a key press does (the
-    /// benchmark). Not `set_text`: that empties the entry first, and an
-    /// empty search answers at once, before the new text arrives.
-    pub fn type_key(&self, key: char) {
-        let mut end = self.entry.text().chars().count() as i32;
-        self.entry.insert_text(key.encode_utf8(&mut [0; 4]), &mut end);
+    /// The entry (the benchmark types into it).
+    pub fn entry(&self) -> &gtk::SearchEntry {
+        &self.entry
     }
 
-    /// Erases the text's last character, as Backspace does (the benchmark).
-    pub fn erase_key(&self) {
-        let end = self.entry.text().chars().count() as i32;
-        if end > 0 {
-            self.entry.delete_text(end - 1, end);
-        }
-    }
-
-    /// Changes the toggle as a click does (the benchmark).
-    pub fn set_problems_only(&self, active: bool) {
-        self.problems.set_active(active);
+    /// "Only VMs with problems" (the benchmark clicks it).
+    pub fn problems_only(&self) -> &gtk::ToggleButton {
+        &self.problems
     }
 
     /// What is typed in the entry.

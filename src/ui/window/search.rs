@@ -69,16 +69,12 @@ impl SearchKeys for VmSearch {
         VmSearch::open(self);
     }
 
-    fn type_key(&self, key: char) {
-        VmSearch::type_key(self, key);
+    fn entry(&self) -> &gtk::SearchEntry {
+        VmSearch::entry(self)
     }
 
-    fn erase_key(&self) {
-        VmSearch::erase_key(self);
-    }
-
-    fn set_problems_only(&self, active: bool) {
-        VmSearch::set_problems_only(self, active);
+    fn problems_only(&self) -> &gtk::ToggleButton {
+        VmSearch::problems_only(self)
     }
 }
 

@@ -31,12 +31,32 @@ use relm4::gtk::prelude::*;
 pub trait SearchKeys: std::fmt::Debug {
     /// Opens the search with the focus in its entry.
     fn open(&self);
-    /// Types `key` at the end of the text.
-    fn type_key(&self, key: char);
+    fn entry(&self) -> &gtk::SearchEntry;
+    /// The "only VMs with problems" toggle.
+    fn problems_only(&self) -> &gtk::ToggleButton;
+
+    /// Types `key` at the end of the text, as a key press does. Not
+    /// `set_text`: that empties the entry first, and an empty search
+    /// answers at once, before the new text arrives.
+    fn type_key(&self, key: char) {
+        let entry = self.entry();
+        let mut end = entry.text().chars().count() as i32;
+        entry.insert_text(key.encode_utf8(&mut [0; 4]), &mut end);
+    }
+
     /// Erases the text's last character, as Backspace does.
-    fn erase_key(&self);
-    /// Sets "only VMs with problems", as a click does.
-    fn set_problems_only(&self, active: bool);
+    fn erase_key(&self) {
+        let entry = self.entry();
+        let end = entry.text().chars().count() as i32;
+        if end > 0 {
+            entry.delete_text(end - 1, end);
+        }
+    }
+
+    /// Sets the toggle, as a click does.
+    fn set_problems_only(&self, active: bool) {
+        self.problems_only().set_active(active);
+    }
 }
 
 /// Between two steps: a fast typist's pace, and time for the frame clock
