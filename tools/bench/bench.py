@@ -960,7 +960,7 @@ def floor_section(add, sizes, head, gui_results, apps):
         "floor plus the libvirt floor in-process (open, list, every XML; headless section), each renderer "
         "against the floor on the same renderer. Its memory likewise: the GTK floor's plus the copy of the whole "
         "host that libvirt's test driver keeps in every client (how much more the libvirt floor process "
-        "holds right after `virConnectOpen` than at the smallest host), with {TARGET_FLOOR_RSS_MIB} MiB to spare; on a real libvirtd the "
+        f"holds right after `virConnectOpen` than at the smallest host), with {TARGET_FLOOR_RSS_MIB} MiB to spare; on a real libvirtd the "
         "host lives in the daemon (its section below).")
     add("")
     add("| VMs | renderer | ours: list | GTK floor: list | libvirt floor | allowed "
