@@ -150,9 +150,9 @@ beside_done() {
 # Debian guest's image (it shares that build's runtime and, once built, its
 # cached libraries), at low priority so that the lab's and the main lane's
 # timing-sensitive GUI phases keep their CPU; it has most of the run to
-# finish. When the lab
-# is done it gets normal priority back: on a busy machine a build at nice
-# 15 gets almost no CPU beside the other load, and would then bound the run.
+# finish. When the lab is done it gets normal priority back: on a busy
+# machine a build at nice 15 gets almost no CPU beside the other load, and
+# would then bound the run.
 devel_log=target/test-logs/flatpak-devel.log
 start_devel_build() {
     devel_started=$SECONDS

@@ -60,9 +60,9 @@ pub fn fleet_document(outcomes: &[Outcome]) -> FleetDocument<'_> {
 /// One connection's document. Its fields are borrowed from the outcome and
 /// written straight out: at 1000 VMs, building and dropping a `Value` tree
 /// of the same document (5 MB of JSON) cost `check --json` 43 of its 560
-/// ms. The fields of
-/// every object are in alphabetical order, as a `serde_json::Value` writes
-/// them, so the document reads the same as before.
+/// ms. The fields of every object are in alphabetical order, as a
+/// `serde_json::Value` writes them, so the document reads the same as
+/// before.
 #[derive(Serialize)]
 pub struct Document<'a> {
     checked: bool,
