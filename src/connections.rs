@@ -15,6 +15,8 @@ use crate::i18n::fill;
 /// org.virt-manager.virt-manager.connections uris`).
 const VIRT_MANAGER_SCHEMA: &str = "org.virt-manager.virt-manager.connections";
 const VIRT_MANAGER_KEY: &str = "uris";
+/// … and those it opens by itself at start (`autoconnect`, same schema).
+const VIRT_MANAGER_AUTOCONNECT_KEY: &str = "autoconnect";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
@@ -30,25 +32,27 @@ pub fn is_demo(uri: &str) -> bool {
     uri == demo_uri()
 }
 
-/// Every connection worth offering, without duplicates, the explicit one first.
-pub fn known(explicit: Option<&str>, virt_manager: &[String]) -> Vec<Connection> {
-    let mut uris: Vec<String> = Vec::new();
-    let mut add = |uri: &str| {
+/// Every connection worth offering, without duplicates, the explicit ones first.
+pub fn known(explicit: &[String], virt_manager: &[String]) -> Vec<Connection> {
+    let fixed = [
+        vmnet_doctor_libvirt::SYSTEM_URI.to_owned(),
+        vmnet_doctor_libvirt::SESSION_URI.to_owned(),
+        demo_uri(),
+    ];
+    let all = explicit.iter().chain(virt_manager).chain(&fixed).cloned().collect();
+    without_duplicates(all).into_iter().map(|uri| Connection { label: label(&uri), uri }).collect()
+}
+
+/// `uris` trimmed, without empty ones, each once, in their first place.
+pub fn without_duplicates(uris: Vec<String>) -> Vec<String> {
+    let mut unique: Vec<String> = Vec::new();
+    for uri in uris {
         let uri = uri.trim();
-        if !uri.is_empty() && !uris.iter().any(|known| known == uri) {
-            uris.push(uri.to_owned());
+        if !uri.is_empty() && !unique.iter().any(|known| known == uri) {
+            unique.push(uri.to_owned());
         }
-    };
-    if let Some(uri) = explicit {
-        add(uri);
     }
-    for uri in virt_manager {
-        add(uri);
-    }
-    add(vmnet_doctor_libvirt::SYSTEM_URI);
-    add(vmnet_doctor_libvirt::SESSION_URI);
-    add(&demo_uri());
-    uris.into_iter().map(|uri| Connection { label: label(&uri), uri }).collect()
+    unique
 }
 
 /// The keyfile group of virt-manager's connection list: GSettings'
@@ -59,9 +63,19 @@ const VIRT_MANAGER_GROUP: &str = "org/virt-manager/virt-manager/connections";
 /// The connections virt-manager saved: the host package's (host GSettings)
 /// first, then those of Flathub's virt-manager, without duplicates.
 pub fn from_virt_manager() -> Vec<String> {
+    virt_manager_list(VIRT_MANAGER_KEY)
+}
+
+/// The connections virt-manager opens by itself when it starts, from the
+/// same two places.
+pub fn virt_manager_autoconnect() -> Vec<String> {
+    virt_manager_list(VIRT_MANAGER_AUTOCONNECT_KEY)
+}
+
+fn virt_manager_list(key: &str) -> Vec<String> {
     merged(
-        crate::settings::foreign_strv(VIRT_MANAGER_SCHEMA, VIRT_MANAGER_KEY),
-        flatpak_keyfile_uris(&flatpak_keyfile()),
+        crate::settings::foreign_strv(VIRT_MANAGER_SCHEMA, key),
+        flatpak_keyfile_list(&flatpak_keyfile(), key),
     )
 }
 
@@ -96,16 +110,17 @@ pub enum KeyfileError {
     #[error("skipped the Flatpak virt-manager's connections: {path} is not a readable key file: {error}")]
     Unreadable { path: String, error: glib::Error },
     #[error(
-        "skipped the Flatpak virt-manager's connections: the uris key of {path} is not a list of strings: {error}"
+        "skipped the Flatpak virt-manager's connections: the {key} key of {path} is not a list of strings: {error}"
     )]
-    NotAList { path: String, error: String },
+    NotAList { path: String, key: String, error: String },
 }
 
-/// The URIs in a virt-manager keyfile (`uris` in
-/// `[org/virt-manager/virt-manager/connections]`, a GVariant text like
-/// `['qemu:///system']`); none when the file, group or key is absent, as
-/// when Flathub's virt-manager is not installed or never saved a list.
-pub fn flatpak_keyfile_uris(path: &Path) -> Result<Vec<String>, KeyfileError> {
+/// A list of a virt-manager keyfile (`key` in
+/// `[org/virt-manager/virt-manager/connections]`: `uris`, `autoconnect`,
+/// a GVariant text like `['qemu:///system']`); none when the file, group
+/// or key is absent, as when Flathub's virt-manager is not installed or
+/// never saved a list.
+fn flatpak_keyfile_list(path: &Path, key: &str) -> Result<Vec<String>, KeyfileError> {
     let shown = path.display().to_string();
     let keyfile = glib::KeyFile::new();
     if let Err(error) = keyfile.load_from_file(path, glib::KeyFileFlags::NONE) {
@@ -114,14 +129,14 @@ pub fn flatpak_keyfile_uris(path: &Path) -> Result<Vec<String>, KeyfileError> {
         }
         return Err(KeyfileError::Unreadable { path: shown, error });
     }
-    let Ok(text) = keyfile.value(VIRT_MANAGER_GROUP, VIRT_MANAGER_KEY) else {
+    let Ok(text) = keyfile.value(VIRT_MANAGER_GROUP, key) else {
         return Ok(Vec::new());
     };
+    let not_a_list =
+        |error: String| KeyfileError::NotAList { path: shown.clone(), key: key.to_owned(), error };
     let variant = glib::Variant::parse(Some(glib::VariantTy::STRING_ARRAY), &text)
-        .map_err(|error| KeyfileError::NotAList { path: shown.clone(), error: error.message().to_owned() })?;
-    variant
-        .get::<Vec<String>>()
-        .ok_or_else(|| KeyfileError::NotAList { path: shown, error: variant.type_().to_string() })
+        .map_err(|error| not_a_list(error.message().to_owned()))?;
+    variant.get::<Vec<String>>().ok_or_else(|| not_a_list(variant.type_().to_string()))
 }
 
 /// Where Debian, Fedora and Arch install virt-manager's schema.
@@ -172,7 +187,8 @@ mod tests {
     #[test]
     fn known_connections_are_unique_and_ordered() {
         let saved = vec!["qemu+ssh://root@server.lan/system".to_owned(), "qemu:///system".to_owned()];
-        let uris: Vec<_> = known(Some("test:///default"), &saved).into_iter().map(|c| c.uri).collect();
+        let uris: Vec<_> =
+            known(&["test:///default".to_owned()], &saved).into_iter().map(|c| c.uri).collect();
         assert_eq!(
             uris,
             vec![
@@ -201,12 +217,20 @@ mod tests {
         std::fs::write(
             &keyfile,
             "[org/virt-manager/virt-manager/connections]\n\
-             uris=['qemu+ssh://root@server.lan/system', 'qemu:///system']\n",
+             uris=['qemu+ssh://root@server.lan/system', 'qemu:///system']\n\
+             autoconnect=['qemu:///system']\n",
         )?;
         let backend = gio::keyfile_settings_backend_new(&keyfile.to_string_lossy(), "/", None);
         let saved =
             crate::settings::strv_from(&source, Some(&backend), VIRT_MANAGER_SCHEMA, VIRT_MANAGER_KEY);
         assert_eq!(saved, ["qemu+ssh://root@server.lan/system", "qemu:///system"]);
+        let autoconnect = crate::settings::strv_from(
+            &source,
+            Some(&backend),
+            VIRT_MANAGER_SCHEMA,
+            VIRT_MANAGER_AUTOCONNECT_KEY,
+        );
+        assert_eq!(autoconnect, ["qemu:///system"]);
         // A schema that does not exist gives nothing, not a crash.
         assert!(crate::settings::strv_from(&source, Some(&backend), "org.example.none", "uris").is_empty());
         Ok(())
@@ -221,11 +245,17 @@ mod tests {
     #[test]
     fn reads_the_flatpak_virt_managers_keyfile() -> Result<(), KeyfileError> {
         assert_eq!(
-            flatpak_keyfile_uris(&fixture("keyfile"))?,
+            flatpak_keyfile_list(&fixture("keyfile"), VIRT_MANAGER_KEY)?,
             ["qemu+ssh://root@server.lan/system", "qemu:///system", "qemu:///session"]
         );
+        // The ones it opens at start, from the same group.
+        assert_eq!(
+            flatpak_keyfile_list(&fixture("keyfile"), VIRT_MANAGER_AUTOCONNECT_KEY)?,
+            ["qemu:///system"]
+        );
         // Not installed, or nothing saved yet: no connections, no complaint.
-        assert!(flatpak_keyfile_uris(&fixture("absent"))?.is_empty());
+        assert!(flatpak_keyfile_list(&fixture("absent"), VIRT_MANAGER_KEY)?.is_empty());
+        assert!(flatpak_keyfile_list(&fixture("absent"), VIRT_MANAGER_AUTOCONNECT_KEY)?.is_empty());
         assert!(
             flatpak_keyfile()
                 .ends_with(".var/app/org.virt_manager.virt-manager/config/glib-2.0/settings/keyfile")
@@ -240,7 +270,7 @@ mod tests {
             ("keyfile-wrong-type", "not a list of strings"),
             ("keyfile-not-a-keyfile", "not a readable key file"),
         ] {
-            match flatpak_keyfile_uris(&fixture(name)) {
+            match flatpak_keyfile_list(&fixture(name), VIRT_MANAGER_KEY) {
                 Err(error) => {
                     let message = error.to_string();
                     assert!(message.contains(why) && message.contains(name), "{name}: {message}");
@@ -254,11 +284,14 @@ mod tests {
     fn the_flatpak_list_merges_after_the_hosts_without_duplicates() {
         let host = vec!["qemu:///system".to_owned()];
         assert_eq!(
-            merged(host.clone(), flatpak_keyfile_uris(&fixture("keyfile"))),
+            merged(host.clone(), flatpak_keyfile_list(&fixture("keyfile"), VIRT_MANAGER_KEY)),
             ["qemu:///system", "qemu+ssh://root@server.lan/system", "qemu:///session"]
         );
         // A broken Flatpak file leaves the host's list as it is.
-        assert_eq!(merged(host.clone(), flatpak_keyfile_uris(&fixture("keyfile-truncated"))), host);
+        assert_eq!(
+            merged(host.clone(), flatpak_keyfile_list(&fixture("keyfile-truncated"), VIRT_MANAGER_KEY)),
+            host
+        );
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! What the window is opened with: the command line's choices for the GUI
-//! (`vmnet-doctor [--connect URI | --demo] [--vm NAME] [--setup]`), read
+//! (`vmnet-doctor [--connect URI…] [--demo] [--vm NAME] [--setup]`), read
 //! by `crate::cli` and taken by `crate::ui::window`.
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GuiOptions {
-    /// A libvirt URI to open instead of the last one used.
-    pub connect: Option<String>,
-    /// Open the built-in demo hypervisor.
+    /// The libvirt URIs to open, in the sidebar's order, instead of those
+    /// open last time.
+    pub connect: Vec<String>,
+    /// Open the built-in demo hypervisor (first, beside any `connect`).
     pub demo: bool,
     /// Select this VM once the connection is open.
     pub vm: Option<String>,

@@ -74,13 +74,15 @@ fn run_gui(options: GuiOptions) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    // libvirt connects and reads every VM while the window is built
+    // libvirt connects and reads every VM of every connection while the window is built
     // (ui::first_connection); only once there is a display to show them on,
     // so a start that fails touches no libvirt.
     // A server reached over SSH has its facts read on every refresh: over
     // one shared login, not a new one each time.
     remote_host::share_logins();
-    ui::first_connection::start(ui::window::first_uri(&options, settings::app_settings().as_ref()));
+    for uri in ui::window::start_uris(&options, settings::app_settings().as_ref()) {
+        ui::first_connection::start(uri);
+    }
     if adw::init().is_err() {
         eprintln!("vmnet-doctor: {}", gettext("libadwaita could not be initialised."));
         return ExitCode::FAILURE;

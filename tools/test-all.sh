@@ -456,12 +456,17 @@ if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
     phase "GUI: Fix All stops at a failed fix on a real libvirtd" tests/libvirtd/with-libvirtd.sh \
         env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
         tests/gui/fix-all-fails-libvirtd.sh target/debug/vmnet-doctor target/gui/fix-all-fails.png --height 800
+    # Every connection in one window: the demo, the daemon twice, a server
+    # that does not answer and a missing socket; events on both of the
+    # daemon's connections.
+    phase "GUI a11y: every connection in one window (real libvirtd)" tests/libvirtd/with-libvirtd.sh \
+        env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" python3 tests/gui/a11y/connections.py
     # qemu+ssh:// through a slow link: the list before the server's facts.
     phase "GUI: a server over SSH, list before its host facts" tests/libvirtd/with-libvirtd.sh \
         env GSETTINGS_SCHEMA_DIR="$PWD/$build_dir/data" \
         tests/gui/remote-ssh-libvirtd.sh target/debug/vmnet-doctor target/gui/remote-ssh.png
 else
-    skip "GUI on a real libvirtd (5 phases)" "needs root and libvirtd"
+    skip "GUI on a real libvirtd (6 phases)" "needs root and libvirtd"
 fi
 if [[ -n $lab_lane_pid ]]; then
     printf '\n\033[1m==> waiting for the lab\033[0m\n'

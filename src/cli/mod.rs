@@ -78,13 +78,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         Parsed::Options(shared) => shared,
         Parsed::Answer(command) => return Ok(command),
     };
-    shared.refuse_demo_with_connect()?;
-    Ok(Command::Gui(GuiOptions { connect: shared.connection()?, demo: shared.demo, vm: shared.vm, setup }))
+    // The window shows every connection given, the demo's beside them.
+    Ok(Command::Gui(GuiOptions { connect: shared.connect, demo: shared.demo, vm: shared.vm, setup }))
 }
 
 pub fn help_text() -> String {
     format!(
-        "{}\n\n{}\n  vmnet-doctor [--connect URI | --demo] [--vm NAME] [--setup]\n  vmnet-doctor check [--connect URI… | --demo] [--vm NAME] [--json | --format FORMAT] [--timeout SECONDS] [--output FILE]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--alternative] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert [--connect URI] TRANSACTION-ID [--json]\n  vmnet-doctor verify [--connect URI | --demo] VM [--json] [--gateway IP] [--ping ADDRESS] [--dns NAME] [--http URL]\n  vmnet-doctor nat [--connect URI | --demo] VM [--json]\n  vmnet-doctor posture [--connect URI | --demo] [--json]\n  vmnet-doctor facts [NETWORK…]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --setup        {}\n      --json         {}\n      --format FORMAT {}\n      --timeout SECONDS {}\n  -o, --output FILE  {}\n      --dry-run      {}\n      --all          {}\n      --alternative  {}\n      --gateway IP   {}\n      --ping ADDRESS {}\n      --dns NAME     {}\n      --http URL     {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n{}\n{}\n",
+        "{}\n\n{}\n  vmnet-doctor [--connect URI…] [--demo] [--vm NAME] [--setup]\n  vmnet-doctor check [--connect URI… | --demo] [--vm NAME] [--json | --format FORMAT] [--timeout SECONDS] [--output FILE]\n  vmnet-doctor fix [--connect URI | --demo] [--vm NAME] [--dry-run] [--alternative] [--json] (FINDING-ID… | --all)\n  vmnet-doctor revert [--connect URI] TRANSACTION-ID [--json]\n  vmnet-doctor verify [--connect URI | --demo] VM [--json] [--gateway IP] [--ping ADDRESS] [--dns NAME] [--http URL]\n  vmnet-doctor nat [--connect URI | --demo] VM [--json]\n  vmnet-doctor posture [--connect URI | --demo] [--json]\n  vmnet-doctor facts [NETWORK…]\n\n{}\n  -c, --connect URI  {}\n      --demo         {}\n      --vm NAME      {}\n      --setup        {}\n      --json         {}\n      --format FORMAT {}\n      --timeout SECONDS {}\n  -o, --output FILE  {}\n      --dry-run      {}\n      --all          {}\n      --alternative  {}\n      --gateway IP   {}\n      --ping ADDRESS {}\n      --dns NAME     {}\n      --http URL     {}\n  -h, --help         {}\n  -V, --version      {}\n\n{}\n{}\n{}\n{}\n{}\n",
         gettext("VM Network Doctor — find and fix why a virtual machine has no network."),
         gettext("Usage:"),
         gettext("Options:"),
@@ -154,11 +154,24 @@ mod tests {
     #[test]
     fn connect_takes_a_uri_in_both_spellings() {
         let want =
-            Command::Gui(GuiOptions { connect: Some("test:///default".into()), ..GuiOptions::default() });
+            Command::Gui(GuiOptions { connect: vec!["test:///default".into()], ..GuiOptions::default() });
         assert_eq!(run(&["--connect", "test:///default"]), Ok(want));
         let want =
-            Command::Gui(GuiOptions { connect: Some("qemu:///session".into()), ..GuiOptions::default() });
+            Command::Gui(GuiOptions { connect: vec!["qemu:///session".into()], ..GuiOptions::default() });
         assert_eq!(run(&["--connect=qemu:///session"]), Ok(want));
+    }
+
+    #[test]
+    fn the_window_opens_every_connection_given() {
+        let want = Command::Gui(GuiOptions {
+            connect: vec!["qemu:///system".into(), "qemu+ssh://root@server/system".into()],
+            demo: true,
+            ..GuiOptions::default()
+        });
+        assert_eq!(
+            run(&["-c", "qemu:///system", "--demo", "--connect", "qemu+ssh://root@server/system"]),
+            Ok(want)
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use relm4::gtk::prelude::*;
 pub const REFRESH: &str = "win.refresh";
 pub const OTHER_CONNECTION: &str = "win.other-connection";
 pub const CONNECT: &str = "win.connect";
+pub const CLOSE_CONNECTION: &str = "win.close-connection";
 pub const ABOUT: &str = "win.about";
 pub const SHOW_HOST: &str = "win.show-host";
 pub const SETUP: &str = "win.setup";

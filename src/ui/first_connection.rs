@@ -1,4 +1,5 @@
-//! The first connection is opened and read while the window is built.
+//! The first connections are opened and read while the window is built,
+//! each on a thread of its own.
 //!
 //! Start-up is two long waits: libadwaita, the resources and the window on
 //! the main thread, and libvirt (connecting, then every VM and network) on
@@ -45,7 +46,8 @@ impl std::fmt::Debug for OpenedConnection {
 
 type Answer = Result<OpenedConnection, LibvirtError>;
 
-static FIRST: Mutex<Option<(String, oneshot::Receiver<Answer>)>> = Mutex::new(None);
+/// The connections started in `main`, each with its answer to come.
+static STARTED: Mutex<Vec<(String, oneshot::Receiver<Answer>)>> = Mutex::new(Vec::new());
 
 /// Opens `uri` and takes its first snapshot on a thread of its own, which
 /// then reads the host facts.
@@ -70,16 +72,18 @@ pub fn start(uri: String) {
     if spawned.is_err() {
         return;
     }
-    if let Ok(mut first) = FIRST.lock() {
-        *first = Some((uri, receiver));
+    if let Ok(mut started) = STARTED.lock() {
+        started.push((uri, receiver));
     }
 }
 
-/// The answer for `uri`, when [`start`] was asked for that URI. Called
-/// once: whatever was started is forgotten afterwards.
+/// The answer for `uri`, when [`start`] was asked for that URI; taken
+/// once. The window takes every one it opens: a connection started for a
+/// URI it never opens stays open until the app quits.
 pub fn take(uri: &str) -> Option<oneshot::Receiver<Answer>> {
-    let started = FIRST.lock().ok()?.take()?;
-    (started.0 == uri).then_some(started.1)
+    let mut started = STARTED.lock().ok()?;
+    let index = started.iter().position(|(started, _)| started == uri)?;
+    Some(started.swap_remove(index).1)
 }
 
 /// Opens `uri` and reads it, as the window does for every connection it

@@ -11,12 +11,10 @@ use std::rc::Rc;
 
 use relm4::gtk;
 use relm4::gtk::prelude::*;
-use relm4::typed_view::grid::TypedGridView;
 use vmnet_doctor_core::Snapshot;
 use vmnet_doctor_libvirt::LibvirtEvent;
 
 use crate::startup;
-use crate::ui::vm_list_item::VmListItem;
 
 /// The events of one connection, from their arrival until a snapshot that
 /// covers them is on screen.
@@ -88,28 +86,6 @@ impl Live {
 
     fn has_news(&self) -> bool {
         !self.pending.is_empty() || self.missed
-    }
-}
-
-/// Replaces the sidebar's rows. When the VMs are the same ones in the same
-/// order (the usual case after an event), only changed rows are replaced,
-/// so the list keeps its scroll position.
-pub fn replace_rows(list: &mut TypedGridView<VmListItem, gtk::SingleSelection>, rows: Vec<VmListItem>) {
-    let same_vms = list.len() as usize == rows.len()
-        && rows
-            .iter()
-            .zip(0..)
-            .all(|(row, position)| list.get(position).is_some_and(|old| old.borrow().name == row.name));
-    if !same_vms {
-        list.clear();
-        list.extend_from_iter(rows);
-        return;
-    }
-    for (row, position) in rows.into_iter().zip(0..) {
-        if list.get(position).is_some_and(|old| *old.borrow() != row) {
-            list.remove(position);
-            list.insert(position, row);
-        }
     }
 }
 

@@ -22,6 +22,10 @@ builds the release binaries first.
 5. A refresh with and without the helper: the host's facts read as root,
    through the helper (the distribution's app and the Flatpak's way) and
    with no helper to ask, in the lab (refresh_cost.py).
+6. Many connections: the largest host's VMs on one connection and spread
+   over several, the app's list in turns (connections_bench.py).
+   `--only-connections` runs this part alone and puts its section into the
+   existing report.
 
 Every figure is a median; runs of the compared programs are interleaved so
 that a disturbance of the machine hits all of them alike.
@@ -44,6 +48,7 @@ import time
 from pathlib import Path
 
 import lab_run
+import connections_bench
 import refresh_cost
 
 REPO = Path(__file__).resolve().parents[2]
@@ -139,17 +144,18 @@ def loadavg():
 
 
 def make_hosts(work, sizes):
-    hosts = {}
-    for size in sizes:
-        path = work / f"host{size}.xml"
-        subprocess.run([sys.executable, str(REPO / "tools/bench/make-host.py"), str(size), str(path)], check=True)
-        uri = f"test://{path}"
-        # libvirt 11 must load the file as a whole: every VM listed.
-        names = sh("virsh", "-c", uri, "list", "--all", "--name").split()
-        if len(names) != size:
-            raise SystemExit(f"bench: virsh lists {len(names)} VMs in {path}, not {size}")
-        hosts[size] = uri
-    return hosts
+    return {size: make_host(work / f"host{size}.xml", size) for size in sizes}
+
+
+def make_host(path, size):
+    """A test-driver host of SIZE VMs at PATH; its URI."""
+    subprocess.run([sys.executable, str(REPO / "tools/bench/make-host.py"), str(size), str(path)], check=True)
+    uri = f"test://{path}"
+    # libvirt 11 must load the file as a whole: every VM listed.
+    names = sh("virsh", "-c", uri, "list", "--all", "--name").split()
+    if len(names) != size:
+        raise SystemExit(f"bench: virsh lists {len(names)} VMs in {path}, not {size}")
+    return uri
 
 
 # ---------------------------------------------------------------- headless
@@ -429,7 +435,9 @@ def gui_run(app, uri, size, binaries, schemas, shader_cache, settle, idle):
             idle = min(idle, 0.5)
         else:
             env["VMNET_DOCTOR_REPORT_STARTUP"] = "1"
-            argv = [binaries["app"], "--connect", uri]
+            # Several URIs: every one in the window (connections_bench.py).
+            uris = uri if isinstance(uri, list) else [uri]
+            argv = [binaries["app"], *(arg for each in uris for arg in ("--connect", each))]
             pattern = r"vmnet-doctor: (vm-list-populated|connection-failed)"
         start = time.monotonic()
         proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -693,15 +701,22 @@ def search_section(search_results, meta=None):
 def splice_search(path, search_results, meta):
     """Puts the search's section and target row into the report at PATH,
     replacing those of an earlier run, and leaves the rest as it is."""
+    splice(path, "## Find a VM", search_section(search_results, meta), "| Find a VM:",
+           search_target_row(search_results))
+
+
+def splice(path, heading, section, row_prefix, row):
+    """Puts SECTION (its first line HEADING) and the target ROW (starting
+    with ROW_PREFIX) into the report at PATH, replacing those of an earlier
+    run, and leaves the rest as it is."""
     lines = path.read_text(encoding="utf-8").split("\n")
-    start = next((i for i, line in enumerate(lines) if line.startswith("## Find a VM")), None)
+    start = next((i for i, line in enumerate(lines) if line.startswith(heading)), None)
     if start is not None:
         end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
         del lines[start:end]
     at = next((i for i, line in enumerate(lines) if line == "## Method"), len(lines))
-    lines[at:at] = search_section(search_results, meta)
-    row = search_target_row(search_results)
-    old = next((i for i, line in enumerate(lines) if line.startswith("| Find a VM:")), None)
+    lines[at:at] = section
+    old = next((i for i, line in enumerate(lines) if line.startswith(row_prefix)), None)
     if old is not None:
         lines[old] = row
     else:
@@ -978,7 +993,8 @@ def floor_section(add, sizes, head, gui_results, apps):
     add("")
 
 
-def write_report(path, meta, head, gui_results, cold, lab, args, search_results=None, real=None, refresh=None):
+def write_report(path, meta, head, gui_results, cold, lab, args, search_results=None, real=None, refresh=None,
+                 connections=None):
     sizes = sorted(head or gui_results)
     big = max(sizes)
     apps = list(next(iter(gui_results.values())).keys()) if gui_results else []
@@ -1054,6 +1070,7 @@ def write_report(path, meta, head, gui_results, cold, lab, args, search_results=
     if search_results:
         add(search_target_row(search_results))
     add(refresh_cost.target_row(refresh))
+    add(connections_bench.target_row(connections))
     add("")
     add("Times are judged on the default renderer (GL), memory with `GSK_RENDERER=cairo` (issue #20 item 3): "
         "under Xvfb, GTK's GL renderer runs on Mesa's llvmpipe, a software rasteriser built on LLVM, whose code "
@@ -1261,6 +1278,7 @@ def write_report(path, meta, head, gui_results, cold, lab, args, search_results=
     if real and "median_ms" in real:
         real_daemon_section(add, real)
     refresh_cost.section(add, refresh)
+    connections_bench.section(add, connections)
 
     add("## Method")
     add("")
@@ -1355,12 +1373,20 @@ def main():
     parser.add_argument("--no-refresh", action="store_true")
     parser.add_argument("--search-runs", type=int, default=5, help="runs of the search per renderer")
     parser.add_argument("--no-search", action="store_true")
+    parser.add_argument("--connection-runs", type=int, default=5, help="turns of one and several connections")
+    parser.add_argument("--no-connections", action="store_true")
+    parser.add_argument("--only-connections", action="store_true",
+                        help="measure only the connections' part and put it into the existing report")
     parser.add_argument("--only-search", action="store_true",
                         help="only the search, at the largest size; its section goes into the existing --out")
     args = parser.parse_args()
+    if args.only_connections:
+        args.sizes = args.sizes.split(",")[-1]
+        args.no_headless = args.no_events = args.no_real_daemon = args.no_refresh = args.no_search = True
     if args.only_search:
         args.sizes = args.sizes.split(",")[-1]
         args.no_headless = args.no_gui = args.no_events = args.no_real_daemon = args.no_refresh = True
+        args.no_connections = True
 
     began = time.monotonic()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -1386,8 +1412,14 @@ def main():
         gui_results = cold = None
         if not args.no_gui:
             apps = args.gui_apps.split(",")
-            gui_results, cold = gui(hosts, binaries, schemas, work, apps, args.gui_runs, args.gui_runs_largest,
-                                    args.settle, args.idle)
+            if not args.only_connections:
+                gui_results, cold = gui(hosts, binaries, schemas, work, apps, args.gui_runs,
+                                        args.gui_runs_largest, args.settle, args.idle)
+        connections = None
+        if not args.no_gui and not args.no_connections:
+            big = max(sizes)
+            connections = connections_bench.run(big, hosts[big], make_host, gui_run, binaries, schemas, work,
+                                                args.connection_runs, log)
         search_results = None
         if not args.no_search:
             apps = [app for app in args.gui_apps.split(",") if app.startswith(("ours", "gtk-floor"))]
@@ -1401,6 +1433,15 @@ def main():
     meta["duration_min"] = (time.monotonic() - began) / 60
     raw = Path(args.raw)
     raw.parent.mkdir(parents=True, exist_ok=True)
+    if args.only_connections:
+        raw = raw.with_name("connections.json")
+        raw.write_text(json.dumps({"meta": meta, "connections": connections}, indent=1), encoding="utf-8")
+        lines = []
+        connections_bench.section(lines.append, connections)
+        splice(Path(args.out), "## Many connections in one window", lines, "| #23 item 1:",
+               connections_bench.target_row(connections))
+        log(f"put the connections' figures into {args.out} (raw figures in {raw})")
+        return
     if args.only_search:
         raw = raw.with_name("search.json")
         raw.write_text(json.dumps({"meta": meta, "search": search_results}, indent=1), encoding="utf-8")
@@ -1409,9 +1450,10 @@ def main():
         return
     raw.write_text(json.dumps({"meta": meta, "headless": head, "gui": gui_results, "gui_cold": cold,
                                "events": lab, "search": search_results, "real_daemon": real,
-                               "refresh": refresh}, indent=1),
+                               "refresh": refresh, "connections": connections}, indent=1),
                    encoding="utf-8")
-    write_report(Path(args.out), meta, head, gui_results, cold, lab, args, search_results, real, refresh)
+    write_report(Path(args.out), meta, head, gui_results, cold, lab, args, search_results, real, refresh,
+                 connections)
     log(f"wrote {args.out} (raw figures in {raw}) in {meta['duration_min']:.1f} min")
 
 

@@ -47,6 +47,7 @@ pub(super) fn main_menu_button() -> gtk::MenuButton {
     section.append(Some(&gettext("_Refresh")), Some(actions::REFRESH));
     section.append(Some(&gettext("_Set Up Networking…")), Some(actions::SETUP));
     section.append(Some(&gettext("_Other Connection…")), Some(actions::OTHER_CONNECTION));
+    section.append(Some(&gettext("_Close Connection")), Some(actions::CLOSE_CONNECTION));
     menu.append_section(None, &section);
     let about = gio::Menu::new();
     about.append(Some(&gettext("_About VM Network Doctor")), Some(actions::ABOUT));
@@ -85,6 +86,7 @@ pub(super) fn install_window_actions(window: &adw::ApplicationWindow, sender: &C
     simple("about", || WindowMsg::About);
     simple("setup", || WindowMsg::Setup);
     simple("find-vm", || WindowMsg::FindVm);
+    simple("close-connection", || WindowMsg::CloseConnection);
     let connect = gio::SimpleAction::new("connect", Some(glib::VariantTy::STRING));
     connect.connect_activate({
         let sender = sender.clone();

@@ -1,7 +1,8 @@
-//! The open connection's life: connecting (or taking up the one opened
-//! at start-up), following libvirt's events and refreshing on them, and
-//! losing it. Apart from the component because it is the window's
-//! asynchronous work; its answers come back as `WindowCmd`s.
+//! Each connection's life: connecting (or taking up one opened at
+//! start-up), following libvirt's events and refreshing on them, and
+//! losing it. Every connection goes through this on its own, side by
+//! side with the others. Apart from the component because it is the
+//! window's asynchronous work; its answers come back as `WindowCmd`s.
 
 use gettextrs::gettext;
 use relm4::adw;
@@ -10,10 +11,11 @@ use relm4::gtk::gio;
 use relm4::{ComponentController, ComponentSender};
 use tokio::sync::broadcast;
 use vmnet_doctor_core::{Fact, HostFacts, Snapshot};
-use vmnet_doctor_libvirt::{LibvirtError, LibvirtEvent};
+use vmnet_doctor_libvirt::{EventKind, LibvirtError, LibvirtEvent};
 
 use super::chrome::fill_connection_menu;
-use super::{Phase, Window, WindowCmd, WindowMsg};
+use super::session::{Session, Status};
+use super::{Window, WindowCmd, WindowMsg};
 use crate::connections::{self, Connection};
 use crate::gui_options::GuiOptions;
 use crate::probe::with_host_facts;
@@ -22,42 +24,120 @@ use crate::ui::error_page;
 use crate::ui::first_connection::{self, OpenedConnection};
 use crate::ui::host_page::HostPageMsg;
 use crate::ui::live::{self, Live};
+use crate::ui::reconnect::Trigger;
+use crate::ui::sidebar_item::SessionId;
 use crate::ui::vm_page::VmPageMsg;
 use crate::ui::wizard;
 
+/// The connections the window showed when it was last used.
+const OPEN_URIS_KEY: &str = "open-uris";
+
 impl Window {
-    /// The connection opened (or failed to): show it and follow its events,
-    /// or the failure page.
+    /// The connections of the start, in the sidebar's order: all are in
+    /// it (connecting) before the first answer is shown, so that the start
+    /// is reported settled only once every one has answered.
+    pub(super) fn connect_all(&mut self, uris: Vec<String>, sender: &ComponentSender<Self>) {
+        let mut opening = Vec::new();
+        for uri in uris {
+            if !self.sessions.iter().any(|session| session.uri == uri) {
+                self.next_session += 1;
+                self.sessions.push(Session::new(self.next_session, uri, 0));
+                opening.push(self.next_session);
+            }
+        }
+        if self.shown.is_none() {
+            self.shown = self.sessions.first().map(|session| session.id);
+        }
+        for id in opening {
+            self.open(id, sender);
+        }
+    }
+
+    /// Opens `uri` in the sidebar beside the others, or, when it is there
+    /// already, shows it (and tries it again when it failed).
+    pub(super) fn connect(&mut self, uri: String, sender: &ComponentSender<Self>) {
+        if !self.connections.iter().any(|c| c.uri == uri) {
+            self.connections.insert(0, Connection { label: connections::label(&uri), uri: uri.clone() });
+            self.connection_menu.remove_all();
+            fill_connection_menu(&self.connection_menu, &self.connections);
+        }
+        if let Some(id) = self.sessions.iter().find(|session| session.uri == uri).map(|session| session.id) {
+            if matches!(self.session(id).map(|session| &session.status), Some(Status::Failed(_))) {
+                self.open(id, sender);
+            }
+            if self.phase == super::Phase::Connected {
+                self.show_host_of(id);
+            }
+            return;
+        }
+        self.next_session += 1;
+        let id = self.next_session;
+        self.sessions.push(Session::new(id, uri, 0));
+        if self.shown.is_none() {
+            self.shown = Some(id);
+        }
+        self.open(id, sender);
+    }
+
+    /// Opens (or opens again) connection `id`.
+    fn open(&mut self, id: SessionId, sender: &ComponentSender<Self>) {
+        let attempt = self.next_attempt();
+        let Some(session) = self.session_mut(id) else { return };
+        session.close(Status::Connecting);
+        session.attempt = attempt;
+        let uri = session.uri.clone();
+        self.update_rows(id);
+        // Already under way since start-up, for the connections opened first.
+        let mut started = first_connection::take(&uri);
+        // Read while the window was built: taken up at once, so that the
+        // window's first frame shows the list rather than "Connecting…".
+        if let Some(answer) = started.as_mut().and_then(|started| started.try_recv().ok()) {
+            self.opened(id, answer, sender);
+            return;
+        }
+        sender.oneshot_command(async move {
+            if let Some(started) = started {
+                let result = started.await.unwrap_or(Err(LibvirtError::Disconnected));
+                return WindowCmd::Opened { attempt, result };
+            }
+            let result = first_connection::open(&uri).await;
+            WindowCmd::Opened { attempt, result }
+        });
+    }
+
+    /// A new request number, unique across connections.
+    pub(super) fn next_attempt(&mut self) -> u64 {
+        self.attempts += 1;
+        self.attempts
+    }
+
+    /// Connection `id` opened (or failed to): show it and follow its
+    /// events, or its failure.
     pub(super) fn opened(
         &mut self,
+        id: SessionId,
         result: Result<OpenedConnection, LibvirtError>,
         sender: &ComponentSender<Self>,
     ) {
         match result {
             Ok(opened) => {
-                if self.hypervisor.as_ref().is_some_and(|old| old.uri() != opened.hypervisor.uri()) {
-                    // Another host: the old selection means nothing there.
-                    self.selected = None;
-                }
-                if let Some(settings) = &self.settings {
-                    // Remembering is a convenience; a read-only settings backend is not an error.
-                    let _ = settings.set_string("last-uri", opened.hypervisor.uri());
-                }
                 super::guest_load_bench::start_from_env(&opened.hypervisor);
-                self.phase = Phase::Connected;
-                self.take_up_opened(opened, sender);
+                if let Some(session) = self.session_mut(id) {
+                    session.status = Status::Open;
+                }
+                self.remember_open_uris();
+                self.take_up_opened(id, opened, sender);
                 if std::mem::take(&mut self.setup_requested) || wizard::first_run(self.settings.as_ref()) {
                     sender.input(WindowMsg::Setup);
                 }
             }
             Err(error) => {
-                let uri = match &self.phase {
-                    Phase::Connecting { uri } => uri.clone(),
-                    _ => String::new(),
-                };
-                self.drop_connection();
-                self.phase = Phase::Failed { uri, text: error_page::describe(&error) };
-                startup::report_connection_failed();
+                self.drop_connection(id, Status::Failed(error_page::describe(&error)));
+                if self.sessions.iter().any(|session| session.snapshot.is_some() || session.is_connecting()) {
+                    self.report_when_settled();
+                } else {
+                    startup::report_connection_failed();
+                }
             }
         }
     }
@@ -65,12 +145,18 @@ impl Window {
     /// Shows a connection just opened (or reopened) and follows its
     /// events; its host facts, when still being read, complete the
     /// diagnosis when they come ([`Self::host_facts_read`]).
-    pub(super) fn take_up_opened(&mut self, opened: OpenedConnection, sender: &ComponentSender<Self>) {
+    pub(super) fn take_up_opened(
+        &mut self,
+        id: SessionId,
+        opened: OpenedConnection,
+        sender: &ComponentSender<Self>,
+    ) {
         let OpenedConnection { hypervisor, events, snapshot, host_facts } = opened;
-        self.hypervisor = Some(hypervisor);
-        self.host_facts_reading = host_facts.as_ref().map(|_| self.attempt);
+        let Some(session) = self.session_mut(id) else { return };
+        session.hypervisor = Some(hypervisor);
+        let attempt = session.attempt;
+        session.host_facts_reading = host_facts.as_ref().map(|_| attempt);
         if let Some(coming) = host_facts {
-            let attempt = self.attempt;
             sender.oneshot_command(async move {
                 let facts = coming.await.unwrap_or_else(|_| {
                     Fact::Unknown(gettext("Reading the host's network ended without an answer."))
@@ -84,83 +170,82 @@ impl Window {
                 move || sender.input(WindowMsg::ListPainted)
             });
         }
-        self.show_snapshot(snapshot);
-        self.follow(events, sender);
+        self.show_snapshot(id, snapshot);
+        self.follow(id, events, sender);
     }
 
-    /// The host facts of the snapshot shown when the connection opened:
+    /// The host facts of the snapshot shown when connection `id` opened:
     /// the same snapshot, diagnosed again with them.
-    pub(super) fn host_facts_read(&mut self, facts: Fact<Box<HostFacts>>) {
-        self.host_facts_reading = None;
-        let Some(shown) = &self.snapshot else { return };
+    pub(super) fn host_facts_read(&mut self, id: SessionId, facts: Fact<Box<HostFacts>>) {
+        let Some(session) = self.session_mut(id) else { return };
+        session.host_facts_reading = None;
+        let Some(shown) = &session.snapshot else { return };
         let snapshot = Snapshot { host: facts, ..Snapshot::clone(shown) };
-        self.show_snapshot(snapshot);
+        self.show_snapshot(id, snapshot);
+    }
+
+    /// Takes connection `id`'s snapshot again, host facts and all; a
+    /// broken one is tried again at once, a failed one opened again.
+    pub(super) fn refresh(&mut self, id: SessionId, sender: &ComponentSender<Self>) {
+        let Some(session) = self.session(id) else { return };
+        if session.reconnect.is_some() {
+            self.try_reconnect(id, Trigger::User, sender);
+            return;
+        }
+        if matches!(session.status, Status::Failed(_)) {
+            self.open(id, sender);
+            return;
+        }
+        // One refresh at a time; the running one brings the news.
+        let busy = session.refreshing || session.live.is_busy();
+        let Some(hypervisor) = session.hypervisor.clone().filter(|_| !busy) else { return };
+        let attempt = session.attempt;
+        if let Some(session) = self.session_mut(id) {
+            session.refreshing = true;
+        }
+        sender.oneshot_command(async move {
+            let result = match hypervisor.snapshot().await {
+                Ok(snapshot) => Ok(with_host_facts(snapshot).await),
+                Err(error) => Err(error),
+            };
+            WindowCmd::Refreshed { attempt, result }
+        });
     }
 
     /// A refresh's snapshot, or the connection lost.
     pub(super) fn refreshed(
         &mut self,
+        id: SessionId,
         result: Result<Snapshot, LibvirtError>,
         sender: &ComponentSender<Self>,
         root: &adw::ApplicationWindow,
     ) {
-        self.refreshing = false;
+        let Some(session) = self.session_mut(id) else { return };
+        session.refreshing = false;
         match result {
             Ok(snapshot) => {
                 // Its host facts were read for it.
-                self.host_facts_reading = None;
-                self.show_snapshot(snapshot);
+                session.host_facts_reading = None;
+                self.show_snapshot(id, snapshot);
                 startup::report_refreshed_when_painted(root);
-                self.take_up_events(sender, root);
+                self.take_up_events(id, sender, root);
             }
-            Err(error) => self.connection_lost(&error, sender),
+            Err(error) => self.connection_lost(id, &error, sender),
         }
     }
 
-    pub(super) fn connect(&mut self, uri: String, sender: &ComponentSender<Self>) {
-        self.attempt += 1;
-        self.refreshing = false;
-        if self.reconnect.take().is_some() {
-            // The user chose a connection: stop reopening the broken one,
-            // which cancelling could not return to anyway.
-            self.drop_connection();
-        }
-        let attempt = self.attempt;
-        if !self.connections.iter().any(|c| c.uri == uri) {
-            self.connections.insert(0, Connection { label: connections::label(&uri), uri: uri.clone() });
-            self.connection_menu.remove_all();
-            fill_connection_menu(&self.connection_menu, &self.connections);
-        }
-        // The open connection stays until the new one answers, so
-        // cancelling returns to it unchanged.
-        self.phase = Phase::Connecting { uri: uri.clone() };
-        // Already under way since start-up, when this is the first connection.
-        let mut started = first_connection::take(&uri);
-        // Read while the window was built: taken up at once, so that the
-        // window's first frame shows the list rather than "Connecting…".
-        if let Some(answer) = started.as_mut().and_then(|started| started.try_recv().ok()) {
-            self.opened(answer, sender);
-            return;
-        }
-        sender.oneshot_command(async move {
-            if let Some(started) = started {
-                let result = started.await.unwrap_or(Err(LibvirtError::Disconnected));
-                return WindowCmd::Opened { attempt, result };
-            }
-            let result = first_connection::open(&uri).await;
-            WindowCmd::Opened { attempt, result }
-        });
-    }
-
-    /// Follows libvirt's events on the connection just opened; the task
+    /// Follows libvirt's events on connection `id`, just opened; the task
     /// ends when that connection's `Hypervisor` is dropped.
-    pub(super) fn follow(
+    fn follow(
         &mut self,
+        id: SessionId,
         mut events: broadcast::Receiver<LibvirtEvent>,
         sender: &ComponentSender<Self>,
     ) {
-        let connection = self.attempt;
-        self.live = Live::new(connection);
+        let Some(session) = self.session_mut(id) else { return };
+        // The attempt that opened it names its events.
+        let connection = session.attempt;
+        session.live = Live::new(connection);
         sender.command(move |out, shutdown| {
             shutdown
                 .register(async move {
@@ -179,24 +264,51 @@ impl Window {
         });
     }
 
-    /// Takes a snapshot for the events received, unless one is in flight
-    /// (whose end comes back here).
-    pub(super) fn take_up_news(&mut self, sender: &ComponentSender<Self>) {
-        if self.live.start(self.refreshing) {
-            self.update_for_events(sender);
+    /// The connection whose events carry `connection`, if it still
+    /// follows them.
+    pub(super) fn following(&self, connection: u64) -> Option<SessionId> {
+        self.sessions
+            .iter()
+            .find(|session| session.live.connection() == connection && connection != 0)
+            .map(|session| session.id)
+    }
+
+    /// An event of connection `id` (`None`: some were missed).
+    pub(super) fn received(
+        &mut self,
+        id: SessionId,
+        event: Option<LibvirtEvent>,
+        sender: &ComponentSender<Self>,
+    ) {
+        match event {
+            Some(LibvirtEvent { kind: EventKind::ConnectionClosed(reason), .. }) => {
+                self.lost(id, reason.as_str(), sender);
+            }
+            event => {
+                if let Some(session) = self.session_mut(id) {
+                    session.live.receive(event);
+                }
+                self.take_up_news(id, sender);
+            }
         }
     }
 
-    fn update_for_events(&mut self, sender: &ComponentSender<Self>) {
-        let Some(hypervisor) = self.hypervisor.clone() else {
-            self.live = Live::default();
+    /// Takes a snapshot for the events received, unless one is in flight
+    /// (whose end comes back here).
+    fn take_up_news(&mut self, id: SessionId, sender: &ComponentSender<Self>) {
+        let Some(session) = self.session_mut(id) else { return };
+        if !session.live.start(session.refreshing) {
+            return;
+        }
+        let Some(hypervisor) = session.hypervisor.clone() else {
+            session.live = Live::default();
             return;
         };
-        let connection = self.live.connection();
+        let connection = session.live.connection();
         // Reading the host takes most of a snapshot's time; keep what is
         // shown when the events cannot have changed it (taken when the
         // snapshot arrives: the first one's facts may come meanwhile).
-        let read_host = self.snapshot.is_none() || self.live.host_may_have_changed();
+        let read_host = session.snapshot.is_none() || session.live.host_may_have_changed();
         sender.oneshot_command(async move {
             let result = match hypervisor.snapshot().await {
                 Ok(snapshot) if read_host => Ok(with_host_facts(snapshot).await),
@@ -208,79 +320,178 @@ impl Window {
 
     pub(super) fn show_update(
         &mut self,
+        id: SessionId,
         result: Result<Snapshot, LibvirtError>,
         host_read: bool,
         sender: &ComponentSender<Self>,
         root: &adw::ApplicationWindow,
     ) {
+        let Some(session) = self.session_mut(id) else { return };
         match result {
             Ok(mut snapshot) => {
                 if host_read {
                     // Newer than the facts still being read, if any.
-                    self.host_facts_reading = None;
-                } else if let Some(shown) = &self.snapshot {
+                    session.host_facts_reading = None;
+                } else if let Some(shown) = &session.snapshot {
                     snapshot.host = shown.host.clone();
                 }
-                self.show_snapshot(snapshot);
-                self.take_up_events(sender, root);
+                self.show_snapshot(id, snapshot);
+                self.take_up_events(id, sender, root);
             }
-            Err(error) => self.connection_lost(&error, sender),
+            Err(error) => self.connection_lost(id, &error, sender),
         }
     }
 
-    /// A snapshot is on screen: reports the events it covered, and takes
-    /// up those that came while it was taken.
-    pub(super) fn take_up_events(&mut self, sender: &ComponentSender<Self>, root: &adw::ApplicationWindow) {
-        let covered = self.live.finished();
-        if let Some(snapshot) = &self.snapshot {
+    /// A snapshot of connection `id` is on screen: reports the events it
+    /// covered, and takes up those that came while it was taken.
+    fn take_up_events(
+        &mut self,
+        id: SessionId,
+        sender: &ComponentSender<Self>,
+        root: &adw::ApplicationWindow,
+    ) {
+        let Some(session) = self.session_mut(id) else { return };
+        let covered = session.live.finished();
+        if let Some(snapshot) = &session.snapshot {
             live::report_when_painted(root, covered, snapshot);
         }
-        self.take_up_news(sender);
+        self.take_up_news(id, sender);
     }
 
     /// A snapshot failed. When libvirt said the connection broke (its
     /// close callback may run just before the failed call returns, ahead of
-    /// its event), reconnect; any other failure ends on the failure page.
-    pub(super) fn connection_lost(&mut self, error: &LibvirtError, sender: &ComponentSender<Self>) {
-        if self.hypervisor.as_ref().is_some_and(|h| h.is_closed()) {
-            self.lost("call-failed", sender);
+    /// its event), reconnect; any other failure ends in the failure shown
+    /// for the connection.
+    fn connection_lost(&mut self, id: SessionId, error: &LibvirtError, sender: &ComponentSender<Self>) {
+        let closed =
+            self.session(id).and_then(|session| session.hypervisor.as_ref()).is_some_and(|h| h.is_closed());
+        if closed {
+            self.lost(id, "call-failed", sender);
             return;
         }
-        let uri = self.hypervisor.as_ref().map(|h| h.uri().to_owned()).unwrap_or_default();
-        self.drop_connection();
-        self.phase = Phase::Failed { uri, text: error_page::describe(error) };
+        self.drop_connection(id, Status::Failed(error_page::describe(error)));
     }
 
-    /// Forgets the open connection and everything shown from it.
-    pub(super) fn drop_connection(&mut self) {
-        if let Some(wizard) = self.wizard.take() {
-            // It works on this connection only.
+    /// Forgets what connection `id` opened and everything shown from it;
+    /// its entry stays, saying `status`.
+    pub(super) fn drop_connection(&mut self, id: SessionId, status: Status) {
+        self.close_wizard_on(id);
+        let Some(session) = self.session_mut(id) else { return };
+        session.close(status);
+        if self.shown == Some(id) {
+            self.selected = None;
+            self.vm_page.emit(VmPageMsg::Clear);
+            self.host_page.emit(HostPageMsg::Clear);
+            self.host_page_stale = false;
+            self.showing_host = true;
+        }
+        self.update_rows(id);
+        self.select_shown_row();
+    }
+
+    /// The wizard works on one connection only: it closes with it.
+    fn close_wizard_on(&mut self, id: SessionId) {
+        if self.wizard.as_ref().is_some_and(|(on, _)| *on == id)
+            && let Some((_, wizard)) = self.wizard.take()
+        {
             wizard.widget().force_close();
         }
-        self.hypervisor = None;
-        self.host_facts_reading = None;
-        self.live = Live::default();
-        self.snapshot = None;
-        self.findings.clear();
-        self.selected = None;
-        self.vm_list.clear();
-        self.vm_page.emit(VmPageMsg::Clear);
-        self.showing_host = false;
-        self.host_row.set_selected(false);
-        self.host_page.emit(HostPageMsg::Clear);
-        self.host_page_stale = false;
+    }
+
+    /// The failed page's Try Again: every connection that failed.
+    pub(super) fn retry_failed(&mut self, sender: &ComponentSender<Self>) {
+        let failed: Vec<SessionId> = self
+            .sessions
+            .iter()
+            .filter(|session| matches!(session.status, Status::Failed(_)))
+            .map(|session| session.id)
+            .collect();
+        for id in failed {
+            self.open(id, sender);
+        }
+    }
+
+    /// The connecting page's Cancel: the connections still being opened
+    /// are given up (nothing of them is shown yet).
+    pub(super) fn cancel_connecting(&mut self) {
+        let connecting: Vec<SessionId> = self
+            .sessions
+            .iter()
+            .filter(|session| session.is_connecting())
+            .map(|session| session.id)
+            .collect();
+        for id in connecting {
+            self.remove_session(id);
+        }
+    }
+
+    /// Close Connection: the shown connection leaves the sidebar.
+    pub(super) fn close_shown(&mut self) {
+        if let Some(id) = self.shown {
+            self.remove_session(id);
+            self.remember_open_uris();
+        }
+    }
+
+    fn remove_session(&mut self, id: SessionId) {
+        self.close_wizard_on(id);
+        let Some(index) = self.index_of(id) else { return };
+        let rows = self.sessions[index].rows;
+        let start = self.group_start(index);
+        for position in (start..start + rows).rev() {
+            self.vm_list.remove(position);
+        }
+        // Dropping it drops its `Hypervisor`, which ends its events' task.
+        self.sessions.remove(index);
+        if self.shown == Some(id) {
+            self.shown = None;
+            self.selected = None;
+            self.showing_host = false;
+            self.vm_page.emit(VmPageMsg::Clear);
+            self.host_page.emit(HostPageMsg::Clear);
+            self.host_page_stale = false;
+            self.show_first();
+        }
+    }
+
+    /// Keeps the open connections for the next start, unless they came
+    /// from the command line.
+    fn remember_open_uris(&self) {
+        let Some(settings) = self.settings.as_ref().filter(|_| !self.explicit) else { return };
+        let uris: Vec<&str> = self
+            .sessions
+            .iter()
+            .filter(|session| session.status == Status::Open)
+            .map(|session| session.uri.as_str())
+            .collect();
+        // Remembering is a convenience; a read-only settings backend is not an error.
+        let _ = settings.set_strv(OPEN_URIS_KEY, uris.as_slice());
     }
 }
 
-/// The URI given on the command line (`--connect`, `--demo`), if any.
-pub(super) fn explicit_uri(options: &GuiOptions) -> Option<String> {
-    if options.demo { Some(connections::demo_uri()) } else { options.connect.clone() }
+/// The URIs given on the command line (`--connect`, `--demo`).
+pub(super) fn explicit_uris(options: &GuiOptions) -> Vec<String> {
+    let demo = options.demo.then(connections::demo_uri);
+    demo.into_iter().chain(options.connect.iter().cloned()).collect()
 }
 
-/// The connection the window opens first: the one asked for on the command
-/// line, else the last one used, else the system's.
-pub fn first_uri(options: &GuiOptions, settings: Option<&gio::Settings>) -> String {
-    explicit_uri(options)
-        .or_else(|| settings.map(|s| s.string("last-uri").to_string()).filter(|uri| !uri.is_empty()))
-        .unwrap_or_else(|| vmnet_doctor_libvirt::SYSTEM_URI.to_owned())
+/// The connections the window opens at start: those asked for on the
+/// command line; else those it showed last time and those virt-manager
+/// opens by itself (its autoconnect list); else the last one used before
+/// the window kept several, or the system's.
+pub fn start_uris(options: &GuiOptions, settings: Option<&gio::Settings>) -> Vec<String> {
+    let explicit = explicit_uris(options);
+    if !explicit.is_empty() {
+        return connections::without_duplicates(explicit);
+    }
+    let remembered: Option<Vec<String>> =
+        settings.map(|s| s.strv(OPEN_URIS_KEY).iter().map(|uri| uri.to_string()).collect());
+    let uris = connections::without_duplicates(
+        remembered.unwrap_or_default().into_iter().chain(connections::virt_manager_autoconnect()).collect(),
+    );
+    if !uris.is_empty() {
+        return uris;
+    }
+    let last = settings.map(|s| s.string("last-uri").to_string()).filter(|uri| !uri.is_empty());
+    vec![last.unwrap_or_else(|| vmnet_doctor_libvirt::SYSTEM_URI.to_owned())]
 }

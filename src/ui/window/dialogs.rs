@@ -10,6 +10,11 @@ use relm4::gtk::gio;
 use relm4::{Component, ComponentController, ComponentSender, gtk};
 use vmnet_doctor_core::Finding;
 
+use std::sync::Arc;
+
+use vmnet_doctor_libvirt::Hypervisor;
+
+use super::session::Session;
 use super::{Window, WindowMsg};
 use crate::i18n::fill;
 use crate::ui::fix_all_dialog::{FixAllDialog, FixAllInit};
@@ -29,7 +34,7 @@ impl Window {
         if self.refuse_while_reconnecting() {
             return;
         }
-        let (Some(hypervisor), Some(fix)) = (self.hypervisor.clone(), finding.fix.clone()) else {
+        let (Some(hypervisor), Some(fix)) = (self.shown_hypervisor(), finding.fix.clone()) else {
             return;
         };
         let dialog = FixDialog::builder()
@@ -49,7 +54,7 @@ impl Window {
         if self.refuse_while_reconnecting() {
             return;
         }
-        let Some(hypervisor) = self.hypervisor.clone() else { return };
+        let Some(hypervisor) = self.shown_hypervisor() else { return };
         let dialog = FixAllDialog::builder()
             .launch(FixAllInit { hypervisor, findings })
             .forward(sender.input_sender(), WindowMsg::FixDialog);
@@ -57,28 +62,39 @@ impl Window {
         self.fix_all_dialog = Some(dialog);
     }
 
-    /// The setup wizard on the open connection (one at a time).
+    /// The setup wizard on the shown connection, else the first open one
+    /// (one wizard at a time).
     pub(super) fn open_wizard(&mut self, sender: &ComponentSender<Self>, root: &adw::ApplicationWindow) {
-        if self.refuse_while_reconnecting() {
+        if self.refuse_while_reconnecting() || self.wizard.is_some() {
             return;
         }
-        let (Some(hypervisor), Some(snapshot)) = (self.hypervisor.clone(), self.snapshot.clone()) else {
+        let open = |session: &&Session| session.hypervisor.is_some() && session.snapshot.is_some();
+        let Some(session) = self.shown_session().filter(open).or_else(|| self.sessions.iter().find(open))
+        else {
             return;
         };
-        if self.wizard.is_some() {
+        let (Some(hypervisor), Some(snapshot)) = (session.hypervisor.clone(), session.snapshot.clone())
+        else {
             return;
-        }
+        };
+        let vm = if self.shown == Some(session.id) { self.selected.clone() } else { None };
         let init = WizardInit {
             hypervisor,
             snapshot,
-            findings: self.findings.clone(),
-            vm: self.selected.clone(),
-            connection: self.connection_label(),
+            findings: session.findings.clone(),
+            vm,
+            connection: session.label(),
             settings: self.settings.clone(),
         };
+        let id = session.id;
         let wizard = Wizard::builder().launch(init).forward(sender.input_sender(), WindowMsg::Wizard);
         wizard.widget().present(Some(root));
-        self.wizard = Some(wizard);
+        self.wizard = Some((id, wizard));
+    }
+
+    /// The shown connection's, to apply a change on the page shown.
+    fn shown_hypervisor(&self) -> Option<Arc<Hypervisor>> {
+        self.shown_session().and_then(|session| session.hypervisor.clone())
     }
 
     /// Plans a change picked on the VM page in a dialog, which applies it
@@ -92,7 +108,7 @@ impl Window {
         if self.refuse_while_reconnecting() {
             return;
         }
-        let Some(hypervisor) = self.hypervisor.clone() else {
+        let Some(hypervisor) = self.shown_hypervisor() else {
             return;
         };
         let dialog = VmActionDialog::builder()
@@ -105,7 +121,7 @@ impl Window {
     /// Starts virt-manager on the selected VM; says so when it cannot.
     pub(super) fn open_in_virt_manager(&self) {
         let (Some(launcher), Some(hypervisor), Some(vm)) =
-            (&self.virt_manager, &self.hypervisor, &self.selected)
+            (&self.virt_manager, self.shown_hypervisor(), &self.selected)
         else {
             return;
         };

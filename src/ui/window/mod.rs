@@ -19,10 +19,11 @@ mod phase;
 mod reconnecting;
 mod search;
 mod search_bench;
+mod session;
+mod sidebar;
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use gettextrs::gettext;
 use relm4::adw;
@@ -31,25 +32,22 @@ use relm4::gtk::{gio, glib};
 use relm4::typed_view::grid::TypedGridView;
 use relm4::{Component, ComponentController, ComponentParts, ComponentSender, Controller, gtk};
 use vmnet_doctor_core::{Fact, Finding, HostFacts, Snapshot};
-use vmnet_doctor_libvirt::{EventKind, Hypervisor, LibvirtError, LibvirtEvent};
+use vmnet_doctor_libvirt::{LibvirtError, LibvirtEvent};
 
 use crate::connections::{self, Connection};
 use crate::gui_options::GuiOptions;
-use crate::probe::with_host_facts;
 use crate::settings;
 use crate::ui::about;
 use crate::ui::first_connection::OpenedConnection;
 use crate::ui::fix_all_dialog::FixAllDialog;
 use crate::ui::fix_dialog::{FixDialog, FixDialogOutput};
 use crate::ui::host_page::HostPage;
-use crate::ui::host_row::HostRow;
-use crate::ui::live::Live;
 use crate::ui::nic_actions::{ActionSink, VmActionRequest};
-use crate::ui::reconnect::{Reconnect, Trigger};
+use crate::ui::reconnect::Trigger;
+use crate::ui::sidebar_item::{SessionId, SidebarItem};
 use crate::ui::verdict_group::PageRequest;
 use crate::ui::vm_action_dialog::{VmActionDialog, VmActionOutput};
 use crate::ui::vm_filter::VmFilter;
-use crate::ui::vm_list_item::VmListItem;
 use crate::ui::vm_page::VmPage;
 use crate::ui::vm_search::VmSearch;
 use crate::ui::wizard::{Wizard, WizardOutput};
@@ -59,36 +57,30 @@ use chrome::{
     breakpoint, build_connection_menu, connection_button, install_window_actions, main_menu_button,
     restore_window_state, save_window_state,
 };
-use connection::explicit_uri;
-pub use connection::first_uri;
+pub use connection::start_uris;
 use dialogs::ask_for_uri;
 use phase::{Phase, connecting_title, failure};
 use search::SidebarList;
 use search_bench::SearchBench;
+use session::Session;
 
 #[derive(Debug)]
 pub struct Window {
     phase: Phase,
     connections: Vec<Connection>,
     connection_menu: gio::Menu,
-    hypervisor: Option<Arc<Hypervisor>>,
-    snapshot: Option<Arc<Snapshot>>,
-    /// The diagnosis of `snapshot`.
-    findings: Vec<Finding>,
-    /// Bumped on every connect or cancel, so a late answer for an attempt the
-    /// user gave up on is ignored.
-    attempt: u64,
-    /// A refresh of the open connection is under way.
-    refreshing: bool,
-    /// libvirt's events, and the snapshots they bring.
-    live: Live,
-    /// The shown connection broke and is being reopened; what is shown is
-    /// its last snapshot.
-    reconnect: Option<Reconnect>,
-    /// The shown snapshot's host facts are still being read, for the
-    /// connection attempt named here (the list is shown without them).
-    host_facts_reading: Option<u64>,
-    vm_list: TypedGridView<VmListItem, gtk::SingleSelection>,
+    /// Every connection in the sidebar, in its order.
+    sessions: Vec<Session>,
+    /// The last request number given out: connecting, refreshing and
+    /// reconnecting each take a new one, unique across connections, so
+    /// an answer finds its connection, and a late one for a request given
+    /// up on finds none.
+    attempts: u64,
+    next_session: SessionId,
+    /// Every connection's host and VMs, one group after another.
+    vm_list: TypedGridView<SidebarItem, gtk::SingleSelection>,
+    /// The connection whose page is shown: its host, or one of its VMs.
+    shown: Option<SessionId>,
     /// The VM whose page is shown: selected in the list, or hidden there
     /// by the search.
     selected: Option<String>,
@@ -98,25 +90,26 @@ pub struct Window {
     filter: Rc<RefCell<VmFilter>>,
     /// `VMNET_DOCTOR_BENCH_SEARCH`: the search's benchmark.
     search_bench: Option<SearchBench>,
-    /// `--vm NAME`: selected once the first snapshot arrives.
+    /// `--vm NAME`: selected once a snapshot with it arrives.
     initial_vm: Option<String>,
     vm_page: Controller<VmPage>,
-    /// The sidebar's Host entry and the page it opens.
-    host_row: HostRow,
     host_page: Controller<HostPage>,
-    /// The content pane shows the Host page rather than a VM.
+    /// The content pane shows the shown connection's Host page (or, while
+    /// it is not open, what became of it) rather than a VM.
     showing_host: bool,
     /// The window has not yet painted its first VM list: until it has, the
     /// VM and Host pages are not built. A VM's page is some 300 widgets,
     /// whose styling and layout in the same frame delayed the list by a
     /// third at 10 VMs (docs/benchmarks.md); it follows a frame later.
     pages_wait_for_list: bool,
-    /// The Host page shows an older snapshot than `snapshot`: it is rebuilt
-    /// only when it is shown, since building and styling it while hidden
-    /// took a third of the time from a VM's event to its page on screen.
+    /// The Host page shows an older snapshot than its connection's: it is
+    /// rebuilt only when it is shown, since building and styling it while
+    /// hidden took a third of the time from a VM's event to its page on screen.
     host_page_stale: bool,
     split_view: adw::NavigationSplitView,
     settings: Option<gio::Settings>,
+    /// The connections came from the command line: they are not remembered.
+    explicit: bool,
     /// virt-manager, when it is installed.
     virt_manager: Option<Launcher>,
     toasts: adw::ToastOverlay,
@@ -128,16 +121,24 @@ pub struct Window {
     fix_all_dialog: Option<Controller<FixAllDialog>>,
     /// The open dialog of a change picked on the VM page.
     vm_action_dialog: Option<Controller<VmActionDialog>>,
-    /// The open setup wizard.
-    wizard: Option<Controller<Wizard>>,
+    /// The open setup wizard, and the connection it works on.
+    wizard: Option<(SessionId, Controller<Wizard>)>,
     /// `--setup`: open the wizard once connected.
     setup_requested: bool,
 }
 
 #[derive(Debug)]
 pub enum WindowMsg {
+    /// Opens the connection (added to the sidebar) and shows its host.
     Connect(String),
+    /// The connections of the start.
+    ConnectAll(Vec<String>),
+    /// Every connection.
     Refresh,
+    /// The connection of the page shown (after a fix).
+    RefreshShown,
+    /// Removes the shown connection from the sidebar.
+    CloseConnection,
     Cancel,
     Retry,
     /// The banner's Try Now while reconnecting.
@@ -145,6 +146,8 @@ pub enum WindowMsg {
     OpenDemo,
     AskForUri,
     SelectionChanged,
+    /// Enter or a double click on the list's entry at this position.
+    Activated(u32),
     /// The first frame showing the VM list was painted: the pages follow.
     ListPainted,
     /// Ctrl+F.
@@ -348,9 +351,9 @@ impl Component for Window {
                     // Hidden, not only concealed, while connected: screen
                     // readers then find no banner text in the tree.
                     #[watch]
-                    set_visible: model.reconnect.is_some(),
+                    set_visible: model.shown_reconnecting(),
                     #[watch]
-                    set_revealed: model.reconnect.is_some(),
+                    set_revealed: model.shown_reconnecting(),
                     connect_button_clicked => WindowMsg::ReconnectNow,
                 },
                 #[local_ref]
@@ -374,9 +377,9 @@ impl Component for Window {
                                 pack_end = &main_menu_button(),
                                 pack_end = &gtk::Spinner {
                                     #[watch]
-                                    set_spinning: model.refreshing,
+                                    set_spinning: model.any_refreshing(),
                                     #[watch]
-                                    set_visible: model.refreshing,
+                                    set_visible: model.any_refreshing(),
                                     set_tooltip_text: Some(&gettext("Refreshing…")),
                                 },
                                 #[wrap(Some)]
@@ -384,7 +387,7 @@ impl Component for Window {
                                 set_title_widget = &adw::WindowTitle {
                                     set_title: &gettext("Virtual Machines"),
                                     #[watch]
-                                    set_subtitle: &model.connection_label(),
+                                    set_subtitle: &model.sidebar_subtitle(),
                                     // Beside five buttons at 360 px a long
                                     // translation is ellipsized: the tooltip
                                     // (and the description screen readers
@@ -397,30 +400,35 @@ impl Component for Window {
                             #[wrap(Some)]
                             set_content = &gtk::Box {
                             set_orientation: gtk::Orientation::Vertical,
-                            #[local_ref]
-                            host_list -> gtk::ListBox {},
-                            gtk::Separator {},
-                            gtk::Stack {
-                                add_named[Some("list")] = &gtk::ScrolledWindow {
-                                    set_hscrollbar_policy: gtk::PolicyType::Never,
-                                    set_vexpand: true,
-                                    #[local_ref]
-                                    // A one-column grid view, styled as the sidebar's
-                                    // list (src/ui/vm_sidebar.css): it keeps row widgets
-                                    // for about 30 items where a list view keeps 200, so
-                                    // a search key press rebuilds a sixth as many rows
-                                    // (docs/benchmarks.md, "Find a VM").
-                                    vm_list_view -> gtk::GridView {
-                                        set_max_columns: 1,
-                                        add_css_class: "navigation-sidebar",
-                                        add_css_class: "vm-sidebar",
-                                        update_property: &[gtk::accessible::Property::Label(&gettext("Virtual machines"))],
-                                    },
+                            gtk::ScrolledWindow {
+                                set_hscrollbar_policy: gtk::PolicyType::Never,
+                                // With no VM to show, the hosts' entries take
+                                // only their height, above the placeholder.
+                                set_propagate_natural_height: true,
+                                #[watch]
+                                set_vexpand: model.visible_count() > 0,
+                                #[local_ref]
+                                // A one-column grid view, styled as the sidebar's
+                                // list (src/ui/style.css): it keeps row widgets
+                                // for about 30 items where a list view keeps 200, so
+                                // a search key press rebuilds a sixth as many rows
+                                // (docs/benchmarks.md, "Find a VM").
+                                vm_list_view -> gtk::GridView {
+                                    set_max_columns: 1,
+                                    add_css_class: "navigation-sidebar",
+                                    add_css_class: "vm-sidebar",
+                                    update_property: &[gtk::accessible::Property::Label(&gettext("Virtual machines"))],
                                 },
+                            },
+                            gtk::Stack {
+                                #[watch]
+                                set_visible: model.visible_count() == 0,
+                                set_vexpand: true,
                                 add_named[Some("empty")] = &adw::StatusPage {
                                     set_icon_name: Some("computer-symbolic"),
                                     set_title: &gettext("No Virtual Machines"),
-                                    set_description: Some(&gettext("This connection has no VMs yet. Create one in virt-manager, then refresh.")),
+                                    #[watch]
+                                    set_description: Some(&model.empty_description()),
                                     add_css_class: "compact",
                                 },
                                 add_named[Some("no-match")] = &adw::StatusPage {
@@ -431,13 +439,7 @@ impl Component for Window {
                                     add_css_class: "compact",
                                 },
                                 #[watch]
-                                set_visible_child_name: if model.vm_list.is_empty() {
-                                    "empty"
-                                } else if model.visible_count() == 0 {
-                                    "no-match"
-                                } else {
-                                    "list"
-                                },
+                                set_visible_child_name: if model.vm_count() == 0 { "empty" } else { "no-match" },
                             },
                             },
                         },
@@ -471,8 +473,45 @@ impl Component for Window {
                                 set_hhomogeneous: false,
                                 add_named: (model.vm_page.widget(), Some("vm")),
                                 add_named: (model.host_page.widget(), Some("host")),
+                                // A connection still opening, or that failed,
+                                // while others are shown.
+                                add_named[Some("connection")] = &adw::StatusPage {
+                                    #[watch]
+                                    set_icon_name: model.shown_failure().map(|_| "network-offline-symbolic"),
+                                    #[watch]
+                                    set_title: &model.shown_status_title(),
+                                    #[watch]
+                                    set_description: Some(&model.shown_status_description()),
+                                    #[wrap(Some)]
+                                    set_child = &gtk::Box {
+                                        set_orientation: gtk::Orientation::Vertical,
+                                        set_spacing: 12,
+                                        set_halign: gtk::Align::Center,
+                                        gtk::Spinner {
+                                            #[watch]
+                                            set_visible: model.shown_failure().is_none(),
+                                            #[watch]
+                                            set_spinning: model.shown_failure().is_none() && model.showing_connection_status(),
+                                            set_size_request: (32, 32),
+                                            set_halign: gtk::Align::Center,
+                                        },
+                                        gtk::Button {
+                                            set_label: &gettext("Try Again"),
+                                            add_css_class: "pill",
+                                            add_css_class: "suggested-action",
+                                            #[watch]
+                                            set_visible: model.shown_failure().is_some(),
+                                            connect_clicked => WindowMsg::RefreshShown,
+                                        },
+                                        gtk::Button {
+                                            set_label: &gettext("Close Connection"),
+                                            add_css_class: "pill",
+                                            connect_clicked => WindowMsg::CloseConnection,
+                                        },
+                                    },
+                                },
                                 #[watch]
-                                set_visible_child_name: if model.showing_host { "host" } else { "vm" },
+                                set_visible_child_name: model.content_page(),
                             },
                         },
                     },
@@ -501,9 +540,9 @@ impl Component for Window {
 
     fn init(options: GuiOptions, root: Self::Root, sender: ComponentSender<Self>) -> ComponentParts<Self> {
         let settings = settings::app_settings();
-        let explicit = explicit_uri(&options);
-        let first = first_uri(&options, settings.as_ref());
-        let connections = connections::known(explicit.as_deref(), &connections::from_virt_manager());
+        let explicit = connection::explicit_uris(&options);
+        let uris = start_uris(&options, settings.as_ref());
+        let connections = connections::known(&explicit, &connections::from_virt_manager());
         let connection_menu = build_connection_menu(&connections);
 
         let SidebarList { vm_list, filter, search, search_bench } = SidebarList::new(&sender);
@@ -517,22 +556,15 @@ impl Component for Window {
         });
         let vm_page = VmPage::builder().launch(on_action).forward(sender.input_sender(), fix);
         let host_page = HostPage::builder().launch(()).forward(sender.input_sender(), fix);
-        let host_row = HostRow::new({
-            let sender = sender.clone();
-            move || sender.input(WindowMsg::ShowHost)
-        });
         let model = Window {
             phase: Phase::Idle,
             connections,
             connection_menu,
-            hypervisor: None,
-            snapshot: None,
-            findings: Vec::new(),
-            attempt: 0,
-            refreshing: false,
-            live: Live::default(),
-            reconnect: None,
+            sessions: Vec::new(),
+            attempts: 0,
+            next_session: 0,
             vm_list,
+            shown: None,
             selected: None,
             search,
             filter,
@@ -540,14 +572,13 @@ impl Component for Window {
             initial_vm: options.vm,
             sidebar_title_described: RefCell::default(),
             vm_page,
-            host_row,
             host_page,
             showing_host: false,
             pages_wait_for_list: true,
             host_page_stale: false,
-            host_facts_reading: None,
             split_view: adw::NavigationSplitView::new(),
             settings,
+            explicit: !explicit.is_empty(),
             virt_manager: Launcher::find(),
             toasts: adw::ToastOverlay::new(),
             fix_dialog: None,
@@ -558,12 +589,9 @@ impl Component for Window {
         };
         let split_view = &model.split_view;
         let vm_list_view = &model.vm_list.view;
-        let host_list = model.host_row.widget();
-        model.host_row.join_keyboard_navigation(vm_list_view, &model.vm_list.selection_model);
         let toasts = &model.toasts;
         let widgets = view_output!();
-        // Typing anywhere in the sidebar (the Host entry, the VM list)
-        // opens the search with what was typed.
+        // Typing anywhere in the sidebar opens the search with what was typed.
         model.search.capture_typing_in(&widgets.sidebar);
 
         if crate::config::is_development() {
@@ -574,7 +602,7 @@ impl Component for Window {
         install_window_actions(&root, &sender);
         restore_window_state(&root, model.settings.as_ref());
 
-        sender.input(WindowMsg::Connect(first));
+        sender.input(WindowMsg::ConnectAll(uris));
 
         ComponentParts { model, widgets }
     }
@@ -582,45 +610,30 @@ impl Component for Window {
     fn update(&mut self, msg: WindowMsg, sender: ComponentSender<Self>, root: &Self::Root) {
         match msg {
             WindowMsg::Connect(uri) => self.connect(uri, &sender),
-            WindowMsg::Retry => {
-                if let Phase::Failed { uri, .. } = &self.phase {
-                    let uri = uri.clone();
-                    self.connect(uri, &sender);
+            WindowMsg::ConnectAll(uris) => self.connect_all(uris, &sender),
+            WindowMsg::Retry => self.retry_failed(&sender),
+            WindowMsg::ReconnectNow => {
+                if let Some(id) = self.shown {
+                    self.try_reconnect(id, Trigger::User, &sender);
                 }
             }
-            WindowMsg::ReconnectNow => self.try_reconnect(Trigger::User, &sender),
             WindowMsg::OpenDemo => self.connect(connections::demo_uri(), &sender),
-            WindowMsg::Cancel => {
-                self.attempt += 1;
-                self.refreshing = false;
-                self.phase = if self.hypervisor.is_some() { Phase::Connected } else { Phase::Idle };
-                if self.hypervisor.as_ref().is_some_and(|h| h.is_closed()) {
-                    // It broke while another was being opened.
-                    self.lost("closed", &sender);
-                }
-            }
+            WindowMsg::Cancel => self.cancel_connecting(),
             WindowMsg::Refresh => {
-                if self.reconnect.is_some() {
-                    self.try_reconnect(Trigger::User, &sender);
-                } else if self.refreshing || self.live.is_busy() {
-                    // One refresh at a time; the running one brings the news.
-                } else if let Some(hypervisor) = self.hypervisor.clone() {
-                    self.refreshing = true;
-                    let attempt = self.attempt;
-                    sender.oneshot_command(async move {
-                        let result = match hypervisor.snapshot().await {
-                            Ok(snapshot) => Ok(with_host_facts(snapshot).await),
-                            Err(error) => Err(error),
-                        };
-                        WindowCmd::Refreshed { attempt, result }
-                    });
-                } else if let Phase::Failed { uri, .. } = &self.phase {
-                    let uri = uri.clone();
-                    self.connect(uri, &sender);
+                let ids: Vec<SessionId> = self.sessions.iter().map(|session| session.id).collect();
+                for id in ids {
+                    self.refresh(id, &sender);
                 }
             }
+            WindowMsg::RefreshShown => {
+                if let Some(id) = self.shown {
+                    self.refresh(id, &sender);
+                }
+            }
+            WindowMsg::CloseConnection => self.close_shown(),
             WindowMsg::AskForUri => ask_for_uri(root, &sender),
             WindowMsg::SelectionChanged => self.selection_changed(),
+            WindowMsg::Activated(position) => self.activated(position),
             WindowMsg::ListPainted => self.list_painted(),
             WindowMsg::FindVm => self.find_vm(),
             WindowMsg::Filter(filter) => self.apply_filter(filter),
@@ -631,7 +644,7 @@ impl Component for Window {
             WindowMsg::SaveWindowState => save_window_state(root, self.settings.as_ref()),
             WindowMsg::OpenInVirtManager => self.open_in_virt_manager(),
             WindowMsg::Fix(finding) => self.open_fix_dialog(*finding, &sender, root),
-            WindowMsg::FixDialog(FixDialogOutput::Refresh) => sender.input(WindowMsg::Refresh),
+            WindowMsg::FixDialog(FixDialogOutput::Refresh) => sender.input(WindowMsg::RefreshShown),
             WindowMsg::FixDialog(FixDialogOutput::Fixed(message)) => {
                 self.toasts.add_toast(adw::Toast::new(&message));
             }
@@ -640,7 +653,7 @@ impl Component for Window {
             }
             WindowMsg::FixAll(findings) => self.open_fix_all_dialog(findings, &sender, root),
             WindowMsg::VmAction(request) => self.open_vm_action_dialog(*request, &sender, root),
-            WindowMsg::VmActionDialog(VmActionOutput::Refresh) => sender.input(WindowMsg::Refresh),
+            WindowMsg::VmActionDialog(VmActionOutput::Refresh) => sender.input(WindowMsg::RefreshShown),
             WindowMsg::VmActionDialog(VmActionOutput::Done(message)) => {
                 self.toasts.add_toast(adw::Toast::new(&message));
             }
@@ -649,44 +662,54 @@ impl Component for Window {
             WindowMsg::Wizard(WizardOutput::Fix(finding)) => self.open_fix_dialog(*finding, &sender, root),
             WindowMsg::Wizard(WizardOutput::Closed) => self.wizard = None,
         }
+        self.phase = self.current_phase();
     }
 
     fn update_cmd(&mut self, cmd: WindowCmd, sender: ComponentSender<Self>, root: &Self::Root) {
+        let by_attempt = |window: &Self, attempt: u64| {
+            window.sessions.iter().find(|session| session.attempt == attempt).map(|session| session.id)
+        };
         match cmd {
-            WindowCmd::Opened { attempt, result } if attempt == self.attempt => self.opened(result, &sender),
-            WindowCmd::Refreshed { attempt, result } if attempt == self.attempt => {
-                self.refreshed(result, &sender, root);
-            }
-            WindowCmd::Event { connection, event } if connection == self.live.connection() => match event {
-                Some(LibvirtEvent { kind: EventKind::ConnectionClosed(reason), .. }) => {
-                    self.lost(reason.as_str(), &sender);
+            WindowCmd::Opened { attempt, result } => {
+                if let Some(id) = by_attempt(self, attempt) {
+                    self.opened(id, result, &sender);
                 }
-                event => {
-                    self.live.receive(event);
-                    self.take_up_news(&sender);
+            }
+            WindowCmd::Refreshed { attempt, result } => {
+                if let Some(id) = by_attempt(self, attempt) {
+                    self.refreshed(id, result, &sender, root);
                 }
-            },
-            WindowCmd::ReconnectDue { attempt } if attempt == self.attempt => {
-                self.try_reconnect(Trigger::Timer, &sender);
             }
-            WindowCmd::Reconnected { attempt, result } if attempt == self.attempt => {
-                self.reconnected(result, &sender, root);
+            WindowCmd::Event { connection, event } => {
+                if let Some(id) = self.following(connection) {
+                    self.received(id, event, &sender);
+                }
             }
-            WindowCmd::Updated { connection, result, host_read } if connection == self.live.connection() => {
-                self.show_update(result, host_read, &sender, root);
+            WindowCmd::ReconnectDue { attempt } => {
+                if let Some(id) = by_attempt(self, attempt) {
+                    self.try_reconnect(id, Trigger::Timer, &sender);
+                }
             }
-            WindowCmd::HostFacts { attempt, facts } if self.host_facts_reading == Some(attempt) => {
-                self.host_facts_read(facts);
+            WindowCmd::Reconnected { attempt, result } => {
+                if let Some(id) = by_attempt(self, attempt) {
+                    self.reconnected(id, result, &sender, root);
+                }
             }
-            // An answer for an attempt that was cancelled or superseded, or
-            // for a connection no longer shown.
-            WindowCmd::Opened { .. }
-            | WindowCmd::ReconnectDue { .. }
-            | WindowCmd::Reconnected { .. }
-            | WindowCmd::Refreshed { .. }
-            | WindowCmd::Event { .. }
-            | WindowCmd::Updated { .. }
-            | WindowCmd::HostFacts { .. } => {}
+            WindowCmd::Updated { connection, result, host_read } => {
+                if let Some(id) = self.following(connection) {
+                    self.show_update(id, result, host_read, &sender, root);
+                }
+            }
+            WindowCmd::HostFacts { attempt, facts } => {
+                let reading =
+                    self.sessions.iter().find(|session| session.host_facts_reading == Some(attempt));
+                if let Some(id) = reading.map(|session| session.id) {
+                    self.host_facts_read(id, facts);
+                }
+            }
         }
+        // An answer for a request that was cancelled or superseded, or for
+        // a connection closed since, finds no connection above.
+        self.phase = self.current_phase();
     }
 }

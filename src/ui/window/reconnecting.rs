@@ -1,4 +1,4 @@
-//! Losing the connection while the window shows it, and getting it back
+//! Losing a connection while the window shows it, and getting it back
 //! by itself: the banner says so, the last snapshot stays on screen
 //! (marked out of date by the banner), and the same URI is opened again
 //! with back-off (`ui::reconnect`) until it answers. Then the window
@@ -11,38 +11,38 @@ use relm4::adw;
 use relm4::{ComponentController, ComponentSender};
 use vmnet_doctor_libvirt::LibvirtError;
 
-use super::{Phase, Window, WindowCmd};
+use super::session::Status;
+use super::{Window, WindowCmd};
 use crate::ui::error_page;
 use crate::ui::first_connection::{self, OpenedConnection};
 use crate::ui::live::Live;
 use crate::ui::reconnect::{self, Reconnect, Trigger};
+use crate::ui::sidebar_item::SessionId;
 use crate::ui::wizard::WizardMsg;
 
 impl Window {
-    /// libvirt said the shown connection broke (`reason`, e.g. `eof`), or
-    /// a call on it failed after it did: keep what is shown and start
-    /// reconnecting. Nothing to do when already reconnecting, or when the
-    /// window has moved on to opening another connection.
-    pub(super) fn lost(&mut self, reason: &str, sender: &ComponentSender<Self>) {
-        if self.reconnect.is_some() || self.phase != Phase::Connected {
+    /// libvirt said connection `id` broke (`reason`, e.g. `eof`), or a
+    /// call on it failed after it did: keep what is shown and start
+    /// reconnecting. Nothing to do when already reconnecting.
+    pub(super) fn lost(&mut self, id: SessionId, reason: &str, sender: &ComponentSender<Self>) {
+        let Some(session) = self.session_mut(id) else { return };
+        if session.reconnect.is_some() || session.status != Status::Open {
             return;
         }
-        let Some(uri) = self.hypervisor.as_ref().map(|h| h.uri().to_owned()) else {
-            return;
-        };
         reconnect::report_lost(reason);
         // The broken connection sends nothing more; what it still had in
         // flight is stale (the schedule below moves `attempt` on).
-        self.live = Live::default();
-        self.refreshing = false;
-        self.reconnect = Some(Reconnect::new(uri));
-        self.schedule_reconnect(sender);
+        session.live = Live::default();
+        session.refreshing = false;
+        session.reconnect = Some(Reconnect::new(session.uri.clone()));
+        self.update_rows(id);
+        self.schedule_reconnect(id, sender);
     }
 
-    /// Whether a libvirt action must wait: the connection is being
-    /// reopened. Says so in a toast.
+    /// Whether a libvirt action on the shown connection must wait: it is
+    /// being reopened. Says so in a toast.
     pub(super) fn refuse_while_reconnecting(&self) -> bool {
-        if self.reconnect.is_none() {
+        if !self.shown_reconnecting() {
             return false;
         }
         self.toasts.add_toast(adw::Toast::new(&gettext(
@@ -52,12 +52,13 @@ impl Window {
     }
 
     /// Waits the back-off's next delay, then tries (a one-shot timer).
-    fn schedule_reconnect(&mut self, sender: &ComponentSender<Self>) {
-        let Some(reconnect) = &self.reconnect else { return };
-        let delay = reconnect.next_delay();
+    fn schedule_reconnect(&mut self, id: SessionId, sender: &ComponentSender<Self>) {
         // A timer or answer carrying an older attempt is ignored.
-        self.attempt += 1;
-        let attempt = self.attempt;
+        let attempt = self.next_attempt();
+        let Some(session) = self.session_mut(id) else { return };
+        let Some(reconnect) = &session.reconnect else { return };
+        let delay = reconnect.next_delay();
+        session.attempt = attempt;
         sender.oneshot_command(async move {
             tokio::time::sleep(delay).await;
             WindowCmd::ReconnectDue { attempt }
@@ -67,15 +68,16 @@ impl Window {
     /// Opens the lost URI again and takes a snapshot, as a first
     /// connection does (events subscribed before it). On the timer, or by
     /// the user (Try Now, Refresh); a try under way is waited for.
-    pub(super) fn try_reconnect(&mut self, by: Trigger, sender: &ComponentSender<Self>) {
-        let Some(reconnect) = &mut self.reconnect else { return };
+    pub(super) fn try_reconnect(&mut self, id: SessionId, by: Trigger, sender: &ComponentSender<Self>) {
+        let attempt = self.next_attempt();
+        let Some(session) = self.session_mut(id) else { return };
+        let Some(reconnect) = &mut session.reconnect else { return };
         if reconnect.start_try().is_none() {
             return;
         }
         reconnect::report_attempt(reconnect, by);
         let uri = reconnect.uri().to_owned();
-        self.attempt += 1;
-        let attempt = self.attempt;
+        session.attempt = attempt;
         sender.oneshot_command(async move {
             let result = first_connection::open(&uri).await;
             WindowCmd::Reconnected { attempt, result }
@@ -83,38 +85,38 @@ impl Window {
     }
 
     /// A try's answer: the fresh state and its events, or the next wait.
-    /// An answer a user must act on (permission, unknown URI) ends on the
-    /// failure page instead of trying forever.
+    /// An answer a user must act on (permission, unknown URI) ends in the
+    /// connection's failure instead of trying forever.
     pub(super) fn reconnected(
         &mut self,
+        id: SessionId,
         result: Result<OpenedConnection, LibvirtError>,
         sender: &ComponentSender<Self>,
         root: &adw::ApplicationWindow,
     ) {
-        let Some(reconnect) = self.reconnect.as_mut() else { return };
+        let Some(session) = self.session_mut(id) else { return };
+        let Some(mut reconnect) = session.reconnect.take() else { return };
         match result {
             Ok(opened) => {
-                let done = reconnect.clone();
-                self.reconnect = None;
-                if let Some(wizard) = &self.wizard {
+                if let Some((on, wizard)) = &self.wizard
+                    && *on == id
+                {
                     // Left open while disconnected; its place is kept.
                     wizard.emit(WizardMsg::Reconnected(Arc::clone(&opened.hypervisor)));
                 }
                 let vms = opened.snapshot.domains.len();
-                self.take_up_opened(opened, sender);
-                reconnect::report_shown_when_painted(root, &done, vms);
+                self.take_up_opened(id, opened, sender);
+                reconnect::report_shown_when_painted(root, &reconnect, vms);
             }
             Err(error @ (LibvirtError::PermissionDenied { .. } | LibvirtError::UnknownUri { .. })) => {
-                reconnect::report_failed(reconnect, &error.to_string());
-                let uri = reconnect.uri().to_owned();
-                self.reconnect = None;
-                self.drop_connection();
-                self.phase = Phase::Failed { uri, text: error_page::describe(&error) };
+                reconnect::report_failed(&reconnect, &error.to_string());
+                self.drop_connection(id, Status::Failed(error_page::describe(&error)));
             }
             Err(error) => {
-                reconnect::report_failed(reconnect, &error.to_string());
+                reconnect::report_failed(&reconnect, &error.to_string());
                 reconnect.try_failed();
-                self.schedule_reconnect(sender);
+                session.reconnect = Some(reconnect);
+                self.schedule_reconnect(id, sender);
             }
         }
     }

@@ -17,14 +17,14 @@ use super::search_bench::{SearchBench, SearchKeys};
 use super::{Window, WindowMsg};
 use crate::i18n::fill;
 use crate::startup;
+use crate::ui::sidebar_item::{SessionId, SidebarItem};
 use crate::ui::vm_filter::VmFilter;
-use crate::ui::vm_list_item::VmListItem;
 use crate::ui::vm_search::VmSearch;
 
 /// The sidebar's VM list with its search: the list filtered in place by
 /// the search's filter, and the search bar that sets it.
 pub(super) struct SidebarList {
-    pub vm_list: TypedGridView<VmListItem, gtk::SingleSelection>,
+    pub vm_list: TypedGridView<SidebarItem, gtk::SingleSelection>,
     pub filter: Rc<RefCell<VmFilter>>,
     pub search: VmSearch,
     pub search_bench: Option<SearchBench>,
@@ -32,7 +32,7 @@ pub(super) struct SidebarList {
 
 impl SidebarList {
     pub(super) fn new(sender: &ComponentSender<Window>) -> Self {
-        let mut vm_list: TypedGridView<VmListItem, gtk::SingleSelection> = TypedGridView::new();
+        let mut vm_list: TypedGridView<SidebarItem, gtk::SingleSelection> = TypedGridView::new();
         let filter = Rc::new(RefCell::new(VmFilter::default()));
         vm_list.add_filter({
             let filter = Rc::clone(&filter);
@@ -59,6 +59,12 @@ impl SidebarList {
             let sender = sender.clone();
             move |_| sender.input(WindowMsg::SelectionChanged)
         });
+        // Enter (or a double click) on an entry the keyboard focused:
+        // the arrow keys move the focus without selecting.
+        vm_list.view.connect_activate({
+            let sender = sender.clone();
+            move |_, position| sender.input(WindowMsg::Activated(position))
+        });
         Self { vm_list, filter, search, search_bench }
     }
 }
@@ -81,7 +87,7 @@ impl SearchKeys for VmSearch {
 impl Window {
     /// Ctrl+F: the sidebar, with the search open and focused.
     pub(super) fn find_vm(&mut self) {
-        if self.snapshot.is_none() {
+        if self.phase != super::Phase::Connected {
             return;
         }
         self.split_view.set_show_content(false);
@@ -125,62 +131,67 @@ impl Window {
 
     /// Enter in the search: the first VM found, as a click on it would.
     pub(super) fn open_first_match(&mut self) {
-        if self.visible_count() == 0 {
-            return;
-        }
-        if self.vm_list.selection_model.selected() == 0 {
+        let Some(first) = self.visible_position_of(|item| !item.is_host()) else { return };
+        if self.vm_list.selection_model.selected() == first {
             self.split_view.set_show_content(true);
         } else {
-            self.vm_list.selection_model.set_selected(0);
+            self.vm_list.selection_model.set_selected(first);
         }
         if !self.split_view.is_collapsed() {
             // On to the list, where the arrow keys pick among the VMs found.
             self.vm_list.view.grab_focus();
-            self.vm_list.view.scroll_to(0, gtk::ListScrollFlags::FOCUS, None);
+            self.vm_list.view.scroll_to(first, gtk::ListScrollFlags::FOCUS, None);
         }
     }
 
-    /// The list's selection moved: show the VM now selected, unless it
-    /// is the one already shown (the search moved its row) or the search
+    /// An entry was activated: selected, and its page shown (on a narrow
+    /// window too, where the page takes the sidebar's place).
+    pub(super) fn activated(&mut self, position: u32) {
+        if self.vm_list.selection_model.selected() == position {
+            self.show_selected();
+        } else {
+            self.vm_list.selection_model.set_selected(position);
+        }
+        self.split_view.set_show_content(true);
+    }
+
+    /// The list's selection moved: show the entry now selected, unless it
+    /// is the page already shown (the search moved its row) or the search
     /// hides the shown VM, whose page then stays until another is picked.
     pub(super) fn selection_changed(&mut self) {
-        let position = self.vm_list.selection_model.selected();
-        let name = self.vm_list.get_visible(position).map(|item| item.borrow().name.clone());
-        if !self.showing_host {
-            let shown = self.selected.as_deref();
-            let keep = match name.as_deref() {
-                Some(name) => shown == Some(name),
-                None => shown.is_some_and(|shown| self.hidden_by_search(shown)),
-            };
-            if keep {
-                // The Host entry selects itself when the window first gives
-                // it the focus; the VM shown is what is selected.
-                self.host_row.set_selected(false);
-                return;
+        let entry = self.entry_at(self.vm_list.selection_model.selected());
+        let keep = match (&entry, self.shown) {
+            (Some((id, None)), Some(shown)) => self.showing_host && *id == shown,
+            (Some((id, Some(name))), Some(shown)) => {
+                !self.showing_host && *id == shown && self.selected.as_deref() == Some(name.as_str())
             }
+            (None, Some(shown)) => {
+                self.showing_host
+                    || self.selected.as_deref().is_some_and(|name| self.hidden_by_search(shown, name))
+            }
+            (_, None) => false,
+        };
+        if keep {
+            return;
         }
-        self.show_vm(name.as_deref());
+        self.show_selected();
     }
 
-    /// The number of VMs the search lets through.
+    /// The number of VMs the search lets through (every host's entry is
+    /// always there).
     pub(super) fn visible_count(&self) -> u32 {
-        self.vm_list.selection_model.n_items()
+        let hosts = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
+        self.vm_list.selection_model.n_items().saturating_sub(hosts)
     }
 
-    /// Where the VM named `name` is in the list as filtered.
-    pub(super) fn visible_position(&self, name: &str) -> Option<u32> {
-        (0..self.visible_count()).find(|&position| {
-            self.vm_list.get_visible(position).is_some_and(|item| item.borrow().name == name)
-        })
-    }
-
-    /// Whether the VM named `name` is in the list but the search hides it.
-    pub(super) fn hidden_by_search(&self, name: &str) -> bool {
+    /// Whether connection `id`'s VM named `name` is in the list but the
+    /// search hides it.
+    pub(super) fn hidden_by_search(&self, id: SessionId, name: &str) -> bool {
         let filter = self.filter.borrow();
         !filter.keeps_all()
             && self
                 .vm_list
-                .find(|item| item.name == name)
+                .find(|item| item.is_vm(id, name))
                 .and_then(|position| self.vm_list.get(position))
                 .is_some_and(|item| !item.borrow().matches(&filter))
     }
@@ -205,8 +216,6 @@ impl Window {
         if self.showing_host || self.vm_list.selection_model.selected() != gtk::INVALID_LIST_POSITION {
             return;
         }
-        if let Some(position) = self.selected.as_deref().and_then(|name| self.visible_position(name)) {
-            self.vm_list.selection_model.set_selected(position);
-        }
+        self.select_shown_row();
     }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Fixes findings in the real app by acting on its accessibility tree, as a
-screen reader user would: the Host row (reached with Tab, opened with
+screen reader user would: the host's entry (reached with Tab and Up, opened with
 Enter: GTK 4 rows offer no AT-SPI action), a finding's "Fix: <title>" button (clicked through its
 AT-SPI action), the Fix dialog's Apply (clicked), then the app must report
 the finding gone, say so, and no longer list it.
@@ -47,11 +47,21 @@ def finding_titles(binary, app_args):
     return titles
 
 
+def is_host_entry(tree, node):
+    """A connection's host entry in the sidebar's list (src/ui/sidebar_item.rs:
+    "TITLE, Host · N virtual networks, PROBLEMS")."""
+    return (tree.role(node) == "table cell" and tree.name(tree.parent(node)) == "Virtual machines"
+            and ", Host · " in tree.name(node))
+
+
 def open_host_page(app, window, tree, keyboard):
-    """Tabs to the Host row and presses Enter (GTK 4 list rows offer no
-    AT-SPI action, and GTK 4 does not take focus requests through AT-SPI)."""
-    tree.tab_to(window, keyboard, "the Host row", lambda n: tree.role(n) == "list item"
-                and tree.role(n.get_parent()) == "list" and tree.name(n.get_parent()) == "Host")
+    """Tabs into the sidebar's list, goes up to the connection's host entry
+    with the arrow keys and presses Enter, as a keyboard user does (GTK 4
+    list rows offer no AT-SPI action, and GTK 4 does not take focus
+    requests through AT-SPI)."""
+    in_list = lambda n: tree.role(n) == "table cell" and tree.name(tree.parent(n)) == "Virtual machines"  # noqa: E731
+    tree.tab_to(window, keyboard, "the VM list", in_list)
+    tree.tab_to(window, keyboard, "the host's entry", lambda n: is_host_entry(tree, n), key="up", limit=40)
     keyboard.press("enter")
     app.wait_for_event("host-page-shown")
 

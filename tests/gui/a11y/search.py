@@ -22,10 +22,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from audit import AuditError, audit, expect_width_at_most, stop_clean  # noqa: E402
+from fix_by_clicking import is_host_entry  # noqa: E402
 from session import Desktop, run_test  # noqa: E402
 
 # What a VM row's accessible name ends with when the VM has a problem
-# (src/ui/vm_list_item.rs: "NAME, SUMMARY, SEVERITY").
+# (src/ui/sidebar_item.rs: "NAME, SUMMARY, SEVERITY").
 PROBLEM_WORDS = (", Error", ", Warning")
 # The VM list is a one-column GtkGridView (src/ui/window/mod.rs says why):
 # AT-SPI shows it as a table of cells, each cell one VM.
@@ -52,9 +53,11 @@ def main():
             return tree.wait_for(window, "the VM list", tree.matcher(VM_LIST_ROLE, "Virtual machines"))
 
         def rows(window):
-            """The VM rows on screen: name -> (accessible name, selected)."""
+            """The VM rows on screen: name -> (accessible name, selected).
+            The connection's host entry heads the list whatever the search."""
             items = tree.find_all(window, lambda n: tree.role(n) == VM_ROW_ROLE
-                                  and tree.name(tree.parent(n)) == "Virtual machines")
+                                  and tree.name(tree.parent(n)) == "Virtual machines"
+                                  and not is_host_entry(tree, n))
             return {tree.name(n).split(",")[0]: (tree.name(n), tree.has(n, tree.State.SELECTED)) for n in items}
 
         def expect_rows(window, what, expected, timeout=10):
