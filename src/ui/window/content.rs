@@ -258,6 +258,10 @@ impl Window {
                 self.show_vm(id, None);
             }
         }
+        if wanted_vm && self.selected.is_some() {
+            // `--vm NAME` asked for its page: on a narrow window too.
+            self.split_view.set_show_content(true);
+        }
         self.report_when_settled();
         if let Some(bench) = &self.search_bench {
             bench.start();
@@ -324,14 +328,15 @@ impl Window {
         }
     }
 
-    /// Shows the page of connection `id`'s VM named `name`, or none.
+    /// Shows the page of connection `id`'s VM named `name`, or none. On a
+    /// narrow window the page takes the sidebar's place only when the
+    /// user picked it (the callers say so).
     pub(super) fn show_vm(&mut self, id: SessionId, name: Option<&str>) {
         let Some(session) = self.session(id) else { return };
         let snapshot = session.snapshot.clone();
         let domain = name.and_then(|name| snapshot.as_ref()?.domain(name).cloned());
         match (domain, snapshot) {
             (Some(domain), Some(snapshot)) => {
-                let user_picked = self.shown != Some(id) || self.selected.as_deref() != Some(domain.name());
                 let networks: Vec<&str> =
                     domain.interfaces().iter().filter_map(|nic| nic.network_name()).collect();
                 let findings: Vec<Finding> = session
@@ -348,9 +353,6 @@ impl Window {
                 // Else built by `list_painted`, a frame later.
                 if !self.pages_wait_for_list {
                     self.vm_page.emit(VmPageMsg::Show(Box::new(view)));
-                }
-                if user_picked {
-                    self.split_view.set_show_content(true);
                 }
             }
             _ => {

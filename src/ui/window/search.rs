@@ -175,6 +175,10 @@ impl Window {
             return;
         }
         self.show_selected();
+        if entry.is_some() {
+            // Picked in the list: on a narrow window its page replaces it.
+            self.split_view.set_show_content(true);
+        }
     }
 
     /// The number of VMs the search lets through (every host's entry is
