@@ -73,10 +73,13 @@ impl Window {
         self.next_session += 1;
         let id = self.next_session;
         self.sessions.push(Session::new(id, uri, 0));
-        if self.shown.is_none() {
-            self.shown = Some(id);
-        }
+        // Picked by the user: its page, "Connecting…" until it answers,
+        // then its host (its first VM when nothing else is on screen).
+        self.shown = Some(id);
+        self.showing_host = self.phase == super::Phase::Connected;
+        self.selected = None;
         self.open(id, sender);
+        self.select_shown_row();
     }
 
     /// Opens (or opens again) connection `id`.

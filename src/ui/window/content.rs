@@ -194,6 +194,7 @@ impl Window {
             glib::ControlFlow::Break
         });
         let Some(session) = self.session_mut(id) else { return };
+        let first = session.snapshot.is_none();
         session.findings = diagnose(&snapshot);
         let snapshot = Arc::new(snapshot);
         session.snapshot = Some(Arc::clone(&snapshot));
@@ -252,7 +253,18 @@ impl Window {
                 self.vm_list.selection_model.set_selected(position);
                 self.show_selected();
             }
-            (None, None) if self.showing_host => self.select_shown_row(),
+            (None, None) if self.showing_host => {
+                self.select_shown_row();
+                if let Some(session) = self.session(id).filter(|_| first) {
+                    // A connection added from the menu: its Host page, now
+                    // it opened, and its entry in sight.
+                    crate::ui::host_page::report_shown(&snapshot, &session.findings);
+                    let position = self.vm_list.selection_model.selected();
+                    if position != gtk::INVALID_LIST_POSITION {
+                        self.vm_list.view.scroll_to(position, gtk::ListScrollFlags::NONE, None);
+                    }
+                }
+            }
             (None, None) => {
                 self.vm_list.selection_model.set_selected(gtk::INVALID_LIST_POSITION);
                 self.show_vm(id, None);

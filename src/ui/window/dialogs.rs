@@ -34,7 +34,13 @@ impl Window {
         if self.refuse_while_reconnecting() {
             return;
         }
-        let (Some(hypervisor), Some(fix)) = (self.shown_hypervisor(), finding.fix.clone()) else {
+        // The wizard's finding is about its connection, which need not be
+        // the one shown.
+        let hypervisor = match &self.wizard {
+            Some((id, _)) => self.session(*id).and_then(|session| session.hypervisor.clone()),
+            None => self.shown_hypervisor(),
+        };
+        let (Some(hypervisor), Some(fix)) = (hypervisor, finding.fix.clone()) else {
             return;
         };
         let dialog = FixDialog::builder()

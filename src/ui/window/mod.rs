@@ -135,7 +135,7 @@ pub enum WindowMsg {
     ConnectAll(Vec<String>),
     /// Every connection.
     Refresh,
-    /// The connection of the page shown (after a fix).
+    /// The connection of the page shown, or the wizard's (after a fix).
     RefreshShown,
     /// Removes the shown connection from the sidebar.
     CloseConnection,
@@ -626,7 +626,8 @@ impl Component for Window {
                 }
             }
             WindowMsg::RefreshShown => {
-                if let Some(id) = self.shown {
+                // After a fix: that of the wizard's connection, when it is open.
+                if let Some(id) = self.wizard.as_ref().map(|(id, _)| *id).or(self.shown) {
                     self.refresh(id, &sender);
                 }
             }
