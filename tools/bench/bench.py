@@ -1437,7 +1437,7 @@ def main():
         raw = raw.with_name("connections.json")
         raw.write_text(json.dumps({"meta": meta, "connections": connections}, indent=1), encoding="utf-8")
         lines = []
-        connections_bench.section(lines.append, connections)
+        connections_bench.section(lines.append, connections, meta)
         splice(Path(args.out), "## Many connections in one window", lines, "| #23 item 1:",
                connections_bench.target_row(connections))
         log(f"put the connections' figures into {args.out} (raw figures in {raw})")

@@ -26,7 +26,8 @@ def run(size, single_uri, make_host, gui_run, binaries, schemas, work, runs, log
     uris = [make_host(work / f"spread{index}.xml", per) for index in range(CONNECTIONS)]
     shader_cache = work / "mesa"
     samples = {"one": [], "spread": []}
-    # Warm-up, discarded (page cache, shaders).
+    # Warm-up of each, discarded (page cache, shaders).
+    gui_run("ours", single_uri, size, binaries, schemas, shader_cache, settle=0.5, idle=0.1)
     gui_run("ours", uris, per * CONNECTIONS, binaries, schemas, shader_cache, settle=0.5, idle=0.1)
     for turn in range(runs):
         for way, uri in (("one", single_uri), ("spread", uris)):
@@ -56,9 +57,14 @@ def target_row(result):
             f"{'**pass**' if ratio <= TARGET_RATIO else '**FAIL**'} |")
 
 
-def section(add, result):
+def section(add, result, meta=None):
     add("## Many connections in one window")
     add("")
+    if meta:
+        add(f"Measured on its own (`bench.py --only-connections`) on {meta['date']} on commit "
+            f"`{meta['machine']['commit']}`{' plus uncommitted changes' if meta['dirty'] else ''}, load average "
+            f"{' '.join(meta['load_start'])} at the start; the rest of this report is from the run above.")
+        add("")
     if not result:
         add("Not measured in this run.")
         add("")

@@ -198,13 +198,13 @@ impl Window {
         session.findings = diagnose(&snapshot);
         let snapshot = Arc::new(snapshot);
         session.snapshot = Some(Arc::clone(&snapshot));
-        let findings = session.findings.clone();
         let count = snapshot.domains.len();
         self.update_rows(id);
         if let Some((on, wizard)) = &self.wizard
             && *on == id
+            && let Some(session) = self.session(id)
         {
-            wizard.emit(WizardMsg::Snapshot(Arc::clone(&snapshot), findings));
+            wizard.emit(WizardMsg::Snapshot(Arc::clone(&snapshot), session.findings.clone()));
         }
         let wanted_vm = self.initial_vm.as_deref().is_some_and(|name| snapshot.domain(name).is_some());
         // Nothing was on screen yet (the shown connection has not opened),
