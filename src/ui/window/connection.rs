@@ -41,7 +41,7 @@ impl Window {
         for uri in uris {
             if !self.sessions.iter().any(|session| session.uri == uri) {
                 self.next_session += 1;
-                self.sessions.push(Session::new(self.next_session, uri, 0));
+                self.sessions.push(Session::new(self.next_session, uri));
                 opening.push(self.next_session);
             }
         }
@@ -72,7 +72,7 @@ impl Window {
         }
         self.next_session += 1;
         let id = self.next_session;
-        self.sessions.push(Session::new(id, uri, 0));
+        self.sessions.push(Session::new(id, uri));
         // Picked by the user: its page, "Connecting…" until it answers,
         // then its host (its first VM when nothing else is on screen).
         self.shown = Some(id);
@@ -439,11 +439,7 @@ impl Window {
     fn remove_session(&mut self, id: SessionId) {
         self.close_wizard_on(id);
         let Some(index) = self.index_of(id) else { return };
-        let rows = self.sessions[index].rows;
-        let start = self.group_start(index);
-        for position in (start..start + rows).rev() {
-            self.vm_list.remove(position);
-        }
+        self.remove_group(index);
         // Dropping it drops its `Hypervisor`, which ends its events' task.
         self.sessions.remove(index);
         if self.shown == Some(id) {

@@ -1,11 +1,14 @@
-//! The main window: a connection's VMs in the sidebar, the selected VM's
-//! network cards in the content pane, and status pages while connecting or
-//! when the connection fails.
+//! The main window: every libvirt connection's host and VMs in the
+//! sidebar, the selected VM's network cards (or a host's page) in the
+//! content pane, and status pages while nothing is open yet or when every
+//! connection failed.
 //!
 //! This module holds the component: its state, its messages, its view and
 //! what each message does. The work those messages start lives beside it:
-//! `connection` (opening, following and losing a connection), `content`
-//! (showing a snapshot: the sidebar, the VM and Host pages), `dialogs` (the
+//! `session` (one connection's state), `connection` (opening, following
+//! and losing each connection), `reconnecting` (getting a broken one
+//! back), `sidebar` (the one list of every connection's entries),
+//! `content` (showing a snapshot: the pages and titles), `dialogs` (the
 //! dialogs the window opens), `chrome` (menus, actions, window size),
 //! `phase` (what the window shows as a whole) and `search` (the sidebar's
 //! search, with `search_bench`, its benchmark).

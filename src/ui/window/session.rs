@@ -50,7 +50,8 @@ pub(super) struct Session {
 }
 
 impl Session {
-    pub(super) fn new(id: SessionId, uri: String, attempt: u64) -> Self {
+    /// Connecting, until `open` gives it its first request number.
+    pub(super) fn new(id: SessionId, uri: String) -> Self {
         Self {
             id,
             uri,
@@ -58,7 +59,7 @@ impl Session {
             hypervisor: None,
             snapshot: None,
             findings: Vec::new(),
-            attempt,
+            attempt: 0,
             refreshing: false,
             live: Live::default(),
             reconnect: None,
@@ -122,7 +123,7 @@ mod tests {
     fn opened_demo() -> Result<Session, Box<dyn std::error::Error>> {
         let uri = crate::connections::demo_uri();
         let snapshot = Hypervisor::open_blocking(&uri)?.snapshot_blocking()?;
-        let mut session = Session::new(7, uri, 1);
+        let mut session = Session::new(7, uri);
         session.findings = diagnose(&snapshot);
         session.snapshot = Some(Arc::new(snapshot));
         session.status = Status::Open;
@@ -157,7 +158,7 @@ mod tests {
                 advice: String::new(),
                 detail: None,
             }),
-            ..Session::new(8, "qemu:///system".into(), 2)
+            ..Session::new(8, "qemu:///system".into())
         };
         let rows = failed.sidebar_rows();
         assert_eq!(rows.len(), 1);

@@ -50,14 +50,28 @@ impl Window {
                     self.vm_list.insert(position, row);
                 }
             }
-            return;
+        } else {
+            // The other groups' entries, kept as they are.
+            let before: Vec<SidebarItem> = self.entries(0..start);
+            let after: Vec<SidebarItem> = self.entries(start + old..self.vm_list.len());
+            self.sessions[index].rows = count;
+            self.vm_list.clear();
+            self.vm_list.extend_from_iter(before.into_iter().chain(rows).chain(after));
         }
-        // The other groups' entries, kept as they are.
-        let before: Vec<SidebarItem> = self.entries(0..start);
-        let after: Vec<SidebarItem> = self.entries(start + old..self.vm_list.len());
-        self.sessions[index].rows = count;
+        // A replaced row loses its selection: the page shown keeps its entry
+        // selected (before the selection's change is handled).
+        self.select_shown_row();
+    }
+
+    /// Takes the group of the connection at `index` out of the list, in
+    /// one change of the list rather than one per entry.
+    pub(super) fn remove_group(&mut self, index: usize) {
+        let start = self.group_start(index);
+        let end = start + std::mem::take(&mut self.sessions[index].rows);
+        let kept: Vec<SidebarItem> =
+            self.entries(0..start).into_iter().chain(self.entries(end..self.vm_list.len())).collect();
         self.vm_list.clear();
-        self.vm_list.extend_from_iter(before.into_iter().chain(rows).chain(after));
+        self.vm_list.extend_from_iter(kept);
     }
 
     fn entries(&self, positions: std::ops::Range<u32>) -> Vec<SidebarItem> {

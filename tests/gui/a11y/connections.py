@@ -15,7 +15,9 @@ does not exist. The sidebar must then:
   with virsh shows up in both of the daemon's host entries ("2 virtual
   networks"), the demo's staying as it was;
 - when the silent server hangs up, show its failure in its entry, and
-  only then report the start settled ("diagnosed").
+  only then report the start settled ("diagnosed");
+- after Close Connection in the main menu, no longer list the connection
+  shown (the demo), and the others as they were.
 
     with-libvirtd.sh connections.py BINARY [--shots DIR]
 """
@@ -187,6 +189,15 @@ def main():
         app.wait_for_event("diagnosed", timeout=30)
         step("the silent server hung up: its entry says so, and the start settled")
         app.screenshot(f"{options.shots}/connections-settled.png")
+
+        # Close Connection (main menu): the shown one, the demo, leaves the
+        # sidebar; the others stay as they were.
+        tree.click(tree.find_one(window, "the main menu button", tree.matcher("toggle button", "Main Menu")))
+        menu = tree.wait_for(window, "the main menu", tree.matcher("menu", "Main Menu"))
+        tree.click(tree.find_one(menu, "Close Connection", tree.matcher("menu item", name_contains="Close Connection")))
+        shown = wait_for_groups("the demo gone from the sidebar",
+                                lambda s: list(s) == uris and s[DAEMON][1] == daemon_vms)
+        step(f"Close Connection: the demo is gone, {len(shown)} connections left in order")
         app.stop_checked(keyboard)
     virsh("net-destroy", NETWORK)
     virsh("net-undefine", NETWORK)
