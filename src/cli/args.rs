@@ -221,7 +221,9 @@ impl SharedOptions {
         match self.connect.as_slice() {
             [] => Ok(None),
             [uri] => Ok(Some(uri.clone())),
-            _ => Err(gettext("--connect can be given only once here; only check takes several")),
+            _ => {
+                Err(gettext("--connect can be given only once here; only check and the window take several"))
+            }
         }
     }
 }
