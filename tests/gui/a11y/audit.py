@@ -88,12 +88,15 @@ def actionable(root, tree):
 
 def key_of(node):
     """NODE's place as child indexes from the application down: stable while
-    the view does not change, and comparable across AT-SPI proxies."""
+    the view does not change, and comparable across AT-SPI proxies. A cell of
+    the sidebar's grid adds its name: Tab through the scrolling grid moves its
+    recycled cells, and AT-SPI gave its last two the same index (seen with 15)."""
+    row = (node.get_name(),) if node is not None and node.get_role_name() == "table cell" else ()
     indexes = []
     while node is not None and node.get_role_name() != "application":
         indexes.append(node.get_index_in_parent())
         node = node.get_parent()
-    return tuple(reversed(indexes))
+    return tuple(reversed(indexes)) + row
 
 
 def walk_focus(root, tree, keyboard, key="tab", limit=200):
