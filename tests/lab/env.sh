@@ -43,14 +43,21 @@ else
 fi
 # The helper's own .deb, which the lab's host installs with dpkg as a user
 # would (tests/packaging/check-deb.sh --keep target/packages builds and
-# tests it; ./dev test does, before the lab). It must be at least as new as
-# the helper just built. Without it the lab D-Bus-activates the helper
-# binary above; in CI it must be there.
+# tests it; ./dev test does, before the lab). It must be newer than every
+# file the helper is built from: the binary's own time says less, since the
+# helper suite relinks it (its test features, the same code) after the .deb
+# is made, which once failed a CI run whose lab started late. Without it
+# the lab D-Bus-activates the helper binary above; in CI it must be there.
 deb=$(compgen -G "$PWD/target/packages/vmnet-doctor-helper_*.deb" | head -n 1 || true)
-if [[ -n $deb && ! $deb -ot $LAB_HELPER ]]; then
+changed_since_deb=
+if [[ -n $deb ]]; then
+    changed_since_deb=$(find crates/helper crates/helper-api crates/core crates/host data/helper packaging/debian \
+        Cargo.toml Cargo.lock -type f -newer "$deb" -print -quit)
+fi
+if [[ -n $deb && -z $changed_since_deb ]]; then
     export LAB_HELPER_DEB=$deb
 elif [[ ${CI:-} == true ]]; then
-    echo "tests/lab/env.sh: no helper .deb as new as $LAB_HELPER in target/packages (tests/packaging/check-deb.sh _build --keep target/packages); CI installs it on the lab's host" >&2
+    echo "tests/lab/env.sh: no helper .deb in target/packages newer than the helper's sources${changed_since_deb:+ ($changed_since_deb changed after it)} (tests/packaging/check-deb.sh _build --keep target/packages); CI installs it on the lab's host" >&2
     exit 2
 else
     echo "tests/lab/env.sh: no up-to-date helper .deb in target/packages (tests/packaging/check-deb.sh _build --keep target/packages): the lab D-Bus-activates $LAB_HELPER" >&2
