@@ -40,9 +40,7 @@ impl Window {
         let mut opening = Vec::new();
         for uri in uris {
             if !self.sessions.iter().any(|session| session.uri == uri) {
-                self.next_session += 1;
-                self.sessions.push(Session::new(self.next_session, uri));
-                opening.push(self.next_session);
+                opening.push(self.add_session(uri));
             }
         }
         if self.shown.is_none() {
@@ -70,16 +68,21 @@ impl Window {
             }
             return;
         }
-        self.next_session += 1;
-        let id = self.next_session;
-        self.sessions.push(Session::new(id, uri));
+        let id = self.add_session(uri);
         // Picked by the user: its page, "Connecting…" until it answers,
         // then its host (its first VM when nothing else is on screen).
         self.shown = Some(id);
         self.showing_host = self.phase == super::Phase::Connected;
         self.selected = None;
+        // Its entry is selected once in the list (`update_rows`).
         self.open(id, sender);
-        self.select_shown_row();
+    }
+
+    /// A new connection at the end of the sidebar, not yet opened.
+    fn add_session(&mut self, uri: String) -> SessionId {
+        self.next_session += 1;
+        self.sessions.push(Session::new(self.next_session, uri));
+        self.next_session
     }
 
     /// Opens (or opens again) connection `id`.
@@ -382,14 +385,10 @@ impl Window {
         let Some(session) = self.session_mut(id) else { return };
         session.close(status);
         if self.shown == Some(id) {
-            self.selected = None;
-            self.vm_page.emit(VmPageMsg::Clear);
-            self.host_page.emit(HostPageMsg::Clear);
-            self.host_page_stale = false;
+            self.clear_pages();
             self.showing_host = true;
         }
         self.update_rows(id);
-        self.select_shown_row();
     }
 
     /// The wizard works on one connection only: it closes with it.
@@ -403,13 +402,7 @@ impl Window {
 
     /// The failed page's Try Again: every connection that failed.
     pub(super) fn retry_failed(&mut self, sender: &ComponentSender<Self>) {
-        let failed: Vec<SessionId> = self
-            .sessions
-            .iter()
-            .filter(|session| matches!(session.status, Status::Failed(_)))
-            .map(|session| session.id)
-            .collect();
-        for id in failed {
+        for id in self.session_ids(|session| matches!(session.status, Status::Failed(_))) {
             self.open(id, sender);
         }
     }
@@ -417,13 +410,7 @@ impl Window {
     /// The connecting page's Cancel: the connections still being opened
     /// are given up (nothing of them is shown yet).
     pub(super) fn cancel_connecting(&mut self) {
-        let connecting: Vec<SessionId> = self
-            .sessions
-            .iter()
-            .filter(|session| session.is_connecting())
-            .map(|session| session.id)
-            .collect();
-        for id in connecting {
+        for id in self.session_ids(Session::is_connecting) {
             self.remove_session(id);
         }
     }
@@ -439,18 +426,23 @@ impl Window {
     fn remove_session(&mut self, id: SessionId) {
         self.close_wizard_on(id);
         let Some(index) = self.index_of(id) else { return };
-        self.remove_group(index);
+        self.replace_group(index, Vec::new());
         // Dropping it drops its `Hypervisor`, which ends its events' task.
         self.sessions.remove(index);
         if self.shown == Some(id) {
             self.shown = None;
-            self.selected = None;
             self.showing_host = false;
-            self.vm_page.emit(VmPageMsg::Clear);
-            self.host_page.emit(HostPageMsg::Clear);
-            self.host_page_stale = false;
+            self.clear_pages();
             self.show_first();
         }
+    }
+
+    /// The shown connection's pages are gone: nothing of it stays on screen.
+    fn clear_pages(&mut self) {
+        self.selected = None;
+        self.vm_page.emit(VmPageMsg::Clear);
+        self.host_page.emit(HostPageMsg::Clear);
+        self.host_page_stale = false;
     }
 
     /// Keeps the open connections for the next start, unless they came

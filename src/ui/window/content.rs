@@ -215,7 +215,7 @@ impl Window {
                 && self.shown_session().is_none_or(|session| session.snapshot.is_none() || session.id == id));
         if self.shown != Some(id) {
             if !adopt {
-                self.select_shown_row();
+                // Its entries are in (`update_rows` kept the shown one selected).
                 self.report_when_settled();
                 return;
             }

@@ -623,8 +623,7 @@ impl Component for Window {
             WindowMsg::OpenDemo => self.connect(connections::demo_uri(), &sender),
             WindowMsg::Cancel => self.cancel_connecting(),
             WindowMsg::Refresh => {
-                let ids: Vec<SessionId> = self.sessions.iter().map(|session| session.id).collect();
-                for id in ids {
+                for id in self.session_ids(|_| true) {
                     self.refresh(id, &sender);
                 }
             }

@@ -24,6 +24,11 @@ impl Window {
         self.sessions.iter_mut().find(|session| session.id == id)
     }
 
+    /// The connections `which` picks, in the sidebar's order.
+    pub(super) fn session_ids(&self, which: impl Fn(&Session) -> bool) -> Vec<SessionId> {
+        self.sessions.iter().filter(|session| which(session)).map(|session| session.id).collect()
+    }
+
     /// Where the group of the connection at `index` begins in the list.
     pub(super) fn group_start(&self, index: usize) -> u32 {
         self.sessions[..index].iter().map(|session| session.rows).sum()
@@ -37,9 +42,7 @@ impl Window {
         let Some(index) = self.index_of(id) else { return };
         let rows = self.sessions[index].sidebar_rows();
         let start = self.group_start(index);
-        let old = self.sessions[index].rows;
-        let count = u32::try_from(rows.len()).unwrap_or(u32::MAX);
-        let same_entries = old == count
+        let same_entries = self.sessions[index].rows as usize == rows.len()
             && rows.iter().zip(start..).all(|(row, position)| {
                 self.vm_list.get(position).is_some_and(|shown| shown.borrow().vm == row.vm)
             });
@@ -51,27 +54,24 @@ impl Window {
                 }
             }
         } else {
-            // The other groups' entries, kept as they are.
-            let before: Vec<SidebarItem> = self.entries(0..start);
-            let after: Vec<SidebarItem> = self.entries(start + old..self.vm_list.len());
-            self.sessions[index].rows = count;
-            self.vm_list.clear();
-            self.vm_list.extend_from_iter(before.into_iter().chain(rows).chain(after));
+            self.replace_group(index, rows);
         }
         // A replaced row loses its selection: the page shown keeps its entry
         // selected (before the selection's change is handled).
         self.select_shown_row();
     }
 
-    /// Takes the group of the connection at `index` out of the list, in
-    /// one change of the list rather than one per entry.
-    pub(super) fn remove_group(&mut self, index: usize) {
+    /// Puts `rows` in place of the group of the connection at `index`
+    /// (none: takes it out), the other groups' entries kept as they are,
+    /// in one change of the list rather than one per entry.
+    pub(super) fn replace_group(&mut self, index: usize, rows: Vec<SidebarItem>) {
         let start = self.group_start(index);
-        let end = start + std::mem::take(&mut self.sessions[index].rows);
-        let kept: Vec<SidebarItem> =
-            self.entries(0..start).into_iter().chain(self.entries(end..self.vm_list.len())).collect();
+        let end = start + self.sessions[index].rows;
+        self.sessions[index].rows = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        let before = self.entries(0..start);
+        let after = self.entries(end..self.vm_list.len());
         self.vm_list.clear();
-        self.vm_list.extend_from_iter(kept);
+        self.vm_list.extend_from_iter(before.into_iter().chain(rows).chain(after));
     }
 
     fn entries(&self, positions: std::ops::Range<u32>) -> Vec<SidebarItem> {
