@@ -19,8 +19,16 @@ if [ -n "${FLATPAK_BUILDER_BUILDDIR:-}" ] && [ "${CCACHE_DIR:-}" = /run/ccache ]
     target_dir=/run/ccache/cargo-target
 fi
 
+# --workspace with --bin: the dependencies' features are resolved for the
+# whole workspace, as `cargo test --workspace` resolves them, and only BIN
+# is built. So the shipped binary has the features the tests ran with, and
+# a build that shares compiled crates with the tests' (CARGO_BUILD_BUILD_DIR,
+# ./dev test) reuses them: resolved for one package, tokio, zbus and the
+# crates built on them were compiled a second and a third time (260 s of a
+# cold run on two cores).
 "$cargo" build \
     --manifest-path "$manifest" \
+    --workspace \
     --target-dir "$target_dir" \
     --profile "$cargo_profile" \
     --bin "$bin" \

@@ -19,9 +19,11 @@ if [[ $(id -u) -ne 0 ]]; then
     echo "tests/helper/run.sh: needs root" >&2
     exit 2
 fi
-cargo build -p vmnet-doctor-helper --locked --bins --tests
-# The tests also run `vmnet-doctor check` as normal users.
-cargo build -p vmnet-doctor --locked --bin vmnet-doctor
+# The whole workspace selected, as `cargo test --workspace` selects it: the
+# same features, so nothing is compiled again (and the app's binary, which
+# the tests also run as normal users for `vmnet-doctor check`, is not
+# replaced while ./dev test's GUI phases run it beside these).
+cargo build --workspace --locked --bin vmnet-doctor-helper --bin vmnet-doctor --test system_bus
 target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 helper="$target_dir/debug/vmnet-doctor-helper"
@@ -32,7 +34,7 @@ export VMND_TEST_DOCTOR="$target_dir/debug/vmnet-doctor"
 in_environment() {
     tests/libvirtd/with-libvirtd.sh "$PWD/tests/helper/with-private-bus.sh" "$helper" "$@"
 }
-test_args=(-p vmnet-doctor-helper --locked --offline --test system_bus -- --ignored --test-threads=1)
+test_args=(--workspace --locked --offline --test system_bus -- --ignored --test-threads=1)
 shards=${HELPER_TEST_SHARDS:-2}
 if [[ $# -gt 0 || $shards -le 1 ]]; then
     in_environment cargo test "${test_args[@]}" "$@"

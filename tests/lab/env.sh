@@ -16,7 +16,7 @@ case "${1:-}" in
     *) echo "tests/lab/env.sh: source it with --cli or --gui" >&2; exit 2 ;;
 esac
 
-cargo build --locked -p vmnet-doctor -p vmnet-doctor-helper --bins
+cargo build --locked --workspace --bin vmnet-doctor --bin vmnet-doctor-helper
 target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 export LAB_DOCTOR=${LAB_DOCTOR:-$target_dir/debug/vmnet-doctor}
