@@ -81,32 +81,26 @@ lab_phases() {
     # The lab runs the app, the helper's .deb and the GUI's compiled schemas
     # the other lane builds: it waits until that lane lets go of this lock.
     phase "lab: waiting for the app's build" flock --shared "$main_ready_lock" true
-    # The guest checks and the exposure scans, each in labs of their own (a
-    # lab shares nothing with another), beside the scenarios: all of them
-    # mostly wait on their guests. Port scans from the lab's internet
-    # before and after every helper fix, the NAT table through the helper,
-    # the security posture in the exposure scans.
-    beside guests tests/lab/guest-checks.sh
-    beside exposure tests/lab/exposure.sh
-    phase "lab: scenarios (beside the guest checks and scans)" tests/lab/run.sh --scenarios
-    phase "lab: guest checks (verify, guest fixes; beside the scenarios)" beside_done guests
-    phase "lab: exposure scans, NAT table, posture (beside the scenarios)" beside_done exposure
-    # How fast the app shows libvirt's events: alone in the lab's lane, with
-    # no guest booting beside it.
-    phase "lab: event latency" tests/lab/run.sh --latency
+    phase "lab: scenarios and event latency" tests/lab/run.sh
     # libvirtd stopped by its PID and started again under the app, which
     # must reconnect by itself; before the Debian guest boots beside it.
     phase "lab: reconnect after a libvirtd restart (GUI)" tests/lab/reconnect.sh
-    # The full Debian 13 guest boots systemd under emulation, mostly waiting
-    # on it: D1 (the guide's stale NetworkManager profile, kvm-dhcp and its
-    # revert, APT and curl under broken IPv6) and D2 (the helper's .deb
-    # under its real unit and polkit), each in a lab of its own, beside the
-    # GUI phases below; after the event latency, which a guest booting
-    # beside would slow. (The GUI phases stay one at a time: the main lane
-    # runs its own GUI tests meanwhile, whose focus and frame timing a
-    # busier machine disturbs.)
-    beside debian-networkmanager tests/lab/guest-checks.sh D1-debian-guest
-    beside debian-helper tests/lab/guest-checks.sh D2-helper-as-installed
+    # The full Debian 13 guest (D1: the guide's stale NetworkManager profile,
+    # kvm-dhcp and its revert, APT and curl under broken IPv6; D2: the
+    # helper's .deb under its real unit and polkit) boots systemd under
+    # emulation, mostly waiting on it: in labs of its own, beside the phases
+    # below (each lab has its own namespaces), in this lane's process group;
+    # after the event latency, which a guest booting beside would slow.
+    beside debian tests/lab/guest-checks.sh --debian
+    # Port scans from the lab's internet before and after every helper fix,
+    # the NAT table through the helper, the security posture: in a lab of
+    # their own, beside the guest checks (both mostly wait on their guests).
+    # (The GUI phases below stay one at a time: the main lane runs its own
+    # GUI tests meanwhile, whose focus and frame timing a busier machine
+    # disturbs.)
+    beside exposure tests/lab/exposure.sh
+    phase "lab: guest checks (verify, guest fixes)" tests/lab/guest-checks.sh
+    phase "lab: exposure scans, NAT table, posture (beside the guest checks)" beside_done exposure
     # S1 and S3 fixed by clicking in the setup wizard as the desktop user
     # (`tests/lab/gui-fixes.sh --via host-page` does it on the Host page).
     phase "lab: S1 and S3 fixed in the setup wizard (GUI)" tests/lab/gui-fixes.sh
@@ -124,8 +118,7 @@ lab_phases() {
     # app started from its launcher as a desktop's menu starts it.
     phase "lab: S3 fixed in the Flatpak (GUI)" tests/lab/gui-fixes.sh --flatpak --via host-page
     phase "lab: the Flatpak started from the app menu" tests/lab/flatpak-launch.sh
-    phase "lab: Debian 13 guest, NetworkManager (waiting for it)" beside_done debian-networkmanager
-    phase "lab: Debian 13 guest, helper's .deb (waiting for it)" beside_done debian-helper
+    phase "lab: full Debian 13 guest (waiting for it)" beside_done debian
     phase "Flatpak: the .Devel manifest (flatpak-builder)" devel_build_done
 }
 # Waits for a job started in the background (PID, its LOG, started at
