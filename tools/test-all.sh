@@ -199,54 +199,6 @@ lab_missing() {
     [[ ${#missing[@]} -eq 0 ]] || { local IFS=,; printf 'needs %s' "${missing[*]}"; }
 }
 lab_possible() { [[ -z $(lab_missing) ]]; }
-# The real daemons' phases: libvirtd, firewalld, the helper under polkitd,
-# the fleet's tools. Their cargo commands select the whole workspace, as
-# `cargo test --workspace` did, so they resolve the same features and find
-# every crate compiled. (Run in a lane of their own beside the GUI phases,
-# they made the run no shorter on two cores: 19 min 44 s against 19 min
-# 2 s, the GUI phases slower, the accessibility audit 149 s instead of 74.)
-daemon_phases() {
-    # A real libvirtd in private namespaces for qemu:///system and qemu:///session.
-    # It needs root, or unprivileged user namespaces; CI runs as root.
-    if [[ -z "$libvirtd" ]]; then
-        skip "libvirtd (real daemon)" "libvirtd is not installed (e.g. libvirt-daemon-system)"
-    elif [[ $(id -u) -eq 0 ]] || unshare --user --map-root-user --net true 2>/dev/null; then
-        phase "libvirtd (real daemon)" tests/libvirtd/with-libvirtd.sh \
-            cargo test --workspace --locked --offline \
-            --test system_daemon --test check_cli --test events_daemon -- --ignored
-    else
-        skip "libvirtd (real daemon)" "needs root or unprivileged user namespaces"
-    fi
-    # firewalld's own D-Bus API for the zone fix, against a real firewalld.
-    if [[ $(id -u) -eq 0 ]] && command -v firewalld >/dev/null; then
-        phase "firewalld (real daemon)" tests/firewalld/with-firewalld.sh \
-            cargo test --workspace --locked --offline --test firewalld_zone -- --ignored
-    else
-        skip "firewalld (real daemon)" "needs root and firewalld"
-    fi
-    # The privileged helper: real polkitd and D-Bus on a private bus, real
-    # sysctl, UFW and iptables in a private network namespace. It switches
-    # users with setpriv, so it needs root; CI runs as root.
-    if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
-        phase "helper (polkitd, D-Bus, UFW, iptables)" tests/helper/run.sh
-        phase "helper unit (systemd-analyze verify)" tests/helper/verify-unit.sh "$PWD/target/debug"
-        # `vmnet-doctor fix` and `revert` through that real helper and polkitd.
-        phase "fix and revert through the helper" tests/libvirtd/with-libvirtd.sh \
-            "$PWD/tests/helper/with-private-bus.sh" "$PWD/target/debug/vmnet-doctor-helper" \
-            cargo test --workspace --locked --offline --test fix_helper -- --ignored --test-threads=1
-    else
-        skip "helper (polkitd, D-Bus, UFW, iptables)" "needs root and libvirtd"
-    fi
-    # docs/fleet/: the systemd timer's command, node_exporter reading its metrics,
-    # the Ansible playbook over SSH to an sshd in a namespace of its own.
-    if [[ $(id -u) -eq 0 ]] && command -v ansible-playbook >/dev/null && [[ -x /usr/sbin/sshd ]] &&
-        command -v prometheus-node-exporter >/dev/null && command -v systemd-analyze >/dev/null; then
-        phase "fleet: systemd timer, node_exporter, Ansible" tests/fleet/run.sh target/debug/vmnet-doctor
-    else
-        skip "fleet: systemd timer, node_exporter, Ansible" \
-            "needs root, systemd-analyze, prometheus-node-exporter, ansible-core and openssh-server"
-    fi
-}
 main_ready_lock=target/test-logs/main-ready.lock
 if [[ $lab_lane_only -eq 1 ]]; then
     lab_phases
@@ -343,7 +295,51 @@ fi
 # The app, the helper, its .deb and the schemas are built: the lab may start.
 flock --unlock 7
 exec 7>&-
-daemon_phases
+# The real daemons' phases below select the whole workspace in their cargo
+# commands, as `cargo test --workspace` did, so they resolve the same
+# features and find every crate compiled. (In a lane of their own beside
+# the GUI phases they made the run no shorter on two cores: 19 min 44 s
+# against 19 min 2 s, the accessibility audit 149 s instead of 74.)
+# A real libvirtd in private namespaces for qemu:///system and qemu:///session.
+# It needs root, or unprivileged user namespaces; CI runs as root.
+if [[ -z "$libvirtd" ]]; then
+    skip "libvirtd (real daemon)" "libvirtd is not installed (e.g. libvirt-daemon-system)"
+elif [[ $(id -u) -eq 0 ]] || unshare --user --map-root-user --net true 2>/dev/null; then
+    phase "libvirtd (real daemon)" tests/libvirtd/with-libvirtd.sh \
+        cargo test --workspace --locked --offline \
+        --test system_daemon --test check_cli --test events_daemon -- --ignored
+else
+    skip "libvirtd (real daemon)" "needs root or unprivileged user namespaces"
+fi
+# firewalld's own D-Bus API for the zone fix, against a real firewalld.
+if [[ $(id -u) -eq 0 ]] && command -v firewalld >/dev/null; then
+    phase "firewalld (real daemon)" tests/firewalld/with-firewalld.sh \
+        cargo test --workspace --locked --offline --test firewalld_zone -- --ignored
+else
+    skip "firewalld (real daemon)" "needs root and firewalld"
+fi
+# The privileged helper: real polkitd and D-Bus on a private bus, real
+# sysctl, UFW and iptables in a private network namespace. It switches
+# users with setpriv, so it needs root; CI runs as root.
+if [[ $(id -u) -eq 0 && -n "$libvirtd" ]]; then
+    phase "helper (polkitd, D-Bus, UFW, iptables)" tests/helper/run.sh
+    phase "helper unit (systemd-analyze verify)" tests/helper/verify-unit.sh "$PWD/target/debug"
+    # `vmnet-doctor fix` and `revert` through that real helper and polkitd.
+    phase "fix and revert through the helper" tests/libvirtd/with-libvirtd.sh \
+        "$PWD/tests/helper/with-private-bus.sh" "$PWD/target/debug/vmnet-doctor-helper" \
+        cargo test --workspace --locked --offline --test fix_helper -- --ignored --test-threads=1
+else
+    skip "helper (polkitd, D-Bus, UFW, iptables)" "needs root and libvirtd"
+fi
+# docs/fleet/: the systemd timer's command, node_exporter reading its metrics,
+# the Ansible playbook over SSH to an sshd in a namespace of its own.
+if [[ $(id -u) -eq 0 ]] && command -v ansible-playbook >/dev/null && [[ -x /usr/sbin/sshd ]] &&
+    command -v prometheus-node-exporter >/dev/null && command -v systemd-analyze >/dev/null; then
+    phase "fleet: systemd timer, node_exporter, Ansible" tests/fleet/run.sh target/debug/vmnet-doctor
+else
+    skip "fleet: systemd timer, node_exporter, Ansible" \
+        "needs root, systemd-analyze, prometheus-node-exporter, ansible-core and openssh-server"
+fi
 phase "Flatpak manifests" python3 tests/flatpak/check-manifests.py --self-test
 phase "meson install (DESTDIR)" tests/install/check-install.sh "$build_dir"
 if command -v rpmspec >/dev/null; then

@@ -20,9 +20,8 @@ if [[ $(id -u) -ne 0 ]]; then
     exit 2
 fi
 # The whole workspace selected, as `cargo test --workspace` selects it: the
-# same features, so nothing is compiled again (and the app's binary, which
-# the tests also run as normal users for `vmnet-doctor check`, is not
-# replaced while ./dev test's GUI phases run it beside these).
+# same features, so nothing is compiled again. The tests also run the app's
+# binary as normal users (`vmnet-doctor check`).
 cargo build --workspace --locked --bin vmnet-doctor-helper --bin vmnet-doctor --test system_bus
 target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
